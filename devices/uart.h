@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_UART_H
+#define TINYVMM_UART_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A 16550A-compatible UART (Linux "ns16550a", ttyS0) with one byte-wide
+ * register per address. Transmission is instant, so THR is always empty;
+ * received bytes wait in a FIFO until the guest reads them.
+ */
+#define UART_RX_FIFO_SIZE 64
+
+struct uart_ops {
+	void (*tx)(void *opaque, const uint8_t *buf, size_t len);
+	void (*set_irq)(void *opaque, bool level);
+	void *opaque;
+};
+
+struct uart16550 {
+	pthread_mutex_t lock;
+	struct uart_ops ops;
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	bool thre_pending;	/* THR-empty interrupt not yet acknowledged */
+	bool irq_level;
+	uint8_t rx_fifo[UART_RX_FIFO_SIZE];
+	unsigned int rx_head, rx_count;
+};
+
+void uart_init(struct uart16550 *uart, const struct uart_ops *ops);
+void uart_destroy(struct uart16550 *uart);
+
+/* MMIO handler (struct mmio_bus signature); @offset is from the UART base. */
+void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
+	       bool is_write);
+
+/* Feed host input to the guest; returns how many bytes fitted in the FIFO. */
+size_t uart_receive(struct uart16550 *uart, const uint8_t *buf, size_t len);
+size_t uart_rx_space(struct uart16550 *uart);
+
+/* Register offsets and bits (16550 data sheet). */
+#define UART_RBR	0	/* read, DLAB=0 */
+#define UART_THR	0	/* write, DLAB=0 */
+#define UART_DLL	0	/* DLAB=1 */
+#define UART_IER	1
+#define UART_DLM	1	/* DLAB=1 */
+#define UART_IIR	2	/* read */
+#define UART_FCR	2	/* write */
+#define UART_LCR	3
+#define UART_MCR	4
+#define UART_LSR	5
+#define UART_MSR	6
+#define UART_SCR	7
+
+#define UART_IER_RDI	0x01
+#define UART_IER_THRI	0x02
+#define UART_IIR_NO_INT	0x01
+#define UART_IIR_THRI	0x02
+#define UART_IIR_RDI	0x04
+#define UART_IIR_FIFO	0xc0
+#define UART_FCR_ENABLE	0x01
+#define UART_FCR_CLEAR_RX 0x02
+#define UART_LCR_DLAB	0x80
+#define UART_MCR_LOOP	0x10
+#define UART_LSR_DR	0x01
+#define UART_LSR_THRE	0x20
+#define UART_LSR_TEMT	0x40
+#define UART_MSR_CTS	0x10
+#define UART_MSR_DSR	0x20
+#define UART_MSR_DCD	0x80
+
+#endif

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The guest device tree, written with libfdt's sequential-write API.
+ * Bindings: arm,gic-v3 / arm,cortex-a15-gic, arm,armv8-timer, arm,psci-*,
+ * ns16550a, virtio,mmio (Documentation/devicetree/bindings in Linux).
+ */
+#include "fdt/fdt.h"
+
+#include <libfdt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/layout.h"
+
+/* GIC DT interrupt specifier: <type number flags>. */
+#define GIC_FDT_SPI		0
+#define GIC_FDT_PPI		1
+#define IRQ_EDGE_RISING		1
+#define IRQ_LEVEL_HIGH		4
+#define IRQ_LEVEL_LOW		8
+
+#define UART_CLOCK_HZ		1843200
+
+uint64_t fdt_default_mpidr(unsigned int id)
+{
+	/* Mirrors KVM's reset_mpidr(): 16 CPUs per Aff0 cluster. */
+	return (id & 0xfULL) | (((id >> 4) & 0xffULL) << 8) | (((id >> 12) & 0xffULL) << 16);
+}
+
+static int fdt_reg(void *fdt, uint64_t base, uint64_t size)
+{
+	fdt64_t reg[2] = { cpu_to_fdt64(base), cpu_to_fdt64(size) };
+
+	return fdt_property(fdt, "reg", reg, sizeof(reg));
+}
+
+static int fdt_irq(void *fdt, unsigned int type, unsigned int num, unsigned int flags)
+{
+	fdt32_t irq[3] = { cpu_to_fdt32(type), cpu_to_fdt32(num), cpu_to_fdt32(flags) };
+
+	return fdt_property(fdt, "interrupts", irq, sizeof(irq));
+}
+
+static int add_chosen(void *fdt, const struct fdt_params *p)
+{
+	char stdout_path[64];
+	int r = 0;
+
+	snprintf(stdout_path, sizeof(stdout_path), "/uart@%llx",
+		 (unsigned long long)LAYOUT_UART_BASE);
+	r |= fdt_begin_node(fdt, "chosen");
+	if (p->cmdline)
+		r |= fdt_property_string(fdt, "bootargs", p->cmdline);
+	r |= fdt_property_string(fdt, "stdout-path", stdout_path);
+	if (p->initrd_size) {
+		r |= fdt_property_u64(fdt, "linux,initrd-start", p->initrd_start);
+		r |= fdt_property_u64(fdt, "linux,initrd-end", p->initrd_start + p->initrd_size);
+	}
+	/* Seeds the guest's RNG and KASLR before any driver is up. */
+	if (p->rng_seed) {
+		uint64_t kaslr;
+
+		memcpy(&kaslr, p->rng_seed, sizeof(kaslr));
+		r |= fdt_property(fdt, "rng-seed", p->rng_seed, FDT_RNG_SEED_SIZE);
+		r |= fdt_property_u64(fdt, "kaslr-seed", kaslr);
+	}
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_cpus(void *fdt, const struct fdt_params *p)
+{
+	int r = 0;
+
+	r |= fdt_begin_node(fdt, "cpus");
+	r |= fdt_property_cell(fdt, "#address-cells", 1);
+	r |= fdt_property_cell(fdt, "#size-cells", 0);
+	for (unsigned int i = 0; i < p->ncpus; i++) {
+		uint64_t mpidr = p->mpidrs ? p->mpidrs[i] : fdt_default_mpidr(i);
+		char name[32];
+
+		/* reg holds the affinity fields of MPIDR_EL1 (Aff3 unused here). */
+		mpidr &= 0xffffffULL;
+		snprintf(name, sizeof(name), "cpu@%llx", (unsigned long long)mpidr);
+		r |= fdt_begin_node(fdt, name);
+		r |= fdt_property_string(fdt, "device_type", "cpu");
+		r |= fdt_property_string(fdt, "compatible", "arm,arm-v8");
+		r |= fdt_property_string(fdt, "enable-method", "psci");
+		r |= fdt_property_cell(fdt, "reg", (uint32_t)mpidr);
+		r |= fdt_end_node(fdt);
+	}
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_psci(void *fdt)
+{
+	static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
+	int r = 0;
+
+	/* KVM implements PSCI in the kernel; function IDs come from the 0.2+ spec. */
+	r |= fdt_begin_node(fdt, "psci");
+	r |= fdt_property(fdt, "compatible", compat, sizeof(compat));
+	r |= fdt_property_string(fdt, "method", "hvc");
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_memory(void *fdt, const struct fdt_params *p)
+{
+	char name[32];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)p->ram_base);
+	r |= fdt_begin_node(fdt, name);
+	r |= fdt_property_string(fdt, "device_type", "memory");
+	r |= fdt_reg(fdt, p->ram_base, p->ram_size);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_gic(void *fdt, const struct fdt_params *p)
+{
+	char name[32];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)LAYOUT_GIC_DIST_BASE);
+	r |= fdt_begin_node(fdt, name);
+	if (p->gic_version == 3) {
+		fdt64_t reg[4] = {
+			cpu_to_fdt64(LAYOUT_GIC_DIST_BASE), cpu_to_fdt64(LAYOUT_GIC_DIST_SIZE),
+			cpu_to_fdt64(LAYOUT_GICV3_REDIST_BASE),
+			cpu_to_fdt64(LAYOUT_GICV3_REDIST_SIZE_PER_CPU * p->ncpus),
+		};
+
+		r |= fdt_property_string(fdt, "compatible", "arm,gic-v3");
+		r |= fdt_property_cell(fdt, "#redistributor-regions", 1);
+		r |= fdt_property(fdt, "reg", reg, sizeof(reg));
+	} else {
+		fdt64_t reg[4] = {
+			cpu_to_fdt64(LAYOUT_GIC_DIST_BASE), cpu_to_fdt64(LAYOUT_GIC_DIST_SIZE),
+			cpu_to_fdt64(LAYOUT_GICV2_CPU_BASE), cpu_to_fdt64(LAYOUT_GICV2_CPU_SIZE),
+		};
+
+		r |= fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic");
+		r |= fdt_property(fdt, "reg", reg, sizeof(reg));
+	}
+	r |= fdt_property_cell(fdt, "#interrupt-cells", 3);
+	r |= fdt_property_cell(fdt, "#address-cells", 2);
+	r |= fdt_property_cell(fdt, "#size-cells", 2);
+	r |= fdt_property(fdt, "interrupt-controller", NULL, 0);
+	r |= fdt_property_cell(fdt, "phandle", FDT_PHANDLE_GIC);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_timer(void *fdt, const struct fdt_params *p)
+{
+	static const unsigned int ppis[4] = {
+		LAYOUT_TIMER_PPI_SEC, LAYOUT_TIMER_PPI_NONSEC,
+		LAYOUT_TIMER_PPI_VIRT, LAYOUT_TIMER_PPI_HYP,
+	};
+	uint32_t flags = IRQ_LEVEL_LOW;
+	fdt32_t irqs[12];
+	int r = 0;
+
+	/* GICv2 PPI specifiers carry a CPU mask in bits 8-15. */
+	if (p->gic_version == 2)
+		flags |= ((1U << p->ncpus) - 1) << 8;
+	for (int i = 0; i < 4; i++) {
+		irqs[i * 3] = cpu_to_fdt32(GIC_FDT_PPI);
+		irqs[i * 3 + 1] = cpu_to_fdt32(ppis[i]);
+		irqs[i * 3 + 2] = cpu_to_fdt32(flags);
+	}
+	r |= fdt_begin_node(fdt, "timer");
+	r |= fdt_property_string(fdt, "compatible", "arm,armv8-timer");
+	r |= fdt_property(fdt, "interrupts", irqs, sizeof(irqs));
+	r |= fdt_property(fdt, "always-on", NULL, 0);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_uart(void *fdt)
+{
+	char name[32];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "uart@%llx", (unsigned long long)LAYOUT_UART_BASE);
+	r |= fdt_begin_node(fdt, name);
+	r |= fdt_property_string(fdt, "compatible", "ns16550a");
+	r |= fdt_reg(fdt, LAYOUT_UART_BASE, LAYOUT_UART_SIZE);
+	r |= fdt_irq(fdt, GIC_FDT_SPI, LAYOUT_UART_SPI, IRQ_LEVEL_HIGH);
+	r |= fdt_property_cell(fdt, "clock-frequency", UART_CLOCK_HZ);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_virtio(void *fdt, const struct fdt_virtio_slot *slot)
+{
+	char name[40];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)slot->base);
+	r |= fdt_begin_node(fdt, name);
+	r |= fdt_property_string(fdt, "compatible", "virtio,mmio");
+	r |= fdt_reg(fdt, slot->base, slot->size);
+	r |= fdt_irq(fdt, GIC_FDT_SPI, slot->spi, IRQ_EDGE_RISING);
+	/* Guest RAM is cache-coherent with tinyvmm's and vhost's accesses. */
+	r |= fdt_property(fdt, "dma-coherent", NULL, 0);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static int add_root_props(void *fdt)
+{
+	int r = 0;
+
+	r |= fdt_property_string(fdt, "compatible", "linux,dummy-virt");
+	r |= fdt_property_string(fdt, "model", "tinyvmm");
+	r |= fdt_property_cell(fdt, "#address-cells", 2);
+	r |= fdt_property_cell(fdt, "#size-cells", 2);
+	r |= fdt_property_cell(fdt, "interrupt-parent", FDT_PHANDLE_GIC);
+	return r;
+}
+
+static int add_aliases(void *fdt)
+{
+	char path[64];
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/uart@%llx", (unsigned long long)LAYOUT_UART_BASE);
+	r |= fdt_begin_node(fdt, "aliases");
+	r |= fdt_property_string(fdt, "serial0", path);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+int fdt_build(const struct fdt_params *p, void *buf, size_t size,
+	      struct tvm_error *err)
+{
+	int r = 0;
+
+	if (p->gic_version != 2 && p->gic_version != 3)
+		return tvm_fail(err, TVM_EXIT_ERROR, "device tree: unknown GIC version %d",
+				p->gic_version);
+	r |= fdt_create(buf, (int)size);
+	r |= fdt_finish_reservemap(buf);
+	r |= fdt_begin_node(buf, "");
+	r |= add_root_props(buf);
+	r |= add_chosen(buf, p);
+	r |= add_aliases(buf);
+	r |= add_memory(buf, p);
+	r |= add_cpus(buf, p);
+	r |= add_psci(buf);
+	r |= add_gic(buf, p);
+	r |= add_timer(buf, p);
+	r |= add_uart(buf);
+	for (unsigned int i = 0; i < p->nvirtio; i++)
+		r |= add_virtio(buf, &p->virtio[i]);
+	r |= fdt_end_node(buf);
+	r |= fdt_finish(buf);
+	/* libfdt errors are negative; OR-ing keeps "some step failed". */
+	if (r)
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"device tree does not fit in %zu bytes (libfdt: %s)",
+				size, fdt_strerror(r < 0 ? r : -FDT_ERR_NOSPACE));
+	if (fdt_pack(buf))
+		return tvm_fail(err, TVM_EXIT_ERROR, "device tree could not be packed");
+	return 0;
+}

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Command line parsing. Hand-written rather than getopt_long so that it has
+ * no global state (the unit tests and the fuzzer call it repeatedly) and so
+ * every error is one line that names the option and the fix.
+ */
+#include "vmm/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "version.h"
+
+enum opt_id {
+	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
+	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
+	OPT_VERSION, OPT_LATER,
+};
+
+struct opt_desc {
+	const char *name;
+	enum opt_id id;
+	bool takes_value;
+};
+
+static const struct opt_desc options[] = {
+	{ "kernel", OPT_KERNEL, true },
+	{ "initrd", OPT_INITRD, true },
+	{ "cmdline", OPT_CMDLINE, true },
+	{ "append", OPT_CMDLINE, true },
+	{ "cpus", OPT_CPUS, true },
+	{ "mem", OPT_MEM, true },
+	{ "gic", OPT_GIC, true },
+	{ "dump-dtb", OPT_DUMP_DTB, true },
+	{ "console-log", OPT_CONSOLE_LOG, true },
+	{ "timeout", OPT_TIMEOUT, true },
+	{ "quiet", OPT_QUIET, false },
+	{ "help", OPT_HELP, false },
+	{ "version", OPT_VERSION, false },
+	/* Network options: recognised so users get "not supported yet", not "unknown". */
+	{ "tap", OPT_LATER, true },
+	{ "queues", OPT_LATER, true },
+	{ "vhost", OPT_LATER, true },
+	{ "mac", OPT_LATER, true },
+	{ "no-packed", OPT_LATER, false },
+};
+
+void cli_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = CLI_DEFAULT_CPUS;
+	cfg->mem_mib = CLI_DEFAULT_MEM_MIB;
+	cfg->gic = GIC_AUTO;
+	cfg->cmdline = CLI_DEFAULT_CMDLINE;
+}
+
+void cli_print_help(void)
+{
+	printf("Usage: tinyvmm --kernel FILE [OPTIONS]\n"
+	       "Run an ARM64 Linux kernel or bare-metal ELF under KVM on an ARM64 host.\n"
+	       "\n"
+	       "  --kernel FILE        arm64 Image, gzip-compressed Image (vmlinuz) or ELF (required)\n"
+	       "  --initrd FILE        initial ramdisk (default: none)\n"
+	       "  --cmdline TEXT       kernel command line (alias --append; default: \"%s\")\n"
+	       "  --cpus N             number of vCPUs (default: %u)\n"
+	       "  --mem MIB            guest RAM in MiB (default: %u)\n"
+	       "  --gic auto|v2|v3     interrupt controller; auto tries v3 then v2 (default: auto)\n"
+	       "  --timeout SECONDS    stop the guest after SECONDS, exit code 4 (default: none)\n"
+	       "  --console-log FILE   also write the guest console to FILE (default: none)\n"
+	       "  --dump-dtb FILE      write the guest's device tree blob to FILE (default: none)\n"
+	       "  --quiet              do not print the start-up banner\n"
+	       "  --help               show this help and exit\n"
+	       "  --version            show the version and exit\n"
+	       "\n"
+	       "Console: the guest's ttyS0 is on stdin/stdout; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	       "Exit codes: 0 guest powered off, 1 tinyvmm/host error, 2 bad usage or input,\n"
+	       "  3 guest reset, 4 timeout, 5 guest crashed, 6 no ARM64 KVM on this host,\n"
+	       "  7 quit with Ctrl-A x, 130 SIGINT, 143 SIGTERM.\n"
+	       "On a host without ARM64 KVM (e.g. x86_64) run it inside the emulated host:\n"
+	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
+	       CLI_DEFAULT_CMDLINE, CLI_DEFAULT_CPUS, CLI_DEFAULT_MEM_MIB);
+}
+
+static const struct opt_desc *find_option(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		if (strlen(options[i].name) == len && !strncmp(options[i].name, name, len))
+			return &options[i];
+	}
+	return NULL;
+}
+
+static int parse_gic(const char *v, enum gic_request *gic)
+{
+	if (!strcmp(v, "auto"))
+		*gic = GIC_AUTO;
+	else if (!strcmp(v, "v2") || !strcmp(v, "2"))
+		*gic = GIC_V2;
+	else if (!strcmp(v, "v3") || !strcmp(v, "3"))
+		*gic = GIC_V3;
+	else
+		return -1;
+	return 0;
+}
+
+static int apply_option(const struct opt_desc *o, const char *v,
+			struct vm_config *cfg, enum cli_action *action,
+			struct tvm_error *err)
+{
+	uint64_t n;
+
+	switch (o->id) {
+	case OPT_KERNEL:	cfg->kernel_path = v; break;
+	case OPT_INITRD:	cfg->initrd_path = v; break;
+	case OPT_CMDLINE:	cfg->cmdline = v; break;
+	case OPT_DUMP_DTB:	cfg->dump_dtb_path = v; break;
+	case OPT_CONSOLE_LOG:	cfg->console_log_path = v; break;
+	case OPT_QUIET:		cfg->quiet = true; break;
+	case OPT_HELP:		*action = CLI_HELP; break;
+	case OPT_VERSION:	*action = CLI_VERSION; break;
+	case OPT_CPUS:
+		if (parse_u64(v, 1, CLI_MAX_CPUS, &n))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--cpus '%s' is not a vCPU count. Use a number from 1 to %u",
+					v, CLI_MAX_CPUS);
+		cfg->cpus = (unsigned int)n;
+		break;
+	case OPT_MEM:
+		/* 16 MiB: below that not even a tiny kernel plus DTB fits. */
+		if (parse_u64(v, 16, 1ULL << 24, &n))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--mem '%s' is not a RAM size. Give MiB as a number of at least 16, e.g. --mem 512",
+					v);
+		cfg->mem_mib = n;
+		break;
+	case OPT_GIC:
+		if (parse_gic(v, &cfg->gic))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--gic '%s' is not a GIC version. Use auto, v2 or v3", v);
+		break;
+	case OPT_TIMEOUT:
+		if (parse_u64(v, 1, 1000000000, &n))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--timeout '%s' is not a number of seconds. Use a whole number of at least 1",
+					v);
+		cfg->timeout_s = (unsigned int)n;
+		break;
+	case OPT_LATER:
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--%s: networking is not supported by this tinyvmm build yet. Run without network options",
+				o->name);
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
+	      enum cli_action *action, struct tvm_error *err)
+{
+	*action = CLI_RUN;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *value = NULL, *eq;
+		const struct opt_desc *o;
+		size_t len;
+
+		if (strncmp(arg, "--", 2) || !arg[2])
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"unexpected argument '%s'. Options start with --; see tinyvmm --help",
+					arg);
+		eq = strchr(arg + 2, '=');
+		len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		o = find_option(arg + 2, len);
+		if (!o)
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"unknown option '%.*s'. See tinyvmm --help for the options",
+					(int)(len + 2), arg);
+		if (o->takes_value) {
+			if (eq)
+				value = eq + 1;
+			else if (i + 1 < argc)
+				value = argv[++i];
+			else
+				return tvm_fail(err, TVM_EXIT_USAGE,
+						"--%s needs a value. See tinyvmm --help", o->name);
+		} else if (eq) {
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--%s takes no value. Write just --%s", o->name, o->name);
+		}
+		if (apply_option(o, value, cfg, action, err))
+			return -1;
+	}
+	if (*action == CLI_RUN && !cfg->kernel_path)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz or ELF)");
+	return 0;
+}

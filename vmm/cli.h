@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_CLI_H
+#define TINYVMM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/util.h"
+
+enum gic_request { GIC_AUTO = 0, GIC_V2 = 2, GIC_V3 = 3 };
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+
+#define CLI_DEFAULT_CPUS	1
+#define CLI_DEFAULT_MEM_MIB	512
+#define CLI_MAX_CPUS		512	/* syntax limit; KVM and the GIC set the real one */
+#define CLI_DEFAULT_CMDLINE	"console=ttyS0 earlycon"
+
+struct vm_config {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+	const char *dump_dtb_path;
+	const char *console_log_path;
+	unsigned int cpus;
+	uint64_t mem_mib;
+	enum gic_request gic;
+	unsigned int timeout_s;		/* 0: no timeout */
+	bool quiet;
+};
+
+void cli_defaults(struct vm_config *cfg);
+int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
+	      enum cli_action *action, struct tvm_error *err);
+void cli_print_help(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_CONSOLE_H
+#define TINYVMM_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/util.h"
+
+/*
+ * The user's side of the guest serial port: stdin/stdout plus an optional
+ * log file. When stdin is a terminal it is put in raw mode so keys reach the
+ * guest unchanged; it is restored on every exit path (atexit covers the
+ * error returns, console_close the normal one).
+ */
+struct console {
+	int in_fd;		/* -1 once stdin is closed or unusable */
+	int log_fd;		/* -1 without --console-log */
+	bool escape;		/* previous input byte was Ctrl-A */
+};
+
+#define CONSOLE_ESCAPE_CHAR 0x01	/* Ctrl-A */
+
+int console_open(struct console *con, const char *log_path, struct tvm_error *err);
+void console_close(struct console *con);
+
+/* Guest output: to stdout and the log; never blocks on a closed reader. */
+void console_output(struct console *con, const uint8_t *buf, size_t len);
+
+/*
+ * Strip the Ctrl-A escapes from user input. Ctrl-A x (or X) sets *quit and
+ * stops; Ctrl-A Ctrl-A passes one Ctrl-A; Ctrl-A and anything else passes
+ * both bytes. Returns the number of bytes written to @out (at most 2 * @len).
+ */
+size_t console_filter_input(struct console *con, const uint8_t *in, size_t len,
+			    uint8_t *out, bool *quit);
+
+#endif

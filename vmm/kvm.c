@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/* /dev/kvm and the VM file descriptor (Documentation/virt/kvm/api.rst). */
+#include "vmm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Without KVM_CAP_ARM_VM_IPA_SIZE the IPA space is fixed at 40 bits. */
+#define KVM_DEFAULT_IPA_BITS 40
+
+struct required_cap {
+	int cap;
+	const char *name;
+};
+
+static const struct required_cap required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG" },
+	{ KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2" },
+	{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
+	/* Lets a vCPU thread be stopped without racing its next KVM_RUN. */
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+};
+
+static int open_failure(int e, struct tvm_error *err)
+{
+	if (e == ENOENT || e == ENXIO || e == ENODEV)
+		return tvm_fail(err, TVM_EXIT_NO_KVM,
+				"/dev/kvm does not exist: this host cannot run ARM64 guests with KVM. Enable KVM in the host kernel (CONFIG_KVM, boot at EL2) or run inside the emulated host: scripts/emuhost -- tinyvmm ...");
+	if (e == EACCES || e == EPERM)
+		return tvm_fail(err, TVM_EXIT_NO_KVM,
+				"/dev/kvm: permission denied. Add your user to the kvm group (sudo usermod -aG kvm $USER, then log in again)");
+	return tvm_fail(err, TVM_EXIT_NO_KVM, "cannot open /dev/kvm: %s", strerror(e));
+}
+
+int kvm_open(struct kvm *kvm, struct tvm_error *err)
+{
+	int version;
+
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->vm_fd = -1;
+	kvm->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm->fd < 0)
+		return open_failure(errno, err);
+	version = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		kvm_close(kvm);
+		return tvm_fail(err, TVM_EXIT_NO_KVM,
+				"/dev/kvm speaks KVM API %d, tinyvmm needs %d. Use a newer host kernel",
+				version, KVM_API_VERSION);
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			kvm_close(kvm);
+			return tvm_fail(err, TVM_EXIT_NO_KVM,
+					"host KVM lacks %s. Use a host kernel of 4.14 or newer",
+					required_caps[i].name);
+		}
+	}
+	kvm->run_size = ioctl(kvm->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (kvm->run_size <= 0) {
+		kvm_close(kvm);
+		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_GET_VCPU_MMAP_SIZE failed: %s",
+				strerror(errno));
+	}
+	return 0;
+}
+
+static unsigned int bits_for(uint64_t top_gpa)
+{
+	unsigned int bits = 32;
+
+	while (bits < 64 && (top_gpa - 1) >> bits)
+		bits++;
+	return bits;
+}
+
+int kvm_create_vm(struct kvm *kvm, uint64_t top_gpa, struct tvm_error *err)
+{
+	int max_ipa = ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
+	unsigned int need = bits_for(top_gpa);
+	unsigned long type = 0;
+	int n;
+
+	if (max_ipa > 0) {
+		if (need > (unsigned int)max_ipa)
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"guest RAM ending at 0x%llx needs a %u-bit IPA space, this host offers %d bits. Lower --mem",
+					(unsigned long long)top_gpa, need, max_ipa);
+		/* Ask only for what we need: smaller stage-2 tables. */
+		if (need > KVM_DEFAULT_IPA_BITS)
+			type = KVM_VM_TYPE_ARM_IPA_SIZE(need);
+		kvm->ipa_bits = need > KVM_DEFAULT_IPA_BITS ? need : KVM_DEFAULT_IPA_BITS;
+	} else {
+		if (need > KVM_DEFAULT_IPA_BITS)
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"guest RAM ending at 0x%llx needs a %u-bit IPA space, this host KVM has 40 bits. Lower --mem",
+					(unsigned long long)top_gpa, need);
+		kvm->ipa_bits = KVM_DEFAULT_IPA_BITS;
+	}
+	kvm->vm_fd = ioctl(kvm->fd, KVM_CREATE_VM, type);
+	if (kvm->vm_fd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VM failed: %s", strerror(errno));
+	n = ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (n <= 0)
+		n = ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	kvm->max_vcpus = n > 0 ? (unsigned int)n : 1;
+	return 0;
+}
+
+int kvm_add_memory(struct kvm *kvm, const struct guest_mem *mem, struct tvm_error *err)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.guest_phys_addr = mem->gpa_base,
+		.memory_size = mem->size,
+		.userspace_addr = (uint64_t)(uintptr_t)mem->host,
+	};
+
+	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"KVM_SET_USER_MEMORY_REGION (%llu MiB at 0x%llx) failed: %s. Lower --mem",
+				(unsigned long long)(mem->size >> 20),
+				(unsigned long long)mem->gpa_base, strerror(errno));
+	return 0;
+}
+
+int kvm_irq_line(struct kvm *kvm, unsigned int intid, bool level)
+{
+	struct kvm_irq_level irq = {
+		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | intid,
+		.level = level,
+	};
+
+	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq);
+}
+
+void kvm_close(struct kvm *kvm)
+{
+	if (kvm->vm_fd >= 0)
+		close(kvm->vm_fd);
+	if (kvm->fd >= 0)
+		close(kvm->fd);
+	kvm->vm_fd = kvm->fd = -1;
+}

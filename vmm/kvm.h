@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_KVM_H
+#define TINYVMM_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/guest_mem.h"
+#include "vmm/util.h"
+
+struct kvm {
+	int fd;			/* /dev/kvm */
+	int vm_fd;
+	int run_size;		/* size of each vCPU's struct kvm_run mapping */
+	unsigned int max_vcpus;
+	unsigned int ipa_bits;	/* IPA size the VM was created with */
+};
+
+/* Open /dev/kvm and check the API version and the capabilities we rely on. */
+int kvm_open(struct kvm *kvm, struct tvm_error *err);
+
+/* Create the VM with an IPA space large enough to reach @top_gpa. */
+int kvm_create_vm(struct kvm *kvm, uint64_t top_gpa, struct tvm_error *err);
+
+int kvm_add_memory(struct kvm *kvm, const struct guest_mem *mem, struct tvm_error *err);
+
+/* Drive an SPI (@intid >= 32) of the in-kernel vGIC. */
+int kvm_irq_line(struct kvm *kvm, unsigned int intid, bool level);
+
+void kvm_close(struct kvm *kvm);
+
+#endif

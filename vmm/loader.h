@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_LOADER_H
+#define TINYVMM_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/guest_mem.h"
+#include "vmm/util.h"
+
+enum kernel_format { KERNEL_IMAGE, KERNEL_ELF };
+
+/* Where things were put in guest RAM, for the vCPU registers and the DTB. */
+struct boot_layout {
+	enum kernel_format format;
+	bool gzipped;
+	uint64_t entry;			/* PC of the boot vCPU */
+	uint64_t kernel_start;		/* lowest byte the kernel owns */
+	uint64_t kernel_end;		/* one past the highest (incl. bss) */
+	uint64_t initrd_start;		/* 0 when there is no initrd */
+	uint64_t initrd_size;
+	uint64_t fdt_addr;		/* x0 at entry */
+};
+
+/*
+ * Load a kernel from memory: arm64 Image (text_offset and image_size from
+ * its header, 2 MiB aligned base), gzip of an Image or ELF, or an ELF64
+ * AArch64 executable (PT_LOAD at physical addresses). The file is untrusted:
+ * every length and address is checked against guest RAM.
+ */
+int loader_load_kernel(const struct guest_mem *mem, const uint8_t *data,
+		       size_t size, struct boot_layout *bl, struct tvm_error *err);
+
+/*
+ * Place the initrd (may be NULL/0) and the FDT slot near the top of RAM,
+ * clear of the kernel, and copy the initrd in.
+ */
+int loader_place_initrd_and_fdt(const struct guest_mem *mem,
+				const uint8_t *initrd, size_t initrd_size,
+				struct boot_layout *bl, struct tvm_error *err);
+
+/* Decompress a gzip stream, refusing output larger than @max_out. */
+int loader_gunzip(const uint8_t *in, size_t in_size, size_t max_out,
+		  uint8_t **out, size_t *out_size, struct tvm_error *err);
+
+#define ARM64_IMAGE_MAGIC	0x644d5241U	/* "ARM\x64" at offset 56 */
+#define ARM64_IMAGE_HEADER_SIZE	64
+
+#endif

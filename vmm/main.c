@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+#include <stdio.h>
+
+#include "version.h"
+#include "vmm/cli.h"
+#include "vmm/vm.h"
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct tvm_error err = { 0 };
+	enum cli_action action;
+	int code;
+
+	cli_defaults(&cfg);
+	if (cli_parse(argc, argv, &cfg, &action, &err)) {
+		tvm_print_error(&err);
+		return err.code;
+	}
+	if (action == CLI_HELP) {
+		cli_print_help();
+		return 0;
+	}
+	if (action == CLI_VERSION) {
+		printf("tinyvmm %s\n", TINYVMM_VERSION);
+		return 0;
+	}
+	code = vm_run(&cfg, &err);
+	if (code < 0) {
+		tvm_print_error(&err);
+		return err.code;
+	}
+	return code;
+}

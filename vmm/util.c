@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void tvm_print_error(const struct tvm_error *err)
+{
+	fprintf(stderr, "tinyvmm: %s\n", err->msg);
+}
+
+void tvm_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tinyvmm: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int read_fully(int fd, uint8_t *buf, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = read(fd, buf + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int read_whole_file(const char *path, const char *what, size_t max_size,
+		    uint8_t **data, size_t *size, struct tvm_error *err)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"cannot open %s '%s': %s. Check the path given with --%s",
+				what, path, strerror(errno), what);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s' is not a regular file. Pass the %s image file with --%s",
+				what, path, what, what);
+	}
+	if (st.st_size == 0 || (uint64_t)st.st_size > max_size) {
+		close(fd);
+		if (st.st_size == 0)
+			return tvm_fail(err, TVM_EXIT_USAGE, "%s '%s' is empty. Pass a real %s image",
+					what, path, what);
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s' (%llu MiB) does not fit in guest RAM. Raise --mem",
+				what, path, (unsigned long long)st.st_size >> 20);
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		close(fd);
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory reading %s '%s'", what, path);
+	}
+	if (read_fully(fd, buf, (size_t)st.st_size) < 0) {
+		free(buf);
+		close(fd);
+		return tvm_fail(err, TVM_EXIT_USAGE, "cannot read %s '%s': %s",
+				what, path, errno ? strerror(errno) : "short read");
+	}
+	close(fd);
+	*data = buf;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!text || !*text || *text == '-' || *text == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}

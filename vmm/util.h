@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_UTIL_H
+#define TINYVMM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Exit codes are part of tinyvmm's interface (CI scripts depend on them);
+ * README.md documents them. Never renumber.
+ */
+enum tvm_exit_code {
+	TVM_EXIT_POWEROFF = 0,	/* guest powered off (PSCI SYSTEM_OFF) */
+	TVM_EXIT_ERROR = 1,	/* tinyvmm or host failure */
+	TVM_EXIT_USAGE = 2,	/* bad options or bad input files */
+	TVM_EXIT_RESET = 3,	/* guest asked for a reset (PSCI SYSTEM_RESET) */
+	TVM_EXIT_TIMEOUT = 4,	/* --timeout expired */
+	TVM_EXIT_CRASH = 5,	/* guest crash event or unrecoverable vCPU state */
+	TVM_EXIT_NO_KVM = 6,	/* this host cannot run ARM64 guests with KVM */
+	TVM_EXIT_QUIT = 7,	/* user pressed Ctrl-A x */
+	TVM_EXIT_SIGINT = 130,
+	TVM_EXIT_SIGTERM = 143,
+};
+
+/* An error on its way to the user: one line, plus the exit code to use. */
+struct tvm_error {
+	int code;
+	char msg[512];
+};
+
+/* Fill @err and return -1, so callers can write `return tvm_fail(...)`. */
+int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Print "tinyvmm: <msg>" on stderr. */
+void tvm_print_error(const struct tvm_error *err);
+void tvm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Read a whole regular file into a malloc'ed buffer. Files larger than
+ * @max_size are refused (the caller knows what could fit in guest RAM).
+ * @what names the file in errors ("kernel", "initrd").
+ */
+int read_whole_file(const char *path, const char *what, size_t max_size,
+		    uint8_t **data, size_t *size, struct tvm_error *err);
+
+/* Strict decimal parse of an unsigned value in [min, max]. */
+int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+static inline uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static inline uint64_t align_down(uint64_t v, uint64_t a)
+{
+	return v & ~(a - 1);
+}
+
+#endif

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/* vCPU threads: one per vCPU, each looping on KVM_RUN. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/vm_internal.h"
+
+#define ARM64_CORE_REG(field) \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+	 (offsetof(struct kvm_regs, field) / sizeof(__u32)))
+#define ARM64_MPIDR_EL1 ARM64_SYS_REG(3, 0, 0, 0, 5)
+
+static void kick_handler(int sig)
+{
+	(void)sig;	/* only here so the signal interrupts KVM_RUN */
+}
+
+void vcpu_install_kick_signal(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);	/* no SA_RESTART: KVM_RUN returns EINTR */
+}
+
+static int get_reg(int fd, uint64_t id, uint64_t *value)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)value };
+
+	return ioctl(fd, KVM_GET_ONE_REG, &reg);
+}
+
+static int set_reg(int fd, uint64_t id, uint64_t value)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)&value };
+
+	return ioctl(fd, KVM_SET_ONE_REG, &reg);
+}
+
+static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
+{
+	struct kvm_vcpu_init init;
+
+	/* The host's own CPU type: what KVM can best present to the guest. */
+	if (ioctl(vm->kvm.vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_PREFERRED_TARGET failed: %s",
+				strerror(errno));
+	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
+	if (vcpu->id > 0)
+		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
+	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_VCPU_INIT for vCPU %u failed: %s",
+				vcpu->id, strerror(errno));
+	if (get_reg(vcpu->fd, ARM64_MPIDR_EL1, &vcpu->mpidr) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "reading MPIDR_EL1 of vCPU %u failed: %s",
+				vcpu->id, strerror(errno));
+	return 0;
+}
+
+int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err)
+{
+	struct vcpu *vcpu = &vm->vcpus[id];
+	void *run;
+
+	vcpu->id = id;
+	vcpu->vm = vm;
+	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VCPU %u failed: %s",
+				id, strerror(errno));
+	vm->ncpus = id + 1;
+	run = mmap(NULL, (size_t)vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vcpu->fd, 0);
+	if (run == MAP_FAILED)
+		return tvm_fail(err, TVM_EXIT_ERROR, "mapping kvm_run of vCPU %u failed: %s",
+				id, strerror(errno));
+	vcpu->run = run;
+	return init_vcpu(vm, vcpu, err);
+}
+
+int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err)
+{
+	/* booting.rst: x0 = DTB address, x1-x3 = 0 (KVM resets them to 0). */
+	if (set_reg(vcpu->fd, ARM64_CORE_REG(regs.pc), pc) < 0 ||
+	    set_reg(vcpu->fd, ARM64_CORE_REG(regs.regs[0]), x0) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "setting boot registers failed: %s",
+				strerror(errno));
+	return 0;
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	unsigned int len = run->mmio.len <= 8 ? run->mmio.len : 8;
+
+	mmio_bus_access(&vcpu->vm->bus, run->mmio.phys_addr, run->mmio.data, len,
+			run->mmio.is_write);
+}
+
+static void handle_system_event(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(vm, TVM_EXIT_POWEROFF, NULL);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_stop(vm, TVM_EXIT_RESET,
+				"guest requested a reset (PSCI SYSTEM_RESET); exit code 3");
+		break;
+	case KVM_SYSTEM_EVENT_CRASH:
+		vm_request_stop(vm, TVM_EXIT_CRASH, "guest reported a crash; exit code 5");
+		break;
+	default:
+		break;	/* e.g. WAKEUP/SUSPEND on newer hosts: keep running */
+	}
+}
+
+/* Returns false when the vCPU must stop. */
+static bool handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(vcpu);
+		return false;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_FAIL_ENTRY:
+		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR,
+				"vCPU %u: KVM could not enter the guest (reason 0x%llx)", vcpu->id,
+				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR, "vCPU %u: KVM internal error %u",
+				vcpu->id, run->internal.suberror);
+		return false;
+	default:
+		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR, "vCPU %u: unexpected KVM exit %u",
+				vcpu->id, run->exit_reason);
+		return false;
+	}
+}
+
+static void run_failed(struct vcpu *vcpu, int e)
+{
+	if (e == ENOSYS || e == ENXIO)
+		/* arm64: a data abort KVM cannot decode (no ISV), e.g. LDP to MMIO. */
+		vm_request_stop(vcpu->vm, TVM_EXIT_CRASH,
+				"vCPU %u: guest accessed an address that is neither RAM nor an emulated device, or with an instruction KVM cannot emulate; exit code 5",
+				vcpu->id);
+	else
+		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR, "vCPU %u: KVM_RUN failed: %s",
+				vcpu->id, strerror(e));
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	sigset_t kick;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	while (!vm_stopping(vcpu->vm)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			run_failed(vcpu, errno);
+			break;
+		}
+		if (!handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu, struct tvm_error *err)
+{
+	int e = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+
+	if (e)
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot start vCPU %u thread: %s",
+				vcpu->id, strerror(e));
+	vcpu->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	/* immediate_exit closes the race with a KVM_RUN about to be entered. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->started)
+		pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+	if (vcpu->run)
+		munmap(vcpu->run, (size_t)vcpu->vm->kvm.run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}

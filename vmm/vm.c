@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VM assembly and the main loop. Set-up order follows what KVM requires:
+ * VM (with IPA size) -> vGIC device -> vCPUs -> memory -> guest images and
+ * DTB -> vGIC init -> boot registers -> run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libfdt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "fdt/fdt.h"
+#include "vmm/layout.h"
+#include "vmm/loader.h"
+#include "vmm/vm.h"
+#include "vmm/vm_internal.h"
+
+
+void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+{
+	int running = -1;
+	uint64_t one = 1;
+	va_list ap;
+
+	if (!__atomic_compare_exchange_n(&vm->exit_code, &running, code, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(vm->stop_message, sizeof(vm->stop_message), fmt, ap);
+		va_end(ap);
+	}
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
+		return;	/* the main loop also polls exit_code */
+}
+
+static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = opaque;
+
+	console_output(&vm->console, buf, len);
+}
+
+static void uart_set_irq(void *opaque, bool level)
+{
+	struct vm *vm = opaque;
+
+	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + LAYOUT_UART_SPI, level);
+}
+
+static int check_host_ram(uint64_t bytes, struct tvm_error *err)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+
+	if (host && bytes > host)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--mem %llu MiB is more than this host's %llu MiB of RAM. Lower --mem",
+				(unsigned long long)(bytes >> 20), (unsigned long long)(host >> 20));
+	return 0;
+}
+
+static int create_machine(struct vm *vm, struct tvm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint64_t ram = cfg->mem_mib << 20;
+
+	if (kvm_open(&vm->kvm, err) || check_host_ram(ram, err) ||
+	    kvm_create_vm(&vm->kvm, LAYOUT_RAM_BASE + ram, err))
+		return -1;
+	if (cfg->cpus > vm->kvm.max_vcpus)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
+				cfg->cpus, vm->kvm.max_vcpus);
+	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, &vm->gic, err))
+		return -1;
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for vCPUs");
+	for (unsigned int i = 0; i < cfg->cpus; i++)
+		if (vcpu_create(vm, i, err))
+			return -1;
+	if (guest_mem_alloc(&vm->mem, LAYOUT_RAM_BASE, ram, err))
+		return -1;
+	return kvm_add_memory(&vm->kvm, &vm->mem, err);
+}
+
+static int load_images(struct vm *vm, struct boot_layout *bl, struct tvm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint8_t *data = NULL;
+	size_t size = 0;
+	int ret;
+
+	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &data, &size, err))
+		return -1;
+	ret = loader_load_kernel(&vm->mem, data, size, bl, err);
+	free(data);
+	if (ret)
+		return -1;
+	data = NULL;
+	size = 0;
+	if (cfg->initrd_path &&
+	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &data, &size, err))
+		return -1;
+	ret = loader_place_initrd_and_fdt(&vm->mem, data, size, bl, err);
+	free(data);
+	return ret;
+}
+
+static int write_dtb_file(const char *path, const void *fdt, size_t size, struct tvm_error *err)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(fdt, 1, size, f) != size) {
+		if (f)
+			fclose(f);
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"cannot write --dump-dtb '%s': %s. Choose a writable path",
+				path, strerror(errno));
+	}
+	if (fclose(f))
+		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --dump-dtb '%s': %s",
+				path, strerror(errno));
+	return 0;
+}
+
+static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_error *err)
+{
+	uint8_t seed[FDT_RNG_SEED_SIZE];
+	uint64_t *mpidrs;
+	struct fdt_params p = {
+		.ncpus = vm->ncpus,
+		.gic_version = vm->gic.version,
+		.ram_base = vm->mem.gpa_base,
+		.ram_size = vm->mem.size,
+		.cmdline = vm->cfg->cmdline,
+		.initrd_start = bl->initrd_start,
+		.initrd_size = bl->initrd_size,
+	};
+	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
+	int ret;
+
+	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
+	if (!mpidrs)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		mpidrs[i] = vm->vcpus[i].mpidr;
+	p.mpidrs = mpidrs;
+	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		p.rng_seed = seed;
+	ret = fdt_build(&p, dst, LAYOUT_FDT_MAX_SIZE, err);
+	free(mpidrs);
+	if (ret)
+		return -1;
+	if (vm->cfg->dump_dtb_path)
+		return write_dtb_file(vm->cfg->dump_dtb_path, dst, fdt_totalsize(dst), err);
+	return 0;
+}
+
+static int add_devices(struct vm *vm, struct tvm_error *err)
+{
+	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq, .opaque = vm };
+
+	uart_init(&vm->uart, &ops);
+	vm->uart_ready = true;
+	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
+			      &vm->uart, "uart"))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
+	return 0;
+}
+
+static void print_banner(const struct vm *vm, const struct boot_layout *bl)
+{
+	if (vm->cfg->quiet)
+		return;
+	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
+	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
+	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
+		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
+		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
+		bl->initrd_size ? ", initrd" : "");
+}
+
+static int setup(struct vm *vm, struct tvm_error *err)
+{
+	struct boot_layout bl;
+
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
+	if (create_machine(vm, err) || load_images(vm, &bl, err) ||
+	    install_fdt(vm, &bl, err) || gic_finalize(&vm->gic, err) ||
+	    vcpu_set_boot_regs(&vm->vcpus[0], bl.entry, bl.fdt_addr, err) ||
+	    add_devices(vm, err))
+		return -1;
+	if (console_open(&vm->console, vm->cfg->console_log_path, err))
+		return -1;
+	vm->console_open = true;
+	print_banner(vm, &bl);
+	return 0;
+}
+
+static void teardown(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	if (vm->console_open)
+		console_close(&vm->console);
+	if (vm->uart_ready)
+		uart_destroy(&vm->uart);
+	gic_close(&vm->gic);
+	kvm_close(&vm->kvm);
+	guest_mem_free(&vm->mem);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+}
+
+
+
+int vm_run(const struct vm_config *cfg, struct tvm_error *err)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	int code = -1;
+
+	if (!vm)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory");
+	vm->cfg = cfg;
+	vm->exit_code = -1;
+	vm->stop_efd = -1;
+	vm->gic.fd = -1;
+	vm->kvm.fd = vm->kvm.vm_fd = -1;
+	if (setup(vm, err) == 0)
+		code = vm_main_loop(vm);
+	teardown(vm);
+	if (code >= 0 && vm->stop_message[0])
+		fprintf(stderr, "tinyvmm: %s\n", vm->stop_message);
+	free(vm);
+	return code;
+}

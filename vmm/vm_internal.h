@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_VM_INTERNAL_H
+#define TINYVMM_VM_INTERNAL_H
+
+#include <linux/kvm.h>
+#include <signal.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "devices/mmio_bus.h"
+#include "devices/uart.h"
+#include "vmm/cli.h"
+#include "vmm/console.h"
+#include "vmm/gic.h"
+#include "vmm/guest_mem.h"
+#include "vmm/kvm.h"
+
+struct vm;
+
+struct vcpu {
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t mpidr;
+	struct vm *vm;
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	struct kvm kvm;
+	struct gic gic;
+	struct guest_mem mem;
+	struct mmio_bus bus;
+	struct uart16550 uart;
+	bool uart_ready;
+	struct console console;
+	bool console_open;
+	struct vcpu *vcpus;
+	unsigned int ncpus;	/* vCPUs created so far */
+	int stop_efd;		/* written once when the VM should stop */
+	int exit_code;		/* -1 while running; first stop request wins */
+	char stop_message[256];	/* printed on stderr after teardown, if set */
+};
+
+/*
+ * Ask the VM to stop with @code. Callable from any thread; only the first
+ * request counts. @fmt (may be NULL) is a message for the user.
+ */
+void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static inline bool vm_stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) != -1;
+}
+
+int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err);
+int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err);
+int vcpu_start(struct vcpu *vcpu, struct tvm_error *err);
+/* Make a running vCPU leave KVM_RUN so it sees the stop request. */
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_destroy(struct vcpu *vcpu);
+/* Install the no-op kick signal handler; once per process. */
+void vcpu_install_kick_signal(void);
+
+#define VCPU_KICK_SIGNAL SIGUSR2
+
+/* Start the vCPUs and serve events until the VM stops; returns the exit code. */
+int vm_main_loop(struct vm *vm);
+
+#endif

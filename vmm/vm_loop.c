@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The main thread's event loop: console input, signals, the --timeout timer
+ * and stop requests from vCPU threads, all through one epoll set so nothing
+ * busy-waits and every way out goes through the same teardown.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "vmm/vm_internal.h"
+
+enum loop_source { SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN };
+
+struct loop {
+	int epfd, sigfd, timerfd;
+	uint8_t pending[2 * UART_RX_FIFO_SIZE];	/* filtered input not yet in the FIFO */
+	size_t pending_len;
+};
+
+
+static int watch(struct loop *l, int fd, enum loop_source src)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = src };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	/* Kept blocked here; vCPU threads unblock it for themselves. */
+	sigaddset(set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
+{
+	sigset_t set;
+
+	block_signals(&set);
+	sigdelset(&set, VCPU_KICK_SIGNAL);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->timerfd = -1;
+	l->pending_len = 0;
+	if (l->epfd < 0 || l->sigfd < 0 || watch(l, vm->stop_efd, SRC_STOP) ||
+	    watch(l, l->sigfd, SRC_SIGNAL))
+		return tvm_fail(err, TVM_EXIT_ERROR, "setting up the event loop: %s",
+				strerror(errno));
+	if (vm->cfg->timeout_s) {
+		struct itimerspec its = { .it_value.tv_sec = vm->cfg->timeout_s };
+
+		l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (l->timerfd < 0 || timerfd_settime(l->timerfd, 0, &its, NULL) ||
+		    watch(l, l->timerfd, SRC_TIMER))
+			return tvm_fail(err, TVM_EXIT_ERROR, "setting up --timeout: %s",
+					strerror(errno));
+	}
+	/* stdin may be /dev/null or a file, which epoll refuses: then no input. */
+	if (watch(l, STDIN_FILENO, SRC_STDIN))
+		vm->console.in_fd = -1;
+	return 0;
+}
+
+static void loop_close(struct loop *l)
+{
+	if (l->timerfd >= 0)
+		close(l->timerfd);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+}
+
+static void handle_signal(struct vm *vm, struct loop *l)
+{
+	struct signalfd_siginfo si;
+
+	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGINT)
+		vm_request_stop(vm, TVM_EXIT_SIGINT, "stopped by SIGINT; exit code 130");
+	else
+		vm_request_stop(vm, TVM_EXIT_SIGTERM, "stopped by signal %u; exit code 143",
+				si.ssi_signo);
+}
+
+static void flush_pending(struct vm *vm, struct loop *l)
+{
+	size_t n = uart_receive(&vm->uart, l->pending, l->pending_len);
+
+	memmove(l->pending, l->pending + n, l->pending_len - n);
+	l->pending_len -= n;
+}
+
+static void handle_stdin(struct vm *vm, struct loop *l)
+{
+	uint8_t raw[UART_RX_FIFO_SIZE];
+	bool quit;
+	ssize_t n;
+
+	if (l->pending_len)
+		return;	/* guest has not drained the FIFO yet; retry on the tick */
+	n = read(STDIN_FILENO, raw, sizeof(raw));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* EOF: the guest keeps running without input. */
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+		vm->console.in_fd = -1;
+		return;
+	}
+	l->pending_len = console_filter_input(&vm->console, raw, (size_t)n, l->pending, &quit);
+	if (quit)
+		vm_request_stop(vm, TVM_EXIT_QUIT, "quit with Ctrl-A x; exit code 7");
+	flush_pending(vm, l);
+}
+
+static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
+{
+	switch (src) {
+	case SRC_STOP:
+		break;	/* exit_code is already set */
+	case SRC_SIGNAL:
+		handle_signal(vm, l);
+		break;
+	case SRC_TIMER:
+		vm_request_stop(vm, TVM_EXIT_TIMEOUT,
+				"--timeout of %u s expired; guest stopped; exit code 4",
+				vm->cfg->timeout_s);
+		break;
+	case SRC_STDIN:
+		handle_stdin(vm, l);
+		break;
+	}
+}
+
+static int start_vcpus(struct vm *vm, struct tvm_error *err)
+{
+	vcpu_install_kick_signal();
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		if (vcpu_start(&vm->vcpus[i], err))
+			return -1;
+	return 0;
+}
+
+int vm_main_loop(struct vm *vm)
+{
+	struct tvm_error err;
+	struct loop l = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+
+	if (loop_open(vm, &l, &err) || start_vcpus(vm, &err)) {
+		vm_request_stop(vm, err.code, "%s", err.msg);
+		loop_close(&l);
+		return vm->exit_code;
+	}
+	while (!vm_stopping(vm)) {
+		struct epoll_event evs[4];
+		/* While input waits for FIFO space, poll it every 10 ms. */
+		int n = epoll_wait(l.epfd, evs, 4, l.pending_len ? 10 : -1);
+
+		if (n < 0 && errno != EINTR) {
+			vm_request_stop(vm, TVM_EXIT_ERROR, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		if (l.pending_len)
+			flush_pending(vm, &l);
+		for (int i = 0; i < n; i++)
+			dispatch(vm, &l, (enum loop_source)evs[i].data.u32);
+	}
+	loop_close(&l);
+	return vm->exit_code;
+}
