@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices/virtio_net.h"
 #include "version.h"
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
-	OPT_VERSION, OPT_LATER,
+	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES,
 };
 
 struct opt_desc {
@@ -37,12 +38,11 @@ static const struct opt_desc options[] = {
 	{ "quiet", OPT_QUIET, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
-	/* Network options: recognised so users get "not supported yet", not "unknown". */
-	{ "tap", OPT_LATER, true },
-	{ "queues", OPT_LATER, true },
-	{ "vhost", OPT_LATER, true },
-	{ "mac", OPT_LATER, true },
-	{ "no-packed", OPT_LATER, false },
+	{ "tap", OPT_TAP, true },
+	{ "mac", OPT_MAC, true },
+	{ "no-packed", OPT_NO_PACKED, false },
+	{ "vhost", OPT_VHOST, true },
+	{ "queues", OPT_QUEUES, true },
 };
 
 void cli_defaults(struct vm_config *cfg)
@@ -52,6 +52,8 @@ void cli_defaults(struct vm_config *cfg)
 	cfg->mem_mib = CLI_DEFAULT_MEM_MIB;
 	cfg->gic = GIC_AUTO;
 	cfg->cmdline = CLI_DEFAULT_CMDLINE;
+	cfg->vhost = VHOST_AUTO;
+	cfg->queues = 1;
 }
 
 void cli_print_help(void)
@@ -68,6 +70,11 @@ void cli_print_help(void)
 	       "  --timeout SECONDS    stop the guest after SECONDS, exit code 4 (default: none)\n"
 	       "  --console-log FILE   also write the guest console to FILE (default: none)\n"
 	       "  --dump-dtb FILE      write the guest's device tree blob to FILE (default: none)\n"
+	       "  --tap NAME           give the guest a virtio-net NIC on TAP interface NAME (default: none)\n"
+	       "  --mac ADDR           the NIC's MAC address (default: stable, derived from NAME)\n"
+	       "  --vhost auto|on|off  vhost-net kernel data path; this build has only off (default: auto)\n"
+	       "  --queues N           virtio-net queue pairs; this build supports 1 (default: 1)\n"
+	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --quiet              do not print the start-up banner\n"
 	       "  --help               show this help and exit\n"
 	       "  --version            show the version and exit\n"
@@ -100,6 +107,65 @@ static int parse_gic(const char *v, enum gic_request *gic)
 		*gic = GIC_V3;
 	else
 		return -1;
+	return 0;
+}
+
+static int apply_net_option(const struct opt_desc *o, const char *v,
+			    struct vm_config *cfg, struct tvm_error *err)
+{
+	uint64_t n;
+
+	switch (o->id) {
+	case OPT_TAP:
+		cfg->tap_name = v;
+		break;
+	case OPT_MAC:
+		if (virtio_net_parse_mac(v, cfg->mac))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--mac '%s' is not a unicast MAC address. Use six hex bytes like 02:00:00:00:00:01",
+					v);
+		cfg->mac_set = true;
+		break;
+	case OPT_NO_PACKED:
+		cfg->no_packed = true;
+		break;
+	case OPT_VHOST:
+		if (!strcmp(v, "auto"))
+			cfg->vhost = VHOST_AUTO;
+		else if (!strcmp(v, "on"))
+			cfg->vhost = VHOST_ON;
+		else if (!strcmp(v, "off"))
+			cfg->vhost = VHOST_OFF;
+		else
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--vhost '%s' is not a mode. Use auto, on or off", v);
+		break;
+	case OPT_QUEUES:
+		if (parse_u64(v, 1, 16, &n))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--queues '%s' is not a queue pair count. Use a number from 1 to 16",
+					v);
+		cfg->queues = (unsigned int)n;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Options that parse but need work this build does not have yet. */
+static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
+{
+	if (cfg->vhost == VHOST_ON)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--vhost on: vhost-net is not supported by this tinyvmm build yet. Use --vhost off or auto (userspace virtio-net)");
+	if (cfg->queues > 1)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--queues %u: multi-queue is not supported by this tinyvmm build yet. Use --queues 1",
+				cfg->queues);
+	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1))
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"network options need a NIC. Add --tap NAME");
 	return 0;
 }
 
@@ -145,10 +211,8 @@ static int apply_option(const struct opt_desc *o, const char *v,
 					v);
 		cfg->timeout_s = (unsigned int)n;
 		break;
-	case OPT_LATER:
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--%s: networking is not supported by this tinyvmm build yet. Run without network options",
-				o->name);
+	default:
+		return apply_net_option(o, v, cfg, err);
 	}
 	return 0;
 }
@@ -188,8 +252,10 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 		if (apply_option(o, value, cfg, action, err))
 			return -1;
 	}
-	if (*action == CLI_RUN && !cfg->kernel_path)
+	if (*action != CLI_RUN)
+		return 0;
+	if (!cfg->kernel_path)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz or ELF)");
-	return 0;
+	return check_supported(cfg, err);
 }

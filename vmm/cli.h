@@ -11,6 +11,8 @@ enum gic_request { GIC_AUTO = 0, GIC_V2 = 2, GIC_V3 = 3 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
 
+enum vhost_mode { VHOST_AUTO = 0, VHOST_ON, VHOST_OFF };
+
 #define CLI_DEFAULT_CPUS	1
 #define CLI_DEFAULT_MEM_MIB	512
 #define CLI_MAX_CPUS		512	/* syntax limit; KVM and the GIC set the real one */
@@ -27,6 +29,13 @@ struct vm_config {
 	enum gic_request gic;
 	unsigned int timeout_s;		/* 0: no timeout */
 	bool quiet;
+	/* Network: a virtio-net device exists only with --tap. */
+	const char *tap_name;
+	uint8_t mac[6];
+	bool mac_set;
+	bool no_packed;
+	enum vhost_mode vhost;
+	unsigned int queues;
 };
 
 void cli_defaults(struct vm_config *cfg);

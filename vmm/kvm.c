@@ -139,6 +139,36 @@ int kvm_irq_line(struct kvm *kvm, unsigned int intid, bool level)
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq);
 }
 
+int kvm_irqfd(struct kvm *kvm, int fd, unsigned int spi, struct tvm_error *err)
+{
+	/* Default arm64 routing maps GSI n to SPI n, i.e. INTID n + 32. */
+	struct kvm_irqfd req = { .fd = (uint32_t)fd, .gsi = spi };
+
+	if (ioctl(kvm->vm_fd, KVM_IRQFD, &req) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"KVM_IRQFD for SPI %u failed: %s. The host KVM needs irqfd support (Linux 4.1+)",
+				spi, strerror(errno));
+	return 0;
+}
+
+int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t value, int fd,
+		  struct tvm_error *err)
+{
+	struct kvm_ioeventfd req = {
+		.datamatch = value,
+		.addr = addr,
+		.len = 4,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	if (ioctl(kvm->vm_fd, KVM_IOEVENTFD, &req) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"KVM_IOEVENTFD at 0x%llx failed: %s. The host KVM needs ioeventfd support",
+				(unsigned long long)addr, strerror(errno));
+	return 0;
+}
+
 void kvm_close(struct kvm *kvm)
 {
 	if (kvm->vm_fd >= 0)

@@ -27,6 +27,13 @@ int kvm_add_memory(struct kvm *kvm, const struct guest_mem *mem, struct tvm_erro
 /* Drive an SPI (@intid >= 32) of the in-kernel vGIC. */
 int kvm_irq_line(struct kvm *kvm, unsigned int intid, bool level);
 
+/* Signalling @fd injects an edge on SPI number @spi (INTID 32 + @spi). */
+int kvm_irqfd(struct kvm *kvm, int fd, unsigned int spi, struct tvm_error *err);
+
+/* A 4-byte guest write of @value at @addr signals @fd without a vCPU exit. */
+int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t value, int fd,
+		  struct tvm_error *err);
+
 void kvm_close(struct kvm *kvm);
 
 #endif

@@ -151,6 +151,16 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
 	int ret;
 
+	struct fdt_virtio_slot net_slot = {
+		.base = LAYOUT_VIRTIO_MMIO_BASE,
+		.size = LAYOUT_VIRTIO_MMIO_SLOT_SIZE,
+		.spi = LAYOUT_VIRTIO_FIRST_SPI,
+	};
+
+	if (vm->cfg->tap_name) {
+		p.virtio = &net_slot;
+		p.nvirtio = 1;
+	}
 	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
 	if (!mpidrs)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
@@ -168,6 +178,49 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 	return 0;
 }
 
+static void irqfd_raise(void *opaque)
+{
+	int *fd = opaque;
+	uint64_t one = 1;
+
+	if (write(*fd, &one, sizeof(one)) < 0)
+		return;	/* counter saturated: an interrupt is pending anyway */
+}
+
+static int add_net(struct vm *vm, struct tvm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE;
+	struct net_options opts = { .tap_name = cfg->tap_name, .packed = !cfg->no_packed };
+
+	if (cfg->mac_set)
+		memcpy(opts.mac, cfg->mac, 6);
+	else
+		virtio_net_default_mac(cfg->tap_name, opts.mac);
+	vm->net = calloc(1, sizeof(*vm->net));
+	if (!vm->net)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
+	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
+		return -1;
+	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
+			      &vm->net->mmio, "virtio-net"))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");
+	vm->net_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, LAYOUT_VIRTIO_FIRST_SPI, err))
+		return -1;
+	vm->net->mmio.raise_irq = irqfd_raise;
+	vm->net->mmio.irq_opaque = &vm->net_irqfd;
+	/* Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
+	for (unsigned int q = 0; q < vm->net->mmio.nqueues; q++) {
+		struct net_queue_pair *pair = &vm->net->pairs[q / 2];
+
+		if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, q,
+				  pair->kick_fd[q % 2], err))
+			return -1;
+	}
+	return 0;
+}
+
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
 	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq, .opaque = vm };
@@ -177,6 +230,8 @@ static int add_devices(struct vm *vm, struct tvm_error *err)
 	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
 			      &vm->uart, "uart"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
+	if (vm->cfg->tap_name)
+		return add_net(vm, err);
 	return 0;
 }
 
@@ -190,6 +245,11 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
 		bl->initrd_size ? ", initrd" : "");
+	if (vm->net)
+		fprintf(stderr, "=== Network: KVM with userspace virtio-net (Tier 2), %u queue pair(s), TAP %s ===\n",
+			vm->net->npairs, vm->cfg->tap_name);
+	else
+		fprintf(stderr, "=== Network: none (no --tap) ===\n");
 }
 
 static int setup(struct vm *vm, struct tvm_error *err)
@@ -218,6 +278,12 @@ static void teardown(struct vm *vm)
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	if (vm->net) {
+		virtio_net_destroy(vm->net);
+		free(vm->net);
+	}
+	if (vm->net_irqfd >= 0)
+		close(vm->net_irqfd);
 	if (vm->console_open)
 		console_close(&vm->console);
 	if (vm->uart_ready)
@@ -241,6 +307,7 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->cfg = cfg;
 	vm->exit_code = -1;
 	vm->stop_efd = -1;
+	vm->net_irqfd = -1;
 	vm->gic.fd = -1;
 	vm->kvm.fd = vm->kvm.vm_fd = -1;
 	if (setup(vm, err) == 0)

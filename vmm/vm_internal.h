@@ -9,6 +9,7 @@
 
 #include "devices/mmio_bus.h"
 #include "devices/uart.h"
+#include "devices/virtio_net.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/gic.h"
@@ -37,6 +38,8 @@ struct vm {
 	bool uart_ready;
 	struct console console;
 	bool console_open;
+	struct virtio_net *net;	/* NULL without --tap */
+	int net_irqfd;
 	struct vcpu *vcpus;
 	unsigned int ncpus;	/* vCPUs created so far */
 	int stop_efd;		/* written once when the VM should stop */

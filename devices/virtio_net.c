@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/* virtio-net device model (virtio 1.2 §5.1), independent of the backend. */
+#include "devices/virtio_net.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vhost/tap.h"
+
+#define BIT(n) (1ULL << (n))
+
+uint64_t virtio_net_offered_features(bool packed)
+{
+	uint64_t f = BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
+		     BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
+		     BIT(VIRTIO_NET_F_MRG_RXBUF) |
+		     BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+		     BIT(VIRTIO_NET_F_GUEST_ECN) |
+		     BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+		     BIT(VIRTIO_NET_F_HOST_ECN) |
+		     BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_RING_F_EVENT_IDX) |
+		     BIT(VIRTIO_F_VERSION_1);
+
+	if (packed)
+		f |= BIT(VIRTIO_F_RING_PACKED);
+	return f;
+}
+
+unsigned int virtio_net_tun_offloads(uint64_t f)
+{
+	unsigned int t = 0;
+
+	if (!(f & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return 0;	/* every TSO/ECN offload needs checksum offload */
+	t |= TUN_F_CSUM;
+	if (f & BIT(VIRTIO_NET_F_GUEST_TSO4))
+		t |= TUN_F_TSO4;
+	if (f & BIT(VIRTIO_NET_F_GUEST_TSO6))
+		t |= TUN_F_TSO6;
+	if ((f & BIT(VIRTIO_NET_F_GUEST_ECN)) && (t & (TUN_F_TSO4 | TUN_F_TSO6)))
+		t |= TUN_F_TSO_ECN;
+	return t;
+}
+
+bool virtio_net_features_valid(uint64_t f)
+{
+	uint64_t guest_gso = BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+			     BIT(VIRTIO_NET_F_GUEST_UFO);
+	uint64_t host_gso = BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+			    BIT(VIRTIO_NET_F_HOST_UFO);
+
+	if ((f & guest_gso) && !(f & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return false;
+	if ((f & BIT(VIRTIO_NET_F_GUEST_ECN)) && !(f & (BIT(VIRTIO_NET_F_GUEST_TSO4) |
+							 BIT(VIRTIO_NET_F_GUEST_TSO6))))
+		return false;
+	if ((f & host_gso) && !(f & BIT(VIRTIO_NET_F_CSUM)))
+		return false;
+	if ((f & BIT(VIRTIO_NET_F_HOST_ECN)) && !(f & (BIT(VIRTIO_NET_F_HOST_TSO4) |
+							BIT(VIRTIO_NET_F_HOST_TSO6))))
+		return false;
+	return true;
+}
+
+void virtio_net_default_mac(const char *seed, uint8_t mac[6])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a: stable across runs */
+
+	for (const char *p = seed; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);	/* unicast, locally administered */
+}
+
+int virtio_net_parse_mac(const char *text, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5], &tail) != 6 || strlen(text) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	if (mac[0] & 1)
+		return -1;	/* multicast: not a station address */
+	return 0;
+}
+
+static struct virtio_net *net_of(struct virtio_mmio *dev)
+{
+	return dev->opaque;
+}
+
+static void net_config_access(struct virtio_mmio *dev, uint64_t offset, uint8_t *data,
+			      unsigned int len, bool is_write)
+{
+	struct virtio_net *net = net_of(dev);
+	struct virtio_net_config cfg = { 0 };
+
+	if (is_write)
+		return;	/* MAC is read-only for VERSION_1 drivers */
+	memcpy(cfg.mac, net->opts.mac, 6);
+	cfg.status = htole16(__atomic_load_n(&net->link_status, __ATOMIC_RELAXED));
+	cfg.max_virtqueue_pairs = htole16((uint16_t)net->npairs);
+	memset(data, 0, len);
+	if (offset < sizeof(cfg) && len <= sizeof(cfg) - offset)
+		memcpy(data, (uint8_t *)&cfg + offset, len);
+}
+
+static bool net_features_ok(struct virtio_mmio *dev, uint64_t features)
+{
+	return virtio_net_features_valid(features);
+}
+
+static int net_activate(struct virtio_mmio *dev)
+{
+	struct virtio_net *net = net_of(dev);
+	unsigned int offloads = virtio_net_tun_offloads(dev->driver_features);
+
+	for (unsigned int i = 0; i < net->npairs; i++) {
+		/* Only after negotiation do we know which offloads the guest takes. */
+		if (tap_set_offload(net->pairs[i].tap_fd, offloads) < 0)
+			tvm_warn("TAP %s: TUNSETOFFLOAD 0x%x failed: %s", net->opts.tap_name,
+				 offloads, strerror(errno));
+		if (net_rxtx_start(&net->pairs[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static void net_reset(struct virtio_mmio *dev)
+{
+	struct virtio_net *net = net_of(dev);
+
+	for (unsigned int i = 0; i < net->npairs; i++)
+		net_rxtx_stop(&net->pairs[i]);
+}
+
+static void net_notify(struct virtio_mmio *dev, unsigned int queue)
+{
+	struct virtio_net *net = net_of(dev);
+	struct net_queue_pair *pair;
+	uint64_t one = 1;
+
+	if (queue / 2 >= net->npairs)
+		return;
+	pair = &net->pairs[queue / 2];
+	/* Same path as an ioeventfd kick: wake the pair's worker. */
+	if (write(pair->kick_fd[queue % 2], &one, sizeof(one)) < 0)
+		return;
+}
+
+static const struct virtio_mmio_ops net_ops = {
+	.activate = net_activate,
+	.reset = net_reset,
+	.notify = net_notify,
+	.config_access = net_config_access,
+	.features_ok = net_features_ok,
+};
+
+static int init_pair(struct virtio_net *net, unsigned int i, struct tvm_error *err)
+{
+	struct net_queue_pair *pair = &net->pairs[i];
+
+	pair->net = net;
+	pair->index = i;
+	pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
+	pair->tap_fd = tap_open(net->opts.tap_name, false, err);
+	if (pair->tap_fd < 0)
+		return -1;
+	pair->kick_fd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pair->kick_fd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pair->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pair->rx_frame = malloc(NET_RX_FRAME_MAX);
+	pair->chains = calloc(NET_RX_MAX_MERGE, sizeof(*pair->chains));
+	if (pair->kick_fd[0] < 0 || pair->kick_fd[1] < 0 || pair->stop_fd < 0 ||
+	    !pair->rx_frame || !pair->chains)
+		return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: out of memory or fds");
+	return 0;
+}
+
+int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
+		    const struct guest_mem *mem, struct tvm_error *err)
+{
+	memset(net, 0, sizeof(*net));
+	net->opts = *opts;
+	net->npairs = 1;
+	net->link_status = VIRTIO_NET_S_LINK_UP;
+	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
+		net->pairs[i].tap_fd = net->pairs[i].kick_fd[0] = net->pairs[i].kick_fd[1] =
+			net->pairs[i].stop_fd = -1;
+	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, virtio_net_offered_features(opts->packed),
+			 2 * net->npairs, NET_QUEUE_SIZE_MAX, mem, &net_ops, net);
+	for (unsigned int i = 0; i < net->npairs; i++)
+		if (init_pair(net, i, err))
+			return -1;
+	/* A TAP we just created is down; an existing one keeps its state. */
+	tap_set_up(opts->tap_name);
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void virtio_net_destroy(struct virtio_net *net)
+{
+	virtio_mmio_destroy(&net->mmio);
+	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
+		struct net_queue_pair *pair = &net->pairs[i];
+
+		close_fd(&pair->tap_fd);
+		close_fd(&pair->kick_fd[0]);
+		close_fd(&pair->kick_fd[1]);
+		close_fd(&pair->stop_fd);
+		free(pair->rx_frame);
+		free(pair->chains);
+		pair->rx_frame = NULL;
+		pair->chains = NULL;
+	}
+}

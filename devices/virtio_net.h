@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_VIRTIO_NET_H
+#define TINYVMM_VIRTIO_NET_H
+
+#include <linux/virtio_net.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/virtio_mmio.h"
+#include "vmm/util.h"
+
+#define NET_MAX_QUEUE_PAIRS	1	/* multi-queue arrives with the MQ work */
+#define NET_QUEUE_SIZE_MAX	1024
+#define NET_RX_FRAME_MAX	(65536 + 14 + 4 + 12)	/* GSO frame + VLAN + vnet header */
+#define NET_RX_MAX_MERGE	64	/* buffers one merged RX frame may span */
+
+struct net_options {
+	const char *tap_name;
+	uint8_t mac[6];
+	bool packed;		/* offer VIRTIO_F_RING_PACKED */
+};
+
+struct net_pair_stats {
+	uint64_t rx_packets, rx_bytes, rx_dropped;
+	uint64_t tx_packets, tx_bytes, tx_dropped;
+	uint64_t rx_kicks, tx_kicks, interrupts;
+};
+
+struct virtio_net;
+
+/* One RX/TX virtqueue pair, its TAP queue and the thread serving them. */
+struct net_queue_pair {
+	struct virtio_net *net;
+	unsigned int index;
+	int tap_fd;
+	int kick_fd[2];		/* [0] RX, [1] TX: KVM ioeventfds for QueueNotify */
+	int stop_fd;
+	pthread_t thread;
+	bool running;
+	bool rx_waiting;	/* out of RX buffers: TAP not polled until a kick */
+	uint8_t *rx_frame;	/* one frame read from the TAP, not yet delivered */
+	size_t rx_frame_len;
+	struct virtq_chain *chains;	/* scratch: NET_RX_MAX_MERGE chains */
+	struct net_pair_stats stats;
+};
+
+struct virtio_net {
+	struct virtio_mmio mmio;
+	struct net_options opts;
+	uint16_t link_status;
+	unsigned int npairs;
+	struct net_queue_pair pairs[NET_MAX_QUEUE_PAIRS];
+};
+
+/* Features the device offers (device-level and ring-level). */
+uint64_t virtio_net_offered_features(bool packed);
+/* TUN_F_* offloads matching the guest's accepted GUEST_* features. */
+unsigned int virtio_net_tun_offloads(uint64_t features);
+/* §5.1.3.1 dependency rules; false refuses FEATURES_OK. */
+bool virtio_net_features_valid(uint64_t features);
+/* A stable locally administered MAC derived from @seed. */
+void virtio_net_default_mac(const char *seed, uint8_t mac[6]);
+/* Parse "aa:bb:cc:dd:ee:ff"; rejects multicast addresses. */
+int virtio_net_parse_mac(const char *text, uint8_t mac[6]);
+
+int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
+		    const struct guest_mem *mem, struct tvm_error *err);
+void virtio_net_destroy(struct virtio_net *net);
+
+/* The userspace (Tier 2) data path, in net_rxtx.c. */
+int net_rxtx_start(struct net_queue_pair *pair);
+void net_rxtx_stop(struct net_queue_pair *pair);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_VIRTQ_H
+#define TINYVMM_VIRTQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vmm/guest_mem.h"
+
+/*
+ * Device side of one virtqueue (virtio 1.2 §2.7 split, §2.8 packed). The
+ * rings live in guest memory and are written by an untrusted driver: every
+ * index, address and length read from them is checked, chains are bounded,
+ * and a malformed ring marks the queue broken instead of being trusted.
+ * Devices use only this interface and never see the ring format.
+ */
+#define VIRTQ_MAX_SIZE		1024
+#define VIRTQ_MAX_IOV		256	/* buffers in one chain, incl. indirect */
+
+/* Descriptor flags shared by both formats. */
+#define VIRTQ_DESC_F_NEXT	1
+#define VIRTQ_DESC_F_WRITE	2
+#define VIRTQ_DESC_F_INDIRECT	4
+
+struct virtq {
+	/* Set by the transport from the driver's register writes. */
+	uint16_t size;
+	bool packed;
+	bool event_idx;
+	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	uint64_t desc_gpa, driver_gpa, device_gpa;
+	const struct guest_mem *mem;
+
+	/* Host pointers, valid after virtq_start(). */
+	void *desc, *driver, *device;
+
+	/* Split: next avail entry to consume, next used entry to fill. */
+	uint16_t last_avail;
+	uint16_t used_idx;
+	/* Packed: ring positions and wrap counters. */
+	uint16_t next_avail;
+	bool avail_wrap;
+	uint16_t next_used;
+	bool used_wrap;
+	/* used_idx (split) / position (packed) at the last notification. */
+	uint16_t signalled_used;
+	bool signalled_used_valid;
+	bool signalled_wrap;
+
+	bool broken;		/* the driver broke the ring; needs a reset */
+};
+
+struct virtq_chain {
+	uint16_t id;		/* split: head index; packed: buffer id */
+	uint16_t ndesc;		/* ring slots the chain used (packed) */
+	unsigned int nout;	/* device-readable buffers, first in iov */
+	unsigned int nin;	/* device-writable buffers, after them */
+	uint64_t out_len, in_len;
+	struct iovec iov[VIRTQ_MAX_IOV];
+};
+
+enum virtq_pop_result { VIRTQ_BROKEN = -1, VIRTQ_EMPTY = 0, VIRTQ_GOT_CHAIN = 1 };
+
+/* Validate the ring addresses and map them; -1 if they lie outside RAM. */
+int virtq_start(struct virtq *vq);
+/* Forget all ring state (device reset); keeps nothing from the driver. */
+void virtq_reset(struct virtq *vq);
+
+/* Take the next available chain. */
+enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain);
+/* Give back a chain just popped and not used (it will be popped again). */
+void virtq_unpop(struct virtq *vq, const struct virtq_chain *chain);
+/* Return a chain to the driver with @written bytes written into it. */
+void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
+/* After pushes: must the driver be interrupted (flags / event index)? */
+bool virtq_should_interrupt(struct virtq *vq);
+/*
+ * Ask the driver (not) to notify on new buffers. Enabling returns true if
+ * buffers arrived meanwhile, so the caller processes them instead of
+ * sleeping through the missed kick.
+ */
+bool virtq_set_kicks(struct virtq *vq, bool enable);
+bool virtq_has_avail(struct virtq *vq);
+
+/* Bytes of guest memory each ring part spans for a queue of @size. */
+uint64_t virtq_desc_bytes(bool packed, uint16_t size);
+uint64_t virtq_driver_bytes(bool packed, uint16_t size);
+uint64_t virtq_device_bytes(bool packed, uint16_t size);
+
+/* Split ring internals shared with virtq_packed.c's counterpart. */
+enum virtq_pop_result virtq_split_pop(struct virtq *vq, struct virtq_chain *chain);
+void virtq_split_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
+bool virtq_split_should_interrupt(struct virtq *vq);
+bool virtq_split_set_kicks(struct virtq *vq, bool enable);
+bool virtq_split_has_avail(struct virtq *vq);
+enum virtq_pop_result virtq_packed_pop(struct virtq *vq, struct virtq_chain *chain);
+void virtq_packed_unpop(struct virtq *vq, const struct virtq_chain *chain);
+void virtq_packed_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
+bool virtq_packed_should_interrupt(struct virtq *vq);
+bool virtq_packed_set_kicks(struct virtq *vq, bool enable);
+bool virtq_packed_has_avail(struct virtq *vq);
+
+/* Append one guest buffer to @chain (shared by both formats). */
+int virtq_chain_add(struct virtq *vq, struct virtq_chain *chain, uint64_t addr,
+		    uint32_t len, bool writable);
+
+#endif

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "netif.h"
+#include "nettest.h"
+#include "pattern.h"
+
+#define IFNAME "eth0"
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("guest-test: net ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static int read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Value of KEY= on the kernel command line, or @def. */
+static const char *cmdline_opt(const char *key, const char *def, char *buf, size_t size)
+{
+	static char cmdline[4096];
+	size_t klen = strlen(key), len;
+	char *p;
+
+	if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return def;
+	for (p = cmdline; (p = strstr(p, key)); p++) {
+		if ((p == cmdline || p[-1] == ' ') && p[klen] == '=')
+			break;
+	}
+	if (!p)
+		return def;
+	p += klen + 1;
+	len = strcspn(p, " ");
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+static int wait_for(const char *path, const char *want, int tenths)
+{
+	char buf[64];
+
+	while (tenths-- > 0) {
+		if (!read_small(path, buf, sizeof(buf)) && (!want || !strcmp(buf, want)))
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+static void report_features(void)
+{
+	static const struct { int bit; const char *name; } bits[] = {
+		{ 0, "csum" }, { 1, "guest_csum" }, { 5, "mac" }, { 7, "guest_tso4" },
+		{ 8, "guest_tso6" }, { 11, "host_tso4" }, { 12, "host_tso6" },
+		{ 15, "mrg_rxbuf" }, { 16, "status" }, { 17, "ctrl_vq" }, { 22, "mq" },
+		{ 28, "indirect_desc" }, { 29, "event_idx" }, { 32, "version_1" },
+		{ 34, "ring_packed" },
+	};
+	char f[128], mac[32], line[512];
+	size_t off = 0;
+
+	if (read_small("/sys/class/net/" IFNAME "/device/features", f, sizeof(f)))
+		f[0] = '\0';
+	if (read_small("/sys/class/net/" IFNAME "/address", mac, sizeof(mac)))
+		strcpy(mac, "?");
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (strlen(f) > (size_t)bits[i].bit && f[bits[i].bit] == '1')
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s", bits[i].name);
+	line[off] = '\0';
+	say("mac=%s features=%s", mac, f);
+	say("negotiated:%s", line);
+}
+
+static uint16_t icmp_sum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* Three ICMP echoes; returns how many were answered. */
+static int ping(const char *peer)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 2 };
+	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), got = 0;
+
+	to.sin_addr.s_addr = inet_addr(peer);
+	if (s < 0)
+		return 0;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (uint16_t seq = 1; seq <= 3; seq++) {
+		struct icmphdr h = { .type = ICMP_ECHO };
+		uint8_t reply[256];
+		ssize_t n;
+
+		h.un.echo.id = htons(0x7476);
+		h.un.echo.sequence = htons(seq);
+		h.checksum = icmp_sum(&h, sizeof(h));
+		if (sendto(s, &h, sizeof(h), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			continue;
+		while ((n = recv(s, reply, sizeof(reply), 0)) > 0) {
+			struct icmphdr *r = (struct icmphdr *)(reply + (reply[0] & 0xf) * 4);
+
+			if ((size_t)n >= (size_t)(reply[0] & 0xf) * 4 + sizeof(*r) &&
+			    r->type == ICMP_ECHOREPLY && r->un.echo.sequence == htons(seq)) {
+				got++;
+				break;
+			}
+		}
+	}
+	close(s);
+	return got;
+}
+
+static int connect_peer(const char *peer)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
+
+	sin.sin_addr.s_addr = inet_addr(peer);
+	for (int tries = 0; tries < 100; tries++) {
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (s >= 0 && connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+			return s;
+		if (s >= 0)
+			close(s);
+		usleep(200000);	/* the peer may still be starting */
+	}
+	return -1;
+}
+
+static double mbps(const struct nettest_result *r)
+{
+	return r->seconds > 0 ? (double)r->bytes / r->seconds / 1e6 : 0;
+}
+
+static int transfer(const char *peer, uint64_t bytes)
+{
+	struct nettest_result tx = { 0 }, rx = { 0 };
+	uint64_t good_le = 0;
+	int fd, ok_tx, ok_rx;
+
+	fd = connect_peer(peer);
+	if (fd < 0) {
+		say("error: cannot connect to %s:%d: %s", peer, NETTEST_PORT, strerror(errno));
+		return -1;
+	}
+	ok_tx = nettest_send(fd, bytes, &tx) == 0;
+	shutdown(fd, SHUT_WR);
+	ok_tx = ok_tx && read(fd, &good_le, sizeof(good_le)) == sizeof(good_le) &&
+		le64toh(good_le) == bytes;
+	close(fd);
+	say("tx bytes=%llu verified=%s MB/s=%.1f", (unsigned long long)tx.bytes,
+	    ok_tx ? "yes" : "NO", mbps(&tx));
+	fd = connect_peer(peer);
+	if (fd < 0) {
+		say("error: cannot reconnect to %s: %s", peer, strerror(errno));
+		return -1;
+	}
+	ok_rx = nettest_recv(fd, bytes, &rx) == 0;
+	close(fd);
+	say("rx bytes=%llu good=%llu verified=%s MB/s=%.1f", (unsigned long long)rx.bytes,
+	    (unsigned long long)rx.good, ok_rx ? "yes" : "NO", mbps(&rx));
+	return ok_tx && ok_rx ? 0 : -1;
+}
+
+int guest_net_run(void)
+{
+	char ipbuf[32], peerbuf[32], bytesbuf[32];
+	const char *ip = cmdline_opt("guest-test.ip", "169.254.0.2", ipbuf, sizeof(ipbuf));
+	const char *peer = cmdline_opt("guest-test.peer", "169.254.0.1", peerbuf, sizeof(peerbuf));
+	uint64_t bytes = strtoull(cmdline_opt("guest-test.bytes", "16777216", bytesbuf,
+					      sizeof(bytesbuf)), NULL, 10);
+	int pings;
+
+	if (wait_for("/sys/class/net/" IFNAME "/address", NULL, 100)) {
+		say("error: no %s (virtio-net driver not bound)", IFNAME);
+		return -1;
+	}
+	report_features();
+	netif_up("lo");
+	if (netif_configure(IFNAME, ip, 16)) {
+		say("error: cannot configure %s: %s", IFNAME, strerror(errno));
+		return -1;
+	}
+	if (wait_for("/sys/class/net/" IFNAME "/carrier", "1", 100)) {
+		say("error: %s has no carrier", IFNAME);
+		return -1;
+	}
+	pings = ping(peer);
+	say("ping %s: %d/3 replies", peer, pings);
+	if (pings == 0)
+		return -1;
+	return transfer(peer, bytes);
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tinyvmm-netpeer: the host side of the network tests, run in the (emulated)
+ * ARM64 host next to tinyvmm. Traffic stays on the TAP it creates.
+ *
+ *   tinyvmm-netpeer tap-setup NAME ADDR PREFIX   persistent TAP with an address, up
+ *   tinyvmm-netpeer tap-delete NAME
+ *   tinyvmm-netpeer serve ADDR BYTES TIMEOUT     the two verified transfers
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netif.h"
+#include "nettest.h"
+#include "pattern.h"
+
+static int tap_persist(const char *name, int persist)
+{
+	struct ifreq ifr = { 0 };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		perror("netpeer: /dev/net/tun");
+		return -1;
+	}
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, persist) < 0) {
+		perror("netpeer: TUNSETIFF/TUNSETPERSIST");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int accept_one(int ls)
+{
+	int fd = accept(ls, NULL, NULL);
+
+	if (fd < 0)
+		perror("netpeer: accept");
+	return fd;
+}
+
+static int listen_on(const char *addr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
+	int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = inet_addr(addr);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof(sin)) || listen(s, 4)) {
+		perror("netpeer: listen");
+		return -1;
+	}
+	return s;
+}
+
+static double mbps(const struct nettest_result *r)
+{
+	return r->seconds > 0 ? (double)r->bytes / r->seconds / 1e6 : 0;
+}
+
+static int serve(const char *addr, uint64_t bytes, unsigned int timeout)
+{
+	struct nettest_result in = { 0 }, out = { 0 };
+	int ls = listen_on(addr), fd, ok_in, ok_out;
+	uint64_t good_le;
+
+	if (ls < 0)
+		return 1;
+	alarm(timeout);	/* never hang a test run */
+	fd = accept_one(ls);
+	if (fd < 0)
+		return 1;
+	ok_in = nettest_recv(fd, bytes, &in) == 0;
+	good_le = htole64(in.good);
+	if (write(fd, &good_le, sizeof(good_le)) != sizeof(good_le))
+		ok_in = 0;
+	close(fd);
+	printf("netpeer: guest->host bytes=%llu good=%llu verified=%s MB/s=%.1f\n",
+	       (unsigned long long)in.bytes, (unsigned long long)in.good,
+	       ok_in ? "yes" : "NO", mbps(&in));
+	fd = accept_one(ls);
+	if (fd < 0)
+		return 1;
+	ok_out = nettest_send(fd, bytes, &out) == 0;
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	printf("netpeer: host->guest bytes=%llu sent=%s MB/s=%.1f\n",
+	       (unsigned long long)out.bytes, ok_out ? "yes" : "NO", mbps(&out));
+	close(ls);
+	return ok_in && ok_out ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 5 && !strcmp(argv[1], "tap-setup")) {
+		if (tap_persist(argv[2], 1) || netif_configure(argv[2], argv[3], atoi(argv[4]))) {
+			fprintf(stderr, "netpeer: cannot set up TAP %s\n", argv[2]);
+			return 1;
+		}
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "tap-delete"))
+		return tap_persist(argv[2], 0) ? 1 : 0;
+	if (argc == 5 && !strcmp(argv[1], "serve"))
+		return serve(argv[2], strtoull(argv[3], NULL, 10), (unsigned int)atoi(argv[4]));
+	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | serve ADDR BYTES TIMEOUT\n");
+	return 2;
+}

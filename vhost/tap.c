@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/* TAP devices (drivers/net/tun.c): the host end of the guest's NIC. */
+#include "vhost/tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int open_failure(const char *name, bool multi_queue, int e, struct tvm_error *err)
+{
+	switch (e) {
+	case ENOENT:
+	case ENODEV:
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"--tap %s: /dev/net/tun is missing. Load the tun module: modprobe tun",
+				name);
+	case EPERM:
+	case EACCES:
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"--tap %s: permission denied opening or creating the TAP. Create it for your user as root: ip tuntap add dev %s mode tap user $USER%s",
+				name, name, multi_queue ? " multi_queue" : "");
+	case EBUSY:
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"--tap %s: the interface is busy (another process holds it, or it is not a TAP). Stop that process or choose another --tap",
+				name);
+	case EINVAL:
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"--tap %s: the interface exists with other flags (not a TAP, or %s). Recreate it: ip tuntap del dev %s mode tap; ip tuntap add dev %s mode tap%s",
+				name, multi_queue ? "not multi-queue" : "multi-queue", name, name,
+				multi_queue ? " multi_queue" : "");
+	default:
+		return tvm_fail(err, TVM_EXIT_ERROR, "--tap %s: cannot attach: %s", name,
+				strerror(e));
+	}
+}
+
+int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
+{
+	struct ifreq ifr = { 0 };
+	int hdr_size = VNET_HDR_SIZE, fd;
+
+	if (!*name || strlen(name) >= IFNAMSIZ)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--tap '%s' is not an interface name. Use 1 to %d characters",
+				name, IFNAMSIZ - 1);
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return open_failure(name, multi_queue, errno, err);
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (multi_queue)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+
+		close(fd);
+		return open_failure(name, multi_queue, e, err);
+	}
+	/* Persistent TAPs remember an old size: always set ours (12, VERSION_1). */
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
+		close(fd);
+		return tvm_fail(err, TVM_EXIT_ERROR, "--tap %s: TUNSETVNETHDRSZ failed: %s",
+				name, strerror(errno));
+	}
+	/* No offloads until the guest says which it takes. */
+	tap_set_offload(fd, 0);
+	return fd;
+}
+
+int tap_set_offload(int fd, unsigned int tun_flags)
+{
+	return ioctl(fd, TUNSETOFFLOAD, (unsigned long)tun_flags);
+}
+
+int tap_set_up(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+	if (s < 0)
+		return -1;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		if (ifr.ifr_flags & IFF_UP)
+			ret = 0;
+		else {
+			ifr.ifr_flags |= IFF_UP;
+			ret = ioctl(s, SIOCSIFFLAGS, &ifr);
+		}
+	}
+	close(s);
+	return ret;
+}

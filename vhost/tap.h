@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_TAP_H
+#define TINYVMM_TAP_H
+
+#include <stdbool.h>
+
+#include "vmm/util.h"
+
+/* virtio-net header as VERSION_1 devices use it: 12 bytes incl. num_buffers. */
+#define VNET_HDR_SIZE 12
+
+/*
+ * Open one queue of TAP interface @name (creating it when it does not exist
+ * and we may) with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, non-blocking.
+ * Returns the fd or -1 with @err saying what to do.
+ */
+int tap_open(const char *name, bool multi_queue, struct tvm_error *err);
+
+/* TUN_F_* offloads the guest can take (from its GUEST_* features). */
+int tap_set_offload(int fd, unsigned int tun_flags);
+
+/* Bring the interface up if nobody did (a TAP we just created is down). */
+int tap_set_up(const char *name);
+
+#endif
