@@ -7,6 +7,7 @@
 #include "fdt/fdt.h"
 
 #include <libfdt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -166,7 +167,7 @@ static int add_timer(void *fdt, const struct fdt_params *p)
 
 	/* GICv2 PPI specifiers carry a CPU mask in bits 8-15. */
 	if (p->gic_version == 2)
-		flags |= ((1U << p->ncpus) - 1) << 8;
+		flags |= ((1U << (p->ncpus < 8 ? p->ncpus : 8)) - 1) << 8;
 	for (int i = 0; i < 4; i++) {
 		irqs[i * 3] = cpu_to_fdt32(GIC_FDT_PPI);
 		irqs[i * 3 + 1] = cpu_to_fdt32(ppis[i]);
@@ -243,7 +244,16 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	if (p->gic_version != 2 && p->gic_version != 3)
 		return tvm_fail(err, TVM_EXIT_ERROR, "device tree: unknown GIC version %d",
 				p->gic_version);
-	r |= fdt_create(buf, (int)size);
+	/*
+	 * Stop if fdt_create fails: the later calls trust the header in @buf,
+	 * which fdt_create did not write (stale bytes could send them out of
+	 * bounds).
+	 */
+	r = size > INT_MAX ? -FDT_ERR_NOSPACE : fdt_create(buf, (int)size);
+	if (r)
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"device tree does not fit in %zu bytes (libfdt: %s)",
+				size, fdt_strerror(r));
 	r |= fdt_finish_reservemap(buf);
 	r |= fdt_begin_node(buf, "");
 	r |= add_root_props(buf);

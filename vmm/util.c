@@ -102,7 +102,8 @@ int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 	unsigned long long v;
 	char *end;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	/* Digits only: strtoull alone would accept spaces, signs and 0x. */
+	if (!text || *text < '0' || *text > '9')
 		return -1;
 	errno = 0;
 	v = strtoull(text, &end, 10);

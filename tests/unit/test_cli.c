@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: MIT
+/* Command line parsing: cli_defaults and cli_parse. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <string.h>
+
+#include "vmm/cli.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static struct vm_config cfg;
+static enum cli_action action;
+static struct tvm_error err;
+
+static int parse(int argc, char *const argv[])
+{
+	cli_defaults(&cfg);
+	memset(&err, 0, sizeof(err));
+	action = (enum cli_action)-1;
+	return cli_parse(argc, argv, &cfg, &action, &err);
+}
+
+static void expect_ok(int argc, char *const argv[])
+{
+	cr_assert_eq(parse(argc, argv), 0, "parse failed: %s", err.msg);
+}
+
+static void expect_usage_error(int argc, char *const argv[], const char *needle)
+{
+	cr_assert_eq(parse(argc, argv), -1, "parse succeeded, want error with '%s'", needle);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE, "code %d (%s)", err.code, err.msg);
+	cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
+}
+
+Test(cli, defaults)
+{
+	memset(&cfg, 0x5a, sizeof(cfg));
+	cli_defaults(&cfg);
+	cr_assert_eq(cfg.cpus, 1);
+	cr_assert_eq(cfg.mem_mib, 512);
+	cr_assert_eq(cfg.gic, GIC_AUTO);
+	cr_assert_str_eq(cfg.cmdline, "console=ttyS0 earlycon");
+	cr_assert_null(cfg.kernel_path);
+	cr_assert_null(cfg.initrd_path);
+	cr_assert_null(cfg.dump_dtb_path);
+	cr_assert_null(cfg.console_log_path);
+	cr_assert_eq(cfg.timeout_s, 0);
+	cr_assert_not(cfg.quiet);
+}
+
+Test(cli, kernel_only_keeps_defaults)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "Image" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_eq(action, CLI_RUN);
+	cr_assert_str_eq(cfg.kernel_path, "Image");
+	cr_assert_eq(cfg.cpus, 1);
+	cr_assert_eq(cfg.mem_mib, 512);
+	cr_assert_eq(cfg.gic, GIC_AUTO);
+	cr_assert_str_eq(cfg.cmdline, CLI_DEFAULT_CMDLINE);
+	cr_assert_null(cfg.initrd_path);
+	cr_assert_eq(cfg.timeout_s, 0);
+	cr_assert_not(cfg.quiet);
+}
+
+static void check_all_set(void)
+{
+	cr_assert_eq(action, CLI_RUN);
+	cr_assert_str_eq(cfg.kernel_path, "/k/Image.gz");
+	cr_assert_str_eq(cfg.initrd_path, "/k/initrd.cpio");
+	cr_assert_str_eq(cfg.cmdline, "console=ttyS0 root=/dev/vda rw");
+	cr_assert_eq(cfg.cpus, 4);
+	cr_assert_eq(cfg.mem_mib, 1024);
+	cr_assert_eq(cfg.gic, GIC_V2);
+	cr_assert_str_eq(cfg.dump_dtb_path, "out.dtb");
+	cr_assert_str_eq(cfg.console_log_path, "console.log");
+	cr_assert_eq(cfg.timeout_s, 30);
+	cr_assert(cfg.quiet);
+}
+
+Test(cli, every_option_separate_value)
+{
+	char *argv[] = {
+		"tinyvmm", "--kernel", "/k/Image.gz", "--initrd", "/k/initrd.cpio",
+		"--cmdline", "console=ttyS0 root=/dev/vda rw", "--cpus", "4",
+		"--mem", "1024", "--gic", "v2", "--dump-dtb", "out.dtb",
+		"--console-log", "console.log", "--timeout", "30", "--quiet",
+	};
+
+	expect_ok(ARGC(argv), argv);
+	check_all_set();
+}
+
+Test(cli, every_option_equals_value)
+{
+	char *argv[] = {
+		"tinyvmm", "--kernel=/k/Image.gz", "--initrd=/k/initrd.cpio",
+		"--cmdline=console=ttyS0 root=/dev/vda rw", "--cpus=4", "--mem=1024",
+		"--gic=v2", "--dump-dtb=out.dtb", "--console-log=console.log",
+		"--timeout=30", "--quiet",
+	};
+
+	expect_ok(ARGC(argv), argv);
+	check_all_set();
+}
+
+Test(cli, append_alias)
+{
+	char *a1[] = { "tinyvmm", "--kernel", "k", "--append", "quiet loglevel=0" };
+	char *a2[] = { "tinyvmm", "--append=a=b c", "--kernel=k" };
+
+	expect_ok(ARGC(a1), a1);
+	cr_assert_str_eq(cfg.cmdline, "quiet loglevel=0");
+	expect_ok(ARGC(a2), a2);
+	cr_assert_str_eq(cfg.cmdline, "a=b c");
+}
+
+Test(cli, empty_cmdline_allowed)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--cmdline", "" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_str_eq(cfg.cmdline, "");
+}
+
+Test(cli, later_option_wins)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "a", "--cpus", "2", "--kernel=b", "--cpus=3" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_str_eq(cfg.kernel_path, "b");
+	cr_assert_eq(cfg.cpus, 3);
+}
+
+Test(cli, gic_values)
+{
+	static const struct { const char *v; enum gic_request g; } cases[] = {
+		{ "auto", GIC_AUTO }, { "v2", GIC_V2 }, { "2", GIC_V2 },
+		{ "v3", GIC_V3 }, { "3", GIC_V3 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--gic", (char *)cases[i].v };
+
+		expect_ok(ARGC(argv), argv);
+		cr_assert_eq(cfg.gic, cases[i].g, "--gic %s", cases[i].v);
+	}
+}
+
+Test(cli, numeric_bounds_accepted)
+{
+	char *a1[] = { "tinyvmm", "--kernel", "k", "--cpus", "512", "--mem", "16",
+		       "--timeout", "1" };
+	char *a2[] = { "tinyvmm", "--kernel", "k", "--mem", "16777216",
+		       "--timeout", "1000000000" };
+
+	expect_ok(ARGC(a1), a1);
+	cr_assert_eq(cfg.cpus, 512);
+	cr_assert_eq(cfg.mem_mib, 16);
+	cr_assert_eq(cfg.timeout_s, 1);
+	expect_ok(ARGC(a2), a2);
+	cr_assert_eq(cfg.mem_mib, 16777216);
+	cr_assert_eq(cfg.timeout_s, 1000000000);
+}
+
+Test(cli, help_and_version_need_no_kernel)
+{
+	char *h[] = { "tinyvmm", "--help" };
+	char *v[] = { "tinyvmm", "--version" };
+	char *hk[] = { "tinyvmm", "--kernel", "k", "--help" };
+
+	expect_ok(ARGC(h), h);
+	cr_assert_eq(action, CLI_HELP);
+	expect_ok(ARGC(v), v);
+	cr_assert_eq(action, CLI_VERSION);
+	expect_ok(ARGC(hk), hk);
+	cr_assert_eq(action, CLI_HELP);
+}
+
+Test(cli, help_then_bad_option_is_still_an_error)
+{
+	char *argv[] = { "tinyvmm", "--help", "--bogus" };
+
+	expect_usage_error(ARGC(argv), argv, "--bogus");
+}
+
+Test(cli, missing_kernel)
+{
+	char *none[] = { "tinyvmm" };
+	char *other[] = { "tinyvmm", "--cpus", "2" };
+
+	expect_usage_error(ARGC(none), none, "--kernel");
+	expect_usage_error(ARGC(other), other, "--kernel");
+}
+
+Test(cli, unknown_option)
+{
+	char *a1[] = { "tinyvmm", "--kernel", "k", "--frobnicate" };
+	char *a2[] = { "tinyvmm", "--kernel", "k", "--frob=1" };
+	char *a3[] = { "tinyvmm", "--kern", "k" };
+	char *a4[] = { "tinyvmm", "--kernelx", "k" };
+
+	expect_usage_error(ARGC(a1), a1, "unknown option '--frobnicate'");
+	/* The value is not part of the reported name. */
+	expect_usage_error(ARGC(a2), a2, "unknown option '--frob'");
+	expect_usage_error(ARGC(a3), a3, "'--kern'");
+	expect_usage_error(ARGC(a4), a4, "'--kernelx'");
+}
+
+Test(cli, bad_cpus)
+{
+	static const char *bad[] = { "0", "abc", "-1", "513", "", "2x", "+2", "99999999999999999999" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--cpus", (char *)bad[i] };
+
+		expect_usage_error(ARGC(argv), argv, "--cpus");
+	}
+}
+
+Test(cli, bad_mem)
+{
+	static const char *bad[] = { "0", "15", "abc", "-512", "512M", "16777217", "" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--mem", (char *)bad[i] };
+
+		expect_usage_error(ARGC(argv), argv, "--mem");
+	}
+}
+
+Test(cli, bad_gic)
+{
+	static const char *bad[] = { "v4", "4", "V3", "gicv3", "" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--gic", (char *)bad[i] };
+
+		expect_usage_error(ARGC(argv), argv, "--gic");
+	}
+}
+
+Test(cli, bad_timeout)
+{
+	static const char *bad[] = { "0", "-5", "1.5", "ten", "1000000001" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--timeout", (char *)bad[i] };
+
+		expect_usage_error(ARGC(argv), argv, "--timeout");
+	}
+}
+
+Test(cli, missing_value_at_end)
+{
+	static const char *opts[] = {
+		"--kernel", "--initrd", "--cmdline", "--append", "--cpus", "--mem",
+		"--gic", "--dump-dtb", "--console-log", "--timeout",
+	};
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", (char *)opts[i] };
+
+		expect_usage_error(ARGC(argv), argv, "needs a value");
+		cr_assert_not_null(strstr(err.msg, opts[i] + 2), "%s", err.msg);
+	}
+}
+
+Test(cli, value_given_to_flag)
+{
+	char *q[] = { "tinyvmm", "--kernel", "k", "--quiet=1" };
+	char *h[] = { "tinyvmm", "--help=yes" };
+	char *v[] = { "tinyvmm", "--version=" };
+
+	expect_usage_error(ARGC(q), q, "--quiet takes no value");
+	expect_usage_error(ARGC(h), h, "--help takes no value");
+	expect_usage_error(ARGC(v), v, "--version takes no value");
+}
+
+Test(cli, bare_positional_argument)
+{
+	char *a1[] = { "tinyvmm", "--kernel", "k", "Image" };
+	char *a2[] = { "tinyvmm", "Image" };
+	char *a3[] = { "tinyvmm", "--kernel", "k", "-q" };
+	char *a4[] = { "tinyvmm", "--kernel", "k", "--" };
+
+	expect_usage_error(ARGC(a1), a1, "'Image'");
+	expect_usage_error(ARGC(a2), a2, "unexpected argument");
+	expect_usage_error(ARGC(a3), a3, "'-q'");
+	expect_usage_error(ARGC(a4), a4, "'--'");
+}
+
+/*
+ * Network options. The brief for these tests said --tap gives "not
+ * supported"; the CLI now has virtio-net (--tap works) and reports
+ * "not supported" only for --vhost on and --queues > 1.
+ */
+Test(cli, network_defaults)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_null(cfg.tap_name);
+	cr_assert_not(cfg.mac_set);
+	cr_assert_not(cfg.no_packed);
+	cr_assert_eq(cfg.vhost, VHOST_AUTO);
+	cr_assert_eq(cfg.queues, 1);
+}
+
+Test(cli, network_options_both_forms)
+{
+	char *a1[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--mac", "02:00:00:aa:bb:cc",
+		       "--vhost", "off", "--queues", "1", "--no-packed" };
+	char *a2[] = { "tinyvmm", "--kernel=k", "--tap=tap0", "--mac=02:00:00:aa:bb:cc",
+		       "--vhost=off", "--queues=1", "--no-packed" };
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0xaa, 0xbb, 0xcc };
+
+	expect_ok(ARGC(a1), a1);
+	cr_assert_str_eq(cfg.tap_name, "tap0");
+	cr_assert(cfg.mac_set);
+	cr_assert_arr_eq(cfg.mac, mac, 6);
+	cr_assert_eq(cfg.vhost, VHOST_OFF);
+	cr_assert_eq(cfg.queues, 1);
+	cr_assert(cfg.no_packed);
+	expect_ok(ARGC(a2), a2);
+	cr_assert_str_eq(cfg.tap_name, "tap0");
+	cr_assert_arr_eq(cfg.mac, mac, 6);
+	cr_assert_eq(cfg.vhost, VHOST_OFF);
+	cr_assert(cfg.no_packed);
+}
+
+Test(cli, network_unsupported_modes)
+{
+	char *von[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "on" };
+	char *q2[] = { "tinyvmm", "--kernel", "k", "--tap=tap0", "--queues=2" };
+
+	expect_usage_error(ARGC(von), von, "not supported");
+	cr_assert_not_null(strstr(err.msg, "--vhost"), "%s", err.msg);
+	expect_usage_error(ARGC(q2), q2, "not supported");
+	cr_assert_not_null(strstr(err.msg, "--queues"), "%s", err.msg);
+}
+
+Test(cli, network_bad_values)
+{
+	char *vh[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--vhost", "maybe" };
+	char *q0[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--queues", "0" };
+	char *q17[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--queues", "17" };
+	static const char *bad_mac[] = {
+		"01:00:00:00:00:01",	/* multicast */
+		"02:00:00:00:00",	/* short */
+		"02:00:00:00:00:01:02",	/* long */
+		"02:00:00:00:00:0g",
+		"2:0:0:0:0:1",
+		"",
+	};
+
+	expect_usage_error(ARGC(vh), vh, "--vhost");
+	expect_usage_error(ARGC(q0), q0, "--queues");
+	expect_usage_error(ARGC(q17), q17, "--queues");
+	for (size_t i = 0; i < sizeof(bad_mac) / sizeof(bad_mac[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--mac",
+				 (char *)bad_mac[i] };
+
+		expect_usage_error(ARGC(argv), argv, "--mac");
+	}
+}
+
+Test(cli, network_options_need_tap)
+{
+	char *mac[] = { "tinyvmm", "--kernel", "k", "--mac", "02:00:00:00:00:01" };
+	char *np[] = { "tinyvmm", "--kernel", "k", "--no-packed" };
+	char *np_eq[] = { "tinyvmm", "--kernel", "k", "--no-packed=1" };
+
+	expect_usage_error(ARGC(mac), mac, "--tap");
+	expect_usage_error(ARGC(np), np, "--tap");
+	expect_usage_error(ARGC(np_eq), np_eq, "--no-packed takes no value");
+}
+
+Test(cli, tap_without_value)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--tap" };
+
+	expect_usage_error(ARGC(argv), argv, "--tap needs a value");
+}
+
+Test(cli, error_stops_at_first_problem)
+{
+	char *argv[] = { "tinyvmm", "--cpus", "0", "--mem", "1" };
+
+	expect_usage_error(ARGC(argv), argv, "--cpus '0'");
+}
+
+Test(cli, value_starting_with_dashes_is_taken_as_value)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--cmdline", "--foo" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_str_eq(cfg.cmdline, "--foo");
+}
+
+Test(cli, help_text_mentions_options, .init = cr_redirect_stdout)
+{
+	cli_print_help();
+	fflush(stdout);
+	cr_assert_stdout_neq_str("");
+}

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: MIT
+/* fdt_build: build the guest DTB and parse it back with libfdt. */
+#include <criterion/criterion.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdt/fdt.h"
+#include "vmm/layout.h"
+
+#define BUF_SIZE (64 * 1024)
+#define RAM_SIZE (256ULL << 20)
+
+struct built {
+	void *fdt;
+	struct fdt_params p;
+};
+
+static const struct fdt_virtio_slot two_slots[2] = {
+	{ LAYOUT_VIRTIO_MMIO_BASE, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, LAYOUT_VIRTIO_FIRST_SPI },
+	{ LAYOUT_VIRTIO_MMIO_BASE + LAYOUT_VIRTIO_MMIO_SLOT_SIZE,
+	  LAYOUT_VIRTIO_MMIO_SLOT_SIZE, LAYOUT_VIRTIO_FIRST_SPI + 1 },
+};
+
+static uint8_t seed[FDT_RNG_SEED_SIZE];
+
+static struct fdt_params base_params(unsigned int ncpus, int gic)
+{
+	struct fdt_params p = {
+		.ncpus = ncpus,
+		.gic_version = gic,
+		.ram_base = LAYOUT_RAM_BASE,
+		.ram_size = RAM_SIZE,
+	};
+	return p;
+}
+
+/* Property values are only 4-byte aligned: load them with memcpy. */
+static uint32_t ld32(const void *p, int i)
+{
+	fdt32_t v;
+
+	memcpy(&v, (const uint8_t *)p + 4 * i, 4);
+	return fdt32_to_cpu(v);
+}
+
+static uint64_t ld64(const void *p, int i)
+{
+	fdt64_t v;
+
+	memcpy(&v, (const uint8_t *)p + 8 * i, 8);
+	return fdt64_to_cpu(v);
+}
+
+static void *build_ok(const struct fdt_params *p)
+{
+	struct tvm_error err = { 0 };
+	void *buf = malloc(BUF_SIZE);
+	int r;
+
+	cr_assert_not_null(buf);
+	memset(buf, 0xee, BUF_SIZE);
+	r = fdt_build(p, buf, BUF_SIZE, &err);
+	cr_assert_eq(r, 0, "fdt_build failed: %s", err.msg);
+	cr_assert_eq(fdt_check_header(buf), 0);
+	cr_assert_leq(fdt_totalsize(buf), BUF_SIZE);
+	return buf;
+}
+
+static int node(const void *fdt, const char *path)
+{
+	int off = fdt_path_offset(fdt, path);
+
+	cr_assert_geq(off, 0, "node %s missing: %s", path, fdt_strerror(off));
+	return off;
+}
+
+static const void *prop(const void *fdt, int off, const char *name, int *len)
+{
+	const void *v = fdt_getprop(fdt, off, name, len);
+
+	cr_assert_not_null(v, "property %s missing", name);
+	return v;
+}
+
+static uint32_t cell(const void *fdt, int off, const char *name)
+{
+	int len;
+	const fdt32_t *v = prop(fdt, off, name, &len);
+
+	cr_assert_eq(len, 4, "property %s has length %d, not 4", name, len);
+	return ld32(v, 0);
+}
+
+static uint64_t u64prop(const void *fdt, int off, const char *name)
+{
+	int len;
+	const fdt64_t *v = prop(fdt, off, name, &len);
+
+	cr_assert_eq(len, 8, "property %s has length %d, not 8", name, len);
+	return ld64(v, 0);
+}
+
+static void check_string(const void *fdt, int off, const char *name, const char *want)
+{
+	int len;
+	const char *v = prop(fdt, off, name, &len);
+
+	cr_assert_eq(len, (int)strlen(want) + 1, "%s length %d", name, len);
+	cr_assert_str_eq(v, want);
+}
+
+static void check_cells(const void *fdt, int off, const char *name,
+			const uint32_t *want, int n)
+{
+	int len;
+	const fdt32_t *v = prop(fdt, off, name, &len);
+
+	cr_assert_eq(len, n * 4, "%s length %d, want %d", name, len, n * 4);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(ld32(v, i), want[i], "%s[%d] = 0x%x, want 0x%x",
+			     name, i, ld32(v, i), want[i]);
+}
+
+static void check_reg64(const void *fdt, int off, const uint64_t *want, int n)
+{
+	int len;
+	const fdt64_t *v = prop(fdt, off, "reg", &len);
+
+	cr_assert_eq(len, n * 8, "reg length %d, want %d", len, n * 8);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(ld64(v, i), want[i], "reg[%d] = 0x%llx, want 0x%llx", i,
+			     (unsigned long long)ld64(v, i), (unsigned long long)want[i]);
+}
+
+static void check_root(const void *fdt)
+{
+	int root = node(fdt, "/");
+
+	check_string(fdt, root, "compatible", "linux,dummy-virt");
+	cr_assert_eq(cell(fdt, root, "#address-cells"), 2);
+	cr_assert_eq(cell(fdt, root, "#size-cells"), 2);
+	cr_assert_eq(cell(fdt, root, "interrupt-parent"), FDT_PHANDLE_GIC);
+}
+
+static void check_memory(const void *fdt, uint64_t base, uint64_t size)
+{
+	int off = node(fdt, "/memory@80000000");
+	uint64_t want[2] = { base, size };
+
+	check_string(fdt, off, "device_type", "memory");
+	check_reg64(fdt, off, want, 2);
+}
+
+static void check_cpus(const void *fdt, const struct fdt_params *p)
+{
+	int cpus = node(fdt, "/cpus"), child, count = 0;
+
+	cr_assert_eq(cell(fdt, cpus, "#address-cells"), 1);
+	cr_assert_eq(cell(fdt, cpus, "#size-cells"), 0);
+	fdt_for_each_subnode(child, fdt, cpus) {
+		const char *name = fdt_get_name(fdt, child, NULL);
+		uint64_t want = p->mpidrs ? p->mpidrs[count] : fdt_default_mpidr((unsigned)count);
+		char want_name[32];
+
+		cr_assert_lt((unsigned)count, p->ncpus, "more cpu nodes than vCPUs");
+		want &= 0xffffff;
+		snprintf(want_name, sizeof(want_name), "cpu@%llx", (unsigned long long)want);
+		cr_assert_str_eq(name, want_name);
+		cr_assert_eq(cell(fdt, child, "reg"), (uint32_t)want);
+		check_string(fdt, child, "device_type", "cpu");
+		check_string(fdt, child, "enable-method", "psci");
+		check_string(fdt, child, "compatible", "arm,arm-v8");
+		count++;
+	}
+	cr_assert_eq((unsigned)count, p->ncpus, "%d cpu nodes, want %u", count, p->ncpus);
+}
+
+static void check_psci(const void *fdt)
+{
+	int off = node(fdt, "/psci");
+
+	check_string(fdt, off, "method", "hvc");
+	cr_assert_eq(fdt_node_check_compatible(fdt, off, "arm,psci-0.2"), 0);
+	cr_assert_eq(fdt_node_check_compatible(fdt, off, "arm,psci-1.0"), 0);
+}
+
+static void check_gic(const void *fdt, const struct fdt_params *p)
+{
+	int off, other;
+
+	if (p->gic_version == 3) {
+		uint64_t want[4] = {
+			0x08000000, 0x10000, 0x080a0000, 0x20000ULL * p->ncpus,
+		};
+
+		off = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+		cr_assert_geq(off, 0, "no arm,gic-v3 node");
+		check_reg64(fdt, off, want, 4);
+		cr_assert_eq(cell(fdt, off, "#redistributor-regions"), 1);
+		other = fdt_node_offset_by_compatible(fdt, -1, "arm,cortex-a15-gic");
+	} else {
+		uint64_t want[4] = { 0x08000000, 0x10000, 0x08010000, 0x2000 };
+
+		off = fdt_node_offset_by_compatible(fdt, -1, "arm,cortex-a15-gic");
+		cr_assert_geq(off, 0, "no arm,cortex-a15-gic node");
+		check_reg64(fdt, off, want, 4);
+		other = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+	}
+	cr_assert_eq(other, -FDT_ERR_NOTFOUND, "both GIC flavours present");
+	cr_assert_str_eq(fdt_get_name(fdt, off, NULL), "intc@8000000");
+	cr_assert_eq(cell(fdt, off, "#interrupt-cells"), 3);
+	cr_assert_not_null(fdt_getprop(fdt, off, "interrupt-controller", NULL));
+	/* phandle of the GIC is what the root's interrupt-parent names. */
+	cr_assert_eq(fdt_get_phandle(fdt, off), cell(fdt, 0, "interrupt-parent"));
+	cr_assert_eq(fdt_node_offset_by_phandle(fdt, FDT_PHANDLE_GIC), off);
+}
+
+static void check_timer(const void *fdt, const struct fdt_params *p)
+{
+	int off = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
+	uint32_t flags = 8;
+	uint32_t want[12];
+	static const uint32_t ppis[4] = { 13, 14, 11, 10 };
+
+	cr_assert_geq(off, 0, "no timer node");
+	if (p->gic_version == 2)
+		flags |= ((1U << p->ncpus) - 1) << 8;
+	for (int i = 0; i < 4; i++) {
+		want[i * 3] = 1;
+		want[i * 3 + 1] = ppis[i];
+		want[i * 3 + 2] = flags;
+	}
+	check_cells(fdt, off, "interrupts", want, 12);
+	cr_assert_not_null(fdt_getprop(fdt, off, "always-on", NULL));
+}
+
+static void check_uart(const void *fdt)
+{
+	int off = node(fdt, "/uart@9000000");
+	uint64_t reg[2] = { 0x09000000, 0x1000 };
+	uint32_t irq[3] = { 0, 1, 4 };
+
+	check_string(fdt, off, "compatible", "ns16550a");
+	check_reg64(fdt, off, reg, 2);
+	check_cells(fdt, off, "interrupts", irq, 3);
+	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "ns16550a"), off);
+	check_string(fdt, node(fdt, "/aliases"), "serial0", "/uart@9000000");
+}
+
+static void check_virtio(const void *fdt, const struct fdt_params *p)
+{
+	int off = -1;
+	unsigned int n = 0;
+
+	for (off = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); off >= 0;
+	     off = fdt_node_offset_by_compatible(fdt, off, "virtio,mmio")) {
+		const struct fdt_virtio_slot *s;
+		char want_name[40];
+		uint64_t reg[2];
+		uint32_t irq[3];
+
+		cr_assert_lt(n, p->nvirtio, "more virtio nodes than slots");
+		s = &p->virtio[n];
+		snprintf(want_name, sizeof(want_name), "virtio_mmio@%llx",
+			 (unsigned long long)s->base);
+		cr_assert_str_eq(fdt_get_name(fdt, off, NULL), want_name);
+		reg[0] = s->base;
+		reg[1] = s->size;
+		check_reg64(fdt, off, reg, 2);
+		irq[0] = 0;
+		irq[1] = s->spi;
+		irq[2] = 1;
+		check_cells(fdt, off, "interrupts", irq, 3);
+		cr_assert_not_null(fdt_getprop(fdt, off, "dma-coherent", NULL));
+		n++;
+	}
+	cr_assert_eq(off, -FDT_ERR_NOTFOUND);
+	cr_assert_eq(n, p->nvirtio);
+}
+
+static void check_chosen(const void *fdt, const struct fdt_params *p)
+{
+	int off = node(fdt, "/chosen"), len;
+	const void *v;
+
+	check_string(fdt, off, "stdout-path", "/uart@9000000");
+	if (p->cmdline)
+		check_string(fdt, off, "bootargs", p->cmdline);
+	else
+		cr_assert_null(fdt_getprop(fdt, off, "bootargs", NULL));
+	if (p->initrd_size) {
+		cr_assert_eq(u64prop(fdt, off, "linux,initrd-start"), p->initrd_start);
+		cr_assert_eq(u64prop(fdt, off, "linux,initrd-end"),
+			     p->initrd_start + p->initrd_size);
+	} else {
+		cr_assert_null(fdt_getprop(fdt, off, "linux,initrd-start", NULL));
+		cr_assert_null(fdt_getprop(fdt, off, "linux,initrd-end", NULL));
+	}
+	v = fdt_getprop(fdt, off, "rng-seed", &len);
+	if (p->rng_seed) {
+		uint64_t k;
+
+		cr_assert_not_null(v);
+		cr_assert_eq(len, FDT_RNG_SEED_SIZE);
+		cr_assert_arr_eq(v, p->rng_seed, FDT_RNG_SEED_SIZE);
+		memcpy(&k, p->rng_seed, 8);
+		cr_assert_eq(u64prop(fdt, off, "kaslr-seed"), k);
+	} else {
+		cr_assert_null(v);
+		cr_assert_null(fdt_getprop(fdt, off, "kaslr-seed", NULL));
+	}
+}
+
+static void check_all(const struct fdt_params *p)
+{
+	void *fdt = build_ok(p);
+
+	check_root(fdt);
+	check_chosen(fdt, p);
+	check_memory(fdt, p->ram_base, p->ram_size);
+	check_cpus(fdt, p);
+	check_psci(fdt);
+	check_gic(fdt, p);
+	check_timer(fdt, p);
+	check_uart(fdt);
+	check_virtio(fdt, p);
+	free(fdt);
+}
+
+static void matrix(int gic)
+{
+	static const unsigned int cpus[] = { 1, 2, 8 };
+
+	for (int i = 0; i < FDT_RNG_SEED_SIZE; i++)
+		seed[i] = (uint8_t)(i * 7 + 3);
+	for (size_t c = 0; c < 3; c++)
+		for (int initrd = 0; initrd < 2; initrd++)
+			for (int virtio = 0; virtio < 2; virtio++)
+				for (int extras = 0; extras < 2; extras++) {
+					struct fdt_params p = base_params(cpus[c], gic);
+
+					if (initrd) {
+						p.initrd_start = 0x8f000000;
+						p.initrd_size = 0x123000;
+					}
+					if (virtio) {
+						p.virtio = two_slots;
+						p.nvirtio = 2;
+					}
+					if (extras) {
+						p.rng_seed = seed;
+						p.cmdline = "console=ttyS0 earlycon root=/dev/vda";
+					}
+					check_all(&p);
+				}
+}
+
+Test(fdt, matrix_gicv3)
+{
+	matrix(3);
+}
+
+Test(fdt, matrix_gicv2)
+{
+	matrix(2);
+}
+
+Test(fdt, gicv2_timer_cpu_mask)
+{
+	for (unsigned int n = 1; n <= 8; n++) {
+		struct fdt_params p = base_params(n, 2);
+		void *fdt = build_ok(&p);
+		int off = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
+		const fdt32_t *v = fdt_getprop(fdt, off, "interrupts", NULL);
+
+		cr_assert_not_null(v);
+		cr_assert_eq(ld32(v, 2), 8u | (((1u << n) - 1) << 8));
+		free(fdt);
+	}
+}
+
+Test(fdt, gicv3_redist_grows_with_cpus)
+{
+	struct fdt_params p = base_params(8, 3);
+	void *fdt = build_ok(&p);
+	int off = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+	const fdt64_t *reg = fdt_getprop(fdt, off, "reg", NULL);
+
+	cr_assert_not_null(reg);
+	cr_assert_eq(ld64(reg, 3), 8 * 0x20000ULL);
+	free(fdt);
+}
+
+Test(fdt, default_mpidr_numbering)
+{
+	cr_assert_eq(fdt_default_mpidr(0), 0x0);
+	cr_assert_eq(fdt_default_mpidr(1), 0x1);
+	cr_assert_eq(fdt_default_mpidr(15), 0xf);
+	cr_assert_eq(fdt_default_mpidr(16), 0x100);
+	cr_assert_eq(fdt_default_mpidr(17), 0x101);
+	cr_assert_eq(fdt_default_mpidr(0x1000), 0x10000);
+}
+
+Test(fdt, many_cpus_default_mpidr)
+{
+	struct fdt_params p = base_params(20, 3);
+	void *fdt = build_ok(&p);
+
+	check_cpus(fdt, &p);
+	node(fdt, "/cpus/cpu@100");
+	node(fdt, "/cpus/cpu@103");
+	cr_assert_lt(fdt_path_offset(fdt, "/cpus/cpu@10"), 0);
+	cr_assert_eq(cell(fdt, node(fdt, "/cpus/cpu@100"), "reg"), 0x100);
+	free(fdt);
+}
+
+Test(fdt, explicit_mpidrs)
+{
+	/* Aff3 and the RES1 bit 31 are not part of reg. */
+	static const uint64_t mpidrs[3] = { 0x80000000ULL, 0x80000001ULL, 0xff80010203ULL };
+	struct fdt_params p = base_params(3, 3);
+	void *fdt;
+
+	p.mpidrs = mpidrs;
+	fdt = build_ok(&p);
+	cr_assert_eq(cell(fdt, node(fdt, "/cpus/cpu@0"), "reg"), 0);
+	cr_assert_eq(cell(fdt, node(fdt, "/cpus/cpu@1"), "reg"), 1);
+	cr_assert_eq(cell(fdt, node(fdt, "/cpus/cpu@10203"), "reg"), 0x10203);
+	free(fdt);
+}
+
+Test(fdt, memory_reg_follows_params)
+{
+	struct fdt_params p = base_params(1, 3);
+	void *fdt;
+
+	p.ram_size = 16ULL << 30;
+	fdt = build_ok(&p);
+	check_memory(fdt, LAYOUT_RAM_BASE, 16ULL << 30);
+	free(fdt);
+}
+
+Test(fdt, output_is_packed)
+{
+	struct fdt_params p = base_params(2, 3);
+	void *fdt = build_ok(&p);
+
+	/* Packed: totalsize is just what is used, far below the buffer. */
+	cr_assert_lt(fdt_totalsize(fdt), 4096);
+	cr_assert_eq(fdt_totalsize(fdt), fdt_off_dt_strings(fdt) + fdt_size_dt_strings(fdt));
+	free(fdt);
+}
+
+Test(fdt, too_small_buffer_fails)
+{
+	struct fdt_params p = base_params(8, 3);
+	size_t full;
+	void *fdt;
+	static const size_t sizes[] = { 1, 2, 3, 8, 39, 40, 41, 64, 100, 256, 512, 1024 };
+
+	p.virtio = two_slots;
+	p.nvirtio = 2;
+	p.cmdline = "console=ttyS0";
+	p.rng_seed = seed;
+	fdt = build_ok(&p);
+	full = fdt_totalsize(fdt);
+	free(fdt);
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* Exact-size heap buffers so ASan sees any overrun. */
+		struct tvm_error err = { 0 };
+		void *buf = malloc(sizes[i]);
+
+		cr_assert_not_null(buf);
+		memset(buf, 0, sizes[i]);
+		cr_assert_eq(fdt_build(&p, buf, sizes[i], &err), -1, "size %zu", sizes[i]);
+		cr_assert_eq(err.code, TVM_EXIT_ERROR);
+		cr_assert_neq(err.msg[0], '\0');
+		free(buf);
+	}
+	/* One byte short of what the unpacked tree needs also fails cleanly. */
+	{
+		struct tvm_error err = { 0 };
+		void *buf = malloc(full - 1);
+
+		cr_assert_eq(fdt_build(&p, buf, full - 1, &err), -1);
+		free(buf);
+	}
+}
+
+Test(fdt, buffer_starting_with_sw_magic_too_small)
+{
+	/* A reused buffer may still hold a sequential-write header. */
+	struct fdt_params p = base_params(1, 3);
+	struct tvm_error err = { 0 };
+	uint8_t *buf = malloc(16);
+
+	cr_assert_not_null(buf);
+	memset(buf, 0, 16);
+	*(fdt32_t *)buf = cpu_to_fdt32(~FDT_MAGIC) /* FDT_SW_MAGIC, libfdt-internal */;
+	cr_assert_eq(fdt_build(&p, buf, 16, &err), -1);
+	free(buf);
+}
+
+Test(fdt, invalid_gic_version)
+{
+	static const int bad[] = { 0, 1, 4, -1 };
+
+	for (size_t i = 0; i < 4; i++) {
+		struct fdt_params p = base_params(1, bad[i]);
+		struct tvm_error err = { 0 };
+		char buf[4096];
+
+		cr_assert_eq(fdt_build(&p, buf, sizeof(buf), &err), -1);
+		cr_assert_eq(err.code, TVM_EXIT_ERROR);
+		cr_assert_not_null(strstr(err.msg, "GIC"), "message: %s", err.msg);
+	}
+}

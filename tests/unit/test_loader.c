@@ -1,0 +1,985 @@
+// SPDX-License-Identifier: MIT
+/* Kernel loaders (Image, gzip, ELF), initrd/FDT placement and guest_mem. */
+#include <criterion/criterion.h>
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "vmm/guest_mem.h"
+#include "vmm/layout.h"
+#include "vmm/loader.h"
+
+#define MIB (1ULL << 20)
+#define RAM_BASE LAYOUT_RAM_BASE
+#define RAM_SIZE (64 * MIB)
+
+static struct guest_mem mem;
+
+static void mem_setup(void)
+{
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0, "%s", err.msg);
+	cr_assert_not_null(mem.host);
+	/* Poison RAM so copies and bss clearing are visible. */
+	memset(mem.host, 0xaa, RAM_SIZE);
+}
+
+static void mem_teardown(void)
+{
+	guest_mem_free(&mem);
+	cr_assert_null(mem.host);
+}
+
+TestSuite(image, .init = mem_setup, .fini = mem_teardown);
+TestSuite(gzip, .init = mem_setup, .fini = mem_teardown);
+TestSuite(elf, .init = mem_setup, .fini = mem_teardown);
+TestSuite(place, .init = mem_setup, .fini = mem_teardown);
+TestSuite(guest_mem, .init = mem_setup, .fini = mem_teardown);
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint8_t *host(uint64_t gpa)
+{
+	return mem.host + (gpa - RAM_BASE);
+}
+
+static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/* An arm64 Image: 64-byte header then a recognisable payload. */
+static uint8_t *make_image(size_t n, uint64_t text_offset, uint64_t image_size)
+{
+	uint8_t *d = malloc(n);
+
+	cr_assert_not_null(d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = (uint8_t)(i * 31 + 7);
+	memset(d, 0, ARM64_IMAGE_HEADER_SIZE);
+	put_le32(d + 0, 0x91005a4d);	/* "MZ" + add x13, x18, #0x16 */
+	put_le32(d + 4, 0x14000000);	/* b stext */
+	put_le64(d + 8, text_offset);
+	put_le64(d + 16, image_size);
+	put_le64(d + 24, 0xa);		/* flags: LE, 4K, anywhere */
+	put_le32(d + 56, ARM64_IMAGE_MAGIC);
+	return d;
+}
+
+static void expect_fail(const uint8_t *d, size_t n, int code, const char *needle)
+{
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), -1,
+		     "load unexpectedly succeeded (want error with '%s')", needle);
+	cr_assert_eq(err.code, code, "code %d, want %d (%s)", err.code, code, err.msg);
+	cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
+}
+
+/* ---- arm64 Image ---- */
+
+Test(image, valid_header_loads_at_text_offset)
+{
+	size_t n = 0x3000;
+	uint8_t *d = make_image(n, 0x80000, 0x10000);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.format, KERNEL_IMAGE);
+	cr_assert_not(bl.gzipped);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x80000);
+	cr_assert_eq(bl.kernel_start, RAM_BASE);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x80000 + 0x10000);
+	cr_assert_arr_eq(host(RAM_BASE + 0x80000), d, n);
+	/* Nothing written before text_offset or after the file's bytes. */
+	cr_assert(all_bytes(host(RAM_BASE), 0x80000, 0xaa));
+	cr_assert(all_bytes(host(RAM_BASE + 0x80000 + n), 0x1000, 0xaa));
+	free(d);
+}
+
+Test(image, text_offset_zero)
+{
+	size_t n = 4096;
+	uint8_t *d = make_image(n, 0, 8192);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.entry, RAM_BASE);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + 8192);
+	cr_assert_arr_eq(host(RAM_BASE), d, n);
+	free(d);
+}
+
+Test(image, old_kernel_image_size_zero_implies_0x80000)
+{
+	size_t n = 0x2000;
+	/* text_offset in the header is ignored when image_size is 0. */
+	uint8_t *d = make_image(n, 0x1000, 0);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x80000);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x80000 + n);
+	cr_assert_arr_eq(host(RAM_BASE + 0x80000), d, n);
+	free(d);
+}
+
+Test(image, file_longer_than_image_size)
+{
+	size_t n = 0x4000;
+	uint8_t *d = make_image(n, 0x80000, 0x1000);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x80000 + n);
+	cr_assert_arr_eq(host(RAM_BASE + 0x80000), d, n);
+	free(d);
+}
+
+Test(image, unaligned_ram_base_rounds_to_2mib)
+{
+	struct guest_mem m2;
+	struct tvm_error err = { 0 };
+	struct boot_layout bl;
+	size_t n = 4096;
+	uint8_t *d = make_image(n, 0x80000, n);
+
+	cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE + 0x100000, 16 * MIB, &err), 0);
+	cr_assert_eq(loader_load_kernel(&m2, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.kernel_start, RAM_BASE + 0x200000);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x280000);
+	cr_assert_arr_eq(m2.host + 0x180000, d, n);
+	guest_mem_free(&m2);
+	free(d);
+}
+
+Test(image, exactly_fills_ram)
+{
+	size_t n = 4096;
+	uint8_t *d = make_image(n, 0x80000, RAM_SIZE - 0x80000);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + RAM_SIZE);
+	free(d);
+	d = make_image(n, 0x80000, RAM_SIZE - 0x80000 + 1);
+	expect_fail(d, n, TVM_EXIT_USAGE, "--mem");
+	free(d);
+}
+
+Test(image, image_size_larger_than_ram)
+{
+	size_t n = 4096;
+	uint8_t *d = make_image(n, 0x80000, 128 * MIB);
+
+	expect_fail(d, n, TVM_EXIT_USAGE, "Raise --mem");
+	cr_assert(all_bytes(host(RAM_BASE), 0x100000, 0xaa), "RAM written on failure");
+	free(d);
+	d = make_image(n, 0x80000, UINT64_MAX);
+	expect_fail(d, n, TVM_EXIT_USAGE, "--mem");
+	free(d);
+	d = make_image(n, 0x80000, UINT64_MAX - 0x7ffff);
+	expect_fail(d, n, TVM_EXIT_USAGE, "--mem");
+	free(d);
+}
+
+Test(image, invalid_text_offset)
+{
+	static const uint64_t bad[] = {
+		0x123, 0x80001, 0x40000000, 0x40001000, UINT64_MAX, UINT64_MAX - 0xfff,
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *d = make_image(4096, bad[i], 4096);
+
+		expect_fail(d, 4096, TVM_EXIT_USAGE, "text_offset");
+		free(d);
+	}
+}
+
+Test(image, truncated_header)
+{
+	uint8_t *d = make_image(4096, 0x80000, 4096);
+
+	/* Magic intact at 56..59 but the header is cut short. */
+	for (size_t n = 60; n < ARM64_IMAGE_HEADER_SIZE; n++) {
+		uint8_t *copy = malloc(n);
+
+		memcpy(copy, d, n);
+		expect_fail(copy, n, TVM_EXIT_USAGE, "not an arm64 Image");
+		free(copy);
+	}
+	free(d);
+}
+
+Test(image, empty_and_tiny_inputs)
+{
+	uint8_t *one = malloc(1);
+
+	one[0] = 0x1f;
+	expect_fail(one, 1, TVM_EXIT_USAGE, "not an arm64 Image");
+	expect_fail(one, 0, TVM_EXIT_USAGE, "not an arm64 Image");
+	free(one);
+}
+
+Test(image, wrong_magic)
+{
+	uint8_t *d = make_image(4096, 0x80000, 4096);
+
+	put_le32(d + 56, 0x644d5242);
+	expect_fail(d, 4096, TVM_EXIT_USAGE, "not an arm64 Image");
+	put_le32(d + 56, 0x41524d64);	/* byte-swapped */
+	expect_fail(d, 4096, TVM_EXIT_USAGE, "not an arm64 Image");
+	free(d);
+}
+
+/* ---- gzip ---- */
+
+static uint8_t *gzip_buf(const uint8_t *in, size_t n, size_t *out_n)
+{
+	z_stream zs = { 0 };
+	size_t cap = deflateBound(&zs, n) + 64;
+	uint8_t *out;
+
+	cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+		     Z_OK);
+	cap = deflateBound(&zs, n) + 64;
+	out = malloc(cap);
+	cr_assert_not_null(out);
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)n;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	*out_n = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+/* gzip of @n zero bytes, streamed so the input never has to exist. */
+static uint8_t *gzip_zeros(size_t n, size_t *out_n)
+{
+	static uint8_t zeros[65536];
+	z_stream zs = { 0 };
+	size_t cap = n / 500 + 65536;
+	uint8_t *out = malloc(cap);
+
+	cr_assert_not_null(out);
+	cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+		     Z_OK);
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	while (n) {
+		size_t chunk = n < sizeof(zeros) ? n : sizeof(zeros);
+
+		zs.next_in = zeros;
+		zs.avail_in = (uInt)chunk;
+		n -= chunk;
+		cr_assert_eq(deflate(&zs, n ? Z_NO_FLUSH : Z_FINISH), n ? Z_OK : Z_STREAM_END);
+		cr_assert_eq(zs.avail_in, 0);
+	}
+	*out_n = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+Test(gzip, compressed_image_loads)
+{
+	size_t n = 300000, gz_n;
+	uint8_t *d = make_image(n, 0x80000, 0x100000);
+	uint8_t *gz = gzip_buf(d, n, &gz_n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_lt(gz_n, n);
+	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, &bl, &err), 0, "%s", err.msg);
+	cr_assert(bl.gzipped);
+	cr_assert_eq(bl.format, KERNEL_IMAGE);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x80000);
+	cr_assert_arr_eq(host(bl.entry), d, n);
+	free(gz);
+	free(d);
+}
+
+Test(gzip, highly_compressible_image_needs_buffer_growth)
+{
+	/* 1000:1 ratio forces loader_gunzip to grow its buffer many times. */
+	size_t n = 8 * MIB, gz_n;
+	uint8_t *d = make_image(n, 0x80000, n);
+	uint8_t *gz;
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	memset(d + ARM64_IMAGE_HEADER_SIZE, 0, n - ARM64_IMAGE_HEADER_SIZE);
+	d[n - 1] = 0x5a;
+	gz = gzip_buf(d, n, &gz_n);
+	cr_assert_lt(gz_n * 100, n);
+	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, &bl, &err), 0, "%s", err.msg);
+	cr_assert(bl.gzipped);
+	cr_assert_arr_eq(host(bl.entry), d, n);
+	free(gz);
+	free(d);
+}
+
+Test(gzip, truncated_stream_fails)
+{
+	size_t n = 200000, gz_n;
+	uint8_t *d = make_image(n, 0x80000, n);
+	uint8_t *gz = gzip_buf(d, n, &gz_n);
+	static const size_t cut[] = { 18, 19, 100, 0 };
+
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		size_t len = cut[i] ? cut[i] : gz_n - 4;	/* last: trailer cut */
+		uint8_t *t = malloc(len);
+
+		memcpy(t, gz, len);
+		expect_fail(t, len, TVM_EXIT_USAGE, "truncated or corrupt");
+		free(t);
+	}
+	/* Half the stream. */
+	expect_fail(gz, gz_n / 2, TVM_EXIT_USAGE, "gzip");
+	free(gz);
+	free(d);
+}
+
+Test(gzip, corrupt_stream_fails)
+{
+	size_t n = 200000, gz_n;
+	uint8_t *d = make_image(n, 0x80000, n);
+	uint8_t *gz = gzip_buf(d, n, &gz_n);
+
+	/* Flip the CRC32 in the trailer. */
+	gz[gz_n - 8] ^= 0xff;
+	expect_fail(gz, gz_n, TVM_EXIT_USAGE, "truncated or corrupt");
+	gz[gz_n - 8] ^= 0xff;
+	/* Garbage in the middle of the deflate data. */
+	memset(gz + gz_n / 2, 0xff, 64);
+	expect_fail(gz, gz_n, TVM_EXIT_USAGE, "gzip");
+	free(gz);
+	free(d);
+}
+
+Test(gzip, bomb_larger_than_ram_fails)
+{
+	size_t gz_n;
+	uint8_t *gz = gzip_zeros(RAM_SIZE + 4 * MIB, &gz_n);
+
+	cr_assert_lt(gz_n, 1 * MIB);
+	expect_fail(gz, gz_n, TVM_EXIT_USAGE, "--mem");
+	free(gz);
+}
+
+Test(gzip, gunzip_respects_max_out)
+{
+	size_t n = 100000, gz_n, out_n = 0;
+	uint8_t *d = make_image(n, 0x80000, n);
+	uint8_t *gz = gzip_buf(d, n, &gz_n);
+	uint8_t *out = NULL;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_gunzip(gz, gz_n, n, &out, &out_n, &err), 0,
+		     "exact max_out refused: %s", err.msg);
+	cr_assert_eq(out_n, n);
+	cr_assert_arr_eq(out, d, n);
+	free(out);
+	out = NULL;
+	cr_assert_eq(loader_gunzip(gz, gz_n, n - 1, &out, &out_n, &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
+	cr_assert_null(out);
+	free(gz);
+	free(d);
+}
+
+Test(gzip, gzip_of_garbage_is_rejected)
+{
+	size_t n = 5000, gz_n;
+	uint8_t *d = calloc(1, n);
+	uint8_t *gz = gzip_buf(d, n, &gz_n);
+
+	expect_fail(gz, gz_n, TVM_EXIT_USAGE, "not an arm64 Image");
+	free(gz);
+	free(d);
+}
+
+/* ---- ELF ---- */
+
+struct seg {
+	uint32_t type;
+	uint64_t offset;	/* 0: place automatically */
+	uint64_t paddr, vaddr, filesz, memsz;
+	uint8_t fill;
+};
+
+#define ELF_DATA_OFF 0x1000
+
+/* Build an ELF64 AArch64 ET_EXEC; segment data is filled with seg.fill. */
+static uint8_t *make_elf(const struct seg *segs, int nseg, uint64_t entry, size_t *size)
+{
+	size_t n = ELF_DATA_OFF;
+	uint8_t *d;
+	Elf64_Ehdr *eh;
+	uint64_t off = ELF_DATA_OFF;
+
+	for (int i = 0; i < nseg; i++)
+		if (!segs[i].offset)
+			n += segs[i].filesz;
+	d = calloc(1, n);
+	cr_assert_not_null(d);
+	eh = (Elf64_Ehdr *)d;
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_AARCH64;
+	eh->e_version = EV_CURRENT;
+	eh->e_entry = entry;
+	eh->e_phoff = sizeof(Elf64_Ehdr);
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = (Elf64_Half)nseg;
+	for (int i = 0; i < nseg; i++) {
+		Elf64_Phdr *ph = (Elf64_Phdr *)(d + sizeof(Elf64_Ehdr)) + i;
+
+		ph->p_type = segs[i].type ? segs[i].type : PT_LOAD;
+		ph->p_flags = PF_R | PF_X;
+		ph->p_paddr = segs[i].paddr;
+		ph->p_vaddr = segs[i].vaddr ? segs[i].vaddr : segs[i].paddr;
+		ph->p_filesz = segs[i].filesz;
+		ph->p_memsz = segs[i].memsz;
+		ph->p_align = 0x1000;
+		if (segs[i].offset) {
+			ph->p_offset = segs[i].offset;
+		} else {
+			ph->p_offset = off;
+			memset(d + off, segs[i].fill, segs[i].filesz);
+			off += segs[i].filesz;
+		}
+	}
+	*size = n;
+	return d;
+}
+
+static Elf64_Ehdr *ehdr(uint8_t *d)
+{
+	return (Elf64_Ehdr *)d;
+}
+
+static Elf64_Phdr *phdr(uint8_t *d, int i)
+{
+	return (Elf64_Phdr *)(d + sizeof(Elf64_Ehdr)) + i;
+}
+
+Test(elf, single_segment_with_bss)
+{
+	struct seg s = { .paddr = RAM_BASE + 0x10000, .filesz = 0x1800, .memsz = 0x4000,
+			 .fill = 0x5c };
+	size_t n;
+	uint8_t *d = make_elf(&s, 1, RAM_BASE + 0x10040, &n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.format, KERNEL_ELF);
+	cr_assert_not(bl.gzipped);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x10040);
+	cr_assert_eq(bl.kernel_start, RAM_BASE + 0x10000);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x14000);
+	cr_assert(all_bytes(host(RAM_BASE + 0x10000), 0x1800, 0x5c), "file bytes");
+	cr_assert(all_bytes(host(RAM_BASE + 0x11800), 0x4000 - 0x1800, 0), "bss zeroed");
+	cr_assert(all_bytes(host(RAM_BASE + 0x14000), 0x1000, 0xaa), "past memsz untouched");
+	cr_assert(all_bytes(host(RAM_BASE + 0xf000), 0x1000, 0xaa), "before segment untouched");
+	free(d);
+}
+
+Test(elf, two_segments_and_ignored_note)
+{
+	struct seg s[3] = {
+		{ .paddr = RAM_BASE + 0x200000, .filesz = 0x2000, .memsz = 0x2000, .fill = 0x11 },
+		{ .type = PT_NOTE, .paddr = 0x1000, .filesz = 0x10, .memsz = 0x10, .fill = 0x33 },
+		{ .paddr = RAM_BASE + 0x400000, .filesz = 0x100, .memsz = 0x10000, .fill = 0x22 },
+	};
+	size_t n;
+	uint8_t *d = make_elf(s, 3, RAM_BASE + 0x200000, &n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x200000);
+	cr_assert_eq(bl.kernel_start, RAM_BASE + 0x200000);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x410000);
+	cr_assert(all_bytes(host(RAM_BASE + 0x200000), 0x2000, 0x11));
+	cr_assert(all_bytes(host(RAM_BASE + 0x202000), 0x1000, 0xaa), "gap untouched");
+	cr_assert(all_bytes(host(RAM_BASE + 0x400000), 0x100, 0x22));
+	cr_assert(all_bytes(host(RAM_BASE + 0x400100), 0x10000 - 0x100, 0));
+	free(d);
+}
+
+Test(elf, virtual_entry_is_translated)
+{
+	struct seg s = { .paddr = RAM_BASE + 0x100000, .vaddr = 0xffff000010000000ULL,
+			 .filesz = 0x1000, .memsz = 0x1000, .fill = 0x77 };
+	size_t n;
+	uint8_t *d = make_elf(&s, 1, 0xffff000010000040ULL, &n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x100040);
+	/* Loaded at the physical address, not the virtual one. */
+	cr_assert(all_bytes(host(RAM_BASE + 0x100000), 0x1000, 0x77));
+	free(d);
+}
+
+Test(elf, physical_entry_with_distinct_vaddr)
+{
+	struct seg s = { .paddr = RAM_BASE + 0x100000, .vaddr = 0xffff000010000000ULL,
+			 .filesz = 0x1000, .memsz = 0x1000, .fill = 0x77 };
+	size_t n;
+	uint8_t *d = make_elf(&s, 1, RAM_BASE + 0x100800, &n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x100800);
+	free(d);
+}
+
+Test(elf, entry_in_bss_is_accepted)
+{
+	struct seg s = { .paddr = RAM_BASE, .filesz = 0x100, .memsz = 0x2000, .fill = 1 };
+	size_t n;
+	uint8_t *d = make_elf(&s, 1, RAM_BASE + 0x1ffc, &n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.entry, RAM_BASE + 0x1ffc);
+	free(d);
+}
+
+Test(elf, gzipped_elf_loads)
+{
+	struct seg s = { .paddr = RAM_BASE + 0x80000, .filesz = 0x3000, .memsz = 0x3000,
+			 .fill = 0x42 };
+	size_t n, gz_n;
+	uint8_t *d = make_elf(&s, 1, RAM_BASE + 0x80000, &n);
+	uint8_t *gz = gzip_buf(d, n, &gz_n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, &bl, &err), 0, "%s", err.msg);
+	cr_assert(bl.gzipped);
+	cr_assert_eq(bl.format, KERNEL_ELF);
+	cr_assert(all_bytes(host(RAM_BASE + 0x80000), 0x3000, 0x42));
+	free(gz);
+	free(d);
+}
+
+static uint8_t *good_elf(size_t *n)
+{
+	struct seg s = { .paddr = RAM_BASE + 0x80000, .filesz = 0x1000, .memsz = 0x2000,
+			 .fill = 0x42 };
+
+	return make_elf(&s, 1, RAM_BASE + 0x80000, n);
+}
+
+Test(elf, wrong_machine)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	ehdr(d)->e_machine = EM_X86_64;
+	expect_fail(d, n, TVM_EXIT_USAGE, "not AArch64");
+	ehdr(d)->e_machine = EM_ARM;
+	expect_fail(d, n, TVM_EXIT_USAGE, "not AArch64");
+	free(d);
+}
+
+Test(elf, class32_and_big_endian)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	d[EI_CLASS] = ELFCLASS32;
+	expect_fail(d, n, TVM_EXIT_USAGE, "64-bit");
+	d[EI_CLASS] = ELFCLASS64;
+	d[EI_DATA] = ELFDATA2MSB;
+	expect_fail(d, n, TVM_EXIT_USAGE, "little-endian");
+	free(d);
+}
+
+Test(elf, not_executable)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	ehdr(d)->e_type = ET_DYN;
+	expect_fail(d, n, TVM_EXIT_USAGE, "not an executable");
+	ehdr(d)->e_type = ET_REL;
+	expect_fail(d, n, TVM_EXIT_USAGE, "not an executable");
+	free(d);
+}
+
+Test(elf, truncated_header)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	for (size_t len = SELFMAG; len < sizeof(Elf64_Ehdr); len += 7) {
+		uint8_t *t = malloc(len);
+
+		memcpy(t, d, len);
+		expect_fail(t, len, TVM_EXIT_USAGE, "ELF");
+		free(t);
+	}
+	free(d);
+}
+
+Test(elf, program_headers_out_of_range)
+{
+	static const uint64_t bad_phoff[] = {
+		0x1000 + 0x1000 - 10, 0x10000, UINT64_MAX, UINT64_MAX - 0x37,
+	};
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	for (size_t i = 0; i < sizeof(bad_phoff) / sizeof(bad_phoff[0]); i++) {
+		ehdr(d)->e_phoff = bad_phoff[i];
+		expect_fail(d, n, TVM_EXIT_USAGE, "program headers");
+	}
+	ehdr(d)->e_phoff = sizeof(Elf64_Ehdr);
+	ehdr(d)->e_phnum = 0xffff;
+	expect_fail(d, n, TVM_EXIT_USAGE, "program headers");
+	ehdr(d)->e_phnum = 0;
+	expect_fail(d, n, TVM_EXIT_USAGE, "program headers");
+	ehdr(d)->e_phnum = 1;
+	ehdr(d)->e_phentsize = 32;
+	expect_fail(d, n, TVM_EXIT_USAGE, "program headers");
+	free(d);
+}
+
+Test(elf, segment_data_beyond_file)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	phdr(d, 0)->p_filesz = 0x1001;	/* one byte past the end */
+	expect_fail(d, n, TVM_EXIT_USAGE, "truncated or inconsistent");
+	phdr(d, 0)->p_filesz = 0x1000;
+	phdr(d, 0)->p_offset = n + 1;
+	expect_fail(d, n, TVM_EXIT_USAGE, "truncated or inconsistent");
+	free(d);
+}
+
+Test(elf, overflowing_offsets_and_sizes)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	phdr(d, 0)->p_offset = UINT64_MAX - 0x10;
+	phdr(d, 0)->p_filesz = 0x100;
+	expect_fail(d, n, TVM_EXIT_USAGE, "truncated or inconsistent");
+
+	phdr(d, 0)->p_offset = 0x1000;
+	phdr(d, 0)->p_filesz = UINT64_MAX - 0x800;
+	phdr(d, 0)->p_memsz = UINT64_MAX;
+	expect_fail(d, n, TVM_EXIT_USAGE, "truncated or inconsistent");
+
+	/* Address + size wraps around to inside RAM. */
+	phdr(d, 0)->p_filesz = 0x100;
+	phdr(d, 0)->p_memsz = UINT64_MAX - 0x1000;
+	phdr(d, 0)->p_paddr = RAM_BASE + 0x2000;
+	expect_fail(d, n, TVM_EXIT_USAGE, "outside guest RAM");
+	phdr(d, 0)->p_paddr = UINT64_MAX - 0xff;
+	phdr(d, 0)->p_memsz = 0x1000;
+	expect_fail(d, n, TVM_EXIT_USAGE, "outside guest RAM");
+	cr_assert(all_bytes(host(RAM_BASE), 0x100000, 0xaa), "RAM written on failure");
+	free(d);
+}
+
+Test(elf, segment_outside_ram)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	phdr(d, 0)->p_paddr = 0x40000000;	/* below RAM */
+	expect_fail(d, n, TVM_EXIT_USAGE, "outside guest RAM");
+	phdr(d, 0)->p_paddr = RAM_BASE - 0x1000;	/* straddles the start */
+	expect_fail(d, n, TVM_EXIT_USAGE, "outside guest RAM");
+	phdr(d, 0)->p_paddr = RAM_BASE + RAM_SIZE - 0x1000;	/* memsz 0x2000 straddles the end */
+	expect_fail(d, n, TVM_EXIT_USAGE, "outside guest RAM");
+	phdr(d, 0)->p_paddr = RAM_BASE + RAM_SIZE;
+	expect_fail(d, n, TVM_EXIT_USAGE, "outside guest RAM");
+	/* Exactly up to the end is fine (entry adjusted to stay inside). */
+	phdr(d, 0)->p_paddr = RAM_BASE + RAM_SIZE - 0x2000;
+	phdr(d, 0)->p_vaddr = RAM_BASE + RAM_SIZE - 0x2000;
+	ehdr(d)->e_entry = RAM_BASE + RAM_SIZE - 0x2000;
+	{
+		struct boot_layout bl;
+		struct tvm_error err = { 0 };
+
+		cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+		cr_assert_eq(bl.kernel_end, RAM_BASE + RAM_SIZE);
+	}
+	free(d);
+}
+
+Test(elf, filesz_greater_than_memsz)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	phdr(d, 0)->p_memsz = 0x800;
+	expect_fail(d, n, TVM_EXIT_USAGE, "inconsistent");
+	free(d);
+}
+
+Test(elf, entry_in_no_segment)
+{
+	size_t n;
+	uint8_t *d = good_elf(&n);
+
+	ehdr(d)->e_entry = RAM_BASE + 0x80000 + 0x2000;	/* one past memsz */
+	expect_fail(d, n, TVM_EXIT_USAGE, "entry point");
+	ehdr(d)->e_entry = 0;
+	expect_fail(d, n, TVM_EXIT_USAGE, "entry point");
+	ehdr(d)->e_entry = UINT64_MAX;
+	expect_fail(d, n, TVM_EXIT_USAGE, "entry point");
+	free(d);
+}
+
+Test(elf, no_loadable_segment)
+{
+	struct seg s[2] = {
+		{ .type = PT_NOTE, .paddr = RAM_BASE, .filesz = 0x10, .memsz = 0x10 },
+		{ .paddr = RAM_BASE, .filesz = 0, .memsz = 0 },
+	};
+	size_t n;
+	uint8_t *d = make_elf(s, 2, RAM_BASE, &n);
+
+	expect_fail(d, n, TVM_EXIT_USAGE, "no loadable segment");
+	free(d);
+}
+
+/* ---- initrd and FDT placement ---- */
+
+static const uint64_t fdt_slot = RAM_BASE + RAM_SIZE - 2 * MIB;
+
+static void load_small_image(struct boot_layout *bl, uint64_t image_size)
+{
+	uint8_t *d = make_image(4096, 0x80000, image_size);
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, 4096, bl, &err), 0, "%s", err.msg);
+	free(d);
+}
+
+Test(place, no_initrd)
+{
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	load_small_image(&bl, 0x100000);
+	bl.initrd_start = 123;
+	bl.initrd_size = 456;
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, NULL, 0, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.fdt_addr, fdt_slot);
+	cr_assert_eq(bl.fdt_addr % (2 * MIB), 0);
+	cr_assert_eq(bl.initrd_size, 0);
+	cr_assert_eq(bl.initrd_start, 0);
+}
+
+Test(place, fdt_slot_aligned_for_odd_ram_size)
+{
+	struct guest_mem m2;
+	struct boot_layout bl = { .kernel_start = RAM_BASE, .kernel_end = RAM_BASE + MIB };
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE, 17 * MIB + 0x1000, &err), 0);
+	cr_assert_eq(loader_place_initrd_and_fdt(&m2, NULL, 0, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.fdt_addr, RAM_BASE + 14 * MIB);
+	cr_assert_leq(bl.fdt_addr + LAYOUT_FDT_MAX_SIZE, guest_mem_end(&m2));
+	guest_mem_free(&m2);
+}
+
+Test(place, initrd_below_fdt)
+{
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+	size_t sz = MIB + 123;
+	uint8_t *initrd = malloc(sz);
+
+	for (size_t i = 0; i < sz; i++)
+		initrd[i] = (uint8_t)(i ^ (i >> 8));
+	load_small_image(&bl, 0x100000);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, sz, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.fdt_addr, fdt_slot);
+	cr_assert_eq(bl.initrd_size, sz);
+	cr_assert_eq(bl.initrd_start % 4096, 0);
+	cr_assert_leq(bl.initrd_start + sz, bl.fdt_addr);
+	cr_assert_gt(bl.initrd_start + sz + 4096, bl.fdt_addr, "initrd not just below the FDT");
+	cr_assert_geq(bl.initrd_start, bl.kernel_end);
+	cr_assert_arr_eq(host(bl.initrd_start), initrd, sz);
+	/* The FDT slot itself was not written. */
+	cr_assert(all_bytes(host(bl.fdt_addr), 4096, 0xaa));
+	free(initrd);
+}
+
+Test(place, kernel_plus_initrd_too_big)
+{
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+	size_t sz = 30 * MIB;
+	uint8_t *initrd = calloc(1, sz);
+
+	load_small_image(&bl, 40 * MIB);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, sz, &bl, &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, "Raise --mem"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "initrd"), "%s", err.msg);
+	free(initrd);
+}
+
+Test(place, initrd_exact_fit_boundary)
+{
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+	uint64_t room;
+	uint8_t *initrd;
+
+	load_small_image(&bl, 0x100000);	/* kernel_end = base + 0x180000 */
+	room = fdt_slot - bl.kernel_end;
+	initrd = calloc(1, room + 4096);
+	memset(initrd, 0x3c, room + 4096);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, room, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.initrd_start, bl.kernel_end);
+	cr_assert(all_bytes(host(bl.initrd_start), room, 0x3c));
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, room + 1, &bl, &err), -1);
+	cr_assert_not_null(strstr(err.msg, "Raise --mem"), "%s", err.msg);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, room + 4096, &bl, &err), -1);
+	free(initrd);
+}
+
+Test(place, unaligned_kernel_end_keeps_initrd_clear)
+{
+	struct boot_layout bl = { .kernel_start = RAM_BASE, .kernel_end = RAM_BASE + 0x100001 };
+	struct tvm_error err = { 0 };
+	uint64_t room = fdt_slot - (RAM_BASE + 0x101000);
+	uint8_t *initrd = calloc(1, room + 1);
+
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, room, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.initrd_start, RAM_BASE + 0x101000);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, room + 1, &bl, &err), -1);
+	free(initrd);
+}
+
+Test(place, kernel_overlapping_fdt_slot)
+{
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	load_small_image(&bl, RAM_SIZE - 0x80000 - MIB);	/* ends 1 MiB below the top */
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, NULL, 0, &bl, &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, "Raise --mem"), "%s", err.msg);
+}
+
+Test(place, kernel_ending_at_fdt_slot_is_fine)
+{
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+	uint8_t one = 1;
+
+	load_small_image(&bl, RAM_SIZE - 0x80000 - 2 * MIB);
+	cr_assert_eq(bl.kernel_end, fdt_slot);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, NULL, 0, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.fdt_addr, fdt_slot);
+	/* ...but then not even a byte of initrd fits. */
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, &one, 1, &bl, &err), -1);
+}
+
+Test(place, tiny_ram_refused)
+{
+	struct guest_mem m2;
+	struct boot_layout bl = { 0 };
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE, 3 * MIB, &err), 0);
+	bl.kernel_start = bl.kernel_end = RAM_BASE;
+	cr_assert_eq(loader_place_initrd_and_fdt(&m2, NULL, 0, &bl, &err), -1);
+	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
+	guest_mem_free(&m2);
+}
+
+/* ---- guest_mem ---- */
+
+Test(guest_mem, ptr_in_range)
+{
+	cr_assert_eq(guest_mem_end(&mem), RAM_BASE + RAM_SIZE);
+	cr_assert_eq(guest_mem_ptr(&mem, RAM_BASE, 1), mem.host);
+	cr_assert_eq(guest_mem_ptr(&mem, RAM_BASE, RAM_SIZE), mem.host);
+	cr_assert_eq(guest_mem_ptr(&mem, RAM_BASE + 0x1234, 16), mem.host + 0x1234);
+	cr_assert_eq(guest_mem_ptr(&mem, RAM_BASE + RAM_SIZE - 1, 1), mem.host + RAM_SIZE - 1);
+}
+
+Test(guest_mem, ptr_at_end)
+{
+	/* A zero-length range at the very end is allowed (one-past-the-end pointer). */
+	cr_assert_eq(guest_mem_ptr(&mem, RAM_BASE + RAM_SIZE, 0), mem.host + RAM_SIZE);
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + RAM_SIZE, 1));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + RAM_SIZE + 1, 0));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + RAM_SIZE - 1, 2));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE, RAM_SIZE + 1));
+}
+
+Test(guest_mem, ptr_out_of_range)
+{
+	cr_assert_null(guest_mem_ptr(&mem, 0, 1));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE - 1, 1));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE - 1, 2));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE - 1, 0));
+	cr_assert_null(guest_mem_ptr(&mem, 0x09000000, 4));
+}
+
+Test(guest_mem, ptr_overflow)
+{
+	cr_assert_null(guest_mem_ptr(&mem, UINT64_MAX, 1));
+	cr_assert_null(guest_mem_ptr(&mem, UINT64_MAX, 2));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + 16, UINT64_MAX));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + 16, UINT64_MAX - 15));
+	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + 0x1000, (uint64_t)0 - 0x1000));
+}
+
+Test(guest_mem, alloc_failure_reports_mem)
+{
+	struct guest_mem m2 = { 0 };
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE, 1ULL << 62, &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
+	cr_assert_null(m2.host);
+}
