@@ -57,6 +57,7 @@ static void reset_locked(struct virtio_mmio *dev)
 	if (dev->active && dev->ops->reset)
 		dev->ops->reset(dev);
 	dev->active = false;
+	dev->vring_irq_bypass = false;
 	for (unsigned int i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
 		virtq_reset(&dev->queues[i]);
 		dev->queue_ready[i] = false;
@@ -110,7 +111,8 @@ static uint32_t read_reg(struct virtio_mmio *dev, uint64_t reg)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return read_queue_reg(dev, reg);
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return __atomic_load_n(&dev->interrupt_status, __ATOMIC_SEQ_CST);
+		return __atomic_load_n(&dev->interrupt_status, __ATOMIC_SEQ_CST) |
+		       (dev->vring_irq_bypass ? VIRTIO_INT_VRING : 0);
 	case VIRTIO_MMIO_STATUS:
 		return __atomic_load_n(&dev->status, __ATOMIC_SEQ_CST);
 	case VIRTIO_MMIO_SHM_LEN_LOW:

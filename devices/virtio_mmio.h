@@ -82,6 +82,12 @@ struct virtio_mmio {
 	uint32_t config_generation;
 	uint32_t interrupt_status;	/* atomic: set by workers, cleared by ACK */
 	bool active;			/* activate() succeeded, reset() pending */
+	/*
+	 * Interrupts for the rings bypass us (vhost call fd wired to a KVM
+	 * irqfd), so InterruptStatus must report VRING by itself: Linux's
+	 * vm_interrupt() ignores the interrupt otherwise.
+	 */
+	bool vring_irq_bypass;
 
 	unsigned int nqueues;
 	uint16_t queue_num_max;

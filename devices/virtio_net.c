@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "devices/net_vhost.h"
 #include "vhost/tap.h"
 
 #define BIT(n) (1ULL << (n))
@@ -121,6 +122,86 @@ static bool net_features_ok(struct virtio_mmio *dev, uint64_t features)
 	return virtio_net_features_valid(features);
 }
 
+const char *virtio_net_tier_name(const struct virtio_net *net)
+{
+	if (net->backend == NET_BACKEND_USERSPACE)
+		return "KVM with userspace virtio-net (Tier 2)";
+	return net->npairs > 1 ? "KVM with vhost-net acceleration and multi-queue (Tier 1A)"
+			       : "KVM with vhost-net acceleration (Tier 1B)";
+}
+
+static void append_feature_names(char *buf, size_t size, uint64_t f)
+{
+	static const struct { int bit; const char *name; } names[] = {
+		{ VIRTIO_NET_F_CSUM, "csum" }, { VIRTIO_NET_F_GUEST_CSUM, "guest_csum" },
+		{ VIRTIO_NET_F_MAC, "mac" }, { VIRTIO_NET_F_GUEST_TSO4, "guest_tso4" },
+		{ VIRTIO_NET_F_GUEST_TSO6, "guest_tso6" }, { VIRTIO_NET_F_GUEST_ECN, "guest_ecn" },
+		{ VIRTIO_NET_F_HOST_TSO4, "host_tso4" }, { VIRTIO_NET_F_HOST_TSO6, "host_tso6" },
+		{ VIRTIO_NET_F_HOST_ECN, "host_ecn" }, { VIRTIO_NET_F_MRG_RXBUF, "mrg_rxbuf" },
+		{ VIRTIO_NET_F_STATUS, "status" }, { VIRTIO_NET_F_CTRL_VQ, "ctrl_vq" },
+		{ VIRTIO_NET_F_MQ, "mq" }, { VIRTIO_RING_F_INDIRECT_DESC, "indirect_desc" },
+		{ VIRTIO_RING_F_EVENT_IDX, "event_idx" }, { VIRTIO_F_VERSION_1, "version_1" },
+		{ VIRTIO_F_RING_PACKED, "ring_packed" },
+	};
+	size_t off = strlen(buf);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && off < size; i++)
+		if (f & BIT(names[i].bit))
+			off += (size_t)snprintf(buf + off, size - off, " %s", names[i].name);
+}
+
+/* What is really in effect, once the driver is up (stderr, one block). */
+static void report_negotiation(struct virtio_net *net)
+{
+	struct virtio_mmio *dev = &net->mmio;
+	char accepted[512] = "";
+
+	if (net->opts.quiet)
+		return;
+	append_feature_names(accepted, sizeof(accepted), dev->driver_features);
+	fprintf(stderr, "tinyvmm: virtio-net: driver ready: %s ring, rx/tx queue size %u/%u, backend %s%s\n",
+		virtio_has_feature(dev->driver_features, VIRTIO_F_RING_PACKED) ? "packed" : "split",
+		dev->queues[0].size, dev->queues[1].size,
+		net->active_backend == NET_BACKEND_VHOST ? "vhost-net" : "userspace",
+		net->active_backend != NET_BACKEND_VHOST ? "" :
+		net->opts.irq_mode == NET_IRQ_DIRECT ? ", interrupts irqfd-direct" :
+						       ", interrupts relayed");
+	fprintf(stderr, "tinyvmm: virtio-net: features in effect:%s\n", accepted);
+	if (net->opts.packed && !virtio_has_feature(dev->device_features, VIRTIO_F_RING_PACKED))
+		fprintf(stderr, "tinyvmm: virtio-net: packed ring not offered: vhost-net has no packed ring support (split ring in use; --vhost off gives packed)\n");
+	else if (net->opts.packed &&
+		 !virtio_has_feature(dev->driver_features, VIRTIO_F_RING_PACKED))
+		fprintf(stderr, "tinyvmm: virtio-net: packed ring offered but the driver chose split\n");
+}
+
+static int start_userspace(struct virtio_net *net)
+{
+	for (unsigned int i = 0; i < net->npairs; i++)
+		if (net_rxtx_start(&net->pairs[i]))
+			return -1;
+	net->active_backend = NET_BACKEND_USERSPACE;
+	return 0;
+}
+
+static int start_backend(struct virtio_net *net)
+{
+	struct tvm_error err;
+
+	if (net->backend == NET_BACKEND_USERSPACE)
+		return start_userspace(net);
+	if (net_vhost_start(net, &err) == 0) {
+		net->active_backend = NET_BACKEND_VHOST;
+		return 0;
+	}
+	if (net->opts.vhost == VHOST_ON) {
+		tvm_warn("%s; the device needs a reset", err.msg);
+		return -1;
+	}
+	/* auto: the negotiated features work in userspace too, so carry on. */
+	tvm_warn("%s; using userspace virtio-net (Tier 2) for this session", err.msg);
+	return start_userspace(net);
+}
+
 static int net_activate(struct virtio_mmio *dev)
 {
 	struct virtio_net *net = net_of(dev);
@@ -131,9 +212,10 @@ static int net_activate(struct virtio_mmio *dev)
 		if (tap_set_offload(net->pairs[i].tap_fd, offloads) < 0)
 			tvm_warn("TAP %s: TUNSETOFFLOAD 0x%x failed: %s", net->opts.tap_name,
 				 offloads, strerror(errno));
-		if (net_rxtx_start(&net->pairs[i]))
-			return -1;
 	}
+	if (start_backend(net))
+		return -1;
+	report_negotiation(net);
 	return 0;
 }
 
@@ -141,8 +223,12 @@ static void net_reset(struct virtio_mmio *dev)
 {
 	struct virtio_net *net = net_of(dev);
 
-	for (unsigned int i = 0; i < net->npairs; i++)
-		net_rxtx_stop(&net->pairs[i]);
+	if (net->active_backend == NET_BACKEND_VHOST) {
+		net_vhost_stop(net);
+	} else {
+		for (unsigned int i = 0; i < net->npairs; i++)
+			net_rxtx_stop(&net->pairs[i]);
+	}
 }
 
 static void net_notify(struct virtio_mmio *dev, unsigned int queue)
@@ -188,21 +274,58 @@ static int init_pair(struct virtio_net *net, unsigned int i, struct tvm_error *e
 	return 0;
 }
 
+/* Decide the backend before offering features: they depend on it. */
+static int choose_backend(struct virtio_net *net, struct tvm_error *err)
+{
+	struct tvm_error why;
+
+	net->backend = NET_BACKEND_USERSPACE;
+	if (net->opts.vhost == VHOST_OFF)
+		return 0;
+	if (net_vhost_open(net, &why) == 0) {
+		net->backend = NET_BACKEND_VHOST;
+		return 0;
+	}
+	net_vhost_close(net);
+	if (net->opts.vhost == VHOST_ON) {
+		*err = why;
+		return -1;
+	}
+	memcpy(net->vhost_unavailable, why.msg, sizeof(net->vhost_unavailable));
+	return 0;
+}
+
 int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err)
 {
+	uint64_t features;
+
 	memset(net, 0, sizeof(*net));
 	net->opts = *opts;
 	net->npairs = 1;
+	net->relay_stop_fd = -1;
 	net->link_status = VIRTIO_NET_S_LINK_UP;
-	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
-		net->pairs[i].tap_fd = net->pairs[i].kick_fd[0] = net->pairs[i].kick_fd[1] =
-			net->pairs[i].stop_fd = -1;
-	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, virtio_net_offered_features(opts->packed),
-			 2 * net->npairs, NET_QUEUE_SIZE_MAX, mem, &net_ops, net);
+	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
+		struct net_queue_pair *pair = &net->pairs[i];
+
+		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
+		pair->call_fd[0] = pair->call_fd[1] = pair->vhost.fd = -1;
+	}
+	features = virtio_net_offered_features(opts->packed);
+	/* Queues exist before the backend is chosen so destroy() is always safe. */
+	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, features, 2 * net->npairs,
+			 NET_QUEUE_SIZE_MAX, mem, &net_ops, net);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (init_pair(net, i, err))
 			return -1;
+	if (choose_backend(net, err))
+		return -1;
+	if (net->backend == NET_BACKEND_VHOST) {
+		net->mmio.device_features = vhost_net_guest_features(net->mmio.device_features,
+								     net_vhost_features(net));
+		if (opts->irq_mode == NET_IRQ_RELAY && net_vhost_relay_start(net))
+			return tvm_fail(err, TVM_EXIT_ERROR, "cannot start the interrupt relay thread");
+	}
 	/* A TAP we just created is down; an existing one keeps its state. */
 	tap_set_up(opts->tap_name);
 	return 0;
@@ -218,6 +341,8 @@ static void close_fd(int *fd)
 void virtio_net_destroy(struct virtio_net *net)
 {
 	virtio_mmio_destroy(&net->mmio);
+	net_vhost_relay_stop(net);
+	net_vhost_close(net);
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 

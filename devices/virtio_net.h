@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "devices/virtio_mmio.h"
+#include "vhost/vhost_net.h"
+#include "vmm/cli.h"
 #include "vmm/util.h"
 
 #define NET_MAX_QUEUE_PAIRS	1	/* multi-queue arrives with the MQ work */
@@ -15,10 +17,21 @@
 #define NET_RX_FRAME_MAX	(65536 + 14 + 4 + 12)	/* GSO frame + VLAN + vnet header */
 #define NET_RX_MAX_MERGE	64	/* buffers one merged RX frame may span */
 
+enum net_backend { NET_BACKEND_USERSPACE, NET_BACKEND_VHOST };
+
+/* How vhost's "call" reaches the guest (docs/vhost-net.md compares them). */
+enum net_irq_mode {
+	NET_IRQ_DIRECT,	/* call eventfd is a KVM irqfd; InterruptStatus reports VRING */
+	NET_IRQ_RELAY,	/* a tinyvmm thread sets InterruptStatus, then raises the line */
+};
+
 struct net_options {
 	const char *tap_name;
 	uint8_t mac[6];
-	bool packed;		/* offer VIRTIO_F_RING_PACKED */
+	bool packed;		/* offer VIRTIO_F_RING_PACKED (userspace backend only) */
+	enum vhost_mode vhost;
+	enum net_irq_mode irq_mode;
+	bool quiet;		/* no negotiation report */
 };
 
 struct net_pair_stats {
@@ -36,6 +49,8 @@ struct net_queue_pair {
 	int tap_fd;
 	int kick_fd[2];		/* [0] RX, [1] TX: KVM ioeventfds for QueueNotify */
 	int stop_fd;
+	int call_fd[2];		/* vhost -> guest interrupt requests */
+	struct vhost_net vhost;
 	pthread_t thread;
 	bool running;
 	bool rx_waiting;	/* out of RX buffers: TAP not polled until a kick */
@@ -51,6 +66,12 @@ struct virtio_net {
 	uint16_t link_status;
 	unsigned int npairs;
 	struct net_queue_pair pairs[NET_MAX_QUEUE_PAIRS];
+	enum net_backend backend;	/* chosen at start-up */
+	enum net_backend active_backend;	/* serving the rings now */
+	char vhost_unavailable[512];	/* why not vhost, when it was wanted */
+	int relay_stop_fd;
+	pthread_t relay;
+	bool relay_running;
 };
 
 /* Features the device offers (device-level and ring-level). */
@@ -67,6 +88,9 @@ int virtio_net_parse_mac(const char *text, uint8_t mac[6]);
 int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err);
 void virtio_net_destroy(struct virtio_net *net);
+
+/* Human-readable name of the tier in use, for banners and reports. */
+const char *virtio_net_tier_name(const struct virtio_net *net);
 
 /* The userspace (Tier 2) data path, in net_rxtx.c. */
 int net_rxtx_start(struct net_queue_pair *pair);

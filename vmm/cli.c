@@ -15,7 +15,7 @@
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
-	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES,
+	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES, OPT_VHOST_IRQ,
 };
 
 struct opt_desc {
@@ -43,6 +43,7 @@ static const struct opt_desc options[] = {
 	{ "no-packed", OPT_NO_PACKED, false },
 	{ "vhost", OPT_VHOST, true },
 	{ "queues", OPT_QUEUES, true },
+	{ "vhost-irq", OPT_VHOST_IRQ, true },
 };
 
 void cli_defaults(struct vm_config *cfg)
@@ -72,7 +73,8 @@ void cli_print_help(void)
 	       "  --dump-dtb FILE      write the guest's device tree blob to FILE (default: none)\n"
 	       "  --tap NAME           give the guest a virtio-net NIC on TAP interface NAME (default: none)\n"
 	       "  --mac ADDR           the NIC's MAC address (default: stable, derived from NAME)\n"
-	       "  --vhost auto|on|off  vhost-net kernel data path; this build has only off (default: auto)\n"
+	       "  --vhost auto|on|off  vhost-net kernel data path; auto falls back to userspace (default: auto)\n"
+	       "  --vhost-irq direct|relay  vhost interrupts via KVM irqfd, or relayed by tinyvmm (default: direct)\n"
 	       "  --queues N           virtio-net queue pairs; this build supports 1 (default: 1)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --quiet              do not print the start-up banner\n"
@@ -140,6 +142,16 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 			return tvm_fail(err, TVM_EXIT_USAGE,
 					"--vhost '%s' is not a mode. Use auto, on or off", v);
 		break;
+	case OPT_VHOST_IRQ:
+		if (!strcmp(v, "direct"))
+			cfg->vhost_irq_relay = false;
+		else if (!strcmp(v, "relay"))
+			cfg->vhost_irq_relay = true;
+		else
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--vhost-irq '%s' is not a mode. Use direct or relay", v);
+		cfg->vhost_irq_set = true;
+		break;
 	case OPT_QUEUES:
 		if (parse_u64(v, 1, 16, &n))
 			return tvm_fail(err, TVM_EXIT_USAGE,
@@ -156,14 +168,12 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 /* Options that parse but need work this build does not have yet. */
 static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 {
-	if (cfg->vhost == VHOST_ON)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--vhost on: vhost-net is not supported by this tinyvmm build yet. Use --vhost off or auto (userspace virtio-net)");
 	if (cfg->queues > 1)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"--queues %u: multi-queue is not supported by this tinyvmm build yet. Use --queues 1",
 				cfg->queues);
-	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1))
+	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1 ||
+			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO))
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"network options need a NIC. Add --tap NAME");
 	return 0;

@@ -35,6 +35,8 @@ struct vm_config {
 	bool mac_set;
 	bool no_packed;
 	enum vhost_mode vhost;
+	bool vhost_irq_relay;
+	bool vhost_irq_set;
 	unsigned int queues;
 };
 

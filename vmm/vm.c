@@ -191,7 +191,13 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE;
-	struct net_options opts = { .tap_name = cfg->tap_name, .packed = !cfg->no_packed };
+	struct net_options opts = {
+		.tap_name = cfg->tap_name,
+		.packed = !cfg->no_packed,
+		.vhost = cfg->vhost,
+		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
+		.quiet = cfg->quiet,
+	};
 
 	if (cfg->mac_set)
 		memcpy(opts.mac, cfg->mac, 6);
@@ -210,6 +216,14 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 		return -1;
 	vm->net->mmio.raise_irq = irqfd_raise;
 	vm->net->mmio.irq_opaque = &vm->net_irqfd;
+	/* Direct mode: vhost's call eventfds inject the SPI themselves. */
+	if (vm->net->backend == NET_BACKEND_VHOST && !cfg->vhost_irq_relay) {
+		for (unsigned int i = 0; i < vm->net->npairs; i++)
+			for (int q = 0; q < 2; q++)
+				if (kvm_irqfd(&vm->kvm, vm->net->pairs[i].call_fd[q],
+					      LAYOUT_VIRTIO_FIRST_SPI, err))
+					return -1;
+	}
 	/* Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
 	for (unsigned int q = 0; q < vm->net->mmio.nqueues; q++) {
 		struct net_queue_pair *pair = &vm->net->pairs[q / 2];
@@ -245,9 +259,12 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
 		bl->initrd_size ? ", initrd" : "");
+	if (vm->net && vm->net->vhost_unavailable[0])
+		tvm_warn("vhost-net is not available: %s; using userspace virtio-net (Tier 2)",
+			 vm->net->vhost_unavailable);
 	if (vm->net)
-		fprintf(stderr, "=== Network: KVM with userspace virtio-net (Tier 2), %u queue pair(s), TAP %s ===\n",
-			vm->net->npairs, vm->cfg->tap_name);
+		fprintf(stderr, "=== Network: %s, %u queue pair(s), TAP %s ===\n",
+			virtio_net_tier_name(vm->net), vm->net->npairs, vm->cfg->tap_name);
 	else
 		fprintf(stderr, "=== Network: none (no --tap) ===\n");
 }

@@ -332,13 +332,26 @@ Test(cli, network_options_both_forms)
 
 Test(cli, network_unsupported_modes)
 {
-	char *von[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "on" };
 	char *q2[] = { "tinyvmm", "--kernel", "k", "--tap=tap0", "--queues=2" };
 
-	expect_usage_error(ARGC(von), von, "not supported");
-	cr_assert_not_null(strstr(err.msg, "--vhost"), "%s", err.msg);
 	expect_usage_error(ARGC(q2), q2, "not supported");
 	cr_assert_not_null(strstr(err.msg, "--queues"), "%s", err.msg);
+}
+
+Test(cli, vhost_modes_and_interrupt_strategy)
+{
+	char *von[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "on" };
+	char *relay[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-irq=relay" };
+	char *bad[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-irq", "msi" };
+	char *notap[] = { "tinyvmm", "--kernel", "k", "--vhost", "off" };
+
+	expect_ok(ARGC(von), von);
+	cr_assert_eq(cfg.vhost, VHOST_ON);
+	cr_assert_not(cfg.vhost_irq_relay, "direct irqfd is the default");
+	expect_ok(ARGC(relay), relay);
+	cr_assert(cfg.vhost_irq_relay);
+	expect_usage_error(ARGC(bad), bad, "--vhost-irq");
+	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
 Test(cli, network_bad_values)
