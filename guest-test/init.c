@@ -1,0 +1,302 @@
+/*
+ * guest-test-init: PID 1 for tinyvmm test guests (static arm64).
+ *
+ * Prints machine-readable lines on the console that tests/e2e checks:
+ *   guest-test: started
+ *   guest-test: cpus=N kernel=RELEASE mem_kib=N
+ *   guest-test: mode=NAME
+ * then runs the mode chosen by `guest-test.mode=` on the kernel command
+ * line (default: boot). PID 1 must never exit (the kernel would panic),
+ * so every error path prints `guest-test: error: ...` and powers off.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "net.h"
+
+#define MODULES_LIST "/modules.list"
+#define CMDLINE_KEY "guest-test.mode="
+
+struct mode {
+	const char *name;
+	const char *help;
+	void (*run)(void); /* returns => power off */
+};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("guest-test: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static __attribute__((noreturn)) void power_off(void)
+{
+	fflush(stdout);
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Only reached if reboot() failed: never return from PID 1. */
+	for (;;)
+		pause();
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("guest-test: error: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	power_off();
+}
+
+/* Read a small file into buf (NUL-terminated); returns length or -1. */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static void mount_one(const char *src, const char *dst, const char *type)
+{
+	mkdir(dst, 0755);
+	/* EBUSY: the kernel already mounted it (devtmpfs.mount=1). */
+	if (mount(src, dst, type, 0, NULL) != 0 && errno != EBUSY)
+		fail("mount %s on %s: %s", type, dst, strerror(errno));
+}
+
+/* The console may not be open if /dev/console was missing from the cpio. */
+static void setup_console(void)
+{
+	int fd;
+
+	if (fcntl(1, F_GETFD) != -1)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+static void load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		fail("open module %s: %s", path, strerror(errno));
+	if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST)
+		fail("finit_module %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void load_modules(void)
+{
+	FILE *f = fopen(MODULES_LIST, "re");
+	char line[512];
+	int count = 0;
+
+	if (!f)
+		return; /* no modules wanted */
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		load_module(line);
+		count++;
+	}
+	fclose(f);
+	say("modules=%d", count);
+}
+
+/* Online CPUs: count the ranges in "0-3,5" rather than trust sysconf. */
+static int online_cpus(void)
+{
+	char buf[256], *p;
+	int count = 0;
+
+	if (read_file("/sys/devices/system/cpu/online", buf, sizeof(buf)) <= 0)
+		return (int)sysconf(_SC_NPROCESSORS_ONLN);
+	for (p = buf; *p;) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			break;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		count += (int)(hi - lo + 1);
+		p = *end == ',' ? end + 1 : end;
+		if (*p == '\n')
+			break;
+	}
+	return count;
+}
+
+static long mem_total_kib(void)
+{
+	char buf[4096], *p;
+
+	if (read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "MemTotal:");
+	return p ? strtol(p + strlen("MemTotal:"), NULL, 10) : -1;
+}
+
+static void report(void)
+{
+	struct utsname u;
+
+	if (uname(&u) != 0)
+		fail("uname: %s", strerror(errno));
+	say("cpus=%d kernel=%s mem_kib=%ld", online_cpus(), u.release,
+	    mem_total_kib());
+}
+
+/* Value of guest-test.mode= on /proc/cmdline, copied to buf. */
+static const char *cmdline_mode(char *buf, size_t size)
+{
+	char cmdline[4096], *p;
+	size_t len;
+
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+		fail("read /proc/cmdline: %s", strerror(errno));
+	/* The key must start a word: "xguest-test.mode=" is not ours. */
+	for (p = cmdline; (p = strstr(p, CMDLINE_KEY)); p++)
+		if (p == cmdline || p[-1] == ' ')
+			break;
+	if (!p)
+		return "boot";
+	p += strlen(CMDLINE_KEY);
+	len = strcspn(p, " \n");
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+static void mode_boot(void)
+{
+	/* Reporting already happened; returning powers off. */
+}
+
+static void mode_panic(void)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+	if (fd < 0)
+		fail("open /proc/sysrq-trigger: %s", strerror(errno));
+	say("triggering panic");
+	if (write(fd, "c", 1) != 1)
+		fail("write sysrq-trigger: %s", strerror(errno));
+	close(fd);
+	fail("still alive after sysrq c");
+}
+
+static void mode_hang(void)
+{
+	say("hanging");
+	for (;;)
+		pause();
+}
+
+static void mode_net(void)
+{
+	if (guest_net_run())
+		fail("network test failed");
+	say("net ok");
+}
+
+static void mode_netmq(void)
+{
+	if (guest_netmq_run())
+		fail("multi-queue network test failed");
+	say("netmq ok");
+}
+
+static const struct mode modes[] = {
+	{ "boot", "report and power off", mode_boot },
+	{ "panic", "panic the kernel (sysrq c)", mode_panic },
+	{ "hang", "never power off", mode_hang },
+	{ "net", "ping and verified TCP both ways with tinyvmm-netpeer", mode_net },
+	{ "netmq", "channels, parallel streams, per-queue traffic (serve-multi)", mode_netmq },
+};
+
+static const struct mode *find_mode(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(modes[i].name, name) == 0)
+			return &modes[i];
+	return NULL;
+}
+
+int main(void)
+{
+	const struct mode *m;
+	char name[64];
+	const char *want;
+
+	/* devtmpfs first: without /dev/console in the cpio we have no stdout. */
+	mount_one("devtmpfs", "/dev", "devtmpfs");
+	setup_console();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	say("started");
+	mount_one("proc", "/proc", "proc");
+	mount_one("sysfs", "/sys", "sysfs");
+	report();
+	load_modules();
+	want = cmdline_mode(name, sizeof(name));
+	m = find_mode(want);
+	if (!m) {
+		size_t i;
+
+		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+			say("known mode: %s (%s)", modes[i].name, modes[i].help);
+		fail("unknown mode '%s'", want);
+	}
+	say("mode=%s", m->name);
+	m->run();
+	say("powering off");
+	power_off();
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# End-to-end tests: tinyvmm boots nested guests inside the emulated ARM64
+# KVM host (scripts/emuhost). Needs scripts/setup to have built
+# build/arm64/tinyvmm and build/guest-test.cpio.gz.
+#
+# usage: tests/e2e/run.sh [PATTERN]
+#   PATTERN  extended regex: only run checks whose name matches
+#            (e.g. 'boot|panic'); a host boot with no match is skipped
+#
+# Two emulated host boots (~3 s each plus the checks): a GICv3 host runs
+# most checks, a GICv2 host runs the GICv2 ones. Each check prints
+# `PASS name` or `FAIL name: reason`; the last line is `N passed, N failed`
+# and the exit status is non-zero on any failure.
+# Logs per check: build/e2e/logs/<name>.{cmd,out,err}; timings.txt there.
+set -euo pipefail
+# shellcheck disable=SC2034 # read by common.sh
+TVM_PROG=e2e
+# shellcheck source=SCRIPTDIR/../../scripts/lib/common.sh
+source "$(dirname "$0")/../../scripts/lib/common.sh"
+
+E2E_DIR=$TVM_BUILD/e2e
+GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline panic-reset hang-timeout sigterm gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm'
+GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2'
+
+total_pass=0
+total_fail=0
+
+any_wanted() {
+  local pattern=$1 name
+  for name in $2; do
+    grep -Eq -- "$pattern" <<<"$name" && return 0
+  done
+  return 1
+}
+
+# run_suite SUITE PATTERN EMUHOST-ARGS...: one host boot; adds its counts.
+run_suite() {
+  local suite=$1 pattern=$2 out rc=0 counts
+  shift 2
+  out=$E2E_DIR/$suite.log
+  echo "--- $suite host: scripts/emuhost $*"
+  set +e
+  "$TVM_ROOT/scripts/emuhost" --share "$E2E_DIR" "$@" -- \
+    sh /mnt/share/inner.sh "$suite" /mnt/share/logs "$pattern" </dev/null |
+    tee "$out" | grep -v '^e2e-counts:'
+  rc=${PIPESTATUS[0]}
+  set -e
+  counts=$(grep '^e2e-counts:' "$out" | tail -n1 || true)
+  if [[ -z $counts ]]; then
+    echo "FAIL $suite-host: emuhost exited $rc before the checks finished"
+    total_fail=$((total_fail + 1))
+    return 0
+  fi
+  [[ $counts =~ pass=([0-9]+)\ fail=([0-9]+) ]]
+  total_pass=$((total_pass + BASH_REMATCH[1]))
+  total_fail=$((total_fail + BASH_REMATCH[2]))
+}
+
+main() {
+  local pattern=${1:-.}
+  [[ -x $TVM_BUILD/arm64/tinyvmm || -n ${TINYVMM_BIN:-} ]] ||
+    echo "e2e: warning: no build/arm64/tinyvmm (run scripts/setup)" >&2
+  rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR/logs"
+  cp "$(dirname "$0")/inner.sh" "$E2E_DIR/inner.sh"
+  any_wanted "$pattern" "$GIC3_CHECKS" &&
+    run_suite gic3 "$pattern" --gic 3 --cpus 2 --timeout 1500
+  any_wanted "$pattern" "$GIC2_CHECKS" &&
+    run_suite gic2 "$pattern" --gic 2 --cpus 2 --timeout 900
+  if [[ -s $E2E_DIR/logs/timings.txt ]]; then
+    echo "--- durations (suite check status time):"
+    sed 's/^/  /' "$E2E_DIR/logs/timings.txt"
+  fi
+  echo "$total_pass passed, $total_fail failed"
+  ((total_fail == 0 && total_pass > 0))
+}
+
+main "$@"
