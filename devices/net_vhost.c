@@ -44,6 +44,9 @@ int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 
+		/* A pair the driver did not set up stays with no backend. */
+		if (!dev->queue_ready[2 * i] || !dev->queue_ready[2 * i + 1])
+			continue;
 		if (vhost_net_start(&pair->vhost, dev->queues[0].mem, dev->driver_features,
 				    &dev->queues[2 * i], &dev->queues[2 * i + 1], pair->kick_fd,
 				    pair->call_fd, pair->tap_fd, err)) {

@@ -12,12 +12,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "devices/net_ctrl.h"
 #include "devices/net_vhost.h"
 #include "vhost/tap.h"
 
 #define BIT(n) (1ULL << (n))
 
-uint64_t virtio_net_offered_features(bool packed)
+uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs)
 {
 	uint64_t f = BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
 		     BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
@@ -31,6 +32,9 @@ uint64_t virtio_net_offered_features(bool packed)
 
 	if (packed)
 		f |= BIT(VIRTIO_F_RING_PACKED);
+	/* MQ needs the control queue to switch pairs on (§5.1.3.1). */
+	if (queue_pairs > 1)
+		f |= BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ);
 	return f;
 }
 
@@ -174,10 +178,16 @@ static void report_negotiation(struct virtio_net *net)
 		fprintf(stderr, "tinyvmm: virtio-net: packed ring offered but the driver chose split\n");
 }
 
+/* Both rings of pair @i set up by the driver (it may leave extra pairs out). */
+static bool pair_ready(const struct virtio_net *net, unsigned int i)
+{
+	return net->mmio.queue_ready[2 * i] && net->mmio.queue_ready[2 * i + 1];
+}
+
 static int start_userspace(struct virtio_net *net)
 {
 	for (unsigned int i = 0; i < net->npairs; i++)
-		if (net_rxtx_start(&net->pairs[i]))
+		if (pair_ready(net, i) && net_rxtx_start(&net->pairs[i]))
 			return -1;
 	net->active_backend = NET_BACKEND_USERSPACE;
 	return 0;
@@ -213,7 +223,13 @@ static int net_activate(struct virtio_mmio *dev)
 			tvm_warn("TAP %s: TUNSETOFFLOAD 0x%x failed: %s", net->opts.tap_name,
 				 offloads, strerror(errno));
 	}
+	if (!pair_ready(net, 0))
+		return -1;	/* nothing to serve: a broken driver */
 	if (start_backend(net))
+		return -1;
+	/* §5.1.6.5.5: until VQ_PAIRS_SET, only the first pair carries traffic. */
+	net_set_active_pairs(net, 1);
+	if (net->has_ctrl && net_ctrl_start(net))
 		return -1;
 	report_negotiation(net);
 	return 0;
@@ -223,6 +239,7 @@ static void net_reset(struct virtio_mmio *dev)
 {
 	struct virtio_net *net = net_of(dev);
 
+	net_ctrl_stop(net);
 	if (net->active_backend == NET_BACKEND_VHOST) {
 		net_vhost_stop(net);
 	} else {
@@ -237,6 +254,11 @@ static void net_notify(struct virtio_mmio *dev, unsigned int queue)
 	struct net_queue_pair *pair;
 	uint64_t one = 1;
 
+	if (net->has_ctrl && queue == 2 * net->npairs) {
+		if (write(net->ctrl_kick_fd, &one, sizeof(one)) < 0)
+			return;
+		return;
+	}
 	if (queue / 2 >= net->npairs)
 		return;
 	pair = &net->pairs[queue / 2];
@@ -260,7 +282,7 @@ static int init_pair(struct virtio_net *net, unsigned int i, struct tvm_error *e
 	pair->net = net;
 	pair->index = i;
 	pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
-	pair->tap_fd = tap_open(net->opts.tap_name, false, err);
+	pair->tap_fd = tap_open(net->opts.tap_name, net->npairs > 1, err);
 	if (pair->tap_fd < 0)
 		return -1;
 	pair->kick_fd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -299,11 +321,16 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err)
 {
 	uint64_t features;
+	unsigned int nqueues;
 
 	memset(net, 0, sizeof(*net));
 	net->opts = *opts;
-	net->npairs = 1;
-	net->relay_stop_fd = -1;
+	net->npairs = opts->queues ? opts->queues : 1;
+	if (net->npairs > NET_MAX_QUEUE_PAIRS)
+		return tvm_fail(err, TVM_EXIT_USAGE, "at most %d queue pairs", NET_MAX_QUEUE_PAIRS);
+	net->has_ctrl = net->npairs > 1;
+	net->active_pairs = 1;
+	net->relay_stop_fd = net->ctrl_kick_fd = net->ctrl_stop_fd = -1;
 	net->link_status = VIRTIO_NET_S_LINK_UP;
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
@@ -311,13 +338,23 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
 		pair->call_fd[0] = pair->call_fd[1] = pair->vhost.fd = -1;
 	}
-	features = virtio_net_offered_features(opts->packed);
+	features = virtio_net_offered_features(opts->packed, net->npairs);
+	nqueues = 2 * net->npairs + (net->has_ctrl ? 1 : 0);
 	/* Queues exist before the backend is chosen so destroy() is always safe. */
-	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, features, 2 * net->npairs,
-			 NET_QUEUE_SIZE_MAX, mem, &net_ops, net);
+	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, features, nqueues, NET_QUEUE_SIZE_MAX, mem,
+			 &net_ops, net);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (init_pair(net, i, err))
 			return -1;
+	if (net->has_ctrl) {
+		net->ctrl_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		net->ctrl_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		net->ctrl_chain = calloc(1, sizeof(*net->ctrl_chain));
+		net->ctrl_buf = malloc(NET_CTRL_MAX_CMD);
+		if (net->ctrl_kick_fd < 0 || net->ctrl_stop_fd < 0 || !net->ctrl_chain ||
+		    !net->ctrl_buf)
+			return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: out of memory or fds");
+	}
 	if (choose_backend(net, err))
 		return -1;
 	if (net->backend == NET_BACKEND_VHOST) {
@@ -343,6 +380,12 @@ void virtio_net_destroy(struct virtio_net *net)
 	virtio_mmio_destroy(&net->mmio);
 	net_vhost_relay_stop(net);
 	net_vhost_close(net);
+	close_fd(&net->ctrl_kick_fd);
+	close_fd(&net->ctrl_stop_fd);
+	free(net->ctrl_chain);
+	free(net->ctrl_buf);
+	net->ctrl_chain = NULL;
+	net->ctrl_buf = NULL;
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 

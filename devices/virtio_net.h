@@ -12,7 +12,7 @@
 #include "vmm/cli.h"
 #include "vmm/util.h"
 
-#define NET_MAX_QUEUE_PAIRS	1	/* multi-queue arrives with the MQ work */
+#define NET_MAX_QUEUE_PAIRS	16
 #define NET_QUEUE_SIZE_MAX	1024
 #define NET_RX_FRAME_MAX	(65536 + 14 + 4 + 12)	/* GSO frame + VLAN + vnet header */
 #define NET_RX_MAX_MERGE	64	/* buffers one merged RX frame may span */
@@ -31,6 +31,7 @@ struct net_options {
 	bool packed;		/* offer VIRTIO_F_RING_PACKED (userspace backend only) */
 	enum vhost_mode vhost;
 	enum net_irq_mode irq_mode;
+	unsigned int queues;	/* queue pairs; > 1 offers MQ and a control queue */
 	bool quiet;		/* no negotiation report */
 };
 
@@ -72,10 +73,18 @@ struct virtio_net {
 	int relay_stop_fd;
 	pthread_t relay;
 	bool relay_running;
+	/* Control queue (multi-queue only): the last virtqueue. */
+	bool has_ctrl;
+	unsigned int active_pairs;	/* as set by VQ_PAIRS_SET */
+	int ctrl_kick_fd, ctrl_stop_fd;
+	pthread_t ctrl_thread;
+	bool ctrl_running;
+	struct virtq_chain *ctrl_chain;
+	uint8_t *ctrl_buf;
 };
 
 /* Features the device offers (device-level and ring-level). */
-uint64_t virtio_net_offered_features(bool packed);
+uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs);
 /* TUN_F_* offloads matching the guest's accepted GUEST_* features. */
 unsigned int virtio_net_tun_offloads(uint64_t features);
 /* §5.1.3.1 dependency rules; false refuses FEATURES_OK. */

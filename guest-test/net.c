@@ -212,14 +212,24 @@ static int transfer(const char *peer, uint64_t bytes)
 	return ok_tx && ok_rx ? 0 : -1;
 }
 
-int guest_net_run(void)
+const char *guest_net_peer(void)
 {
-	char ipbuf[32], peerbuf[32], bytesbuf[32];
-	const char *ip = cmdline_opt("guest-test.ip", "169.254.0.2", ipbuf, sizeof(ipbuf));
-	const char *peer = cmdline_opt("guest-test.peer", "169.254.0.1", peerbuf, sizeof(peerbuf));
-	uint64_t bytes = strtoull(cmdline_opt("guest-test.bytes", "16777216", bytesbuf,
-					      sizeof(bytesbuf)), NULL, 10);
-	int pings;
+	static char buf[32];
+
+	return cmdline_opt("guest-test.peer", "169.254.0.1", buf, sizeof(buf));
+}
+
+uint64_t guest_net_bytes(void)
+{
+	char buf[32];
+
+	return strtoull(cmdline_opt("guest-test.bytes", "16777216", buf, sizeof(buf)), NULL, 10);
+}
+
+int guest_net_setup(const char *default_ip)
+{
+	char ipbuf[32];
+	const char *ip = cmdline_opt("guest-test.ip", default_ip, ipbuf, sizeof(ipbuf));
 
 	if (wait_for("/sys/class/net/" IFNAME "/address", NULL, 100)) {
 		say("error: no %s (virtio-net driver not bound)", IFNAME);
@@ -235,9 +245,19 @@ int guest_net_run(void)
 		say("error: %s has no carrier", IFNAME);
 		return -1;
 	}
+	return 0;
+}
+
+int guest_net_run(void)
+{
+	const char *peer = guest_net_peer();
+	int pings;
+
+	if (guest_net_setup("169.254.0.2"))
+		return -1;
 	pings = ping(peer);
 	say("ping %s: %d/3 replies", peer, pings);
 	if (pings == 0)
 		return -1;
-	return transfer(peer, bytes);
+	return transfer(peer, guest_net_bytes());
 }

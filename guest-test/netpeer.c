@@ -13,6 +13,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,52 @@ static int serve(const char *addr, uint64_t bytes, unsigned int timeout)
 	return ok_in && ok_out ? 0 : 1;
 }
 
+struct peer_stream {
+	pthread_t thread;
+	int fd;
+	uint64_t bytes;
+	struct nettest_result in, out;
+	int ok;
+};
+
+static void *peer_stream_main(void *arg)
+{
+	struct peer_stream *ps = arg;
+
+	ps->ok = nettest_recv(ps->fd, ps->bytes, &ps->in) == 0 &&
+		 nettest_send(ps->fd, ps->bytes, &ps->out) == 0;
+	shutdown(ps->fd, SHUT_WR);
+	close(ps->fd);
+	return NULL;
+}
+
+/* N concurrent connections, each: guest sends BYTES, then we send BYTES. */
+static int serve_multi(const char *addr, uint64_t bytes, unsigned int n, unsigned int timeout)
+{
+	static struct peer_stream ps[16];
+	int ls = listen_on(addr), ok = 1;
+
+	if (ls < 0 || n == 0 || n > 16)
+		return 1;
+	alarm(timeout);
+	for (unsigned int i = 0; i < n; i++) {
+		ps[i] = (struct peer_stream){ .bytes = bytes };
+		ps[i].fd = accept_one(ls);
+		if (ps[i].fd < 0)
+			return 1;
+		pthread_create(&ps[i].thread, NULL, peer_stream_main, &ps[i]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		pthread_join(ps[i].thread, NULL);
+		printf("netpeer: stream %u guest->host bytes=%llu good=%llu host->guest bytes=%llu verified=%s\n",
+		       i, (unsigned long long)ps[i].in.bytes, (unsigned long long)ps[i].in.good,
+		       (unsigned long long)ps[i].out.bytes, ps[i].ok ? "yes" : "NO");
+		ok &= ps[i].ok;
+	}
+	close(ls);
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -116,8 +163,11 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "tap-delete"))
 		return tap_persist(argv[2], 0) ? 1 : 0;
+	if (argc == 6 && !strcmp(argv[1], "serve-multi"))
+		return serve_multi(argv[2], strtoull(argv[3], NULL, 10),
+				   (unsigned int)atoi(argv[4]), (unsigned int)atoi(argv[5]));
 	if (argc == 5 && !strcmp(argv[1], "serve"))
 		return serve(argv[2], strtoull(argv[3], NULL, 10), (unsigned int)atoi(argv[4]));
-	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | serve ADDR BYTES TIMEOUT\n");
+	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | serve ADDR BYTES TIMEOUT | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
 	return 2;
 }

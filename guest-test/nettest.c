@@ -2,6 +2,7 @@
 #include "nettest.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,12 +19,15 @@ double nettest_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Buffers are per call, never static: several streams run in threads. */
 int nettest_send(int fd, uint64_t bytes, struct nettest_result *r)
 {
-	static uint8_t buf[CHUNK];
+	uint8_t *buf = malloc(CHUNK);
 	double start = nettest_now();
 	uint64_t pos = 0;
 
+	if (!buf)
+		return -1;
 	while (pos < bytes) {
 		size_t n = bytes - pos < CHUNK ? (size_t)(bytes - pos) : CHUNK;
 		ssize_t w;
@@ -33,22 +37,23 @@ int nettest_send(int fd, uint64_t bytes, struct nettest_result *r)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return -1;
+			break;
 		pos += (uint64_t)w;
 		/* a short write leaves the rest of buf to be refilled: fine */
 	}
+	free(buf);
 	r->bytes = pos;
 	r->good = pos;
 	r->seconds = nettest_now() - start;
-	return 0;
+	return pos == bytes ? 0 : -1;
 }
 
 int nettest_recv(int fd, uint64_t bytes, struct nettest_result *r)
 {
-	static uint8_t buf[CHUNK];
+	uint8_t *buf = malloc(CHUNK);
 	double start = nettest_now();
 	uint64_t pos = 0;
-	bool ok = true;
+	bool ok = buf != NULL;
 
 	r->good = 0;
 	while (pos < bytes) {
@@ -67,6 +72,7 @@ int nettest_recv(int fd, uint64_t bytes, struct nettest_result *r)
 		}
 		pos += (uint64_t)n;
 	}
+	free(buf);
 	r->bytes = pos;
 	r->seconds = nettest_now() - start;
 	return pos == bytes && ok ? 0 : -1;

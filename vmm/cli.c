@@ -75,7 +75,7 @@ void cli_print_help(void)
 	       "  --mac ADDR           the NIC's MAC address (default: stable, derived from NAME)\n"
 	       "  --vhost auto|on|off  vhost-net kernel data path; auto falls back to userspace (default: auto)\n"
 	       "  --vhost-irq direct|relay  vhost interrupts via KVM irqfd, or relayed by tinyvmm (default: direct)\n"
-	       "  --queues N           virtio-net queue pairs; this build supports 1 (default: 1)\n"
+	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --quiet              do not print the start-up banner\n"
 	       "  --help               show this help and exit\n"
@@ -168,10 +168,6 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 /* Options that parse but need work this build does not have yet. */
 static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 {
-	if (cfg->queues > 1)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--queues %u: multi-queue is not supported by this tinyvmm build yet. Use --queues 1",
-				cfg->queues);
 	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1 ||
 			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO))
 		return tvm_fail(err, TVM_EXIT_USAGE,

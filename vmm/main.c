@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <stdio.h>
+#include <string.h>
 
 #include "version.h"
 #include "vmm/cli.h"
+#include "vhost/tap_cmd.h"
 #include "vmm/vm.h"
 
 int main(int argc, char **argv)
@@ -12,6 +14,9 @@ int main(int argc, char **argv)
 	enum cli_action action;
 	int code;
 
+	/* Subcommands first: they have their own options. */
+	if (argc > 1 && !strcmp(argv[1], "tap"))
+		return tap_command(argc - 1, argv + 1);
 	cli_defaults(&cfg);
 	if (cli_parse(argc, argv, &cfg, &action, &err)) {
 		tvm_print_error(&err);

@@ -196,6 +196,7 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 		.packed = !cfg->no_packed,
 		.vhost = cfg->vhost,
 		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
+		.queues = cfg->queues,
 		.quiet = cfg->quiet,
 	};
 
@@ -226,10 +227,10 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 	}
 	/* Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
 	for (unsigned int q = 0; q < vm->net->mmio.nqueues; q++) {
-		struct net_queue_pair *pair = &vm->net->pairs[q / 2];
+		int fd = q < 2 * vm->net->npairs ? vm->net->pairs[q / 2].kick_fd[q % 2]
+						 : vm->net->ctrl_kick_fd;
 
-		if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, q,
-				  pair->kick_fd[q % 2], err))
+		if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, q, fd, err))
 			return -1;
 	}
 	return 0;
@@ -259,6 +260,9 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
 		bl->initrd_size ? ", initrd" : "");
+	if (vm->net && vm->net->npairs > vm->ncpus)
+		tvm_warn("--queues %u is more than --cpus %u: queue pairs beyond the vCPU count add interrupts without adding parallelism. Use --queues %u or raise --cpus",
+			 vm->net->npairs, vm->ncpus, vm->ncpus);
 	if (vm->net && vm->net->vhost_unavailable[0])
 		tvm_warn("vhost-net is not available: %s; using userspace virtio-net (Tier 2)",
 			 vm->net->vhost_unavailable);

@@ -330,12 +330,17 @@ Test(cli, network_options_both_forms)
 	cr_assert(cfg.no_packed);
 }
 
-Test(cli, network_unsupported_modes)
+Test(cli, multi_queue)
 {
 	char *q2[] = { "tinyvmm", "--kernel", "k", "--tap=tap0", "--queues=2" };
+	char *q16[] = { "tinyvmm", "--kernel", "k", "--tap=tap0", "--queues", "16" };
+	char *notap[] = { "tinyvmm", "--kernel", "k", "--queues", "2" };
 
-	expect_usage_error(ARGC(q2), q2, "not supported");
-	cr_assert_not_null(strstr(err.msg, "--queues"), "%s", err.msg);
+	expect_ok(ARGC(q2), q2);
+	cr_assert_eq(cfg.queues, 2);
+	expect_ok(ARGC(q16), q16);
+	cr_assert_eq(cfg.queues, 16);
+	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
 Test(cli, vhost_modes_and_interrupt_strategy)

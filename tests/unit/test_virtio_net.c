@@ -8,8 +8,8 @@
 
 Test(virtio_net, offered_features)
 {
-	uint64_t split = virtio_net_offered_features(false);
-	uint64_t packed = virtio_net_offered_features(true);
+	uint64_t split = virtio_net_offered_features(false, 1);
+	uint64_t packed = virtio_net_offered_features(true, 1);
 
 	cr_assert(split & B(VIRTIO_NET_F_MAC));
 	cr_assert(split & B(VIRTIO_NET_F_MRG_RXBUF));

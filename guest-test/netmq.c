@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * guest-test.mode=netmq: multi-queue checks. Reads and changes the channel
+ * count with the ethtool ioctls, runs parallel verified TCP streams (one per
+ * vCPU, pinned) and shows from the driver's per-queue statistics that more
+ * than one queue pair carried traffic. Peer: tinyvmm-netpeer serve-multi.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "nettest.h"
+#include "pattern.h"
+
+#define IFNAME "eth0"
+#define MAX_STREAMS 16
+#define MAX_STATS 512
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("guest-test: netmq ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static int ethtool(void *cmd)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (s < 0)
+		return -1;
+	strncpy(ifr.ifr_name, IFNAME, IFNAMSIZ - 1);
+	ifr.ifr_data = cmd;
+	ret = ioctl(s, SIOCETHTOOL, &ifr);
+	close(s);
+	return ret;
+}
+
+static int get_channels(struct ethtool_channels *ch)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->cmd = ETHTOOL_GCHANNELS;
+	return ethtool(ch);
+}
+
+static int set_combined(unsigned int n)
+{
+	struct ethtool_channels ch;
+
+	if (get_channels(&ch))
+		return -1;
+	ch.cmd = ETHTOOL_SCHANNELS;
+	ch.combined_count = n;
+	return ethtool(&ch);
+}
+
+/* Driver statistics "rx_queue_N_packets" / "tx_queue_N_packets". */
+struct queue_stats {
+	uint64_t rx[MAX_STREAMS], tx[MAX_STREAMS];
+};
+
+static int read_queue_stats(struct queue_stats *qs)
+{
+	static struct { struct ethtool_sset_info hdr; uint32_t len; } info;
+	static struct { struct ethtool_gstrings hdr; uint8_t s[MAX_STATS * ETH_GSTRING_LEN]; } names;
+	static struct { struct ethtool_stats hdr; uint64_t v[MAX_STATS]; } vals;
+	unsigned int n;
+
+	memset(qs, 0, sizeof(*qs));
+	info.hdr.cmd = ETHTOOL_GSSET_INFO;
+	info.hdr.sset_mask = 1ULL << ETH_SS_STATS;
+	if (ethtool(&info) || !info.hdr.sset_mask)
+		return -1;
+	n = info.len < MAX_STATS ? info.len : MAX_STATS;
+	names.hdr.cmd = ETHTOOL_GSTRINGS;
+	names.hdr.string_set = ETH_SS_STATS;
+	names.hdr.len = n;
+	vals.hdr.cmd = ETHTOOL_GSTATS;
+	vals.hdr.n_stats = n;
+	if (ethtool(&names) || ethtool(&vals))
+		return -1;
+	for (unsigned int i = 0; i < n; i++) {
+		const char *name = (const char *)names.s + i * ETH_GSTRING_LEN;
+		unsigned int q;
+		char dir[3];
+		int end = 0;
+
+		/* %n: the whole name must match ("rx_queue_0_xdp_packets" must not). */
+		if (sscanf(name, "%2[rtx]_queue_%u_packets%n", dir, &q, &end) == 2 &&
+		    end == (int)strnlen(name, ETH_GSTRING_LEN) && q < MAX_STREAMS) {
+			if (dir[0] == 'r')
+				qs->rx[q] = vals.v[i];
+			else
+				qs->tx[q] = vals.v[i];
+		}
+	}
+	return 0;
+}
+
+struct stream {
+	pthread_t thread;
+	unsigned int index, cpus;
+	const char *peer;
+	uint64_t bytes;
+	struct nettest_result tx, rx;
+	int ok;
+};
+
+static void *stream_main(void *arg)
+{
+	struct stream *st = arg;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
+	cpu_set_t set;
+	int fd = -1;
+
+	/* One stream per vCPU: the driver picks the TX queue by CPU (XPS). */
+	CPU_ZERO(&set);
+	CPU_SET(st->index % st->cpus, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	sin.sin_addr.s_addr = inet_addr(st->peer);
+	for (int tries = 0; tries < 100 && fd < 0; tries++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+			close(fd);
+			fd = -1;
+			usleep(200000);
+		}
+	}
+	if (fd < 0)
+		return NULL;
+	st->ok = nettest_send(fd, st->bytes, &st->tx) == 0 &&
+		 nettest_recv(fd, st->bytes, &st->rx) == 0;
+	close(fd);
+	return NULL;
+}
+
+static int run_streams(const char *peer, unsigned int n, unsigned int cpus, uint64_t bytes)
+{
+	static struct stream st[MAX_STREAMS];
+	int ok = 1;
+
+	for (unsigned int i = 0; i < n; i++) {
+		st[i] = (struct stream){ .index = i, .cpus = cpus, .peer = peer, .bytes = bytes };
+		pthread_create(&st[i].thread, NULL, stream_main, &st[i]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		pthread_join(st[i].thread, NULL);
+		say("stream %u: tx %llu rx %llu (good %llu) verified=%s", i,
+		    (unsigned long long)st[i].tx.bytes, (unsigned long long)st[i].rx.bytes,
+		    (unsigned long long)st[i].rx.good, st[i].ok ? "yes" : "NO");
+		ok &= st[i].ok;
+	}
+	return ok ? 0 : -1;
+}
+
+static unsigned int queues_used(const uint64_t *before, const uint64_t *after, unsigned int n,
+				char *desc, size_t size)
+{
+	unsigned int used = 0;
+	size_t off = 0;
+
+	desc[0] = '\0';
+	for (unsigned int q = 0; q < n; q++) {
+		uint64_t d = after[q] - before[q];
+
+		off += (size_t)snprintf(desc + off, size - off, " q%u=%llu", q, (unsigned long long)d);
+		used += d > 0;
+	}
+	return used;
+}
+
+int guest_netmq_run(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct ethtool_channels ch;
+	struct queue_stats before, after;
+	unsigned int max, streams, rx_used, tx_used;
+	char rxd[256], txd[256];
+
+	if (guest_net_setup("169.254.0.2") || get_channels(&ch)) {
+		say("error: eth0 setup or ETHTOOL_GCHANNELS failed: %s", strerror(errno));
+		return -1;
+	}
+	max = ch.max_combined;
+	say("channels: max_combined=%u combined=%u cpus=%ld", max, ch.combined_count, cpus);
+	if (max < 2) {
+		say("error: the device offers no multi-queue");
+		return -1;
+	}
+	if (set_combined(1) || get_channels(&ch) || ch.combined_count != 1) {
+		say("error: ETHTOOL_SCHANNELS to 1 failed (now %u): %s", ch.combined_count, strerror(errno));
+		return -1;
+	}
+	say("channels set to 1: ok");
+	if (set_combined(max) || get_channels(&ch) || ch.combined_count != max) {
+		say("error: ETHTOOL_SCHANNELS to %u failed: %s", max, strerror(errno));
+		return -1;
+	}
+	say("channels set to %u: ok", max);
+	streams = max < MAX_STREAMS ? max : MAX_STREAMS;
+	if (read_queue_stats(&before))
+		say("warning: no per-queue statistics");
+	if (run_streams(guest_net_peer(), streams, (unsigned int)cpus, guest_net_bytes()))
+		return -1;
+	read_queue_stats(&after);
+	tx_used = queues_used(before.tx, after.tx, max, txd, sizeof(txd));
+	rx_used = queues_used(before.rx, after.rx, max, rxd, sizeof(rxd));
+	say("tx packets per queue:%s", txd);
+	say("rx packets per queue:%s", rxd);
+	say("queues with traffic: tx=%u rx=%u of %u", tx_used, rx_used, max);
+	return tx_used > 1 || rx_used > 1 ? 0 : -1;
+}
