@@ -29,19 +29,32 @@ static int open_failure(const char *name, bool multi_queue, int e, struct tvm_er
 				"--tap %s: the interface is busy (another process holds it, or it is not a TAP). Stop that process or choose another --tap",
 				name);
 	case EINVAL:
+		if (multi_queue)
+			return tvm_fail(err, TVM_EXIT_ERROR,
+					"--tap %s: the interface is not a multi-queue TAP, which --queues needs. Recreate it: tinyvmm tap delete %s; tinyvmm tap create %s --queues N (or: ip tuntap add dev %s mode tap multi_queue)",
+					name, name, name, name);
 		return tvm_fail(err, TVM_EXIT_ERROR,
-				"--tap %s: the interface exists with other flags (not a TAP, or %s). Recreate it: ip tuntap del dev %s mode tap; ip tuntap add dev %s mode tap%s",
-				name, multi_queue ? "not multi-queue" : "multi-queue", name, name,
-				multi_queue ? " multi_queue" : "");
+				"--tap %s: the interface exists but is not a TAP. Choose another name or create one: tinyvmm tap create %s",
+				name, name);
 	default:
 		return tvm_fail(err, TVM_EXIT_ERROR, "--tap %s: cannot attach: %s", name,
 				strerror(e));
 	}
 }
 
-int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
+static int attach(int fd, const char *name, bool multi_queue)
 {
 	struct ifreq ifr = { 0 };
+
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (multi_queue)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
+	return ioctl(fd, TUNSETIFF, &ifr);
+}
+
+int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
+{
 	int hdr_size = VNET_HDR_SIZE, fd;
 
 	if (!*name || strlen(name) >= IFNAMSIZ)
@@ -51,11 +64,9 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return open_failure(name, multi_queue, errno, err);
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (multi_queue)
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	if (attach(fd, name, multi_queue) < 0 &&
+	    (multi_queue || errno != EINVAL || attach(fd, name, true) < 0)) {
+		/* A multi-queue TAP serves one queue just as well: retried above. */
 		int e = errno;
 
 		close(fd);
