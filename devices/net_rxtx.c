@@ -140,14 +140,22 @@ static int deliver_frame(struct net_queue_pair *pair)
 	return 1;
 }
 
+/* deliver_frame() for tests/fuzz/fuzz_net_rx.c: same code, no TAP or thread. */
+int net_rx_deliver(struct net_queue_pair *pair)
+{
+	return deliver_frame(pair);
+}
+
 static bool read_frame(struct net_queue_pair *pair)
 {
 	ssize_t n;
 
 	for (;;) {
 		n = read(pair->tap_fd, pair->rx_frame, NET_RX_FRAME_MAX);
+		if (n < 0 && (errno == EBADFD || errno == EIO))
+			pair->tap_gone = true;	/* deleted on the host */
 		if (n < 0)
-			return false;	/* EAGAIN, or the TAP went away */
+			return false;
 		if ((size_t)n > VNET_HDR_SIZE)
 			break;
 		pair->stats.rx_dropped++;
@@ -199,8 +207,8 @@ static void set_tap_polling(struct net_queue_pair *pair, int epfd, bool on)
 	epoll_ctl(epfd, EPOLL_CTL_MOD, pair->tap_fd, &e);
 }
 
-static void handle_events(struct net_queue_pair *pair, struct epoll_event *evs, int n,
-			  bool *stop)
+static void handle_events(struct net_queue_pair *pair, int epfd, struct epoll_event *evs,
+			  int n, bool *stop)
 {
 	for (int i = 0; i < n; i++) {
 		switch (evs[i].data.u32) {
@@ -217,7 +225,14 @@ static void handle_events(struct net_queue_pair *pair, struct epoll_event *evs, 
 			*stop = true;
 			break;
 		default:
-			break;	/* TAP readable: process_rx reads it */
+			/*
+			 * TAP readable: process_rx reads it. An error means the
+			 * interface is gone; stop polling it or epoll would spin
+			 * (the main loop tells the guest its link is down).
+			 */
+			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				pair->tap_gone = true;
+			break;
 		}
 	}
 }
@@ -245,7 +260,7 @@ static void *net_worker(void *arg)
 
 		if (n < 0 && errno != EINTR)
 			break;
-		handle_events(pair, evs, n > 0 ? n : 0, &stop);
+		handle_events(pair, epfd, evs, n > 0 ? n : 0, &stop);
 		if (stop || broken)
 			continue;
 		busy = 0;
@@ -256,7 +271,13 @@ static void *net_worker(void *arg)
 			busy = 0;
 			continue;
 		}
-		set_tap_polling(pair, epfd, !pair->rx_waiting);
+		if (pair->tap_gone) {
+			/* Polling a detached TAP would report EPOLLERR forever. */
+			epoll_ctl(epfd, EPOLL_CTL_DEL, pair->tap_fd, NULL);
+			virtio_net_link_down(pair->net, "is gone (read failed)");
+		} else {
+			set_tap_polling(pair, epfd, !pair->rx_waiting);
+		}
 	}
 	if (epfd >= 0)
 		close(epfd);
@@ -268,6 +289,7 @@ int net_rxtx_start(struct net_queue_pair *pair)
 	drain(pair->stop_fd);
 	pair->rx_frame_len = 0;
 	pair->rx_waiting = false;
+	pair->tap_gone = pair->net->link_down;
 	if (pthread_create(&pair->thread, NULL, net_worker, pair))
 		return -1;
 	pair->running = true;

@@ -231,8 +231,12 @@ static void write_status(struct virtio_mmio *dev, uint32_t v)
 		reset_locked(dev);
 		return;
 	}
-	/* The driver may only add bits; NEEDS_RESET is ours to set. */
-	v = (v | (old & VIRTIO_CONFIG_S_NEEDS_RESET)) & 0xff;
+	/*
+	 * The driver may only add bits (0 resets, above); NEEDS_RESET is ours
+	 * to set. Keeping every old bit matters: dropping DRIVER_OK would
+	 * reopen queue setup under the live device and activate it twice.
+	 */
+	v = (v | old) & 0xff;
 	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		if (!features_acceptable(dev))
 			v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;

@@ -5,6 +5,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <linux/virtio_ids.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,20 @@ static bool net_features_ok(struct virtio_mmio *dev, uint64_t features)
 	return virtio_net_features_valid(features);
 }
 
+void virtio_net_link_down(struct virtio_net *net, const char *why)
+{
+	if (__atomic_exchange_n(&net->link_down, true, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&net->mmio.lock);
+	__atomic_store_n(&net->link_status, 0, __ATOMIC_SEQ_CST);
+	/* The driver re-reads config space when the generation moves. */
+	net->mmio.config_generation++;
+	pthread_mutex_unlock(&net->mmio.lock);
+	virtio_mmio_interrupt(&net->mmio, VIRTIO_INT_CONFIG);
+	tvm_warn("TAP %s %s: the guest's link is now down; the guest keeps running",
+		 net->opts.tap_name, why);
+}
+
 const char *virtio_net_tier_name(const struct virtio_net *net)
 {
 	if (net->backend == NET_BACKEND_USERSPACE)
@@ -134,9 +149,9 @@ const char *virtio_net_tier_name(const struct virtio_net *net)
 			       : "KVM with vhost-net acceleration (Tier 1B)";
 }
 
-static void append_feature_names(char *buf, size_t size, uint64_t f)
+const char *virtio_net_feature_name(unsigned int bit)
 {
-	static const struct { int bit; const char *name; } names[] = {
+	static const struct { unsigned int bit; const char *name; } names[] = {
 		{ VIRTIO_NET_F_CSUM, "csum" }, { VIRTIO_NET_F_GUEST_CSUM, "guest_csum" },
 		{ VIRTIO_NET_F_MAC, "mac" }, { VIRTIO_NET_F_GUEST_TSO4, "guest_tso4" },
 		{ VIRTIO_NET_F_GUEST_TSO6, "guest_tso6" }, { VIRTIO_NET_F_GUEST_ECN, "guest_ecn" },
@@ -147,11 +162,23 @@ static void append_feature_names(char *buf, size_t size, uint64_t f)
 		{ VIRTIO_RING_F_EVENT_IDX, "event_idx" }, { VIRTIO_F_VERSION_1, "version_1" },
 		{ VIRTIO_F_RING_PACKED, "ring_packed" },
 	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].bit == bit)
+			return names[i].name;
+	return NULL;
+}
+
+static void append_feature_names(char *buf, size_t size, uint64_t f)
+{
 	size_t off = strlen(buf);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && off < size; i++)
-		if (f & BIT(names[i].bit))
-			off += (size_t)snprintf(buf + off, size - off, " %s", names[i].name);
+	for (unsigned int bit = 0; bit < 64 && off < size; bit++) {
+		const char *name = virtio_net_feature_name(bit);
+
+		if ((f & BIT(bit)) && name)
+			off += (size_t)snprintf(buf + off, size - off, " %s", name);
+	}
 }
 
 /* What is really in effect, once the driver is up (stderr, one block). */
@@ -365,6 +392,7 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	}
 	/* A TAP we just created is down; an existing one keeps its state. */
 	tap_set_up(opts->tap_name);
+	net->tap_ifindex = (int)if_nametoindex(opts->tap_name);
 	return 0;
 }
 

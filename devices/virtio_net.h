@@ -55,6 +55,7 @@ struct net_queue_pair {
 	pthread_t thread;
 	bool running;
 	bool rx_waiting;	/* out of RX buffers: TAP not polled until a kick */
+	bool tap_gone;		/* the TAP was deleted under us: never poll it again */
 	uint8_t *rx_frame;	/* one frame read from the TAP, not yet delivered */
 	size_t rx_frame_len;
 	struct virtq_chain *chains;	/* scratch: NET_RX_MAX_MERGE chains */
@@ -70,6 +71,8 @@ struct virtio_net {
 	enum net_backend backend;	/* chosen at start-up */
 	enum net_backend active_backend;	/* serving the rings now */
 	char vhost_unavailable[512];	/* why not vhost, when it was wanted */
+	bool link_down;			/* reported to the guest once */
+	int tap_ifindex;		/* to recognise its removal (rtnetlink) */
 	int relay_stop_fd;
 	pthread_t relay;
 	bool relay_running;
@@ -98,11 +101,26 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err);
 void virtio_net_destroy(struct virtio_net *net);
 
+/*
+ * The TAP went away (deleted on the host): clear VIRTIO_NET_S_LINK_UP and
+ * send a config-change interrupt, once. The guest keeps running.
+ */
+void virtio_net_link_down(struct virtio_net *net, const char *why);
+
+/* Lower-case name of a feature bit tinyvmm knows ("mrg_rxbuf"), or NULL. */
+const char *virtio_net_feature_name(unsigned int bit);
+
 /* Human-readable name of the tier in use, for banners and reports. */
 const char *virtio_net_tier_name(const struct virtio_net *net);
 
 /* The userspace (Tier 2) data path, in net_rxtx.c. */
 int net_rxtx_start(struct net_queue_pair *pair);
 void net_rxtx_stop(struct net_queue_pair *pair);
+/*
+ * Deliver pair->rx_frame (rx_frame_len bytes) into the RX ring: 1 delivered
+ * or dropped, 0 not enough buffers posted, -1 ring broken. The worker's own
+ * step, exposed so tests/fuzz/fuzz_net_rx.c can drive it without a TAP.
+ */
+int net_rx_deliver(struct net_queue_pair *pair);
 
 #endif

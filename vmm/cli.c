@@ -14,7 +14,7 @@
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
-	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
+	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES, OPT_VHOST_IRQ,
 };
 
@@ -34,6 +34,7 @@ static const struct opt_desc options[] = {
 	{ "gic", OPT_GIC, true },
 	{ "dump-dtb", OPT_DUMP_DTB, true },
 	{ "console-log", OPT_CONSOLE_LOG, true },
+	{ "report-json", OPT_REPORT_JSON, true },
 	{ "timeout", OPT_TIMEOUT, true },
 	{ "quiet", OPT_QUIET, false },
 	{ "help", OPT_HELP, false },
@@ -71,6 +72,8 @@ void cli_print_help(void)
 	       "  --timeout SECONDS    stop the guest after SECONDS, exit code 4 (default: none)\n"
 	       "  --console-log FILE   also write the guest console to FILE (default: none)\n"
 	       "  --dump-dtb FILE      write the guest's device tree blob to FILE (default: none)\n"
+	       "  --report-json FILE   write configuration, negotiation and statistics as JSON at start\n"
+	       "                       and at exit (default: none); kill -USR1 prints statistics\n"
 	       "  --tap NAME           give the guest a virtio-net NIC on TAP interface NAME (default: none)\n"
 	       "  --mac ADDR           the NIC's MAC address (default: stable, derived from NAME)\n"
 	       "  --vhost auto|on|off  vhost-net kernel data path; auto falls back to userspace (default: auto)\n"
@@ -187,6 +190,7 @@ static int apply_option(const struct opt_desc *o, const char *v,
 	case OPT_CMDLINE:	cfg->cmdline = v; break;
 	case OPT_DUMP_DTB:	cfg->dump_dtb_path = v; break;
 	case OPT_CONSOLE_LOG:	cfg->console_log_path = v; break;
+	case OPT_REPORT_JSON:	cfg->report_json_path = v; break;
 	case OPT_QUIET:		cfg->quiet = true; break;
 	case OPT_HELP:		*action = CLI_HELP; break;
 	case OPT_VERSION:	*action = CLI_VERSION; break;

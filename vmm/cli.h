@@ -24,6 +24,7 @@ struct vm_config {
 	const char *cmdline;
 	const char *dump_dtb_path;
 	const char *console_log_path;
+	const char *report_json_path;
 	unsigned int cpus;
 	uint64_t mem_mib;
 	enum gic_request gic;

@@ -71,6 +71,7 @@ int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err)
 
 	vcpu->id = id;
 	vcpu->vm = vm;
+	vcpu->stats_fd = -1;
 	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VCPU %u failed: %s",
@@ -82,6 +83,8 @@ int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_ERROR, "mapping kvm_run of vCPU %u failed: %s",
 				id, strerror(errno));
 	vcpu->run = run;
+	/* Optional: only for statistics (Linux 5.14+). */
+	vcpu->stats_fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
 	return init_vcpu(vm, vcpu, err);
 }
 
@@ -129,16 +132,21 @@ static bool handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
+	vcpu->exits_total++;
 	switch (run->exit_reason) {
 	case KVM_EXIT_MMIO:
+		vcpu->exits_mmio++;
 		handle_mmio(vcpu);
 		return true;
 	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu->exits_system++;
 		handle_system_event(vcpu);
 		return false;
 	case KVM_EXIT_INTR:
+		vcpu->exits_intr++;
 		return true;
 	case KVM_EXIT_FAIL_ENTRY:
+		vcpu->exits_other++;
 		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR,
 				"vCPU %u: KVM could not enter the guest (reason 0x%llx)", vcpu->id,
 				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
@@ -219,6 +227,9 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, (size_t)vcpu->vm->kvm.run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	if (vcpu->stats_fd >= 0)
+		close(vcpu->stats_fd);
+	vcpu->stats_fd = -1;
 	vcpu->run = NULL;
 	vcpu->fd = -1;
 }

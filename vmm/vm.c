@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -275,20 +276,24 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 
 static int setup(struct vm *vm, struct tvm_error *err)
 {
-	struct boot_layout bl;
+	struct boot_layout *bl = &vm->boot;
 
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	if (create_machine(vm, err) || load_images(vm, &bl, err) ||
-	    install_fdt(vm, &bl, err) || gic_finalize(&vm->gic, err) ||
-	    vcpu_set_boot_regs(&vm->vcpus[0], bl.entry, bl.fdt_addr, err) ||
+	if (create_machine(vm, err) || load_images(vm, bl, err) ||
+	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) ||
+	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))
 		return -1;
+	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
 	if (console_open(&vm->console, vm->cfg->console_log_path, err))
 		return -1;
 	vm->console_open = true;
-	print_banner(vm, &bl);
+	print_banner(vm, bl);
+	if (vm->cfg->report_json_path && report_write_json(vm, "start"))
+		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --report-json '%s': %s. Choose a writable path",
+				vm->cfg->report_json_path, strerror(errno));
 	return 0;
 }
 
@@ -310,6 +315,8 @@ static void teardown(struct vm *vm)
 	if (vm->uart_ready)
 		uart_destroy(&vm->uart);
 	gic_close(&vm->gic);
+	if (vm->stats_fd >= 0)
+		close(vm->stats_fd);
 	kvm_close(&vm->kvm);
 	guest_mem_free(&vm->mem);
 	if (vm->stop_efd >= 0)
@@ -328,11 +335,18 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->cfg = cfg;
 	vm->exit_code = -1;
 	vm->stop_efd = -1;
+	vm->stats_fd = -1;
 	vm->net_irqfd = -1;
+	vm->start_time = report_now();
 	vm->gic.fd = -1;
 	vm->kvm.fd = vm->kvm.vm_fd = -1;
-	if (setup(vm, err) == 0)
+	if (setup(vm, err) == 0) {
 		code = vm_main_loop(vm);
+		/* Before teardown: the counters live in the devices and vCPUs. */
+		if (cfg->report_json_path && report_write_json(vm, "exit"))
+			tvm_warn("cannot write --report-json '%s': %s", cfg->report_json_path,
+				 strerror(errno));
+	}
 	teardown(vm);
 	if (code >= 0 && vm->stop_message[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_message);

@@ -4,6 +4,7 @@
 
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -15,6 +16,7 @@
 #include "vmm/gic.h"
 #include "vmm/guest_mem.h"
 #include "vmm/kvm.h"
+#include "vmm/loader.h"
 
 struct vm;
 
@@ -26,6 +28,9 @@ struct vcpu {
 	bool started;
 	uint64_t mpidr;
 	struct vm *vm;
+	int stats_fd;		/* KVM binary stats, -1 if the host has none */
+	/* Exits seen by this vCPU's thread (only it writes them). */
+	uint64_t exits_total, exits_mmio, exits_system, exits_intr, exits_other;
 };
 
 struct vm {
@@ -43,6 +48,9 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned int ncpus;	/* vCPUs created so far */
 	int stop_efd;		/* written once when the VM should stop */
+	int stats_fd;		/* VM-wide KVM binary stats, or -1 */
+	struct boot_layout boot;	/* where the kernel, initrd and DTB went */
+	double start_time;	/* CLOCK_MONOTONIC seconds at start */
 	int exit_code;		/* -1 while running; first stop request wins */
 	char stop_message[256];	/* printed on stderr after teardown, if set */
 };
@@ -69,6 +77,11 @@ void vcpu_destroy(struct vcpu *vcpu);
 void vcpu_install_kick_signal(void);
 
 #define VCPU_KICK_SIGNAL SIGUSR2
+
+/* Statistics: human-readable (SIGUSR1) and the --report-json file. */
+void report_print_stats(struct vm *vm, FILE *f);
+int report_write_json(struct vm *vm, const char *phase);
+double report_now(void);
 
 /* Start the vCPUs and serve events until the VM stops; returns the exit code. */
 int vm_main_loop(struct vm *vm);

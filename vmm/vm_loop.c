@@ -7,17 +7,20 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "vmm/vm_internal.h"
 
-enum loop_source { SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN };
+enum loop_source { SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK };
 
 struct loop {
-	int epfd, sigfd, timerfd;
+	int epfd, sigfd, timerfd, nlfd;
 	uint8_t pending[2 * UART_RX_FIFO_SIZE];	/* filtered input not yet in the FIFO */
 	size_t pending_len;
 };
@@ -30,12 +33,55 @@ static int watch(struct loop *l, int fd, enum loop_source src)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/*
+ * rtnetlink link events: how a TAP deleted on the host is noticed in every
+ * tier. (An epoll entry on the TAP fd without EPOLLIN is never woken: tun
+ * signals its detach with an EPOLLIN-keyed wakeup.)
+ */
+static int open_link_monitor(struct vm *vm, struct loop *l)
+{
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+
+	l->nlfd = -1;
+	if (!vm->net || !vm->net->tap_ifindex)
+		return 0;
+	l->nlfd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (l->nlfd < 0 || bind(l->nlfd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    watch(l, l->nlfd, SRC_NETLINK)) {
+		tvm_warn("cannot watch TAP %s for removal (rtnetlink: %s); continuing without",
+			 vm->net->opts.tap_name, strerror(errno));
+		if (l->nlfd >= 0)
+			close(l->nlfd);
+		l->nlfd = -1;
+	}
+	return 0;
+}
+
+static void handle_link_event(struct vm *vm, struct loop *l)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = recv(l->nlfd, buf, sizeof(buf), 0)) > 0) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == RTM_DELLINK &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) &&
+			    ifi->ifi_index == vm->net->tap_ifindex)
+				virtio_net_link_down(vm->net, "was deleted on the host");
+		}
+	}
+}
+
 static void block_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
 	/* Kept blocked here; vCPU threads unblock it for themselves. */
 	sigaddset(set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
@@ -65,6 +111,7 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 			return tvm_fail(err, TVM_EXIT_ERROR, "setting up --timeout: %s",
 					strerror(errno));
 	}
+	open_link_monitor(vm, l);
 	/* stdin may be /dev/null or a file, which epoll refuses: then no input. */
 	if (watch(l, STDIN_FILENO, SRC_STDIN))
 		vm->console.in_fd = -1;
@@ -73,6 +120,8 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 
 static void loop_close(struct loop *l)
 {
+	if (l->nlfd >= 0)
+		close(l->nlfd);
 	if (l->timerfd >= 0)
 		close(l->timerfd);
 	if (l->sigfd >= 0)
@@ -87,7 +136,9 @@ static void handle_signal(struct vm *vm, struct loop *l)
 
 	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (si.ssi_signo == SIGINT)
+	if (si.ssi_signo == SIGUSR1)
+		report_print_stats(vm, stderr);
+	else if (si.ssi_signo == SIGINT)
 		vm_request_stop(vm, TVM_EXIT_SIGINT, "stopped by SIGINT; exit code 130");
 	else
 		vm_request_stop(vm, TVM_EXIT_SIGTERM, "stopped by signal %u; exit code 143",
@@ -141,6 +192,9 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 	case SRC_STDIN:
 		handle_stdin(vm, l);
 		break;
+	case SRC_NETLINK:
+		handle_link_event(vm, l);
+		break;
 	}
 }
 
@@ -156,7 +210,7 @@ static int start_vcpus(struct vm *vm, struct tvm_error *err)
 int vm_main_loop(struct vm *vm)
 {
 	struct tvm_error err;
-	struct loop l = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct loop l = { .epfd = -1, .sigfd = -1, .timerfd = -1, .nlfd = -1 };
 
 	if (loop_open(vm, &l, &err) || start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
