@@ -16,6 +16,7 @@
 #include "devices/net_ctrl.h"
 #include "devices/net_vhost.h"
 #include "vhost/tap.h"
+#include "vmm/tier.h"
 
 #define BIT(n) (1ULL << (n))
 
@@ -144,9 +145,8 @@ void virtio_net_link_down(struct virtio_net *net, const char *why)
 const char *virtio_net_tier_name(const struct virtio_net *net)
 {
 	if (net->backend == NET_BACKEND_USERSPACE)
-		return "KVM with userspace virtio-net (Tier 2)";
-	return net->npairs > 1 ? "KVM with vhost-net acceleration and multi-queue (Tier 1A)"
-			       : "KVM with vhost-net acceleration (Tier 1B)";
+		return tier_description(TIER_2);
+	return tier_description(net->npairs > 1 ? TIER_1A : TIER_1B);
 }
 
 const char *virtio_net_feature_name(unsigned int bit)

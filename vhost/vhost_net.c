@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/vhost.h>
 #include <linux/virtio_net.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -38,15 +39,21 @@ uint64_t vhost_net_backend_features(uint64_t negotiated, uint64_t vhost_features
 	return negotiated & VHOST_PASSABLE & vhost_features;
 }
 
-static int open_failure(int e, struct tvm_error *err)
+void vhost_net_describe_error(int e, char *buf, size_t size)
 {
 	if (e == ENOENT || e == ENODEV || e == ENXIO)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"/dev/vhost-net does not exist (module not loaded). Load it: modprobe vhost_net");
-	if (e == EACCES || e == EPERM)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"/dev/vhost-net: permission denied. Give your user access (e.g. a udev rule: KERNEL==\"vhost-net\", GROUP=\"kvm\", MODE=\"0660\")");
-	return tvm_fail(err, TVM_EXIT_ERROR, "cannot open /dev/vhost-net: %s", strerror(e));
+		snprintf(buf, size, "/dev/vhost-net does not exist (module not loaded). Load it: modprobe vhost_net");
+	else if (e == EACCES || e == EPERM)
+		snprintf(buf, size, "/dev/vhost-net: permission denied. Give your user access (e.g. a udev rule: KERNEL==\"vhost-net\", GROUP=\"kvm\", MODE=\"0660\")");
+	else
+		snprintf(buf, size, "cannot open /dev/vhost-net: %s", strerror(e));
+}
+
+static int open_failure(int e, struct tvm_error *err)
+{
+	vhost_net_describe_error(e, err->msg, sizeof(err->msg));
+	err->code = TVM_EXIT_ERROR;
+	return -1;
 }
 
 int vhost_net_open(struct vhost_net *vh, struct tvm_error *err)

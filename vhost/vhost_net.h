@@ -3,6 +3,7 @@
 #define TINYVMM_VHOST_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "devices/virtq.h"
@@ -30,6 +31,9 @@ struct vhost_net {
  */
 int vhost_net_open(struct vhost_net *vh, struct tvm_error *err);
 void vhost_net_close(struct vhost_net *vh);
+
+/* Why /dev/vhost-net failed to open with errno @e, and the fix. */
+void vhost_net_describe_error(int e, char *buf, size_t size);
 
 /*
  * Device features to offer the guest when vhost-net moves the data:

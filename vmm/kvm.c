@@ -2,6 +2,8 @@
 /* /dev/kvm and the VM file descriptor (Documentation/virt/kvm/api.rst). */
 #include "vmm/kvm.h"
 
+#include "vmm/check.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -176,4 +178,37 @@ void kvm_close(struct kvm *kvm)
 	if (kvm->fd >= 0)
 		close(kvm->fd);
 	kvm->vm_fd = kvm->fd = -1;
+}
+
+static bool can_create_gic(int vm_fd, uint32_t type)
+{
+	struct kvm_create_device dev = { .type = type, .flags = KVM_CREATE_DEVICE_TEST };
+
+	return ioctl(vm_fd, KVM_CREATE_DEVICE, &dev) == 0;
+}
+
+int kvm_check_probe(struct kvm_check_info *info)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm_fd;
+
+	memset(info, 0, sizeof(*info));
+	if (fd < 0)
+		return -1;
+	info->api_version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++)
+		if (!info->missing_cap && ioctl(fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0)
+			info->missing_cap = required_caps[i].name;
+	info->max_ipa_bits = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
+	info->max_ipa_bits = info->max_ipa_bits > 0 ? info->max_ipa_bits : 0;
+	info->max_vcpus = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	info->binary_stats = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) > 0;
+	/* A scratch VM: the vGIC models are a per-VM question. */
+	vm_fd = ioctl(fd, KVM_CREATE_VM, 0UL);
+	if (vm_fd >= 0) {
+		info->gic_v3 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
+		info->gic_v2 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
+		close(vm_fd);
+	}
+	close(fd);
+	return 0;
 }

@@ -5,6 +5,7 @@
 #include "version.h"
 #include "vmm/cli.h"
 #include "vhost/tap_cmd.h"
+#include "vmm/check.h"
 #include "vmm/vm.h"
 
 int main(int argc, char **argv)
@@ -17,6 +18,8 @@ int main(int argc, char **argv)
 	/* Subcommands first: they have their own options. */
 	if (argc > 1 && !strcmp(argv[1], "tap"))
 		return tap_command(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return check_command(argc - 1, argv + 1);
 	cli_defaults(&cfg);
 	if (cli_parse(argc, argv, &cfg, &action, &err)) {
 		tvm_print_error(&err);

@@ -23,6 +23,7 @@
 #include "fdt/fdt.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
+#include "vmm/tier.h"
 #include "vmm/vm.h"
 #include "vmm/vm_internal.h"
 
@@ -253,6 +254,8 @@ static int add_devices(struct vm *vm, struct tvm_error *err)
 
 static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 {
+	char line[1024];
+
 	if (vm->cfg->quiet)
 		return;
 	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
@@ -261,12 +264,14 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
 		bl->initrd_size ? ", initrd" : "");
-	if (vm->net && vm->net->npairs > vm->ncpus)
-		tvm_warn("--queues %u is more than --cpus %u: queue pairs beyond the vCPU count add interrupts without adding parallelism. Use --queues %u or raise --cpus",
-			 vm->net->npairs, vm->ncpus, vm->ncpus);
-	if (vm->net && vm->net->vhost_unavailable[0])
-		tvm_warn("vhost-net is not available: %s; using userspace virtio-net (Tier 2)",
-			 vm->net->vhost_unavailable);
+	if (vm->net && vm->net->npairs > vm->ncpus) {
+		tier_queues_warning(line, sizeof(line), vm->net->npairs, vm->ncpus);
+		tvm_warn("%s", line);
+	}
+	if (vm->net && vm->net->vhost_unavailable[0]) {
+		tier_vhost_warning(line, sizeof(line), vm->net->vhost_unavailable);
+		tvm_warn("%s", line);
+	}
 	if (vm->net)
 		fprintf(stderr, "=== Network: %s, %u queue pair(s), TAP %s ===\n",
 			virtio_net_tier_name(vm->net), vm->net->npairs, vm->cfg->tap_name);

@@ -5,6 +5,7 @@
  */
 #include <sys/utsname.h>
 
+#include "vmm/check.h"
 #include "vmm/vm.h"
 
 int vm_run(const struct vm_config *cfg, struct tvm_error *err)
@@ -16,4 +17,10 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	return tvm_fail(err, TVM_EXIT_NO_KVM,
 			"this %s host cannot run ARM64 guests with KVM (Tier 3: KVM for ARM64 needs an ARM64 host). Run tinyvmm inside the emulated ARM64 host: scripts/emuhost -- tinyvmm --kernel ...",
 			u.machine[0] ? u.machine : "non-ARM64");
+}
+
+int kvm_check_probe(struct kvm_check_info *info)
+{
+	(void)info;
+	return -1;	/* no ARM64 KVM code in this build */
 }
