@@ -276,3 +276,23 @@ Test(virtio_mmio, failed_activation_needs_reset)
 	wr(VIRTIO_MMIO_STATUS, 0);
 	cr_assert_eq(resets, 0, "never active, nothing to stop");
 }
+
+/* Found by tests/fuzz/fuzz_virtio_mmio: status bits can't be taken back. */
+Test(virtio_mmio, driver_cannot_clear_status_bits_of_a_live_device)
+{
+	negotiate(1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(0, 8, TD_RAM_BASE);
+	wr(VIRTIO_MMIO_STATUS, DRIVER_OK_ALL);
+	cr_assert_eq(activations, 1);
+	/* Dropping DRIVER_OK would reopen queue setup under the running device. */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	cr_assert_eq(rd(VIRTIO_MMIO_STATUS), DRIVER_OK_ALL);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_READY, 0);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 256);
+	cr_assert_eq(dev.queues[0].size, 8);
+	wr(VIRTIO_MMIO_STATUS, DRIVER_OK_ALL);
+	cr_assert_eq(activations, 1, "activated twice");
+	cr_assert(dev.active);
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Regenerate the seed corpora in tests/fuzz/corpus/<target>/ (small files).
+
+Each seed is a well-formed input for its target's layout (see the comment at
+the top of each fuzz_*.c), so the fuzzer starts from valid rings, a working
+virtio-mmio bring-up, real control commands, a valid Image/gzip/ELF and
+realistic command lines, and mutates from there.
+"""
+import gzip
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RAM = 0x40000000
+F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+PK_AVAIL, PK_USED = 1 << 7, 1 << 15
+DESC, DRIVER, DEVICE, IND, BUF = 0x0, 0x80, 0x100, 0x180, 0x200
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def put(img, off, data):
+    if len(img) < off + len(data):
+        img.extend(b"\0" * (off + len(data) - len(img)))
+    img[off:off + len(data)] = data
+
+
+def split_ring(size=8, writable_only=False):
+    """Chains: 2-descriptor (out+in), indirect (out+in), and 1 in-only."""
+    img = bytearray()
+    if writable_only:
+        for i in range(4):
+            put(img, DESC + 16 * i, struct.pack("<QIHH", RAM + BUF + 0x100 * i, 0x100, F_WRITE, 0))
+        put(img, DRIVER, struct.pack("<HH4HH", 0, 4, 0, 1, 2, 3, 0))
+        return img
+    put(img, DESC + 0, struct.pack("<QIHH", RAM + BUF, 64, F_NEXT, 1))
+    put(img, DESC + 16, struct.pack("<QIHH", RAM + BUF + 0x40, 128, F_WRITE, 0))
+    put(img, DESC + 32, struct.pack("<QIHH", RAM + IND, 32, F_INDIRECT, 0))
+    put(img, DESC + 48, struct.pack("<QIHH", RAM + BUF + 0xc0, 16, F_WRITE, 0))
+    put(img, IND, struct.pack("<QIHH", RAM + BUF + 0x100, 16, F_NEXT, 1))
+    put(img, IND + 16, struct.pack("<QIHH", RAM + BUF + 0x110, 16, F_WRITE, 0))
+    # avail: flags, idx, ring[size], used_event
+    put(img, DRIVER, struct.pack("<HH3H", 0, 3, 0, 2, 3))
+    put(img, BUF + 0x1ff, b"\0")
+    return img
+
+
+def packed_ring(writable_only=False):
+    img = bytearray()
+    a = PK_AVAIL  # first lap: wrap counter 1
+    if writable_only:
+        for i in range(4):
+            put(img, DESC + 16 * i, struct.pack("<QIHH", RAM + BUF + 0x100 * i, 0x100, i, a | F_WRITE))
+        return img
+    put(img, DESC + 0, struct.pack("<QIHH", RAM + BUF, 64, 0, a | F_NEXT))
+    put(img, DESC + 16, struct.pack("<QIHH", RAM + BUF + 0x40, 128, 0, a | F_WRITE))
+    put(img, DESC + 32, struct.pack("<QIHH", RAM + IND, 32, 1, a | F_INDIRECT))
+    put(img, DESC + 48, struct.pack("<QIHH", RAM + BUF + 0xc0, 16, 2, a | F_WRITE))
+    put(img, IND, struct.pack("<QIHH", RAM + BUF + 0x100, 16, 0, 0))
+    put(img, IND + 16, struct.pack("<QIHH", RAM + BUF + 0x110, 16, 0, F_WRITE))
+    put(img, BUF + 0x1ff, b"\0")
+    return img
+
+
+def ring_ops(ops):
+    return bytes([len(ops)]) + b"".join(struct.pack("<BBH", *o) for o in ops)
+
+
+# op numbers from ring_fuzz.h
+POP, PUSH, UNPOP, SHOULD_INT, SET_KICKS, HAS_AVAIL, DRV16, DESC16, BYTE, RESET = range(10)
+RING_OPS = [(POP, 0, 0), (POP, 0, 0), (UNPOP, 0, 0), (POP, 0, 0), (PUSH, 1, 100),
+            (SHOULD_INT, 0, 0), (POP, 0, 0), (PUSH, 0, 16), (PUSH, 0, 0), (SET_KICKS, 1, 0),
+            (HAS_AVAIL, 0, 0), (DRV16, 1, 5), (POP, 0, 0), (SHOULD_INT, 0, 0), (RESET, 0, 0),
+            (POP, 0, 0)]
+
+
+def ring_hdr(size, flags):
+    return struct.pack("<HBHHH", size, flags, DESC, DRIVER, DEVICE)
+
+
+def seeds_rings():
+    for flags in (0, 1, 3):
+        write("split_ring", "chains-flags%d" % flags,
+              ring_hdr(8, flags) + ring_ops(RING_OPS) + split_ring())
+        write("packed_ring", "chains-flags%d" % flags,
+              ring_hdr(8, flags) + ring_ops(RING_OPS) + packed_ring())
+    write("packed_ring", "odd-size", ring_hdr(5, 3) + ring_ops(RING_OPS * 2) + packed_ring())
+
+
+# virtio-mmio registers
+R = dict(STATUS=0x70, DFSEL=0x24, DF=0x20, DEVFSEL=0x14, DEVF=0x10, QSEL=0x30, QMAX=0x34,
+         QNUM=0x38, QREADY=0x44, QNOTIFY=0x50, ISR=0x60, ACK=0x64, DLO=0x80, DHI=0x84,
+         DRLO=0x90, DRHI=0x94, DVLO=0xa0, DVHI=0xa4, GEN=0xfc)
+
+
+def w(reg, v):
+    return struct.pack("<BBI", 1, R[reg] // 4, v)
+
+
+def rd(reg):
+    return struct.pack("<BBI", 0, R[reg] // 4, 0)
+
+
+def mmio_bringup(features_hi, features_lo, qbase=(0, 0x400)):
+    ops = [w("STATUS", 1), w("STATUS", 3), rd("DEVF"), w("DEVFSEL", 1), rd("DEVF"),
+           w("DFSEL", 0), w("DF", features_lo), w("DFSEL", 1), w("DF", features_hi),
+           w("STATUS", 0xb), rd("STATUS")]
+    for q, base in enumerate(qbase):
+        ops += [w("QSEL", q), rd("QMAX"), w("QNUM", 8), w("DLO", RAM + base + DESC), w("DHI", 0),
+                w("DRLO", RAM + base + DRIVER), w("DRHI", 0), w("DVLO", RAM + base + DEVICE),
+                w("DVHI", 0), w("QREADY", 1)]
+    ops += [w("STATUS", 0xf), w("QNOTIFY", 0), w("QNOTIFY", 1), rd("ISR"), w("ACK", 1),
+            struct.pack("<BBI", 0x28, 0, 0), rd("STATUS"), w("STATUS", 0)]
+    return ops
+
+
+def seeds_mmio():
+    lo = (1 << 28) | (1 << 29)  # INDIRECT_DESC, EVENT_IDX
+    for name, hi, ring in (("split", 1, split_ring), ("packed", 1 | 4, packed_ring)):
+        ops = mmio_bringup(hi, lo)
+        img = bytearray()
+        r = ring()
+        put(img, 0, r)
+        put(img, 0x400, r)
+        write("virtio_mmio", name, struct.pack("<BHIBB", 2, 256, 0, 0, len(ops)) + b"".join(ops) + img)
+    ops = mmio_bringup(1, 0)
+    write("virtio_mmio", "no-ring-features", struct.pack("<BHIBB", 2, 256, 0, 0, len(ops)) + b"".join(ops) + split_ring())
+
+
+def seeds_net_ctrl():
+    mac = bytes([2, 0, 0, 0, 0, 1])
+    cmds = {
+        "mq-pairs": bytes([4, 0]) + struct.pack("<H", 2),
+        "rx-promisc": bytes([0, 0, 1]),
+        "mac-addr": bytes([1, 1]) + mac,
+        "mac-table": bytes([1, 0]) + struct.pack("<I", 1) + mac + struct.pack("<I", 2) + mac + mac,
+        "vlan-add": bytes([2, 0, 5, 0]),
+        "announce": bytes([3, 0]),
+    }
+    for name, c in cmds.items():
+        write("net_ctrl", "parse-" + name, bytes([0, 16]) + c)
+    for packed in (0, 1):
+        img = bytearray()
+        cmd = cmds["mq-pairs"]
+        put(img, BUF, cmd)
+        if packed:
+            put(img, DESC, struct.pack("<QIHH", RAM + BUF, len(cmd), 0, PK_AVAIL | F_NEXT))
+            put(img, DESC + 16, struct.pack("<QIHH", RAM + BUF + 0x100, 1, 0, PK_AVAIL | F_WRITE))
+        else:
+            put(img, DESC, struct.pack("<QIHH", RAM + BUF, 2, F_NEXT, 1))
+            put(img, DESC + 16, struct.pack("<QIHH", RAM + BUF + 2, 2, F_NEXT, 2))
+            put(img, DESC + 32, struct.pack("<QIHH", RAM + BUF + 0x100, 1, F_WRITE, 0))
+            put(img, DRIVER, struct.pack("<HHH", 0, 1, 0))
+        put(img, BUF + 0x1ff, b"\0")
+        write("net_ctrl", "process-%s" % ("packed" if packed else "split"),
+              bytes([1, 4, packed | 2]) + struct.pack("<HHHH", 8, DESC, DRIVER, DEVICE) + img)
+
+
+def seeds_net_rx():
+    frames = [(50, 0), (200, 0), (1500, 0), (40, 8)]
+    body = bytes([len(frames)]) + b"".join(struct.pack("<HH", l, i) for l, i in frames)
+    for name, flags, ring in (("split-mrg", 1 | 4, lambda: split_ring(writable_only=True)),
+                              ("split-nomrg", 0, lambda: split_ring(writable_only=True)),
+                              ("packed-mrg", 1 | 2 | 4, lambda: packed_ring(writable_only=True))):
+        write("net_rx", name, bytes([flags]) + struct.pack("<HHHH", 8, DESC, DRIVER, DEVICE) + body + ring())
+
+
+def arm64_image():
+    hdr = struct.pack("<IIQQQQQQII", 0x91005a4d, 0x14000000, 0x80000, 0x10000, 0xa, 0, 0, 0,
+                      0x644d5241, 0)
+    return hdr + b"\x1f\x20\x03\xd5" * 16  # a few NOPs
+
+
+def aarch64_elf():
+    paddr, vaddr = 0x80010000, 0xffff800000010000
+    code = b"\x1f\x20\x03\xd5" * 4
+    eh = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 183, 1, vaddr,
+                     64, 0, 0, 64, 56, 1, 64, 0, 0)
+    ph = struct.pack("<IIQQQQQQ", 1, 5, 64 + 56, vaddr, paddr, len(code), 0x1000, 0x10000)
+    return eh + ph + code
+
+
+def seeds_loader():
+    initrd = struct.pack("<BHB", 2, 0x1000, 0)  # flags: initrd; 4 KiB
+    write("loader", "image", initrd + arm64_image())
+    write("loader", "image-unaligned-ram", struct.pack("<BHB", 3, 0x2345, 0) + arm64_image())
+    write("loader", "image-gz", initrd + gzip.compress(arm64_image(), mtime=0))
+    write("loader", "elf", initrd + aarch64_elf())
+    write("loader", "elf-gz", struct.pack("<BHB", 0, 0, 0) + gzip.compress(aarch64_elf(), mtime=0))
+
+
+def seeds_cli():
+    lines = {
+        "full": ["--kernel", "Image", "--mem", "512", "--cpus", "2", "--tap", "tap0", "--queues",
+                 "4", "--mac", "02:00:00:00:00:01", "--vhost", "off", "--vhost-irq", "relay"],
+        "equals": ["--kernel=vmlinuz", "--initrd=rd.cpio", "--cmdline=console=ttyS0", "--gic=v3",
+                   "--timeout=10", "--quiet", "--console-log=log", "--dump-dtb=dtb",
+                   "--tap=t", "--no-packed", "--vhost=auto"],
+        "help": ["--help"],
+        "version": ["--version"],
+        "bad": ["--kernel", "k", "--cpus", "0x10", "--mem=15"],
+    }
+    for name, argv in lines.items():
+        write("cli", name, b"\0".join(a.encode() for a in argv))
+
+
+if __name__ == "__main__":
+    seeds_rings()
+    seeds_mmio()
+    seeds_net_ctrl()
+    seeds_net_rx()
+    seeds_loader()
+    seeds_cli()
