@@ -61,6 +61,8 @@ void cli_defaults(struct vm_config *cfg)
 void cli_print_help(void)
 {
 	printf("Usage: tinyvmm --kernel FILE [OPTIONS]\n"
+	       "       tinyvmm check [--tap NAME] [--queues N] [--cpus N]   what this host can run\n"
+	       "       tinyvmm tap create|delete|show NAME ...             persistent (multi-queue) TAPs\n"
 	       "Run an ARM64 Linux kernel or bare-metal ELF under KVM on an ARM64 host.\n"
 	       "\n"
 	       "  --kernel FILE        arm64 Image, gzip-compressed Image (vmlinuz) or ELF (required)\n"
