@@ -97,36 +97,6 @@ static int open_tap(const char *name, bool multi_queue)
 	return fd;
 }
 
-/*
- * Look a name up in /etc/passwd or /etc/group ("name:x:id:..."), or take a
- * number. Parsed by hand: a static binary has no NSS modules to ask.
- */
-static long lookup_id(const char *file, const char *name)
-{
-	char line[512];
-	size_t len = strlen(name);
-	uint64_t n;
-	long id = -1;
-	FILE *f;
-
-	if (!parse_u64(name, 0, 0x7fffffff, &n))
-		return (long)n;
-	f = fopen(file, "r");
-	if (!f)
-		return -1;
-	while (id < 0 && fgets(line, sizeof(line), f)) {
-		char *p;
-
-		if (strncmp(line, name, len) || line[len] != ':')
-			continue;
-		p = strchr(line + len + 1, ':');	/* skip the password field */
-		if (p)
-			id = strtol(p + 1, NULL, 10);
-	}
-	fclose(f);
-	return id;
-}
-
 /* The name for @id in @file, or NULL. */
 static const char *name_of_id(const char *file, long id, char *buf, size_t size)
 {

@@ -14,7 +14,7 @@
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
-	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
+	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES, OPT_VHOST_IRQ,
 };
 
@@ -35,6 +35,7 @@ static const struct opt_desc options[] = {
 	{ "dump-dtb", OPT_DUMP_DTB, true },
 	{ "console-log", OPT_CONSOLE_LOG, true },
 	{ "report-json", OPT_REPORT_JSON, true },
+	{ "user", OPT_USER, true },
 	{ "timeout", OPT_TIMEOUT, true },
 	{ "quiet", OPT_QUIET, false },
 	{ "help", OPT_HELP, false },
@@ -82,6 +83,7 @@ void cli_print_help(void)
 	       "  --vhost-irq direct|relay  vhost interrupts via KVM irqfd, or relayed by tinyvmm (default: direct)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
+	       "  --user USER          started as root: become USER once devices are open (default: stay)\n"
 	       "  --quiet              do not print the start-up banner\n"
 	       "  --help               show this help and exit\n"
 	       "  --version            show the version and exit\n"
@@ -193,6 +195,7 @@ static int apply_option(const struct opt_desc *o, const char *v,
 	case OPT_DUMP_DTB:	cfg->dump_dtb_path = v; break;
 	case OPT_CONSOLE_LOG:	cfg->console_log_path = v; break;
 	case OPT_REPORT_JSON:	cfg->report_json_path = v; break;
+	case OPT_USER:		cfg->run_as_user = v; break;
 	case OPT_QUIET:		cfg->quiet = true; break;
 	case OPT_HELP:		*action = CLI_HELP; break;
 	case OPT_VERSION:	*action = CLI_VERSION; break;

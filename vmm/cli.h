@@ -25,6 +25,7 @@ struct vm_config {
 	const char *dump_dtb_path;
 	const char *console_log_path;
 	const char *report_json_path;
+	const char *run_as_user;	/* --user: drop root after set-up */
 	unsigned int cpus;
 	uint64_t mem_mib;
 	enum gic_request gic;

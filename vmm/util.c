@@ -112,3 +112,29 @@ int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+long lookup_id(const char *file, const char *name)
+{
+	char line[512];
+	size_t len = strlen(name);
+	uint64_t n;
+	long id = -1;
+	FILE *f;
+
+	if (!parse_u64(name, 0, 0x7fffffff, &n))
+		return (long)n;
+	f = fopen(file, "r");
+	if (!f)
+		return -1;
+	while (id < 0 && fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, name, len) || line[len] != ':')
+			continue;
+		p = strchr(line + len + 1, ':');	/* skip the password field */
+		if (p)
+			id = strtol(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return id;
+}

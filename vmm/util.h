@@ -44,6 +44,12 @@ void tvm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int read_whole_file(const char *path, const char *what, size_t max_size,
 		    uint8_t **data, size_t *size, struct tvm_error *err);
 
+/*
+ * A user or group id from a name in /etc/passwd or /etc/group (or a plain
+ * number); -1 if unknown. Parsed by hand: a static binary has no NSS.
+ */
+long lookup_id(const char *file, const char *name);
+
 /* Strict decimal parse of an unsigned value in [min, max]. */
 int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 

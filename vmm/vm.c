@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
@@ -279,6 +280,43 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		fprintf(stderr, "=== Network: none (no --tap) ===\n");
 }
 
+/*
+ * --user: everything that needs root (KVM, vhost-net, the TAP, guest RAM)
+ * is open by now; the guest's first instruction runs without root.
+ */
+static int drop_privileges(const char *user, struct tvm_error *err)
+{
+	long uid = lookup_id("/etc/passwd", user), gid = -1;
+	char line[512], name[256];
+	FILE *f;
+
+	if (uid < 0)
+		return tvm_fail(err, TVM_EXIT_USAGE, "--user %s: no such user. Give a name from /etc/passwd or a number",
+				user);
+	if (geteuid() != 0)
+		return tvm_fail(err, TVM_EXIT_USAGE, "--user %s: tinyvmm is not running as root, so there is nothing to drop. Leave out --user",
+				user);
+	/* The primary group: field 4 of the passwd line. */
+	f = fopen("/etc/passwd", "r");
+	while (f && gid < 0 && fgets(line, sizeof(line), f)) {
+		unsigned long u, g;
+
+		if (sscanf(line, "%255[^:]:%*[^:]:%lu:%lu:", name, &u, &g) == 3 && (long)u == uid)
+			gid = (long)g;
+	}
+	if (f)
+		fclose(f);
+	if (gid < 0)
+		gid = uid;
+	if (setgroups(0, NULL) || setgid((gid_t)gid) || setuid((uid_t)uid))
+		return tvm_fail(err, TVM_EXIT_ERROR, "--user %s: cannot drop privileges: %s", user,
+				strerror(errno));
+	if (setuid(0) == 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "--user %s: root could be regained; refusing to run",
+				user);
+	return 0;
+}
+
 static int setup(struct vm *vm, struct tvm_error *err)
 {
 	struct boot_layout *bl = &vm->boot;
@@ -293,6 +331,8 @@ static int setup(struct vm *vm, struct tvm_error *err)
 		return -1;
 	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
 	if (console_open(&vm->console, vm->cfg->console_log_path, err))
+		return -1;
+	if (vm->cfg->run_as_user && drop_privileges(vm->cfg->run_as_user, err))
 		return -1;
 	vm->console_open = true;
 	print_banner(vm, bl);
