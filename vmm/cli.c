@@ -10,11 +10,12 @@
 #include <string.h>
 
 #include "devices/virtio_net.h"
+#include "vmm/seccomp.h"
 #include "version.h"
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
-	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
+	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES, OPT_VHOST_IRQ,
 };
 
@@ -36,6 +37,7 @@ static const struct opt_desc options[] = {
 	{ "console-log", OPT_CONSOLE_LOG, true },
 	{ "report-json", OPT_REPORT_JSON, true },
 	{ "user", OPT_USER, true },
+	{ "seccomp", OPT_SECCOMP, true },
 	{ "timeout", OPT_TIMEOUT, true },
 	{ "quiet", OPT_QUIET, false },
 	{ "help", OPT_HELP, false },
@@ -57,6 +59,7 @@ void cli_defaults(struct vm_config *cfg)
 	cfg->cmdline = CLI_DEFAULT_CMDLINE;
 	cfg->vhost = VHOST_AUTO;
 	cfg->queues = 1;
+	cfg->seccomp = SECCOMP_MODE_ON;
 }
 
 void cli_print_help(void)
@@ -84,6 +87,7 @@ void cli_print_help(void)
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --user USER          started as root: become USER once devices are open (default: stay)\n"
+	       "  --seccomp on|log|off system-call allow-list once set up; log only logs (default: on)\n"
 	       "  --quiet              do not print the start-up banner\n"
 	       "  --help               show this help and exit\n"
 	       "  --version            show the version and exit\n"
@@ -213,6 +217,17 @@ static int apply_option(const struct opt_desc *o, const char *v,
 					"--mem '%s' is not a RAM size. Give MiB as a number of at least 16, e.g. --mem 512",
 					v);
 		cfg->mem_mib = n;
+		break;
+	case OPT_SECCOMP:
+		if (!strcmp(v, "on"))
+			cfg->seccomp = SECCOMP_MODE_ON;
+		else if (!strcmp(v, "log"))
+			cfg->seccomp = SECCOMP_MODE_LOG;
+		else if (!strcmp(v, "off"))
+			cfg->seccomp = SECCOMP_MODE_OFF;
+		else
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--seccomp '%s' is not a mode. Use on, log or off", v);
 		break;
 	case OPT_GIC:
 		if (parse_gic(v, &cfg->gic))

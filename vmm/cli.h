@@ -26,6 +26,7 @@ struct vm_config {
 	const char *console_log_path;
 	const char *report_json_path;
 	const char *run_as_user;	/* --user: drop root after set-up */
+	int seccomp;			/* enum seccomp_mode; on by default */
 	unsigned int cpus;
 	uint64_t mem_mib;
 	enum gic_request gic;

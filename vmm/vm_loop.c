@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "vmm/seccomp.h"
 #include "vmm/vm_internal.h"
 
 enum loop_source { SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK };
@@ -200,7 +201,6 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 
 static int start_vcpus(struct vm *vm, struct tvm_error *err)
 {
-	vcpu_install_kick_signal();
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		if (vcpu_start(&vm->vcpus[i], err))
 			return -1;
@@ -212,7 +212,14 @@ int vm_main_loop(struct vm *vm)
 	struct tvm_error err;
 	struct loop l = { .epfd = -1, .sigfd = -1, .timerfd = -1, .nlfd = -1 };
 
-	if (loop_open(vm, &l, &err) || start_vcpus(vm, &err)) {
+	/*
+	 * Everything is open; from here on the process needs only the calls on
+	 * the seccomp allow-list. The kick handler is installed first
+	 * (rt_sigaction is not on the list).
+	 */
+	vcpu_install_kick_signal();
+	if (loop_open(vm, &l, &err) || seccomp_install(vm->cfg->seccomp, &err) ||
+	    start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
 		loop_close(&l);
 		return vm->exit_code;

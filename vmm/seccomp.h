@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_SECCOMP_H
+#define TINYVMM_SECCOMP_H
+
+#include "vmm/util.h"
+
+enum seccomp_mode { SECCOMP_MODE_ON = 0, SECCOMP_MODE_LOG, SECCOMP_MODE_OFF };
+
+/*
+ * Confine every thread of the process to the system calls (and ioctl
+ * requests) tinyvmm's run loop and device threads need. Installed once
+ * set-up is done: anything else kills the process (SECCOMP_MODE_LOG only
+ * logs it to the kernel audit log, for finding what a new code path needs).
+ */
+int seccomp_install(enum seccomp_mode mode, struct tvm_error *err);
+
+#endif
