@@ -253,12 +253,29 @@ static void mode_netmq(void)
 	say("netmq ok");
 }
 
+static void mode_netreset(void)
+{
+	if (guest_netreset_run())
+		fail("network reset test failed");
+	say("netreset ok");
+}
+
+static void mode_linkdown(void)
+{
+	if (guest_linkdown_run())
+		fail("link-down test failed");
+	say("linkdown ok");
+}
+
 static const struct mode modes[] = {
 	{ "boot", "report and power off", mode_boot },
 	{ "panic", "panic the kernel (sysrq c)", mode_panic },
 	{ "hang", "never power off", mode_hang },
+	{ "linkdown", "send until the host deletes the TAP; see carrier drop", mode_linkdown },
 	{ "net", "ping and verified TCP both ways with tinyvmm-netpeer", mode_net },
 	{ "netmq", "channels, parallel streams, per-queue traffic (serve-multi)", mode_netmq },
+	{ "bench", "scripts/bench transfers with interrupt counts (see bench.c)", guest_bench_mode },
+	{ "netreset", "net, then driver unbind/bind + verified transfer, loops times", mode_netreset },
 };
 
 static const struct mode *find_mode(const char *name)

@@ -182,7 +182,7 @@ static double mbps(const struct nettest_result *r)
 	return r->seconds > 0 ? (double)r->bytes / r->seconds / 1e6 : 0;
 }
 
-static int transfer(const char *peer, uint64_t bytes)
+int guest_net_transfer(const char *peer, uint64_t bytes)
 {
 	struct nettest_result tx = { 0 }, rx = { 0 };
 	uint64_t good_le = 0;
@@ -226,7 +226,13 @@ uint64_t guest_net_bytes(void)
 	return strtoull(cmdline_opt("guest-test.bytes", "16777216", buf, sizeof(buf)), NULL, 10);
 }
 
-int guest_net_setup(const char *default_ip)
+const char *guest_net_opt(const char *key, const char *def, char *buf, size_t size)
+{
+	return cmdline_opt(key, def, buf, size);
+}
+
+/* Wait for eth0, optionally report features, address it, wait for carrier. */
+int guest_net_bringup(const char *default_ip, int report)
 {
 	char ipbuf[32];
 	const char *ip = cmdline_opt("guest-test.ip", default_ip, ipbuf, sizeof(ipbuf));
@@ -235,7 +241,8 @@ int guest_net_setup(const char *default_ip)
 		say("error: no %s (virtio-net driver not bound)", IFNAME);
 		return -1;
 	}
-	report_features();
+	if (report)
+		report_features();
 	netif_up("lo");
 	if (netif_configure(IFNAME, ip, 16)) {
 		say("error: cannot configure %s: %s", IFNAME, strerror(errno));
@@ -246,6 +253,11 @@ int guest_net_setup(const char *default_ip)
 		return -1;
 	}
 	return 0;
+}
+
+int guest_net_setup(const char *default_ip)
+{
+	return guest_net_bringup(default_ip, 1);
 }
 
 int guest_net_run(void)
@@ -259,5 +271,5 @@ int guest_net_run(void)
 	say("ping %s: %d/3 replies", peer, pings);
 	if (pings == 0)
 		return -1;
-	return transfer(peer, guest_net_bytes());
+	return guest_net_transfer(peer, guest_net_bytes());
 }

@@ -2,6 +2,7 @@
 #ifndef GUEST_TEST_NET_H
 #define GUEST_TEST_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -13,11 +14,26 @@
  */
 int guest_net_run(void);
 
+/* guest-test.mode=linkdown: see faults.c. */
+int guest_linkdown_run(void);
+
 /* guest-test.mode=netmq: see netmq.c. */
 int guest_netmq_run(void);
 
-/* Shared by both modes: wait for eth0, report features, address it, wait for carrier. */
+/* guest-test.mode=netreset: see netreset.c. */
+int guest_netreset_run(void);
+
+/* guest-test.mode=bench: see bench.c (used by scripts/bench). */
+void guest_bench_mode(void);
+
+/* Shared by the modes: wait for eth0, report features, address it, wait for carrier. */
 int guest_net_setup(const char *default_ip);
+/* The same; @report 0 skips the feature lines (repeated bring-ups). */
+int guest_net_bringup(const char *default_ip, int report);
+/* The two verified transfers with tinyvmm-netpeer serve; 0 if both verified. */
+int guest_net_transfer(const char *peer, uint64_t bytes);
+/* Value of KEY= on the kernel command line (copied to buf), or @def. */
+const char *guest_net_opt(const char *key, const char *def, char *buf, size_t size);
 const char *guest_net_peer(void);
 uint64_t guest_net_bytes(void);
 

@@ -5,7 +5,11 @@
  *
  *   tinyvmm-netpeer tap-setup NAME ADDR PREFIX   persistent TAP with an address, up
  *   tinyvmm-netpeer tap-delete NAME
- *   tinyvmm-netpeer serve ADDR BYTES TIMEOUT     the two verified transfers
+ *   tinyvmm-netpeer serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]]
+ *                                                the two verified transfers, ROUNDS
+ *                                                times (default 1); rounds after the
+ *                                                first move ROUND_BYTES (default BYTES)
+ *   tinyvmm-netpeer serve-multi ADDR BYTES STREAMS TIMEOUT
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -73,15 +77,13 @@ static double mbps(const struct nettest_result *r)
 	return r->seconds > 0 ? (double)r->bytes / r->seconds / 1e6 : 0;
 }
 
-static int serve(const char *addr, uint64_t bytes, unsigned int timeout)
+/* One round: the guest->host transfer, then host->guest, on listener @ls. */
+static int serve_round(int ls, uint64_t bytes, const char *tag)
 {
 	struct nettest_result in = { 0 }, out = { 0 };
-	int ls = listen_on(addr), fd, ok_in, ok_out;
+	int fd, ok_in, ok_out;
 	uint64_t good_le;
 
-	if (ls < 0)
-		return 1;
-	alarm(timeout);	/* never hang a test run */
 	fd = accept_one(ls);
 	if (fd < 0)
 		return 1;
@@ -90,7 +92,7 @@ static int serve(const char *addr, uint64_t bytes, unsigned int timeout)
 	if (write(fd, &good_le, sizeof(good_le)) != sizeof(good_le))
 		ok_in = 0;
 	close(fd);
-	printf("netpeer: guest->host bytes=%llu good=%llu verified=%s MB/s=%.1f\n",
+	printf("netpeer: %sguest->host bytes=%llu good=%llu verified=%s MB/s=%.1f\n", tag,
 	       (unsigned long long)in.bytes, (unsigned long long)in.good,
 	       ok_in ? "yes" : "NO", mbps(&in));
 	fd = accept_one(ls);
@@ -99,10 +101,33 @@ static int serve(const char *addr, uint64_t bytes, unsigned int timeout)
 	ok_out = nettest_send(fd, bytes, &out) == 0;
 	shutdown(fd, SHUT_WR);
 	close(fd);
-	printf("netpeer: host->guest bytes=%llu sent=%s MB/s=%.1f\n",
+	printf("netpeer: %shost->guest bytes=%llu sent=%s MB/s=%.1f\n", tag,
 	       (unsigned long long)out.bytes, ok_out ? "yes" : "NO", mbps(&out));
-	close(ls);
 	return ok_in && ok_out ? 0 : 1;
+}
+
+/*
+ * @rounds rounds on one listener (TIMEOUT covers them all): the first moves
+ * @bytes each way, the others @round_bytes (guest-test.mode=netreset).
+ */
+static int serve(const char *addr, uint64_t bytes, unsigned int timeout, unsigned int rounds,
+		 uint64_t round_bytes)
+{
+	int ls = listen_on(addr), ret = 0;
+	char tag[32] = "";
+
+	if (ls < 0 || rounds == 0)
+		return 1;
+	alarm(timeout);	/* never hang a test run */
+	for (unsigned int r = 1; r <= rounds && ret == 0; r++) {
+		if (rounds > 1)
+			snprintf(tag, sizeof(tag), "round %u/%u ", r, rounds);
+		ret = serve_round(ls, r == 1 ? bytes : round_bytes, tag);
+	}
+	if (rounds > 1)
+		printf("netpeer: %s\n", ret ? "rounds failed" : "all rounds verified");
+	close(ls);
+	return ret;
 }
 
 struct peer_stream {
@@ -166,8 +191,13 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "serve-multi"))
 		return serve_multi(argv[2], strtoull(argv[3], NULL, 10),
 				   (unsigned int)atoi(argv[4]), (unsigned int)atoi(argv[5]));
-	if (argc == 5 && !strcmp(argv[1], "serve"))
-		return serve(argv[2], strtoull(argv[3], NULL, 10), (unsigned int)atoi(argv[4]));
-	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | serve ADDR BYTES TIMEOUT | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
+	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "serve")) {
+		uint64_t bytes = strtoull(argv[3], NULL, 10);
+
+		return serve(argv[2], bytes, (unsigned int)atoi(argv[4]),
+			     argc > 5 ? (unsigned int)atoi(argv[5]) : 1,
+			     argc > 6 ? strtoull(argv[6], NULL, 10) : bytes);
+	}
+	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]] | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
 	return 2;
 }

@@ -2,7 +2,8 @@
 # by tests/e2e/run.sh through scripts/emuhost. Not meant to be run directly.
 #
 # usage (in the host): sh inner.sh SUITE LOGDIR [PATTERN]
-#   SUITE    gic3 (most checks) or gic2 (the GICv2 host checks)
+#   SUITE    gic3 (most checks), net (network checks, GICv3), novhost
+#            (network without /dev/vhost-net) or gic2 (the GICv2 host checks)
 #   LOGDIR   where each check's stdout/stderr and timings.txt go
 #   PATTERN  only run checks whose name matches this extended regex
 #
@@ -233,6 +234,438 @@ suite_gic3() {
 suite_gic2() {
   check_boot gicv2-host-boot 2 2 "$K" --cmdline "console=ttyS0 quiet"
   check_boot gicv2-host-gic-v2 1 2 "$K" --gic v2 --cmdline "console=ttyS0 quiet"
+}
+
+# --- network ----------------------------------------------------------
+# Each TAP has its own /16, so they can coexist in one host:
+#   tap0 169.254.0.1 (single queue)   tap1 10.1.0.1 (multi-queue)
+#   tap4 (multi-queue, no address)    tapu 10.2.0.1 (owned by tester)
+# The guest is .2 in the same /16 (guest-test.ip=, guest-test.peer=).
+NET_BYTES=${E2E_NET_BYTES:-2097152}     # each way, net and netreset modes
+MQ_BYTES=${E2E_MQ_BYTES:-1048576}       # each way per stream, netmq mode
+RESET_LOOPS=${E2E_RESET_LOOPS:-20}
+RESET_BYTES=${E2E_RESET_BYTES:-262144}  # each way per rebind, netreset mode
+RESET_LIMIT=${E2E_RESET_LIMIT:-480}     # a netreset run's RUN_LIMIT
+
+# vmm_pid PID: PID once it has become tinyvmm (timeout and su exec in
+# place, so the background job's PID is tinyvmm's after the exec).
+vmm_pid() {
+  i=0
+  while [ $i -lt 50 ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" != tinyvmm ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "$1"
+}
+
+# running PID: PID exists and is not a zombie.
+running() {
+  read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" && [ "$state" != Z ]
+}
+
+# watch_vmm PID: sample tinyvmm's open files every 0.5 s until it exits.
+# Sets MAX_VHOST and MAX_TUN (most /dev/vhost-net and /dev/net/tun fds
+# open at once), VHOST_THREAD (yes once a kernel thread vhost-PID ran)
+# and VMM_UID (tinyvmm's real uid).
+watch_vmm() {
+  MAX_VHOST=0 MAX_TUN=0 VHOST_THREAD=no VMM_UID=
+  while running "$1"; do
+    [ -z "$VMM_UID" ] && VMM_UID=$(awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+    fds=$(ls -l "/proc/$1/fd" 2>/dev/null)
+    v=$(echo "$fds" | grep -c ' /dev/vhost-net$')
+    t=$(echo "$fds" | grep -c ' /dev/net/tun$')
+    [ "$v" -gt "$MAX_VHOST" ] && MAX_VHOST=$v
+    [ "$t" -gt "$MAX_TUN" ] && MAX_TUN=$t
+    if [ $VHOST_THREAD = no ] && cat /proc/[0-9]*/comm 2>/dev/null | grep -qx "vhost-$1"; then
+      VHOST_THREAD=yes
+    fi
+    sleep 0.5
+  done
+}
+
+# net_vmm NAME TAP GUEST-OPTS [TINYVMM-ARGS...]: `tinyvmm-netpeer $PEER`
+# in the background, then a guest on TAP with GUEST-OPTS on its cmdline,
+# watched by watch_vmm. Runs tinyvmm as $AS_USER when set. Limits: LIMIT
+# (default RUN_LIMIT) for the run; tinyvmm's --timeout and the peer's
+# timeout ($PEER_TIMEOUT, set from it) 20 s less, so they end first.
+# Sets RC, PRC (the peer's status), SECS, OUT, ERR, PEERLOG.
+net_vmm() {
+  name=$1 tap=$2 gopts=$3
+  shift 3
+  limit=${LIMIT:-$RUN_LIMIT}
+  OUT=$LOGDIR/$name.out
+  ERR=$LOGDIR/$name.err
+  PEERLOG=$LOGDIR/$name.peer
+  set -- --kernel "$K" --initrd "$I" --mem 256 --tap "$tap" --timeout $((limit - 20)) \
+    --cmdline "console=ttyS0 quiet $gopts" "$@"
+  { echo "tinyvmm-netpeer $PEER &"; echo "${AS_USER:+su $AS_USER: }tinyvmm $*"; } >"$LOGDIR/$name.cmd"
+  t0=$(now_cs)
+  # shellcheck disable=SC2086 # PEER is a word list
+  tinyvmm-netpeer $PEER >"$PEERLOG" 2>&1 &
+  peer=$!
+  if [ -n "${AS_USER:-}" ]; then
+    # su -c CMD -- USER ARG0 ARGS: the arguments reach tinyvmm as they are
+    # (`--` keeps su from parsing tinyvmm's options as its own).
+    # shellcheck disable=SC2016 # $0 and $@ are for the user's shell
+    timeout "$limit" su -s /bin/sh -c 'exec "$0" "$@"' -- "$AS_USER" "$(command -v tinyvmm)" \
+      "$@" >"$OUT" 2>"$ERR" </dev/null &
+  else
+    timeout "$limit" tinyvmm "$@" >"$OUT" 2>"$ERR" </dev/null &
+  fi
+  pid=$(vmm_pid $!)
+  watch_vmm "$pid"
+  wait "$pid"
+  RC=$?
+  t1=$(now_cs)
+  # The peer is done soon after the guest; a failed guest leaves it waiting.
+  i=0
+  while [ $i -lt 20 ] && running "$peer"; do
+    sleep 0.5
+    i=$((i + 1))
+  done
+  kill "$peer" 2>/dev/null
+  wait "$peer"
+  PRC=$?
+  SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+  echo "$SUITE $name rc=$RC ${SECS}s" >>"$LOGDIR/timings.txt"
+  echo "e2e: tinyvmm held up to $MAX_VHOST /dev/vhost-net and $MAX_TUN /dev/net/tun fds; vhost-$pid thread seen: $VHOST_THREAD; uid $VMM_UID" >>"$PEERLOG"
+}
+
+expect_peer() {
+  [ "$PRC" = 0 ] && return 0
+  fail "$1" "tinyvmm-netpeer exited $PRC (transfers not verified on the host)"
+  tail_logs
+  echo "  --- netpeer, end of build/e2e/logs/${PEERLOG##*/}"
+  tail -n 6 "$PEERLOG" | sed 's/^/  | /'
+  return 1
+}
+
+# The guest's `net negotiated:` feature list, padded with spaces (the
+# guest's tty ends console lines with \r\n).
+negotiated() {
+  echo " $(grep -m1 'guest-test: net negotiated:' "$OUT" | tr -d '\r' | sed 's/.*negotiated: *//') "
+}
+
+# expect_features NAME WANT...: the guest negotiated every WANT.
+expect_features() {
+  name=$1
+  shift
+  line=$(negotiated)
+  for f in "$@"; do
+    case "$line" in
+    *" $f "*) ;;
+    *)
+      fail "$name" "guest did not negotiate $f (negotiated:$line)"
+      return 1
+      ;;
+    esac
+  done
+}
+
+expect_no_feature() {
+  line=$(negotiated)
+  case "$line" in
+  *" $2 "*)
+    fail "$1" "guest negotiated $2 (negotiated:$line)"
+    return 1
+    ;;
+  esac
+}
+
+# expect_fds NAME VHOST TUN: the most fds of each open at once while it ran.
+expect_fds() {
+  [ "$MAX_VHOST" = "$2" ] && [ "$MAX_TUN" = "$3" ] && return 0
+  fail "$1" "tinyvmm held up to $MAX_VHOST /dev/vhost-net and $MAX_TUN /dev/net/tun fds, want $2 and $3"
+  return 1
+}
+
+# check_net NAME TAP GUEST-OPTS [TINYVMM-ARGS...]: guest-test.mode=net with
+# both transfers verified by guest and peer ($PEER). Returns 1 if it
+# failed; the caller adds its own expectations and says PASS.
+check_net() {
+  name=$1 tap=$2 gopts=$3
+  shift 3
+  net_vmm "$name" "$tap" "guest-test.mode=net guest-test.bytes=$NET_BYTES $gopts" "$@"
+  expect_rc "$name" 0 || return 1
+  expect_out "$name" "guest-test: net ping .*: [1-3]/3 replies" || return 1
+  expect_out "$name" "guest-test: net tx bytes=$NET_BYTES verified=yes" || return 1
+  expect_out "$name" "guest-test: net rx bytes=$NET_BYTES .*verified=yes" || return 1
+  expect_out "$name" "guest-test: net ok" || return 1
+  expect_peer "$name" || return 1
+}
+
+TAP0_PEER="serve 169.254.0.1 $NET_BYTES $((RUN_LIMIT - 20))"
+
+check_tier1b_net() {
+  name=tier1b-net
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" || return 0
+  expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_err "$name" "driver ready: split ring, .*backend vhost-net, interrupts irqfd-direct" || return 0
+  expect_features "$name" mac csum guest_csum host_tso4 guest_tso4 mrg_rxbuf event_idx || return 0
+  expect_fds "$name" 1 1 || return 0
+  if [ "$VHOST_THREAD" != yes ]; then
+    fail "$name" "no vhost-<tinyvmm pid> kernel thread seen while tinyvmm ran"
+    return 0
+  fi
+  pass "$name"
+}
+
+check_tier1b_relay() {
+  name=tier1b-relay
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" --vhost-irq relay || return 0
+  expect_err "$name" "backend vhost-net, interrupts relayed" || return 0
+  pass "$name"
+}
+
+check_tier2_packed() {
+  name=tier2-packed
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" --vhost off || return 0
+  expect_err "$name" "=== Network: KVM with userspace virtio-net (Tier 2), 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_err "$name" "driver ready: packed ring, .*backend userspace" || return 0
+  expect_features "$name" ring_packed || return 0
+  expect_fds "$name" 0 1 || return 0
+  pass "$name"
+}
+
+check_tier2_split() {
+  name=tier2-split
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" --vhost off --no-packed || return 0
+  expect_err "$name" "=== Network: KVM with userspace virtio-net (Tier 2)" || return 0
+  expect_err "$name" "driver ready: split ring, .*backend userspace" || return 0
+  expect_no_feature "$name" ring_packed || return 0
+  pass "$name"
+}
+
+# check_mq NAME TIER VHOST-FDS [TINYVMM-ARGS...]: netmq, 2 pairs on tap1.
+check_mq() {
+  name=$1 tier=$2 nvhost=$3
+  shift 3
+  wanted "$name" || return 0
+  PEER="serve-multi 10.1.0.1 $MQ_BYTES 2 $((RUN_LIMIT - 20))"
+  net_vmm "$name" tap1 \
+    "guest-test.mode=netmq guest-test.bytes=$MQ_BYTES guest-test.ip=10.1.0.2 guest-test.peer=10.1.0.1" \
+    --cpus 2 --queues 2 "$@"
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "=== Network: $tier, 2 queue pair(s), TAP tap1 ===" || return 0
+  expect_out "$name" "guest-test: netmq channels: max_combined=2" || return 0
+  expect_out "$name" "guest-test: netmq channels set to 1: ok" || return 0
+  expect_out "$name" "guest-test: netmq channels set to 2: ok" || return 0
+  expect_out "$name" "guest-test: netmq queues with traffic: tx=2 rx=2 of 2" || return 0
+  expect_out "$name" "guest-test: netmq ok" || return 0
+  expect_err "$name" "guest enabled 2 of 2 queue pairs" || return 0
+  expect_peer "$name" || return 0
+  expect_fds "$name" "$nvhost" 2 || return 0
+  pass "$name"
+}
+
+check_mq_warn() {
+  name=mq-warn
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 4 --tap tap4 \
+    --cmdline "console=ttyS0 quiet"
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "guest-test: cpus=2 " || return 0
+  expect_err "$name" "warning: --queues 4 is more than --cpus 2" || return 0
+  expect_err "$name" "4 queue pair(s), TAP tap4" || return 0
+  pass "$name"
+}
+
+check_mq_single_tap() {
+  name=mq-single-tap
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 2 --tap tap0 \
+    --cmdline "console=ttyS0 quiet"
+  expect_rc "$name" 1 || return 0
+  expect_err "$name" "tinyvmm tap create" || return 0
+  pass "$name"
+}
+
+# check_reset NAME TIER VHOST-FDS [TINYVMM-ARGS...]: guest-test.mode=netreset
+# on tap0: a verified transfer, then RESET_LOOPS driver unbind/bind cycles
+# (device reset, re-negotiation) each followed by a verified transfer.
+check_reset() {
+  name=$1 tier=$2 nvhost=$3
+  shift 3
+  wanted "$name" || return 0
+  plimit=$((RESET_LIMIT - 20))
+  PEER="serve 169.254.0.1 $NET_BYTES $plimit $((RESET_LOOPS + 1)) $RESET_BYTES"
+  LIMIT=$RESET_LIMIT
+  net_vmm "$name" tap0 \
+    "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=$RESET_LOOPS guest-test.loopbytes=$RESET_BYTES" "$@"
+  LIMIT=
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "=== Network: $tier, 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_out "$name" "guest-test: netreset $RESET_LOOPS of $RESET_LOOPS rebinds verified" || return 0
+  expect_out "$name" "guest-test: netreset ok" || return 0
+  expect_peer "$name" || return 0
+  if ! grep -q "netpeer: all rounds verified" "$PEERLOG"; then
+    fail "$name" "netpeer did not verify all $((RESET_LOOPS + 1)) rounds"
+    return 0
+  fi
+  ready=$(grep -c 'virtio-net: driver ready' "$ERR")
+  if [ "$ready" != $((RESET_LOOPS + 1)) ]; then
+    fail "$name" "tinyvmm reported 'driver ready' $ready times, want $((RESET_LOOPS + 1))"
+    return 0
+  fi
+  # Resets must not leak: never more than one of each open at once.
+  expect_fds "$name" "$nvhost" 1 || return 0
+  pass "$name"
+}
+
+# tap_step WANT-RC PATTERN ARGS...: one `tinyvmm ARGS` of the tap-cmd
+# check, logged to its .out; sets TAP_BAD (first mismatch only).
+tap_step() {
+  want=$1 pat=$2
+  shift 2
+  echo "\$ tinyvmm $*" >>"$OUT"
+  tinyvmm "$@" >/tmp/tap-step 2>&1
+  rc=$?
+  cat /tmp/tap-step >>"$OUT"
+  echo "[exit $rc]" >>"$OUT"
+  [ -n "$TAP_BAD" ] && return 0
+  case "$want" in
+  nonzero) [ "$rc" != 0 ] || TAP_BAD="'tinyvmm $*' exited 0, want non-zero" ;;
+  *) [ "$rc" = "$want" ] || TAP_BAD="'tinyvmm $*' exited $rc, want $want" ;;
+  esac
+  if [ -z "$TAP_BAD" ] && [ -n "$pat" ] && ! grep -q -- "$pat" /tmp/tap-step; then
+    TAP_BAD="'tinyvmm $*' output lacks '$pat'"
+  fi
+}
+
+check_tap_cmd() {
+  name="tap-cmd"
+  wanted "$name" || return 0
+  OUT=$LOGDIR/$name.out
+  : >"$OUT"
+  TAP_BAD=
+  t0=$(now_cs)
+  tap_step 0 "created, single-queue" tap create tapx
+  tap_step 0 "multi-queue: no" tap show tapx
+  tap_step 0 "created, multi-queue" tap create tapy --queues 2
+  tap_step 0 "multi-queue: yes" tap show tapy
+  tap_step 0 "persistent: yes" tap show tapy
+  tap_step nonzero "tinyvmm tap delete tapx" tap create tapx --queues 2
+  tap_step nonzero "tinyvmm tap delete tapy" tap create tapy
+  tap_step 0 "updated, single-queue" tap create tapx --address 10.9.0.1/16
+  tap_step 0 "deleted" tap delete tapx
+  [ -e /sys/class/net/tapx ] && [ -z "$TAP_BAD" ] && TAP_BAD="tapx still exists after delete"
+  tap_step 0 "does not exist" tap delete tapx
+  tap_step nonzero "tinyvmm tap create tapx" tap show tapx
+  tap_step 0 "deleted" tap delete tapy
+  [ -e /sys/class/net/tapy ] && [ -z "$TAP_BAD" ] && TAP_BAD="tapy still exists after delete"
+  SECS=$(awk -v a="$t0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+  echo "$SUITE $name rc=- ${SECS}s" >>"$LOGDIR/timings.txt"
+  if [ -n "$TAP_BAD" ]; then
+    fail "$name" "$TAP_BAD"
+    tail -n 8 "$OUT" | sed 's/^/  | /'
+    return 0
+  fi
+  pass "$name"
+}
+
+# tinyvmm as an ordinary user (uid 1000, in group kvm) on a TAP it owns:
+# /dev/kvm and /dev/vhost-net group kvm 0660, /dev/net/tun 0666 (as
+# distributions set them up).
+check_unprivileged() {
+  name=unprivileged
+  wanted "$name" || return 0
+  if ! grep -q '^tester:' /etc/passwd 2>/dev/null; then
+    mkdir -p /etc
+    [ -e /etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
+    [ -e /etc/group ] || echo 'root:x:0:' >/etc/group
+    echo 'tester:x:1000:1000:tester:/tmp:/bin/sh' >>/etc/passwd
+    echo 'tester:x:1000:' >>/etc/group
+    echo 'kvm:x:994:tester' >>/etc/group
+  fi
+  chgrp kvm /dev/kvm /dev/vhost-net && chmod 660 /dev/kvm /dev/vhost-net
+  chmod 666 /dev/net/tun
+  setup=$LOGDIR/$name.setup
+  ls -l /dev/kvm /dev/vhost-net /dev/net/tun >"$setup"
+  if ! tinyvmm tap create tapu --user tester --address 10.2.0.1/16 >>"$setup" 2>&1; then
+    fail "$name" "tinyvmm tap create tapu --user tester failed: $(tail -n 1 "$setup")"
+    return 0
+  fi
+  ids=$(su -s /bin/sh tester -c id 2>&1)
+  echo "$ids" >>"$setup"
+  case "$ids" in
+  uid=1000*994\(kvm\)*) ;;
+  *)
+    fail "$name" "su to tester gave '$ids', want uid 1000 in group kvm"
+    return 0
+    ;;
+  esac
+  PEER="serve 10.2.0.1 $NET_BYTES $((RUN_LIMIT - 20))"
+  AS_USER=tester
+  check_net "$name" tapu "guest-test.ip=10.2.0.2 guest-test.peer=10.2.0.1"
+  ok=$?
+  AS_USER=
+  [ $ok = 0 ] || return 0
+  expect_err "$name" "(Tier 1B), 1 queue pair(s), TAP tapu" || return 0
+  if [ "$VMM_UID" != 1000 ]; then
+    fail "$name" "tinyvmm ran with uid '$VMM_UID', want 1000"
+    return 0
+  fi
+  pass "$name"
+}
+
+# The no-vhost host (no /dev/vhost-net): auto falls back, on refuses.
+check_novhost_auto() {
+  name=novhost-auto
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" || return 0
+  expect_err "$name" "warning: vhost-net is not available: .*; using userspace virtio-net (Tier 2)" || return 0
+  expect_err "$name" "=== Network: KVM with userspace virtio-net (Tier 2), 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_err "$name" "driver ready: packed ring, .*backend userspace" || return 0
+  pass "$name"
+}
+
+check_novhost_on() {
+  name=novhost-on
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --tap tap0 --vhost on \
+    --cmdline "console=ttyS0 quiet"
+  expect_rc "$name" 1 || return 0
+  expect_err "$name" "modprobe vhost_net" || return 0
+  pass "$name"
+}
+
+# net_setup TAP ARGS...: `tinyvmm tap create TAP ARGS`, FAIL net-setup if not.
+net_setup() {
+  tinyvmm tap create "$@" >>"$LOGDIR/$SUITE-taps.log" 2>&1 && return 0
+  fail "$SUITE-setup" "tinyvmm tap create $* failed: $(tail -n 1 "$LOGDIR/$SUITE-taps.log")"
+}
+
+suite_net() {
+  net_setup tap0 --address 169.254.0.1/16
+  net_setup tap1 --queues 2 --address 10.1.0.1/16
+  net_setup tap4 --queues 4
+  check_tier1b_net
+  check_tier1b_relay
+  check_tier2_packed
+  check_tier2_split
+  check_mq tier1a-mq "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2
+  check_mq tier2-mq "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
+  check_mq_warn
+  check_mq_single_tap
+  check_reset reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1
+  check_reset reset-loop-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
+  check_tap_cmd
+  check_unprivileged
+}
+
+suite_novhost() {
+  net_setup tap0 --address 169.254.0.1/16
+  check_novhost_auto
+  check_novhost_on
 }
 
 if ! command -v tinyvmm >/dev/null; then

@@ -7,8 +7,11 @@
 #   PATTERN  extended regex: only run checks whose name matches
 #            (e.g. 'boot|panic'); a host boot with no match is skipped
 #
-# Two emulated host boots (~3 s each plus the checks): a GICv3 host runs
-# most checks, a GICv2 host runs the GICv2 ones. Each check prints
+# Four emulated host boots (~3 s each plus the checks): a GICv3 host runs
+# the boot and CLI checks, a second GICv3 host the network checks (TAPs,
+# tinyvmm-netpeer, all tiers, multi-queue, reset loops, unprivileged use),
+# a host without vhost_net the Tier 2 fallback checks, and a GICv2 host
+# the GICv2 ones. Each check prints
 # `PASS name` or `FAIL name: reason`; the last line is `N passed, N failed`
 # and the exit status is non-zero on any failure.
 # Logs per check: build/e2e/logs/<name>.{cmd,out,err}; timings.txt there.
@@ -21,6 +24,8 @@ source "$(dirname "$0")/../../scripts/lib/common.sh"
 E2E_DIR=$TVM_BUILD/e2e
 GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline panic-reset hang-timeout sigterm gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm'
 GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2'
+NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged'
+NOVHOST_CHECKS='novhost-auto novhost-on'
 
 total_pass=0
 total_fail=0
@@ -42,7 +47,7 @@ run_suite() {
   set +e
   "$TVM_ROOT/scripts/emuhost" --share "$E2E_DIR" "$@" -- \
     sh /mnt/share/inner.sh "$suite" /mnt/share/logs "$pattern" </dev/null |
-    tee "$out" | grep -v '^e2e-counts:'
+    tee "$out" | grep --line-buffered -v '^e2e-counts:'
   rc=${PIPESTATUS[0]}
   set -e
   counts=$(grep '^e2e-counts:' "$out" | tail -n1 || true)
@@ -64,6 +69,10 @@ main() {
   cp "$(dirname "$0")/inner.sh" "$E2E_DIR/inner.sh"
   any_wanted "$pattern" "$GIC3_CHECKS" &&
     run_suite gic3 "$pattern" --gic 3 --cpus 2 --timeout 1500
+  any_wanted "$pattern" "$NET_CHECKS" &&
+    run_suite net "$pattern" --gic 3 --cpus 2 --timeout 2400
+  any_wanted "$pattern" "$NOVHOST_CHECKS" &&
+    run_suite novhost "$pattern" --gic 3 --cpus 2 --no-vhost --timeout 900
   any_wanted "$pattern" "$GIC2_CHECKS" &&
     run_suite gic2 "$pattern" --gic 2 --cpus 2 --timeout 900
   if [[ -s $E2E_DIR/logs/timings.txt ]]; then

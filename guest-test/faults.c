@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+/*
+ * guest-test.mode=linkdown: bring eth0 up, keep sending to the peer in a
+ * thread, and wait (up to guest-test.wait= seconds, default 120) for the
+ * carrier to drop, which is what the guest must see when the host deletes
+ * the TAP under tinyvmm. Prints "linkdown: carrier down" and succeeds then.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "nettest.h"
+#include "pattern.h"
+
+static void *sender(void *arg)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
+	struct nettest_result r;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = inet_addr(arg);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
+		printf("guest-test: linkdown: sending\n");
+		fflush(stdout);
+		nettest_send(fd, 1ULL << 40, &r);	/* until the link breaks */
+	}
+	return NULL;
+}
+
+static int carrier(void)
+{
+	char c = '?';
+	int fd = open("/sys/class/net/eth0/carrier", O_RDONLY);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '?';
+		close(fd);
+	}
+	return c == '1';
+}
+
+int guest_linkdown_run(void)
+{
+	pthread_t t;
+
+	if (guest_net_setup("169.254.0.2"))
+		return -1;
+	printf("guest-test: linkdown: carrier up\n");
+	fflush(stdout);
+	pthread_create(&t, NULL, sender, (void *)guest_net_peer());
+	for (int i = 0; i < 1200; i++) {
+		if (!carrier()) {
+			printf("guest-test: linkdown: carrier down\n");
+			fflush(stdout);
+			return 0;
+		}
+		usleep(100000);
+	}
+	printf("guest-test: linkdown: error: carrier never dropped\n");
+	return -1;
+}
