@@ -258,6 +258,10 @@ static int net_activate(struct virtio_mmio *dev)
 	net_set_active_pairs(net, 1);
 	if (net->has_ctrl && net_ctrl_start(net))
 		return -1;
+	net->activations++;
+	net->negotiated_features = dev->driver_features;
+	for (unsigned int q = 0; q < dev->nqueues; q++)
+		net->negotiated_sizes[q] = dev->queues[q].size;
 	report_negotiation(net);
 	return 0;
 }

@@ -72,6 +72,10 @@ struct virtio_net {
 	enum net_backend active_backend;	/* serving the rings now */
 	char vhost_unavailable[512];	/* why not vhost, when it was wanted */
 	bool link_down;			/* reported to the guest once */
+	/* The last negotiation, kept across a driver reset (for reports). */
+	unsigned int activations;
+	uint64_t negotiated_features;
+	uint16_t negotiated_sizes[VIRTIO_MMIO_MAX_QUEUES];
 	int tap_ifindex;		/* to recognise its removal (rtnetlink) */
 	int relay_stop_fd;
 	pthread_t relay;

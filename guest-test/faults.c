@@ -3,7 +3,8 @@
  * guest-test.mode=linkdown: bring eth0 up, keep sending to the peer in a
  * thread, and wait (up to guest-test.wait= seconds, default 120) for the
  * carrier to drop, which is what the guest must see when the host deletes
- * the TAP under tinyvmm. Prints "linkdown: carrier down" and succeeds then.
+ * the TAP under tinyvmm. Prints "linkdown: carrier down" and succeeds then,
+ * after staying up guest-test.hold= seconds (default 0).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -57,8 +58,14 @@ int guest_linkdown_run(void)
 	pthread_create(&t, NULL, sender, (void *)guest_net_peer());
 	for (int i = 0; i < 1200; i++) {
 		if (!carrier()) {
+			char buf[16];
+			unsigned int hold = (unsigned int)atoi(guest_net_opt("guest-test.hold", "0",
+									     buf, sizeof(buf)));
+
 			printf("guest-test: linkdown: carrier down\n");
 			fflush(stdout);
+			/* Stay up a while: the host checks tinyvmm is idle, not spinning. */
+			sleep(hold);
 			return 0;
 		}
 		usleep(100000);

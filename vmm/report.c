@@ -129,7 +129,7 @@ static void write_not_in_effect(struct json *j, const struct virtio_net *net)
 		json_string(j, "feature", "ring_packed");
 		json_string(j, "reason", "vhost-net has no packed ring support; split ring in use");
 		json_end_object(j);
-	} else if (net->opts.packed && dev->active && !(dev->driver_features & packed)) {
+	} else if (net->opts.packed && net->activations && !(net->negotiated_features & packed)) {
 		json_begin_object(j, NULL);
 		json_string(j, "feature", "ring_packed");
 		json_string(j, "reason", "offered, but the guest driver chose split");
@@ -178,7 +178,7 @@ static void write_network(struct json *j, const struct vm *vm)
 		return;
 	}
 	dev = &net->mmio;
-	vhost = net->active_backend == NET_BACKEND_VHOST && dev->active;
+	vhost = net->active_backend == NET_BACKEND_VHOST && net->activations;
 	json_begin_object(j, "network");
 	json_string(j, "tier", tier_short(net));
 	json_string(j, "tier_name", virtio_net_tier_name(net));
@@ -193,18 +193,20 @@ static void write_network(struct json *j, const struct vm *vm)
 									      : "relay");
 	json_bool(j, "driver_ready", dev->active);
 	json_bool(j, "link_up", net->link_status != 0);
-	json_string(j, "ring", !dev->active ? NULL :
-			       virtio_has_feature(dev->driver_features, VIRTIO_F_RING_PACKED) ? "packed"
-											       : "split");
+	/* What the driver last negotiated: kept when it resets before power-off. */
+	json_u64(j, "activations", net->activations);
+	json_string(j, "ring", !net->activations ? NULL :
+			       virtio_has_feature(net->negotiated_features, VIRTIO_F_RING_PACKED)
+				       ? "packed" : "split");
 	json_begin_array(j, "queue_sizes");
-	for (unsigned int q = 0; dev->active && q < dev->nqueues; q++)
-		json_u64(j, NULL, dev->queues[q].size);
+	for (unsigned int q = 0; net->activations && q < dev->nqueues; q++)
+		json_u64(j, NULL, net->negotiated_sizes[q]);
 	json_end_array(j);
 	write_features(j, "features_offered", dev->device_features);
-	write_features(j, "features_accepted", dev->driver_features);
+	write_features(j, "features_accepted", net->negotiated_features);
 	if (vhost)
 		write_features(j, "features_vhost", vhost_net_backend_features(
-				       dev->driver_features, net_vhost_features(net)));
+				       net->negotiated_features, net_vhost_features(net)));
 	else
 		json_null(j, "features_vhost");
 	write_not_in_effect(j, net);

@@ -229,11 +229,13 @@ suite_gic3() {
   check_bad unknown-option --kernel "$K" --initrd "$I" --no-such-option
   check_too_big
   check_no_kvm
+  check_usr1
 }
 
 suite_gic2() {
   check_boot gicv2-host-boot 2 2 "$K" --cmdline "console=ttyS0 quiet"
   check_boot gicv2-host-gic-v2 1 2 "$K" --gic v2 --cmdline "console=ttyS0 quiet"
+  check_host_check_gic2
 }
 
 # --- network ----------------------------------------------------------
@@ -266,11 +268,13 @@ running() {
 # watch_vmm PID: sample tinyvmm's open files every 0.5 s until it exits.
 # Sets MAX_VHOST and MAX_TUN (most /dev/vhost-net and /dev/net/tun fds
 # open at once), VHOST_THREAD (yes once a kernel thread vhost-PID ran)
-# and VMM_UID (tinyvmm's real uid).
+# and VMM_UID (tinyvmm's real uid, as last seen).
 watch_vmm() {
   MAX_VHOST=0 MAX_TUN=0 VHOST_THREAD=no VMM_UID=
   while running "$1"; do
-    [ -z "$VMM_UID" ] && VMM_UID=$(awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+    # The last uid seen: --user drops root only after set-up.
+    uid=$(awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+    [ -n "$uid" ] && VMM_UID=$uid
     fds=$(ls -l "/proc/$1/fd" 2>/dev/null)
     v=$(echo "$fds" | grep -c ' /dev/vhost-net$')
     t=$(echo "$fds" | grep -c ' /dev/net/tun$')
@@ -400,8 +404,9 @@ check_tier1b_net() {
   name=tier1b-net
   wanted "$name" || return 0
   PEER=$TAP0_PEER
-  check_net "$name" tap0 "" || return 0
+  check_net "$name" tap0 "" --report-json "$LOGDIR/report-$name.json" || return 0
   expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_report "$name" '"tier": "1B"' '"backend": "vhost-net"' '"activations": 1' '"ring": "split"' '"phase": "exit"' '"guest_tso4"' || return 0
   expect_err "$name" "driver ready: split ring, .*backend vhost-net, interrupts irqfd-direct" || return 0
   expect_features "$name" mac csum guest_csum host_tso4 guest_tso4 mrg_rxbuf event_idx || return 0
   expect_fds "$name" 1 1 || return 0
@@ -409,6 +414,140 @@ check_tier1b_net() {
     fail "$name" "no vhost-<tinyvmm pid> kernel thread seen while tinyvmm ran"
     return 0
   fi
+  pass "$name"
+}
+
+# expect_report NAME PATTERN...: the --report-json file has each PATTERN
+# (run.sh validates every report-*.json against docs/report.schema.json).
+expect_report() {
+  name=$1
+  shift
+  for want in "$@"; do
+    grep -q -- "$want" "$LOGDIR/report-$name.json" 2>/dev/null && continue
+    fail "$name" "report-$name.json lacks $want"
+    return 1
+  done
+}
+
+# tinyvmm check on a host with vhost-net and a 2-queue TAP.
+check_host_check() {
+  name=host-check
+  wanted "$name" || return 0
+  vmm "$name" check --tap tap1 --queues 2 --cpus 2
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "\[ok\] /dev/kvm: opens, KVM API 12" || return 0
+  expect_out "$name" "vGIC: v3 yes" || return 0
+  expect_out "$name" "\[ok\] /dev/vhost-net: opens; packed ring no" || return 0
+  expect_out "$name" "TAP tap1: exists, multi-queue" || return 0
+  expect_out "$name" "=== Network: KVM with vhost-net acceleration and multi-queue (Tier 1A), 2 queue pair(s), TAP tap1 ===" || return 0
+  pass "$name"
+}
+
+check_host_check_novhost() {
+  name=host-check-novhost
+  wanted "$name" || return 0
+  vmm "$name" check
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "\[!!\] /dev/vhost-net does not exist (module not loaded). Load it: modprobe vhost_net" || return 0
+  expect_out "$name" "(Tier 2), 1 queue pair(s)" || return 0
+  expect_out "$name" "To reach Tier 1A" || return 0
+  pass "$name"
+}
+
+check_host_check_gic2() {
+  name=host-check-gic2
+  wanted "$name" || return 0
+  vmm "$name" check
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "vGIC: v3 no, v2 yes; --gic auto uses v2" || return 0
+  pass "$name"
+}
+
+# Started as root with --user: devices opened as root, the guest runs as 65534.
+check_drop_privileges() {
+  name=drop-privileges
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" --user 65534 || return 0
+  if [ "$VMM_UID" != 65534 ]; then
+    fail "$name" "tinyvmm ran with uid '$VMM_UID' after --user 65534"
+    return 0
+  fi
+  pass "$name"
+}
+
+# cpu_ticks PID: user + system clock ticks used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+
+# The TAP is deleted while the guest sends: the guest sees its carrier drop,
+# tinyvmm says so, stays idle (no busy loop) and exits 0 when the guest does.
+check_tap_deleted() {
+  name=tap-deleted
+  wanted "$name" || return 0
+  tinyvmm tap create tapd --address 10.3.0.1/16 >>"$LOGDIR/$SUITE-taps.log" 2>&1
+  OUT=$LOGDIR/$name.out
+  ERR=$LOGDIR/$name.err
+  tinyvmm-netpeer serve 10.3.0.1 1099511627776 $((RUN_LIMIT - 20)) >"$LOGDIR/$name.peer" 2>&1 &
+  peer=$!
+  timeout "$RUN_LIMIT" tinyvmm --kernel "$K" --initrd "$I" --mem 256 --tap tapd \
+    --timeout $((RUN_LIMIT - 20)) --report-json "$LOGDIR/report-$name.json" \
+    --cmdline "console=ttyS0 quiet guest-test.mode=linkdown guest-test.ip=10.3.0.2 guest-test.peer=10.3.0.1 guest-test.hold=4" \
+    >"$OUT" 2>"$ERR" </dev/null &
+  pid=$(vmm_pid $!)
+  i=0
+  while [ $i -lt 400 ] && running "$pid" && ! grep -q "linkdown: sending" "$OUT"; do
+    sleep 0.5
+    i=$((i + 1))
+  done
+  ip link delete tapd
+  i=0
+  while [ $i -lt 60 ] && running "$pid" && ! grep -q "carrier down" "$OUT"; do
+    sleep 0.5
+    i=$((i + 1))
+  done
+  t0=$(cpu_ticks "$pid")
+  sleep 3
+  t1=$(cpu_ticks "$pid")
+  wait "$pid"
+  RC=$?
+  kill "$peer" 2>/dev/null
+  wait "$peer" 2>/dev/null
+  SECS=-
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "linkdown: carrier down" || return 0
+  expect_err "$name" "TAP tapd .*: the guest's link is now down; the guest keeps running" || return 0
+  expect_report "$name" '"link_up": false' || return 0
+  if [ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -gt 100 ]; then
+    fail "$name" "tinyvmm used $((t1 - t0)) clock ticks in 3 s with the TAP gone (busy loop?)"
+    return 0
+  fi
+  pass "$name"
+}
+
+# kill -USR1 prints statistics; SIGTERM then stops cleanly (143).
+check_usr1() {
+  name=usr1-stats
+  wanted "$name" || return 0
+  OUT=$LOGDIR/$name.out
+  ERR=$LOGDIR/$name.err
+  timeout "$RUN_LIMIT" tinyvmm --kernel "$K" --initrd "$I" --mem 256 \
+    --cmdline "console=ttyS0 quiet guest-test.mode=hang" >"$OUT" 2>"$ERR" </dev/null &
+  pid=$(vmm_pid $!)
+  i=0
+  while [ $i -lt 240 ] && ! grep -q "guest-test: hanging" "$OUT"; do
+    sleep 0.5
+    i=$((i + 1))
+  done
+  kill -USR1 "$pid"
+  sleep 1
+  kill -TERM "$pid"
+  wait "$pid"
+  RC=$?
+  SECS=-
+  expect_rc "$name" 143 || return 0
+  expect_err "$name" "tinyvmm: statistics after" || return 0
+  expect_err "$name" "vCPU exits to tinyvmm: [0-9]* (mmio [0-9]*" || return 0
+  expect_err "$name" "KVM: exits [0-9]" || return 0
   pass "$name"
 }
 
@@ -660,12 +799,16 @@ suite_net() {
   check_reset reset-loop-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
   check_tap_cmd
   check_unprivileged
+  check_host_check
+  check_drop_privileges
+  check_tap_deleted
 }
 
 suite_novhost() {
   net_setup tap0 --address 169.254.0.1/16
   check_novhost_auto
   check_novhost_on
+  check_host_check_novhost
 }
 
 if ! command -v tinyvmm >/dev/null; then

@@ -22,10 +22,10 @@ TVM_PROG=e2e
 source "$(dirname "$0")/../../scripts/lib/common.sh"
 
 E2E_DIR=$TVM_BUILD/e2e
-GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline panic-reset hang-timeout sigterm gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm'
-GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2'
-NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged'
-NOVHOST_CHECKS='novhost-auto novhost-on'
+GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline panic-reset hang-timeout sigterm gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm usr1-stats'
+GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2 host-check-gic2'
+NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged host-check drop-privileges tap-deleted'
+NOVHOST_CHECKS='novhost-auto novhost-on host-check-novhost'
 
 total_pass=0
 total_fail=0
@@ -61,6 +61,19 @@ run_suite() {
   total_fail=$((total_fail + BASH_REMATCH[2]))
 }
 
+# Every --report-json file the checks left must match the documented schema.
+validate_reports() {
+  local reports=("$E2E_DIR"/logs/report-*.json)
+  [[ -e ${reports[0]} ]] || return 0
+  if python3 "$TVM_ROOT/tests/validate_report.py" "${reports[@]}" >"$E2E_DIR/logs/report-schema.log" 2>&1; then
+    echo "PASS report-json-schema (${#reports[@]} reports valid against docs/report.schema.json)"
+    total_pass=$((total_pass + 1))
+  else
+    echo "FAIL report-json-schema: $(grep -v ': valid$' "$E2E_DIR/logs/report-schema.log" | head -n 3 | tr '\n' ' ')"
+    total_fail=$((total_fail + 1))
+  fi
+}
+
 main() {
   local pattern=${1:-.}
   [[ -x $TVM_BUILD/arm64/tinyvmm || -n ${TINYVMM_BIN:-} ]] ||
@@ -75,6 +88,7 @@ main() {
     run_suite novhost "$pattern" --gic 3 --cpus 2 --no-vhost --timeout 900
   any_wanted "$pattern" "$GIC2_CHECKS" &&
     run_suite gic2 "$pattern" --gic 2 --cpus 2 --timeout 900
+  validate_reports
   if [[ -s $E2E_DIR/logs/timings.txt ]]; then
     echo "--- durations (suite check status time):"
     sed 's/^/  /' "$E2E_DIR/logs/timings.txt"
