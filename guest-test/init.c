@@ -267,10 +267,18 @@ static void mode_linkdown(void)
 	say("linkdown ok");
 }
 
+static void mode_hostile(void)
+{
+	if (guest_hostile_run())
+		fail("hostile-guest test failed");
+	say("hostile ok");
+}
+
 static const struct mode modes[] = {
 	{ "boot", "report and power off", mode_boot },
 	{ "panic", "panic the kernel (sysrq c)", mode_panic },
 	{ "hang", "never power off", mode_hang },
+	{ "hostile", "attack the NIC through /dev/mem, then a verified transfer", mode_hostile },
 	{ "linkdown", "send until the host deletes the TAP; see carrier drop", mode_linkdown },
 	{ "net", "ping and verified TCP both ways with tinyvmm-netpeer", mode_net },
 	{ "netmq", "channels, parallel streams, per-queue traffic (serve-multi)", mode_netmq },

@@ -14,6 +14,9 @@
  */
 int guest_net_run(void);
 
+/* guest-test.mode=hostile: see hostile.c. */
+int guest_hostile_run(void);
+
 /* guest-test.mode=linkdown: see faults.c. */
 int guest_linkdown_run(void);
 

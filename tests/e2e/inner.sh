@@ -524,6 +524,22 @@ check_tap_deleted() {
   pass "$name"
 }
 
+# guest-test.mode=hostile: the guest drives the device itself with garbage
+# (random features, ring addresses, descriptors) for 200 rounds; tinyvmm
+# must survive and the real driver must work afterwards.
+check_hostile() {
+  name=$1
+  shift
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  net_vmm "$name" tap0 "guest-test.mode=hostile guest-test.rounds=200 guest-test.bytes=$NET_BYTES" "$@"
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "guest-test: hostile: rounds=200 " || return 0
+  expect_out "$name" "hostile: device recovered, transfer verified" || return 0
+  expect_peer "$name" || return 0
+  pass "$name"
+}
+
 # kill -USR1 prints statistics; SIGTERM then stops cleanly (143).
 check_usr1() {
   name=usr1-stats
@@ -802,6 +818,8 @@ suite_net() {
   check_host_check
   check_drop_privileges
   check_tap_deleted
+  check_hostile hostile-tier2 --vhost off
+  check_hostile hostile-tier1b
 }
 
 suite_novhost() {

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * guest-test.mode=hostile: a guest that attacks its own NIC. It detaches
+ * Linux's virtio drivers, maps the device's virtio-mmio registers through
+ * /dev/mem and, for guest-test.rounds= rounds, negotiates random features,
+ * points queues at random addresses or at its own pages filled with random
+ * descriptors and indices, and kicks. tinyvmm must survive all of it (the
+ * device may go to DEVICE_NEEDS_RESET); afterwards the real driver is bound
+ * again and a verified transfer must still work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "net.h"
+
+#define MMIO_BASE	0x0a000000UL	/* tinyvmm's first virtio-mmio slot */
+#define PLATFORM_DEV	"a000000.virtio_mmio"
+#define PAGES		6	/* desc/avail/used for two queues */
+
+#define R_STATUS	0x070
+#define R_QSEL		0x030
+#define R_QNUM		0x038
+#define R_QREADY	0x044
+#define R_NOTIFY	0x050
+#define R_DFSEL		0x014
+#define R_DF		0x010
+#define R_GFSEL		0x024
+#define R_GF		0x020
+#define R_QDESC		0x080
+#define R_QDRIVER	0x090
+#define R_QDEVICE	0x0a0
+#define ST_NEEDS_RESET	64
+
+static volatile uint32_t *regs;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void wr(unsigned int off, uint32_t v) { regs[off / 4] = v; }
+static uint32_t rd(unsigned int off) { return regs[off / 4]; }
+
+static int sysfs_write(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, v, strlen(v)) == (ssize_t)strlen(v);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Physical address of a locked page, from /proc/self/pagemap (root only). */
+static uint64_t phys_of(void *p)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	off_t off = (off_t)((uintptr_t)p / 4096 * 8);
+
+	if (fd < 0 || pread(fd, &entry, 8, off) != 8 || !(entry & (1ULL << 63)))
+		entry = 0;
+	if (fd >= 0)
+		close(fd);
+	return (entry & ((1ULL << 55) - 1)) * 4096;
+}
+
+static void set_addr(unsigned int reg, uint64_t a)
+{
+	wr(reg, (uint32_t)a);
+	wr(reg + 4, (uint32_t)(a >> 32));
+}
+
+/* Mostly-plausible garbage: real pages, random sizes, sometimes wild addresses. */
+static uint64_t pick_addr(const uint64_t *phys, unsigned int i)
+{
+	/* Mostly valid, so many rounds get past DRIVER_OK and garbage reaches the rings. */
+	switch (rnd() % 32) {
+	case 0: return rnd();				/* anywhere */
+	case 1: return 0x80000000ULL + (1ULL << 30);	/* beyond a small RAM */
+	case 2: return phys[i] + (rnd() % 4096);	/* misaligned */
+	default: return phys[i];
+	}
+}
+
+static void fill_garbage(uint8_t *page, const uint64_t *phys)
+{
+	for (unsigned int i = 0; i < 4096; i += 8) {
+		uint64_t v = rnd();
+
+		/* Half the time, descriptor addresses that point into our own pages. */
+		if ((i % 16) == 0 && (v & 1))
+			v = phys[v % PAGES] + (rnd() % 4096);
+		memcpy(page + i, &v, 8);
+	}
+}
+
+static void one_round(uint8_t *pages, const uint64_t *phys)
+{
+	uint64_t features;
+
+	wr(R_STATUS, 0);
+	wr(R_STATUS, 1);
+	wr(R_STATUS, 3);
+	wr(R_DFSEL, 0);
+	features = rd(R_DF);
+	wr(R_DFSEL, 1);
+	features |= (uint64_t)rd(R_DF) << 32;
+	/* Usually all or part of the offer (so DRIVER_OK goes through), sometimes junk. */
+	switch (rnd() % 4) {
+	case 0: features = rnd(); break;
+	case 1: features &= rnd() | (1ULL << 32); break;
+	default: break;
+	}
+	wr(R_GFSEL, 0);
+	wr(R_GF, (uint32_t)features);
+	wr(R_GFSEL, 1);
+	wr(R_GF, (uint32_t)(features >> 32));
+	wr(R_STATUS, 11);
+	for (unsigned int q = 0; q < 2 + rnd() % 2; q++) {
+		wr(R_QSEL, rnd() % 8 ? q : (uint32_t)rnd());
+		wr(R_QNUM, rnd() % 8 ? (uint32_t)(1U << (rnd() % 9)) : (uint32_t)rnd());
+		set_addr(R_QDESC, pick_addr(phys, 3 * (q % 2)));
+		set_addr(R_QDRIVER, pick_addr(phys, 3 * (q % 2) + 1));
+		set_addr(R_QDEVICE, pick_addr(phys, 3 * (q % 2) + 2));
+		wr(R_QREADY, 1);
+	}
+	for (unsigned int i = 0; i < PAGES; i++)
+		fill_garbage(pages + 4096 * i, phys);
+	wr(R_STATUS, 15);
+	for (unsigned int k = 0; k < 4; k++) {
+		wr(R_NOTIFY, (uint32_t)(rnd() % 3));
+		for (unsigned int i = 0; i < PAGES; i++)	/* rewrite while it looks */
+			if (rnd() & 1)
+				fill_garbage(pages + 4096 * i, phys);
+		usleep(500);
+	}
+	/* Random register pokes too, including read-only and unknown ones. */
+	for (unsigned int k = 0; k < 8; k++)
+		wr((unsigned int)(rnd() % 0x100) & ~3U, (uint32_t)rnd());
+}
+
+static int attack(unsigned int rounds)
+{
+	uint64_t phys[PAGES];
+	unsigned int needs_reset = 0, live = 0;
+	uint8_t *pages;
+	int fd;
+
+	fd = open("/dev/mem", O_RDWR | O_SYNC);
+	regs = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, MMIO_BASE);
+	pages = mmap(NULL, 4096 * PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (regs == MAP_FAILED || pages == MAP_FAILED || mlock(pages, 4096 * PAGES)) {
+		printf("guest-test: hostile: error: cannot map the device or lock pages: %s\n", strerror(errno));
+		return -1;
+	}
+	for (unsigned int i = 0; i < PAGES; i++) {
+		pages[4096 * i] = 1;
+		phys[i] = phys_of(pages + 4096 * i);
+	}
+	if (rd(0) != 0x74726976) {
+		printf("guest-test: hostile: error: no virtio-mmio magic at 0x%lx\n", MMIO_BASE);
+		return -1;
+	}
+	for (unsigned int r = 0; r < rounds; r++) {
+		one_round(pages, phys);
+		needs_reset += !!(rd(R_STATUS) & ST_NEEDS_RESET);
+		live += (rd(R_STATUS) & (4 | ST_NEEDS_RESET)) == 4;	/* running on garbage */
+	}
+	wr(R_STATUS, 0);	/* leave it reset for the real driver */
+	printf("guest-test: hostile: rounds=%u needs_reset=%u still_running=%u\n", rounds,
+	       needs_reset, live);
+	fflush(stdout);
+	munmap((void *)regs, 4096);
+	close(fd);
+	return 0;
+}
+
+int guest_hostile_run(void)
+{
+	char buf[16];
+	unsigned int rounds = (unsigned int)atoi(guest_net_opt("guest-test.rounds", "200", buf, sizeof(buf)));
+
+	if (guest_net_setup("169.254.0.2"))
+		return -1;
+	/* Release the device: /dev/mem refuses regions a driver has claimed. */
+	if (sysfs_write("/sys/bus/platform/drivers/virtio-mmio/unbind", PLATFORM_DEV)) {
+		printf("guest-test: hostile: error: cannot unbind %s: %s\n", PLATFORM_DEV, strerror(errno));
+		return -1;
+	}
+	if (attack(rounds))
+		return -1;
+	if (sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", PLATFORM_DEV)) {
+		printf("guest-test: hostile: error: cannot bind %s again: %s\n", PLATFORM_DEV, strerror(errno));
+		return -1;
+	}
+	/* The real driver again: the NIC must work as if nothing happened. */
+	if (guest_net_setup("169.254.0.2") || guest_net_transfer(guest_net_peer(), guest_net_bytes()))
+		return -1;
+	printf("guest-test: hostile: device recovered, transfer verified\n");
+	return 0;
+}
