@@ -40,6 +40,8 @@ static const int allowed_syscalls[] = {
 	__NR_clock_nanosleep, __NR_nanosleep, __NR_getrandom, __NR_ioctl,
 	/* glibc installs its SIGCANCEL/SIGSETXID handlers on the first pthread_create. */
 	__NR_rt_sigaction,
+	/* Sanitizer runtimes give each thread an alternate signal stack. */
+	__NR_sigaltstack,
 #ifdef __NR_renameat
 	__NR_renameat,
 #endif
