@@ -274,10 +274,18 @@ static void mode_hostile(void)
 	say("hostile ok");
 }
 
+static void mode_soak(void)
+{
+	if (guest_soak_run())
+		fail("soak failed");
+	say("soak ok");
+}
+
 static const struct mode modes[] = {
 	{ "boot", "report and power off", mode_boot },
 	{ "panic", "panic the kernel (sysrq c)", mode_panic },
 	{ "hang", "never power off", mode_hang },
+	{ "soak", "verified transfers for guest-test.seconds (scripts/soak)", mode_soak },
 	{ "hostile", "attack the NIC through /dev/mem, then a verified transfer", mode_hostile },
 	{ "linkdown", "send until the host deletes the TAP; see carrier drop", mode_linkdown },
 	{ "net", "ping and verified TCP both ways with tinyvmm-netpeer", mode_net },

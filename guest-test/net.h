@@ -14,6 +14,9 @@
  */
 int guest_net_run(void);
 
+/* guest-test.mode=soak: see soak.c. */
+int guest_soak_run(void);
+
 /* guest-test.mode=hostile: see hostile.c. */
 int guest_hostile_run(void);
 
