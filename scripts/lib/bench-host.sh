@@ -1,0 +1,326 @@
+#!/bin/sh
+# shellcheck shell=sh
+# The part of scripts/bench that runs inside the emulated ARM64 host
+# (busybox sh, started by emuhost with the staging directory as the share).
+#
+# usage: sh bench-host.sh RUNS BYTES SEED CONFIGS...
+#
+# Share layout (made by scripts/bench): qemu/ (run tree), guest-test.cpio.gz.
+# Writes out/raw/RUN-CFG.{out,err,peer1,peer2,kv} and out/runs.tsv (one line
+# of metrics per run) and prints one progress line per configuration run.
+# Every configuration gets the same guest kernel, initramfs, 2 vCPUs,
+# 256 MiB and transfer size; only the VMM and its network flags differ.
+set -u
+
+# --rerecord OUTDIR BYTES: rebuild OUTDIR/runs.tsv from OUTDIR/raw (any host).
+if [ "${1:-}" = --rerecord ]; then
+  RERECORD=1 OUT=$2 BYTES=$3 MEM=256 STREAMS=2
+  RAW=$OUT/raw
+else
+  RERECORD=0
+  RUNS=$1 BYTES=$2 SEED=$3
+  shift 3
+fi
+if [ $RERECORD = 0 ]; then
+  CONFIGS=$*
+  SHARE=$(pwd)
+  OUT=$SHARE/out
+  RAW=$OUT/raw
+  LIMIT=${BENCH_RUN_LIMIT:-400} # seconds for one VMM run, then it is killed
+  MEM=256
+  CPUS=2
+  STREAMS=2 # multi-queue rows: parallel streams (one per vCPU / queue pair)
+  mkdir -p "$RAW"
+fi
+
+log() { echo "bench-host: $*"; }
+now_cs() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
+running() { read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" && [ "$state" != Z ]; }
+
+host_setup() {
+  mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+  [ -d /sys/kernel/debug/kvm ] || { log "error: no /sys/kernel/debug/kvm"; exit 1; }
+  # Local copies: 9p (cache=none) must not be in the measured start-up path.
+  cp -r "$SHARE/qemu" /tmp/qemu || exit 1
+  cp "$SHARE/guest-test.cpio.gz" /tmp/initrd.gz || exit 1
+  cp "$TINYVMM_GUEST_KERNEL" /tmp/Image || exit 1
+  K=/tmp/Image
+  I=/tmp/initrd.gz
+  QLD=/tmp/qemu/lib/ld-linux-aarch64.so.1
+  QLIB=/tmp/qemu/lib
+  QBIN=/tmp/qemu/qemu-system-aarch64
+  "$QLD" --library-path "$QLIB" "$QBIN" --version | head -n1 | sed 's/^/bench-host: /'
+  tinyvmm --version 2>&1 | head -n1 | sed 's/^/bench-host: /'
+
+  # Single-queue TAP for the 1-queue-pair tiers (QEMU's queues=1 netdev cannot
+  # attach to a multi-queue TAP), a 2-queue TAP for Tier 1A. Same for both VMMs.
+  tinyvmm tap create tap0 --address 169.254.0.1/16 || exit 1
+  tinyvmm tap create tap1 --queues 2 --address 10.1.0.1/16 || exit 1
+}
+
+QNET_DEV=mrg_rxbuf=on,packed=on,event_idx=on,tx_queue_size=1024,rx_queue_size=1024
+
+# cfg_setup CFG: sets VMM TAP ADDR GIP NSTREAMS and the command in "$@" of
+# run_one (through CMD_* variables, no arrays in sh).
+cfg_setup() {
+  NSTREAMS=1
+  TAP=tap0 ADDR=169.254.0.1 GIP=169.254.0.2
+  case $1 in
+    *-1a) TAP=tap1 ADDR=10.1.0.1 GIP=10.1.0.2 NSTREAMS=$STREAMS ;;
+  esac
+  GOPTS="quiet guest-test.mode=bench guest-test.bytes=$BYTES guest-test.streams=$NSTREAMS guest-test.ip=$GIP guest-test.peer=$ADDR"
+  case $1 in
+    tinyvmm-*)
+      VMM=tinyvmm
+      case $1 in
+        *-t2) NETARGS="--vhost off" ;;
+        *-1b) NETARGS="--vhost on" ;;
+        *-1a) NETARGS="--vhost on --queues 2" ;;
+      esac
+      ;;
+    qemu-*)
+      VMM=qemu
+      case $1 in
+        *-t2) NETDEV="vhost=off" DEVX="" ;;
+        *-1b) NETDEV="vhost=on" DEVX="" ;;
+        *-1a) NETDEV="vhost=on,queues=2" DEVX="mq=on," ;;
+      esac
+      ;;
+    *) log "error: unknown configuration $1"; return 1 ;;
+  esac
+}
+
+# Start the VMM for CFG in the background with stdout on $FIFO; sets PID.
+start_vmm() {
+  if [ "$VMM" = tinyvmm ]; then
+    # shellcheck disable=SC2086 # NETARGS is a word list
+    set -- tinyvmm --kernel "$K" --initrd "$I" --mem $MEM --cpus $CPUS --tap "$TAP" \
+      $NETARGS --timeout $((LIMIT - 10)) --cmdline "console=ttyS0 $GOPTS"
+  else
+    set -- "$QLD" --library-path "$QLIB" "$QBIN" -M virt -accel kvm -cpu host \
+      -smp $CPUS -m $MEM -kernel "$K" -initrd "$I" -append "console=ttyAMA0 $GOPTS" \
+      -nographic -nodefaults -serial stdio -no-reboot \
+      -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,$NETDEV" \
+      -device "virtio-net-device,netdev=n0,$DEVX$QNET_DEV"
+  fi
+  echo "$*" >"$BASE.cmd"
+  # busybox timeout execs the command: $! is the VMM's own pid.
+  timeout "$LIMIT" "$@" >"$FIFO" 2>"$BASE.err" </dev/null &
+  PID=$!
+}
+
+# The VM's debugfs directory (QEMU also makes a short-lived scratch VM to
+# probe the CPU: take the live one with the most exits).
+kvm_dir() {
+  best='' bestn=-1
+  for d in /sys/kernel/debug/kvm/"$PID"-*; do
+    [ -r "$d/exits" ] || continue
+    n=$(cat "$d/exits" 2>/dev/null) || continue
+    [ "$n" -gt "$bestn" ] && best=$d bestn=$n
+  done
+  echo "$best"
+}
+
+# CPU ticks (utime+stime) of PID and of its vhost-PID kernel workers.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+vhost_ticks() {
+  t=0
+  for c in /proc/[0-9]*/comm; do
+    read -r name <"$c" 2>/dev/null || continue
+    case $name in
+      vhost-"$PID") p=${c#/proc/}; p=${p%/comm}; t=$((t + $(cpu_ticks "$p"))) ;;
+    esac
+  done
+  echo "$t"
+}
+
+# snap NAME: counters at a phase boundary, as NAME.key=value lines.
+snap() {
+  d=$(kvm_dir)
+  {
+    echo "$1.t_cs=$(now_cs)"
+    for f in exits mmio_exit_user mmio_exit_kernel wfi_exit_stat wfe_exit_stat \
+        hvc_exit_stat signal_exits halt_wakeup; do
+      [ -n "$d" ] && [ -r "$d/$f" ] && echo "$1.$f=$(cat "$d/$f")"
+    done
+    echo "$1.cpu=$(cpu_ticks "$PID")"
+    echo "$1.vhost_cpu=$(vhost_ticks)"
+  } >>"$BASE.kv"
+}
+
+# Memory at the end of the transfers: peak and current RSS, and the resident
+# part of the guest RAM mapping (of the mappings of at least MEM MiB, the
+# one with the most resident memory: a VMM may also reserve large areas).
+mem_snap() {
+  awk '/^VmHWM:/ { print "hwm_kb=" $2 } /^VmRSS:/ { print "rss_kb=" $2 }' \
+    "/proc/$PID/status" >>"$BASE.kv"
+  awk -v want=$((MEM * 1024)) '
+    /^Size:/ { size = $2; next }
+    /^Rss:/ { if (size >= want && $2 >= rss) rss = $2 }
+    END { print "guest_ram_rss_kb=" rss + 0 }' "/proc/$PID/smaps" >>"$BASE.kv"
+}
+
+peer_start() {
+  if [ "$1" = single ]; then
+    tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer1" 2>&1 &
+  else
+    tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$NSTREAMS" $((LIMIT - 20)) >"$BASE.peer2" 2>&1 &
+  fi
+  PEERS="$PEERS $!"
+}
+
+# After the last phase: memory, then let the guest go (it waits for a listener).
+final() {
+  mem_snap
+  tinyvmm-netpeer serve "$ADDR" 0 30 >/dev/null 2>&1 &
+  ACK=$!
+}
+
+kv() { sed -n "s/^$1=//p" "$BASE.kv" | tail -n1; }
+
+# run_one RUN CFG: one VMM run, then a line in runs.tsv.
+run_one() {
+  run=$1 cfg=$2
+  BASE=$RAW/$run-$cfg
+  FIFO=/tmp/bench.fifo
+  PEERS='' ACK='' WATCH=''
+  rm -f "$BASE".* "$FIFO"
+  mkfifo "$FIFO"
+  cfg_setup "$cfg" || return 1
+  t0=$(now_cs)
+  echo "t0_cs=$t0" >"$BASE.kv"
+  : >"$BASE.out" # a VMM that prints nothing still gets its (failed) row
+  start_vmm
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >>"$BASE.out"
+    case $line in
+      *"guest-test: started"*) echo "started_cs=$(now_cs)" >>"$BASE.kv" ;;
+      *"guest-test: bench ready"*)
+        snap s0
+        peer_start single
+        ;;
+      *"guest-test: bench single "*)
+        snap s1
+        if [ "$NSTREAMS" -gt 1 ]; then peer_start multi; else final; fi
+        ;;
+      *"guest-test: bench multi "*)
+        snap s2
+        final
+        ;;
+      *"guest-test: bench done"*)
+        # Everything is measured. A VMM still running 30 s after the guest
+        # began powering off is stuck: kill it, and say so in the results.
+        ( sleep 30; running "$PID" && echo "hung_after_done=1" >>"$BASE.kv" &&
+            kill -9 "$PID" ) 2>/dev/null &
+        WATCH=$!
+        ;;
+    esac
+  done <"$FIFO"
+  wait "$PID"
+  rc=$?
+  echo "rc=$rc" >>"$BASE.kv"
+  echo "end_cs=$(now_cs)" >>"$BASE.kv"
+  [ -n "$WATCH" ] && kill "$WATCH" 2>/dev/null
+  [ -n "$ACK" ] && kill "$ACK" 2>/dev/null && wait "$ACK" 2>/dev/null
+  for p in $PEERS; do
+    i=0
+    while [ $i -lt 20 ] && running "$p"; do sleep 0.5; i=$((i + 1)); done
+    kill "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  rm -f "$FIFO"
+  record "$run" "$cfg"
+}
+
+# record RUN CFG: derive the per-run metrics (raw numbers stay in .kv/.out).
+record() {
+  tr -d '\r' <"$BASE.out" >"$BASE.out.tmp" && mv "$BASE.out.tmp" "$BASE.out"
+  awk -v run="$1" -v cfg="$2" -v bytes="$BYTES" -v mem="$MEM" -v tck=100 \
+      -v ns="$NSTREAMS" -v kvf="$BASE.kv" -v peerf="$BASE.peer1" '
+    function field(line, key,   i, n, a) {
+      n = split(line, a, " ")
+      for (i = 1; i <= n; i++) if (index(a[i], key "=") == 1) return substr(a[i], length(key) + 2)
+      return ""
+    }
+    function d(k, a, b) { return (V[b "." k] != "" && V[a "." k] != "") ? V[b "." k] - V[a "." k] : "" }
+    function per(x, mb) { return (x == "" || mb <= 0) ? "" : sprintf("%.1f", x / mb) }
+    BEGIN {
+      while ((getline l < kvf) > 0) { i = index(l, "="); V[substr(l, 1, i - 1)] = substr(l, i + 1) }
+      while ((getline l < peerf) > 0) if (l ~ /guest->host/) g2h_peer = field(l, "MB/s")
+    }
+    /guest-test: bench ready/  { irq0 = field($0, "irq") }
+    /guest-test: bench single/ { irq1 = field($0, "irq"); h2g = field($0, "rx_MBs"); g2h_guest = field($0, "tx_MBs")
+                                 ok1 = (field($0, "tx_ok") == "yes" && field($0, "rx_ok") == "yes") }
+    /guest-test: bench multi/  { irq2 = field($0, "irq"); g2h2 = field($0, "tx_MBs"); h2g2 = field($0, "rx_MBs")
+                                 ok2 = field($0, "ok") == "yes" }
+    /guest-test: bench rings/  { rings = field($0, "rx") "/" field($0, "tx") }
+    /negotiated:/ { sub(/.*negotiated: */, ""); gsub(/ /, ","); feat = $0 }
+    END {
+      mb1 = 2 * bytes / 1e6; mb2 = 2 * ns * bytes / 1e6
+      ok = ok1 && (ns == 1 || ok2)   # transfers verified; the VMM exit is in rc/hung
+      start = (V["started_cs"] != "") ? sprintf("%.2f", (V["started_cs"] - V["t0_cs"]) / 100) : ""
+      hwm = V["hwm_kb"] != "" ? sprintf("%.1f", V["hwm_kb"] / 1024) : ""
+      over_hwm = V["hwm_kb"] != "" ? sprintf("%.1f", (V["hwm_kb"] - mem * 1024) / 1024) : ""
+      over_rss = V["rss_kb"] != "" ? sprintf("%.1f", (V["rss_kb"] - V["guest_ram_rss_kb"]) / 1024) : ""
+      g2h = g2h_peer != "" ? g2h_peer : g2h_guest
+      cpu1 = d("cpu", "s0", "s1"); vcpu1 = d("vhost_cpu", "s0", "s1")
+      # runs.tsv columns (scripts/bench reads them by name from the header)
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+        run, cfg, ok ? "yes" : "no", g2h, h2g, per(d("exits", "s0", "s1"), mb1),
+        per((irq1 != "" && irq0 != "") ? irq1 - irq0 : "", mb1), start, hwm, over_hwm, over_rss,
+        (ns > 1 ? g2h2 : ""), (ns > 1 ? h2g2 : ""),
+        (ns > 1 ? per(d("exits", "s1", "s2"), mb2) : ""),
+        (ns > 1 ? per((irq2 != "" && irq1 != "") ? irq2 - irq1 : "", mb2) : ""),
+        per(d("mmio_exit_user", "s0", "s1"), mb1), per(d("mmio_exit_kernel", "s0", "s1"), mb1),
+        per(d("wfi_exit_stat", "s0", "s1"), mb1),
+        per(cpu1 == "" ? "" : cpu1 * 1000 / tck, mb1), per(vcpu1 == "" ? "" : vcpu1 * 1000 / tck, mb1),
+        (feat == "" ? "-" : feat), (rings == "" ? "-" : rings), (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
+    }' "$BASE.out" >>"$OUT/runs.tsv"
+}
+
+
+HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_cpu_ms_mb	features	rings	rc	hung"
+
+# Deterministic shuffle per run (awk srand(SEED+RUN)): no configuration is
+# always first or always after the same neighbour.
+shuffle() { echo "$2" | tr ' ' '\n' | grep . | awk -v s="$1" 'BEGIN { srand(s) } { print rand() "\t" $0 }' | sort -n | cut -f2; }
+
+main_loop() {
+  total=0
+  for c in $CONFIGS; do total=$((total + 1)); done
+  total=$((total * RUNS))
+  n=0
+  r=1
+  while [ $r -le "$RUNS" ]; do
+    for cfg in $(shuffle $((SEED + r)) "$CONFIGS"); do
+      n=$((n + 1))
+      run_one "$r" "$cfg"
+      tail -n1 "$OUT/runs.tsv" | awk -F'\t' -v n="$n" -v t="$total" '{
+        printf "bench: [%d/%d] run %s %-11s verified=%s g2h=%s h2g=%s MB/s exits/MB=%s irq/MB=%s start=%ss rss-ram=%sMiB", n, t, $1, $2, $3, $4, $5, $6, $7, $8, $11
+        if ($12 != "") printf " | 2 streams g2h=%s h2g=%s exits/MB=%s", $12, $13, $14
+        if ($23 != 0) printf " | VMM exit status %s", $23
+        if ($24 == "yes") printf " (killed: still running 30 s after the guest powered off)"
+        printf "\n" }'
+    done
+    r=$((r + 1))
+  done
+  tinyvmm tap delete tap0 >/dev/null 2>&1
+  tinyvmm tap delete tap1 >/dev/null 2>&1
+  echo "bench-host: finished"
+}
+
+if [ $RERECORD = 1 ]; then
+  echo "$HEADER" >"$OUT/runs.tsv"
+  for f in $(ls "$RAW"/*.kv | sort -t/ -k1); do
+    name=${f##*/}
+    name=${name%.kv}
+    run=${name%%-*}
+    cfg=${name#*-}
+    BASE=$RAW/$name
+    cfg_setup "$cfg" && record "$run" "$cfg"
+  done
+else
+  [ -e "$OUT/runs.tsv" ] || echo "$HEADER" >"$OUT/runs.tsv"
+  host_setup
+  main_loop
+fi
