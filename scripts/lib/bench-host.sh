@@ -77,6 +77,8 @@ cfg_setup() {
         *-1b) NETARGS="--vhost on" ;;
         *-1a) NETARGS="--vhost on --queues 2" ;;
       esac
+      # scripts/bench --tinyvmm-args: extra options for every tinyvmm run.
+      NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null)"
       ;;
     qemu-*)
       VMM=qemu
