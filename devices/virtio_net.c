@@ -213,10 +213,11 @@ static bool pair_ready(const struct virtio_net *net, unsigned int i)
 
 static int start_userspace(struct virtio_net *net)
 {
+	/* Set first: a failure below is undone through net_reset(), which reads it. */
+	net->active_backend = NET_BACKEND_USERSPACE;
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (pair_ready(net, i) && net_rxtx_start(&net->pairs[i]))
 			return -1;
-	net->active_backend = NET_BACKEND_USERSPACE;
 	return 0;
 }
 
@@ -239,6 +240,8 @@ static int start_backend(struct virtio_net *net)
 	return start_userspace(net);
 }
 
+static void net_reset(struct virtio_mmio *dev);
+
 static int net_activate(struct virtio_mmio *dev)
 {
 	struct virtio_net *net = net_of(dev);
@@ -253,17 +256,24 @@ static int net_activate(struct virtio_mmio *dev)
 	if (!pair_ready(net, 0))
 		return -1;	/* nothing to serve: a broken driver */
 	if (start_backend(net))
-		return -1;
+		goto undo;
 	/* §5.1.6.5.5: until VQ_PAIRS_SET, only the first pair carries traffic. */
 	net_set_active_pairs(net, 1);
 	if (net->has_ctrl && net_ctrl_start(net))
-		return -1;
+		goto undo;
 	net->activations++;
 	net->negotiated_features = dev->driver_features;
 	for (unsigned int q = 0; q < dev->nqueues; q++)
 		net->negotiated_sizes[q] = dev->queues[q].size;
 	report_negotiation(net);
 	return 0;
+undo:
+	/*
+	 * The transport will not call reset() for a device that never became
+	 * active: stop whatever did start, or it would outlive guest RAM.
+	 */
+	net_reset(dev);
+	return -1;
 }
 
 static void net_reset(struct virtio_mmio *dev)

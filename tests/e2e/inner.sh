@@ -540,6 +540,43 @@ check_hostile() {
   pass "$name"
 }
 
+# SIGTERM while the guest is in the middle of a transfer: a clean stop with
+# exit code 143 within seconds, whatever the data path is doing.
+check_sigterm_transfer() {
+  name=$1
+  shift
+  wanted "$name" || return 0
+  OUT=$LOGDIR/$name.out
+  ERR=$LOGDIR/$name.err
+  tinyvmm-netpeer serve 169.254.0.1 1099511627776 $((RUN_LIMIT - 20)) >"$LOGDIR/$name.peer" 2>&1 &
+  peer=$!
+  timeout "$RUN_LIMIT" tinyvmm --kernel "$K" --initrd "$I" --mem 256 --tap tap0 "$@" \
+    --cmdline "console=ttyS0 quiet guest-test.mode=linkdown" >"$OUT" 2>"$ERR" </dev/null &
+  pid=$(vmm_pid $!)
+  i=0
+  while [ $i -lt 400 ] && running "$pid" && ! grep -q "linkdown: sending" "$OUT"; do
+    sleep 0.5
+    i=$((i + 1))
+  done
+  sleep 2	# well into the transfer
+  t0=$(now_cs)
+  kill -TERM "$pid"
+  wait "$pid"
+  RC=$?
+  t1=$(now_cs)
+  kill "$peer" 2>/dev/null
+  wait "$peer" 2>/dev/null
+  SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+  expect_rc "$name" 143 || return 0
+  expect_out "$name" "linkdown: sending" || return 0
+  expect_err "$name" "stopped by signal 15; exit code 143" || return 0
+  if [ $((t1 - t0)) -gt 1000 ]; then
+    fail "$name" "tinyvmm took ${SECS}s to stop after SIGTERM"
+    return 0
+  fi
+  pass "$name"
+}
+
 # kill -USR1 prints statistics; SIGTERM then stops cleanly (143).
 check_usr1() {
   name=usr1-stats
@@ -650,14 +687,16 @@ check_reset() {
   name=$1 tier=$2 nvhost=$3
   shift 3
   wanted "$name" || return 0
+  # RESET_TAP/RESET_ADDR/RESET_PAIRS pick another TAP (default: tap0, 1 pair).
+  rtap=${RESET_TAP:-tap0} raddr=${RESET_ADDR:-169.254.0.1} rpairs=${RESET_PAIRS:-1}
   plimit=$((RESET_LIMIT - 20))
-  PEER="serve 169.254.0.1 $NET_BYTES $plimit $((RESET_LOOPS + 1)) $RESET_BYTES"
+  PEER="serve $raddr $NET_BYTES $plimit $((RESET_LOOPS + 1)) $RESET_BYTES"
   LIMIT=$RESET_LIMIT
-  net_vmm "$name" tap0 \
-    "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=$RESET_LOOPS guest-test.loopbytes=$RESET_BYTES" "$@"
+  net_vmm "$name" "$rtap" \
+    "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=$RESET_LOOPS guest-test.loopbytes=$RESET_BYTES guest-test.ip=${raddr%.1}.2 guest-test.peer=$raddr" "$@"
   LIMIT=
   expect_rc "$name" 0 || return 0
-  expect_err "$name" "=== Network: $tier, 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), TAP $rtap ===" || return 0
   expect_out "$name" "guest-test: netreset $RESET_LOOPS of $RESET_LOOPS rebinds verified" || return 0
   expect_out "$name" "guest-test: netreset ok" || return 0
   expect_peer "$name" || return 0
@@ -670,8 +709,8 @@ check_reset() {
     fail "$name" "tinyvmm reported 'driver ready' $ready times, want $((RESET_LOOPS + 1))"
     return 0
   fi
-  # Resets must not leak: never more than one of each open at once.
-  expect_fds "$name" "$nvhost" 1 || return 0
+  # Resets must not leak: never more than one of each per pair open at once.
+  expect_fds "$name" "$nvhost" "$rpairs" || return 0
   pass "$name"
 }
 
@@ -820,6 +859,12 @@ suite_net() {
   check_tap_deleted
   check_hostile hostile-tier2 --vhost off
   check_hostile hostile-tier1b
+  check_sigterm_transfer sigterm-transfer-tier1b
+  check_sigterm_transfer sigterm-transfer-tier2 --vhost off
+  RESET_TAP=tap1 RESET_ADDR=10.1.0.1 RESET_PAIRS=2
+  check_reset reset-loop-tier1a "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 \
+    --queues 2 --cpus 2
+  RESET_TAP= RESET_ADDR= RESET_PAIRS=
 }
 
 suite_novhost() {
