@@ -20,6 +20,12 @@ static void restore_terminal(void)
 	}
 }
 
+/* Async-signal-safe (tcsetattr is): also used by the crash handler. */
+void console_restore_terminal(void)
+{
+	restore_terminal();
+}
+
 static void make_raw(void)
 {
 	struct termios raw;

@@ -25,6 +25,9 @@ struct console {
 int console_open(struct console *con, const char *log_path, struct tvm_error *err);
 void console_close(struct console *con);
 
+/* Put the terminal back the way it was (safe in a signal handler). */
+void console_restore_terminal(void);
+
 /* Guest output: to stdout and the log; never blocks on a closed reader. */
 void console_output(struct console *con, const uint8_t *buf, size_t len);
 

@@ -6,6 +6,7 @@
 #include "vmm/cli.h"
 #include "vhost/tap_cmd.h"
 #include "vmm/check.h"
+#include "vmm/crash.h"
 #include "vmm/vm.h"
 
 int main(int argc, char **argv)
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
 		printf("tinyvmm %s\n", TINYVMM_VERSION);
 		return 0;
 	}
+	crash_handler_install();
 	code = vm_run(&cfg, &err);
 	if (code < 0) {
 		tvm_print_error(&err);

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vmm/crash.h"
+
+/* A child that crashes with the handler installed: it must say so and die of the signal. */
+Test(crash, fatal_signal_is_reported_then_kept)
+{
+	char out[4096] = "";
+	int p[2], status;
+	ssize_t n, total = 0;
+	pid_t pid;
+
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		prctl(PR_SET_NAME, "vcpu7", 0, 0, 0);
+		crash_handler_install();
+		raise(SIGILL);	/* one the sanitizers leave to us */
+		_exit(0);
+	}
+	close(p[1]);
+	while ((n = read(p[0], out + total, sizeof(out) - 1 - (size_t)total)) > 0)
+		total += n;
+	out[total] = '\0';
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status), "the child exited instead of dying of the signal");
+	cr_assert_eq(WTERMSIG(status), SIGILL, "exit status must stay 128 + the signal");
+	cr_assert_not_null(strstr(out, "tinyvmm: fatal signal ILL in thread vcpu7"), "got: %s", out);
+	cr_assert_not_null(strstr(out, "backtrace"), "got: %s", out);
+}

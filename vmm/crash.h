@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_CRASH_H
+#define TINYVMM_CRASH_H
+
+/*
+ * On SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT: write one line naming the
+ * signal, fault address and thread, then a backtrace, restore the terminal,
+ * and die of the same signal (so the exit status stays 128 + signal).
+ */
+void crash_handler_install(void);
+
+#endif
