@@ -127,22 +127,10 @@ static unsigned int cmdline_uint(const char *key, unsigned int def)
 	return def;
 }
 
+/* The host starts the peer only after it has seen our marker line. */
 static int connect_peer(const char *peer)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
-
-	sin.sin_addr.s_addr = inet_addr(peer);
-	/* The host starts the peer only after it has seen our marker line. */
-	for (int tries = 0; tries < 1500; tries++) {
-		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (s >= 0 && connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
-			return s;
-		if (s >= 0)
-			close(s);
-		usleep(100000);
-	}
-	return -1;
+	return nettest_connect(peer, 1500, 100);
 }
 
 static double mbps(uint64_t bytes, double seconds)

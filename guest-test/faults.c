@@ -21,12 +21,10 @@
 
 static void *sender(void *arg)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
 	struct nettest_result r;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = nettest_connect(arg, 1, 0);
 
-	sin.sin_addr.s_addr = inet_addr(arg);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
+	if (fd >= 0) {
 		printf("guest-test: linkdown: sending\n");
 		fflush(stdout);
 		nettest_send(fd, 1ULL << 40, &r);	/* until the link breaks */

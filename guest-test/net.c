@@ -160,21 +160,10 @@ static int ping(const char *peer)
 	return got;
 }
 
+/* The peer may still be starting. */
 static int connect_peer(const char *peer)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
-
-	sin.sin_addr.s_addr = inet_addr(peer);
-	for (int tries = 0; tries < 100; tries++) {
-		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (s >= 0 && connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
-			return s;
-		if (s >= 0)
-			close(s);
-		usleep(200000);	/* the peer may still be starting */
-	}
-	return -1;
+	return nettest_connect(peer, 100, 200);
 }
 
 static double mbps(const struct nettest_result *r)

@@ -128,23 +128,14 @@ struct stream {
 static void *stream_main(void *arg)
 {
 	struct stream *st = arg;
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
 	cpu_set_t set;
-	int fd = -1;
+	int fd;
 
 	/* One stream per vCPU: the driver picks the TX queue by CPU (XPS). */
 	CPU_ZERO(&set);
 	CPU_SET(st->index % st->cpus, &set);
 	sched_setaffinity(0, sizeof(set), &set);
-	sin.sin_addr.s_addr = inet_addr(st->peer);
-	for (int tries = 0; tries < 100 && fd < 0; tries++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-			close(fd);
-			fd = -1;
-			usleep(200000);
-		}
-	}
+	fd = nettest_connect(st->peer, 100, 200);
 	if (fd < 0)
 		return NULL;
 	st->ok = nettest_send(fd, st->bytes, &st->tx) == 0 &&

@@ -1,13 +1,33 @@
 // SPDX-License-Identifier: MIT
 #include "nettest.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "pattern.h"
+
+int nettest_connect(const char *addr, unsigned int tries, unsigned int wait_ms)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETTEST_PORT) };
+
+	sin.sin_addr.s_addr = inet_addr(addr);
+	for (unsigned int i = 0; i < tries; i++) {
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (s >= 0 && connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+			return s;
+		if (s >= 0)
+			close(s);
+		if (i + 1 < tries)
+			usleep(wait_ms * 1000);
+	}
+	return -1;
+}
 
 #define CHUNK 65536
 

@@ -22,4 +22,10 @@ int nettest_send(int fd, uint64_t bytes, struct nettest_result *r);
 int nettest_recv(int fd, uint64_t bytes, struct nettest_result *r);
 double nettest_now(void);
 
+/*
+ * TCP connect to ADDR:NETTEST_PORT, retrying @tries times @wait_ms apart
+ * (the peer may not be listening yet). Returns the socket or -1.
+ */
+int nettest_connect(const char *addr, unsigned int tries, unsigned int wait_ms);
+
 #endif
