@@ -23,6 +23,8 @@ int guest_hostile_run(void);
 /* guest-test.mode=linkdown: see faults.c. */
 int guest_linkdown_run(void);
 
+int guest_busyoff_run(void);
+
 /* guest-test.mode=netmq: see netmq.c. */
 int guest_netmq_run(void);
 

@@ -50,3 +50,35 @@ int netif_configure(const char *ifname, const char *addr, int prefix)
 		return -1;
 	return netif_up(ifname);
 }
+
+/*
+ * Take every interface down, as an orderly shutdown (ifdown, networkd) does
+ * before poweroff: the driver's close stops its NAPI polls. Returns how many
+ * interfaces were taken down.
+ */
+int netif_down_all(void)
+{
+	struct if_nameindex *list = if_nameindex(), *i;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), n = 0;
+
+	if (s < 0 || !list) {
+		if (s >= 0)
+			close(s);
+		if (list)
+			if_freenameindex(list);
+		return -1;
+	}
+	for (i = list; i->if_index; i++) {
+		struct ifreq ifr = { 0 };
+
+		strncpy(ifr.ifr_name, i->if_name, IFNAMSIZ - 1);
+		if (ioctl(s, SIOCGIFFLAGS, &ifr) || !(ifr.ifr_flags & IFF_UP))
+			continue;
+		ifr.ifr_flags &= ~IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) == 0)
+			n++;
+	}
+	if_freenameindex(list);
+	close(s);
+	return n;
+}
