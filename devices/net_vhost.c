@@ -2,8 +2,9 @@
 /*
  * Tiers 1A/1B: virtio-net rings served by the kernel's vhost-net. This file
  * is the glue between the device model and vhost/vhost_net.c: one vhost-net
- * instance per queue pair, and the two ways of turning vhost's "call"
- * eventfd into a virtio-mmio interrupt.
+ * instance per queue pair, the two ways of turning vhost's "call" eventfd
+ * into a virtio-mmio interrupt, and what happens when vhost gives up on a
+ * ring (its "err" eventfd).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,13 @@
 
 #include "devices/net_vhost.h"
 
+static int new_eventfd_pair(int fd[2])
+{
+	fd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	fd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return fd[0] < 0 || fd[1] < 0 ? -1 : 0;
+}
+
 int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 {
 	for (unsigned int i = 0; i < net->npairs; i++) {
@@ -21,9 +29,7 @@ int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 
 		if (vhost_net_open(&pair->vhost, err))
 			return -1;
-		pair->call_fd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		pair->call_fd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (pair->call_fd[0] < 0 || pair->call_fd[1] < 0)
+		if (new_eventfd_pair(pair->call_fd) || new_eventfd_pair(pair->err_fd))
 			return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
 	}
 	return 0;
@@ -37,6 +43,13 @@ uint64_t net_vhost_features(const struct virtio_net *net)
 	return f;
 }
 
+static bool drain(int fd)
+{
+	uint64_t v;
+
+	return read(fd, &v, sizeof(v)) == sizeof(v);
+}
+
 int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
 {
 	struct virtio_mmio *dev = &net->mmio;
@@ -47,9 +60,12 @@ int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
 		/* A pair the driver did not set up stays with no backend. */
 		if (!dev->queue_ready[2 * i] || !dev->queue_ready[2 * i + 1])
 			continue;
+		/* An error from the last session must not reset this one. */
+		drain(pair->err_fd[0]);
+		drain(pair->err_fd[1]);
 		if (vhost_net_start(&pair->vhost, dev->queues[0].mem, dev->driver_features,
 				    &dev->queues[2 * i], &dev->queues[2 * i + 1], pair->kick_fd,
-				    pair->call_fd, pair->tap_fd, err)) {
+				    pair->call_fd, pair->err_fd, pair->tap_fd, err)) {
 			net_vhost_stop(net);
 			return -1;
 		}
@@ -65,31 +81,75 @@ void net_vhost_stop(struct virtio_net *net)
 	net->mmio.vring_irq_bypass = false;
 }
 
-static void *relay_thread(void *arg)
+/*
+ * vhost-net gave up on a ring: it found a descriptor or address it cannot
+ * use and stopped serving that queue. Tell the guest the way the userspace
+ * backend does (DEVICE_NEEDS_RESET + config interrupt).
+ * Under the transport lock, so a reset in between cannot be marked.
+ */
+static void ring_error(struct virtio_net *net, unsigned int pair, unsigned int ring)
+{
+	struct virtio_mmio *dev = &net->mmio;
+
+	pthread_mutex_lock(&dev->lock);
+	if (drain(net->pairs[pair].err_fd[ring]) && dev->active &&
+	    net->active_backend == NET_BACKEND_VHOST) {
+		/* Said once: a hostile guest must not be able to flood stderr. */
+		if (++net->vhost_errors == 1)
+			tvm_warn("vhost-net stopped %s queue %u: the guest's ring or buffers are malformed; the device needs a reset (guest driver re-init); later ones are only counted (vhost_ring_errors in --report-json)",
+				 ring ? "TX" : "RX", pair);
+		virtio_mmio_needs_reset(dev);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* epoll data: the stop fd is ~0; else pair << 2 | ring << 1 | is_error. */
+static int watch(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int monitor_open(struct virtio_net *net)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+	bool relay = net->opts.irq_mode == NET_IRQ_RELAY;
+
+	if (epfd < 0)
+		return -1;
+	watch(epfd, net->monitor_stop_fd, ~0ULL);
+	for (unsigned int i = 0; i < net->npairs; i++)
+		for (unsigned int q = 0; q < 2; q++) {
+			watch(epfd, net->pairs[i].err_fd[q], (uint64_t)i << 2 | q << 1 | 1);
+			if (relay)
+				watch(epfd, net->pairs[i].call_fd[q], (uint64_t)i << 2 | q << 1);
+		}
+	return epfd;
+}
+
+static void *monitor_thread(void *arg)
 {
 	struct virtio_net *net = arg;
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = net->relay_stop_fd };
+	int epfd = monitor_open(net);
 
-	pthread_setname_np(pthread_self(), "net-irq-relay");
+	pthread_setname_np(pthread_self(), "net-vhost-mon");
 	if (epfd < 0)
 		return NULL;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, net->relay_stop_fd, &ev);
-	for (unsigned int i = 0; i < net->npairs; i++)
-		for (int q = 0; q < 2; q++) {
-			ev.data.fd = net->pairs[i].call_fd[q];
-			epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-		}
 	for (;;) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(epfd, evs, 8, -1);
 		bool raise = false;
-		uint64_t v;
 
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.fd == net->relay_stop_fd)
+			uint64_t tag = evs[i].data.u64;
+			unsigned int pair = (unsigned int)(tag >> 2), ring = (tag >> 1) & 1;
+
+			if (tag == ~0ULL)
 				goto out;
-			if (read(evs[i].data.fd, &v, sizeof(v)) == sizeof(v))
+			if (tag & 1)
+				ring_error(net, pair, ring);
+			else if (drain(net->pairs[pair].call_fd[ring]))
 				raise = true;
 		}
 		/* One interrupt covers every ring: the guest scans them all. */
@@ -101,25 +161,25 @@ out:
 	return NULL;
 }
 
-int net_vhost_relay_start(struct virtio_net *net)
+int net_vhost_monitor_start(struct virtio_net *net)
 {
-	net->relay_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (net->relay_stop_fd < 0 || pthread_create(&net->relay, NULL, relay_thread, net))
+	net->monitor_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (net->monitor_stop_fd < 0 || pthread_create(&net->monitor, NULL, monitor_thread, net))
 		return -1;
-	net->relay_running = true;
+	net->monitor_running = true;
 	return 0;
 }
 
-void net_vhost_relay_stop(struct virtio_net *net)
+void net_vhost_monitor_stop(struct virtio_net *net)
 {
 	uint64_t one = 1;
 
-	if (net->relay_running && write(net->relay_stop_fd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(net->relay, NULL);
-	net->relay_running = false;
-	if (net->relay_stop_fd >= 0)
-		close(net->relay_stop_fd);
-	net->relay_stop_fd = -1;
+	if (net->monitor_running && write(net->monitor_stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(net->monitor, NULL);
+	net->monitor_running = false;
+	if (net->monitor_stop_fd >= 0)
+		close(net->monitor_stop_fd);
+	net->monitor_stop_fd = -1;
 }
 
 void net_vhost_close(struct virtio_net *net)
@@ -131,7 +191,9 @@ void net_vhost_close(struct virtio_net *net)
 		for (int q = 0; q < 2; q++) {
 			if (pair->call_fd[q] >= 0)
 				close(pair->call_fd[q]);
-			pair->call_fd[q] = -1;
+			if (pair->err_fd[q] >= 0)
+				close(pair->err_fd[q]);
+			pair->call_fd[q] = pair->err_fd[q] = -1;
 		}
 	}
 }

@@ -371,13 +371,14 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		return tvm_fail(err, TVM_EXIT_USAGE, "at most %d queue pairs", NET_MAX_QUEUE_PAIRS);
 	net->has_ctrl = net->npairs > 1;
 	net->active_pairs = 1;
-	net->relay_stop_fd = net->ctrl_kick_fd = net->ctrl_stop_fd = -1;
+	net->monitor_stop_fd = net->ctrl_kick_fd = net->ctrl_stop_fd = -1;
 	net->link_status = VIRTIO_NET_S_LINK_UP;
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 
 		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
 		pair->call_fd[0] = pair->call_fd[1] = pair->vhost.fd = -1;
+		pair->err_fd[0] = pair->err_fd[1] = -1;
 	}
 	features = virtio_net_offered_features(opts->packed, net->npairs);
 	nqueues = 2 * net->npairs + (net->has_ctrl ? 1 : 0);
@@ -401,8 +402,8 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	if (net->backend == NET_BACKEND_VHOST) {
 		net->mmio.device_features = vhost_net_guest_features(net->mmio.device_features,
 								     net_vhost_features(net));
-		if (opts->irq_mode == NET_IRQ_RELAY && net_vhost_relay_start(net))
-			return tvm_fail(err, TVM_EXIT_ERROR, "cannot start the interrupt relay thread");
+		if (net_vhost_monitor_start(net))
+			return tvm_fail(err, TVM_EXIT_ERROR, "cannot start the vhost-net monitor thread");
 	}
 	/* A TAP we just created is down; an existing one keeps its state. */
 	tap_set_up(opts->tap_name);
@@ -419,8 +420,9 @@ static void close_fd(int *fd)
 
 void virtio_net_destroy(struct virtio_net *net)
 {
+	/* The monitor takes the transport's lock: stop it first. */
+	net_vhost_monitor_stop(net);
 	virtio_mmio_destroy(&net->mmio);
-	net_vhost_relay_stop(net);
 	net_vhost_close(net);
 	close_fd(&net->ctrl_kick_fd);
 	close_fd(&net->ctrl_stop_fd);

@@ -51,6 +51,7 @@ struct net_queue_pair {
 	int kick_fd[2];		/* [0] RX, [1] TX: KVM ioeventfds for QueueNotify */
 	int stop_fd;
 	int call_fd[2];		/* vhost -> guest interrupt requests */
+	int err_fd[2];		/* vhost gave up on the ring (VHOST_SET_VRING_ERR) */
 	struct vhost_net vhost;
 	pthread_t thread;
 	bool running;
@@ -77,9 +78,11 @@ struct virtio_net {
 	uint64_t negotiated_features;
 	uint16_t negotiated_sizes[VIRTIO_MMIO_MAX_QUEUES];
 	int tap_ifindex;		/* to recognise its removal (rtnetlink) */
-	int relay_stop_fd;
-	pthread_t relay;
-	bool relay_running;
+	/* vhost backends: the thread watching err_fd (and call_fd if relayed). */
+	int monitor_stop_fd;
+	pthread_t monitor;
+	bool monitor_running;
+	uint64_t vhost_errors;		/* ring errors vhost-net reported */
 	/* Control queue (multi-queue only): the last virtqueue. */
 	bool has_ctrl;
 	unsigned int active_pairs;	/* as set by VQ_PAIRS_SET */

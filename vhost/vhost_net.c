@@ -118,7 +118,7 @@ static int fail_step(struct tvm_error *err, const char *step, unsigned int ring)
 }
 
 static int setup_ring(struct vhost_net *vh, unsigned int index, const struct virtq *vq,
-		      int kick_fd, int call_fd, struct tvm_error *err)
+		      int kick_fd, int call_fd, int err_fd, struct tvm_error *err)
 {
 	struct vhost_vring_state num = { .index = index, .num = vq->size };
 	/* A fresh ring after DRIVER_OK or a reset starts at index 0. */
@@ -132,6 +132,7 @@ static int setup_ring(struct vhost_net *vh, unsigned int index, const struct vir
 	};
 	struct vhost_vring_file kick = { .index = index, .fd = kick_fd };
 	struct vhost_vring_file call = { .index = index, .fd = call_fd };
+	struct vhost_vring_file error = { .index = index, .fd = err_fd };
 
 	/* NUM and BASE fail with EBUSY while a backend is attached. */
 	if (ioctl(vh->fd, VHOST_SET_VRING_NUM, &num) < 0)
@@ -146,6 +147,13 @@ static int setup_ring(struct vhost_net *vh, unsigned int index, const struct vir
 	/* vhost signals this eventfd when the guest should be interrupted. */
 	if (ioctl(vh->fd, VHOST_SET_VRING_CALL, &call) < 0)
 		return fail_step(err, "VHOST_SET_VRING_CALL", index);
+	/*
+	 * vhost signals this one when it gives up on the ring (a bad
+	 * descriptor, an address outside the memory table): otherwise the
+	 * queue would just go silent.
+	 */
+	if (ioctl(vh->fd, VHOST_SET_VRING_ERR, &error) < 0)
+		return fail_step(err, "VHOST_SET_VRING_ERR", index);
 	return 0;
 }
 
@@ -158,8 +166,8 @@ static int set_backend(struct vhost_net *vh, unsigned int index, int fd)
 
 int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 		    uint64_t negotiated, struct virtq *rx, struct virtq *tx,
-		    const int kick_fd[2], const int call_fd[2], int tap_fd,
-		    struct tvm_error *err)
+		    const int kick_fd[2], const int call_fd[2], const int err_fd[2],
+		    int tap_fd, struct tvm_error *err)
 {
 	uint64_t features = vhost_net_backend_features(negotiated, vh->features);
 
@@ -175,9 +183,9 @@ int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 	if (set_mem_table(vh, mem) < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "vhost-net: VHOST_SET_MEM_TABLE failed: %s",
 				strerror(errno));
-	/* 5. Per ring: NUM, BASE, ADDR, KICK, CALL. */
-	if (setup_ring(vh, VHOST_NET_RX, rx, kick_fd[0], call_fd[0], err) ||
-	    setup_ring(vh, VHOST_NET_TX, tx, kick_fd[1], call_fd[1], err))
+	/* 5. Per ring: NUM, BASE, ADDR, KICK, CALL, ERR. */
+	if (setup_ring(vh, VHOST_NET_RX, rx, kick_fd[0], call_fd[0], err_fd[0], err) ||
+	    setup_ring(vh, VHOST_NET_TX, tx, kick_fd[1], call_fd[1], err_fd[1], err))
 		return -1;
 	/*
 	 * 6. VHOST_NET_SET_BACKEND last: it starts the data path. It fails

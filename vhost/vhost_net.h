@@ -54,8 +54,8 @@ uint64_t vhost_net_backend_features(uint64_t negotiated, uint64_t vhost_features
 /* Hand the two rings to the kernel; see the comments for the order. */
 int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 		    uint64_t negotiated, struct virtq *rx, struct virtq *tx,
-		    const int kick_fd[2], const int call_fd[2], int tap_fd,
-		    struct tvm_error *err);
+		    const int kick_fd[2], const int call_fd[2], const int err_fd[2],
+		    int tap_fd, struct tvm_error *err);
 
 /* Detach the backend and stop both rings (driver reset, shutdown). */
 void vhost_net_stop(struct vhost_net *vh);

@@ -195,6 +195,7 @@ static void write_network(struct json *j, const struct vm *vm)
 	json_bool(j, "link_up", net->link_status != 0);
 	/* What the driver last negotiated: kept when it resets before power-off. */
 	json_u64(j, "activations", net->activations);
+	json_u64(j, "vhost_ring_errors", net->vhost_errors);
 	json_string(j, "ring", !net->activations ? NULL :
 			       virtio_has_feature(net->negotiated_features, VIRTIO_F_RING_PACKED)
 				       ? "packed" : "split");
