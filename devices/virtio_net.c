@@ -40,6 +40,23 @@ uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs)
 	return f;
 }
 
+/*
+ * UDP segmentation, only where the TAP takes it (@tap_offloads from
+ * tap_probe_offloads()): the guest may then both send (HOST_*) and receive
+ * (GUEST_*) such frames, and the TAP passes them through unchanged.
+ */
+uint64_t virtio_net_udp_gso_features(unsigned int tap_offloads)
+{
+	uint64_t f = 0;
+
+	if (tap_offloads & TUN_F_UFO)
+		f |= BIT(VIRTIO_NET_F_GUEST_UFO) | BIT(VIRTIO_NET_F_HOST_UFO);
+	if ((tap_offloads & (TUN_F_USO4 | TUN_F_USO6)) == (TUN_F_USO4 | TUN_F_USO6))
+		f |= BIT(VIRTIO_NET_F_GUEST_USO4) | BIT(VIRTIO_NET_F_GUEST_USO6) |
+		     BIT(VIRTIO_NET_F_HOST_USO);
+	return f;
+}
+
 unsigned int virtio_net_tun_offloads(uint64_t f)
 {
 	unsigned int t = 0;
@@ -53,15 +70,22 @@ unsigned int virtio_net_tun_offloads(uint64_t f)
 		t |= TUN_F_TSO6;
 	if ((f & BIT(VIRTIO_NET_F_GUEST_ECN)) && (t & (TUN_F_TSO4 | TUN_F_TSO6)))
 		t |= TUN_F_TSO_ECN;
+	if (f & BIT(VIRTIO_NET_F_GUEST_UFO))
+		t |= TUN_F_UFO;
+	if (f & BIT(VIRTIO_NET_F_GUEST_USO4))
+		t |= TUN_F_USO4;
+	if (f & BIT(VIRTIO_NET_F_GUEST_USO6))
+		t |= TUN_F_USO6;
 	return t;
 }
 
 bool virtio_net_features_valid(uint64_t f)
 {
 	uint64_t guest_gso = BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
-			     BIT(VIRTIO_NET_F_GUEST_UFO);
+			     BIT(VIRTIO_NET_F_GUEST_UFO) | BIT(VIRTIO_NET_F_GUEST_USO4) |
+			     BIT(VIRTIO_NET_F_GUEST_USO6);
 	uint64_t host_gso = BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
-			    BIT(VIRTIO_NET_F_HOST_UFO);
+			    BIT(VIRTIO_NET_F_HOST_UFO) | BIT(VIRTIO_NET_F_HOST_USO);
 
 	if ((f & guest_gso) && !(f & BIT(VIRTIO_NET_F_GUEST_CSUM)))
 		return false;
@@ -157,6 +181,9 @@ const char *virtio_net_feature_name(unsigned int bit)
 		{ VIRTIO_NET_F_GUEST_TSO6, "guest_tso6" }, { VIRTIO_NET_F_GUEST_ECN, "guest_ecn" },
 		{ VIRTIO_NET_F_HOST_TSO4, "host_tso4" }, { VIRTIO_NET_F_HOST_TSO6, "host_tso6" },
 		{ VIRTIO_NET_F_HOST_ECN, "host_ecn" }, { VIRTIO_NET_F_MRG_RXBUF, "mrg_rxbuf" },
+		{ VIRTIO_NET_F_GUEST_UFO, "guest_ufo" }, { VIRTIO_NET_F_HOST_UFO, "host_ufo" },
+		{ VIRTIO_NET_F_GUEST_USO4, "guest_uso4" }, { VIRTIO_NET_F_GUEST_USO6, "guest_uso6" },
+		{ VIRTIO_NET_F_HOST_USO, "host_uso" },
 		{ VIRTIO_NET_F_STATUS, "status" }, { VIRTIO_NET_F_CTRL_VQ, "ctrl_vq" },
 		{ VIRTIO_NET_F_MQ, "mq" }, { VIRTIO_RING_F_INDIRECT_DESC, "indirect_desc" },
 		{ VIRTIO_RING_F_EVENT_IDX, "event_idx" }, { VIRTIO_F_VERSION_1, "version_1" },
@@ -388,6 +415,9 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (init_pair(net, i, err))
 			return -1;
+	/* Every queue of one TAP takes the same offloads: pair 0 speaks for all. */
+	net->tap_offloads = tap_probe_offloads(net->pairs[0].tap_fd);
+	net->mmio.device_features |= virtio_net_udp_gso_features(net->tap_offloads);
 	if (net->has_ctrl) {
 		net->ctrl_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		net->ctrl_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

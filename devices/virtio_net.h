@@ -12,6 +12,13 @@
 #include "vmm/cli.h"
 #include "vmm/util.h"
 
+/* virtio 1.2 UDP segmentation offload bits; Debian 12's headers lack them. */
+#ifndef VIRTIO_NET_F_GUEST_USO4
+#define VIRTIO_NET_F_GUEST_USO4	54
+#define VIRTIO_NET_F_GUEST_USO6	55
+#define VIRTIO_NET_F_HOST_USO	56
+#endif
+
 #define NET_MAX_QUEUE_PAIRS	16
 #define NET_QUEUE_SIZE_MAX	1024
 #define NET_RX_FRAME_MAX	(65536 + 14 + 4 + 12)	/* GSO frame + VLAN + vnet header */
@@ -78,6 +85,7 @@ struct virtio_net {
 	uint64_t negotiated_features;
 	uint16_t negotiated_sizes[VIRTIO_MMIO_MAX_QUEUES];
 	int tap_ifindex;		/* to recognise its removal (rtnetlink) */
+	unsigned int tap_offloads;	/* optional TUN_F_* the TAP accepts (UFO, USO) */
 	/* vhost backends: the thread watching err_fd (and call_fd if relayed). */
 	int monitor_stop_fd;
 	pthread_t monitor;
@@ -95,6 +103,8 @@ struct virtio_net {
 
 /* Features the device offers (device-level and ring-level). */
 uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs);
+/* UFO/USO feature bits to add for a TAP that takes @tap_offloads. */
+uint64_t virtio_net_udp_gso_features(unsigned int tap_offloads);
 /* TUN_F_* offloads matching the guest's accepted GUEST_* features. */
 unsigned int virtio_net_tun_offloads(uint64_t features);
 /* §5.1.3.1 dependency rules; false refuses FEATURES_OK. */

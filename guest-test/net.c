@@ -91,10 +91,12 @@ static void report_features(void)
 {
 	static const struct { int bit; const char *name; } bits[] = {
 		{ 0, "csum" }, { 1, "guest_csum" }, { 5, "mac" }, { 7, "guest_tso4" },
-		{ 8, "guest_tso6" }, { 11, "host_tso4" }, { 12, "host_tso6" },
+		{ 8, "guest_tso6" }, { 9, "guest_ecn" }, { 10, "guest_ufo" },
+		{ 11, "host_tso4" }, { 12, "host_tso6" }, { 13, "host_ecn" }, { 14, "host_ufo" },
 		{ 15, "mrg_rxbuf" }, { 16, "status" }, { 17, "ctrl_vq" }, { 22, "mq" },
 		{ 28, "indirect_desc" }, { 29, "event_idx" }, { 32, "version_1" },
-		{ 34, "ring_packed" },
+		{ 34, "ring_packed" }, { 54, "guest_uso4" }, { 55, "guest_uso6" },
+		{ 56, "host_uso" },
 	};
 	char f[128], mac[32], line[512];
 	size_t off = 0;

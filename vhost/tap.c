@@ -88,6 +88,19 @@ int tap_set_offload(int fd, unsigned int tun_flags)
 	return ioctl(fd, TUNSETOFFLOAD, (unsigned long)tun_flags);
 }
 
+unsigned int tap_probe_offloads(int fd)
+{
+	unsigned int ok = 0;
+
+	/* TUNSETOFFLOAD refuses bits it does not know (EINVAL): the way to ask. */
+	if (tap_set_offload(fd, TUN_F_CSUM | TUN_F_UFO) == 0)
+		ok |= TUN_F_UFO;
+	if (tap_set_offload(fd, TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6) == 0)
+		ok |= TUN_F_USO4 | TUN_F_USO6;
+	tap_set_offload(fd, 0);
+	return ok;
+}
+
 int tap_set_up(const char *name)
 {
 	struct ifreq ifr = { 0 };

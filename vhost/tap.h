@@ -16,8 +16,22 @@
  */
 int tap_open(const char *name, bool multi_queue, struct tvm_error *err);
 
+/* Linux 6.2 UAPI; Debian 12's headers predate them. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
 /* TUN_F_* offloads the guest can take (from its GUEST_* features). */
 int tap_set_offload(int fd, unsigned int tun_flags);
+
+/*
+ * The optional offloads this kernel's TAP accepts, probed on @fd: TUN_F_UFO
+ * and TUN_F_USO4|TUN_F_USO6 (Linux 6.2+). Leaves the TAP with none set.
+ */
+unsigned int tap_probe_offloads(int fd);
 
 /* Bring the interface up if nobody did (a TAP we just created is down). */
 int tap_set_up(const char *name);

@@ -4,13 +4,19 @@
  * of its own (root only; skipped otherwise), lets virtio_net create a TAP
  * there, and plays the guest driver on simulated guest memory. Frames cross
  * the host kernel for real: ARP gets answered, ICMP echoes come back, UDP
- * from a host socket lands in mergeable RX buffers.
+ * from a host socket lands in mergeable RX buffers, UDP segmentation offload
+ * works both ways where this kernel's TAP has it.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <endian.h>
 #include <errno.h>
 #include <linux/if_tun.h>
+#include <netinet/udp.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103	/* linux/udp.h, which clashes with netinet/udp.h */
+#endif
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -24,6 +30,7 @@
 
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_net.h"
+#include "vhost/tap.h"
 
 #define RAM_BASE 0x40000000ULL
 #define RAM_SIZE (8ULL << 20)
@@ -374,4 +381,127 @@ Test(net_tap, udp_from_the_host_spans_mergeable_buffers)
 	}
 	cr_assert_eq(total, 12 + 14 + 20 + 8 + sizeof(payload));
 	cr_assert_arr_eq(got + 12 + 14 + 28, payload, sizeof(payload), "payload reassembled intact");
+}
+
+/* --- UDP segmentation offload (USO, Linux 6.2+ TAPs) ------------------------ */
+
+#define USO_SEG 500
+#define USO_PORT 7777
+
+static void need_uso(void)
+{
+	if ((net.tap_offloads & (TUN_F_USO4 | TUN_F_USO6)) != (TUN_F_USO4 | TUN_F_USO6))
+		cr_skip_test("this kernel's TAP has no UDP segmentation offload");
+	cr_assert(net.mmio.device_features & F(VIRTIO_NET_F_HOST_USO), "probed, so offered");
+}
+
+/* One UDP frame of @plen payload bytes the device must cut into USO_SEG pieces. */
+static size_t udp_uso_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_t *payload,
+			    size_t plen)
+{
+	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				       .gso_type = 5 /* VIRTIO_NET_HDR_GSO_UDP_L4 */,
+				       .hdr_len = htole16(14 + 20 + 8),
+				       .gso_size = htole16(USO_SEG),
+				       .csum_start = htole16(14 + 20),
+				       .csum_offset = htole16(6) };
+	uint8_t *ip = f + 12 + 14, *udp = ip + 20;
+	size_t total = 20 + 8 + plen;
+	uint32_t pseudo = 0;
+
+	memcpy(f, &h, 12);
+	eth(f + 12, dst_mac, 0x0800);
+	memset(ip, 0, 28);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(total >> 8);
+	ip[3] = (uint8_t)total;
+	ip[8] = 64;
+	ip[9] = 17;
+	inet_pton(AF_INET, GUEST_IP, ip + 12);
+	inet_pton(AF_INET, HOST_IP, ip + 16);
+	*(uint16_t *)(ip + 10) = htons(csum(ip, 20, 0));
+	udp[0] = USO_PORT >> 8;
+	udp[1] = USO_PORT & 0xff;
+	udp[2] = USO_PORT >> 8;
+	udp[3] = USO_PORT & 0xff;
+	udp[4] = (uint8_t)((8 + plen) >> 8);
+	udp[5] = (uint8_t)(8 + plen);
+	/* NEEDS_CSUM: the field holds the pseudo-header sum, not inverted. */
+	for (int i = 12; i < 20; i += 2)
+		pseudo += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	pseudo += 17 + (uint32_t)(8 + plen);
+	while (pseudo >> 16)
+		pseudo = (pseudo & 0xffff) + (pseudo >> 16);
+	udp[6] = (uint8_t)(pseudo >> 8);
+	udp[7] = (uint8_t)pseudo;
+	memcpy(udp + 8, payload, plen);
+	return 12 + 14 + total;
+}
+
+static int udp_listener(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(USO_PORT) };
+	struct timeval tv = { .tv_sec = 3 };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET, HOST_IP, &a.sin_addr);
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0, "bind: %s", strerror(errno));
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return s;
+}
+
+Test(net_tap, uso_from_the_guest_arrives_as_separate_datagrams)
+{
+	uint8_t frame[12 + 14 + 28 + 3 * USO_SEG], host_mac[6], payload[3 * USO_SEG], got[2048];
+	uint32_t id, len;
+	int s;
+
+	start_device(BASE_FEATURES | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_USO));
+	need_uso();
+	static_neighbour();
+	tap_mac(host_mac);
+	s = udp_listener();
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 13 + 1);
+	post(&txr, 1, frame, (uint32_t)udp_uso_frame(frame, host_mac, payload, sizeof(payload)),
+	     false);
+	cr_assert(wait_used(&txr, &id, &len), "TX buffer never returned");
+	for (int seg = 0; seg < 3; seg++) {
+		ssize_t n = recv(s, got, sizeof(got), 0);
+
+		cr_assert_eq(n, USO_SEG, "datagram %d: %zd bytes (%s), want %d", seg, n,
+			     n < 0 ? strerror(errno) : "wrong size", USO_SEG);
+		cr_assert_arr_eq(got, payload + seg * USO_SEG, USO_SEG, "datagram %d intact", seg);
+	}
+	close(s);
+}
+
+Test(net_tap, uso_to_the_guest_arrives_as_one_frame)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(USO_PORT) };
+	uint8_t payload[3 * USO_SEG];
+	struct virtio_net_hdr_v1 h;
+	uint64_t buf;
+	uint32_t id, len;
+	int s, seg = USO_SEG;
+
+	start_device(BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_USO4) |
+		     F(VIRTIO_NET_F_GUEST_USO6));
+	need_uso();
+	static_neighbour();
+	buf = post(&rxr, 0, NULL, 4096, true);
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i ^ 0xa5);
+	inet_pton(AF_INET, GUEST_IP, &to.sin_addr);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_eq(setsockopt(s, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)), 0);
+	cr_assert_eq(sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&to, sizeof(to)),
+		     (ssize_t)sizeof(payload));
+	close(s);
+	cr_assert(wait_used(&rxr, &id, &len), "no frame arrived");
+	memcpy(&h, rx_frame(buf), 12);
+	cr_assert_eq(h.gso_type, 5, "one GSO_UDP_L4 frame, not %u", h.gso_type);
+	cr_assert_eq(le16toh(h.gso_size), USO_SEG);
+	cr_assert_eq(len, 12 + 14 + 20 + 8 + sizeof(payload));
+	cr_assert_arr_eq(rx_frame(buf) + 12 + 14 + 28, payload, sizeof(payload));
 }

@@ -3,6 +3,7 @@
 #include <linux/if_tun.h>
 
 #include "devices/virtio_net.h"
+#include "vhost/tap.h"
 
 #define B(n) (1ULL << (n))
 
@@ -39,6 +40,31 @@ Test(virtio_net, tun_offloads_follow_guest_features)
 		     "host-side offloads are not TAP offloads");
 }
 
+Test(virtio_net, udp_segmentation_only_where_the_tap_takes_it)
+{
+	uint64_t uso = B(VIRTIO_NET_F_GUEST_USO4) | B(VIRTIO_NET_F_GUEST_USO6) |
+		       B(VIRTIO_NET_F_HOST_USO);
+	uint64_t ufo = B(VIRTIO_NET_F_GUEST_UFO) | B(VIRTIO_NET_F_HOST_UFO);
+
+	cr_assert_eq(virtio_net_udp_gso_features(0), 0);
+	cr_assert_eq(virtio_net_udp_gso_features(TUN_F_UFO), ufo);
+	cr_assert_eq(virtio_net_udp_gso_features(TUN_F_USO4 | TUN_F_USO6), uso);
+	cr_assert_eq(virtio_net_udp_gso_features(TUN_F_USO4), 0, "both families or neither");
+	cr_assert_eq(virtio_net_udp_gso_features(TUN_F_UFO | TUN_F_USO4 | TUN_F_USO6), ufo | uso);
+	cr_assert(virtio_net_features_valid(virtio_net_offered_features(true, 2) | ufo | uso));
+	cr_assert_not(virtio_net_offered_features(true, 4) & (ufo | uso),
+		      "never offered without asking the TAP");
+	/* GUEST_* decide the TAP's offloads; HOST_* never do. */
+	cr_assert_eq(virtio_net_tun_offloads(B(VIRTIO_NET_F_GUEST_CSUM) | B(VIRTIO_NET_F_GUEST_UFO)),
+		     TUN_F_CSUM | TUN_F_UFO);
+	cr_assert_eq(virtio_net_tun_offloads(B(VIRTIO_NET_F_GUEST_CSUM) | B(VIRTIO_NET_F_GUEST_USO4) |
+					     B(VIRTIO_NET_F_GUEST_USO6)),
+		     TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6);
+	cr_assert_eq(virtio_net_tun_offloads(B(VIRTIO_NET_F_GUEST_CSUM) | B(VIRTIO_NET_F_HOST_USO)),
+		     TUN_F_CSUM);
+	cr_assert_eq(virtio_net_tun_offloads(B(VIRTIO_NET_F_GUEST_USO4)), 0, "USO needs GUEST_CSUM");
+}
+
 Test(virtio_net, feature_dependencies)
 {
 	cr_assert(virtio_net_features_valid(0));
@@ -48,6 +74,10 @@ Test(virtio_net, feature_dependencies)
 	cr_assert(virtio_net_features_valid(B(VIRTIO_NET_F_HOST_TSO6) | B(VIRTIO_NET_F_CSUM)));
 	cr_assert_not(virtio_net_features_valid(B(VIRTIO_NET_F_GUEST_CSUM) | B(VIRTIO_NET_F_GUEST_ECN)));
 	cr_assert_not(virtio_net_features_valid(B(VIRTIO_NET_F_CSUM) | B(VIRTIO_NET_F_HOST_ECN)));
+	cr_assert_not(virtio_net_features_valid(B(VIRTIO_NET_F_GUEST_USO4)));
+	cr_assert_not(virtio_net_features_valid(B(VIRTIO_NET_F_HOST_USO)));
+	cr_assert_not(virtio_net_features_valid(B(VIRTIO_NET_F_HOST_UFO)));
+	cr_assert(virtio_net_features_valid(B(VIRTIO_NET_F_HOST_USO) | B(VIRTIO_NET_F_CSUM)));
 }
 
 Test(virtio_net, default_mac_is_stable_unicast_and_local)
