@@ -320,7 +320,10 @@ static int drop_privileges(const char *user, struct tvm_error *err)
 static int setup(struct vm *vm, struct tvm_error *err)
 {
 	struct boot_layout *bl = &vm->boot;
+	sigset_t loop_signals;
 
+	/* Before add_devices(), which may start the vhost-net monitor thread. */
+	vm_block_signals(&loop_signals);
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));

@@ -85,5 +85,14 @@ double report_now(void);
 
 /* Start the vCPUs and serve events until the VM stops; returns the exit code. */
 int vm_main_loop(struct vm *vm);
+/*
+ * Block the signals the main loop reads from its signalfd (SIGINT, SIGTERM,
+ * SIGHUP, SIGUSR1, the kick), fill @set with them and ignore SIGPIPE.
+ * Must run before the first thread starts: threads inherit the mask, and a
+ * process signal goes to any thread not blocking it, where the default
+ * action would end the process without teardown (terminal left raw, no
+ * exit message).
+ */
+void vm_block_signals(sigset_t *set);
 
 #endif

@@ -76,7 +76,7 @@ static void handle_link_event(struct vm *vm, struct loop *l)
 	}
 }
 
-static void block_signals(sigset_t *set)
+void vm_block_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
@@ -93,7 +93,7 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 {
 	sigset_t set;
 
-	block_signals(&set);
+	vm_block_signals(&set);
 	sigdelset(&set, VCPU_KICK_SIGNAL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
