@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "devices/net_vhost.h"
+#include "vmm/fault.h"
 
 static int new_eventfd_pair(int fd[2])
 {
@@ -53,6 +54,10 @@ static bool drain(int fd)
 int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
 {
 	struct virtio_mmio *dev = &net->mmio;
+
+	if (fault_inject("vhost-start"))
+		return tvm_fail(err, TVM_EXIT_ERROR, "vhost-net: VHOST_SET_FEATURES failed: %s",
+				strerror(EIO));
 
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];

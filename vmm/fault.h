@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_FAULT_H
+#define TINYVMM_FAULT_H
+
+#include <stdbool.h>
+
+/*
+ * Fault injection for tests (tests/e2e): TINYVMM_FAULT=POINT:N makes the
+ * Nth pass through POINT fail, TINYVMM_FAULT=POINT:N+ that one and every
+ * later one. Without the variable every call returns false.
+ *
+ * Points:
+ *   vhost-start   handing the rings to vhost-net at DRIVER_OK
+ */
+bool fault_inject(const char *point);
+
+#endif
