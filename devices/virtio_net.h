@@ -46,6 +46,7 @@ struct net_pair_stats {
 	uint64_t rx_packets, rx_bytes, rx_dropped;
 	uint64_t tx_packets, tx_bytes, tx_dropped;
 	uint64_t rx_kicks, tx_kicks, interrupts;
+	uint64_t interrupts_saved;	/* passes where TX and RX shared one edge */
 };
 
 struct virtio_net;
@@ -63,6 +64,7 @@ struct net_queue_pair {
 	pthread_t thread;
 	bool running;
 	bool rx_waiting;	/* out of RX buffers: TAP not polled until a kick */
+	unsigned int irq_pending;	/* rings of this pass that want an interrupt */
 	bool tap_gone;		/* the TAP was deleted under us: never poll it again */
 	uint8_t *rx_frame;	/* one frame read from the TAP, not yet delivered */
 	size_t rx_frame_len;

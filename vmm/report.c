@@ -162,6 +162,7 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 		json_u64(j, "rx_kicks", s->rx_kicks);
 		json_u64(j, "tx_kicks", s->tx_kicks);
 		json_u64(j, "interrupts", s->interrupts);
+		json_u64(j, "interrupts_saved", s->interrupts_saved);
 		json_end_object(j);
 	}
 	json_end_array(j);
