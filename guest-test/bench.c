@@ -8,14 +8,25 @@
  *
  * Console protocol (one line each, the host acts on them):
  *   guest-test: bench rings rx=N tx=N     (ring sizes in use, ETHTOOL_GRINGPARAM)
+ *   guest-test: bench channels combined=N max=M   (queue pairs on / offered)
  *   guest-test: bench ready irq=N
- *       eth0 is up; the host snapshots and starts `tinyvmm-netpeer serve`.
- *       The guest retries its connect until the peer listens.
+ *       eth0 is up; the host snapshots and starts the peer of the first
+ *       phase. The guest retries its connect until the peer listens.
  *   guest-test: bench single bytes=B tx_ok=yes rx_ok=yes tx_MBs=X rx_MBs=Y irq=N
- *       phase 1 done (1 stream, B each way); host snapshots and, when
- *       guest-test.streams=S > 1, starts `serve-multi ADDR B S`.
+ *       a `single` phase is done (1 stream, B each way; peer: `tinyvmm-netpeer
+ *       serve ADDR B T`); the host snapshots and starts the next phase's peer.
  *   guest-test: bench multi streams=S bytes=B ok=yes tx_MBs=X rx_MBs=Y irq=N
- *       phase 2 done (S parallel streams, one per vCPU, B each way each).
+ *                     [txq=Q rxq=Q tx_bytes=B,B,.. rx_bytes=B,B,..]
+ *       a `multi` phase is done (S parallel streams, B each way each; peer:
+ *       `serve-multi ADDR B S T`, which receives every stream before it sends
+ *       on any, so the two directions do not overlap). tx_MBs: guest->host
+ *       aggregate at the sender (the peer prints the receiver's); rx_MBs:
+ *       host->guest aggregate from the first byte received to the last.
+ *       txq/rxq: the TX/RX queues that carried at least 5% of the bytes
+ *       of that direction in the phase (so: guest->host and host->guest
+ *       data; a queue with only the other direction's ACKs stays below),
+ *       from the driver's per-queue statistics; tx_bytes/rx_bytes: the bytes
+ *       per queue pair (of the pairs enabled).
  *       After the last phase the guest connects once more and closes: the
  *       host listens (serve 0 bytes) only once it has read its counters, so
  *       the VM is still alive for the final snapshot.
@@ -23,13 +34,20 @@
  * Nothing else is printed inside a measured phase (console output costs
  * exits). irq= is the sum over all CPUs of the /proc/interrupts lines whose
  * name contains "virtio" (virtio-mmio: one line per device).
+ *
  * Options: guest-test.ip=, guest-test.peer=, guest-test.bytes= (as net) and
- * guest-test.streams= (default 1: no phase 2).
+ * guest-test.streams=, which picks the phases:
+ *   S (one number; default 1)  a `single` phase, then, when S > 1, a `multi`
+ *                              phase of S streams (scripts/bench)
+ *   A,B,... (a list, a comma)  one `multi` phase per entry, in that order,
+ *                              1 included (scripts/bench --matrix: "1,2,4")
+ * Stream i of S runs pinned to vCPU i * cpus / S: spread over the vCPUs, so
+ * that the driver's XPS map (contiguous groups of CPUs per TX queue) can put
+ * the streams on different queue pairs.
  */
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -49,6 +67,9 @@
 #include "pattern.h"
 
 #define MAX_STREAMS 16
+#define MAX_PHASES 8
+#define MAX_STATS 512
+#define PHASE_SINGLE 0	/* in a phase list: the 1-stream `single` phase */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -91,40 +112,108 @@ static unsigned long long virtio_irqs(void)
 	return sum;
 }
 
+/* SIOCETHTOOL on eth0 with command block @cmd. */
+static int ethtool(void *cmd)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (s < 0)
+		return -1;
+	strncpy(ifr.ifr_name, "eth0", IFNAMSIZ - 1);
+	ifr.ifr_data = cmd;
+	ret = ioctl(s, SIOCETHTOOL, &ifr);
+	close(s);
+	return ret;
+}
+
 /* Ring sizes the driver uses (QEMU may cap what its command line asked). */
 static void report_rings(void)
 {
 	struct ethtool_ringparam rp = { .cmd = ETHTOOL_GRINGPARAM };
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (s < 0)
-		return;
-	strncpy(ifr.ifr_name, "eth0", IFNAMSIZ - 1);
-	ifr.ifr_data = (void *)&rp;
-	if (ioctl(s, SIOCETHTOOL, &ifr) == 0)
+	if (ethtool(&rp) == 0)
 		say("rings rx=%u tx=%u", rp.rx_pending, rp.tx_pending);
-	close(s);
 }
 
-static unsigned int cmdline_uint(const char *key, unsigned int def)
+/* Queue pairs the driver has enabled (1 when it cannot tell). */
+static unsigned int report_channels(void)
 {
-	char buf[4096], *p;
-	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	size_t klen = strlen(key);
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 
-	if (fd < 0)
-		return def;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return def;
-	buf[n] = '\0';
-	for (p = buf; (p = strstr(p, key)); p++)
-		if ((p == buf || p[-1] == ' ') && p[klen] == '=')
-			return (unsigned int)strtoul(p + klen + 1, NULL, 10);
-	return def;
+	if (ethtool(&ch) || ch.combined_count == 0)
+		return 1;
+	say("channels combined=%u max=%u", ch.combined_count, ch.max_combined);
+	return ch.combined_count < MAX_STREAMS ? ch.combined_count : MAX_STREAMS;
+}
+
+/* Driver statistics "rx_queue_N_bytes" / "tx_queue_N_bytes" (netmq.c: packets). */
+struct queue_stats {
+	uint64_t rx[MAX_STREAMS], tx[MAX_STREAMS];
+};
+
+static void store_queue_stat(struct queue_stats *qs, const char *name, uint64_t v)
+{
+	unsigned int q;
+	char dir[3];
+	int end = 0;
+
+	/* %n: the whole name must match ("rx_queue_0_xdp_bytes" must not). */
+	if (sscanf(name, "%2[rtx]_queue_%u_bytes%n", dir, &q, &end) != 2 ||
+	    end != (int)strnlen(name, ETH_GSTRING_LEN) || q >= MAX_STREAMS)
+		return;
+	if (dir[0] == 'r')
+		qs->rx[q] = v;
+	else
+		qs->tx[q] = v;
+}
+
+static int read_queue_stats(struct queue_stats *qs)
+{
+	static struct { struct ethtool_sset_info hdr; uint32_t len; } info;
+	static struct { struct ethtool_gstrings hdr; uint8_t s[MAX_STATS * ETH_GSTRING_LEN]; } names;
+	static struct { struct ethtool_stats hdr; uint64_t v[MAX_STATS]; } vals;
+	unsigned int n;
+
+	memset(qs, 0, sizeof(*qs));
+	info.hdr.cmd = ETHTOOL_GSSET_INFO;
+	info.hdr.sset_mask = 1ULL << ETH_SS_STATS;
+	if (ethtool(&info) || !info.hdr.sset_mask)
+		return -1;
+	n = info.len < MAX_STATS ? info.len : MAX_STATS;
+	names.hdr = (struct ethtool_gstrings){ .cmd = ETHTOOL_GSTRINGS,
+					       .string_set = ETH_SS_STATS, .len = n };
+	vals.hdr = (struct ethtool_stats){ .cmd = ETHTOOL_GSTATS, .n_stats = n };
+	if (ethtool(&names) || ethtool(&vals))
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		store_queue_stat(qs, (const char *)names.s + i * ETH_GSTRING_LEN, vals.v[i]);
+	return 0;
+}
+
+/*
+ * Bytes per queue (@after - @before) of @n queues as "B,B,..." into @out;
+ * returns how many queues carried at least 5% of them (TCP ACKs for the
+ * other direction are a few % of its bytes: they do not count as data).
+ */
+static unsigned int busy_queues(const uint64_t *before, const uint64_t *after, unsigned int n,
+				char *out, size_t size)
+{
+	uint64_t total = 0;
+	unsigned int busy = 0;
+	size_t off = 0;
+
+	for (unsigned int q = 0; q < n; q++)
+		total += after[q] - before[q];
+	out[0] = '\0';
+	for (unsigned int q = 0; q < n; q++) {
+		uint64_t d = after[q] - before[q];
+
+		off += (size_t)snprintf(out + off, size - off, "%s%llu", q ? "," : "",
+					(unsigned long long)d);
+		busy += d > 0 && d * 20 >= total;
+	}
+	return busy;
 }
 
 /* The host starts the peer only after it has seen our marker line. */
@@ -138,7 +227,7 @@ static double mbps(uint64_t bytes, double seconds)
 	return seconds > 0 ? (double)bytes / seconds / 1e6 : 0;
 }
 
-/* Phase 1: the net mode's two transfers, 1 stream each way. */
+/* Phase `single`: the net mode's two transfers, 1 stream each way. */
 static int single(const char *peer, uint64_t bytes)
 {
 	struct nettest_result tx = { 0 }, rx = { 0 };
@@ -168,13 +257,25 @@ static int single(const char *peer, uint64_t bytes)
 
 struct stream {
 	pthread_t thread;
-	unsigned int index, cpus;
+	unsigned int cpu;
 	const char *peer;
 	uint64_t bytes;
 	pthread_barrier_t *barrier;
-	double t_start, t_sent, t_done;
+	double t_start, t_sent, t_first, t_done;
 	int ok;
 };
+
+/* Wait until data is there to read (the peer sends once it has all ours). */
+static int wait_first_byte(int fd)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = recv(fd, &c, 1, MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
 
 /* serve-multi: per connection the peer receives BYTES, then sends BYTES. */
 static void *stream_main(void *arg)
@@ -185,13 +286,15 @@ static void *stream_main(void *arg)
 	int fd;
 
 	CPU_ZERO(&set);
-	CPU_SET(st->index % st->cpus, &set);
+	CPU_SET(st->cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 	fd = connect_peer(st->peer);
 	pthread_barrier_wait(st->barrier);	/* all connected: start together */
 	st->t_start = nettest_now();
 	st->ok = fd >= 0 && nettest_send(fd, st->bytes, &tx) == 0;
 	st->t_sent = nettest_now();
+	st->ok = st->ok && wait_first_byte(fd) == 0;
+	st->t_first = nettest_now();
 	st->ok = st->ok && nettest_recv(fd, st->bytes, &rx) == 0;
 	st->t_done = nettest_now();
 	if (fd >= 0)
@@ -199,62 +302,128 @@ static void *stream_main(void *arg)
 	return NULL;
 }
 
-/*
- * Aggregate rates: guest->host over [first stream starts, last stream has
- * sent]; host->guest over [first stream has sent (the peer starts sending on
- * that connection then), last stream has received]. Conservative: the
- * windows hold all the bytes, and may overlap the other direction.
- */
-static int multi(const char *peer, unsigned int n, unsigned int cpus, uint64_t bytes)
+/* Aggregate windows over all streams: [start, end] of each direction. */
+struct window {
+	double tx_start, tx_end, rx_start, rx_end;
+};
+
+static void window_add(struct window *w, const struct stream *st, int first)
+{
+	if (first || st->t_start < w->tx_start)
+		w->tx_start = st->t_start;
+	if (first || st->t_sent > w->tx_end)
+		w->tx_end = st->t_sent;
+	if (first || st->t_first < w->rx_start)
+		w->rx_start = st->t_first;
+	if (first || st->t_done > w->rx_end)
+		w->rx_end = st->t_done;
+}
+
+/* Run @n streams of @bytes each way to completion; 0 if all verified. */
+static int run_streams(const char *peer, unsigned int n, unsigned int cpus, uint64_t bytes,
+		       struct window *w)
 {
 	static struct stream st[MAX_STREAMS];
 	pthread_barrier_t barrier;
-	double t0 = 0, t1 = 0, t2 = 0, t3 = 0;
 	int ok = 1;
 
 	pthread_barrier_init(&barrier, NULL, n);
 	for (unsigned int i = 0; i < n; i++) {
-		st[i] = (struct stream){ .index = i, .cpus = cpus, .peer = peer, .bytes = bytes,
+		st[i] = (struct stream){ .cpu = i * cpus / n, .peer = peer, .bytes = bytes,
 					 .barrier = &barrier };
 		pthread_create(&st[i].thread, NULL, stream_main, &st[i]);
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		pthread_join(st[i].thread, NULL);
 		ok &= st[i].ok;
-		if (i == 0 || st[i].t_start < t0)
-			t0 = st[i].t_start;
-		if (st[i].t_sent > t1)
-			t1 = st[i].t_sent;
-		if (i == 0 || st[i].t_sent < t2)
-			t2 = st[i].t_sent;
-		if (st[i].t_done > t3)
-			t3 = st[i].t_done;
+		window_add(w, &st[i], i == 0);
 	}
 	pthread_barrier_destroy(&barrier);
-	say("multi streams=%u bytes=%llu ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu", n,
-	    (unsigned long long)bytes, ok ? "yes" : "NO", mbps(bytes * n, t1 - t0),
-	    mbps(bytes * n, t3 - t2), virtio_irqs());
 	return ok ? 0 : -1;
+}
+
+/*
+ * Phase `multi`: @n parallel streams. Rates are aggregates: guest->host over
+ * [first stream starts, last has sent] (sender side: what is still in the
+ * socket buffers counts as sent; the peer prints the receiver's rate),
+ * host->guest over [first byte received, last stream has received].
+ */
+static int multi(const char *peer, unsigned int n, unsigned int cpus, uint64_t bytes,
+		 unsigned int pairs)
+{
+	struct queue_stats before, after;
+	struct window w = { 0 };
+	char qinfo[3 * MAX_STREAMS * 24], txp[MAX_STREAMS * 24], rxp[MAX_STREAMS * 24];
+	int have_stats = read_queue_stats(&before) == 0, ret;
+	unsigned int txq, rxq;
+
+	ret = run_streams(peer, n, cpus, bytes, &w);
+	qinfo[0] = '\0';
+	if (have_stats && read_queue_stats(&after) == 0) {
+		txq = busy_queues(before.tx, after.tx, pairs, txp, sizeof(txp));
+		rxq = busy_queues(before.rx, after.rx, pairs, rxp, sizeof(rxp));
+		snprintf(qinfo, sizeof(qinfo), " txq=%u rxq=%u tx_bytes=%s rx_bytes=%s", txq, rxq,
+			 txp, rxp);
+	}
+	say("multi streams=%u bytes=%llu ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu%s", n,
+	    (unsigned long long)bytes, ret ? "NO" : "yes",
+	    mbps(bytes * n, w.tx_end - w.tx_start), mbps(bytes * n, w.rx_end - w.rx_start),
+	    virtio_irqs(), qinfo);
+	return ret;
+}
+
+static unsigned int clamp_streams(unsigned long s)
+{
+	return s < MAX_STREAMS ? (unsigned int)s : MAX_STREAMS;
+}
+
+/*
+ * guest-test.streams= as a phase list (PHASE_SINGLE or a stream count per
+ * entry); returns the number of phases.
+ */
+static unsigned int parse_phases(unsigned int *phases)
+{
+	char buf[128], *end;
+	const char *v = guest_net_opt("guest-test.streams", "1", buf, sizeof(buf));
+	unsigned int n = 0;
+	unsigned long s;
+
+	if (!strchr(v, ',')) {
+		s = strtoul(v, NULL, 10);
+		phases[n++] = PHASE_SINGLE;
+		if (s > 1)
+			phases[n++] = clamp_streams(s);
+		return n;
+	}
+	for (const char *p = v; *p && n < MAX_PHASES; p = *end ? end + 1 : end) {
+		s = strtoul(p, &end, 10);
+		if (end == p)
+			break;
+		if (s > 0)
+			phases[n++] = clamp_streams(s);
+	}
+	return n;
 }
 
 static int bench_run(void)
 {
 	const char *peer = guest_net_peer();
 	uint64_t bytes = guest_net_bytes();
-	unsigned int streams = cmdline_uint("guest-test.streams", 1);
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int phases[MAX_PHASES], nphases = parse_phases(phases), pairs, cpus;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int fd;
 
+	cpus = ncpu > 0 ? (unsigned int)ncpu : 1;
 	if (guest_net_setup("169.254.0.2"))
 		return -1;
-	if (streams > MAX_STREAMS)
-		streams = MAX_STREAMS;
 	report_rings();
+	pairs = report_channels();
 	say("ready irq=%llu", virtio_irqs());
-	if (single(peer, bytes))
-		return -1;
-	if (streams > 1 && multi(peer, streams, cpus > 0 ? (unsigned int)cpus : 1, bytes))
-		return -1;
+	for (unsigned int i = 0; i < nphases; i++) {
+		if (phases[i] == PHASE_SINGLE ? single(peer, bytes)
+					      : multi(peer, phases[i], cpus, bytes, pairs))
+			return -1;
+	}
 	/* Stay up until the host has read its counters: it then listens again. */
 	fd = connect_peer(peer);
 	if (fd >= 0)

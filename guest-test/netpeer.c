@@ -10,6 +10,9 @@
  *                                                times (default 1); rounds after the
  *                                                first move ROUND_BYTES (default BYTES)
  *   tinyvmm-netpeer serve-multi ADDR BYTES STREAMS TIMEOUT
+ *                                                STREAMS connections at once: each
+ *                                                receives BYTES; once all have, each
+ *                                                sends BYTES; then the aggregate rates
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -134,32 +137,76 @@ struct peer_stream {
 	pthread_t thread;
 	int fd;
 	uint64_t bytes;
+	pthread_barrier_t *barrier;
 	struct nettest_result in, out;
+	double t_first, t_in, t_out;
 	int ok;
 };
 
+/* Wait until the first byte is there: the clock starts with the data. */
+static int wait_first_byte(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_PEEK) == 1 ? 0 : -1;
+}
+
+/* Receive all of this stream, wait for the other streams, then send. */
 static void *peer_stream_main(void *arg)
 {
 	struct peer_stream *ps = arg;
 
-	ps->ok = nettest_recv(ps->fd, ps->bytes, &ps->in) == 0 &&
-		 nettest_send(ps->fd, ps->bytes, &ps->out) == 0;
+	ps->ok = wait_first_byte(ps->fd) == 0;
+	ps->t_first = nettest_now();
+	ps->ok = ps->ok && nettest_recv(ps->fd, ps->bytes, &ps->in) == 0;
+	ps->t_in = nettest_now();
+	pthread_barrier_wait(ps->barrier);
+	ps->ok = ps->ok && nettest_send(ps->fd, ps->bytes, &ps->out) == 0;
+	ps->t_out = nettest_now();
 	shutdown(ps->fd, SHUT_WR);
 	close(ps->fd);
 	return NULL;
 }
 
-/* N concurrent connections, each: guest sends BYTES, then we send BYTES. */
+/*
+ * The aggregate rates: guest->host from the first byte received on any
+ * stream to the last byte of all (as the receiver sees it), host->guest
+ * from the barrier to the last send returning (sender side).
+ */
+static void print_aggregate(const struct peer_stream *ps, unsigned int n, uint64_t bytes)
+{
+	double first = ps[0].t_first, in = ps[0].t_in, out = ps[0].t_out;
+	struct nettest_result g2h = { .bytes = bytes * n }, h2g = { .bytes = bytes * n };
+
+	for (unsigned int i = 1; i < n; i++) {
+		first = ps[i].t_first < first ? ps[i].t_first : first;
+		in = ps[i].t_in > in ? ps[i].t_in : in;
+		out = ps[i].t_out > out ? ps[i].t_out : out;
+	}
+	g2h.seconds = in - first;
+	h2g.seconds = out - in;	/* the barrier opens when the last stream is in */
+	printf("netpeer: aggregate streams=%u guest->host bytes=%llu MB/s=%.1f host->guest bytes=%llu MB/s=%.1f\n",
+	       n, (unsigned long long)g2h.bytes, mbps(&g2h), (unsigned long long)h2g.bytes,
+	       mbps(&h2g));
+}
+
+/*
+ * N concurrent connections, each: guest sends BYTES, then we send BYTES;
+ * we send on none before all N have received everything (a barrier), so
+ * the two directions are measured apart.
+ */
 static int serve_multi(const char *addr, uint64_t bytes, unsigned int n, unsigned int timeout)
 {
 	static struct peer_stream ps[16];
+	pthread_barrier_t barrier;
 	int ls = listen_on(addr), ok = 1;
 
 	if (ls < 0 || n == 0 || n > 16)
 		return 1;
 	alarm(timeout);
+	pthread_barrier_init(&barrier, NULL, n);
 	for (unsigned int i = 0; i < n; i++) {
-		ps[i] = (struct peer_stream){ .bytes = bytes };
+		ps[i] = (struct peer_stream){ .bytes = bytes, .barrier = &barrier };
 		ps[i].fd = accept_one(ls);
 		if (ps[i].fd < 0)
 			return 1;
@@ -172,6 +219,9 @@ static int serve_multi(const char *addr, uint64_t bytes, unsigned int n, unsigne
 		       (unsigned long long)ps[i].out.bytes, ps[i].ok ? "yes" : "NO");
 		ok &= ps[i].ok;
 	}
+	if (ok)
+		print_aggregate(ps, n, bytes);
+	pthread_barrier_destroy(&barrier);
 	close(ls);
 	return ok ? 0 : 1;
 }

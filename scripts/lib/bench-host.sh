@@ -6,11 +6,18 @@
 # usage: sh bench-host.sh RUNS BYTES SEED CONFIGS...
 #
 # Share layout (made by scripts/bench): qemu/ (run tree), guest-test.cpio.gz.
-# Writes out/raw/RUN-CFG.{out,err,peer1,peer2,kv} and out/runs.tsv (one line
-# of metrics per run) and prints one progress line per configuration run.
-# Every configuration gets the same guest kernel, initramfs, 2 vCPUs,
-# 256 MiB and transfer size; only the VMM and its network flags differ.
+# Writes out/raw/RUN-CFG.{out,err,peerN,kv} (peerN: the peer of phase N) and
+# out/runs.tsv (one line of metrics per run) and prints one progress line
+# per configuration run. Every configuration gets the same guest kernel,
+# initramfs, vCPUs, 256 MiB and transfer size; only the VMM and its network
+# flags differ.
+#
+# CONFIGS are either all from scripts/bench's comparison (tinyvmm-t2 ...
+# qemu-1a: 2 vCPUs) or all from its --matrix (t2-q1 t2-q2 t2-q4 1b-q1 1a-q2
+# 1a-q4: tinyvmm, Tier and queue pairs; 4 vCPUs, one verified multi-stream
+# phase per count in MATRIX_STREAMS, all on the multi-queue tap1).
 set -u
+MATRIX_STREAMS="1 2 4"
 
 # --rerecord OUTDIR BYTES: rebuild OUTDIR/runs.tsv from OUTDIR/raw (any host).
 if [ "${1:-}" = --rerecord ]; then
@@ -26,9 +33,8 @@ if [ $RERECORD = 0 ]; then
   SHARE=$(pwd)
   OUT=$SHARE/out
   RAW=$OUT/raw
-  LIMIT=${BENCH_RUN_LIMIT:-400} # seconds for one VMM run, then it is killed
+  # LIMIT (cfg_setup): seconds for one VMM run, then it is killed
   MEM=256
-  CPUS=2
   STREAMS=2 # multi-queue rows: parallel streams (one per vCPU / queue pair)
   mkdir -p "$RAW"
 fi
@@ -41,7 +47,6 @@ host_setup() {
   mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
   [ -d /sys/kernel/debug/kvm ] || { log "error: no /sys/kernel/debug/kvm"; exit 1; }
   # Local copies: 9p (cache=none) must not be in the measured start-up path.
-  cp -r "$SHARE/qemu" /tmp/qemu || exit 1
   cp "$SHARE/guest-test.cpio.gz" /tmp/initrd.gz || exit 1
   cp "$TINYVMM_GUEST_KERNEL" /tmp/Image || exit 1
   K=/tmp/Image
@@ -49,7 +54,12 @@ host_setup() {
   QLD=/tmp/qemu/lib/ld-linux-aarch64.so.1
   QLIB=/tmp/qemu/lib
   QBIN=/tmp/qemu/qemu-system-aarch64
-  "$QLD" --library-path "$QLIB" "$QBIN" --version | head -n1 | sed 's/^/bench-host: /'
+  case " $CONFIGS" in
+    *" qemu-"*)
+      cp -r "$SHARE/qemu" /tmp/qemu || exit 1
+      "$QLD" --library-path "$QLIB" "$QBIN" --version | head -n1 | sed 's/^/bench-host: /'
+      ;;
+  esac
   tinyvmm --version 2>&1 | head -n1 | sed 's/^/bench-host: /'
 
   # Single-queue TAP for the 1-queue-pair tiers (QEMU's queues=1 netdev cannot
@@ -60,14 +70,37 @@ host_setup() {
 
 QNET_DEV=mrg_rxbuf=on,packed=on,event_idx=on,tx_queue_size=1024,rx_queue_size=1024
 
-# cfg_setup CFG: sets VMM TAP ADDR GIP NSTREAMS and the command in "$@" of
-# run_one (through CMD_* variables, no arrays in sh).
+is_matrix() { case $1 in t2-q*|1b-q*|1a-q*) return 0 ;; esac; return 1; }
+
+# matrix_setup CFG: a --matrix configuration (TIER-qPAIRS): tinyvmm, 4 vCPUs,
+# the multi-queue tap1 for every row, one multi phase per stream count.
+matrix_setup() {
+  VMM=tinyvmm CPUS=4 TAP=tap1 ADDR=10.1.0.1 GIP=10.1.0.2
+  PHASES=$MATRIX_STREAMS
+  case $1 in
+    t2-q*) NETARGS="--vhost off --queues ${1#t2-q}" ;;
+    *) NETARGS="--vhost on --queues ${1#*-q}" ;;
+  esac
+  NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null)"
+  GOPTS="quiet guest-test.mode=bench guest-test.bytes=$BYTES guest-test.streams=$(echo "$MATRIX_STREAMS" | tr ' ' ,) guest-test.ip=$GIP guest-test.peer=$ADDR"
+  # A run moves (sum of the stream counts) x BYTES each way: allow 0.2 MB/s.
+  sum=0 # (not n: main_loop's counter; sh has no locals)
+  for s in $MATRIX_STREAMS; do sum=$((sum + s)); done
+  LIMIT=${BENCH_RUN_LIMIT:-$((300 + 2 * sum * BYTES / 200000))}
+}
+
+# cfg_setup CFG: sets VMM CPUS TAP ADDR GIP NSTREAMS PHASES LIMIT GOPTS and
+# the network options of start_vmm.
 cfg_setup() {
-  NSTREAMS=1
+  is_matrix "$1" && { matrix_setup "$1"; return; }
+  NSTREAMS=1 CPUS=2
+  LIMIT=${BENCH_RUN_LIMIT:-400}
   TAP=tap0 ADDR=169.254.0.1 GIP=169.254.0.2
   case $1 in
     *-1a) TAP=tap1 ADDR=10.1.0.1 GIP=10.1.0.2 NSTREAMS=$STREAMS ;;
   esac
+  PHASES=single
+  [ "$NSTREAMS" -gt 1 ] && PHASES="single $NSTREAMS"
   GOPTS="quiet guest-test.mode=bench guest-test.bytes=$BYTES guest-test.streams=$NSTREAMS guest-test.ip=$GIP guest-test.peer=$ADDR"
   case $1 in
     tinyvmm-*)
@@ -96,11 +129,11 @@ cfg_setup() {
 start_vmm() {
   if [ "$VMM" = tinyvmm ]; then
     # shellcheck disable=SC2086 # NETARGS is a word list
-    set -- tinyvmm --kernel "$K" --initrd "$I" --mem $MEM --cpus $CPUS --tap "$TAP" \
+    set -- tinyvmm --kernel "$K" --initrd "$I" --mem "$MEM" --cpus "$CPUS" --tap "$TAP" \
       $NETARGS --timeout $((LIMIT - 10)) --cmdline "console=ttyS0 $GOPTS"
   else
     set -- "$QLD" --library-path "$QLIB" "$QBIN" -M virt -accel kvm -cpu host \
-      -smp $CPUS -m $MEM -kernel "$K" -initrd "$I" -append "console=ttyAMA0 $GOPTS" \
+      -smp "$CPUS" -m "$MEM" -kernel "$K" -initrd "$I" -append "console=ttyAMA0 $GOPTS" \
       -nographic -nodefaults -serial stdio -no-reboot \
       -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,$NETDEV" \
       -device "virtio-net-device,netdev=n0,$DEVX$QNET_DEV"
@@ -162,13 +195,28 @@ mem_snap() {
     END { print "guest_ram_rss_kb=" rss + 0 }' "/proc/$PID/smaps" >>"$BASE.kv"
 }
 
+# peer_start single|STREAMS: the peer of phase $PHASE, output in $BASE.peer$PHASE.
 peer_start() {
   if [ "$1" = single ]; then
-    tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer1" 2>&1 &
+    tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
   else
-    tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$NSTREAMS" $((LIMIT - 20)) >"$BASE.peer2" 2>&1 &
+    tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$1" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
   fi
   PEERS="$PEERS $!"
+}
+
+# next_phase: the guest finished phase $PHASE (0: it is ready). Snapshot,
+# then start the peer of the next phase in $PHASES, or let the guest finish.
+next_phase() {
+  snap "s$PHASE"
+  # shellcheck disable=SC2086 # PHASES is a word list
+  set -- $PHASES
+  [ $# -gt 0 ] || { final; return; }
+  PHASE=$((PHASE + 1))
+  what=$1
+  shift
+  PHASES=$*
+  peer_start "$what"
 }
 
 # After the last phase: memory, then let the guest go (it waits for a listener).
@@ -185,7 +233,7 @@ run_one() {
   run=$1 cfg=$2
   BASE=$RAW/$run-$cfg
   FIFO=/tmp/bench.fifo
-  PEERS='' ACK='' WATCH=''
+  PEERS='' ACK='' WATCH='' PHASE=0
   rm -f "$BASE".* "$FIFO"
   mkfifo "$FIFO"
   cfg_setup "$cfg" || return 1
@@ -197,17 +245,8 @@ run_one() {
     printf '%s\n' "$line" >>"$BASE.out"
     case $line in
       *"guest-test: started"*) echo "started_cs=$(now_cs)" >>"$BASE.kv" ;;
-      *"guest-test: bench ready"*)
-        snap s0
-        peer_start single
-        ;;
-      *"guest-test: bench single "*)
-        snap s1
-        if [ "$NSTREAMS" -gt 1 ]; then peer_start multi; else final; fi
-        ;;
-      *"guest-test: bench multi "*)
-        snap s2
-        final
+      *"guest-test: bench ready"* | *"guest-test: bench single "* | *"guest-test: bench multi "*)
+        next_phase
         ;;
       *"guest-test: bench done"*)
         # Everything is measured. A VMM still running 30 s after the guest
@@ -234,26 +273,37 @@ run_one() {
   record "$run" "$cfg"
 }
 
-# record RUN CFG: derive the per-run metrics (raw numbers stay in .kv/.out).
-record() {
-  tr -d '\r' <"$BASE.out" >"$BASE.out.tmp" && mv "$BASE.out.tmp" "$BASE.out"
-  awk -v run="$1" -v cfg="$2" -v bytes="$BYTES" -v mem="$MEM" -v tck=100 \
-      -v ns="$NSTREAMS" -v kvf="$BASE.kv" -v peerf="$BASE.peer1" '
+# awk functions shared by the record functions: field(LINE, KEY) is the
+# value of KEY= in LINE; read_kv(FILE) fills V[] from a .kv file; d(K, A, B)
+# is counter K at snapshot B minus at A; per(X, MB) is X per MB.
+AWK_LIB='
     function field(line, key,   i, n, a) {
       n = split(line, a, " ")
       for (i = 1; i <= n; i++) if (index(a[i], key "=") == 1) return substr(a[i], length(key) + 2)
       return ""
     }
+    function read_kv(f,   l, i) { while ((getline l < f) > 0) { i = index(l, "="); V[substr(l, 1, i - 1)] = substr(l, i + 1) } }
     function d(k, a, b) { return (V[b "." k] != "" && V[a "." k] != "") ? V[b "." k] - V[a "." k] : "" }
     function per(x, mb) { return (x == "" || mb <= 0) ? "" : sprintf("%.1f", x / mb) }
+'
+
+# record RUN CFG: derive the per-run metrics (raw numbers stay in .kv/.out).
+record() {
+  tr -d '\r' <"$BASE.out" >"$BASE.out.tmp" && mv "$BASE.out.tmp" "$BASE.out"
+  is_matrix "$2" && { record_matrix "$1" "$2"; return; }
+  awk -v run="$1" -v cfg="$2" -v bytes="$BYTES" -v mem="$MEM" -v tck=100 \
+      -v ns="$NSTREAMS" -v kvf="$BASE.kv" -v peerf="$BASE.peer1" -v peer2f="$BASE.peer2" "
+    $AWK_LIB"'
     BEGIN {
-      while ((getline l < kvf) > 0) { i = index(l, "="); V[substr(l, 1, i - 1)] = substr(l, i + 1) }
+      read_kv(kvf)
       while ((getline l < peerf) > 0) if (l ~ /guest->host/) g2h_peer = field(l, "MB/s")
+      while ((getline l < peer2f) > 0) if (l ~ /aggregate/) g2h2_peer = field(l, "MB/s")
     }
     /guest-test: bench ready/  { irq0 = field($0, "irq") }
     /guest-test: bench single/ { irq1 = field($0, "irq"); h2g = field($0, "rx_MBs"); g2h_guest = field($0, "tx_MBs")
                                  ok1 = (field($0, "tx_ok") == "yes" && field($0, "rx_ok") == "yes") }
     /guest-test: bench multi/  { irq2 = field($0, "irq"); g2h2 = field($0, "tx_MBs"); h2g2 = field($0, "rx_MBs")
+                                 if (g2h2_peer != "") g2h2 = g2h2_peer   # the receiver side
                                  ok2 = field($0, "ok") == "yes" }
     /guest-test: bench rings/  { rings = field($0, "rx") "/" field($0, "tx") }
     /negotiated:/ { sub(/.*negotiated: */, ""); gsub(/ /, ","); feat = $0 }
@@ -280,12 +330,90 @@ record() {
     }' "$BASE.out" >>"$OUT/runs.tsv"
 }
 
+# record_matrix RUN CFG: one runs.tsv line of a --matrix run. Per stream
+# count S (phase K, between snapshots K-1 and K): g2h_S (the peer's aggregate,
+# receiver side), h2g_S (the guest's), txq_S/rxq_S (queues with traffic),
+# txmax_S/rxmax_S (the busiest queue's % of the bytes), exits and guest
+# virtio interrupts per MB moved (2 x S x BYTES).
+record_matrix() {
+  awk -v run="$1" -v cfg="$2" -v bytes="$BYTES" -v streams="$MATRIX_STREAMS" \
+      -v kvf="$BASE.kv" -v peerbase="$BASE.peer" "
+    $AWK_LIB"'
+    function maxshare(list,   n, a, i, t, m) {
+      n = split(list, a, ",")
+      for (i = 1; i <= n; i++) { t += a[i]; if (a[i] + 0 > m) m = a[i] + 0 }
+      return t > 0 ? sprintf("%.0f", 100 * m / t) : ""
+    }
+    BEGIN { read_kv(kvf); ns = split(streams, S, " ") }
+    /guest-test: bench ready/ { irq[0] = field($0, "irq") }
+    /guest-test: bench channels/ { pairs = field($0, "combined") }
+    /guest-test: bench multi / {
+      k++; s = field($0, "streams"); K[s] = k; irq[k] = field($0, "irq")
+      OK[s] = field($0, "ok") == "yes"; H[s] = field($0, "rx_MBs"); G[s] = field($0, "tx_MBs")
+      TQ[s] = field($0, "txq"); RQ[s] = field($0, "rxq")
+      TM[s] = maxshare(field($0, "tx_bytes")); RM[s] = maxshare(field($0, "rx_bytes"))
+      f = peerbase k
+      while ((getline l < f) > 0) if (l ~ /aggregate/) G[s] = field(l, "MB/s")
+    }
+    /negotiated:/ { sub(/.*negotiated: */, ""); gsub(/ /, ","); feat = $0 }
+    END {
+      ok = 1
+      for (i = 1; i <= ns; i++) ok = ok && OK[S[i]]
+      printf "%s\t%s\t%s", run, cfg, ok ? "yes" : "no"
+      for (i = 1; i <= ns; i++) {
+        s = S[i]; k = K[s]; mb = 2 * s * bytes / 1e6
+        printf "\t%s\t%s\t%s\t%s\t%s\t%s", G[s], H[s], TQ[s], RQ[s], TM[s], RM[s]
+        printf "\t%s\t%s", (k ? per(d("exits", "s" (k - 1), "s" k), mb) : ""),
+          (k && irq[k] != "" && irq[k - 1] != "" ? per(irq[k] - irq[k - 1], mb) : "")
+      }
+      printf "\t%s\t%s\t%s\t%s\n", pairs, (feat == "" ? "-" : feat),
+        (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
+    }' "$BASE.out" >>"$OUT/runs.tsv"
+}
+
+# The runs.tsv header of a --matrix run (scripts/bench reads columns by name).
+matrix_header() {
+  printf 'run\tcfg\tok'
+  for s in $MATRIX_STREAMS; do
+    printf '\tg2h_%s\th2g_%s\ttxq_%s\trxq_%s\ttxmax_%s\trxmax_%s\texits_mb_%s\tirq_mb_%s' \
+      "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s"
+  done
+  printf '\tpairs_on\tfeatures\trc\thung\n'
+}
 
 HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_cpu_ms_mb	features	rings	rc	hung"
 
 # Deterministic shuffle per run (awk srand(SEED+RUN)): no configuration is
 # always first or always after the same neighbour.
 shuffle() { echo "$2" | tr ' ' '\n' | grep . | awk -v s="$1" 'BEGIN { srand(s) } { print rand() "\t" $0 }' | sort -n | cut -f2; }
+
+# progress N TOTAL CFG: one line about the run just recorded.
+progress() {
+  if is_matrix "$3"; then
+    { head -n1 "$OUT/runs.tsv"; tail -n1 "$OUT/runs.tsv"; } | awk -F'\t' -v n="$1" -v t="$2" -v streams="$MATRIX_STREAMS" '
+      NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+      {
+        printf "bench: [%d/%d] run %s %-5s verified=%s MB/s g2h/h2g (queues tx/rx):", n, t, $1, $2, $3
+        ns = split(streams, S, " ")
+        for (i = 1; i <= ns; i++) { s = S[i]
+          printf " %s: %s/%s (%s/%s)", s, $c["g2h_" s], $c["h2g_" s], $c["txq_" s], $c["rxq_" s] }
+        if ($c["rc"] != 0) printf " | VMM exit status %s", $c["rc"]
+        if ($c["hung"] == "yes") printf " (killed: still running 30 s after the guest powered off)"
+        printf "\n" }'
+    return
+  fi
+  tail -n1 "$OUT/runs.tsv" | awk -F'\t' -v n="$1" -v t="$2" '{
+    printf "bench: [%d/%d] run %s %-11s verified=%s g2h=%s h2g=%s MB/s exits/MB=%s irq/MB=%s start=%ss rss-ram=%sMiB", n, t, $1, $2, $3, $4, $5, $6, $7, $8, $11
+    if ($12 != "") printf " | 2 streams g2h=%s h2g=%s exits/MB=%s", $12, $13, $14
+    if ($23 != 0) printf " | VMM exit status %s", $23
+    if ($24 == "yes") printf " (killed: still running 30 s after the guest powered off)"
+    printf "\n" }'
+}
+
+# header CFG: the runs.tsv header for runs of CFG's kind.
+header() {
+  if is_matrix "$1"; then matrix_header; else echo "$HEADER"; fi
+}
 
 main_loop() {
   total=0
@@ -297,12 +425,7 @@ main_loop() {
     for cfg in $(shuffle $((SEED + r)) "$CONFIGS"); do
       n=$((n + 1))
       run_one "$r" "$cfg"
-      tail -n1 "$OUT/runs.tsv" | awk -F'\t' -v n="$n" -v t="$total" '{
-        printf "bench: [%d/%d] run %s %-11s verified=%s g2h=%s h2g=%s MB/s exits/MB=%s irq/MB=%s start=%ss rss-ram=%sMiB", n, t, $1, $2, $3, $4, $5, $6, $7, $8, $11
-        if ($12 != "") printf " | 2 streams g2h=%s h2g=%s exits/MB=%s", $12, $13, $14
-        if ($23 != 0) printf " | VMM exit status %s", $23
-        if ($24 == "yes") printf " (killed: still running 30 s after the guest powered off)"
-        printf "\n" }'
+      progress "$n" "$total" "$cfg"
     done
     r=$((r + 1))
   done
@@ -312,17 +435,20 @@ main_loop() {
 }
 
 if [ $RERECORD = 1 ]; then
-  echo "$HEADER" >"$OUT/runs.tsv"
-  for f in $(ls "$RAW"/*.kv | sort -t/ -k1); do
+  rm -f "$OUT/runs.tsv"
+  for f in "$RAW"/*.kv; do
     name=${f##*/}
     name=${name%.kv}
     run=${name%%-*}
     cfg=${name#*-}
     BASE=$RAW/$name
+    [ -e "$OUT/runs.tsv" ] || header "$cfg" >"$OUT/runs.tsv"
     cfg_setup "$cfg" && record "$run" "$cfg"
   done
 else
-  [ -e "$OUT/runs.tsv" ] || echo "$HEADER" >"$OUT/runs.tsv"
+  # shellcheck disable=SC2086 # CONFIGS is a word list
+  set -- $CONFIGS
+  [ -e "$OUT/runs.tsv" ] || header "$1" >"$OUT/runs.tsv"
   host_setup
   main_loop
 fi

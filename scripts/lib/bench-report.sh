@@ -118,7 +118,7 @@ bench_report() {
     for tier in "${BENCH_TIERS[@]}"; do
       t=${tier%%|*}
       for v in tinyvmm qemu; do
-        printf '| %s %s | %s | %s | %s | %s | %s |\n' "$v" "$(tr a-z A-Z <<<"$t")" \
+        printf '| %s %s | %s | %s | %s | %s | %s |\n' "$v" "$(tr '[:lower:]' '[:upper:]' <<<"$t")" \
           "$(get "$v-$t" ok_runs)" "$(get "$v-$t" failed_runs)" "$(get "$v-$t" unclean_runs)" \
           "$(bench_mode_text "$tsv" "$v-$t" features | tr ',' ' ')" \
           "$(bench_mode_text "$tsv" "$v-$t" rings)"
@@ -135,9 +135,9 @@ bench_report() {
     echo "How to read it: exits are KVM's per-VM debugfs counters (\`/sys/kernel/debug/kvm/PID-FD/exits\`),"
     echo "read by the host script at the guest's phase markers, the same way for both VMMs; interrupts"
     echo "are the guest's own \`/proc/interrupts\` virtio lines. Per MB = per MB moved in both"
-    echo "directions (2 × bytes, × streams). 1-stream guest→host MB/s is measured by the receiver"
-    echo "(tinyvmm-netpeer), host→guest by the guest; 2-stream rates are aggregates measured in the"
-    echo "guest (see guest-test/bench.c). Start time: host shell before exec of the VMM to the"
+    echo "directions (2 × bytes, × streams). Guest→host MB/s is measured by the receiver"
+    echo "(tinyvmm-netpeer), host→guest by the guest; 2-stream rates are aggregates over both"
+    echo "streams, one direction at a time (see guest-test/bench.c). Start time: host shell before exec of the VMM to the"
     echo "guest's first userspace line on the VMM's stdout (includes kernel boot)."
     echo
     echo "Per-run numbers: \`$(basename "${tsv}")\`; chart: \`$(basename "$png")\`."
@@ -190,4 +190,229 @@ set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
 plot $plotcmd
 EOF
   rm -f "$plot"
+}
+
+# --- scripts/bench --matrix ---------------------------------------------
+
+# Rows: configuration|tier|queue pairs|tinyvmm network options
+BENCH_MATRIX_ROWS=("t2-q1|Tier 2|1|--vhost off --queues 1"
+  "t2-q2|Tier 2|2|--vhost off --queues 2"
+  "t2-q4|Tier 2|4|--vhost off --queues 4"
+  "1b-q1|Tier 1B|1|--vhost on"
+  "1a-q2|Tier 1A|2|--vhost on --queues 2"
+  "1a-q4|Tier 1A|4|--vhost on --queues 4")
+BENCH_MATRIX_REF=1b-q1 # reference of the ratio table: tinyvmm's default tier
+
+# Stream counts of a matrix TSV, from its g2h_N columns.
+bench_matrix_streams() {
+  head -n1 "$1" | tr '\t' '\n' | sed -n 's/^g2h_//p' | tr '\n' ' '
+}
+
+bench_is_matrix() { head -n1 "$1" | grep -q $'\tg2h_1\t'; }
+
+# "1 stream", "2 streams"
+bench_streams() { printf '%s stream%s' "$1" "$( (($1 > 1)) && echo s)"; }
+
+# bench_matrix_cols STREAMS LABEL...: a header cell per stream count and label.
+bench_matrix_cols() {
+  local streams=$1 s p
+  shift
+  for s in $streams; do
+    for p in "$@"; do printf '| %s %s ' "$(bench_streams "$s")" "$p"; done
+  done
+}
+
+# bench_matrix_align N: the Markdown alignment row, N numeric columns.
+bench_matrix_align() {
+  local i
+  printf '|---|'
+  for ((i = 0; i < $1; i++)); do printf -- '---:|'; done
+  echo
+}
+
+# bench_row_label CFG-ROW: "Tier 1A, 2 pairs"
+bench_row_label() {
+  local cfg tier pairs
+  IFS='|' read -r cfg tier pairs _ <<<"$1"
+  printf '%s, %s pair%s' "$tier" "$pairs" "$( ((pairs > 1)) && echo s)"
+}
+
+# MED (medians, set by bench_matrix_report) lookup: bench_get CFG COLUMN
+bench_get() { awk -F'\t' -v c="$1" -v k="$2" '$1 == c && $2 == k { print $3; exit }' <<<"$MED"; }
+
+# bench_has CFG: the configuration ran at all.
+bench_has() { [[ -n $(bench_get "$1" ok_runs)$(bench_get "$1" failed_runs) ]]; }
+
+# bench_matrix_main STREAMS: MB/s and pairs with traffic per configuration.
+bench_matrix_main() {
+  local streams=$1 row cfg pairs s a b
+  echo "## Throughput (MB/s) and queue pairs with traffic (median of the verified runs)"
+  echo
+  printf '| Configuration '
+  bench_matrix_cols "$streams" g2h h2g
+  for s in $streams; do printf '| pairs with traffic tx/rx, %s ' "$(bench_streams "$s")"; done
+  echo "|"
+  bench_matrix_align $((3 * $(wc -w <<<"$streams")))
+  for row in "${BENCH_MATRIX_ROWS[@]}"; do
+    cfg=${row%%|*} pairs=$(cut -d'|' -f3 <<<"$row")
+    bench_has "$cfg" || continue
+    printf '| %s (%s) ' "$(bench_row_label "$row")" "\`${row##*|}\`"
+    for s in $streams; do
+      printf '| %s | %s ' "$(bench_fmt "$(bench_get "$cfg" "g2h_$s")")" \
+        "$(bench_fmt "$(bench_get "$cfg" "h2g_$s")")"
+    done
+    for s in $streams; do
+      a=$(bench_get "$cfg" "txq_$s") b=$(bench_get "$cfg" "rxq_$s")
+      printf '| %s ' "$([[ -n $a$b ]] && echo "$(bench_fmt "$a")/$(bench_fmt "$b") of $pairs")"
+    done
+    echo "|"
+  done
+  echo
+}
+
+# bench_run_ratios TSV REF: ratios taken within each run, then their median
+# and range over the runs: "cfg<TAB>key<TAB>median<TAB>min<TAB>max" with key
+# ref_COL (COL against configuration REF in the same run) and scale_COL
+# (COL = g2h_S or h2g_S against the same VM run's 1 stream).
+bench_run_ratios() {
+  awk -F'\t' -v ref="$2" '
+    NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(g2h|h2g)_[0-9]+$/) col[i] = $i; next }
+    $3 == "yes" { ok[$1, $2] = 1; for (i in col) v[$1, $2, col[i]] = $i; runs[$1] = 1; cfgs[$2] = 1 }
+    function add(k, x) { n[k]++; r[k, n[k]] = x }
+    END {
+      for (run in runs) for (c in cfgs) {
+        if (!ok[run, c]) continue
+        for (i in col) {
+          x = v[run, c, col[i]]; split(col[i], p, "_"); one = v[run, c, p[1] "_1"]
+          y = v[run, ref, col[i]]
+          if (ok[run, ref] && x > 0 && y > 0) add(c SUBSEP "ref_" col[i], x / y)
+          if (x > 0 && one > 0) add(c SUBSEP "scale_" col[i], x / one)
+        }
+      }
+      for (k in n) {
+        m = n[k]
+        for (i = 1; i <= m; i++) a[i] = r[k, i]
+        for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+        med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+        split(k, q, SUBSEP)
+        printf "%s\t%s\t%.2f\t%.2f\t%.2f\n", q[1], q[2], med, a[1], a[m]
+      }
+    }' "$1"
+}
+
+# RATIOS (set by bench_matrix_report) lookup: "1.23× (0.90–1.60)", or nothing.
+bench_ratio_cell() {
+  awk -F'\t' -v c="$1" -v k="$2" '$1 == c && $2 == k {
+    if ($4 == $5) printf "%s×", $3; else printf "%s× (%s–%s)", $3, $4, $5; exit }' <<<"$RATIOS"
+}
+
+# bench_matrix_ratios STREAMS: each cell against the reference row, and
+# each row's S streams against its 1 stream, both within each run.
+bench_matrix_ratios() {
+  local streams=$1 row cfg s ns
+  ns=$(wc -w <<<"$streams")
+  echo "## Ratios within each run: against Tier 1B, 1 pair (tinyvmm's default) in the same run; and S streams against 1 stream in the same VM"
+  echo
+  echo "Median over the runs (range in brackets). Taken run by run, so a change of"
+  echo "the machine's load between runs cancels out; a change during a run does not."
+  echo
+  printf '| Configuration '
+  bench_matrix_cols "$streams" "g2h vs 1B" "h2g vs 1B"
+  for s in $streams; do
+    [[ $s == 1 ]] || printf '| %s streams vs 1: g2h | %s streams vs 1: h2g ' "$s" "$s"
+  done
+  echo "|"
+  bench_matrix_align $((4 * ns - 2))
+  for row in "${BENCH_MATRIX_ROWS[@]}"; do
+    cfg=${row%%|*}
+    [[ -n $(bench_get "$cfg" ok_runs) ]] || continue
+    printf '| %s ' "$(bench_row_label "$row")"
+    for s in $streams; do
+      printf '| %s | %s ' "$(bench_ratio_cell "$cfg" "ref_g2h_$s")" "$(bench_ratio_cell "$cfg" "ref_h2g_$s")"
+    done
+    for s in $streams; do
+      [[ $s == 1 ]] && continue
+      printf '| %s | %s ' "$(bench_ratio_cell "$cfg" "scale_g2h_$s")" "$(bench_ratio_cell "$cfg" "scale_h2g_$s")"
+    done
+    echo "|"
+  done
+  echo
+}
+
+# bench_matrix_diag TSV STREAMS: runs, exits and interrupts per MB, features.
+bench_matrix_diag() {
+  local tsv=$1 streams=$2 row cfg s
+  echo "## Diagnostics (same runs)"
+  echo
+  printf '| Configuration | verified runs | failed runs | VMM did not exit cleanly | pairs the guest enabled '
+  for s in $streams; do printf '| busiest queue, %% of the bytes tx/rx, %s ' "$(bench_streams "$s")"; done
+  for s in $streams; do printf '| exits/MB, %s ' "$(bench_streams "$s")"; done
+  for s in $streams; do printf '| virtio irqs/MB, %s ' "$(bench_streams "$s")"; done
+  echo "|"
+  bench_matrix_align $((4 + 3 * $(wc -w <<<"$streams")))
+  for row in "${BENCH_MATRIX_ROWS[@]}"; do
+    cfg=${row%%|*}
+    bench_has "$cfg" || continue
+    printf '| %s | %s | %s | %s | %s ' "$(bench_row_label "$row")" "$(bench_get "$cfg" ok_runs)" \
+      "$(bench_get "$cfg" failed_runs)" "$(bench_get "$cfg" unclean_runs)" \
+      "$(bench_fmt "$(bench_get "$cfg" pairs_on)")"
+    for s in $streams; do
+      printf '| %s/%s ' "$(bench_fmt "$(bench_get "$cfg" "txmax_$s")")" "$(bench_fmt "$(bench_get "$cfg" "rxmax_$s")")"
+    done
+    for s in $streams; do printf '| %s ' "$(bench_fmt "$(bench_get "$cfg" "exits_mb_$s")")"; done
+    for s in $streams; do printf '| %s ' "$(bench_fmt "$(bench_get "$cfg" "irq_mb_$s")")"; done
+    echo "|"
+  done
+  echo
+  echo "Features the guest negotiated (most frequent per configuration):"
+  echo
+  for row in "${BENCH_MATRIX_ROWS[@]}"; do
+    cfg=${row%%|*}
+    bench_has "$cfg" || continue
+    echo "- $(bench_row_label "$row"): $(bench_mode_text "$tsv" "$cfg" features | tr ',' ' ')"
+  done
+  echo
+}
+
+bench_matrix_howto() {
+  cat <<'EOF'
+How to read it (docs/benchmarks.md, "The matrix"): a phase runs S parallel verified TCP
+streams, BYTES each way each, stream i pinned to vCPU i × 4 / S. The peer receives all
+streams before it sends on any, so each direction is measured on its own: g2h (guest→host)
+is the aggregate the receiver (tinyvmm-netpeer) saw from the first byte to the last of all
+streams, h2g (host→guest) the aggregate the guest saw, likewise.
+
+"Pairs with traffic tx/rx": of the queue pairs configured, how many TX queues carried at
+least 5% of the phase's guest→host bytes, and how many RX queues at least 5% of its
+host→guest bytes (the guest driver's per-queue byte counters; the ACKs of the other
+direction stay below 5%). "Busiest queue": that queue's share of the bytes. The guest picks
+a TX queue by the vCPU that transmits (XPS: contiguous groups of vCPUs per queue); the host
+TAP sends a flow to the RX queue its packets last came in on. All queues of one virtio-mmio
+device share one interrupt line, so the guest handles every pair's interrupts, and the
+ACK-driven transmits that follow them, on one vCPU (docs/vhost-net.md): more pairs add
+host-side parallelism (a vhost worker, or a Tier 2 thread, per pair), not parallel
+interrupt handling in the guest.
+
+Exits and interrupts per MB: per MB moved in both directions (2 × S × BYTES).
+EOF
+}
+
+# bench_matrix_report TSV MD META: the --matrix report (META: Markdown under the title).
+bench_matrix_report() {
+  local tsv=$1 md=$2 meta=$3 streams
+  MED=$(bench_medians "$tsv")
+  RATIOS=$(bench_run_ratios "$tsv" "$BENCH_MATRIX_REF")
+  streams=$(bench_matrix_streams "$tsv")
+  {
+    echo "# tinyvmm network matrix: tiers × queue pairs × parallel TCP streams"
+    echo
+    echo "$meta"
+    echo
+    bench_matrix_main "$streams"
+    bench_matrix_ratios "$streams"
+    bench_matrix_diag "$tsv" "$streams"
+    bench_matrix_howto
+    echo
+    echo "Per-run numbers: \`$(basename "$tsv")\`."
+  } >"$md"
 }
