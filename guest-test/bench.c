@@ -62,13 +62,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ethtool.h"
 #include "net.h"
 #include "nettest.h"
 #include "pattern.h"
 
 #define MAX_STREAMS 16
 #define MAX_PHASES 8
-#define MAX_STATS 512
 #define PHASE_SINGLE 0	/* in a phase list: the 1-stream `single` phase */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -115,16 +115,7 @@ static unsigned long long virtio_irqs(void)
 /* SIOCETHTOOL on eth0 with command block @cmd. */
 static int ethtool(void *cmd)
 {
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
-
-	if (s < 0)
-		return -1;
-	strncpy(ifr.ifr_name, "eth0", IFNAMSIZ - 1);
-	ifr.ifr_data = cmd;
-	ret = ioctl(s, SIOCETHTOOL, &ifr);
-	close(s);
-	return ret;
+	return eth_ioctl("eth0", cmd);
 }
 
 /* Ring sizes the driver uses (QEMU may cap what its command line asked). */
@@ -148,47 +139,9 @@ static unsigned int report_channels(void)
 }
 
 /* Driver statistics "rx_queue_N_bytes" / "tx_queue_N_bytes" (netmq.c: packets). */
-struct queue_stats {
-	uint64_t rx[MAX_STREAMS], tx[MAX_STREAMS];
-};
-
-static void store_queue_stat(struct queue_stats *qs, const char *name, uint64_t v)
+static int read_queue_stats(struct ethq_counters *qs)
 {
-	unsigned int q;
-	char dir[3];
-	int end = 0;
-
-	/* %n: the whole name must match ("rx_queue_0_xdp_bytes" must not). */
-	if (sscanf(name, "%2[rtx]_queue_%u_bytes%n", dir, &q, &end) != 2 ||
-	    end != (int)strnlen(name, ETH_GSTRING_LEN) || q >= MAX_STREAMS)
-		return;
-	if (dir[0] == 'r')
-		qs->rx[q] = v;
-	else
-		qs->tx[q] = v;
-}
-
-static int read_queue_stats(struct queue_stats *qs)
-{
-	static struct { struct ethtool_sset_info hdr; uint32_t len; } info;
-	static struct { struct ethtool_gstrings hdr; uint8_t s[MAX_STATS * ETH_GSTRING_LEN]; } names;
-	static struct { struct ethtool_stats hdr; uint64_t v[MAX_STATS]; } vals;
-	unsigned int n;
-
-	memset(qs, 0, sizeof(*qs));
-	info.hdr.cmd = ETHTOOL_GSSET_INFO;
-	info.hdr.sset_mask = 1ULL << ETH_SS_STATS;
-	if (ethtool(&info) || !info.hdr.sset_mask)
-		return -1;
-	n = info.len < MAX_STATS ? info.len : MAX_STATS;
-	names.hdr = (struct ethtool_gstrings){ .cmd = ETHTOOL_GSTRINGS,
-					       .string_set = ETH_SS_STATS, .len = n };
-	vals.hdr = (struct ethtool_stats){ .cmd = ETHTOOL_GSTATS, .n_stats = n };
-	if (ethtool(&names) || ethtool(&vals))
-		return -1;
-	for (unsigned int i = 0; i < n; i++)
-		store_queue_stat(qs, (const char *)names.s + i * ETH_GSTRING_LEN, vals.v[i]);
-	return 0;
+	return eth_queue_counters("eth0", "bytes", qs);
 }
 
 /*
@@ -351,7 +304,7 @@ static int run_streams(const char *peer, unsigned int n, unsigned int cpus, uint
 static int multi(const char *peer, unsigned int n, unsigned int cpus, uint64_t bytes,
 		 unsigned int pairs)
 {
-	struct queue_stats before, after;
+	struct ethq_counters before, after;
 	struct window w = { 0 };
 	char qinfo[3 * MAX_STREAMS * 24], txp[MAX_STREAMS * 24], rxp[MAX_STREAMS * 24];
 	int have_stats = read_queue_stats(&before) == 0, ret;

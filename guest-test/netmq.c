@@ -20,13 +20,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ethtool.h"
 #include "net.h"
 #include "nettest.h"
 #include "pattern.h"
 
 #define IFNAME "eth0"
 #define MAX_STREAMS 16
-#define MAX_STATS 512
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -43,16 +43,7 @@ static void say(const char *fmt, ...)
 
 static int ethtool(void *cmd)
 {
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM, 0), ret;
-
-	if (s < 0)
-		return -1;
-	strncpy(ifr.ifr_name, IFNAME, IFNAMSIZ - 1);
-	ifr.ifr_data = cmd;
-	ret = ioctl(s, SIOCETHTOOL, &ifr);
-	close(s);
-	return ret;
+	return eth_ioctl(IFNAME, cmd);
 }
 
 static int get_channels(struct ethtool_channels *ch)
@@ -74,46 +65,9 @@ static int set_combined(unsigned int n)
 }
 
 /* Driver statistics "rx_queue_N_packets" / "tx_queue_N_packets". */
-struct queue_stats {
-	uint64_t rx[MAX_STREAMS], tx[MAX_STREAMS];
-};
-
-static int read_queue_stats(struct queue_stats *qs)
+static int read_queue_stats(struct ethq_counters *qs)
 {
-	static struct { struct ethtool_sset_info hdr; uint32_t len; } info;
-	static struct { struct ethtool_gstrings hdr; uint8_t s[MAX_STATS * ETH_GSTRING_LEN]; } names;
-	static struct { struct ethtool_stats hdr; uint64_t v[MAX_STATS]; } vals;
-	unsigned int n;
-
-	memset(qs, 0, sizeof(*qs));
-	info.hdr.cmd = ETHTOOL_GSSET_INFO;
-	info.hdr.sset_mask = 1ULL << ETH_SS_STATS;
-	if (ethtool(&info) || !info.hdr.sset_mask)
-		return -1;
-	n = info.len < MAX_STATS ? info.len : MAX_STATS;
-	names.hdr.cmd = ETHTOOL_GSTRINGS;
-	names.hdr.string_set = ETH_SS_STATS;
-	names.hdr.len = n;
-	vals.hdr.cmd = ETHTOOL_GSTATS;
-	vals.hdr.n_stats = n;
-	if (ethtool(&names) || ethtool(&vals))
-		return -1;
-	for (unsigned int i = 0; i < n; i++) {
-		const char *name = (const char *)names.s + i * ETH_GSTRING_LEN;
-		unsigned int q;
-		char dir[3];
-		int end = 0;
-
-		/* %n: the whole name must match ("rx_queue_0_xdp_packets" must not). */
-		if (sscanf(name, "%2[rtx]_queue_%u_packets%n", dir, &q, &end) == 2 &&
-		    end == (int)strnlen(name, ETH_GSTRING_LEN) && q < MAX_STREAMS) {
-			if (dir[0] == 'r')
-				qs->rx[q] = vals.v[i];
-			else
-				qs->tx[q] = vals.v[i];
-		}
-	}
-	return 0;
+	return eth_queue_counters(IFNAME, "packets", qs);
 }
 
 struct stream {
@@ -183,7 +137,7 @@ int guest_netmq_run(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct ethtool_channels ch;
-	struct queue_stats before, after;
+	struct ethq_counters before, after;
 	unsigned int max, streams, rx_used, tx_used;
 	char rxd[256], txd[256];
 
