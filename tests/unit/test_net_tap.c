@@ -293,6 +293,20 @@ static void tap_mac(uint8_t mac[6])
 	close(s);
 }
 
+/* A 20-byte IPv4 header, guest -> host, @total bytes with the header. */
+static void ipv4_guest_to_host(uint8_t *ip, uint8_t proto, size_t total)
+{
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(total >> 8);
+	ip[3] = (uint8_t)total;
+	ip[8] = 64;
+	ip[9] = proto;
+	inet_pton(AF_INET, GUEST_IP, ip + 12);
+	inet_pton(AF_INET, HOST_IP, ip + 16);
+	*(uint16_t *)(ip + 10) = htons(csum(ip, 20, 0));
+}
+
 /* ICMP echo whose checksum the guest leaves to the device (NEEDS_CSUM). */
 static size_t icmp_echo_partial(uint8_t *f, const uint8_t *dst_mac, const uint8_t *payload,
 				size_t plen)
@@ -305,15 +319,7 @@ static size_t icmp_echo_partial(uint8_t *f, const uint8_t *dst_mac, const uint8_
 
 	memcpy(f, &h, 12);
 	eth(f + 12, dst_mac, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(total >> 8);
-	ip[3] = (uint8_t)total;
-	ip[8] = 64;
-	ip[9] = 1;
-	inet_pton(AF_INET, GUEST_IP, ip + 12);
-	inet_pton(AF_INET, HOST_IP, ip + 16);
-	*(uint16_t *)(ip + 10) = htons(csum(ip, 20, 0));
+	ipv4_guest_to_host(ip, 1, total);
 	icmp[0] = 8;
 	icmp[1] = 0;
 	icmp[2] = icmp[3] = 0;	/* left for the checksum offload (no pseudo-header for ICMP) */
@@ -411,15 +417,8 @@ static size_t udp_uso_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_t *p
 
 	memcpy(f, &h, 12);
 	eth(f + 12, dst_mac, 0x0800);
-	memset(ip, 0, 28);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(total >> 8);
-	ip[3] = (uint8_t)total;
-	ip[8] = 64;
-	ip[9] = 17;
-	inet_pton(AF_INET, GUEST_IP, ip + 12);
-	inet_pton(AF_INET, HOST_IP, ip + 16);
-	*(uint16_t *)(ip + 10) = htons(csum(ip, 20, 0));
+	ipv4_guest_to_host(ip, 17, total);
+	memset(udp, 0, 8);
 	udp[0] = USO_PORT >> 8;
 	udp[1] = USO_PORT & 0xff;
 	udp[2] = USO_PORT >> 8;
