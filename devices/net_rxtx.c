@@ -50,14 +50,6 @@ static void interrupt_if_pending(struct net_queue_pair *pair)
 	virtio_mmio_interrupt(&pair->net->mmio, VIRTIO_INT_VRING);
 }
 
-static void drain(int fd)
-{
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) < 0)
-		return;	/* EAGAIN: nothing pending */
-}
-
 /* Returns -1 if the guest broke the ring. */
 static int process_tx(struct net_queue_pair *pair)
 {
@@ -226,12 +218,12 @@ static void handle_events(struct net_queue_pair *pair, int epfd, struct epoll_ev
 	for (int i = 0; i < n; i++) {
 		switch (evs[i].data.u32) {
 		case EV_RX_KICK:
-			drain(pair->kick_fd[0]);
+			eventfd_drain(pair->kick_fd[0]);
 			pair->stats.rx_kicks++;
 			pair->rx_waiting = false;
 			break;
 		case EV_TX_KICK:
-			drain(pair->kick_fd[1]);
+			eventfd_drain(pair->kick_fd[1]);
 			pair->stats.tx_kicks++;
 			break;
 		case EV_STOP:
@@ -301,7 +293,7 @@ static void *net_worker(void *arg)
 
 int net_rxtx_start(struct net_queue_pair *pair)
 {
-	drain(pair->stop_fd);
+	eventfd_drain(pair->stop_fd);
 	pair->rx_frame_len = 0;
 	pair->rx_waiting = false;
 	pair->irq_pending = 0;
@@ -323,6 +315,6 @@ void net_rxtx_stop(struct net_queue_pair *pair)
 	pthread_join(pair->thread, NULL);
 	pair->running = false;
 	/* Kicks queued for the old rings mean nothing after a reset. */
-	drain(pair->kick_fd[0]);
-	drain(pair->kick_fd[1]);
+	eventfd_drain(pair->kick_fd[0]);
+	eventfd_drain(pair->kick_fd[1]);
 }

@@ -44,13 +44,6 @@ uint64_t net_vhost_features(const struct virtio_net *net)
 	return f;
 }
 
-static bool drain(int fd)
-{
-	uint64_t v;
-
-	return read(fd, &v, sizeof(v)) == sizeof(v);
-}
-
 int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
 {
 	struct virtio_mmio *dev = &net->mmio;
@@ -66,8 +59,8 @@ int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
 		if (!dev->queue_ready[2 * i] || !dev->queue_ready[2 * i + 1])
 			continue;
 		/* An error from the last session must not reset this one. */
-		drain(pair->err_fd[0]);
-		drain(pair->err_fd[1]);
+		eventfd_drain(pair->err_fd[0]);
+		eventfd_drain(pair->err_fd[1]);
 		if (vhost_net_start(&pair->vhost, dev->queues[0].mem, dev->driver_features,
 				    &dev->queues[2 * i], &dev->queues[2 * i + 1], pair->kick_fd,
 				    pair->call_fd, pair->err_fd, pair->tap_fd, err)) {
@@ -97,7 +90,7 @@ static void ring_error(struct virtio_net *net, unsigned int pair, unsigned int r
 	struct virtio_mmio *dev = &net->mmio;
 
 	pthread_mutex_lock(&dev->lock);
-	if (drain(net->pairs[pair].err_fd[ring]) && dev->active &&
+	if (eventfd_drain(net->pairs[pair].err_fd[ring]) && dev->active &&
 	    net->active_backend == NET_BACKEND_VHOST) {
 		/* Said once: a hostile guest must not be able to flood stderr. */
 		if (++net->vhost_errors == 1)
@@ -154,7 +147,7 @@ static void *monitor_thread(void *arg)
 				goto out;
 			if (tag & 1)
 				ring_error(net, pair, ring);
-			else if (drain(net->pairs[pair].call_fd[ring]))
+			else if (eventfd_drain(net->pairs[pair].call_fd[ring]))
 				raise = true;
 		}
 		/* One interrupt covers every ring: the guest scans them all. */

@@ -53,6 +53,13 @@ static int read_fully(int fd, uint8_t *buf, size_t size)
 	return 0;
 }
 
+bool eventfd_drain(int fd)
+{
+	uint64_t v;
+
+	return read(fd, &v, sizeof(v)) == sizeof(v);	/* EAGAIN: not signalled */
+}
+
 int read_whole_file(const char *path, const char *what, size_t max_size,
 		    uint8_t **data, size_t *size, struct tvm_error *err)
 {

@@ -3,6 +3,7 @@
 #define TINYVMM_UTIL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -35,6 +36,9 @@ int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
 /* Print "tinyvmm: <msg>" on stderr. */
 void tvm_print_error(const struct tvm_error *err);
 void tvm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reset a non-blocking eventfd; true if it had been signalled. */
+bool eventfd_drain(int fd);
 
 /*
  * Read a whole regular file into a malloc'ed buffer. Files larger than
