@@ -66,23 +66,11 @@
 #include "net.h"
 #include "nettest.h"
 #include "pattern.h"
+#include "say.h"
 
 #define MAX_STREAMS 16
 #define MAX_PHASES 8
 #define PHASE_SINGLE 0	/* in a phase list: the 1-stream `single` phase */
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("guest-test: bench ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
 
 /* Sum of the per-CPU counts of every /proc/interrupts line naming virtio. */
 static unsigned long long virtio_irqs(void)
@@ -124,7 +112,7 @@ static void report_rings(void)
 	struct ethtool_ringparam rp = { .cmd = ETHTOOL_GRINGPARAM };
 
 	if (ethtool(&rp) == 0)
-		say("rings rx=%u tx=%u", rp.rx_pending, rp.tx_pending);
+		guest_say("bench", "rings rx=%u tx=%u", rp.rx_pending, rp.tx_pending);
 }
 
 /* Queue pairs the driver has enabled (1 when it cannot tell). */
@@ -134,7 +122,7 @@ static unsigned int report_channels(void)
 
 	if (ethtool(&ch) || ch.combined_count == 0)
 		return 1;
-	say("channels combined=%u max=%u", ch.combined_count, ch.max_combined);
+	guest_say("bench", "channels combined=%u max=%u", ch.combined_count, ch.max_combined);
 	return ch.combined_count < MAX_STREAMS ? ch.combined_count : MAX_STREAMS;
 }
 
@@ -189,7 +177,7 @@ static int single(const char *peer, uint64_t bytes)
 
 	fd = connect_peer(peer);
 	if (fd < 0) {
-		say("error: cannot connect to %s: %s", peer, strerror(errno));
+		guest_say("bench", "error: cannot connect to %s: %s", peer, strerror(errno));
 		return -1;
 	}
 	ok_tx = nettest_send(fd, bytes, &tx) == 0;
@@ -202,7 +190,7 @@ static int single(const char *peer, uint64_t bytes)
 		ok_rx = nettest_recv(fd, bytes, &rx) == 0;
 		close(fd);
 	}
-	say("single bytes=%llu tx_ok=%s rx_ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu",
+	guest_say("bench", "single bytes=%llu tx_ok=%s rx_ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu",
 	    (unsigned long long)bytes, ok_tx ? "yes" : "NO", ok_rx ? "yes" : "NO",
 	    mbps(tx.bytes, tx.seconds), mbps(rx.bytes, rx.seconds), virtio_irqs());
 	return ok_tx && ok_rx ? 0 : -1;
@@ -318,7 +306,7 @@ static int multi(const char *peer, unsigned int n, unsigned int cpus, uint64_t b
 		snprintf(qinfo, sizeof(qinfo), " txq=%u rxq=%u tx_bytes=%s rx_bytes=%s", txq, rxq,
 			 txp, rxp);
 	}
-	say("multi streams=%u bytes=%llu ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu%s", n,
+	guest_say("bench", "multi streams=%u bytes=%llu ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu%s", n,
 	    (unsigned long long)bytes, ret ? "NO" : "yes",
 	    mbps(bytes * n, w.tx_end - w.tx_start), mbps(bytes * n, w.rx_end - w.rx_start),
 	    virtio_irqs(), qinfo);
@@ -371,7 +359,7 @@ static int bench_run(void)
 		return -1;
 	report_rings();
 	pairs = report_channels();
-	say("ready irq=%llu", virtio_irqs());
+	guest_say("bench", "ready irq=%llu", virtio_irqs());
 	for (unsigned int i = 0; i < nphases; i++) {
 		if (phases[i] == PHASE_SINGLE ? single(peer, bytes)
 					      : multi(peer, phases[i], cpus, bytes, pairs))
@@ -381,7 +369,7 @@ static int bench_run(void)
 	fd = connect_peer(peer);
 	if (fd >= 0)
 		close(fd);
-	say("done");
+	guest_say("bench", "done");
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 
 #include "net.h"
 #include "netif.h"
+#include "say.h"
 
 #define MODULES_LIST "/modules.list"
 #define CMDLINE_KEY "guest-test.mode="
@@ -36,19 +37,6 @@ struct mode {
 	const char *help;
 	void (*run)(void); /* returns => power off */
 };
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("guest-test: ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
 
 /*
  * Like an orderly shutdown, take the interfaces down first. Linux's
@@ -157,7 +145,7 @@ static void load_modules(void)
 		count++;
 	}
 	fclose(f);
-	say("modules=%d", count);
+	guest_say(NULL, "modules=%d", count);
 }
 
 /* Online CPUs: count the ranges in "0-3,5" rather than trust sysconf. */
@@ -200,7 +188,7 @@ static void report(void)
 
 	if (uname(&u) != 0)
 		fail("uname: %s", strerror(errno));
-	say("cpus=%d kernel=%s mem_kib=%ld", online_cpus(), u.release,
+	guest_say(NULL, "cpus=%d kernel=%s mem_kib=%ld", online_cpus(), u.release,
 	    mem_total_kib());
 }
 
@@ -238,7 +226,7 @@ static void mode_panic(void)
 
 	if (fd < 0)
 		fail("open /proc/sysrq-trigger: %s", strerror(errno));
-	say("triggering panic");
+	guest_say(NULL, "triggering panic");
 	if (write(fd, "c", 1) != 1)
 		fail("write sysrq-trigger: %s", strerror(errno));
 	close(fd);
@@ -247,7 +235,7 @@ static void mode_panic(void)
 
 static void mode_hang(void)
 {
-	say("hanging");
+	guest_say(NULL, "hanging");
 	for (;;)
 		pause();
 }
@@ -256,28 +244,28 @@ static void mode_net(void)
 {
 	if (guest_net_run())
 		fail("network test failed");
-	say("net ok");
+	guest_say(NULL, "net ok");
 }
 
 static void mode_netmq(void)
 {
 	if (guest_netmq_run())
 		fail("multi-queue network test failed");
-	say("netmq ok");
+	guest_say(NULL, "netmq ok");
 }
 
 static void mode_netreset(void)
 {
 	if (guest_netreset_run())
 		fail("network reset test failed");
-	say("netreset ok");
+	guest_say(NULL, "netreset ok");
 }
 
 static void mode_linkdown(void)
 {
 	if (guest_linkdown_run())
 		fail("link-down test failed");
-	say("linkdown ok");
+	guest_say(NULL, "linkdown ok");
 }
 
 static void mode_busyoff(void)
@@ -290,14 +278,14 @@ static void mode_hostile(void)
 {
 	if (guest_hostile_run())
 		fail("hostile-guest test failed");
-	say("hostile ok");
+	guest_say(NULL, "hostile ok");
 }
 
 static void mode_soak(void)
 {
 	if (guest_soak_run())
 		fail("soak failed");
-	say("soak ok");
+	guest_say(NULL, "soak ok");
 }
 
 static const struct mode modes[] = {
@@ -334,7 +322,7 @@ int main(void)
 	mount_one("devtmpfs", "/dev", "devtmpfs");
 	setup_console();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	say("started");
+	guest_say(NULL, "started");
 	mount_one("proc", "/proc", "proc");
 	mount_one("sysfs", "/sys", "sysfs");
 	report();
@@ -345,11 +333,11 @@ int main(void)
 		size_t i;
 
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-			say("known mode: %s (%s)", modes[i].name, modes[i].help);
+			guest_say(NULL, "known mode: %s (%s)", modes[i].name, modes[i].help);
 		fail("unknown mode '%s'", want);
 	}
-	say("mode=%s", m->name);
+	guest_say(NULL, "mode=%s", m->name);
 	m->run();
-	say("powering off");
+	guest_say(NULL, "powering off");
 	power_off();
 }

@@ -19,21 +19,9 @@
 #include "netif.h"
 #include "nettest.h"
 #include "pattern.h"
+#include "say.h"
 
 #define IFNAME "eth0"
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("guest-test: net ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
 
 static int read_small(const char *path, char *buf, size_t size)
 {
@@ -109,8 +97,8 @@ static void report_features(void)
 		if (strlen(f) > (size_t)bits[i].bit && f[bits[i].bit] == '1')
 			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s", bits[i].name);
 	line[off] = '\0';
-	say("mac=%s features=%s", mac, f);
-	say("negotiated:%s", line);
+	guest_say("net", "mac=%s features=%s", mac, f);
+	guest_say("net", "negotiated:%s", line);
 }
 
 static uint16_t icmp_sum(const void *data, size_t len)
@@ -189,7 +177,7 @@ int guest_net_transfer(const char *peer, uint64_t bytes)
 
 	fd = connect_peer(peer);
 	if (fd < 0) {
-		say("error: cannot connect to %s:%d: %s", peer, NETTEST_PORT, strerror(errno));
+		guest_say("net", "error: cannot connect to %s:%d: %s", peer, NETTEST_PORT, strerror(errno));
 		return -1;
 	}
 	ok_tx = nettest_send(fd, bytes, &tx) == 0;
@@ -197,16 +185,16 @@ int guest_net_transfer(const char *peer, uint64_t bytes)
 	ok_tx = ok_tx && read(fd, &good_le, sizeof(good_le)) == sizeof(good_le) &&
 		le64toh(good_le) == bytes;
 	close(fd);
-	say("tx bytes=%llu verified=%s MB/s=%.1f", (unsigned long long)tx.bytes,
+	guest_say("net", "tx bytes=%llu verified=%s MB/s=%.1f", (unsigned long long)tx.bytes,
 	    ok_tx ? "yes" : "NO", mbps(&tx));
 	fd = connect_peer(peer);
 	if (fd < 0) {
-		say("error: cannot reconnect to %s: %s", peer, strerror(errno));
+		guest_say("net", "error: cannot reconnect to %s: %s", peer, strerror(errno));
 		return -1;
 	}
 	ok_rx = nettest_recv(fd, bytes, &rx) == 0;
 	close(fd);
-	say("rx bytes=%llu good=%llu verified=%s MB/s=%.1f", (unsigned long long)rx.bytes,
+	guest_say("net", "rx bytes=%llu good=%llu verified=%s MB/s=%.1f", (unsigned long long)rx.bytes,
 	    (unsigned long long)rx.good, ok_rx ? "yes" : "NO", mbps(&rx));
 	return ok_tx && ok_rx ? 0 : -1;
 }
@@ -237,18 +225,18 @@ int guest_net_bringup(const char *default_ip, int report)
 	const char *ip = cmdline_opt("guest-test.ip", default_ip, ipbuf, sizeof(ipbuf));
 
 	if (wait_for("/sys/class/net/" IFNAME "/address", NULL, 100)) {
-		say("error: no %s (virtio-net driver not bound)", IFNAME);
+		guest_say("net", "error: no %s (virtio-net driver not bound)", IFNAME);
 		return -1;
 	}
 	if (report)
 		report_features();
 	netif_up("lo");
 	if (netif_configure(IFNAME, ip, 16)) {
-		say("error: cannot configure %s: %s", IFNAME, strerror(errno));
+		guest_say("net", "error: cannot configure %s: %s", IFNAME, strerror(errno));
 		return -1;
 	}
 	if (wait_for("/sys/class/net/" IFNAME "/carrier", "1", 100)) {
-		say("error: %s has no carrier", IFNAME);
+		guest_say("net", "error: %s has no carrier", IFNAME);
 		return -1;
 	}
 	return 0;
@@ -267,7 +255,7 @@ int guest_net_run(void)
 	if (guest_net_setup("169.254.0.2"))
 		return -1;
 	pings = ping(peer);
-	say("ping %s: %d/3 replies", peer, pings);
+	guest_say("net", "ping %s: %d/3 replies", peer, pings);
 	if (pings == 0)
 		return -1;
 	return guest_net_transfer(peer, guest_net_bytes());

@@ -24,22 +24,10 @@
 #include "net.h"
 #include "nettest.h"
 #include "pattern.h"
+#include "say.h"
 
 #define IFNAME "eth0"
 #define MAX_STREAMS 16
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("guest-test: netmq ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
 
 static int ethtool(void *cmd)
 {
@@ -109,7 +97,7 @@ static int run_streams(const char *peer, unsigned int n, unsigned int cpus, uint
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		pthread_join(st[i].thread, NULL);
-		say("stream %u: tx %llu rx %llu (good %llu) verified=%s", i,
+		guest_say("netmq", "stream %u: tx %llu rx %llu (good %llu) verified=%s", i,
 		    (unsigned long long)st[i].tx.bytes, (unsigned long long)st[i].rx.bytes,
 		    (unsigned long long)st[i].rx.good, st[i].ok ? "yes" : "NO");
 		ok &= st[i].ok;
@@ -142,35 +130,36 @@ int guest_netmq_run(void)
 	char rxd[256], txd[256];
 
 	if (guest_net_setup("169.254.0.2") || get_channels(&ch)) {
-		say("error: eth0 setup or ETHTOOL_GCHANNELS failed: %s", strerror(errno));
+		guest_say("netmq", "error: eth0 setup or ETHTOOL_GCHANNELS failed: %s", strerror(errno));
 		return -1;
 	}
 	max = ch.max_combined;
-	say("channels: max_combined=%u combined=%u cpus=%ld", max, ch.combined_count, cpus);
+	guest_say("netmq", "channels: max_combined=%u combined=%u cpus=%ld", max, ch.combined_count, cpus);
 	if (max < 2) {
-		say("error: the device offers no multi-queue");
+		guest_say("netmq", "error: the device offers no multi-queue");
 		return -1;
 	}
 	if (set_combined(1) || get_channels(&ch) || ch.combined_count != 1) {
-		say("error: ETHTOOL_SCHANNELS to 1 failed (now %u): %s", ch.combined_count, strerror(errno));
+		guest_say("netmq", "error: ETHTOOL_SCHANNELS to 1 failed (now %u): %s",
+			  ch.combined_count, strerror(errno));
 		return -1;
 	}
-	say("channels set to 1: ok");
+	guest_say("netmq", "channels set to 1: ok");
 	if (set_combined(max) || get_channels(&ch) || ch.combined_count != max) {
-		say("error: ETHTOOL_SCHANNELS to %u failed: %s", max, strerror(errno));
+		guest_say("netmq", "error: ETHTOOL_SCHANNELS to %u failed: %s", max, strerror(errno));
 		return -1;
 	}
-	say("channels set to %u: ok", max);
+	guest_say("netmq", "channels set to %u: ok", max);
 	streams = max < MAX_STREAMS ? max : MAX_STREAMS;
 	if (read_queue_stats(&before))
-		say("warning: no per-queue statistics");
+		guest_say("netmq", "warning: no per-queue statistics");
 	if (run_streams(guest_net_peer(), streams, (unsigned int)cpus, guest_net_bytes()))
 		return -1;
 	read_queue_stats(&after);
 	tx_used = queues_used(before.tx, after.tx, max, txd, sizeof(txd));
 	rx_used = queues_used(before.rx, after.rx, max, rxd, sizeof(rxd));
-	say("tx packets per queue:%s", txd);
-	say("rx packets per queue:%s", rxd);
-	say("queues with traffic: tx=%u rx=%u of %u", tx_used, rx_used, max);
+	guest_say("netmq", "tx packets per queue:%s", txd);
+	guest_say("netmq", "rx packets per queue:%s", rxd);
+	guest_say("netmq", "queues with traffic: tx=%u rx=%u of %u", tx_used, rx_used, max);
 	return tx_used > 1 || rx_used > 1 ? 0 : -1;
 }

@@ -23,22 +23,10 @@
 
 #include "net.h"
 #include "nettest.h"
+#include "say.h"
 
 #define IFNAME "eth0"
 #define DRIVER_DIR "/sys/bus/virtio/drivers/virtio_net"
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("guest-test: netreset ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
 
 /* The virtio device behind eth0, e.g. "virtio0" (from the sysfs link). */
 static int device_name(char *buf, size_t size)
@@ -83,17 +71,17 @@ static int rebind(const char *dev)
 	int tenths;
 
 	if (write_str(DRIVER_DIR "/unbind", dev)) {
-		say("error: unbind %s: %s", dev, strerror(errno));
+		guest_say("netreset", "error: unbind %s: %s", dev, strerror(errno));
 		return -1;
 	}
 	for (tenths = 0; exists("/sys/class/net/" IFNAME) && tenths < 100; tenths++)
 		usleep(100000);
 	if (exists("/sys/class/net/" IFNAME)) {
-		say("error: %s still there 10 s after unbind", IFNAME);
+		guest_say("netreset", "error: %s still there 10 s after unbind", IFNAME);
 		return -1;
 	}
 	if (write_str(DRIVER_DIR "/bind", dev)) {
-		say("error: bind %s: %s", dev, strerror(errno));
+		guest_say("netreset", "error: bind %s: %s", dev, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -111,25 +99,26 @@ int guest_netreset_run(void)
 	if (guest_net_setup("169.254.0.2"))
 		return -1;
 	if (device_name(dev, sizeof(dev))) {
-		say("error: no device link for %s: %s", IFNAME, strerror(errno));
+		guest_say("netreset", "error: no device link for %s: %s", IFNAME, strerror(errno));
 		return -1;
 	}
-	say("device=%s loops=%ld loopbytes=%llu", dev, loops, loop_bytes);
+	guest_say("netreset", "device=%s loops=%ld loopbytes=%llu", dev, loops, loop_bytes);
 	if (guest_net_transfer(peer, guest_net_bytes()))
 		return -1;
 	start = nettest_now();
 	for (long i = 1; i <= loops; i++) {
 		t0 = nettest_now();
 		if (rebind(dev) || guest_net_bringup("169.254.0.2", i == loops)) {
-			say("error: loop %ld/%ld: driver rebind or bring-up failed", i, loops);
+			guest_say("netreset", "error: loop %ld/%ld: driver rebind or bring-up failed", i, loops);
 			return -1;
 		}
 		if (guest_net_transfer(peer, loop_bytes)) {
-			say("error: loop %ld/%ld: transfer after rebind failed", i, loops);
+			guest_say("netreset", "error: loop %ld/%ld: transfer after rebind failed", i, loops);
 			return -1;
 		}
-		say("loop %ld/%ld ok (%.1f s)", i, loops, nettest_now() - t0);
+		guest_say("netreset", "loop %ld/%ld ok (%.1f s)", i, loops, nettest_now() - t0);
 	}
-	say("%ld of %ld rebinds verified in %.1f s", loops, loops, nettest_now() - start);
+	guest_say("netreset", "%ld of %ld rebinds verified in %.1f s", loops, loops,
+		  nettest_now() - start);
 	return 0;
 }
