@@ -46,7 +46,6 @@
  * the streams on different queue pairs.
  */
 #include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -172,7 +171,6 @@ static double mbps(uint64_t bytes, double seconds)
 static int single(const char *peer, uint64_t bytes)
 {
 	struct nettest_result tx = { 0 }, rx = { 0 };
-	uint64_t good_le = 0;
 	int fd, ok_tx, ok_rx = 0;
 
 	fd = connect_peer(peer);
@@ -180,10 +178,7 @@ static int single(const char *peer, uint64_t bytes)
 		guest_say("bench", "error: cannot connect to %s: %s", peer, strerror(errno));
 		return -1;
 	}
-	ok_tx = nettest_send(fd, bytes, &tx) == 0;
-	shutdown(fd, SHUT_WR);
-	ok_tx = ok_tx && read(fd, &good_le, sizeof(good_le)) == sizeof(good_le) &&
-		le64toh(good_le) == bytes;
+	ok_tx = nettest_send_verified(fd, bytes, &tx);
 	close(fd);
 	fd = connect_peer(peer);
 	if (fd >= 0) {

@@ -2,7 +2,6 @@
 #include "net.h"
 
 #include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -172,7 +171,6 @@ static double mbps(const struct nettest_result *r)
 int guest_net_transfer(const char *peer, uint64_t bytes)
 {
 	struct nettest_result tx = { 0 }, rx = { 0 };
-	uint64_t good_le = 0;
 	int fd, ok_tx, ok_rx;
 
 	fd = connect_peer(peer);
@@ -180,10 +178,7 @@ int guest_net_transfer(const char *peer, uint64_t bytes)
 		guest_say("net", "error: cannot connect to %s:%d: %s", peer, NETTEST_PORT, strerror(errno));
 		return -1;
 	}
-	ok_tx = nettest_send(fd, bytes, &tx) == 0;
-	shutdown(fd, SHUT_WR);
-	ok_tx = ok_tx && read(fd, &good_le, sizeof(good_le)) == sizeof(good_le) &&
-		le64toh(good_le) == bytes;
+	ok_tx = nettest_send_verified(fd, bytes, &tx);
 	close(fd);
 	guest_say("net", "tx bytes=%llu verified=%s MB/s=%.1f", (unsigned long long)tx.bytes,
 	    ok_tx ? "yes" : "NO", mbps(&tx));

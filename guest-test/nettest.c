@@ -2,6 +2,7 @@
 #include "nettest.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdbool.h>
@@ -40,6 +41,16 @@ double nettest_now(void)
 }
 
 /* Buffers are per call, never static: several streams run in threads. */
+bool nettest_send_verified(int fd, uint64_t bytes, struct nettest_result *r)
+{
+	uint64_t good_le = 0;
+	bool ok = nettest_send(fd, bytes, r) == 0;
+
+	shutdown(fd, SHUT_WR);
+	return ok && read(fd, &good_le, sizeof(good_le)) == sizeof(good_le) &&
+	       le64toh(good_le) == bytes;
+}
+
 int nettest_send(int fd, uint64_t bytes, struct nettest_result *r)
 {
 	uint8_t *buf = malloc(CHUNK);

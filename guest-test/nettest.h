@@ -2,6 +2,7 @@
 #ifndef GUEST_TEST_NETTEST_H
 #define GUEST_TEST_NETTEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -19,6 +20,12 @@ struct nettest_result {
 };
 
 int nettest_send(int fd, uint64_t bytes, struct nettest_result *r);
+/*
+ * nettest_send(), then half-close and read the peer's verdict (netpeer
+ * answers with the little-endian count of bytes that matched): true only
+ * if all @bytes arrived intact.
+ */
+bool nettest_send_verified(int fd, uint64_t bytes, struct nettest_result *r);
 int nettest_recv(int fd, uint64_t bytes, struct nettest_result *r);
 double nettest_now(void);
 
