@@ -7,6 +7,9 @@
 
 #include "vmm/util.h"
 
+/* Host alignment of guest RAM: one stage-2 block (PMD with 4 KiB pages). */
+#define GUEST_MEM_ALIGN		(2ULL << 20)
+
 /* Guest RAM: one contiguous block of guest physical memory. */
 struct guest_mem {
 	uint8_t *host;		/* host virtual address of gpa_base */

@@ -2,6 +2,7 @@
 /* Kernel loaders (Image, gzip, ELF), initrd/FDT placement and guest_mem. */
 #include <criterion/criterion.h>
 #include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -971,6 +972,45 @@ Test(guest_mem, ptr_overflow)
 	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + 16, UINT64_MAX));
 	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + 16, UINT64_MAX - 15));
 	cr_assert_null(guest_mem_ptr(&mem, RAM_BASE + 0x1000, (uint64_t)0 - 0x1000));
+}
+
+static long vm_size_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * KVM maps guest RAM with 2 MiB stage-2 blocks only if the host address is
+ * 2 MiB-aligned too; the over-reservation used to get there must be trimmed.
+ */
+Test(guest_mem, host_mapping_is_2mib_aligned_and_trimmed)
+{
+	uint64_t sizes[] = { 16 * MIB, 17 * MIB, 33 * MIB, 256 * MIB };
+
+	cr_assert_eq((uintptr_t)mem.host % GUEST_MEM_ALIGN, 0);
+	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct tvm_error err = { 0 };
+		struct guest_mem m2 = { 0 };
+		long before = vm_size_kib();
+
+		cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE, sizes[i], &err), 0, "%s", err.msg);
+		cr_assert_eq((uintptr_t)m2.host % GUEST_MEM_ALIGN, 0, "%p", (void *)m2.host);
+		cr_assert_eq(vm_size_kib() - before, (long)(sizes[i] >> 10),
+			     "the slack of the aligned reservation was not unmapped");
+		m2.host[0] = 1;
+		m2.host[sizes[i] - 1] = 1;
+		guest_mem_free(&m2);
+		cr_assert_eq(vm_size_kib(), before);
+	}
 }
 
 Test(guest_mem, alloc_failure_reports_mem)
