@@ -215,7 +215,7 @@ int net_ctrl_start(struct virtio_net *net)
 
 	if (read(net->ctrl_stop_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return -1;
-	if (pthread_create(&net->ctrl_thread, NULL, ctrl_thread, net))
+	if (tvm_thread_start(&net->ctrl_thread, ctrl_thread, net))
 		return -1;
 	net->ctrl_running = true;
 	return 0;

@@ -298,7 +298,7 @@ int net_rxtx_start(struct net_queue_pair *pair)
 	pair->rx_waiting = false;
 	pair->irq_pending = 0;
 	pair->tap_gone = pair->net->link_down;
-	if (pthread_create(&pair->thread, NULL, net_worker, pair))
+	if (tvm_thread_start(&pair->thread, net_worker, pair))
 		return -1;
 	pair->running = true;
 	return 0;

@@ -162,7 +162,7 @@ out:
 int net_vhost_monitor_start(struct virtio_net *net)
 {
 	net->monitor_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (net->monitor_stop_fd < 0 || pthread_create(&net->monitor, NULL, monitor_thread, net))
+	if (net->monitor_stop_fd < 0 || tvm_thread_start(&net->monitor, monitor_thread, net))
 		return -1;
 	net->monitor_running = true;
 	return 0;

@@ -53,6 +53,20 @@ static int read_fully(int fd, uint8_t *buf, size_t size)
 	return 0;
 }
 
+int tvm_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int e = pthread_attr_init(&attr);
+
+	if (e)
+		return e;
+	e = pthread_attr_setstacksize(&attr, TVM_THREAD_STACK);
+	if (!e)
+		e = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return e;
+}
+
 bool eventfd_drain(int fd)
 {
 	uint64_t v;

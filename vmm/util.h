@@ -2,6 +2,7 @@
 #ifndef TINYVMM_UTIL_H
 #define TINYVMM_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,6 +37,17 @@ int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
 /* Print "tinyvmm: <msg>" on stderr. */
 void tvm_print_error(const struct tvm_error *err);
 void tvm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Stack of every tinyvmm thread. Below 2 MiB on purpose: with THP set to
+ * "always" a default 8 MiB stack that happens to be 2 MiB-aligned is
+ * backed by a whole 2 MiB huge page as soon as it is touched. Our deepest
+ * call chain needs a few KiB (ASan's redzones included, far below this).
+ */
+#define TVM_THREAD_STACK	(1U << 20)
+
+/* pthread_create() with TVM_THREAD_STACK; returns 0 or an errno value. */
+int tvm_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* Reset a non-blocking eventfd; true if it had been signalled. */
 bool eventfd_drain(int fd);

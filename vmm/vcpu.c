@@ -200,7 +200,7 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu, struct tvm_error *err)
 {
-	int e = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int e = tvm_thread_start(&vcpu->thread, vcpu_thread, vcpu);
 
 	if (e)
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot start vCPU %u thread: %s",
