@@ -112,7 +112,7 @@ static uint32_t read_reg(struct virtio_mmio *dev, uint64_t reg)
 		return read_queue_reg(dev, reg);
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return __atomic_load_n(&dev->interrupt_status, __ATOMIC_SEQ_CST) |
-		       (dev->vring_irq_bypass ? VIRTIO_INT_VRING : 0);
+		       (dev->vring_irq_bypass || dev->vring_ack_in_kernel ? VIRTIO_INT_VRING : 0);
 	case VIRTIO_MMIO_STATUS:
 		return __atomic_load_n(&dev->status, __ATOMIC_SEQ_CST);
 	case VIRTIO_MMIO_SHM_LEN_LOW:

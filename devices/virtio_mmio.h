@@ -88,6 +88,15 @@ struct virtio_mmio {
 	 * vm_interrupt() ignores the interrupt otherwise.
 	 */
 	bool vring_irq_bypass;
+	/*
+	 * InterruptACK writes of exactly VRING complete inside KVM (an
+	 * ioeventfd nobody waits on): the guest's interrupt handler then costs
+	 * one exit to userspace (the InterruptStatus read), not two. Such ACKs
+	 * never reach us, so VRING must read as set by itself here too; the
+	 * driver then checks its rings, which it does for every VRING
+	 * interrupt anyway. Set once at setup; survives device resets.
+	 */
+	bool vring_ack_in_kernel;
 
 	unsigned int nqueues;
 	uint16_t queue_num_max;

@@ -82,8 +82,9 @@ void report_print_stats(struct vm *vm, FILE *f)
 			(unsigned long long)kvm_stats_get(&vcs, "irq_exits"));
 	if (!vm->net)
 		return;
-	fprintf(f, "  virtio-net (Tier %s): %lu interrupts, %lu trapped kicks, link %s\r\n",
+	fprintf(f, "  virtio-net (Tier %s): %lu interrupts, %lu trapped kicks, %llu ACKs in KVM, link %s\r\n",
 		tier_short(vm->net), vm->net->mmio.interrupts, vm->net->mmio.mmio_notifies,
+		(unsigned long long)vm_net_acks_in_kernel(vm),
 		vm->net->link_status ? "up" : "down");
 	for (unsigned int i = 0; i < vm->net->npairs; i++) {
 		const struct net_pair_stats *s = &vm->net->pairs[i].stats;
@@ -168,7 +169,7 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 	json_end_array(j);
 }
 
-static void write_network(struct json *j, const struct vm *vm)
+static void write_network(struct json *j, struct vm *vm)
 {
 	const struct virtio_net *net = vm->net;
 	const struct virtio_mmio *dev;
@@ -214,6 +215,7 @@ static void write_network(struct json *j, const struct vm *vm)
 	write_not_in_effect(j, net);
 	json_u64(j, "device_interrupts", dev->interrupts);
 	json_u64(j, "trapped_kicks", dev->mmio_notifies);
+	json_u64(j, "interrupt_acks_in_kernel", vm_net_acks_in_kernel(vm));
 	json_bool(j, "counters_complete", !vhost);	/* vhost moves data unseen */
 	write_queues(j, net);
 	json_end_object(j);
@@ -231,7 +233,7 @@ static void write_kvm_stats(struct json *j, const char *key, const struct kvm_st
 	json_end_object(j);
 }
 
-static void write_body(struct json *j, const struct vm *vm, const char *phase)
+static void write_body(struct json *j, struct vm *vm, const char *phase)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct exit_counts c;

@@ -45,6 +45,8 @@ struct vm {
 	bool console_open;
 	struct virtio_net *net;	/* NULL without --tap */
 	int net_irqfd;
+	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
+	uint64_t net_acks_in_kernel;	/* read from net_ack_fd so far */
 	struct vcpu *vcpus;
 	unsigned int ncpus;	/* vCPUs created so far */
 	int stop_efd;		/* written once when the VM should stop */
@@ -61,6 +63,8 @@ struct vm {
  */
 void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+uint64_t vm_net_acks_in_kernel(struct vm *vm);
 
 static inline bool vm_stopping(const struct vm *vm)
 {

@@ -232,6 +232,24 @@ Test(virtio_mmio, interrupt_status_and_ack)
 	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 }
 
+/*
+ * With InterruptACK(VRING) completed in KVM the ACK never reaches us: VRING
+ * must read as set on its own, CONFIG must still be set and cleared here,
+ * and a device reset must not drop the setting (the ioeventfd stays).
+ */
+Test(virtio_mmio, vring_ack_in_kernel_reads_vring_keeps_config)
+{
+	dev.vring_ack_in_kernel = true;
+	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING);
+	virtio_mmio_interrupt(&dev, VIRTIO_INT_CONFIG);
+	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING | VIRTIO_INT_CONFIG);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_VRING | VIRTIO_INT_CONFIG);
+	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	cr_assert(dev.vring_ack_in_kernel);
+	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING);
+}
+
 Test(virtio_mmio, notify_reaches_device_only_when_active)
 {
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
