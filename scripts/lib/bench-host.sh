@@ -191,8 +191,10 @@ mem_snap() {
     "/proc/$PID/status" >>"$BASE.kv"
   awk -v want=$((MEM * 1024)) '
     /^Size:/ { size = $2; next }
-    /^Rss:/ { if (size >= want && $2 >= rss) rss = $2 }
-    END { print "guest_ram_rss_kb=" rss + 0 }' "/proc/$PID/smaps" >>"$BASE.kv"
+    /^Rss:/ { cand = size >= want && $2 >= rss; if (cand) rss = $2; next }
+    /^AnonHugePages:/ { if (cand) thp = $2; cand = 0 }
+    END { print "guest_ram_rss_kb=" rss + 0; print "guest_ram_thp_kb=" thp + 0 }' \
+    "/proc/$PID/smaps" >>"$BASE.kv"
 }
 
 # peer_start single|STREAMS: the peer of phase $PHASE, output in $BASE.peer$PHASE.
@@ -314,10 +316,11 @@ record() {
       hwm = V["hwm_kb"] != "" ? sprintf("%.1f", V["hwm_kb"] / 1024) : ""
       over_hwm = V["hwm_kb"] != "" ? sprintf("%.1f", (V["hwm_kb"] - mem * 1024) / 1024) : ""
       over_rss = V["rss_kb"] != "" ? sprintf("%.1f", (V["rss_kb"] - V["guest_ram_rss_kb"]) / 1024) : ""
+      thp_pct = V["guest_ram_rss_kb"] > 0 ? sprintf("%.0f", 100 * V["guest_ram_thp_kb"] / V["guest_ram_rss_kb"]) : ""
       g2h = g2h_peer != "" ? g2h_peer : g2h_guest
       cpu1 = d("cpu", "s0", "s1"); vcpu1 = d("vhost_cpu", "s0", "s1")
       # runs.tsv columns (scripts/bench reads them by name from the header)
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
         run, cfg, ok ? "yes" : "no", g2h, h2g, per(d("exits", "s0", "s1"), mb1),
         per((irq1 != "" && irq0 != "") ? irq1 - irq0 : "", mb1), start, hwm, over_hwm, over_rss,
         (ns > 1 ? g2h2 : ""), (ns > 1 ? h2g2 : ""),
@@ -326,7 +329,7 @@ record() {
         per(d("mmio_exit_user", "s0", "s1"), mb1), per(d("mmio_exit_kernel", "s0", "s1"), mb1),
         per(d("wfi_exit_stat", "s0", "s1"), mb1),
         per(cpu1 == "" ? "" : cpu1 * 1000 / tck, mb1), per(vcpu1 == "" ? "" : vcpu1 * 1000 / tck, mb1),
-        (feat == "" ? "-" : feat), (rings == "" ? "-" : rings), (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
+        thp_pct, (feat == "" ? "-" : feat), (rings == "" ? "-" : rings), (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
     }' "$BASE.out" >>"$OUT/runs.tsv"
 }
 
@@ -381,7 +384,7 @@ matrix_header() {
   printf '\tpairs_on\tfeatures\trc\thung\n'
 }
 
-HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_cpu_ms_mb	features	rings	rc	hung"
+HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_cpu_ms_mb	thp_pct	features	rings	rc	hung"
 
 # Deterministic shuffle per run (awk srand(SEED+RUN)): no configuration is
 # always first or always after the same neighbour.
@@ -402,12 +405,15 @@ progress() {
         printf "\n" }'
     return
   fi
-  tail -n1 "$OUT/runs.tsv" | awk -F'\t' -v n="$1" -v t="$2" '{
-    printf "bench: [%d/%d] run %s %-11s verified=%s g2h=%s h2g=%s MB/s exits/MB=%s irq/MB=%s start=%ss rss-ram=%sMiB", n, t, $1, $2, $3, $4, $5, $6, $7, $8, $11
-    if ($12 != "") printf " | 2 streams g2h=%s h2g=%s exits/MB=%s", $12, $13, $14
-    if ($23 != 0) printf " | VMM exit status %s", $23
-    if ($24 == "yes") printf " (killed: still running 30 s after the guest powered off)"
-    printf "\n" }'
+  { head -n1 "$OUT/runs.tsv"; tail -n1 "$OUT/runs.tsv"; } | awk -F'\t' -v n="$1" -v t="$2" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    {
+      printf "bench: [%d/%d] run %s %-11s verified=%s g2h=%s h2g=%s MB/s exits/MB=%s irq/MB=%s start=%ss rss-ram=%sMiB thp=%s%%",
+        n, t, $1, $2, $3, $c["g2h"], $c["h2g"], $c["exits_mb"], $c["irq_mb"], $c["start_s"], $c["rss_nonguest_mib"], $c["thp_pct"]
+      if ($c["g2h2"] != "") printf " | 2 streams g2h=%s h2g=%s exits/MB=%s", $c["g2h2"], $c["h2g2"], $c["exits_mb2"]
+      if ($c["rc"] != 0) printf " | VMM exit status %s", $c["rc"]
+      if ($c["hung"] == "yes") printf " (killed: still running 30 s after the guest powered off)"
+      printf "\n" }'
 }
 
 # header CFG: the runs.tsv header for runs of CFG's kind.

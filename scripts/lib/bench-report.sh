@@ -22,6 +22,7 @@ BENCH_METRICS=(
   "wfi_mb|WFI exits per MB|lo|all|0"
   "vmm_cpu_ms_mb|VMM process CPU ms per MB (all threads)|lo|all|0"
   "vhost_cpu_ms_mb|vhost worker CPU ms per MB|lo|all|0"
+  "thp_pct|resident guest RAM in transparent huge pages (%)|hi|all|0"
 )
 BENCH_TIERS=("t2|Tier 2: userspace virtio-net (tinyvmm \`--vhost off\`, packed ring; QEMU \`vhost=off\`)"
   "1b|Tier 1B: vhost-net, 1 queue pair (tinyvmm default; QEMU \`vhost=on\`)"
