@@ -167,11 +167,32 @@ static double mbps(uint64_t bytes, double seconds)
 	return seconds > 0 ? (double)bytes / seconds / 1e6 : 0;
 }
 
+/*
+ * " tx_bytes=B,B rx_bytes=B,B": the queues one phase used (with several
+ * pairs, which pair the TAP's flow steering and the guest's XPS picked).
+ */
+static void queue_info(const struct ethq_counters *before, unsigned int pairs, char *out,
+		       size_t size)
+{
+	struct ethq_counters after;
+	char txp[MAX_STREAMS * 24], rxp[MAX_STREAMS * 24];
+
+	out[0] = '\0';
+	if (pairs < 2 || read_queue_stats(&after))
+		return;
+	busy_queues(before->tx, after.tx, pairs, txp, sizeof(txp));
+	busy_queues(before->rx, after.rx, pairs, rxp, sizeof(rxp));
+	snprintf(out, size, " tx_bytes=%s rx_bytes=%s", txp, rxp);
+}
+
 /* Phase `single`: the net mode's two transfers, 1 stream each way. */
-static int single(const char *peer, uint64_t bytes)
+static int single(const char *peer, uint64_t bytes, unsigned int pairs)
 {
 	struct nettest_result tx = { 0 }, rx = { 0 };
+	struct ethq_counters before;
+	char qinfo[2 * MAX_STREAMS * 24 + 32];
 	int fd, ok_tx, ok_rx = 0;
+	bool have_stats = read_queue_stats(&before) == 0;
 
 	fd = connect_peer(peer);
 	if (fd < 0) {
@@ -185,9 +206,12 @@ static int single(const char *peer, uint64_t bytes)
 		ok_rx = nettest_recv(fd, bytes, &rx) == 0;
 		close(fd);
 	}
-	guest_say("bench", "single bytes=%llu tx_ok=%s rx_ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu",
+	qinfo[0] = '\0';
+	if (have_stats)
+		queue_info(&before, pairs, qinfo, sizeof(qinfo));
+	guest_say("bench", "single bytes=%llu tx_ok=%s rx_ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu%s",
 	    (unsigned long long)bytes, ok_tx ? "yes" : "NO", ok_rx ? "yes" : "NO",
-	    mbps(tx.bytes, tx.seconds), mbps(rx.bytes, rx.seconds), virtio_irqs());
+	    mbps(tx.bytes, tx.seconds), mbps(rx.bytes, rx.seconds), virtio_irqs(), qinfo);
 	return ok_tx && ok_rx ? 0 : -1;
 }
 
@@ -356,7 +380,7 @@ static int bench_run(void)
 	pairs = report_channels();
 	guest_say("bench", "ready irq=%llu", virtio_irqs());
 	for (unsigned int i = 0; i < nphases; i++) {
-		if (phases[i] == PHASE_SINGLE ? single(peer, bytes)
+		if (phases[i] == PHASE_SINGLE ? single(peer, bytes, pairs)
 					      : multi(peer, phases[i], cpus, bytes, pairs))
 			return -1;
 	}
