@@ -53,6 +53,7 @@ static const int allowed_syscalls[] = {
 /* ioctl requests allowed at run time (the rest happened during set-up). */
 static const unsigned int allowed_ioctls[] = {
 	KVM_RUN, KVM_IRQ_LINE,
+	KVM_GET_ONE_REG, KVM_GET_MP_STATE,	/* where the vCPUs were at --timeout */
 	VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE,
 	VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_SET_VRING_ERR,
 	VHOST_GET_VRING_BASE, VHOST_NET_SET_BACKEND,

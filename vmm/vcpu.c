@@ -218,11 +218,42 @@ void vcpu_kick(struct vcpu *vcpu)
 	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
-void vcpu_destroy(struct vcpu *vcpu)
+void vcpu_join(struct vcpu *vcpu)
 {
 	if (vcpu->started)
 		pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
+}
+
+/*
+ * Where a stopped vCPU was, e.g. "vCPU 0 pc 0xffff800008a1b2c4 (EL1h)", for
+ * users whose guest hung: the PC is what they look up in System.map. Only
+ * valid once the vCPU's thread has left KVM_RUN (vcpu_join()).
+ */
+void vcpu_describe(struct vcpu *vcpu, char *buf, size_t size)
+{
+	struct kvm_mp_state mp = { 0 };
+	uint64_t pc, pstate;
+	unsigned int el;
+
+	if (vcpu->fd < 0 || ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0 ||
+	    get_reg(vcpu->fd, ARM64_CORE_REG(regs.pc), &pc) < 0 ||
+	    get_reg(vcpu->fd, ARM64_CORE_REG(regs.pstate), &pstate) < 0) {
+		snprintf(buf, size, "vCPU %u state unreadable", vcpu->id);
+		return;
+	}
+	if (mp.mp_state == KVM_MP_STATE_STOPPED) {
+		snprintf(buf, size, "vCPU %u powered off", vcpu->id);
+		return;
+	}
+	el = (unsigned int)(pstate >> 2) & 3;	/* PSTATE.M[3:2]; M[0] picks SP_ELx */
+	snprintf(buf, size, "vCPU %u pc 0x%llx (EL%u%s)", vcpu->id, (unsigned long long)pc, el,
+		 el == 0 ? "" : (pstate & 1) ? "h" : "t");
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	vcpu_join(vcpu);
 	if (vcpu->run)
 		munmap(vcpu->run, (size_t)vcpu->vm->kvm.run_size);
 	if (vcpu->fd >= 0)

@@ -377,10 +377,29 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
+/* A guest that ran into --timeout likely hung: say where each vCPU was. */
+static void describe_vcpus(struct vm *vm)
+{
+	size_t off = 0;
+
+	off += (size_t)snprintf(vm->stop_detail, sizeof(vm->stop_detail), "at the timeout:");
+	for (unsigned int i = 0; i < vm->ncpus && off < sizeof(vm->stop_detail); i++) {
+		char one[96];
+
+		vcpu_describe(&vm->vcpus[i], one, sizeof(one));
+		off += (size_t)snprintf(vm->stop_detail + off, sizeof(vm->stop_detail) - off,
+					"%s %s", i ? "," : "", one);
+	}
+}
+
 static void teardown(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	if (__atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) == TVM_EXIT_TIMEOUT)
+		describe_vcpus(vm);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -433,6 +452,8 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	teardown(vm);
 	if (code >= 0 && vm->stop_message[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_message);
+	if (code >= 0 && vm->stop_detail[0])
+		fprintf(stderr, "tinyvmm: %s\n", vm->stop_detail);
 	free(vm);
 	return code;
 }

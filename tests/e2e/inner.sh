@@ -131,9 +131,12 @@ check_panic() {
 
 check_hang_timeout() {
   wanted hang-timeout || return 0
-  vmm hang-timeout --kernel "$K" --initrd "$I" --cpus 1 --mem 256 \
+  vmm hang-timeout --kernel "$K" --initrd "$I" --cpus 2 --mem 256 \
     --cmdline "console=ttyS0 quiet guest-test.mode=hang" --timeout 5
   expect_rc hang-timeout 4 || return 0
+  # Where the hung guest was: a PC per vCPU (or powered off, if the
+  # secondary was not up yet), for the user to look up in System.map.
+  expect_err hang-timeout "^tinyvmm: at the timeout: vCPU 0 pc 0x[0-9a-f]* (EL[0-3][ht]*), vCPU 1 \(pc 0x[0-9a-f]* (EL[0-3][ht]*)\|powered off\)$" || return 0
   # 5 s plus teardown; much longer means --timeout is not enforced.
   if [ "${SECS%.*}" -gt 30 ]; then
     fail hang-timeout "took ${SECS}s for --timeout 5"
