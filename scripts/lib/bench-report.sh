@@ -28,10 +28,18 @@ BENCH_TIERS=("t2|Tier 2: userspace virtio-net (tinyvmm \`--vhost off\`, packed r
   "1b|Tier 1B: vhost-net, 1 queue pair (tinyvmm default; QEMU \`vhost=on\`)"
   "1a|Tier 1A: vhost-net, 2 queue pairs (tinyvmm \`--queues 2\`; QEMU \`vhost=on,queues=2\` + \`mq=on\`)")
 
+# An awk function for the programs below: sorts a[1..m] in place (few
+# values: insertion sort) and returns their median.
+BENCH_AWK_MEDIAN='
+function sort_median(a, m,   i, j, x) {
+  for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+  return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}'
+
 # bench_medians TSV: "cfg<TAB>column<TAB>median<TAB>n" for every numeric
 # cell of the runs that verified their transfers (ok=yes).
 bench_medians() {
-  awk -F'\t' '
+  awk -F'\t' "$BENCH_AWK_MEDIAN"'
     NR == 1 { for (i = 1; i <= NF; i++) { col[i] = $i; idx[$i] = i }; next }
     (idx["rc"] && $idx["rc"] != 0) || (idx["hung"] && $idx["hung"] == "yes") { unclean[$2]++ }
     $3 != "yes" { bad[$2]++; next }
@@ -43,8 +51,7 @@ bench_medians() {
       for (k in n) {
         m = n[k]
         for (i = 1; i <= m; i++) a[i] = v[k, i]
-        for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+        med = sort_median(a, m)
         split(k, p, SUBSEP)
         printf "%s\t%s\t%g\t%d\n", p[1], p[2], med, m
       }
@@ -276,7 +283,7 @@ bench_matrix_main() {
 # ref_COL (COL against configuration REF in the same run) and scale_COL
 # (COL = g2h_S or h2g_S against the same VM run's 1 stream).
 bench_run_ratios() {
-  awk -F'\t' -v ref="$2" '
+  awk -F'\t' -v ref="$2" "$BENCH_AWK_MEDIAN"'
     NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(g2h|h2g)_[0-9]+$/) col[i] = $i; next }
     $3 == "yes" { ok[$1, $2] = 1; for (i in col) v[$1, $2, col[i]] = $i; runs[$1] = 1; cfgs[$2] = 1 }
     function add(k, x) { n[k]++; r[k, n[k]] = x }
@@ -293,8 +300,7 @@ bench_run_ratios() {
       for (k in n) {
         m = n[k]
         for (i = 1; i <= m; i++) a[i] = r[k, i]
-        for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+        med = sort_median(a, m)
         split(k, q, SUBSEP)
         printf "%s\t%s\t%.2f\t%.2f\t%.2f\n", q[1], q[2], med, a[1], a[m]
       }
