@@ -9,12 +9,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm/guest_walk.h"
 #include "vmm/vm_internal.h"
 
 #define ARM64_CORE_REG(field) \
 	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 	 (offsetof(struct kvm_regs, field) / sizeof(__u32)))
 #define ARM64_MPIDR_EL1 ARM64_SYS_REG(3, 0, 0, 0, 5)
+#define ARM64_SCTLR_EL1 ARM64_SYS_REG(3, 0, 1, 0, 0)
+#define ARM64_TTBR0_EL1 ARM64_SYS_REG(3, 0, 2, 0, 0)
+#define ARM64_TTBR1_EL1 ARM64_SYS_REG(3, 0, 2, 0, 1)
+#define ARM64_TCR_EL1 ARM64_SYS_REG(3, 0, 2, 0, 2)
+#define PSTATE_IRQ_MASKED (1u << 7)	/* PSTATE.I */
 
 static void kick_handler(int sig)
 {
@@ -230,25 +236,75 @@ void vcpu_join(struct vcpu *vcpu)
  * users whose guest hung: the PC is what they look up in System.map. Only
  * valid once the vCPU's thread has left KVM_RUN (vcpu_join()).
  */
-void vcpu_describe(struct vcpu *vcpu, char *buf, size_t size)
+static int read_walk_regs(int fd, struct guest_cpu_regs *r)
+{
+	if (get_reg(fd, ARM64_CORE_REG(regs.pc), &r->pc) < 0 ||
+	    get_reg(fd, ARM64_CORE_REG(regs.pstate), &r->pstate) < 0 ||
+	    get_reg(fd, ARM64_CORE_REG(regs.regs[29]), &r->fp) < 0 ||
+	    get_reg(fd, ARM64_CORE_REG(regs.regs[30]), &r->lr) < 0 ||
+	    get_reg(fd, ARM64_SCTLR_EL1, &r->sctlr) < 0 ||
+	    get_reg(fd, ARM64_TTBR0_EL1, &r->ttbr0) < 0 ||
+	    get_reg(fd, ARM64_TTBR1_EL1, &r->ttbr1) < 0 ||
+	    get_reg(fd, ARM64_TCR_EL1, &r->tcr) < 0)
+		return -1;
+	return 0;
+}
+
+/* Addresses as "Image+0xOFF" where they fall in the kernel Image: KASLR-free. */
+static void format_addr(struct vcpu *vcpu, const struct guest_cpu_regs *r, uint64_t va,
+			char *buf, size_t size)
+{
+	const struct boot_layout *bl = &vcpu->vm->boot;
+	bool image = bl->format == KERNEL_IMAGE && bl->kernel_end > bl->entry;
+
+	guest_format_addr(&vcpu->vm->mem, r, image ? bl->entry : 0,
+			  image ? bl->kernel_end - bl->entry : 0, va, buf, size);
+}
+
+/* "pc A lr B frames C D ...": where a vCPU stopped in the guest kernel. */
+static void print_kernel_stack(struct vcpu *vcpu, const struct guest_cpu_regs *r, FILE *out)
+{
+	uint64_t frames[GUEST_WALK_MAX_FRAMES];
+	unsigned int n = guest_backtrace(&vcpu->vm->mem, r, frames, GUEST_WALK_MAX_FRAMES);
+	char addr[32];
+
+	format_addr(vcpu, r, r->pc, addr, sizeof(addr));
+	fprintf(out, "\ntinyvmm: vCPU %u stack: pc %s", vcpu->id, addr);
+	format_addr(vcpu, r, r->lr, addr, sizeof(addr));
+	fprintf(out, " lr %s frames", addr);
+	for (unsigned int i = 0; i < n; i++) {
+		format_addr(vcpu, r, frames[i], addr, sizeof(addr));
+		fprintf(out, " %s", addr);
+	}
+	if (n == 0)
+		fprintf(out, " (none readable)");
+}
+
+/*
+ * Where a stopped vCPU was: PC, exception level and IRQ mask on @summary;
+ * for a vCPU in the guest kernel, a line with its stack on @stacks.
+ */
+void vcpu_describe(struct vcpu *vcpu, FILE *summary, FILE *stacks)
 {
 	struct kvm_mp_state mp = { 0 };
-	uint64_t pc, pstate;
+	struct guest_cpu_regs r;
 	unsigned int el;
 
 	if (vcpu->fd < 0 || ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0 ||
-	    get_reg(vcpu->fd, ARM64_CORE_REG(regs.pc), &pc) < 0 ||
-	    get_reg(vcpu->fd, ARM64_CORE_REG(regs.pstate), &pstate) < 0) {
-		snprintf(buf, size, "vCPU %u state unreadable", vcpu->id);
+	    read_walk_regs(vcpu->fd, &r) < 0) {
+		fprintf(summary, "vCPU %u state unreadable", vcpu->id);
 		return;
 	}
 	if (mp.mp_state == KVM_MP_STATE_STOPPED) {
-		snprintf(buf, size, "vCPU %u powered off", vcpu->id);
+		fprintf(summary, "vCPU %u powered off", vcpu->id);
 		return;
 	}
-	el = (unsigned int)(pstate >> 2) & 3;	/* PSTATE.M[3:2]; M[0] picks SP_ELx */
-	snprintf(buf, size, "vCPU %u pc 0x%llx (EL%u%s)", vcpu->id, (unsigned long long)pc, el,
-		 el == 0 ? "" : (pstate & 1) ? "h" : "t");
+	el = (unsigned int)(r.pstate >> 2) & 3;	/* PSTATE.M[3:2]; M[0] picks SP_ELx */
+	fprintf(summary, "vCPU %u pc 0x%llx (EL%u%s%s)", vcpu->id, (unsigned long long)r.pc, el,
+		el == 0 ? "" : (r.pstate & 1) ? "h" : "t",
+		(r.pstate & PSTATE_IRQ_MASKED) ? ", IRQs masked" : "");
+	if (el == 1)
+		print_kernel_stack(vcpu, &r, stacks);
 }
 
 void vcpu_destroy(struct vcpu *vcpu)

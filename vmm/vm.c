@@ -377,19 +377,35 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
-/* A guest that ran into --timeout likely hung: say where each vCPU was. */
+/*
+ * A guest that ran into --timeout likely hung: say where each vCPU was, and
+ * for those in the guest kernel, their stack. Best effort: on any failure
+ * to allocate the text there is simply no detail.
+ */
 static void describe_vcpus(struct vm *vm)
 {
-	size_t off = 0;
+	char *stacks = NULL;
+	size_t summary_len, stacks_len;
+	FILE *summary = open_memstream(&vm->stop_detail, &summary_len);
+	FILE *stack_out = open_memstream(&stacks, &stacks_len);
 
-	off += (size_t)snprintf(vm->stop_detail, sizeof(vm->stop_detail), "at the timeout:");
-	for (unsigned int i = 0; i < vm->ncpus && off < sizeof(vm->stop_detail); i++) {
-		char one[96];
-
-		vcpu_describe(&vm->vcpus[i], one, sizeof(one));
-		off += (size_t)snprintf(vm->stop_detail + off, sizeof(vm->stop_detail) - off,
-					"%s %s", i ? "," : "", one);
+	if (!summary || !stack_out)
+		goto out;
+	fprintf(summary, "at the timeout:");
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		fprintf(summary, "%s ", i ? "," : "");
+		vcpu_describe(&vm->vcpus[i], summary, stack_out);
 	}
+	fflush(stack_out);
+	if (stacks && stacks[0])
+		fprintf(summary, "%s\ntinyvmm: (Image+0xOFF: offset in the kernel Image; "
+			"scripts/guest-symbols System.map names the functions)", stacks);
+out:
+	if (stack_out)
+		fclose(stack_out);
+	free(stacks);
+	if (summary)
+		fclose(summary);
 }
 
 static void teardown(struct vm *vm)
@@ -452,8 +468,9 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	teardown(vm);
 	if (code >= 0 && vm->stop_message[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_message);
-	if (code >= 0 && vm->stop_detail[0])
+	if (code >= 0 && vm->stop_detail && vm->stop_detail[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_detail);
+	free(vm->stop_detail);
 	free(vm);
 	return code;
 }

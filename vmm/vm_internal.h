@@ -55,7 +55,7 @@ struct vm {
 	double start_time;	/* CLOCK_MONOTONIC seconds at start */
 	int exit_code;		/* -1 while running; first stop request wins */
 	char stop_message[256];	/* printed on stderr after teardown, if set */
-	char stop_detail[512];	/* more of it: where the vCPUs were at --timeout */
+	char *stop_detail;	/* more of it (malloc'd): where the vCPUs were at --timeout */
 };
 
 /*
@@ -78,7 +78,7 @@ int vcpu_start(struct vcpu *vcpu, struct tvm_error *err);
 /* Make a running vCPU leave KVM_RUN so it sees the stop request. */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
-void vcpu_describe(struct vcpu *vcpu, char *buf, size_t size);
+void vcpu_describe(struct vcpu *vcpu, FILE *summary, FILE *stacks);
 void vcpu_destroy(struct vcpu *vcpu);
 /* Install the no-op kick signal handler; once per process. */
 void vcpu_install_kick_signal(void);

@@ -129,14 +129,42 @@ check_panic() {
   pass panic-reset
 }
 
+# The guest idles with its vCPUs in cpu_do_idle's WFI. The guest kernel is
+# this host's own, so this host's /proc/kallsyms says where that function
+# is in the Image (its address minus the Image start: KASLR does not
+# matter). kallsyms has no _text; arm64 links _stext at the first 64 KiB
+# boundary after the Image head (SEGMENT_ALIGN), which is _text + 0x10000.
+# Some vCPU's stack line must have its pc there: the page-table walk and
+# the Image offsets are right, not just well-formed.
+check_idle_stack() {
+  range=$(awk '$3 == "_stext" { text = $1 }
+    start != "" { print text, start, $1; exit }
+    $3 == "cpu_do_idle" { start = $1 }' /proc/kallsyms)
+  # shellcheck disable=SC2086 # three words
+  set -- $range
+  if [ $# -ne 3 ]; then
+    fail hang-timeout "no _stext and cpu_do_idle in this host's /proc/kallsyms"
+    return 1
+  fi
+  lo=$((0x$2 - 0x$1 + 0x10000)) hi=$((0x$3 - 0x$1 + 0x10000))
+  for pc in $(sed -n 's/^tinyvmm: vCPU [0-9]* stack: pc Image+\(0x[0-9a-f]*\) .*/\1/p' "$ERR"); do
+    [ $((pc)) -ge "$lo" ] && [ $((pc)) -lt "$hi" ] && return 0
+  done
+  fail hang-timeout "no vCPU stack has its pc in cpu_do_idle (Image+$(printf 0x%x "$lo")-$(printf 0x%x "$hi"))"
+  tail_logs
+  return 1
+}
+
 check_hang_timeout() {
   wanted hang-timeout || return 0
   vmm hang-timeout --kernel "$K" --initrd "$I" --cpus 2 --mem 256 \
     --cmdline "console=ttyS0 quiet guest-test.mode=hang" --timeout 5
   expect_rc hang-timeout 4 || return 0
   # Where the hung guest was: a PC per vCPU (or powered off, if the
-  # secondary was not up yet), for the user to look up in System.map.
-  expect_err hang-timeout "^tinyvmm: at the timeout: vCPU 0 pc 0x[0-9a-f]* (EL[0-3][ht]*), vCPU 1 \(pc 0x[0-9a-f]* (EL[0-3][ht]*)\|powered off\)$" || return 0
+  # secondary was not up yet), then each kernel stack as Image offsets.
+  expect_err hang-timeout "^tinyvmm: at the timeout: vCPU 0 pc 0x[0-9a-f]* (EL[0-3][ht]*[^)]*), vCPU 1 \(pc 0x[0-9a-f]* (EL[0-3][ht]*[^)]*)\|powered off\)$" || return 0
+  expect_err hang-timeout "^tinyvmm: vCPU 0 stack: pc Image+0x[0-9a-f]* lr Image+0x[0-9a-f]* frames\( Image+0x[0-9a-f]*\)\{3,\}" || return 0
+  check_idle_stack || return 0
   # 5 s plus teardown; much longer means --timeout is not enforced.
   if [ "${SECS%.*}" -gt 30 ]; then
     fail hang-timeout "took ${SECS}s for --timeout 5"
