@@ -74,9 +74,10 @@ bench_fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "–"; else if (x + 0 >=
 # bench_report TSV MD PNG META: META is Markdown put under the title.
 bench_report() {
   local tsv=$1 md=$2 png=$3 meta=$4 med tier t m col label better scope main
-  local a b r verdict dat
+  local a b r verdict dat header
   dat=$(mktemp)
   med=$(bench_medians "$tsv")
+  header=$(head -n 1 "$tsv")
   get() { awk -F'\t' -v c="$1" -v k="$2" '$1 == c && $2 == k { print $3; exit }' <<<"$med"; }
   : >"$dat"
   {
@@ -96,6 +97,8 @@ bench_report() {
       for m in "${BENCH_METRICS[@]}"; do
         IFS='|' read -r col label better scope mflag <<<"$m"
         [[ $mflag == "$main" ]] || continue
+        # A TSV from before a metric existed has no such column: no row.
+        [[ $'\t'$header$'\t' == *$'\t'"$col"$'\t'* ]] || continue
         printf '| %s (%s) ' "$label" "$([[ $better == hi ]] && echo "higher is better" || echo "lower is better")"
         for tier in "${BENCH_TIERS[@]}"; do
           t=${tier%%|*}
