@@ -210,6 +210,29 @@ def seeds_cli():
         write("cli", name, b"\0".join(a.encode() for a in argv))
 
 
+def seeds_guest_walk():
+    """4 KiB granule, 39-bit kernel VAs (T1SZ 25: two table levels, so the
+    seed fits libFuzzer's 8 KiB max_len): the kernel and a stack in 2 MiB
+    blocks, three frame records on the stack; and the same with the MMU
+    off. Guest RAM is at 0x80000000 in this target."""
+    ram = 0x80000000
+    tcr = (2 << 30) | (25 << 16) | 25
+    l1, l2, frames = 0x0, 0x1000, 0x1800
+    kva, sblock = 0xffffffc008000000, 0xffffffc010000000
+    sva = sblock + frames
+    img = bytearray()
+    put(img, l1 + ((kva >> 30) & 0x1ff) * 8, struct.pack("<Q", ram + l2 | 3))
+    put(img, l2 + ((kva >> 21) & 0x1ff) * 8, struct.pack("<Q", ram | 0x401))
+    put(img, l2 + ((sblock >> 21) & 0x1ff) * 8, struct.pack("<Q", ram | 0x401))
+    for i, (nxt, ret) in enumerate(((sva + 0x20, kva + 0x100), (sva + 0x40, kva + 0x200),
+                                    (0, kva + 0x300))):
+        put(img, frames + i * 0x20, struct.pack("<QQ", nxt, ret))
+    regs = struct.pack("<QQQQQQQ", 1, tcr, 0, ram + l1, sva, kva + 0x80, kva + 0x90)
+    write("guest_walk", "linux-4k-39bit", regs + bytes(img))
+    flat = struct.pack("<QQQQQQQ", 0, 0, 0, 0, ram + 0x100, ram, ram + 4)
+    write("guest_walk", "mmu-off", flat + struct.pack("<QQ", 0, ram + 8) * 17)
+
+
 if __name__ == "__main__":
     seeds_rings()
     seeds_mmio()
@@ -217,3 +240,4 @@ if __name__ == "__main__":
     seeds_net_rx()
     seeds_loader()
     seeds_cli()
+    seeds_guest_walk()
