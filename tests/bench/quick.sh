@@ -28,17 +28,14 @@ bad() {
   failed=$((failed + 1))
 }
 
-# guest_broke: the raw output of a tinyvmm run whose guest kernel broke by
-# itself: a panic or oops, or --timeout before its first line. The same
-# rule as the e2e checks' (tests/e2e/inner.sh, guest_broke; why:
-# docs/testing.md). Prints that run's .out name.
+# guest_broke: the .out name of a tinyvmm run in raw/ whose guest broke by
+# itself, by the e2e checks' rule (tests/e2e/guest-broke.sh).
+# shellcheck source=tests/e2e/guest-broke.sh
+. tests/e2e/guest-broke.sh
 guest_broke() {
   local f
   for f in "$raw"/*-tinyvmm-*.out; do
-    [[ -f $f ]] || continue
-    if grep -q -e 'Kernel panic - not syncing' -e 'Unable to handle kernel' -e 'Internal error: Oops' "$f" ||
-      { grep -q 'tinyvmm: --timeout of .* expired' "${f%.out}.err" 2>/dev/null &&
-        ! grep -q '^guest-test: started' "$f"; }; then
+    if [[ -f $f ]] && guest_broke_logs "$f" "${f%.out}.err"; then
       echo "${f##*/}"
       return 0
     fi

@@ -37,18 +37,10 @@ fail() {
   nfail=$((nfail + 1))
 }
 
-# guest_broke: the last run's guest kernel itself went wrong, not what the
-# check looks at: it panicked or oopsed, or it never reached its first
-# userspace line and ran into --timeout. In the emulated host (QEMU TCG
-# running KVM) about 1 guest in 100-300 does this for no reason tinyvmm
-# controls (docs/testing.md, "Guests that break by themselves"). A stalled
-# network or a wrong result with a live guest is not this.
-guest_broke() {
-  grep -q -e 'Kernel panic - not syncing' -e 'Unable to handle kernel' -e 'Internal error: Oops' \
-    "$OUT" 2>/dev/null && return 0
-  grep -q '^tinyvmm: --timeout of .* expired' "$ERR" 2>/dev/null &&
-    ! grep -q '^guest-test: started' "$OUT" 2>/dev/null
-}
+# guest_broke: the last run's guest broke by itself (guest-broke.sh).
+# shellcheck source=tests/e2e/guest-broke.sh
+. "$(dirname "$0")/guest-broke.sh"
+guest_broke() { guest_broke_logs "$OUT" "$ERR"; }
 
 # try CHECK [ARGS...]: run a check; if it failed only because its guest
 # broke (guest_broke), say RETRY with where the guest was, keep that

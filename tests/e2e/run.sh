@@ -84,7 +84,7 @@ main() {
   [[ -x $TVM_BUILD/arm64/tinyvmm || -n ${TINYVMM_BIN:-} ]] ||
     echo "e2e: warning: no build/arm64/tinyvmm (run scripts/setup)" >&2
   rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR/logs"
-  cp "$(dirname "$0")/inner.sh" "$E2E_DIR/inner.sh"
+  cp "$(dirname "$0")/inner.sh" "$(dirname "$0")/guest-broke.sh" "$E2E_DIR/"
   any_wanted "$pattern" "$GIC3_CHECKS" &&
     run_suite gic3 "$pattern" --gic 3 --cpus 2 --timeout 1500
   any_wanted "$pattern" "$NET_CHECKS" &&
