@@ -64,15 +64,16 @@ static bool in_range(const struct regime *rg, uint64_t va)
 	return high == (is_upper(va) ? ones : 0);
 }
 
-static int read_desc(const struct guest_mem *mem, uint64_t gpa, uint64_t *desc)
+/* A little-endian u64 at a guest physical address: a descriptor or a stack word. */
+static int read_pa_u64(const struct guest_mem *mem, uint64_t gpa, uint64_t *value)
 {
-	const void *p = guest_mem_ptr(mem, gpa, sizeof(*desc));
+	const void *p = guest_mem_ptr(mem, gpa, sizeof(*value));
 	uint64_t raw;
 
 	if (!p)
 		return -1;
 	memcpy(&raw, p, sizeof(raw));
-	*desc = le64toh(raw);
+	*value = le64toh(raw);
 	return 0;
 }
 
@@ -90,7 +91,7 @@ static int walk(const struct guest_mem *mem, const struct regime *rg, uint64_t v
 		uint64_t desc;
 
 		table &= ~((8ul << bits) - 1);	/* tables are aligned to their size */
-		if (read_desc(mem, table + index * 8, &desc) || !(desc & 1))
+		if (read_pa_u64(mem, table + index * 8, &desc) || !(desc & 1))
 			return -1;
 		if (level < 3 && (desc & 2)) {
 			table = desc & PA_MASK_48 & ~((1ul << rg->granule_shift) - 1);
@@ -125,7 +126,7 @@ static int read_guest_u64(const struct guest_mem *mem, const struct guest_cpu_re
 
 	if (guest_va_to_pa(mem, regs, va, &pa))
 		return -1;
-	return read_desc(mem, pa, value);
+	return read_pa_u64(mem, pa, value);
 }
 
 /* Return addresses may carry a pointer-authentication code in the top bits. */

@@ -231,11 +231,7 @@ void vcpu_join(struct vcpu *vcpu)
 	vcpu->started = false;
 }
 
-/*
- * Where a stopped vCPU was, e.g. "vCPU 0 pc 0xffff800008a1b2c4 (EL1h)", for
- * users whose guest hung: the PC is what they look up in System.map. Only
- * valid once the vCPU's thread has left KVM_RUN (vcpu_join()).
- */
+/* What guest_walk.c needs: where the vCPU was and its stage-1 setup. */
 static int read_walk_regs(int fd, struct guest_cpu_regs *r)
 {
 	if (get_reg(fd, ARM64_CORE_REG(regs.pc), &r->pc) < 0 ||
@@ -281,8 +277,10 @@ static void print_kernel_stack(struct vcpu *vcpu, const struct guest_cpu_regs *r
 }
 
 /*
- * Where a stopped vCPU was: PC, exception level and IRQ mask on @summary;
- * for a vCPU in the guest kernel, a line with its stack on @stacks.
+ * Where a stopped vCPU was, for users whose guest hung: PC, exception level
+ * and IRQ mask on @summary; for a vCPU in the guest kernel, a line with its
+ * stack on @stacks. Only valid once the vCPU's thread has left KVM_RUN
+ * (vcpu_join()).
  */
 void vcpu_describe(struct vcpu *vcpu, FILE *summary, FILE *stacks)
 {
