@@ -47,6 +47,8 @@ int virtq_start(struct virtq *vq)
 	vq->next_avail = vq->next_used = 0;
 	vq->avail_wrap = vq->used_wrap = true;	/* both counters start at 1 */
 	vq->signalled_used_valid = false;
+	vq->empty_at = 0;
+	vq->empty_wrap = true;
 	vq->broken = false;
 	return 0;
 }
@@ -136,4 +138,20 @@ bool virtq_has_avail(struct virtq *vq)
 	if (!vq->desc || vq->broken)
 		return false;
 	return vq->packed ? virtq_packed_has_avail(vq) : virtq_split_has_avail(vq);
+}
+
+bool virtq_kick_when_more(struct virtq *vq)
+{
+	if (!vq->desc || vq->broken)
+		return false;
+	return vq->packed ? virtq_packed_kick_when_more(vq) : virtq_split_kick_when_more(vq);
+}
+
+unsigned int virtq_slots_held(const struct virtq_chain *chains, unsigned int n)
+{
+	unsigned int slots = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		slots += chains[i].ndesc;
+	return slots;
 }

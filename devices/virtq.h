@@ -47,6 +47,13 @@ struct virtq {
 	uint16_t signalled_used;
 	bool signalled_used_valid;
 	bool signalled_wrap;
+	/*
+	 * Where the last pop found nothing (split: avail index; packed:
+	 * position and wrap): virtq_kick_when_more() waits for a buffer there,
+	 * past everything already examined, even after unpops moved back.
+	 */
+	uint16_t empty_at;
+	bool empty_wrap;
 
 	bool broken;		/* the driver broke the ring; needs a reset */
 };
@@ -82,6 +89,17 @@ bool virtq_should_interrupt(struct virtq *vq);
  */
 bool virtq_set_kicks(struct virtq *vq, bool enable);
 bool virtq_has_avail(struct virtq *vq);
+/*
+ * The buffers available are not enough (popped, then unpopped): ask the
+ * driver to notify once it makes a buffer available past the point where
+ * the last pop came up empty. Returns true if one already is, so the
+ * caller tries again instead of sleeping; false means sleep until a kick.
+ * Unlike virtq_set_kicks() this does not count the unpopped buffers as
+ * new, so a driver that posts too little cannot make the device spin.
+ */
+bool virtq_kick_when_more(struct virtq *vq);
+/* Ring slots @n chains popped and not pushed hold (all of them: no more can come). */
+unsigned int virtq_slots_held(const struct virtq_chain *chains, unsigned int n);
 
 /* Bytes of guest memory each ring part spans for a queue of @size. */
 uint64_t virtq_desc_bytes(bool packed, uint16_t size);
@@ -94,12 +112,14 @@ void virtq_split_push(struct virtq *vq, const struct virtq_chain *chain, uint32_
 bool virtq_split_should_interrupt(struct virtq *vq);
 bool virtq_split_set_kicks(struct virtq *vq, bool enable);
 bool virtq_split_has_avail(struct virtq *vq);
+bool virtq_split_kick_when_more(struct virtq *vq);
 enum virtq_pop_result virtq_packed_pop(struct virtq *vq, struct virtq_chain *chain);
 void virtq_packed_unpop(struct virtq *vq, const struct virtq_chain *chain);
 void virtq_packed_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
 bool virtq_packed_should_interrupt(struct virtq *vq);
 bool virtq_packed_set_kicks(struct virtq *vq, bool enable);
 bool virtq_packed_has_avail(struct virtq *vq);
+bool virtq_packed_kick_when_more(struct virtq *vq);
 
 /* Append one guest buffer to @chain (shared by both formats). */
 int virtq_chain_add(struct virtq *vq, struct virtq_chain *chain, uint64_t addr,

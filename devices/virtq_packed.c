@@ -25,6 +25,12 @@ static uint16_t *event_field(void *area, unsigned int i)
 	return (uint16_t *)area + i;
 }
 
+/* Driver-written event fields are read once (see virtq_split.c). */
+static uint16_t event_read_once(void *area, unsigned int i)
+{
+	return le16toh(__atomic_load_n(event_field(area, i), __ATOMIC_RELAXED));
+}
+
 static uint8_t *desc_at(struct virtq *vq, unsigned int i)
 {
 	return (uint8_t *)vq->desc + 16 * (size_t)i;
@@ -83,8 +89,11 @@ enum virtq_pop_result virtq_packed_pop(struct virtq *vq, struct virtq_chain *cha
 	struct packed_desc d;
 
 	/* Acquire on the head's flags orders the reads of the whole chain. */
-	if (!is_avail(desc_flags_acquire(vq, pos), wrap))
+	if (!is_avail(desc_flags_acquire(vq, pos), wrap)) {
+		vq->empty_at = pos;
+		vq->empty_wrap = wrap;
 		return VIRTQ_EMPTY;
+	}
 	do {
 		if (count++ >= vq->size)
 			return VIRTQ_BROKEN;
@@ -153,12 +162,12 @@ bool virtq_packed_should_interrupt(struct virtq *vq)
 	vq->signalled_used = 0;
 	if (!advanced)
 		return false;
-	flags = le16toh(*event_field(vq->driver, 1));
+	flags = event_read_once(vq->driver, 1);
 	if (flags == PACKED_EVENT_DISABLE)
 		return false;
 	if (flags != PACKED_EVENT_DESC || !vq->event_idx)
 		return true;
-	off_wrap = le16toh(*event_field(vq->driver, 0));
+	off_wrap = event_read_once(vq->driver, 0);
 	event = off_wrap & 0x7fff;
 	/* Put the event and "old" on one number line with "now" (§2.8.10). */
 	if (!!(off_wrap >> 15) != vq->used_wrap)
@@ -167,12 +176,13 @@ bool virtq_packed_should_interrupt(struct virtq *vq)
 	return need_event(event, now, old);
 }
 
-bool virtq_packed_set_kicks(struct virtq *vq, bool enable)
+/* Ask for a kick once the descriptor at @pos/@wrap is made available (or stop). */
+static void request_kick_at(struct virtq *vq, bool enable, uint16_t pos, bool wrap)
 {
 	uint16_t flags = PACKED_EVENT_DISABLE;
 
 	if (enable && vq->event_idx) {
-		uint16_t off_wrap = (uint16_t)(vq->next_avail | (vq->avail_wrap ? 0x8000 : 0));
+		uint16_t off_wrap = (uint16_t)(pos | (wrap ? 0x8000 : 0));
 
 		__atomic_store_n(event_field(vq->device, 0), htole16(off_wrap), __ATOMIC_RELAXED);
 		flags = PACKED_EVENT_DESC;
@@ -180,10 +190,20 @@ bool virtq_packed_set_kicks(struct virtq *vq, bool enable)
 		flags = PACKED_EVENT_ENABLE;
 	}
 	__atomic_store_n(event_field(vq->device, 1), htole16(flags), __ATOMIC_RELEASE);
-	if (!enable)
-		return false;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return virtq_packed_has_avail(vq);
+	if (enable)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+bool virtq_packed_set_kicks(struct virtq *vq, bool enable)
+{
+	request_kick_at(vq, enable, vq->next_avail, vq->avail_wrap);
+	return enable && virtq_packed_has_avail(vq);
+}
+
+bool virtq_packed_kick_when_more(struct virtq *vq)
+{
+	request_kick_at(vq, true, vq->empty_at, vq->empty_wrap);
+	return is_avail(desc_flags_acquire(vq, vq->empty_at), vq->empty_wrap);
 }
 
 bool virtq_packed_has_avail(struct virtq *vq)

@@ -27,6 +27,16 @@ static uint16_t avail_idx_acquire(struct virtq *vq)
 	return le16toh(__atomic_load_n(avail_field(vq, 1), __ATOMIC_ACQUIRE));
 }
 
+/*
+ * Every other scalar the driver shares (ring entries, flags, used_event) is
+ * read exactly once through here: a plain load could be repeated by the
+ * compiler after the value was checked, and the guest may change it between.
+ */
+static uint16_t avail_read_once(struct virtq *vq, unsigned int i)
+{
+	return le16toh(__atomic_load_n(avail_field(vq, i), __ATOMIC_RELAXED));
+}
+
 /* used = {flags, idx, ring[size] of {u32 id, u32 len}, avail_event}. */
 static uint16_t *used_flags(struct virtq *vq)
 {
@@ -117,12 +127,14 @@ enum virtq_pop_result virtq_split_pop(struct virtq *vq, struct virtq_chain *chai
 {
 	uint16_t avail = avail_idx_acquire(vq), head;
 
-	if (avail == vq->last_avail)
+	if (avail == vq->last_avail) {
+		vq->empty_at = avail;
 		return VIRTQ_EMPTY;
+	}
 	/* The driver can't have more in flight than the ring holds. */
 	if ((uint16_t)(avail - vq->last_avail) > vq->size)
 		return VIRTQ_BROKEN;
-	head = le16toh(*avail_field(vq, 2 + vq->last_avail % vq->size));
+	head = avail_read_once(vq, 2 + vq->last_avail % vq->size);
 	if (head >= vq->size || walk_chain(vq, chain, head))
 		return VIRTQ_BROKEN;
 	chain->id = head;
@@ -160,28 +172,38 @@ bool virtq_split_should_interrupt(struct virtq *vq)
 	if (valid && old == now)
 		return false;
 	if (!vq->event_idx)
-		return !(le16toh(*avail_field(vq, 0)) & VRING_AVAIL_F_NO_INTERRUPT);
+		return !(avail_read_once(vq, 0) & VRING_AVAIL_F_NO_INTERRUPT);
 	if (!valid)
 		return true;
-	return need_event(le16toh(*avail_field(vq, 2 + vq->size)), now, old);
+	return need_event(avail_read_once(vq, 2 + vq->size), now, old);
 }
 
-bool virtq_split_set_kicks(struct virtq *vq, bool enable)
+/* Ask for a kick once the driver makes entry @idx available (or stop asking). */
+static void request_kick_at(struct virtq *vq, bool enable, uint16_t idx)
 {
 	if (vq->event_idx) {
-		/* "Kick me once you make entry last_avail available." */
+		/* "Kick me once you make entry idx available." */
 		if (enable)
-			__atomic_store_n(used_avail_event(vq), htole16(vq->last_avail),
-					 __ATOMIC_RELAXED);
+			__atomic_store_n(used_avail_event(vq), htole16(idx), __ATOMIC_RELAXED);
 	} else {
 		__atomic_store_n(used_flags(vq), htole16(enable ? 0 : VRING_USED_F_NO_NOTIFY),
 				 __ATOMIC_RELAXED);
 	}
-	if (!enable)
-		return false;
 	/* Publish the request before re-checking, or a kick could slip between. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return avail_idx_acquire(vq) != vq->last_avail;
+	if (enable)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+bool virtq_split_set_kicks(struct virtq *vq, bool enable)
+{
+	request_kick_at(vq, enable, vq->last_avail);
+	return enable && avail_idx_acquire(vq) != vq->last_avail;
+}
+
+bool virtq_split_kick_when_more(struct virtq *vq)
+{
+	request_kick_at(vq, true, vq->empty_at);
+	return avail_idx_acquire(vq) != vq->empty_at;
 }
 
 bool virtq_split_has_avail(struct virtq *vq)
