@@ -42,13 +42,24 @@ void virtio_mmio_interrupt(struct virtio_mmio *dev, uint32_t bits)
 		dev->raise_irq(dev->irq_opaque);
 }
 
+/*
+ * Any thread, without the lock (workers must never take it). The flag is
+ * ours alone: Status writes never touch it, so neither a driver's write
+ * racing with this nor a driver setting the bit itself can lose or fake it.
+ */
 void virtio_mmio_needs_reset(struct virtio_mmio *dev)
 {
-	uint32_t old = __atomic_fetch_or(&dev->status, VIRTIO_CONFIG_S_NEEDS_RESET,
-					 __ATOMIC_SEQ_CST);
-
-	if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET))
+	if (!__atomic_exchange_n(&dev->needs_reset, true, __ATOMIC_SEQ_CST))
 		virtio_mmio_interrupt(dev, VIRTIO_INT_CONFIG);
+}
+
+uint32_t virtio_mmio_status(struct virtio_mmio *dev)
+{
+	uint32_t s = __atomic_load_n(&dev->status, __ATOMIC_SEQ_CST);
+
+	if (__atomic_load_n(&dev->needs_reset, __ATOMIC_SEQ_CST))
+		s |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	return s;
 }
 
 /* Caller holds the lock (or is the only user, at teardown). */
@@ -65,6 +76,8 @@ static void reset_locked(struct virtio_mmio *dev)
 	dev->driver_features = 0;
 	dev->device_features_sel = dev->driver_features_sel = dev->queue_sel = 0;
 	__atomic_store_n(&dev->status, 0, __ATOMIC_SEQ_CST);
+	/* After ops->reset(): no worker of the old session is left to set it. */
+	__atomic_store_n(&dev->needs_reset, false, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&dev->interrupt_status, 0, __ATOMIC_SEQ_CST);
 }
 
@@ -114,7 +127,7 @@ static uint32_t read_reg(struct virtio_mmio *dev, uint64_t reg)
 		return __atomic_load_n(&dev->interrupt_status, __ATOMIC_SEQ_CST) |
 		       (dev->vring_irq_bypass || dev->vring_ack_in_kernel ? VIRTIO_INT_VRING : 0);
 	case VIRTIO_MMIO_STATUS:
-		return __atomic_load_n(&dev->status, __ATOMIC_SEQ_CST);
+		return virtio_mmio_status(dev);
 	case VIRTIO_MMIO_SHM_LEN_LOW:
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 		return 0xffffffff;	/* no shared memory regions */
@@ -233,10 +246,12 @@ static void write_status(struct virtio_mmio *dev, uint32_t v)
 	}
 	/*
 	 * The driver may only add bits (0 resets, above); NEEDS_RESET is ours
-	 * to set. Keeping every old bit matters: dropping DRIVER_OK would
-	 * reopen queue setup under the live device and activate it twice.
+	 * (a separate flag), so its bit is dropped here. Keeping every old bit
+	 * matters: dropping DRIVER_OK would reopen queue setup under the live
+	 * device and activate it twice. dev->status is written only under the
+	 * lock, so this read-modify-write cannot race.
 	 */
-	v = (v | old) & 0xff;
+	v = (v | old) & 0xff & ~(uint32_t)VIRTIO_CONFIG_S_NEEDS_RESET;
 	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		if (!features_acceptable(dev))
 			v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;

@@ -78,7 +78,8 @@ struct virtio_mmio {
 	uint64_t driver_features;
 	uint32_t device_features_sel, driver_features_sel;
 	uint32_t queue_sel;
-	uint32_t status;
+	uint32_t status;		/* the driver's bits; written under the lock */
+	bool needs_reset;		/* atomic: DEVICE_NEEDS_RESET, set by any thread */
 	uint32_t config_generation;
 	uint32_t interrupt_status;	/* atomic: set by workers, cleared by ACK */
 	bool active;			/* activate() succeeded, reset() pending */
@@ -122,6 +123,9 @@ void virtio_mmio_interrupt(struct virtio_mmio *dev, uint32_t bits);
 
 /* The driver broke a ring: flag DEVICE_NEEDS_RESET and tell it (§2.1.2). */
 void virtio_mmio_needs_reset(struct virtio_mmio *dev);
+
+/* Device status as the driver reads it (with NEEDS_RESET). */
+uint32_t virtio_mmio_status(struct virtio_mmio *dev);
 
 /* Stop and reset the device (also used at VM teardown). */
 void virtio_mmio_reset(struct virtio_mmio *dev);

@@ -108,6 +108,8 @@ static void check_state(const struct virtio_mmio *m)
 	uint32_t s = m->status;
 
 	FZ_CHECK(!(s & ~0xffu));
+	/* NEEDS_RESET is the device's flag: no driver write may set it. */
+	FZ_CHECK(!(s & VIRTIO_CONFIG_S_NEEDS_RESET));
 	if (s & VIRTIO_CONFIG_S_DRIVER_OK)
 		FZ_CHECK(s & VIRTIO_CONFIG_S_FEATURES_OK);
 	if (s & VIRTIO_CONFIG_S_FEATURES_OK)
