@@ -122,7 +122,7 @@ static uint8_t apply(struct virtio_net *net, const struct net_ctrl_cmd *cmd)
 		return VIRTIO_NET_OK;
 	if (net_set_active_pairs(net, cmd->pairs))
 		return VIRTIO_NET_ERR;
-	if (!net->opts.quiet)
+	if (!net->opts.quiet && tvm_ratelimit(&net->ctrl_msgs))
 		fprintf(stderr, "tinyvmm: virtio-net: guest enabled %u of %u queue pairs\n",
 			cmd->pairs, net->npairs);
 	return VIRTIO_NET_OK;

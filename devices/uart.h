@@ -17,6 +17,12 @@
 struct uart_ops {
 	void (*tx)(void *opaque, const uint8_t *buf, size_t len);
 	void (*set_irq)(void *opaque, bool level);
+	/*
+	 * Optional: the guest made room in the receive FIFO after
+	 * uart_receive() refused bytes. Called with the UART lock held, so it
+	 * must only signal (e.g. write an eventfd).
+	 */
+	void (*rx_space)(void *opaque);
 	void *opaque;
 };
 
@@ -28,6 +34,7 @@ struct uart16550 {
 	bool irq_level;
 	uint8_t rx_fifo[UART_RX_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
+	bool rx_refused;	/* uart_receive() had more than fitted */
 };
 
 void uart_init(struct uart16550 *uart, const struct uart_ops *ops);
@@ -37,7 +44,10 @@ void uart_destroy(struct uart16550 *uart);
 void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 	       bool is_write);
 
-/* Feed host input to the guest; returns how many bytes fitted in the FIFO. */
+/*
+ * Feed host input to the guest; returns how many bytes fitted in the FIFO.
+ * When some did not, ops.rx_space is called once the guest makes room.
+ */
 size_t uart_receive(struct uart16550 *uart, const uint8_t *buf, size_t len);
 size_t uart_rx_space(struct uart16550 *uart);
 

@@ -214,7 +214,7 @@ static void report_negotiation(struct virtio_net *net)
 	struct virtio_mmio *dev = &net->mmio;
 	char accepted[512] = "";
 
-	if (net->opts.quiet)
+	if (net->opts.quiet || !tvm_ratelimit(&net->activation_msgs))
 		return;
 	append_feature_names(accepted, sizeof(accepted), dev->driver_features);
 	fprintf(stderr, "tinyvmm: virtio-net: driver ready: %s ring, rx/tx queue size %u/%u, backend %s%s\n",
@@ -259,11 +259,13 @@ static int start_backend(struct virtio_net *net)
 		return 0;
 	}
 	if (net->opts.vhost == VHOST_ON) {
-		tvm_warn("%s; the device needs a reset", err.msg);
+		if (tvm_ratelimit(&net->activation_msgs))
+			tvm_warn("%s; the device needs a reset", err.msg);
 		return -1;
 	}
 	/* auto: the negotiated features work in userspace too, so carry on. */
-	tvm_warn("%s; using userspace virtio-net (Tier 2) for this session", err.msg);
+	if (tvm_ratelimit(&net->activation_msgs))
+		tvm_warn("%s; using userspace virtio-net (Tier 2) for this session", err.msg);
 	return start_userspace(net);
 }
 
@@ -276,9 +278,12 @@ static int net_activate(struct virtio_mmio *dev)
 
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		/* Only after negotiation do we know which offloads the guest takes. */
-		if (tap_set_offload(net->pairs[i].tap_fd, offloads) < 0)
-			tvm_warn("TAP %s: TUNSETOFFLOAD 0x%x failed: %s", net->opts.tap_name,
-				 offloads, strerror(errno));
+		/* Said once: the guest decides how often we get here. */
+		if (tap_set_offload(net->pairs[i].tap_fd, offloads) < 0 && !net->offload_warned) {
+			net->offload_warned = true;
+			tvm_warn("TAP %s: TUNSETOFFLOAD 0x%x failed: %s (said once)",
+				 net->opts.tap_name, offloads, strerror(errno));
+		}
 	}
 	if (!pair_ready(net, 0))
 		return -1;	/* nothing to serve: a broken driver */
@@ -343,13 +348,24 @@ static const struct virtio_mmio_ops net_ops = {
 	.features_ok = net_features_ok,
 };
 
+static void net_mark_fds_closed(struct virtio_net *net)
+{
+	net->monitor_stop_fd = net->ctrl_kick_fd = net->ctrl_stop_fd = net->tap_gone_fd = -1;
+	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
+		struct net_queue_pair *pair = &net->pairs[i];
+
+		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
+		pair->call_fd[0] = pair->call_fd[1] = pair->vhost.fd = -1;
+		pair->err_fd[0] = pair->err_fd[1] = -1;
+	}
+}
+
 static int init_pair(struct virtio_net *net, unsigned int i, struct tvm_error *err)
 {
 	struct net_queue_pair *pair = &net->pairs[i];
 
 	pair->net = net;
 	pair->index = i;
-	pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
 	pair->tap_fd = tap_open(net->opts.tap_name, net->npairs > 1, err);
 	if (pair->tap_fd < 0)
 		return -1;
@@ -392,26 +408,26 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	unsigned int nqueues;
 
 	memset(net, 0, sizeof(*net));
+	/* Every fd -1 before the first way out: destroy() must never close(0). */
+	net_mark_fds_closed(net);
 	net->opts = *opts;
 	net->npairs = opts->queues ? opts->queues : 1;
-	if (net->npairs > NET_MAX_QUEUE_PAIRS)
-		return tvm_fail(err, TVM_EXIT_USAGE, "at most %d queue pairs", NET_MAX_QUEUE_PAIRS);
+	net->activation_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(32, 60);
+	net->ctrl_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(32, 60);
 	net->has_ctrl = net->npairs > 1;
 	net->active_pairs = 1;
-	net->monitor_stop_fd = net->ctrl_kick_fd = net->ctrl_stop_fd = -1;
 	net->link_status = VIRTIO_NET_S_LINK_UP;
-	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
-		struct net_queue_pair *pair = &net->pairs[i];
-
-		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
-		pair->call_fd[0] = pair->call_fd[1] = pair->vhost.fd = -1;
-		pair->err_fd[0] = pair->err_fd[1] = -1;
-	}
-	features = virtio_net_offered_features(opts->packed, net->npairs);
+	/* Queues exist before anything can fail, so destroy() is always safe. */
 	nqueues = 2 * net->npairs + (net->has_ctrl ? 1 : 0);
-	/* Queues exist before the backend is chosen so destroy() is always safe. */
-	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, features, nqueues, NET_QUEUE_SIZE_MAX, mem,
+	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, 0, nqueues, NET_QUEUE_SIZE_MAX, mem,
 			 &net_ops, net);
+	if (net->npairs > NET_MAX_QUEUE_PAIRS)
+		return tvm_fail(err, TVM_EXIT_USAGE, "at most %d queue pairs", NET_MAX_QUEUE_PAIRS);
+	net->tap_gone_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (net->tap_gone_fd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: eventfd: %s", strerror(errno));
+	features = virtio_net_offered_features(opts->packed, net->npairs);
+	net->mmio.device_features = features | (1ULL << VIRTIO_F_VERSION_1);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (init_pair(net, i, err))
 			return -1;
@@ -456,6 +472,7 @@ void virtio_net_destroy(struct virtio_net *net)
 	net_vhost_close(net);
 	close_fd(&net->ctrl_kick_fd);
 	close_fd(&net->ctrl_stop_fd);
+	close_fd(&net->tap_gone_fd);
 	free(net->ctrl_chain);
 	free(net->ctrl_buf);
 	net->ctrl_chain = NULL;

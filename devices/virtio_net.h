@@ -42,11 +42,15 @@ struct net_options {
 	bool quiet;		/* no negotiation report */
 };
 
+/* Counters only (uint64_t each): net_pair_stats_read() relies on it. */
 struct net_pair_stats {
 	uint64_t rx_packets, rx_bytes, rx_dropped;
 	uint64_t tx_packets, tx_bytes, tx_dropped;
 	uint64_t rx_kicks, tx_kicks, interrupts;
 	uint64_t interrupts_saved;	/* passes where TX and RX shared one edge */
+	uint64_t rx_waits;	/* RX slept for lack of guest buffers */
+	uint64_t tx_waits;	/* TX slept until the TAP had room again */
+	uint64_t worker_wakeups;	/* returns from epoll_wait: a spinning worker shows here */
 };
 
 struct virtio_net;
@@ -64,8 +68,11 @@ struct net_queue_pair {
 	pthread_t thread;
 	bool running;
 	bool rx_waiting;	/* out of RX buffers: TAP not polled until a kick */
+	bool tx_blocked;	/* the TAP refused a frame (EAGAIN): wait for EPOLLOUT */
 	unsigned int irq_pending;	/* rings of this pass that want an interrupt */
 	bool tap_gone;		/* the TAP was deleted under us: never poll it again */
+	bool tap_gone_reported;	/* tap_gone_fd written for this loss */
+	bool tap_watched;	/* the TAP is in the worker's epoll set */
 	uint8_t *rx_frame;	/* one frame read from the TAP, not yet delivered */
 	size_t rx_frame_len;
 	struct virtq_chain *chains;	/* scratch: NET_RX_MAX_MERGE chains */
@@ -87,6 +94,11 @@ struct virtio_net {
 	uint64_t negotiated_features;
 	uint16_t negotiated_sizes[VIRTIO_MMIO_MAX_QUEUES];
 	int tap_ifindex;		/* to recognise its removal (rtnetlink) */
+	/*
+	 * Written by a worker that found the TAP gone; the main loop reads it
+	 * and calls virtio_net_link_down() (workers never take the lock).
+	 */
+	int tap_gone_fd;
 	unsigned int tap_offloads;	/* optional TUN_F_* the TAP accepts (UFO, USO) */
 	/* vhost backends: the thread watching err_fd (and call_fd if relayed). */
 	int monitor_stop_fd;
@@ -101,6 +113,9 @@ struct virtio_net {
 	bool ctrl_running;
 	struct virtq_chain *ctrl_chain;
 	uint8_t *ctrl_buf;
+	/* What the guest can make us print: activations (under the lock), ctrl thread. */
+	struct tvm_ratelimit activation_msgs, ctrl_msgs;
+	bool offload_warned;		/* TUNSETOFFLOAD failure said once */
 };
 
 /* Features the device offers (device-level and ring-level). */
@@ -134,6 +149,8 @@ const char *virtio_net_tier_name(const struct virtio_net *net);
 
 /* The userspace (Tier 2) data path, in net_rxtx.c. */
 int net_rxtx_start(struct net_queue_pair *pair);
+/* A consistent-per-counter copy of a pair's counters while its worker runs. */
+void net_pair_stats_read(const struct net_queue_pair *pair, struct net_pair_stats *out);
 void net_rxtx_stop(struct net_queue_pair *pair);
 /*
  * Deliver pair->rx_frame (rx_frame_len bytes) into the RX ring: 1 delivered

@@ -6,8 +6,11 @@
  * a report is a snapshot, not an atomic cut.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,8 +90,10 @@ void report_print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)vm_net_acks_in_kernel(vm),
 		vm->net->link_status ? "up" : "down");
 	for (unsigned int i = 0; i < vm->net->npairs; i++) {
-		const struct net_pair_stats *s = &vm->net->pairs[i].stats;
+		struct net_pair_stats snap;
+		const struct net_pair_stats *s = &snap;
 
+		net_pair_stats_read(&vm->net->pairs[i], &snap);
 		if (vm->net->active_backend == NET_BACKEND_VHOST) {
 			fprintf(f, "  pair %u: moved by vhost-net (kernel); no userspace counters\r\n", i);
 			continue;
@@ -150,8 +155,10 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 {
 	json_begin_array(j, "queue_pairs_stats");
 	for (unsigned int i = 0; i < net->npairs; i++) {
-		const struct net_pair_stats *s = &net->pairs[i].stats;
+		struct net_pair_stats snap;
+		const struct net_pair_stats *s = &snap;
 
+		net_pair_stats_read(&net->pairs[i], &snap);
 		json_begin_object(j, NULL);
 		json_u64(j, "pair", i);
 		json_u64(j, "rx_packets", s->rx_packets);
@@ -164,6 +171,9 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 		json_u64(j, "tx_kicks", s->tx_kicks);
 		json_u64(j, "interrupts", s->interrupts);
 		json_u64(j, "interrupts_saved", s->interrupts_saved);
+		json_u64(j, "rx_waits", s->rx_waits);
+		json_u64(j, "tx_waits", s->tx_waits);
+		json_u64(j, "worker_wakeups", s->worker_wakeups);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -281,26 +291,95 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_end_object(j);
 }
 
-int report_write_json(struct vm *vm, const char *phase)
+/* The whole report for @phase in a malloc'ed buffer (no file system calls). */
+static char *report_text(struct vm *vm, const char *phase, size_t *len)
+{
+	char *text = NULL;
+	struct json j;
+	FILE *f = open_memstream(&text, len);
+
+	if (!f)
+		return NULL;
+	json_init(&j, f);
+	write_body(&j, vm, phase);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int write_all_at_start(int fd, const char *text, size_t len)
+{
+	size_t done = 0;
+
+	if (ftruncate(fd, 0))
+		return -1;
+	while (done < len) {
+		ssize_t n = pwrite(fd, text + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The start report: written to a new file next to PATH (O_EXCL through
+ * mkstemp, so no symlink or other file is followed), then renamed over
+ * PATH, so a reader never sees half of it. The fd stays open for the exit
+ * report: after set-up the sandbox allows no open or rename.
+ */
+int report_open(struct vm *vm)
 {
 	const char *path = vm->cfg->report_json_path;
 	char tmp[4096];
-	struct json j;
-	FILE *f;
+	size_t len;
+	char *text;
+	int fd, e;
 
-	/* Write then rename: a reader never sees half a report. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	json_init(&j, f);
-	write_body(&j, vm, phase);
-	if (fclose(f) || rename(tmp, path)) {
-		int e = errno;
-
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	text = report_text(vm, "start", &len);
+	if (!text || fchmod(fd, 0644) || write_all_at_start(fd, text, len) || rename(tmp, path)) {
+		e = text ? errno : ENOMEM;
+		free(text);
+		close(fd);
 		unlink(tmp);
 		errno = e;
 		return -1;
 	}
+	free(text);
+	vm->report_fd = fd;
 	return 0;
+}
+
+/*
+ * Rewrite the report in place through the fd report_open() kept (the exit
+ * report, and SIGUSR1 snapshots if ever wanted).
+ */
+int report_write_json(struct vm *vm, const char *phase)
+{
+	size_t len;
+	char *text;
+	int r;
+
+	if (vm->report_fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	text = report_text(vm, phase, &len);
+	if (!text)
+		return -1;
+	r = write_all_at_start(vm->report_fd, text, len);
+	free(text);
+	return r;
 }

@@ -13,6 +13,8 @@
 #include <linux/vhost.h>
 #include <stddef.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <asm/ioctls.h>
@@ -28,23 +30,24 @@
 #error "seccomp: unknown architecture"
 #endif
 
-/* What the run loop, vCPU, device and report code call after set-up. */
+/*
+ * What the run loop, vCPU, device and report code call after set-up, with
+ * any argument. Nothing opens, renames or removes a file after set-up: the
+ * console log and the report are open already (report_open()).
+ */
 static const int allowed_syscalls[] = {
-	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_pread64, __NR_close,
-	__NR_epoll_pwait, __NR_epoll_ctl, __NR_epoll_create1, __NR_recvfrom, __NR_openat, __NR_newfstatat,
-	__NR_fstat, __NR_lseek, __NR_renameat2, __NR_unlinkat, __NR_uname,
-	__NR_futex, __NR_clone, __NR_clone3, __NR_set_robust_list, __NR_rseq,
-	__NR_mmap, __NR_munmap, __NR_mprotect, __NR_madvise, __NR_brk,
+	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_pread64, __NR_pwrite64, __NR_close,
+	__NR_epoll_pwait, __NR_epoll_ctl, __NR_epoll_create1, __NR_recvfrom, __NR_newfstatat,
+	__NR_fstat, __NR_lseek, __NR_ftruncate, __NR_uname, __NR_timerfd_settime,
+	__NR_futex, __NR_set_robust_list, __NR_rseq,
+	__NR_munmap, __NR_madvise, __NR_brk,
 	__NR_rt_sigprocmask, __NR_rt_sigreturn, __NR_tgkill, __NR_getpid, __NR_gettid,
-	__NR_exit, __NR_exit_group, __NR_prctl, __NR_sched_yield, __NR_clock_gettime,
-	__NR_clock_nanosleep, __NR_nanosleep, __NR_getrandom, __NR_ioctl,
+	__NR_exit, __NR_exit_group, __NR_sched_yield, __NR_clock_gettime,
+	__NR_clock_nanosleep, __NR_nanosleep, __NR_getrandom,
 	/* glibc installs its SIGCANCEL/SIGSETXID handlers on the first pthread_create. */
 	__NR_rt_sigaction,
 	/* Sanitizer runtimes give each thread an alternate signal stack. */
 	__NR_sigaltstack,
-#ifdef __NR_renameat
-	__NR_renameat,
-#endif
 #ifdef __NR_epoll_wait
 	__NR_epoll_wait,
 #endif
@@ -61,12 +64,84 @@ static const unsigned int allowed_ioctls[] = {
 	TCGETS, TCSETS, TCSETSW, TCSETSF,	/* restoring the terminal at exit */
 };
 
+/* Threads only: clone() must carry all of these (fork() and friends lack them). */
+#define THREAD_CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+			    CLONE_THREAD | CLONE_SYSVSEM)
+
 #define N_SYSCALLS (sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]))
 #define N_IOCTLS (sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]))
-#define MAX_PROG (8 + 2 * N_SYSCALLS + 2 * N_IOCTLS)
+#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * N_IOCTLS)
 
 #define LOAD(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
 #define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
+#define JUMP(op, k, jt, jf) ((struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), (jt), (jf)))
+/* Low 32 bits of argument @i (the filter sees little-endian 64-bit slots). */
+#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]))
+
+/*
+ * Each block starts with the syscall number in A. A block that does not
+ * match jumps past itself with A unchanged; one that matches returns.
+ */
+
+/* @nr is allowed unless argument @arg has any bit of @mask (e.g. PROT_EXEC). */
+static unsigned int block_deny_bits(struct sock_filter *p, int nr, unsigned int arg,
+				    uint32_t mask, uint32_t deny)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 4);
+	p[1] = LOAD(ARG_LO(arg));
+	p[2] = JUMP(BPF_JSET, mask, 1, 0);
+	p[3] = RET(SECCOMP_RET_ALLOW);
+	p[4] = RET(deny);
+	return 5;
+}
+
+/* @nr is allowed only if argument @arg has every bit of @mask. */
+static unsigned int block_need_bits(struct sock_filter *p, int nr, unsigned int arg,
+				    uint32_t mask, uint32_t deny)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 5);
+	p[1] = LOAD(ARG_LO(arg));
+	p[2] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask);
+	p[3] = JUMP(BPF_JEQ, mask, 0, 1);
+	p[4] = RET(SECCOMP_RET_ALLOW);
+	p[5] = RET(deny);
+	return 6;
+}
+
+/* @nr is allowed only with argument @arg equal to @value. */
+static unsigned int block_need_value(struct sock_filter *p, int nr, unsigned int arg,
+				     uint32_t value, uint32_t deny)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 4);
+	p[1] = LOAD(ARG_LO(arg));
+	p[2] = JUMP(BPF_JEQ, value, 0, 1);
+	p[3] = RET(SECCOMP_RET_ALLOW);
+	p[4] = RET(deny);
+	return 5;
+}
+
+/* @nr fails with @err instead of running (clone3: glibc then uses clone). */
+static unsigned int block_errno(struct sock_filter *p, int nr, int err)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 1);
+	p[1] = RET(SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA));
+	return 2;
+}
+
+/* ioctl: the request (argument 1) must be on allowed_ioctls. */
+static unsigned int block_ioctl(struct sock_filter *p, uint32_t deny)
+{
+	unsigned int n = 0;
+
+	p[n++] = JUMP(BPF_JEQ, __NR_ioctl, 0, (unsigned char)(2 * N_IOCTLS + 2));
+	p[n++] = LOAD(ARG_LO(1));
+	for (unsigned int i = 0; i < N_IOCTLS; i++) {
+		p[n++] = JUMP(BPF_JEQ, allowed_ioctls[i], 0, 1);
+		p[n++] = RET(SECCOMP_RET_ALLOW);
+	}
+	p[n++] = RET(deny);
+	return n;
+}
 
 static unsigned int build(struct sock_filter *p, uint32_t deny)
 {
@@ -74,23 +149,20 @@ static unsigned int build(struct sock_filter *p, uint32_t deny)
 
 	/* Wrong architecture (e.g. a 32-bit syscall ABI): deny outright. */
 	p[n++] = LOAD(offsetof(struct seccomp_data, arch));
-	p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TVM_AUDIT_ARCH, 1, 0);
+	p[n++] = JUMP(BPF_JEQ, TVM_AUDIT_ARCH, 1, 0);
 	p[n++] = RET(deny);
 	p[n++] = LOAD(offsetof(struct seccomp_data, nr));
-	/* ioctl: check the request (low 32 bits of argument 1) against its own list. */
-	/* Layout after this jump: LOAD, N_IOCTLS (JEQ, ALLOW) pairs, deny, then syscalls. */
-	p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0,
-					      (unsigned char)(2 * N_IOCTLS + 2));
-	p[n++] = LOAD(offsetof(struct seccomp_data, args[1]));
-	for (unsigned int i = 0; i < N_IOCTLS; i++) {
-		p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, allowed_ioctls[i], 0, 1);
-		p[n++] = RET(SECCOMP_RET_ALLOW);
-	}
-	p[n++] = RET(deny);	/* an ioctl request not on the list */
-	/* Not ioctl: the jump above lands here (5 + 2 * N_IOCTLS + 1 + 1 = 2N + 2 ahead). */
+	n += block_ioctl(p + n, deny);
+	/* No new executable memory: nothing of ours JITs or loads code. */
+	n += block_deny_bits(p + n, __NR_mmap, 2, PROT_EXEC, deny);
+	n += block_deny_bits(p + n, __NR_mprotect, 2, PROT_EXEC, deny);
+	/* New threads (vCPUs, queue workers), never new processes. */
+	n += block_need_bits(p + n, __NR_clone, 0, THREAD_CLONE_FLAGS, deny);
+	n += block_errno(p + n, __NR_clone3, ENOSYS);	/* its flags are behind a pointer */
+	/* pthread_setname_np() on the calling thread; no other prctl. */
+	n += block_need_value(p + n, __NR_prctl, 0, PR_SET_NAME, deny);
 	for (unsigned int i = 0; i < N_SYSCALLS; i++) {
-		p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						      (uint32_t)allowed_syscalls[i], 0, 1);
+		p[n++] = JUMP(BPF_JEQ, (uint32_t)allowed_syscalls[i], 0, 1);
 		p[n++] = RET(SECCOMP_RET_ALLOW);
 	}
 	p[n++] = RET(deny);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
@@ -35,6 +36,34 @@ void tvm_warn(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+bool tvm_ratelimit(struct tvm_ratelimit *rl)
+{
+	uint64_t now = monotonic_ns();
+
+	if (!rl->window_start_ns || now - rl->window_start_ns >= rl->interval_s * 1000000000ULL) {
+		rl->window_start_ns = now;
+		rl->used = 0;
+	}
+	if (rl->used >= rl->burst) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->used++;
+	if (rl->suppressed)
+		fprintf(stderr, "tinyvmm: (%lu messages the guest caused were suppressed: at most %u per %u s)\n",
+			rl->suppressed, rl->burst, rl->interval_s);
+	rl->suppressed = 0;
+	return true;
 }
 
 static int read_fully(int fd, uint8_t *buf, size_t size)

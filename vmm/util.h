@@ -39,6 +39,27 @@ void tvm_print_error(const struct tvm_error *err);
 void tvm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * At most @burst messages per @interval_s seconds: for everything a guest can
+ * make tinyvmm print (resets, control commands), so it cannot flood stderr.
+ * One user only (no locking): each call site group has its own.
+ */
+struct tvm_ratelimit {
+	unsigned int burst;
+	unsigned int interval_s;
+	uint64_t window_start_ns;
+	unsigned int used;
+	unsigned long suppressed;	/* since the last message let through */
+};
+
+#define TVM_RATELIMIT_INIT(b, s) { .burst = (b), .interval_s = (s) }
+
+/*
+ * True if a message may be printed now; then, if some were held back since
+ * the last one, says how many first.
+ */
+bool tvm_ratelimit(struct tvm_ratelimit *rl);
+
+/*
  * Stack of every tinyvmm thread. Below 2 MiB on purpose: with THP set to
  * "always" a default 8 MiB stack that happens to be 2 MiB-aligned is
  * backed by a whole 2 MiB huge page as soon as it is touched. Our deepest

@@ -113,23 +113,25 @@ static void handle_mmio(struct vcpu *vcpu)
 			run->mmio.is_write);
 }
 
-static void handle_system_event(struct vcpu *vcpu)
+/* Returns false when the vCPU must stop (the VM is stopping). */
+static bool handle_system_event(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
 	switch (vcpu->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
 		vm_request_stop(vm, TVM_EXIT_POWEROFF, NULL);
-		break;
+		return false;
 	case KVM_SYSTEM_EVENT_RESET:
 		vm_request_stop(vm, TVM_EXIT_RESET,
 				"guest requested a reset (PSCI SYSTEM_RESET); exit code 3");
-		break;
+		return false;
 	case KVM_SYSTEM_EVENT_CRASH:
 		vm_request_stop(vm, TVM_EXIT_CRASH, "guest reported a crash; exit code 5");
-		break;
+		return false;
 	default:
-		break;	/* e.g. WAKEUP/SUSPEND on newer hosts: keep running */
+		/* e.g. WAKEUP/SUSPEND on newer hosts: this vCPU keeps running. */
+		return true;
 	}
 }
 
@@ -146,8 +148,7 @@ static bool handle_exit(struct vcpu *vcpu)
 		return true;
 	case KVM_EXIT_SYSTEM_EVENT:
 		vcpu->exits_system++;
-		handle_system_event(vcpu);
-		return false;
+		return handle_system_event(vcpu);
 	case KVM_EXIT_INTR:
 		vcpu->exits_intr++;
 		return true;

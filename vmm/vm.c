@@ -54,6 +54,15 @@ static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
 	console_output(&vm->console, buf, len);
 }
 
+static void uart_input_room(void *opaque)
+{
+	struct vm *vm = opaque;
+	uint64_t one = 1;
+
+	if (write(vm->uart_space_efd, &one, sizeof(one)) < 0)
+		return;	/* already signalled */
+}
+
 static void uart_set_irq(void *opaque, bool level)
 {
 	struct vm *vm = opaque;
@@ -273,8 +282,12 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
-	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq, .opaque = vm };
+	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
+				.rx_space = uart_input_room, .opaque = vm };
 
+	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->uart_space_efd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
 	uart_init(&vm->uart, &ops);
 	vm->uart_ready = true;
 	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
@@ -371,7 +384,7 @@ static int setup(struct vm *vm, struct tvm_error *err)
 		return -1;
 	vm->console_open = true;
 	print_banner(vm, bl);
-	if (vm->cfg->report_json_path && report_write_json(vm, "start"))
+	if (vm->cfg->report_json_path && report_open(vm))
 		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --report-json '%s': %s. Choose a writable path",
 				vm->cfg->report_json_path, strerror(errno));
 	return 0;
@@ -431,9 +444,13 @@ static void teardown(struct vm *vm)
 		console_close(&vm->console);
 	if (vm->uart_ready)
 		uart_destroy(&vm->uart);
+	if (vm->uart_space_efd >= 0)
+		close(vm->uart_space_efd);
 	gic_close(&vm->gic);
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
+	if (vm->report_fd >= 0)
+		close(vm->report_fd);
 	kvm_close(&vm->kvm);
 	guest_mem_free(&vm->mem);
 	if (vm->stop_efd >= 0)
@@ -455,6 +472,8 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->stats_fd = -1;
 	vm->net_irqfd = -1;
 	vm->net_ack_fd = -1;
+	vm->uart_space_efd = -1;
+	vm->report_fd = -1;
 	vm->start_time = report_now();
 	vm->gic.fd = -1;
 	vm->kvm.fd = vm->kvm.vm_fd = -1;

@@ -41,6 +41,7 @@ struct vm {
 	struct mmio_bus bus;
 	struct uart16550 uart;
 	bool uart_ready;
+	int uart_space_efd;	/* the guest made room for refused console input */
 	struct console console;
 	bool console_open;
 	struct virtio_net *net;	/* NULL without --tap */
@@ -51,6 +52,7 @@ struct vm {
 	unsigned int ncpus;	/* vCPUs created so far */
 	int stop_efd;		/* written once when the VM should stop */
 	int stats_fd;		/* VM-wide KVM binary stats, or -1 */
+	int report_fd;		/* the --report-json file, or -1 */
 	struct boot_layout boot;	/* where the kernel, initrd and DTB went */
 	double start_time;	/* CLOCK_MONOTONIC seconds at start */
 	int exit_code;		/* -1 while running; first stop request wins */
@@ -87,6 +89,9 @@ void vcpu_install_kick_signal(void);
 
 /* Statistics: human-readable (SIGUSR1) and the --report-json file. */
 void report_print_stats(struct vm *vm, FILE *f);
+/* Create the --report-json file with the start report, during set-up. */
+int report_open(struct vm *vm);
+/* Rewrite it (in place: the sandbox allows no open or rename later). */
 int report_write_json(struct vm *vm, const char *phase);
 double report_now(void);
 

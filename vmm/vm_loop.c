@@ -18,12 +18,25 @@
 #include "vmm/seccomp.h"
 #include "vmm/vm_internal.h"
 
-enum loop_source { SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK };
+enum loop_source {
+	SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK, SRC_TAP_GONE,
+	SRC_UART_SPACE, SRC_INPUT_PACE,
+};
+
+/*
+ * Console input reaches the guest no faster than a 16550 at 115200 baud
+ * (10 bits a byte) would deliver it: each byte costs the guest's driver an
+ * interrupt share and two register exits, and a host pipe (`yes | tinyvmm`)
+ * must not turn that into an interrupt storm the guest cannot get out of.
+ */
+#define INPUT_NS_PER_BYTE	86806
 
 struct loop {
-	int epfd, sigfd, timerfd, nlfd;
+	int epfd, sigfd, timerfd, nlfd, pacefd;
 	uint8_t pending[2 * UART_RX_FIFO_SIZE];	/* filtered input not yet in the FIFO */
 	size_t pending_len;
+	bool stdin_watched;	/* stdin is in the epoll set */
+	bool pacing;		/* pacefd armed: the last bytes are still "on the wire" */
 };
 
 
@@ -32,6 +45,17 @@ static int watch(struct loop *l, int fd, enum loop_source src)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = src };
 
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* stdin is level-triggered: watched only while we would read it. */
+static void watch_stdin(struct vm *vm, struct loop *l, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = SRC_STDIN };
+
+	if (vm->console.in_fd < 0 || l->stdin_watched == on)
+		return;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, STDIN_FILENO, &ev) == 0)
+		l->stdin_watched = on;
 }
 
 /*
@@ -61,9 +85,18 @@ static int open_link_monitor(struct vm *vm, struct loop *l)
 static void handle_link_event(struct vm *vm, struct loop *l)
 {
 	char buf[8192];
+	struct sockaddr_nl from;
+	socklen_t from_len = sizeof(from);
 	ssize_t n;
 
-	while ((n = recv(l->nlfd, buf, sizeof(buf), 0)) > 0) {
+	while ((n = recvfrom(l->nlfd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+			     &from_len)) > 0) {
+		/* Only the kernel speaks for links: any process can unicast to us. */
+		if (from_len != sizeof(from) || from.nl_pid != 0) {
+			from_len = sizeof(from);
+			continue;
+		}
+		from_len = sizeof(from);
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			struct ifinfomsg *ifi = NLMSG_DATA(h);
@@ -74,6 +107,13 @@ static void handle_link_event(struct vm *vm, struct loop *l)
 				virtio_net_link_down(vm->net, "was deleted on the host");
 		}
 	}
+}
+
+/* A worker found the TAP unreadable (workers never take the device lock). */
+static void handle_tap_gone(struct vm *vm)
+{
+	if (eventfd_drain(vm->net->tap_gone_fd))
+		virtio_net_link_down(vm->net, "is gone (read failed)");
 }
 
 void vm_block_signals(sigset_t *set)
@@ -99,8 +139,11 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	l->timerfd = -1;
 	l->pending_len = 0;
-	if (l->epfd < 0 || l->sigfd < 0 || watch(l, vm->stop_efd, SRC_STOP) ||
-	    watch(l, l->sigfd, SRC_SIGNAL))
+	l->pacefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->epfd < 0 || l->sigfd < 0 || l->pacefd < 0 || watch(l, vm->stop_efd, SRC_STOP) ||
+	    watch(l, l->sigfd, SRC_SIGNAL) || watch(l, l->pacefd, SRC_INPUT_PACE) ||
+	    watch(l, vm->uart_space_efd, SRC_UART_SPACE) ||
+	    (vm->net && watch(l, vm->net->tap_gone_fd, SRC_TAP_GONE)))
 		return tvm_fail(err, TVM_EXIT_ERROR, "setting up the event loop: %s",
 				strerror(errno));
 	if (vm->cfg->timeout_s) {
@@ -116,6 +159,8 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 	/* stdin may be /dev/null or a file, which epoll refuses: then no input. */
 	if (watch(l, STDIN_FILENO, SRC_STDIN))
 		vm->console.in_fd = -1;
+	else
+		l->stdin_watched = true;
 	return 0;
 }
 
@@ -125,6 +170,8 @@ static void loop_close(struct loop *l)
 		close(l->nlfd);
 	if (l->timerfd >= 0)
 		close(l->timerfd);
+	if (l->pacefd >= 0)
+		close(l->pacefd);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
 	if (l->epfd >= 0)
@@ -146,12 +193,35 @@ static void handle_signal(struct vm *vm, struct loop *l)
 				si.ssi_signo);
 }
 
-static void flush_pending(struct vm *vm, struct loop *l)
+static void start_pacing(struct loop *l, size_t bytes)
 {
-	size_t n = uart_receive(&vm->uart, l->pending, l->pending_len);
+	uint64_t ns = (uint64_t)bytes * INPUT_NS_PER_BYTE;
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(ns / 1000000000ULL),
+			      .tv_nsec = (long)(ns % 1000000000ULL) },
+	};
 
-	memmove(l->pending, l->pending + n, l->pending_len - n);
-	l->pending_len -= n;
+	l->pacing = timerfd_settime(l->pacefd, 0, &its, NULL) == 0;
+}
+
+/*
+ * Move pending input into the UART's FIFO as far as the line rate and the
+ * FIFO allow, and read stdin again only when nothing is pending. Called on
+ * every event that can change that: new input, the pacing timer, and the
+ * guest making room in the FIFO (uart_space_efd). Nothing here polls.
+ */
+static void feed_input(struct vm *vm, struct loop *l)
+{
+	size_t n;
+
+	if (l->pending_len && !l->pacing) {
+		n = uart_receive(&vm->uart, l->pending, l->pending_len);
+		memmove(l->pending, l->pending + n, l->pending_len - n);
+		l->pending_len -= n;
+		if (n)
+			start_pacing(l, n);
+	}
+	watch_stdin(vm, l, !l->pending_len && !l->pacing);
 }
 
 static void handle_stdin(struct vm *vm, struct loop *l)
@@ -161,7 +231,7 @@ static void handle_stdin(struct vm *vm, struct loop *l)
 	ssize_t n;
 
 	if (l->pending_len)
-		return;	/* guest has not drained the FIFO yet; retry on the tick */
+		return;	/* not watched while input is pending; a stale event */
 	n = read(STDIN_FILENO, raw, sizeof(raw));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -169,12 +239,23 @@ static void handle_stdin(struct vm *vm, struct loop *l)
 		/* EOF: the guest keeps running without input. */
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
 		vm->console.in_fd = -1;
+		l->stdin_watched = false;
 		return;
 	}
 	l->pending_len = console_filter_input(&vm->console, raw, (size_t)n, l->pending, &quit);
 	if (quit)
 		vm_request_stop(vm, TVM_EXIT_QUIT, "quit with Ctrl-A x; exit code 7");
-	flush_pending(vm, l);
+	feed_input(vm, l);
+}
+
+static void handle_pace_timer(struct vm *vm, struct loop *l)
+{
+	uint64_t expirations;
+
+	if (read(l->pacefd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	l->pacing = false;
+	feed_input(vm, l);
 }
 
 static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
@@ -196,6 +277,16 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 	case SRC_NETLINK:
 		handle_link_event(vm, l);
 		break;
+	case SRC_TAP_GONE:
+		handle_tap_gone(vm);
+		break;
+	case SRC_UART_SPACE:
+		eventfd_drain(vm->uart_space_efd);
+		feed_input(vm, l);
+		break;
+	case SRC_INPUT_PACE:
+		handle_pace_timer(vm, l);
+		break;
 	}
 }
 
@@ -210,12 +301,13 @@ static int start_vcpus(struct vm *vm, struct tvm_error *err)
 int vm_main_loop(struct vm *vm)
 {
 	struct tvm_error err;
-	struct loop l = { .epfd = -1, .sigfd = -1, .timerfd = -1, .nlfd = -1 };
+	struct loop l = { .epfd = -1, .sigfd = -1, .timerfd = -1, .nlfd = -1, .pacefd = -1 };
 
 	/*
 	 * Everything is open; from here on the process needs only the calls on
-	 * the seccomp allow-list. The kick handler is installed first
-	 * (rt_sigaction is not on the list).
+	 * the seccomp allow-list. The kick handler is installed before it, as
+	 * part of set-up (rt_sigaction stays allowed only for glibc's own
+	 * handlers on the first pthread_create).
 	 */
 	vcpu_install_kick_signal();
 	if (loop_open(vm, &l, &err) || seccomp_install(vm->cfg->seccomp, &err) ||
@@ -225,16 +317,13 @@ int vm_main_loop(struct vm *vm)
 		return vm->exit_code;
 	}
 	while (!vm_stopping(vm)) {
-		struct epoll_event evs[4];
-		/* While input waits for FIFO space, poll it every 10 ms. */
-		int n = epoll_wait(l.epfd, evs, 4, l.pending_len ? 10 : -1);
+		struct epoll_event evs[8];
+		int n = epoll_wait(l.epfd, evs, 8, -1);
 
 		if (n < 0 && errno != EINTR) {
 			vm_request_stop(vm, TVM_EXIT_ERROR, "epoll_wait: %s", strerror(errno));
 			break;
 		}
-		if (l.pending_len)
-			flush_pending(vm, &l);
 		for (int i = 0; i < n; i++)
 			dispatch(vm, &l, (enum loop_source)evs[i].data.u32);
 	}

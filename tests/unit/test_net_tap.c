@@ -21,6 +21,7 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -31,6 +32,7 @@
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_net.h"
 #include "vhost/tap.h"
+#include "net_driver.h"
 
 #define RAM_BASE 0x40000000ULL
 #define RAM_SIZE (8ULL << 20)
@@ -41,89 +43,24 @@
 
 static const uint8_t guest_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
-struct ring {
-	uint64_t desc, avail, used;
-	uint16_t avail_idx, used_seen;
-};
-
 static struct guest_mem mem;
 static struct virtio_net net;
-static struct ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
-			   .used = RAM_BASE + 0x08000 };
-static struct ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
-			   .used = RAM_BASE + 0x18000 };
-static uint64_t next_buf = RAM_BASE + 0x100000;
+static struct nd_ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
+			      .used = RAM_BASE + 0x08000, .size = QSIZE };
+static struct nd_ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
+			      .used = RAM_BASE + 0x18000, .size = QSIZE };
+static struct net_driver drv = { .dev = &net.mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
+				 .buf_start = RAM_BASE + 0x100000, .buf_end = RAM_BASE + RAM_SIZE };
 
-static void *gp(uint64_t gpa) { return guest_mem_ptr(&mem, gpa, 1); }
+static void *gp(uint64_t gpa) { return nd_gp(&drv, gpa); }
 
-static void reg_write(uint64_t off, uint32_t v)
+/* One counter of pair 0, read while its worker runs. */
+static uint64_t pair_stat(size_t offset)
 {
-	v = htole32(v);
-	virtio_mmio_access(&net.mmio, off, (uint8_t *)&v, 4, true);
-}
+	struct net_pair_stats s;
 
-static uint32_t reg_read(uint64_t off)
-{
-	uint32_t v;
-
-	virtio_mmio_access(&net.mmio, off, (uint8_t *)&v, 4, false);
-	return le32toh(v);
-}
-
-static void setup_queue(unsigned int q, const struct ring *r)
-{
-	reg_write(VIRTIO_MMIO_QUEUE_SEL, q);
-	reg_write(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	reg_write(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r->desc);
-	reg_write(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(r->desc >> 32));
-	reg_write(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)r->avail);
-	reg_write(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(r->avail >> 32));
-	reg_write(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)r->used);
-	reg_write(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(r->used >> 32));
-	reg_write(VIRTIO_MMIO_QUEUE_READY, 1);
-}
-
-/* One-descriptor chain; returns the buffer's guest address. */
-static uint64_t post(struct ring *r, unsigned int q, const void *data, uint32_t len, bool writable)
-{
-	uint16_t slot = r->avail_idx % QSIZE;
-	uint8_t *d = gp(r->desc + 16ULL * slot);
-	uint64_t buf = next_buf, a = htole64(buf);
-	uint32_t l = htole32(len);
-	uint16_t f = htole16(writable ? VIRTQ_DESC_F_WRITE : 0), zero = 0, idx;
-	uint64_t one = 1;
-
-	next_buf += (len + 63) & ~63U;
-	if (data)
-		memcpy(gp(buf), data, len);
-	memcpy(d, &a, 8);
-	memcpy(d + 8, &l, 4);
-	memcpy(d + 12, &f, 2);
-	memcpy(d + 14, &zero, 2);
-	((uint16_t *)gp(r->avail))[2 + slot] = htole16(slot);
-	idx = htole16(++r->avail_idx);
-	__atomic_store_n((uint16_t *)gp(r->avail) + 1, idx, __ATOMIC_RELEASE);
-	cr_assert_eq(write(net.pairs[0].kick_fd[q], &one, 8), 8);	/* the ioeventfd's job */
-	return buf;
-}
-
-/* Wait for the next used element; returns its id and length. */
-static bool wait_used(struct ring *r, uint32_t *id, uint32_t *len)
-{
-	for (int i = 0; i < 3000; i++) {
-		uint16_t used = le16toh(__atomic_load_n((uint16_t *)gp(r->used) + 1, __ATOMIC_ACQUIRE));
-
-		if (used != r->used_seen) {
-			uint32_t *e = (uint32_t *)gp(r->used + 4) + 2 * (r->used_seen % QSIZE);
-
-			*id = le32toh(e[0]);
-			*len = le32toh(e[1]);
-			r->used_seen++;
-			return true;
-		}
-		usleep(1000);
-	}
-	return false;
+	net_pair_stats_read(&net.pairs[0], &s);
+	return *(uint64_t *)((uint8_t *)&s + offset);
 }
 
 static void set_ip(const char *ifname, const char *ip)
@@ -170,18 +107,13 @@ static void start_device(uint64_t features)
 	memcpy(o.mac, guest_mac, 6);
 	cr_assert_eq(virtio_net_init(&net, &o, &mem, &err), 0, "%s", err.msg);
 	set_ip(TAP_NAME, HOST_IP);
-	reg_write(VIRTIO_MMIO_STATUS, 1);
-	reg_write(VIRTIO_MMIO_STATUS, 3);
-	reg_write(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	reg_write(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	reg_write(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	reg_write(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	reg_write(VIRTIO_MMIO_STATUS, 11);
-	cr_assert(reg_read(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	setup_queue(0, &rxr);
-	setup_queue(1, &txr);
-	reg_write(VIRTIO_MMIO_STATUS, 15);
-	cr_assert_eq(reg_read(VIRTIO_MMIO_STATUS), 15, "device refused DRIVER_OK");
+	rxr.kick_fd = net.pairs[0].kick_fd[0];
+	txr.kick_fd = net.pairs[0].kick_fd[1];
+	cr_assert(nd_negotiate(&drv, features), "device refused the features");
+	nd_setup_queue(&drv, 0, &rxr);
+	nd_setup_queue(&drv, 1, &txr);
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 15);
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 15, "device refused DRIVER_OK");
 }
 
 static void stop_device(void)
@@ -245,13 +177,13 @@ Test(net_tap, arp_request_gets_answered_through_the_tap)
 
 	start_device(BASE_FEATURES);
 	for (int i = 0; i < 4; i++)
-		bufs[i] = post(&rxr, 0, NULL, 2048, true);
-	post(&txr, 1, frame, (uint32_t)arp_request(frame), false);
-	cr_assert(wait_used(&txr, &id, &len), "TX chain never returned");
+		bufs[i] = nd_post(&drv, &rxr, NULL, 2048, true);
+	nd_post(&drv, &txr, frame, (uint32_t)arp_request(frame), false);
+	cr_assert(nd_wait_used(&drv, &txr, &id, &len), "TX chain never returned");
 	cr_assert_eq(len, 0, "TX chains report 0 bytes written");
 	/* The first ARP frame back is the reply (other host chatter is skipped). */
 	do {
-		cr_assert(wait_used(&rxr, &id, &len), "no ARP reply arrived");
+		cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "no ARP reply arrived");
 		cr_assert_lt(id, 4);
 		rxbuf = bufs[id];
 	} while (rx_frame(rxbuf)[12 + 13] != 0x06);
@@ -261,8 +193,8 @@ Test(net_tap, arp_request_gets_answered_through_the_tap)
 	cr_assert_eq(r[12 + 13], 0x06, "an ARP frame");
 	cr_assert_eq(r[12 + 14 + 7], 2, "an ARP reply");
 	cr_assert_arr_eq(r + 12, guest_mac, 6, "addressed to the guest");
-	cr_assert_eq(net.pairs[0].stats.tx_packets, 1);
-	cr_assert_geq(net.pairs[0].stats.rx_packets, 1);
+	cr_assert_eq(pair_stat(offsetof(struct net_pair_stats, tx_packets)), 1);
+	cr_assert_geq(pair_stat(offsetof(struct net_pair_stats, rx_packets)), 1);
 }
 
 /* Teach the host the guest's MAC so IP needs no ARP round trip. */
@@ -343,10 +275,10 @@ Test(net_tap, icmp_with_checksum_offload_is_echoed)
 	tap_mac(host_mac);
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7);
-	rxbuf = post(&rxr, 0, NULL, 2048, true);
-	post(&txr, 1, frame, (uint32_t)icmp_echo_partial(frame, host_mac, payload, sizeof(payload)),
+	rxbuf = nd_post(&drv, &rxr, NULL, 2048, true);
+	nd_post(&drv, &txr, frame, (uint32_t)icmp_echo_partial(frame, host_mac, payload, sizeof(payload)),
 	     false);
-	cr_assert(wait_used(&rxr, &id, &len), "no echo reply: the partial checksum was not completed");
+	cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "no echo reply: the partial checksum was not completed");
 	r = rx_frame(rxbuf) + 12;
 	cr_assert_eq(len, 12 + 14 + 20 + 8 + sizeof(payload));
 	cr_assert_eq(r[14 + 9], 1, "ICMP");
@@ -367,7 +299,7 @@ Test(net_tap, udp_from_the_host_spans_mergeable_buffers)
 	start_device(BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
 	static_neighbour();
 	for (int i = 0; i < 8; i++)
-		bufs[i] = post(&rxr, 0, NULL, 512, true);	/* small: the frame must span */
+		bufs[i] = nd_post(&drv, &rxr, NULL, 512, true);	/* small: the frame must span */
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i ^ 0x5a);
 	inet_pton(AF_INET, GUEST_IP, &to.sin_addr);
@@ -375,13 +307,13 @@ Test(net_tap, udp_from_the_host_spans_mergeable_buffers)
 	cr_assert_eq(sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&to, sizeof(to)),
 		     (ssize_t)sizeof(payload));
 	close(s);
-	cr_assert(wait_used(&rxr, &id, &len), "no UDP frame arrived");
+	cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "no UDP frame arrived");
 	nbufs = le16toh(*(uint16_t *)(rx_frame(bufs[0]) + 10));
 	cr_assert_eq(nbufs, 3, "12 + 14 + 20 + 8 + 1400 bytes in 512-byte buffers");
 	memcpy(got, rx_frame(bufs[id]), len);
 	total = len;
 	for (uint16_t i = 1; i < nbufs; i++) {
-		cr_assert(wait_used(&rxr, &id, &len));
+		cr_assert(nd_wait_used(&drv, &rxr, &id, &len));
 		memcpy(got + total, rx_frame(bufs[id]), len);
 		total += len;
 	}
@@ -462,9 +394,9 @@ Test(net_tap, uso_from_the_guest_arrives_as_separate_datagrams)
 	s = udp_listener();
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 13 + 1);
-	post(&txr, 1, frame, (uint32_t)udp_uso_frame(frame, host_mac, payload, sizeof(payload)),
+	nd_post(&drv, &txr, frame, (uint32_t)udp_uso_frame(frame, host_mac, payload, sizeof(payload)),
 	     false);
-	cr_assert(wait_used(&txr, &id, &len), "TX buffer never returned");
+	cr_assert(nd_wait_used(&drv, &txr, &id, &len), "TX buffer never returned");
 	for (int seg = 0; seg < 3; seg++) {
 		ssize_t n = recv(s, got, sizeof(got), 0);
 
@@ -488,7 +420,7 @@ Test(net_tap, uso_to_the_guest_arrives_as_one_frame)
 		     F(VIRTIO_NET_F_GUEST_USO6));
 	need_uso();
 	static_neighbour();
-	buf = post(&rxr, 0, NULL, 4096, true);
+	buf = nd_post(&drv, &rxr, NULL, 4096, true);
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i ^ 0xa5);
 	inet_pton(AF_INET, GUEST_IP, &to.sin_addr);
@@ -497,7 +429,7 @@ Test(net_tap, uso_to_the_guest_arrives_as_one_frame)
 	cr_assert_eq(sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&to, sizeof(to)),
 		     (ssize_t)sizeof(payload));
 	close(s);
-	cr_assert(wait_used(&rxr, &id, &len), "no frame arrived");
+	cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "no frame arrived");
 	memcpy(&h, rx_frame(buf), 12);
 	cr_assert_eq(h.gso_type, 5, "one GSO_UDP_L4 frame, not %u", h.gso_type);
 	cr_assert_eq(le16toh(h.gso_size), USO_SEG);

@@ -6,7 +6,10 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -103,4 +106,107 @@ Test(seccomp, ioctl_requests_are_filtered_individually)
 	cr_assert_eq(WTERMSIG(status), SIGSYS);
 	status = run_confined(allowed_ioctl_request);
 	cr_assert(WIFEXITED(status), "TUNSETOFFLOAD was refused");
+}
+
+static void *thread_fn(void *arg)
+{
+	pthread_setname_np(pthread_self(), "confined");	/* prctl(PR_SET_NAME) */
+	return arg;
+}
+
+static void new_thread(void)
+{
+	pthread_t t;
+	void *ret = NULL;
+
+	/* glibc tries clone3 (ENOSYS here), then clone with thread flags. */
+	if (pthread_create(&t, NULL, thread_fn, &ret) || pthread_join(t, &ret) || ret != &ret)
+		_exit(3);
+	_exit(0);
+}
+
+static void forbidden_fork(void)
+{
+	fork();
+	_exit(0);
+}
+
+static void forbidden_exec_mapping(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(4);
+	mprotect(p, 4096, PROT_READ | PROT_EXEC);
+	_exit(0);
+}
+
+static void forbidden_exec_mmap(void)
+{
+	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	_exit(0);
+}
+
+static void allowed_guard_page(void)
+{
+	void *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p, 4096, PROT_NONE))
+		_exit(5);
+	_exit(0);
+}
+
+static void forbidden_prctl(void)
+{
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	_exit(0);
+}
+
+static void forbidden_open(void)
+{
+	open("/dev/null", O_RDONLY);	/* files are opened during set-up only */
+	_exit(0);
+}
+
+static void assert_killed(void (*fn)(void), const char *what)
+{
+	int status = run_confined(fn);
+
+	cr_assert(WIFSIGNALED(status), "%s was allowed (exit %d)", what, WEXITSTATUS(status));
+	cr_assert_eq(WTERMSIG(status), SIGSYS);
+}
+
+static void assert_allowed(void (*fn)(void), const char *what)
+{
+	int status = run_confined(fn);
+
+	cr_assert(WIFEXITED(status), "%s was killed by signal %d", what, WTERMSIG(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "%s failed", what);
+}
+
+Test(seccomp, threads_may_start_and_name_themselves)
+{
+	assert_allowed(new_thread, "pthread_create");
+}
+
+Test(seccomp, no_new_processes)
+{
+	assert_killed(forbidden_fork, "fork");
+}
+
+Test(seccomp, no_new_executable_memory)
+{
+	assert_killed(forbidden_exec_mapping, "mprotect(PROT_EXEC)");
+	assert_killed(forbidden_exec_mmap, "mmap(PROT_EXEC)");
+	assert_allowed(allowed_guard_page, "mmap + mprotect(PROT_NONE)");
+}
+
+Test(seccomp, prctl_only_sets_thread_names)
+{
+	assert_killed(forbidden_prctl, "prctl(PR_SET_DUMPABLE)");
+}
+
+Test(seccomp, no_files_opened_after_set_up)
+{
+	assert_killed(forbidden_open, "open");
 }

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The real Tier 2 worker thread (devices/net_rxtx.c), natively, against a
+ * simulated guest driver and a SOCK_SEQPACKET socketpair in place of the
+ * TAP (one frame per read and write, EAGAIN when full, like a TAP queue).
+ * What a hostile or sluggish guest does to it: too few or too small RX
+ * buffers, a broken ring, a TAP that is full or gone; and resets in each
+ * of the worker's states. Whether the worker sleeps is read from its own
+ * counters (epoll wake-ups, waits), not from timing.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/virtio_ids.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "devices/virtio_net.h"
+#include "net_driver.h"
+
+#define RAM_BASE 0x40000000ULL
+#define RAM_SIZE (8ULL << 20)
+#define QSIZE 16
+#define F(n) (1ULL << (n))
+#define HDR 12	/* virtio_net_hdr_v1 */
+
+static struct guest_mem mem;
+static struct virtio_net net;
+static struct nd_ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
+			      .used = RAM_BASE + 0x08000, .size = QSIZE };
+static struct nd_ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
+			      .used = RAM_BASE + 0x18000, .size = QSIZE };
+static struct net_driver drv = { .dev = &net.mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
+				 .buf_start = RAM_BASE + 0x100000, .buf_end = RAM_BASE + RAM_SIZE };
+static int host_fd = -1;	/* the other end of the "TAP" */
+static struct net_queue_pair *pair = &net.pairs[0];
+
+/* The transport's device hooks, minus virtio_net's backend start-up. */
+static int stub_activate(struct virtio_mmio *dev) { return 0; }
+static void stub_reset(struct virtio_mmio *dev) { net_rxtx_stop(pair); }
+static const struct virtio_mmio_ops stub_ops = { .activate = stub_activate,
+						 .reset = stub_reset };
+
+static int new_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	cr_assert_geq(fd, 0);
+	return fd;
+}
+
+static void init_pair(void)
+{
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	host_fd = sv[1];
+	/* A few frames in flight fill it: TX then meets EAGAIN, as from a full TAP. */
+	cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &(int){ 4096 }, sizeof(int)), 0);
+	pair->net = &net;
+	pair->tap_fd = sv[0];
+	pair->kick_fd[0] = new_eventfd();
+	pair->kick_fd[1] = new_eventfd();
+	pair->stop_fd = new_eventfd();
+	pair->rx_frame = malloc(NET_RX_FRAME_MAX);
+	pair->chains = calloc(NET_RX_MAX_MERGE, sizeof(*pair->chains));
+	cr_assert(pair->rx_frame && pair->chains);
+	net.tap_gone_fd = new_eventfd();
+	net.npairs = 1;
+	rxr.kick_fd = pair->kick_fd[0];
+	txr.kick_fd = pair->kick_fd[1];
+}
+
+static void start(uint64_t features)
+{
+	struct tvm_error err;
+
+	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
+	memset(&net, 0, sizeof(net));
+	virtio_mmio_init(&net.mmio, VIRTIO_ID_NET, features, 2, QSIZE, &mem, &stub_ops, &net);
+	init_pair();
+	cr_assert(nd_negotiate(&drv, features | F(VIRTIO_F_VERSION_1)));
+	nd_setup_queue(&drv, 0, &rxr);
+	nd_setup_queue(&drv, 1, &txr);
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 15);
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 15);
+	cr_assert_eq(net_rxtx_start(pair), 0);
+}
+
+static void finish(void)
+{
+	net_rxtx_stop(pair);
+	virtio_mmio_destroy(&net.mmio);
+	close(pair->tap_fd);
+	close(host_fd);
+	close(pair->kick_fd[0]);
+	close(pair->kick_fd[1]);
+	close(pair->stop_fd);
+	close(net.tap_gone_fd);
+	free(pair->rx_frame);
+	free(pair->chains);
+	guest_mem_free(&mem);
+}
+
+TestSuite(net_worker, .fini = finish, .timeout = 30);
+
+static uint64_t counter(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* Wait (up to 3 s) until *@c reaches @want. */
+static bool wait_counter(const uint64_t *c, uint64_t want)
+{
+	for (int i = 0; i < 3000 && counter(c) < want; i++)
+		usleep(1000);
+	return counter(c) >= want;
+}
+
+/*
+ * A spinning worker would add thousands of wake-ups in this time; one that
+ * sleeps adds none. (The sleep only gives a spinning worker the chance to
+ * show itself; what is asserted is the count.)
+ */
+static void assert_asleep(const char *what)
+{
+	uint64_t before = counter(&pair->stats.worker_wakeups);
+
+	usleep(200 * 1000);
+	cr_assert_eq(counter(&pair->stats.worker_wakeups), before,
+		     "%s: the worker woke %llu times with nothing to do", what,
+		     (unsigned long long)(counter(&pair->stats.worker_wakeups) - before));
+}
+
+/* A frame as the TAP hands it over: vnet header (zeroed) and @len bytes. */
+static void host_send(size_t len, uint8_t fill)
+{
+	static uint8_t buf[HDR + 65536];
+
+	memset(buf, 0, HDR);
+	memset(buf + HDR, fill, len);
+	cr_assert_eq(write(host_fd, buf, HDR + len), (ssize_t)(HDR + len), "%s", strerror(errno));
+}
+
+Test(net_worker, rx_with_too_few_buffers_sleeps_then_resumes_on_refill)
+{
+	uint32_t id, len, total = 0;
+	uint64_t first;
+	uint16_t nbufs;
+
+	start(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_EVENT_IDX));
+	first = nd_post(&drv, &rxr, NULL, 256, true);
+	host_send(3000, 0xab);	/* needs 12 buffers of 256 */
+	cr_assert(wait_counter(&pair->stats.rx_waits, 1), "the worker never waited for buffers");
+	/* It asked to be kicked for the entry past the one it examined. */
+	cr_assert_eq(nd_avail_event(&drv, &rxr), 1);
+	assert_asleep("out of RX buffers");
+	cr_assert_eq(counter(&pair->stats.rx_packets), 0);
+	for (int i = 0; i < 15; i++)
+		nd_post(&drv, &rxr, NULL, 256, true);
+	for (int i = 0; i < 12; i++) {
+		cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "buffer %d never used", i);
+		total += len;
+	}
+	cr_assert_eq(total, HDR + 3000);
+	memcpy(&nbufs, nd_gp(&drv, first) + 10, 2);
+	cr_assert_eq(le16toh(nbufs), 12, "num_buffers");
+	cr_assert_eq(counter(&pair->stats.rx_packets), 1);
+	cr_assert_eq(counter(&pair->stats.rx_dropped), 0);
+	cr_assert(counter(&pair->stats.interrupts) >= 1);
+}
+
+Test(net_worker, rx_without_event_idx_sleeps_too)
+{
+	uint32_t id, len;
+
+	start(F(VIRTIO_NET_F_MRG_RXBUF));
+	nd_post(&drv, &rxr, NULL, 64, true);
+	host_send(1000, 1);
+	cr_assert(wait_counter(&pair->stats.rx_waits, 1));
+	assert_asleep("out of RX buffers, no event index");
+	nd_post(&drv, &rxr, NULL, 2048, true);
+	cr_assert(nd_wait_used(&drv, &rxr, &id, &len));
+	cr_assert(nd_wait_used(&drv, &rxr, &id, &len));
+	cr_assert_eq(counter(&pair->stats.rx_packets), 1);
+}
+
+Test(net_worker, rx_frame_larger_than_the_whole_ring_is_dropped_not_waited_for)
+{
+	uint32_t id, len;
+
+	start(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_EVENT_IDX));
+	for (int i = 0; i < QSIZE; i++)
+		nd_post_quiet(&drv, &rxr, NULL, 64, true);
+	nd_kick(&rxr);
+	host_send(4000, 2);	/* 16 x 64 bytes can never hold it */
+	for (int i = 0; i < QSIZE; i++) {
+		cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "buffer %d not returned", i);
+		cr_assert_eq(len, 0);
+	}
+	cr_assert_eq(counter(&pair->stats.rx_dropped), 1);
+	/* The next frame that fits goes through. */
+	nd_post(&drv, &rxr, NULL, 2048, true);
+	host_send(100, 3);
+	cr_assert(nd_wait_used(&drv, &rxr, &id, &len));
+	cr_assert_eq(len, HDR + 100);
+}
+
+Test(net_worker, rx_broken_ring_stops_serving_and_sleeps)
+{
+	start(F(VIRTIO_NET_F_MRG_RXBUF));
+	/* avail->idx jumps past everything a ring of QSIZE can hold. */
+	__atomic_store_n((uint16_t *)nd_gp(&drv, rxr.avail) + 1, htole16(QSIZE + 5),
+			 __ATOMIC_RELEASE);
+	nd_kick(&rxr);
+	host_send(100, 4);
+	for (int i = 0; i < 300 && !(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+		usleep(10000);
+	cr_assert(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* More frames on a TAP it no longer reads must not wake it. */
+	host_send(100, 5);
+	host_send(100, 6);
+	assert_asleep("broken ring with a readable TAP");
+}
+
+static unsigned int host_drain(void)
+{
+	uint8_t buf[2048];
+	unsigned int n = 0;
+
+	while (read(host_fd, buf, sizeof(buf)) > 0)
+		n++;
+	return n;
+}
+
+Test(net_worker, tx_into_a_full_tap_waits_and_drops_nothing)
+{
+	uint8_t frame[HDR + 1000];
+	unsigned int got = 0;
+	uint32_t id, len;
+
+	start(0);
+	memset(frame, 0, sizeof(frame));
+	/* More than the peer's queue holds before writes fail with EAGAIN. */
+	for (int i = 0; i < QSIZE; i++) {
+		frame[HDR] = (uint8_t)i;
+		nd_post_quiet(&drv, &txr, frame, sizeof(frame), false);
+	}
+	nd_kick(&txr);
+	cr_assert(wait_counter(&pair->stats.tx_waits, 1), "TX never met a full TAP");
+	assert_asleep("TAP full");
+	cr_assert_lt(nd_used_idx(&drv, &txr), QSIZE, "frames completed that the TAP refused");
+	for (int round = 0; round < 100 && got < QSIZE; round++) {
+		got += host_drain();
+		usleep(10000);
+	}
+	cr_assert_eq(got, QSIZE, "frames through the TAP");
+	for (int i = 0; i < QSIZE; i++)
+		cr_assert(nd_wait_used(&drv, &txr, &id, &len));
+	cr_assert_eq(counter(&pair->stats.tx_packets), QSIZE);
+	cr_assert_eq(counter(&pair->stats.tx_dropped), 0);
+}
+
+Test(net_worker, tap_gone_is_reported_to_the_main_loop_and_not_polled)
+{
+	struct pollfd p;
+
+	start(F(VIRTIO_NET_F_MRG_RXBUF));
+	nd_post(&drv, &rxr, NULL, 2048, true);
+	close(host_fd);	/* the TAP vanished: EOF / EPOLLHUP */
+	host_fd = -1;
+	p = (struct pollfd){ .fd = net.tap_gone_fd, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 3000), 1, "no TAP-gone notice for the main loop");
+	cr_assert_eq(net.mmio.config_generation, 0, "the worker took the device lock itself");
+	assert_asleep("TAP gone");
+}
+
+/* --- resets in each of the worker's states --------------------------------- */
+
+static void reset_device(void)
+{
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 0);	/* joins the worker */
+	cr_assert_not(pair->running, "reset returned with the worker running");
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 0);
+}
+
+Test(net_worker, reset_while_idle)
+{
+	start(F(VIRTIO_NET_F_MRG_RXBUF));
+	reset_device();
+}
+
+Test(net_worker, reset_while_waiting_for_rx_buffers_returns)
+{
+	start(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_EVENT_IDX));
+	nd_post(&drv, &rxr, NULL, 128, true);
+	for (int i = 0; i < 8; i++)
+		host_send(9000, 7);	/* the reproduced case: jumbo frames, ring starved */
+	cr_assert(wait_counter(&pair->stats.rx_waits, 1));
+	reset_device();
+}
+
+Test(net_worker, reset_while_tx_waits_for_the_tap_returns)
+{
+	uint8_t frame[HDR + 500] = { 0 };
+
+	start(0);
+	for (int i = 0; i < QSIZE; i++)
+		nd_post_quiet(&drv, &txr, frame, sizeof(frame), false);
+	nd_kick(&txr);
+	cr_assert(wait_counter(&pair->stats.tx_waits, 1));
+	reset_device();
+}
+
+Test(net_worker, reset_while_busy_with_traffic_returns)
+{
+	start(F(VIRTIO_NET_F_MRG_RXBUF));
+	for (int i = 0; i < QSIZE; i++)
+		nd_post_quiet(&drv, &rxr, NULL, 2048, true);
+	nd_kick(&rxr);
+	for (int i = 0; i < 10; i++)
+		host_send(1400, 8);
+	reset_device();
+}
+
+Test(net_worker, reset_after_the_ring_broke_clears_needs_reset)
+{
+	start(0);
+	__atomic_store_n((uint16_t *)nd_gp(&drv, txr.avail) + 1, htole16(QSIZE * 3),
+			 __ATOMIC_RELEASE);
+	nd_kick(&txr);
+	for (int i = 0; i < 300 && !(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+		usleep(10000);
+	cr_assert(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	reset_device();
+	cr_assert_not(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
