@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/* MSI-X: capability, table and PBA accesses, masking and pending semantics. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "devices/pci/msix.h"
+
+#define NVEC		5
+#define TABLE_OFF	0x2000
+#define PBA_OFF		0x3000
+
+struct backend {
+	unsigned int changes, deliveries;
+	unsigned int last_vector;
+	struct msix_msg last_msg;
+	bool last_masked;
+	unsigned int delivered_vec[32];
+};
+
+static struct pci_config cfg;
+static struct msix mx;
+static struct backend be;
+static int cap;
+
+static void on_changed(void *opaque, unsigned int v, struct msix_msg msg, bool masked)
+{
+	struct backend *b = opaque;
+
+	b->changes++;
+	b->last_vector = v;
+	b->last_msg = msg;
+	b->last_masked = masked;
+}
+
+static void on_deliver(void *opaque, unsigned int v, struct msix_msg msg)
+{
+	struct backend *b = opaque;
+
+	if (b->deliveries < 32)
+		b->delivered_vec[b->deliveries] = v;
+	b->deliveries++;
+	b->last_msg = msg;
+}
+
+static const struct msix_ops ops = { .vector_changed = on_changed, .deliver = on_deliver };
+
+static void setup(void)
+{
+	struct pci_config_ids ids = { .vendor = 0x1af4, .device = 0x1041 };
+
+	memset(&be, 0, sizeof(be));
+	pci_config_init(&cfg, &ids, NULL, NULL);
+	cr_assert_eq(pci_config_add_bar(&cfg, 1, PCI_BAR_MEM32, 0x10000, false), 0);
+	cr_assert_eq(msix_init(&mx, &cfg, NVEC, 1, TABLE_OFF, 1, PBA_OFF, &ops, &be), 0);
+	cap = (int)mx.cap;
+}
+
+static void teardown(void)
+{
+	msix_destroy(&mx);
+}
+
+TestSuite(msix, .init = setup, .fini = teardown);
+
+static uint32_t rd32(uint32_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	cr_assert(msix_bar_access(&mx, 1, off, (uint8_t *)&v, 4, false));
+	return v;
+}
+
+static void wr32(uint32_t off, uint32_t v)
+{
+	cr_assert(msix_bar_access(&mx, 1, off, (uint8_t *)&v, 4, true));
+}
+
+static uint32_t entry(unsigned int v, unsigned int field)
+{
+	return TABLE_OFF + v * MSIX_ENTRY_SIZE + field;
+}
+
+static void program(unsigned int v, uint64_t addr, uint32_t data)
+{
+	wr32(entry(v, MSIX_ENTRY_ADDR_LO), (uint32_t)addr);
+	wr32(entry(v, MSIX_ENTRY_ADDR_HI), (uint32_t)(addr >> 32));
+	wr32(entry(v, MSIX_ENTRY_DATA), data);
+}
+
+static void set_ctrl(uint16_t ctrl)
+{
+	pci_config_write(&cfg, (unsigned int)cap + MSIX_CAP_CTRL, 2, ctrl);
+}
+
+Test(msix, capability_registers)
+{
+	cr_assert_eq(cap, 0x40);
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_CAP_PTR, 1), 0x40);
+	cr_assert_eq(pci_config_read(&cfg, 0x40, 1), PCI_CAP_ID_MSIX);
+	cr_assert_eq(pci_config_read(&cfg, 0x42, 2), NVEC - 1, "table size N-1, disabled");
+	cr_assert_eq(pci_config_read(&cfg, 0x44, 4), TABLE_OFF | 1);
+	cr_assert_eq(pci_config_read(&cfg, 0x48, 4), PBA_OFF | 1);
+	/* Only Enable and Function Mask are writable. */
+	set_ctrl(0xffff);
+	cr_assert_eq(pci_config_read(&cfg, 0x42, 2), 0xc000 | (NVEC - 1));
+	cr_assert(msix_enabled(&mx));
+	pci_config_write(&cfg, 0x44, 4, 0);
+	cr_assert_eq(pci_config_read(&cfg, 0x44, 4), TABLE_OFF | 1);
+}
+
+Test(msix, bad_layouts_rejected)
+{
+	struct msix m2;
+	struct pci_config c2;
+	struct pci_config_ids ids = { 0 };
+
+	pci_config_init(&c2, &ids, NULL, NULL);
+	cr_assert_eq(pci_config_add_bar(&c2, 0, PCI_BAR_MEM32, 0x10000, false), 0);
+	cr_assert_eq(msix_init(&m2, &c2, 0, 0, 0, 0, 0x1000, &ops, &be), -1, "no vectors");
+	cr_assert_eq(msix_init(&m2, &c2, MSIX_MAX_VECTORS + 1, 0, 0, 0, 0x8000, &ops, &be), -1);
+	cr_assert_eq(msix_init(&m2, &c2, 4, 2, 0, 0, 0x1000, &ops, &be), -1, "no BAR 2");
+	cr_assert_eq(msix_init(&m2, &c2, 4, 0, 0xfff8, 0, 0, &ops, &be), -1, "table past BAR end");
+	cr_assert_eq(msix_init(&m2, &c2, 4, 0, 0x1004, 0, 0, &ops, &be), -1, "unaligned");
+	cr_assert_eq(msix_init(&m2, &c2, 4, 0, 0x1000, 0, 0x1038, &ops, &be), -1, "overlap");
+	cr_assert_eq(msix_init(&m2, &c2, 4, 0, 0x1000, 0, 0x1040, &ops, &be), 0);
+	msix_destroy(&m2);
+}
+
+Test(msix, table_reset_state_and_fields)
+{
+	for (unsigned int v = 0; v < NVEC; v++) {
+		cr_assert_eq(rd32(entry(v, MSIX_ENTRY_CTRL)), MSIX_ENTRY_MASKED);
+		cr_assert_eq(rd32(entry(v, MSIX_ENTRY_DATA)), 0);
+	}
+	program(2, 0x0000000108090043ULL, 0x1234);
+	cr_assert_eq(rd32(entry(2, MSIX_ENTRY_ADDR_LO)), 0x08090040, "bits 1:0 read 0");
+	cr_assert_eq(rd32(entry(2, MSIX_ENTRY_ADDR_HI)), 1);
+	cr_assert_eq(rd32(entry(2, MSIX_ENTRY_DATA)), 0x1234);
+	wr32(entry(2, MSIX_ENTRY_CTRL), 0xfffffffe);
+	cr_assert_eq(rd32(entry(2, MSIX_ENTRY_CTRL)), 0, "reserved bits read 0");
+	cr_assert_eq(msix_vector_msg(&mx, 2).addr, 0x108090040ULL);
+	cr_assert_eq(be.last_vector, 2);
+	cr_assert_eq(be.last_msg.data, 0x1234);
+}
+
+Test(msix, qword_and_bad_accesses)
+{
+	uint64_t q = 0x0000000508090040ULL, r = 0;
+	uint16_t h = 0xffff;
+	uint8_t b[8];
+
+	cr_assert(msix_bar_access(&mx, 1, entry(1, 0), (uint8_t *)&q, 8, true));
+	cr_assert(msix_bar_access(&mx, 1, entry(1, 0), (uint8_t *)&r, 8, false));
+	cr_assert_eq(r, q);
+	q = 0x0000000000000077ULL;	/* data 0x77, vector control 0: unmask */
+	cr_assert(msix_bar_access(&mx, 1, entry(1, 8), (uint8_t *)&q, 8, true));
+	cr_assert_eq(rd32(entry(1, MSIX_ENTRY_DATA)), 0x77);
+	cr_assert_eq(rd32(entry(1, MSIX_ENTRY_CTRL)), 0);
+	/* Sub-dword and misaligned accesses: ignored, read 0. */
+	cr_assert(msix_bar_access(&mx, 1, entry(0, 8), (uint8_t *)&h, 2, true));
+	cr_assert_eq(rd32(entry(0, MSIX_ENTRY_DATA)), 0);
+	cr_assert(msix_bar_access(&mx, 1, entry(0, 4), (uint8_t *)&q, 8, true), "misaligned qword");
+	cr_assert_eq(rd32(entry(0, MSIX_ENTRY_ADDR_HI)), 0);
+	memset(b, 0xaa, 8);
+	cr_assert(msix_bar_access(&mx, 1, entry(0, 1), b, 1, false));
+	cr_assert_eq(b[0], 0);
+	/* Outside table and PBA, other BARs: not MSI-X. */
+	cr_assert_not(msix_bar_access(&mx, 1, entry(NVEC, 0), b, 4, false));
+	cr_assert_not(msix_bar_access(&mx, 1, TABLE_OFF - 4, b, 4, false));
+	cr_assert_not(msix_bar_access(&mx, 1, TABLE_OFF - 4, b, 8, false), "straddles the start");
+	cr_assert_not(msix_bar_access(&mx, 0, TABLE_OFF, b, 4, false));
+	cr_assert_not(msix_bar_access(&mx, 1, PBA_OFF + 8, b, 4, false));
+	cr_assert_not(msix_bar_access(&mx, 1, UINT64_MAX - 2, b, 4, false));
+}
+
+Test(msix, disabled_or_masked_sets_pending)
+{
+	uint64_t pba = 0;
+
+	program(0, 0x8090040, 40);
+	wr32(entry(0, MSIX_ENTRY_CTRL), 0);	/* unmasked, but MSI-X disabled */
+	cr_assert(msix_vector_masked(&mx, 0));
+	cr_assert_not(msix_fire(&mx, 0));
+	cr_assert(msix_vector_pending(&mx, 0));
+	cr_assert(msix_bar_access(&mx, 1, PBA_OFF, (uint8_t *)&pba, 8, false));
+	cr_assert_eq(pba, 1);
+	cr_assert_eq(be.deliveries, 0);
+	/* Enabling unmasks it: the pending vector goes out, the bit clears. */
+	be.changes = 0;
+	set_ctrl(MSIX_CTRL_ENABLE);
+	cr_assert_eq(be.deliveries, 1);
+	cr_assert_eq(be.delivered_vec[0], 0);
+	cr_assert_eq(be.last_msg.data, 40);
+	cr_assert_not(msix_vector_pending(&mx, 0));
+	cr_assert_eq(be.changes, 1, "only vector 0 changed its effective mask");
+	cr_assert_not(be.last_masked);
+	/* Unmasked: delivered at once. */
+	cr_assert(msix_fire(&mx, 0));
+	cr_assert_eq(be.deliveries, 2);
+	cr_assert_not(msix_vector_pending(&mx, 0));
+}
+
+Test(msix, per_vector_mask)
+{
+	set_ctrl(MSIX_CTRL_ENABLE);
+	program(3, 0x8090040, 43);
+	cr_assert_not(msix_fire(&mx, 3), "masked by default");
+	cr_assert_not(msix_fire(&mx, 3), "twice: still one pending bit");
+	cr_assert(msix_vector_pending(&mx, 3));
+	cr_assert_eq(rd32(PBA_OFF), 1U << 3);
+	wr32(entry(3, MSIX_ENTRY_CTRL), 0);
+	cr_assert_eq(be.deliveries, 1, "pending delivered once on unmask");
+	cr_assert_eq(rd32(PBA_OFF), 0);
+	cr_assert_eq(mx.pended, 2);
+	/* Masking again: vector_changed says masked, a fire pends. */
+	wr32(entry(3, MSIX_ENTRY_CTRL), 1);
+	cr_assert(be.last_masked);
+	cr_assert_eq(be.last_vector, 3);
+	cr_assert_not(msix_fire(&mx, 3));
+	cr_assert_eq(be.deliveries, 1);
+	/* Masking an already-masked vector changes nothing. */
+	be.changes = 0;
+	wr32(entry(3, MSIX_ENTRY_CTRL), 1);
+	cr_assert_eq(be.changes, 0);
+}
+
+Test(msix, function_mask)
+{
+	set_ctrl(MSIX_CTRL_ENABLE);
+	for (unsigned int v = 0; v < NVEC; v++) {
+		program(v, 0x8090040, 100 + v);
+		wr32(entry(v, MSIX_ENTRY_CTRL), 0);
+	}
+	set_ctrl(MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
+	for (unsigned int v = 0; v < NVEC; v++)
+		cr_assert(msix_vector_masked(&mx, v));
+	cr_assert_not(msix_fire(&mx, 1));
+	cr_assert_not(msix_fire(&mx, 4));
+	/* Vector 4 also masked on its own: stays pending after the function unmask. */
+	wr32(entry(4, MSIX_ENTRY_CTRL), 1);
+	cr_assert_eq(rd32(PBA_OFF), (1U << 1) | (1U << 4));
+	set_ctrl(MSIX_CTRL_ENABLE);
+	cr_assert_eq(be.deliveries, 1);
+	cr_assert_eq(be.delivered_vec[0], 1);
+	cr_assert_eq(rd32(PBA_OFF), 1U << 4);
+	wr32(entry(4, MSIX_ENTRY_CTRL), 0);
+	cr_assert_eq(be.deliveries, 2);
+	cr_assert_eq(be.delivered_vec[1], 4);
+	cr_assert_eq(rd32(PBA_OFF), 0);
+}
+
+Test(msix, message_change_tells_backend)
+{
+	set_ctrl(MSIX_CTRL_ENABLE);
+	be.changes = 0;
+	wr32(entry(2, MSIX_ENTRY_DATA), 7);
+	cr_assert_eq(be.changes, 1);
+	cr_assert_eq(be.last_vector, 2);
+	cr_assert_eq(be.last_msg.data, 7);
+	cr_assert(be.last_masked);
+	wr32(entry(2, MSIX_ENTRY_DATA), 7);
+	cr_assert_eq(be.changes, 1, "same value: no update");
+}
+
+Test(msix, pba_read_only_and_out_of_range_vectors)
+{
+	uint32_t ones = 0xffffffff;
+
+	cr_assert_not(msix_fire(&mx, NVEC));
+	cr_assert_not(msix_fire(&mx, 1000));
+	cr_assert(msix_vector_masked(&mx, NVEC));
+	cr_assert_not(msix_vector_pending(&mx, NVEC));
+	cr_assert(msix_bar_access(&mx, 1, PBA_OFF, (uint8_t *)&ones, 4, true));
+	cr_assert_eq(rd32(PBA_OFF), 0);
+	cr_assert_eq(rd32(PBA_OFF + 4), 0);
+}
