@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "devices/virtio_net.h"
+#include "vmm/msi.h"
 #include "vmm/tier.h"
 #include "vmm/util.h"
 
@@ -70,6 +71,7 @@ static bool in_group_of(const char *path)
 static void report_kvm(int e)
 {
 	struct kvm_check_info k = { 0 };
+	enum msi_mode mode;
 
 	if (e) {
 		line("!!", "/dev/kvm: %s%s", strerror(e),
@@ -100,6 +102,9 @@ static void report_kvm(int e)
 	line(k.gic_v3 || k.gic_v2 ? "ok" : "!!", "vGIC: v3 %s, v2 %s; --gic auto uses %s",
 	     k.gic_v3 ? "yes" : "no", k.gic_v2 ? "yes" : "no",
 	     k.gic_v3 ? "v3" : k.gic_v2 ? "v2" : "nothing (no guest can run)");
+	mode = msi_mode_choose(k.gic_v3 ? 3 : k.gic_v2 ? 2 : 0, k.gic_its);
+	line(mode != MSI_MODE_INTX ? "ok" : "--", "PCI interrupts (not used yet): %s, %s",
+	     msi_mode_name(mode), msi_mode_describe(mode));
 	line(k.binary_stats ? "ok" : "--", "KVM binary statistics: %s",
 	     k.binary_stats ? "yes (exits by reason in --report-json)" : "no (Linux < 5.14)");
 }

@@ -11,6 +11,7 @@ struct kvm_check_info {
 	int max_ipa_bits;		/* 0: fixed 40-bit IPA */
 	int max_vcpus;
 	bool gic_v3, gic_v2;		/* vGIC models KVM can create here */
+	bool gic_its;			/* and the GICv3 ITS (PCI MSI-X) */
 	bool binary_stats;
 };
 

@@ -107,6 +107,7 @@ int gic_create(int vm_fd, enum gic_request req, unsigned int ncpus,
 	struct tvm_error v3_err;
 
 	gic->fd = -1;
+	gic->its_fd = -1;
 	if (req == GIC_V3)
 		return try_v3(vm_fd, ncpus, gic, err);
 	if (req == GIC_V2)
@@ -133,9 +134,34 @@ int gic_finalize(struct gic *gic, struct tvm_error *err)
 	return 0;
 }
 
+int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err)
+{
+	uint64_t base = LAYOUT_GIC_ITS_BASE;
+	int fd;
+
+	if (gic->version != 3)
+		return tvm_fail(err, TVM_EXIT_ERROR, "an ITS needs a GICv3, this VM has a GICv%d",
+				gic->version);
+	fd = create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS);
+	if (fd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"this host cannot create a vITS (%s). PCI devices fall back to INTx",
+				strerror(errno));
+	if (set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &base) ||
+	    set_attr(fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL)) {
+		close(fd);
+		return tvm_fail(err, TVM_EXIT_ERROR, "setting up the vITS at 0x%llx failed: %s",
+				(unsigned long long)base, strerror(errno));
+	}
+	gic->its_fd = fd;
+	return 0;
+}
+
 void gic_close(struct gic *gic)
 {
+	if (gic->its_fd >= 0)
+		close(gic->its_fd);
 	if (gic->fd >= 0)
 		close(gic->fd);
-	gic->fd = -1;
+	gic->fd = gic->its_fd = -1;
 }

@@ -8,6 +8,7 @@
 struct gic {
 	int fd;		/* KVM device fd */
 	int version;	/* 2 or 3 */
+	int its_fd;	/* the vITS device fd, -1 without one */
 };
 
 /*
@@ -19,6 +20,13 @@ int gic_create(int vm_fd, enum gic_request req, unsigned int ncpus,
 
 /* Set the SPI count and initialise: after all vCPUs exist, before KVM_RUN. */
 int gic_finalize(struct gic *gic, struct tvm_error *err);
+
+/*
+ * Add a KVM vITS (GICv3 only) at LAYOUT_GIC_ITS_BASE and initialise it
+ * (Documentation/virt/kvm/devices/arm-vgic-its.rst): after gic_create, before
+ * the vCPUs run. Then ask KVM_CAP_MSI_DEVID on the VM fd.
+ */
+int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err);
 
 void gic_close(struct gic *gic);
 

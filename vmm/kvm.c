@@ -207,6 +207,7 @@ int kvm_check_probe(struct kvm_check_info *info)
 	if (vm_fd >= 0) {
 		info->gic_v3 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 		info->gic_v2 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
+		info->gic_its = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS);
 		close(vm_fd);
 	}
 	close(fd);
