@@ -8,6 +8,7 @@
 
 #include <libfdt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,31 @@ static int add_memory(void *fdt, const struct fdt_params *p)
 	return r;
 }
 
+/* The MSI controller under the GIC node: ITS (GICv3) or v2m frame (GICv2). */
+static int add_msi_controller(void *fdt, const struct fdt_pci *pci)
+{
+	bool its = pci->msi == FDT_MSI_ITS;
+	char name[48];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "%s@%llx", its ? "msi-controller" : "v2m",
+		 (unsigned long long)pci->msi_base);
+	r |= fdt_begin_node(fdt, name);
+	r |= fdt_property_string(fdt, "compatible", its ? "arm,gic-v3-its" : "arm,gic-v2m-frame");
+	r |= fdt_property(fdt, "msi-controller", NULL, 0);
+	if (its)
+		r |= fdt_property_cell(fdt, "#msi-cells", 1);
+	r |= fdt_reg(fdt, pci->msi_base, pci->msi_size);
+	r |= fdt_property_cell(fdt, "phandle", FDT_PHANDLE_MSI);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+static bool has_msi_controller(const struct fdt_params *p)
+{
+	return p->pci && p->pci->msi != FDT_MSI_NONE;
+}
+
 static int add_gic(void *fdt, const struct fdt_params *p)
 {
 	char name[32];
@@ -151,6 +177,11 @@ static int add_gic(void *fdt, const struct fdt_params *p)
 	r |= fdt_property_cell(fdt, "#size-cells", 2);
 	r |= fdt_property(fdt, "interrupt-controller", NULL, 0);
 	r |= fdt_property_cell(fdt, "phandle", FDT_PHANDLE_GIC);
+	if (has_msi_controller(p)) {
+		/* The child's reg is in the parent's address space, one to one. */
+		r |= fdt_property(fdt, "ranges", NULL, 0);
+		r |= add_msi_controller(fdt, p->pci);
+	}
 	r |= fdt_end_node(fdt);
 	return r;
 }
@@ -212,6 +243,87 @@ static int add_virtio(void *fdt, const struct fdt_virtio_slot *slot)
 	return r;
 }
 
+/* One "ranges" entry: PCI address = CPU address. */
+static void pci_range(fdt32_t *cells, uint32_t space, uint64_t base, uint64_t size)
+{
+	cells[0] = cpu_to_fdt32(space);
+	cells[1] = cpu_to_fdt32((uint32_t)(base >> 32));
+	cells[2] = cpu_to_fdt32((uint32_t)base);
+	cells[3] = cpu_to_fdt32((uint32_t)(base >> 32));
+	cells[4] = cpu_to_fdt32((uint32_t)base);
+	cells[5] = cpu_to_fdt32((uint32_t)(size >> 32));
+	cells[6] = cpu_to_fdt32((uint32_t)size);
+}
+
+#define PCI_RANGE_CELLS		7
+#define PCI_IMAP_CELLS		10	/* child addr 3, pin 1, phandle 1, parent addr 2, irq 3 */
+#define PCI_IMAP_ENTRIES	16	/* 4 slots (device bits 1:0) x 4 pins */
+
+/*
+ * INTx: the standard swizzle, slot s pin p (1-4) -> line (s + p - 1) % 4, so
+ * neighbouring devices spread over the four SPIs.
+ */
+static int add_pci_intx(void *fdt, const struct fdt_pci *pci)
+{
+	static const uint32_t mask[4] = { 0x1800, 0, 0, 7 };
+	fdt32_t map[PCI_IMAP_ENTRIES * PCI_IMAP_CELLS], m[4];
+	int r = 0;
+
+	for (unsigned int slot = 0; slot < 4; slot++) {
+		for (unsigned int pin = 1; pin <= 4; pin++) {
+			fdt32_t *e = &map[(slot * 4 + pin - 1) * PCI_IMAP_CELLS];
+			uint32_t cells[PCI_IMAP_CELLS] = {
+				slot << 11, 0, 0, pin, FDT_PHANDLE_GIC, 0, 0, GIC_FDT_SPI,
+				pci->intx_first_spi + (slot + pin - 1) % 4, IRQ_LEVEL_HIGH,
+			};
+
+			for (int i = 0; i < PCI_IMAP_CELLS; i++)
+				e[i] = cpu_to_fdt32(cells[i]);
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		m[i] = cpu_to_fdt32(mask[i]);
+	r |= fdt_property_cell(fdt, "#interrupt-cells", 1);
+	r |= fdt_property(fdt, "interrupt-map-mask", m, sizeof(m));
+	r |= fdt_property(fdt, "interrupt-map", map, sizeof(map));
+	return r;
+}
+
+static int add_pci(void *fdt, const struct fdt_pci *pci)
+{
+	fdt32_t ranges[2 * PCI_RANGE_CELLS], bus_range[2] = { 0, 0 };
+	int nranges = 1, r = 0;
+	char name[40];
+
+	pci_range(ranges, FDT_PCI_SPACE_MEM32, pci->mmio32_base, pci->mmio32_size);
+	if (pci->mmio64_size) {
+		pci_range(&ranges[PCI_RANGE_CELLS], FDT_PCI_SPACE_MEM64, pci->mmio64_base,
+			  pci->mmio64_size);
+		nranges = 2;
+	}
+	snprintf(name, sizeof(name), "pci@%llx", (unsigned long long)pci->ecam_base);
+	r |= fdt_begin_node(fdt, name);
+	r |= fdt_property_string(fdt, "compatible", "pci-host-ecam-generic");
+	r |= fdt_property_string(fdt, "device_type", "pci");
+	r |= fdt_property_cell(fdt, "#address-cells", 3);
+	r |= fdt_property_cell(fdt, "#size-cells", 2);
+	r |= fdt_property(fdt, "bus-range", bus_range, sizeof(bus_range));
+	r |= fdt_reg(fdt, pci->ecam_base, pci->ecam_size);
+	r |= fdt_property(fdt, "ranges", ranges, nranges * PCI_RANGE_CELLS * sizeof(fdt32_t));
+	r |= fdt_property(fdt, "dma-coherent", NULL, 0);
+	if (pci->msi == FDT_MSI_ITS) {
+		/* Requester IDs 0-0xffff map one to one to ITS device IDs. */
+		fdt32_t msi_map[4] = { 0, cpu_to_fdt32(FDT_PHANDLE_MSI), 0, cpu_to_fdt32(0x10000) };
+
+		r |= fdt_property(fdt, "msi-map", msi_map, sizeof(msi_map));
+	} else if (pci->msi == FDT_MSI_V2M) {
+		r |= fdt_property_cell(fdt, "msi-parent", FDT_PHANDLE_MSI);
+	}
+	r |= add_pci_intx(fdt, pci);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
 static int add_root_props(void *fdt)
 {
 	int r = 0;
@@ -244,6 +356,11 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	if (p->gic_version != 2 && p->gic_version != 3)
 		return tvm_fail(err, TVM_EXIT_ERROR, "device tree: unknown GIC version %d",
 				p->gic_version);
+	if (p->pci && ((p->pci->msi == FDT_MSI_ITS && p->gic_version != 3) ||
+		       (p->pci->msi == FDT_MSI_V2M && p->gic_version != 2)))
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"device tree: that MSI controller does not exist on a GICv%d",
+				p->gic_version);
 	/*
 	 * Stop if fdt_create fails: the later calls trust the header in @buf,
 	 * which fdt_create did not write (stale bytes could send them out of
@@ -267,6 +384,8 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	r |= add_uart(buf);
 	for (unsigned int i = 0; i < p->nvirtio; i++)
 		r |= add_virtio(buf, &p->virtio[i]);
+	if (p->pci)
+		r |= add_pci(buf, p->pci);
 	r |= fdt_end_node(buf);
 	r |= fdt_finish(buf);
 	/* libfdt errors are negative; OR-ing keeps "some step failed". */

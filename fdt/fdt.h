@@ -14,6 +14,23 @@ struct fdt_virtio_slot {
 	unsigned int spi;	/* SPI number (INTID - 32) */
 };
 
+/* How PCI devices signal MSIs: through a child node of the GIC. */
+enum fdt_msi_kind {
+	FDT_MSI_NONE,	/* INTx only */
+	FDT_MSI_ITS,	/* GICv3 "arm,gic-v3-its" */
+	FDT_MSI_V2M,	/* GICv2 "arm,gic-v2m-frame" */
+};
+
+/* A "pci-host-ecam-generic" host bridge with one bus. */
+struct fdt_pci {
+	uint64_t ecam_base, ecam_size;
+	uint64_t mmio32_base, mmio32_size;
+	uint64_t mmio64_base, mmio64_size;	/* size 0: no 64-bit window */
+	enum fdt_msi_kind msi;
+	uint64_t msi_base, msi_size;		/* the ITS or v2m frame */
+	unsigned int intx_first_spi;		/* INTA-INTD: 4 SPIs from here, level */
+};
+
 struct fdt_params {
 	unsigned int ncpus;
 	const uint64_t *mpidrs;	/* per vCPU; NULL: KVM's default numbering */
@@ -26,10 +43,16 @@ struct fdt_params {
 	const struct fdt_virtio_slot *virtio;
 	unsigned int nvirtio;
 	const uint8_t *rng_seed;	/* may be NULL; FDT_RNG_SEED_SIZE bytes */
+	const struct fdt_pci *pci;	/* NULL: no PCI host */
 };
 
 #define FDT_RNG_SEED_SIZE 64
 #define FDT_PHANDLE_GIC 1
+#define FDT_PHANDLE_MSI 2	/* the ITS or v2m frame */
+
+/* PCI "ranges" space codes (phys.hi bits 25:24, IEEE 1275 PCI binding). */
+#define FDT_PCI_SPACE_MEM32	0x02000000U
+#define FDT_PCI_SPACE_MEM64	0x03000000U
 
 /*
  * Build the guest's flattened device tree into @buf (at most @size bytes).

@@ -518,3 +518,169 @@ Test(fdt, invalid_gic_version)
 		cr_assert_not_null(strstr(err.msg, "GIC"), "message: %s", err.msg);
 	}
 }
+
+/* PCI host bridge and MSI controllers (ITS on GICv3, v2m on GICv2). */
+static struct fdt_pci pci_desc(enum fdt_msi_kind msi, bool mmio64)
+{
+	struct fdt_pci pci = {
+		.ecam_base = LAYOUT_PCI_ECAM_BASE, .ecam_size = LAYOUT_PCI_ECAM_SIZE,
+		.mmio32_base = LAYOUT_PCI_MMIO32_BASE, .mmio32_size = LAYOUT_PCI_MMIO32_SIZE,
+		.mmio64_base = mmio64 ? LAYOUT_PCI_MMIO64_BASE : 0,
+		.mmio64_size = mmio64 ? LAYOUT_PCI_MMIO64_SIZE : 0,
+		.msi = msi,
+		.msi_base = msi == FDT_MSI_ITS ? LAYOUT_GIC_ITS_BASE : LAYOUT_GICV2M_BASE,
+		.msi_size = msi == FDT_MSI_ITS ? LAYOUT_GIC_ITS_SIZE : LAYOUT_GICV2M_SIZE,
+		.intx_first_spi = LAYOUT_PCI_INTX_FIRST_SPI,
+	};
+	return pci;
+}
+
+static int check_pci_host(const void *fdt, bool mmio64)
+{
+	int off = node(fdt, "/pci@3ff00000"), len;
+	uint64_t reg[2] = { LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_ECAM_SIZE };
+	uint32_t bus_range[2] = { 0, 0 };
+	uint32_t ranges[14] = {
+		0x02000000, 0, 0x40000000, 0, 0x40000000, 0, 0x40000000,
+		0x03000000, 0x80, 0, 0x80, 0, 0x80, 0,
+	};
+	const fdt32_t *imap;
+
+	check_string(fdt, off, "compatible", "pci-host-ecam-generic");
+	check_string(fdt, off, "device_type", "pci");
+	cr_assert_eq(cell(fdt, off, "#address-cells"), 3);
+	cr_assert_eq(cell(fdt, off, "#size-cells"), 2);
+	cr_assert_eq(cell(fdt, off, "#interrupt-cells"), 1);
+	check_cells(fdt, off, "bus-range", bus_range, 2);
+	check_reg64(fdt, off, reg, 2);
+	check_cells(fdt, off, "ranges", ranges, mmio64 ? 14 : 7);
+	cr_assert_not_null(fdt_getprop(fdt, off, "dma-coherent", &len));
+	cr_assert_eq(len, 0);
+	/* interrupt-map: 16 entries of 10 cells; mask selects device bits 1:0 and the pin. */
+	check_cells(fdt, off, "interrupt-map-mask", (const uint32_t[]){ 0x1800, 0, 0, 7 }, 4);
+	imap = prop(fdt, off, "interrupt-map", &len);
+	cr_assert_eq(len, 16 * 10 * 4);
+	for (unsigned int slot = 0; slot < 4; slot++) {
+		for (unsigned int pin = 1; pin <= 4; pin++) {
+			int e = (int)(slot * 4 + pin - 1) * 10;
+
+			cr_assert_eq(ld32(imap, e + 0), slot << 11);
+			cr_assert_eq(ld32(imap, e + 1), 0);
+			cr_assert_eq(ld32(imap, e + 2), 0);
+			cr_assert_eq(ld32(imap, e + 3), pin);
+			cr_assert_eq(ld32(imap, e + 4), FDT_PHANDLE_GIC);
+			cr_assert_eq(ld32(imap, e + 5), 0, "GIC #address-cells is 2");
+			cr_assert_eq(ld32(imap, e + 6), 0);
+			cr_assert_eq(ld32(imap, e + 7), 0, "SPI");
+			cr_assert_eq(ld32(imap, e + 8), LAYOUT_PCI_INTX_FIRST_SPI + (slot + pin - 1) % 4);
+			cr_assert_eq(ld32(imap, e + 9), 4, "level high");
+		}
+	}
+	return off;
+}
+
+Test(fdt, pci_with_its)
+{
+	struct fdt_pci pci = pci_desc(FDT_MSI_ITS, true);
+	struct fdt_params p = base_params(2, 3);
+	uint64_t its_reg[2] = { LAYOUT_GIC_ITS_BASE, LAYOUT_GIC_ITS_SIZE };
+	void *fdt;
+	int gic, its, host, len;
+
+	p.pci = &pci;
+	fdt = build_ok(&p);
+	check_gic(fdt, &p);
+	gic = node(fdt, "/intc@8000000");
+	cr_assert_eq(cell(fdt, gic, "#address-cells"), 2);
+	cr_assert_eq(cell(fdt, gic, "#size-cells"), 2);
+	cr_assert_not_null(fdt_getprop(fdt, gic, "ranges", &len));
+	cr_assert_eq(len, 0, "empty ranges: identity");
+	its = node(fdt, "/intc@8000000/msi-controller@8080000");
+	cr_assert_eq(fdt_parent_offset(fdt, its), gic);
+	check_string(fdt, its, "compatible", "arm,gic-v3-its");
+	cr_assert_not_null(fdt_getprop(fdt, its, "msi-controller", NULL));
+	cr_assert_eq(cell(fdt, its, "#msi-cells"), 1);
+	check_reg64(fdt, its, its_reg, 2);
+	cr_assert_eq(fdt_get_phandle(fdt, its), FDT_PHANDLE_MSI);
+	host = check_pci_host(fdt, true);
+	check_cells(fdt, host, "msi-map",
+		    (const uint32_t[]){ 0, FDT_PHANDLE_MSI, 0, 0x10000 }, 4);
+	cr_assert_eq(fdt_node_offset_by_phandle(fdt, FDT_PHANDLE_MSI), its);
+	cr_assert_null(fdt_getprop(fdt, host, "msi-parent", NULL));
+	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v2m-frame"), -FDT_ERR_NOTFOUND);
+	free(fdt);
+}
+
+Test(fdt, pci_with_v2m_and_no_mmio64)
+{
+	struct fdt_pci pci = pci_desc(FDT_MSI_V2M, false);
+	struct fdt_params p = base_params(1, 2);
+	uint64_t v2m_reg[2] = { LAYOUT_GICV2M_BASE, LAYOUT_GICV2M_SIZE };
+	void *fdt;
+	int v2m, host;
+
+	p.pci = &pci;
+	fdt = build_ok(&p);
+	check_gic(fdt, &p);
+	v2m = node(fdt, "/intc@8000000/v2m@8020000");
+	check_string(fdt, v2m, "compatible", "arm,gic-v2m-frame");
+	cr_assert_not_null(fdt_getprop(fdt, v2m, "msi-controller", NULL));
+	cr_assert_null(fdt_getprop(fdt, v2m, "#msi-cells", NULL));
+	check_reg64(fdt, v2m, v2m_reg, 2);
+	host = check_pci_host(fdt, false);
+	cr_assert_eq(cell(fdt, host, "msi-parent"), FDT_PHANDLE_MSI);
+	cr_assert_eq(fdt_node_offset_by_phandle(fdt, FDT_PHANDLE_MSI), v2m);
+	cr_assert_null(fdt_getprop(fdt, host, "msi-map", NULL));
+	free(fdt);
+}
+
+Test(fdt, pci_intx_only)
+{
+	struct fdt_pci pci = pci_desc(FDT_MSI_NONE, true);
+	struct fdt_params p = base_params(1, 3);
+	void *fdt;
+	int host, gic;
+
+	p.pci = &pci;
+	fdt = build_ok(&p);
+	host = check_pci_host(fdt, true);
+	cr_assert_null(fdt_getprop(fdt, host, "msi-map", NULL));
+	cr_assert_null(fdt_getprop(fdt, host, "msi-parent", NULL));
+	gic = node(fdt, "/intc@8000000");
+	cr_assert_lt(fdt_first_subnode(fdt, gic), 0, "no MSI controller");
+	cr_assert_null(fdt_getprop(fdt, gic, "ranges", NULL));
+	free(fdt);
+}
+
+Test(fdt, pci_msi_controller_must_match_gic)
+{
+	struct fdt_pci its = pci_desc(FDT_MSI_ITS, true), v2m = pci_desc(FDT_MSI_V2M, true);
+	struct fdt_params p2 = base_params(1, 2), p3 = base_params(1, 3);
+	struct tvm_error err = { 0 };
+	static char buf[BUF_SIZE];
+
+	p2.pci = &its;
+	p3.pci = &v2m;
+	cr_assert_eq(fdt_build(&p2, buf, sizeof(buf), &err), -1);
+	cr_assert_not_null(strstr(err.msg, "GICv2"), "message: %s", err.msg);
+	cr_assert_eq(fdt_build(&p3, buf, sizeof(buf), &err), -1);
+}
+
+Test(fdt, no_pci_node_by_default)
+{
+	struct fdt_params p = base_params(1, 3);
+	void *fdt = build_ok(&p);
+
+	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"),
+		     -FDT_ERR_NOTFOUND);
+	free(fdt);
+}
+
+Test(fdt, mmio64_window_rule)
+{
+	cr_assert(layout_pci_mmio64_usable(LAYOUT_RAM_BASE + (512ULL << 20), 40));
+	cr_assert(layout_pci_mmio64_usable(LAYOUT_PCI_MMIO64_BASE, 40), "RAM right up to it");
+	cr_assert_not(layout_pci_mmio64_usable(LAYOUT_PCI_MMIO64_BASE + 1, 48));
+	cr_assert_not(layout_pci_mmio64_usable(LAYOUT_RAM_BASE + (512ULL << 20), 36),
+		      "36-bit IPA: 32-bit window only");
+}
