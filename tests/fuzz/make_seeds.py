@@ -233,6 +233,37 @@ def seeds_guest_walk():
     write("guest_walk", "mmu-off", flat + struct.pack("<QQ", 0, ram + 8) * 17)
 
 
+def pci_op(write, size, target, offset, value):
+    code = {1: 0, 2: 1, 4: 2, 8: 3}[size]
+    return struct.pack("<BII", (1 if write else 0) | code << 1 | target << 3, offset, value)
+
+
+def seeds_pci():
+    """Linux's bring-up of slot 3 (tests/fuzz/fuzz_pci.c): size and place
+    both BARs, enable memory, enable MSI-X with the function masked, program
+    and unmask four vectors, fire them, mask and fire one, read the PBA."""
+    ECAM, WIN32, FIRE, CAP = 0, 2, 4, 0x40
+    ops = [pci_op(0, 4, ECAM, 0, 0), pci_op(0, 2, ECAM, 0x06, 0), pci_op(0, 1, ECAM, 0x34, 0)]
+    for bar in (0x10, 0x18, 0x1c):
+        ops += [pci_op(1, 4, ECAM, bar, 0xffffffff), pci_op(0, 4, ECAM, bar, 0),
+                pci_op(1, 4, ECAM, bar, 0)]
+    ops += [pci_op(1, 4, ECAM, 0x10, 0x40000000), pci_op(1, 4, ECAM, 0x1c, 0x80),
+            pci_op(1, 2, ECAM, 0x04, 0x6), pci_op(0, 2, ECAM, CAP + 2, 0),
+            pci_op(1, 2, ECAM, CAP + 2, 0xc000)]
+    for v in range(4):
+        e = 16 * v
+        ops += [pci_op(1, 4, WIN32, e, 0x08090040), pci_op(1, 4, WIN32, e + 4, 0),
+                pci_op(1, 4, WIN32, e + 8, 32 + 64 + v), pci_op(1, 4, WIN32, e + 12, 0)]
+    ops += [pci_op(1, 2, ECAM, CAP + 2, 0x8000)]
+    ops += [pci_op(1, 4, FIRE, v, 0) for v in range(4)]
+    ops += [pci_op(1, 4, WIN32, 16 + 12, 1), pci_op(1, 4, FIRE, 1, 0),
+            pci_op(0, 8, WIN32, 0x800, 0), pci_op(1, 4, WIN32, 16 + 12, 0),
+            pci_op(0, 4, 3, 0, 0), pci_op(0, 4, 1, 5 << 15, 0)]
+    write("pci", "linux-bringup", struct.pack("<BB", 3, len(ops)) + b"".join(ops))
+    # The same with all 64 vectors and the 64-bit window used for BAR2.
+    write("pci", "max-vectors", struct.pack("<BB", 63, len(ops)) + b"".join(ops))
+
+
 if __name__ == "__main__":
     seeds_rings()
     seeds_mmio()
@@ -241,3 +272,4 @@ if __name__ == "__main__":
     seeds_loader()
     seeds_cli()
     seeds_guest_walk()
+    seeds_pci()
