@@ -238,26 +238,18 @@ bool msix_fire(struct msix *m, unsigned int vector)
 	return delivered;
 }
 
-bool msix_vector_masked(struct msix *m, unsigned int vector)
+struct msix_vector_info msix_vector_info(struct msix *m, unsigned int vector)
 {
-	bool masked = true;
+	struct msix_vector_info info = { .masked = true };
 
 	pthread_mutex_lock(&m->lock);
-	if (vector < m->nvectors)
-		masked = masked_locked(m, vector);
+	if (vector < m->nvectors) {
+		info.msg = entry_msg(&m->table[vector]);
+		info.masked = masked_locked(m, vector);
+		info.pending = pending_locked(m, vector);
+	}
 	pthread_mutex_unlock(&m->lock);
-	return masked;
-}
-
-bool msix_vector_pending(struct msix *m, unsigned int vector)
-{
-	bool pending = false;
-
-	pthread_mutex_lock(&m->lock);
-	if (vector < m->nvectors)
-		pending = pending_locked(m, vector);
-	pthread_mutex_unlock(&m->lock);
-	return pending;
+	return info;
 }
 
 bool msix_enabled(struct msix *m)
@@ -268,15 +260,4 @@ bool msix_enabled(struct msix *m)
 	enabled = m->enabled;
 	pthread_mutex_unlock(&m->lock);
 	return enabled;
-}
-
-struct msix_msg msix_vector_msg(struct msix *m, unsigned int vector)
-{
-	struct msix_msg msg = { 0 };
-
-	pthread_mutex_lock(&m->lock);
-	if (vector < m->nvectors)
-		msg = entry_msg(&m->table[vector]);
-	pthread_mutex_unlock(&m->lock);
-	return msg;
 }

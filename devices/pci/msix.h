@@ -103,9 +103,13 @@ bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t offset, uint8_t 
 /* The device signals @vector: delivered (true) or left pending (false). */
 bool msix_fire(struct msix *m, unsigned int vector);
 
-bool msix_vector_masked(struct msix *m, unsigned int vector);
-bool msix_vector_pending(struct msix *m, unsigned int vector);
+/* One vector's state, read at once; out-of-range vectors read masked, empty. */
+struct msix_vector_info {
+	struct msix_msg msg;
+	bool masked, pending;
+};
+
+struct msix_vector_info msix_vector_info(struct msix *m, unsigned int vector);
 bool msix_enabled(struct msix *m);
-struct msix_msg msix_vector_msg(struct msix *m, unsigned int vector);
 
 #endif

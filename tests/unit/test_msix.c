@@ -138,7 +138,7 @@ Test(msix, table_reset_state_and_fields)
 	cr_assert_eq(rd32(entry(2, MSIX_ENTRY_DATA)), 0x1234);
 	wr32(entry(2, MSIX_ENTRY_CTRL), 0xfffffffe);
 	cr_assert_eq(rd32(entry(2, MSIX_ENTRY_CTRL)), 0, "reserved bits read 0");
-	cr_assert_eq(msix_vector_msg(&mx, 2).addr, 0x108090040ULL);
+	cr_assert_eq(msix_vector_info(&mx, 2).msg.addr, 0x108090040ULL);
 	cr_assert_eq(be.last_vector, 2);
 	cr_assert_eq(be.last_msg.data, 0x1234);
 }
@@ -179,9 +179,9 @@ Test(msix, disabled_or_masked_sets_pending)
 
 	program(0, 0x8090040, 40);
 	wr32(entry(0, MSIX_ENTRY_CTRL), 0);	/* unmasked, but MSI-X disabled */
-	cr_assert(msix_vector_masked(&mx, 0));
+	cr_assert(msix_vector_info(&mx, 0).masked);
 	cr_assert_not(msix_fire(&mx, 0));
-	cr_assert(msix_vector_pending(&mx, 0));
+	cr_assert(msix_vector_info(&mx, 0).pending);
 	cr_assert(msix_bar_access(&mx, 1, PBA_OFF, (uint8_t *)&pba, 8, false));
 	cr_assert_eq(pba, 1);
 	cr_assert_eq(be.deliveries, 0);
@@ -191,13 +191,13 @@ Test(msix, disabled_or_masked_sets_pending)
 	cr_assert_eq(be.deliveries, 1);
 	cr_assert_eq(be.delivered_vec[0], 0);
 	cr_assert_eq(be.last_msg.data, 40);
-	cr_assert_not(msix_vector_pending(&mx, 0));
+	cr_assert_not(msix_vector_info(&mx, 0).pending);
 	cr_assert_eq(be.changes, 1, "only vector 0 changed its effective mask");
 	cr_assert_not(be.last_masked);
 	/* Unmasked: delivered at once. */
 	cr_assert(msix_fire(&mx, 0));
 	cr_assert_eq(be.deliveries, 2);
-	cr_assert_not(msix_vector_pending(&mx, 0));
+	cr_assert_not(msix_vector_info(&mx, 0).pending);
 }
 
 Test(msix, per_vector_mask)
@@ -206,7 +206,7 @@ Test(msix, per_vector_mask)
 	program(3, 0x8090040, 43);
 	cr_assert_not(msix_fire(&mx, 3), "masked by default");
 	cr_assert_not(msix_fire(&mx, 3), "twice: still one pending bit");
-	cr_assert(msix_vector_pending(&mx, 3));
+	cr_assert(msix_vector_info(&mx, 3).pending);
 	cr_assert_eq(rd32(PBA_OFF), 1U << 3);
 	wr32(entry(3, MSIX_ENTRY_CTRL), 0);
 	cr_assert_eq(be.deliveries, 1, "pending delivered once on unmask");
@@ -233,7 +233,7 @@ Test(msix, function_mask)
 	}
 	set_ctrl(MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
 	for (unsigned int v = 0; v < NVEC; v++)
-		cr_assert(msix_vector_masked(&mx, v));
+		cr_assert(msix_vector_info(&mx, v).masked);
 	cr_assert_not(msix_fire(&mx, 1));
 	cr_assert_not(msix_fire(&mx, 4));
 	/* Vector 4 also masked on its own: stays pending after the function unmask. */
@@ -268,8 +268,8 @@ Test(msix, pba_read_only_and_out_of_range_vectors)
 
 	cr_assert_not(msix_fire(&mx, NVEC));
 	cr_assert_not(msix_fire(&mx, 1000));
-	cr_assert(msix_vector_masked(&mx, NVEC));
-	cr_assert_not(msix_vector_pending(&mx, NVEC));
+	cr_assert(msix_vector_info(&mx, NVEC).masked);
+	cr_assert_not(msix_vector_info(&mx, NVEC).pending);
 	cr_assert(msix_bar_access(&mx, 1, PBA_OFF, (uint8_t *)&ones, 4, true));
 	cr_assert_eq(rd32(PBA_OFF), 0);
 	cr_assert_eq(rd32(PBA_OFF + 4), 0);
