@@ -54,7 +54,7 @@ static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
 	console_output(&vm->console, buf, len);
 }
 
-static void uart_input_room(void *opaque)
+static void uart_input_drained(void *opaque)
 {
 	struct vm *vm = opaque;
 	uint64_t one = 1;
@@ -283,7 +283,7 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
 	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
-				.rx_space = uart_input_room, .opaque = vm };
+				.rx_drained = uart_input_drained, .opaque = vm };
 
 	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->uart_space_efd < 0)

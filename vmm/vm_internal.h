@@ -41,7 +41,7 @@ struct vm {
 	struct mmio_bus bus;
 	struct uart16550 uart;
 	bool uart_ready;
-	int uart_space_efd;	/* the guest made room for refused console input */
+	int uart_space_efd;	/* the guest read all the console input given to it */
 	struct console console;
 	bool console_open;
 	struct virtio_net *net;	/* NULL without --tap */
