@@ -29,8 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/virtio_mmio.h"
-#include "devices/virtio_net.h"
+#include "devices/virtio/virtio_mmio.h"
+#include "devices/net/net_user.h"
+#include "devices/net/virtio_net.h"
 #include "vhost/tap.h"
 #include "net_driver.h"
 
@@ -45,11 +46,12 @@ static const uint8_t guest_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
 static struct guest_mem mem;
 static struct virtio_net net;
+static struct virtio_mmio mmio;	/* the guest reaches net through it */
 static struct nd_ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
 			      .used = RAM_BASE + 0x08000, .size = QSIZE };
 static struct nd_ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
 			      .used = RAM_BASE + 0x18000, .size = QSIZE };
-static struct net_driver drv = { .dev = &net.mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
+static struct net_driver drv = { .dev = &mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
 				 .buf_start = RAM_BASE + 0x100000, .buf_end = RAM_BASE + RAM_SIZE };
 
 static void *gp(uint64_t gpa) { return nd_gp(&drv, gpa); }
@@ -93,7 +95,7 @@ static void write_sysctl(const char *path, const char *v)
 
 static void start_device(uint64_t features)
 {
-	struct net_options o = { .tap_name = TAP_NAME, .packed = false, .vhost = VHOST_OFF,
+	struct net_options o = { .tap_name = TAP_NAME, .packed = false, .vhost = NET_VHOST_OFF,
 				 .queues = 1, .quiet = true };
 	struct tvm_error err;
 
@@ -106,6 +108,7 @@ static void start_device(uint64_t features)
 	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
 	memcpy(o.mac, guest_mac, 6);
 	cr_assert_eq(virtio_net_init(&net, &o, &mem, &err), 0, "%s", err.msg);
+	virtio_mmio_init(&mmio, &net.vdev);
 	set_ip(TAP_NAME, HOST_IP);
 	rxr.kick_fd = net.pairs[0].kick_fd[0];
 	txr.kick_fd = net.pairs[0].kick_fd[1];
@@ -330,7 +333,7 @@ static void need_uso(void)
 {
 	if ((net.tap_offloads & (TUN_F_USO4 | TUN_F_USO6)) != (TUN_F_USO4 | TUN_F_USO6))
 		cr_skip_test("this kernel's TAP has no UDP segmentation offload");
-	cr_assert(net.mmio.device_features & F(VIRTIO_NET_F_HOST_USO), "probed, so offered");
+	cr_assert(net.vdev.device_features & F(VIRTIO_NET_F_HOST_USO), "probed, so offered");
 }
 
 /* One UDP frame of @plen payload bytes the device must cut into USO_SEG pieces. */
