@@ -20,7 +20,10 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,28 +172,35 @@ static size_t arp_request(uint8_t *f)
 
 static const uint8_t *rx_frame(uint64_t buf) { return gp(buf); }
 
-Test(net_tap, arp_request_gets_answered_through_the_tap)
+/*
+ * Post 4 RX buffers and an ARP request for the host; return the RX buffer
+ * the host's reply landed in (other host chatter is skipped).
+ */
+static const uint8_t *arp_round_trip(void)
 {
 	uint8_t frame[128];
-	uint64_t rxbuf;
+	uint64_t bufs[4], rxbuf;
 	uint32_t id, len;
-	const uint8_t *r;
 
-	uint64_t bufs[4];
-
-	start_device(BASE_FEATURES);
 	for (int i = 0; i < 4; i++)
 		bufs[i] = nd_post(&drv, &rxr, NULL, 2048, true);
 	nd_post(&drv, &txr, frame, (uint32_t)arp_request(frame), false);
 	cr_assert(nd_wait_used(&drv, &txr, &id, &len), "TX chain never returned");
 	cr_assert_eq(len, 0, "TX chains report 0 bytes written");
-	/* The first ARP frame back is the reply (other host chatter is skipped). */
 	do {
 		cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "no ARP reply arrived");
 		cr_assert_lt(id, 4);
 		rxbuf = bufs[id];
 	} while (rx_frame(rxbuf)[12 + 13] != 0x06);
-	r = rx_frame(rxbuf);
+	return rx_frame(rxbuf);
+}
+
+Test(net_tap, arp_request_gets_answered_through_the_tap)
+{
+	const uint8_t *r;
+
+	start_device(BASE_FEATURES);
+	r = arp_round_trip();
 	cr_assert_eq(le16toh(*(uint16_t *)(r + 10)), 1, "num_buffers");
 	cr_assert_eq(r[12 + 12], 0x08);
 	cr_assert_eq(r[12 + 13], 0x06, "an ARP frame");
@@ -198,6 +208,67 @@ Test(net_tap, arp_request_gets_answered_through_the_tap)
 	cr_assert_arr_eq(r + 12, guest_mac, 6, "addressed to the guest");
 	cr_assert_eq(pair_stat(offsetof(struct net_pair_stats, tx_packets)), 1);
 	cr_assert_geq(pair_stat(offsetof(struct net_pair_stats, rx_packets)), 1);
+}
+
+/* What a driver does on unbind + bind: reset, then set the device up again. */
+static void rebind(uint64_t features)
+{
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 0);	/* joins the pair's worker */
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 0);
+	cr_assert(nd_negotiate(&drv, features));
+	nd_setup_queue(&drv, 0, &rxr);
+	nd_setup_queue(&drv, 1, &txr);
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 15);
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 15, "device refused DRIVER_OK");
+}
+
+Test(net_tap, twenty_rebinds_each_with_traffic)
+{
+	start_device(BASE_FEATURES);
+	for (int i = 0; i < 20; i++) {
+		cr_assert_eq(arp_round_trip()[12 + 14 + 7], 2, "round %d: no ARP reply", i);
+		rebind(BASE_FEATURES);
+	}
+	cr_assert_eq(arp_round_trip()[12 + 14 + 7], 2);
+	cr_assert_eq(net.activations, 21);
+}
+
+static void *delete_tap(void *arg)
+{
+	cr_assert_eq(system("ip link del " TAP_NAME), 0);
+	return arg;
+}
+
+/*
+ * The TAP deleted on the host while the driver resets the device: the
+ * reset returns, the worker tells the main loop (tap_gone_fd) instead of
+ * taking the device lock itself, and the device can be set up again with
+ * its link down, with a worker that sleeps.
+ */
+Test(net_tap, tap_deleted_during_a_reset)
+{
+	struct pollfd p = { .events = POLLIN };
+	pthread_t deleter;
+	uint64_t wakeups;
+
+	start_device(BASE_FEATURES);
+	arp_round_trip();
+	for (int i = 0; i < 4; i++)
+		nd_post(&drv, &rxr, NULL, 2048, true);	/* the worker polls the TAP */
+	cr_assert_eq(pthread_create(&deleter, NULL, delete_tap, NULL), 0);
+	rebind(BASE_FEATURES);
+	cr_assert_eq(pthread_join(deleter, NULL), 0);
+	nd_kick(&rxr);	/* the new worker reads the dead TAP */
+	p.fd = net.tap_gone_fd;
+	cr_assert_eq(poll(&p, 1, 3000), 1, "no TAP-gone notice for the main loop");
+	virtio_net_link_down(&net, "was deleted (test)");	/* what the main loop does */
+	cr_assert_eq(net.link_status, 0);
+	cr_assert_eq(net.vdev.config_generation, 1);
+	rebind(BASE_FEATURES);
+	wakeups = pair_stat(offsetof(struct net_pair_stats, worker_wakeups));
+	usleep(200 * 1000);
+	cr_assert_leq(pair_stat(offsetof(struct net_pair_stats, worker_wakeups)), wakeups + 1,
+		      "the worker spins on a TAP that is gone");
 }
 
 /* Teach the host the guest's MAC so IP needs no ARP round trip. */
