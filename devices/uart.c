@@ -156,10 +156,10 @@ void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 		data[0] = uart_read(uart, reg);
 	}
 	update_irq(uart);
-	if (uart->rx_refused && uart->rx_count < UART_RX_FIFO_SIZE) {
-		uart->rx_refused = false;
-		if (uart->ops.rx_space)
-			uart->ops.rx_space(uart->ops.opaque);
+	if (uart->rx_drain_armed && !uart->rx_count) {
+		uart->rx_drain_armed = false;
+		if (uart->ops.rx_drained)
+			uart->ops.rx_drained(uart->ops.opaque);
 	}
 	pthread_mutex_unlock(&uart->lock);
 }
@@ -171,8 +171,8 @@ size_t uart_receive(struct uart16550 *uart, const uint8_t *buf, size_t len)
 	pthread_mutex_lock(&uart->lock);
 	while (n < len && uart->rx_count < UART_RX_FIFO_SIZE)
 		rx_push(uart, buf[n++]);
-	if (n < len)
-		uart->rx_refused = true;
+	if (n)
+		uart->rx_drain_armed = true;
 	update_irq(uart);
 	pthread_mutex_unlock(&uart->lock);
 	return n;

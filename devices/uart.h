@@ -18,11 +18,12 @@ struct uart_ops {
 	void (*tx)(void *opaque, const uint8_t *buf, size_t len);
 	void (*set_irq)(void *opaque, bool level);
 	/*
-	 * Optional: the guest made room in the receive FIFO after
-	 * uart_receive() refused bytes. Called with the UART lock held, so it
-	 * must only signal (e.g. write an eventfd).
+	 * Optional: the guest read the last byte uart_receive() put in the
+	 * receive FIFO (so the host side can pace its input by how fast the
+	 * guest drains it). Called with the UART lock held, so it must only
+	 * signal (e.g. write an eventfd).
 	 */
-	void (*rx_space)(void *opaque);
+	void (*rx_drained)(void *opaque);
 	void *opaque;
 };
 
@@ -34,7 +35,7 @@ struct uart16550 {
 	bool irq_level;
 	uint8_t rx_fifo[UART_RX_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
-	bool rx_refused;	/* uart_receive() had more than fitted */
+	bool rx_drain_armed;	/* uart_receive() added bytes: tell when they are read */
 };
 
 void uart_init(struct uart16550 *uart, const struct uart_ops *ops);
@@ -46,7 +47,7 @@ void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 
 /*
  * Feed host input to the guest; returns how many bytes fitted in the FIFO.
- * When some did not, ops.rx_space is called once the guest makes room.
+ * ops.rx_drained is called once the guest has read them all.
  */
 size_t uart_receive(struct uart16550 *uart, const uint8_t *buf, size_t len);
 size_t uart_rx_space(struct uart16550 *uart);

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 /* One virtio-mmio transport window and its SPI, for a "virtio,mmio" node. */
 struct fdt_virtio_slot {

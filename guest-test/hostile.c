@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -190,7 +191,22 @@ static int attack(unsigned int rounds)
 int guest_hostile_run(void)
 {
 	char buf[16];
+	char seed_text[32];
 	unsigned int rounds = (unsigned int)atoi(guest_net_opt("guest-test.rounds", "200", buf, sizeof(buf)));
+
+	/*
+	 * A fresh seed each run, printed, so a failure can be re-run exactly
+	 * with guest-test.seed=N (0 is not a valid xorshift state).
+	 */
+	guest_net_opt("guest-test.seed", "", seed_text, sizeof(seed_text));
+	if (seed_text[0])
+		rng = strtoull(seed_text, NULL, 0);
+	else if (getrandom(&rng, sizeof(rng), 0) != sizeof(rng))
+		rng = 0x9e3779b97f4a7c15ULL;
+	if (!rng)
+		rng = 1;
+	printf("guest-test: hostile: seed=%llu (re-run with guest-test.seed=%llu)\n",
+	       (unsigned long long)rng, (unsigned long long)rng);
 
 	if (guest_net_setup("169.254.0.2"))
 		return -1;

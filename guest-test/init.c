@@ -274,6 +274,22 @@ static void mode_busyoff(void)
 		fail("busy power-off test failed");
 }
 
+static void mode_netstarve(void)
+{
+	if (guest_netstarve_run())
+		fail("netstarve failed");
+	guest_say(NULL, "netstarve ok");
+}
+
+/* Sleep guest-test.seconds, then power off: a guest that ignores its console. */
+static void mode_sleep(void)
+{
+	char buf[32];
+
+	sleep((unsigned int)atoi(guest_net_opt("guest-test.seconds", "25", buf, sizeof(buf))));
+	guest_say(NULL, "slept");
+}
+
 static void mode_hostile(void)
 {
 	if (guest_hostile_run())
@@ -300,6 +316,8 @@ static const struct mode modes[] = {
 	{ "netmq", "channels, parallel streams, per-queue traffic (serve-multi)", mode_netmq },
 	{ "bench", "scripts/bench transfers with interrupt counts (see bench.c)", guest_bench_mode },
 	{ "netreset", "net, then driver unbind/bind + verified transfer, loops times", mode_netreset },
+	{ "netstarve", "eth0 down under a host flood, then a timed driver unbind", mode_netstarve },
+	{ "sleep", "sleep guest-test.seconds without reading the console, power off", mode_sleep },
 };
 
 static const struct mode *find_mode(const char *name)

@@ -30,6 +30,8 @@ int guest_netmq_run(void);
 
 /* guest-test.mode=netreset: see netreset.c. */
 int guest_netreset_run(void);
+/* eth0 down under a flood, then a driver unbind (device reset), timed. */
+int guest_netstarve_run(void);
 
 /* guest-test.mode=bench: see bench.c (used by scripts/bench). */
 void guest_bench_mode(void);

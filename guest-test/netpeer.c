@@ -18,6 +18,8 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netif.h"
@@ -226,6 +229,55 @@ static int serve_multi(const char *addr, uint64_t bytes, unsigned int n, unsigne
 	return ok ? 0 : 1;
 }
 
+/*
+ * flood IFNAME SECONDS SIZE: broadcast SIZE-byte frames (local experimental
+ * ethertype) out of IFNAME as fast as it takes them, for SECONDS: what a
+ * guest that stopped refilling its RX ring is faced with (e2e rx-starve).
+ */
+static int flood(const char *ifname, double seconds, size_t size)
+{
+	static uint8_t frame[ETH_HLEN + 65536];
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct ifreq ifr = { .ifr_mtu = (int)size };
+	unsigned long long sent = 0, refused = 0;
+	double end = nettest_now() + seconds, next_report = nettest_now() + 5;
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || size > 65536)
+		return 1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+		perror("netpeer: flood: SIOCSIFMTU");
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+		perror("netpeer: flood: SIOCGIFINDEX");
+		return 1;
+	}
+	to.sll_ifindex = ifr.ifr_ifindex;
+	memset(frame, 0xff, ETH_ALEN);		/* broadcast: no ARP needed */
+	memset(frame + ETH_ALEN, 0x02, ETH_ALEN);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	while (nettest_now() < end) {
+		if (sendto(fd, frame, ETH_HLEN + size, MSG_DONTWAIT, (struct sockaddr *)&to,
+			   sizeof(to)) < 0) {
+			refused++;
+			usleep(100);
+		} else {
+			sent++;
+		}
+		/* Progress now and then: the test may stop us before the end. */
+		if (nettest_now() >= next_report) {
+			printf("netpeer: flood %s: %llu frames of %zu bytes sent, %llu refused\n",
+			       ifname, sent, size, refused);
+			next_report += 5;
+		}
+	}
+	printf("netpeer: flood %s: %llu frames of %zu bytes sent, %llu refused\n", ifname, sent,
+	       size, refused);
+	close(fd);
+	return sent ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -236,6 +288,8 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "flood"))
+		return flood(argv[2], atof(argv[3]), strtoul(argv[4], NULL, 10));
 	if (argc == 3 && !strcmp(argv[1], "tap-delete"))
 		return tap_persist(argv[2], 0) ? 1 : 0;
 	if (argc == 6 && !strcmp(argv[1], "serve-multi"))
@@ -248,6 +302,6 @@ int main(int argc, char **argv)
 			     argc > 5 ? (unsigned int)atoi(argv[5]) : 1,
 			     argc > 6 ? strtoull(argv[6], NULL, 10) : bytes);
 	}
-	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]] | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
+	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | flood NAME SECONDS SIZE | serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]] | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
 	return 2;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "netif.h"
 #include "nettest.h"
 #include "say.h"
 
@@ -120,5 +121,30 @@ int guest_netreset_run(void)
 	}
 	guest_say("netreset", "%ld of %ld rebinds verified in %.1f s", loops, loops,
 		  nettest_now() - start);
+	return 0;
+}
+
+/*
+ * netstarve: take eth0 down while the host floods it (guest-test.seconds),
+ * so its RX buffers are used up and never refilled, then unbind the driver
+ * (a device reset, as rmmod virtio_net does) and say how long that took.
+ * A device that spins on the empty ring, or cannot be reset, shows here.
+ */
+int guest_netstarve_run(void)
+{
+	char buf[32], dev[64];
+	double seconds = atof(guest_net_opt("guest-test.seconds", "20", buf, sizeof(buf))), t0;
+
+	if (guest_net_setup("169.254.0.2") || device_name(dev, sizeof(dev)))
+		return -1;
+	netif_down_all();
+	guest_say("netstarve", "eth0 down, RX not refilled for %.0f s", seconds);
+	usleep((useconds_t)(seconds * 1e6));
+	t0 = nettest_now();
+	if (write_str(DRIVER_DIR "/unbind", dev)) {
+		guest_say("netstarve", "error: unbind %s: %s", dev, strerror(errno));
+		return -1;
+	}
+	guest_say("netstarve", "driver unbound (device reset) in %.1f s", nettest_now() - t0);
 	return 0;
 }

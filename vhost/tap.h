@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 /* virtio-net header as VERSION_1 devices use it: 12 bytes incl. num_buffers. */
 #define VNET_HDR_SIZE 12

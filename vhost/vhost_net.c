@@ -117,7 +117,7 @@ static int fail_step(struct tvm_error *err, const char *step, unsigned int ring)
 			step, ring, strerror(errno));
 }
 
-static int setup_ring(struct vhost_net *vh, unsigned int index, const struct virtq *vq,
+static int setup_ring(struct vhost_net *vh, unsigned int index, const struct vhost_net_ring *vq,
 		      int kick_fd, int call_fd, int err_fd, struct tvm_error *err)
 {
 	struct vhost_vring_state num = { .index = index, .num = vq->size };
@@ -127,8 +127,8 @@ static int setup_ring(struct vhost_net *vh, unsigned int index, const struct vir
 		.index = index,
 		/* Host virtual addresses of the rings, inside the memory table. */
 		.desc_user_addr = (uint64_t)(uintptr_t)vq->desc,
-		.avail_user_addr = (uint64_t)(uintptr_t)vq->driver,
-		.used_user_addr = (uint64_t)(uintptr_t)vq->device,
+		.avail_user_addr = (uint64_t)(uintptr_t)vq->avail,
+		.used_user_addr = (uint64_t)(uintptr_t)vq->used,
 	};
 	struct vhost_vring_file kick = { .index = index, .fd = kick_fd };
 	struct vhost_vring_file call = { .index = index, .fd = call_fd };
@@ -165,7 +165,8 @@ static int set_backend(struct vhost_net *vh, unsigned int index, int fd)
 }
 
 int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
-		    uint64_t negotiated, struct virtq *rx, struct virtq *tx,
+		    uint64_t negotiated, const struct vhost_net_ring *rx,
+		    const struct vhost_net_ring *tx,
 		    const int kick_fd[2], const int call_fd[2], const int err_fd[2],
 		    int tap_fd, struct tvm_error *err)
 {

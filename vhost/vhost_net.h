@@ -6,9 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/virtq.h"
-#include "vmm/guest_mem.h"
-#include "vmm/util.h"
+#include "lib/guest_mem.h"
+#include "lib/util.h"
 
 /*
  * One /dev/vhost-net instance drives exactly one RX/TX virtqueue pair in
@@ -51,9 +50,19 @@ uint64_t vhost_net_guest_features(uint64_t device_features, uint64_t vhost_featu
  */
 uint64_t vhost_net_backend_features(uint64_t negotiated, uint64_t vhost_features);
 
+/*
+ * One ring as vhost-net takes it: its size and the host addresses of its
+ * three parts (inside guest RAM, which VHOST_SET_MEM_TABLE maps).
+ */
+struct vhost_net_ring {
+	uint16_t size;
+	void *desc, *avail, *used;
+};
+
 /* Hand the two rings to the kernel; see the comments for the order. */
 int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
-		    uint64_t negotiated, struct virtq *rx, struct virtq *tx,
+		    uint64_t negotiated, const struct vhost_net_ring *rx,
+		    const struct vhost_net_ring *tx,
 		    const int kick_fd[2], const int call_fd[2], const int err_fd[2],
 		    int tap_fd, struct tvm_error *err);
 

@@ -20,10 +20,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "devices/virtio_net.h"
+#include "devices/net/virtio_net.h"
 #include "vmm/msi.h"
 #include "vmm/tier.h"
-#include "vmm/util.h"
+#include "lib/util.h"
 
 struct check_args {
 	const char *tap;

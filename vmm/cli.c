@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "devices/virtio_net.h"
+#include "devices/net/virtio_net.h"
 #include "vmm/seccomp.h"
 #include "version.h"
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 enum gic_request { GIC_AUTO = 0, GIC_V2 = 2, GIC_V3 = 3 };
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 /*
  * The user's side of the guest serial port: stdin/stdout plus an optional

@@ -3,7 +3,7 @@
 #define TINYVMM_GIC_H
 
 #include "vmm/cli.h"
-#include "vmm/util.h"
+#include "lib/util.h"
 
 struct gic {
 	int fd;		/* KVM device fd */

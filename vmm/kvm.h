@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
-#include "vmm/util.h"
+#include "lib/guest_mem.h"
+#include "lib/util.h"
 
 struct kvm {
 	int fd;			/* /dev/kvm */

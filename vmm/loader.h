@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
-#include "vmm/util.h"
+#include "lib/guest_mem.h"
+#include "lib/util.h"
 
 enum kernel_format { KERNEL_IMAGE, KERNEL_ELF };
 

@@ -4,7 +4,7 @@
 
 #include "version.h"
 #include "vmm/cli.h"
-#include "vhost/tap_cmd.h"
+#include "vmm/tap_cmd.h"
 #include "vmm/check.h"
 #include "vmm/crash.h"
 #include "vmm/vm.h"

@@ -15,10 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/net_vhost.h"
+#include "devices/net/net_user.h"
+#include "devices/net/net_vhost.h"
 #include "version.h"
 #include "vmm/json.h"
 #include "vmm/kvm_stats.h"
+#include "vmm/tier.h"
 #include "vmm/vm_internal.h"
 
 double report_now(void)
@@ -59,9 +61,7 @@ static void read_kvm_stats(const struct vm *vm, struct kvm_stats *vm_stats,
 
 static const char *tier_short(const struct virtio_net *net)
 {
-	if (net->backend == NET_BACKEND_USERSPACE)
-		return "2";
-	return net->npairs > 1 ? "1A" : "1B";
+	return tier_short_name(tier_of_net(net));
 }
 
 void report_print_stats(struct vm *vm, FILE *f)
@@ -86,7 +86,7 @@ void report_print_stats(struct vm *vm, FILE *f)
 	if (!vm->net)
 		return;
 	fprintf(f, "  virtio-net (Tier %s): %lu interrupts, %lu trapped kicks, %llu ACKs in KVM, link %s\r\n",
-		tier_short(vm->net), vm->net->mmio.interrupts, vm->net->mmio.mmio_notifies,
+		tier_short(vm->net), vm->net->vdev.interrupts, vm->net->vdev.trapped_notifies,
 		(unsigned long long)vm_net_acks_in_kernel(vm),
 		vm->net->link_status ? "up" : "down");
 	for (unsigned int i = 0; i < vm->net->npairs; i++) {
@@ -126,7 +126,7 @@ static void write_features(struct json *j, const char *key, uint64_t f)
 
 static void write_not_in_effect(struct json *j, const struct virtio_net *net)
 {
-	const struct virtio_mmio *dev = &net->mmio;
+	const struct virtio_dev *dev = &net->vdev;
 	uint64_t packed = 1ULL << VIRTIO_F_RING_PACKED;
 
 	json_begin_array(j, "not_in_effect");
@@ -141,7 +141,7 @@ static void write_not_in_effect(struct json *j, const struct virtio_net *net)
 		json_string(j, "reason", "offered, but the guest driver chose split");
 		json_end_object(j);
 	}
-	if (net->opts.vhost != VHOST_OFF && net->backend == NET_BACKEND_USERSPACE) {
+	if (net->opts.vhost != NET_VHOST_OFF && net->backend == NET_BACKEND_USERSPACE) {
 		json_begin_object(j, NULL);
 		json_string(j, "feature", "vhost-net");
 		json_string(j, "reason", net->vhost_unavailable[0] ? net->vhost_unavailable
@@ -182,23 +182,23 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 static void write_network(struct json *j, struct vm *vm)
 {
 	const struct virtio_net *net = vm->net;
-	const struct virtio_mmio *dev;
+	const struct virtio_dev *dev;
 	bool vhost;
 
 	if (!net) {
 		json_null(j, "network");
 		return;
 	}
-	dev = &net->mmio;
+	dev = &net->vdev;
 	vhost = net->active_backend == NET_BACKEND_VHOST && net->activations;
 	json_begin_object(j, "network");
 	json_string(j, "tier", tier_short(net));
-	json_string(j, "tier_name", virtio_net_tier_name(net));
+	json_string(j, "tier_name", tier_description(tier_of_net(net)));
 	json_string(j, "tap", net->opts.tap_name);
 	json_u64(j, "queue_pairs", net->npairs);
 	json_u64(j, "active_queue_pairs", net->active_pairs);
-	json_string(j, "vhost_requested", net->opts.vhost == VHOST_ON ? "on" :
-					  net->opts.vhost == VHOST_OFF ? "off" : "auto");
+	json_string(j, "vhost_requested", net->opts.vhost == NET_VHOST_ON ? "on" :
+					  net->opts.vhost == NET_VHOST_OFF ? "off" : "auto");
 	json_string(j, "backend", net->backend == NET_BACKEND_VHOST ? "vhost-net" : "userspace");
 	json_string(j, "interrupts_via", net->backend != NET_BACKEND_VHOST ? "irqfd" :
 					 net->opts.irq_mode == NET_IRQ_DIRECT ? "vhost-irqfd-direct"
@@ -224,7 +224,7 @@ static void write_network(struct json *j, struct vm *vm)
 		json_null(j, "features_vhost");
 	write_not_in_effect(j, net);
 	json_u64(j, "device_interrupts", dev->interrupts);
-	json_u64(j, "trapped_kicks", dev->mmio_notifies);
+	json_u64(j, "trapped_kicks", dev->trapped_notifies);
 	json_u64(j, "interrupt_acks_in_kernel", vm_net_acks_in_kernel(vm));
 	json_bool(j, "counters_complete", !vhost);	/* vhost moves data unseen */
 	write_queues(j, net);

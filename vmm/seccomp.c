@@ -46,8 +46,11 @@ static const int allowed_syscalls[] = {
 	__NR_clock_nanosleep, __NR_nanosleep, __NR_getrandom,
 	/* glibc installs its SIGCANCEL/SIGSETXID handlers on the first pthread_create. */
 	__NR_rt_sigaction,
-	/* Sanitizer runtimes give each thread an alternate signal stack. */
-	__NR_sigaltstack,
+	/*
+	 * Sanitizer runtimes give each thread an alternate signal stack and
+	 * read its attributes (pthread_getattr_np: sched_getaffinity).
+	 */
+	__NR_sigaltstack, __NR_sched_getaffinity,
 #ifdef __NR_epoll_wait
 	__NR_epoll_wait,
 #endif

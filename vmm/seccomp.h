@@ -2,7 +2,7 @@
 #ifndef TINYVMM_SECCOMP_H
 #define TINYVMM_SECCOMP_H
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 enum seccomp_mode { SECCOMP_MODE_ON = 0, SECCOMP_MODE_LOG, SECCOMP_MODE_OFF };
 

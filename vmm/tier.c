@@ -141,3 +141,22 @@ void tier_plan(const struct host_caps *caps, const struct tier_request *rq,
 	}
 	plan_network(caps, rq, plan);
 }
+
+enum tier tier_of_net(const struct virtio_net *net)
+{
+	if (net->backend == NET_BACKEND_USERSPACE)
+		return TIER_2;
+	return net->npairs > 1 ? TIER_1A : TIER_1B;
+}
+
+enum net_vhost_mode tier_net_vhost_mode(enum vhost_mode mode)
+{
+	switch (mode) {
+	case VHOST_ON:
+		return NET_VHOST_ON;
+	case VHOST_OFF:
+		return NET_VHOST_OFF;
+	default:
+		return NET_VHOST_AUTO;
+	}
+}

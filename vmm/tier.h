@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "devices/net/virtio_net.h"
 #include "vmm/cli.h"
 
 /*
@@ -49,6 +50,10 @@ void tier_plan(const struct host_caps *caps, const struct tier_request *rq,
 const char *tier_description(enum tier t);
 /* "1A", "1B", "2", "3" or "none". */
 const char *tier_short_name(enum tier t);
+/* The tier a running NIC is in (what its backend and pairs make it). */
+enum tier tier_of_net(const struct virtio_net *net);
+/* The device's vhost choice from the user's. */
+enum net_vhost_mode tier_net_vhost_mode(enum vhost_mode mode);
 
 /* The warning texts, shared by the plan and the running VM's banner. */
 void tier_vhost_warning(char *buf, size_t size, const char *reason);

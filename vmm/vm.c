@@ -54,7 +54,7 @@ static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
 	console_output(&vm->console, buf, len);
 }
 
-static void uart_input_room(void *opaque)
+static void uart_input_drained(void *opaque)
 {
 	struct vm *vm = opaque;
 	uint64_t one = 1;
@@ -215,7 +215,7 @@ static int add_net_ack_in_kernel(struct vm *vm, uint64_t base, struct tvm_error 
 	if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_VRING,
 			  vm->net_ack_fd, err))
 		return -1;
-	vm->net->mmio.vring_ack_in_kernel = true;
+	vm->net_mmio.vring_ack_in_kernel = true;
 	return 0;
 }
 
@@ -236,7 +236,7 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 	struct net_options opts = {
 		.tap_name = cfg->tap_name,
 		.packed = !cfg->no_packed,
-		.vhost = cfg->vhost,
+		.vhost = tier_net_vhost_mode(cfg->vhost),
 		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
 		.queues = cfg->queues,
 		.quiet = cfg->quiet,
@@ -251,14 +251,15 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
 	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
 		return -1;
+	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
 	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
-			      &vm->net->mmio, "virtio-net"))
+			      &vm->net_mmio, "virtio-net"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");
 	vm->net_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, LAYOUT_VIRTIO_FIRST_SPI, err))
 		return -1;
-	vm->net->mmio.raise_irq = irqfd_raise;
-	vm->net->mmio.irq_opaque = &vm->net_irqfd;
+	vm->net_mmio.raise_irq = irqfd_raise;
+	vm->net_mmio.irq_opaque = &vm->net_irqfd;
 	/* Direct mode: vhost's call eventfds inject the SPI themselves. */
 	if (vm->net->backend == NET_BACKEND_VHOST && !cfg->vhost_irq_relay) {
 		for (unsigned int i = 0; i < vm->net->npairs; i++)
@@ -270,7 +271,7 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 	if (add_net_ack_in_kernel(vm, base, err))
 		return -1;
 	/* Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
-	for (unsigned int q = 0; q < vm->net->mmio.nqueues; q++) {
+	for (unsigned int q = 0; q < vm->net->vdev.nqueues; q++) {
 		int fd = q < 2 * vm->net->npairs ? vm->net->pairs[q / 2].kick_fd[q % 2]
 						 : vm->net->ctrl_kick_fd;
 
@@ -283,7 +284,7 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
 	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
-				.rx_space = uart_input_room, .opaque = vm };
+				.rx_drained = uart_input_drained, .opaque = vm };
 
 	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->uart_space_efd < 0)
@@ -320,7 +321,7 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	}
 	if (vm->net)
 		fprintf(stderr, "=== Network: %s, %u queue pair(s), TAP %s ===\n",
-			virtio_net_tier_name(vm->net), vm->net->npairs, vm->cfg->tap_name);
+			tier_description(tier_of_net(vm->net)), vm->net->npairs, vm->cfg->tap_name);
 	else
 		fprintf(stderr, "=== Network: none (no --tap) ===\n");
 }

@@ -3,7 +3,7 @@
 #define TINYVMM_VM_H
 
 #include "vmm/cli.h"
-#include "vmm/util.h"
+#include "lib/util.h"
 
 /*
  * Build the VM described by @cfg, run it until the guest powers off, resets,

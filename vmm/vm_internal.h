@@ -10,11 +10,12 @@
 
 #include "devices/mmio_bus.h"
 #include "devices/uart.h"
-#include "devices/virtio_net.h"
+#include "devices/net/virtio_net.h"
+#include "devices/virtio/virtio_mmio.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/gic.h"
-#include "vmm/guest_mem.h"
+#include "lib/guest_mem.h"
 #include "vmm/kvm.h"
 #include "vmm/loader.h"
 
@@ -41,10 +42,11 @@ struct vm {
 	struct mmio_bus bus;
 	struct uart16550 uart;
 	bool uart_ready;
-	int uart_space_efd;	/* the guest made room for refused console input */
+	int uart_space_efd;	/* the guest read all the console input given to it */
 	struct console console;
 	bool console_open;
 	struct virtio_net *net;	/* NULL without --tap */
+	struct virtio_mmio net_mmio;	/* its transport */
 	int net_irqfd;
 	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
 	uint64_t net_acks_in_kernel;	/* read from net_ack_fd so far */

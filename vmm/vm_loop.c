@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/seccomp.h"
@@ -24,19 +25,25 @@ enum loop_source {
 };
 
 /*
- * Console input reaches the guest no faster than a 16550 at 115200 baud
- * (10 bits a byte) would deliver it: each byte costs the guest's driver an
- * interrupt share and two register exits, and a host pipe (`yes | tinyvmm`)
- * must not turn that into an interrupt storm the guest cannot get out of.
+ * Console input is paced so that a host pipe (`yes | tinyvmm`) cannot starve
+ * the guest: each byte costs the guest's 8250 driver register exits (LSR,
+ * RBR, and the echo), which under nested virtualisation take longer than a
+ * real line delivers bytes. So a FIFO's worth goes in only after the guest
+ * has read the last one, and only after a pause as long as that reading
+ * took (the guest keeps at least half its time), and never faster than a
+ * 16550 at 115200 baud (10 bits a byte).
  */
-#define INPUT_NS_PER_BYTE	86806
+#define INPUT_NS_PER_BYTE	86806ULL
 
 struct loop {
 	int epfd, sigfd, timerfd, nlfd, pacefd;
 	uint8_t pending[2 * UART_RX_FIFO_SIZE];	/* filtered input not yet in the FIFO */
 	size_t pending_len;
 	bool stdin_watched;	/* stdin is in the epoll set */
-	bool pacing;		/* pacefd armed: the last bytes are still "on the wire" */
+	bool pacing;		/* pacefd armed: wait before feeding the FIFO again */
+	bool in_fifo;		/* bytes fed that the guest has not read yet */
+	uint64_t fed_ns;	/* when they were fed */
+	size_t fed_bytes;
 };
 
 
@@ -193,35 +200,59 @@ static void handle_signal(struct vm *vm, struct loop *l)
 				si.ssi_signo);
 }
 
-static void start_pacing(struct loop *l, size_t bytes)
+static uint64_t now_ns(void)
 {
-	uint64_t ns = (uint64_t)bytes * INPUT_NS_PER_BYTE;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void start_pacing(struct loop *l, uint64_t ns)
+{
 	struct itimerspec its = {
 		.it_value = { .tv_sec = (time_t)(ns / 1000000000ULL),
 			      .tv_nsec = (long)(ns % 1000000000ULL) },
 	};
 
+	if (!ns)
+		return;
 	l->pacing = timerfd_settime(l->pacefd, 0, &its, NULL) == 0;
 }
 
+/* The guest read the last byte fed: pause as long as that took, at least the line time. */
+static void input_drained(struct vm *vm, struct loop *l)
+{
+	uint64_t now = now_ns(), took = now - l->fed_ns;
+	uint64_t line_end = l->fed_ns + l->fed_bytes * INPUT_NS_PER_BYTE;
+	uint64_t next = now + took > line_end ? now + took : line_end;
+
+	l->in_fifo = false;
+	start_pacing(l, next - now);
+}
+
 /*
- * Move pending input into the UART's FIFO as far as the line rate and the
- * FIFO allow, and read stdin again only when nothing is pending. Called on
- * every event that can change that: new input, the pacing timer, and the
- * guest making room in the FIFO (uart_space_efd). Nothing here polls.
+ * Move pending input into the UART's FIFO when the guest has read what it
+ * had and the pause is over, and read stdin again only when nothing is
+ * pending. Called on every event that can change that: new input, the
+ * pacing timer, the guest draining the FIFO (uart_space_efd). Nothing here
+ * polls.
  */
 static void feed_input(struct vm *vm, struct loop *l)
 {
 	size_t n;
 
-	if (l->pending_len && !l->pacing) {
+	if (l->pending_len && !l->pacing && !l->in_fifo) {
 		n = uart_receive(&vm->uart, l->pending, l->pending_len);
 		memmove(l->pending, l->pending + n, l->pending_len - n);
 		l->pending_len -= n;
-		if (n)
-			start_pacing(l, n);
+		if (n) {
+			l->in_fifo = true;
+			l->fed_ns = now_ns();
+			l->fed_bytes = n;
+		}
 	}
-	watch_stdin(vm, l, !l->pending_len && !l->pacing);
+	watch_stdin(vm, l, !l->pending_len && !l->pacing && !l->in_fifo);
 }
 
 static void handle_stdin(struct vm *vm, struct loop *l)
@@ -282,6 +313,7 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 		break;
 	case SRC_UART_SPACE:
 		eventfd_drain(vm->uart_space_efd);
+		input_drained(vm, l);
 		feed_input(vm, l);
 		break;
 	case SRC_INPUT_PACE:

@@ -19,8 +19,10 @@ passed=0
 failed=0
 attempt=1 retry_reason=
 ok() { echo "PASS bench-quick: $*"; passed=$((passed + 1)); }
+# bad MESSAGE [CFG]: a failure; of configuration CFG when given, and then
+# only CFG's own broken run can make it a retry.
 bad() {
-  if ((attempt == 1)) && broken=$(guest_broke); then
+  if ((attempt == 1)) && broken=$(guest_broke "${2:-tinyvmm-*}"); then
     retry_reason="$* (the guest of ${broken%.out} broke by itself)"
     return
   fi
@@ -28,13 +30,14 @@ bad() {
   failed=$((failed + 1))
 }
 
-# guest_broke: the .out name of a tinyvmm run in raw/ whose guest broke by
-# itself, by the e2e checks' rule (tests/e2e/guest-broke.sh).
+# guest_broke CFG: the .out name of a run of CFG (a glob) in raw/ whose
+# guest broke by itself, by the e2e checks' rule (tests/e2e/guest-broke.sh).
 # shellcheck source=tests/e2e/guest-broke.sh
 . tests/e2e/guest-broke.sh
 guest_broke() {
   local f
-  for f in "$raw"/*-tinyvmm-*.out; do
+  # shellcheck disable=SC2231 # $1 is a glob on purpose
+  for f in "$raw"/*-$1.out; do
     if [[ -f $f ]] && guest_broke_logs "$f" "${f%.out}.err"; then
       echo "${f##*/}"
       return 0
@@ -63,7 +66,7 @@ check() {
     [[ -n $row ]] || { bad "no row for $cfg in $tsv"; return; }
     # tinyvmm's transfers must verify; a QEMU failure is reported, not ours to fail on.
     if [[ $cfg == tinyvmm-* ]] && [[ $(cut -f3 <<<"$row") != yes ]]; then
-      bad "$cfg did not verify its transfers (see build/bench/share/out/raw)"
+      bad "$cfg did not verify its transfers (see build/bench/share/out/raw)" "$cfg"
       return
     fi
   done

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/virtq.h"
-#include "vmm/guest_mem.h"
+#include "devices/virtio/virtq.h"
+#include "lib/guest_mem.h"
 
 /* Invariant violated: report and abort so libFuzzer records the input. */
 #define FZ_CHECK(cond)                                                          \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The virtio-net control queue (devices/net_ctrl.c). Input byte 0 picks:
+ * The virtio-net control queue (devices/net/net_ctrl.c). Input byte 0 picks:
  *   even: net_ctrl_parse(): u8 max_pairs, then the command bytes.
  *   odd:  net_ctrl_process() on a fuzzed control ring: u8 npairs, u8 flags
  *         (1 packed, 2 EVENT_IDX, 4 INDIRECT), u16 size, u16 desc_off,
@@ -9,7 +9,7 @@
  */
 #include <linux/virtio_net.h>
 
-#include "devices/net_ctrl.h"
+#include "devices/net/net_ctrl.h"
 #include "fuzz_common.h"
 
 #define RAM_BASE	0x40000000ULL
@@ -20,12 +20,12 @@ static struct virtio_net net;
 static struct virtq_chain *ctrl_chain;
 static uint8_t *ctrl_buf;
 
-static int no_activate(struct virtio_mmio *m)
+static int no_activate(struct virtio_dev *m)
 {
 	return -1;
 }
 
-static const struct virtio_mmio_ops ops = { .activate = no_activate };
+static const struct virtio_dev_ops ops = { .activate = no_activate };
 
 static void fuzz_parse(struct fz *f)
 {
@@ -67,8 +67,8 @@ static void fuzz_process(struct fz *f)
 	net.ctrl_buf = ctrl_buf;
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
 		net.pairs[i].tap_fd = -1;
-	virtio_mmio_init(&net.mmio, 1, 0, 2 * npairs + 1, VIRTQ_MAX_SIZE, &mem, &ops, &net);
-	vq = &net.mmio.queues[2 * npairs];
+	virtio_dev_init(&net.vdev, 1, 0, 2 * npairs + 1, VIRTQ_MAX_SIZE, &mem, &ops, &net);
+	vq = &net.vdev.queues[2 * npairs];
 	vq->size = size;
 	vq->packed = flags & 1;
 	vq->event_idx = flags & 2;
@@ -82,7 +82,7 @@ static void fuzz_process(struct fz *f)
 		net_ctrl_process(&net);
 		FZ_CHECK(net.active_pairs >= 1 && net.active_pairs <= npairs);
 	}
-	pthread_mutex_destroy(&net.mmio.lock);
+	pthread_mutex_destroy(&net.vdev.lock);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

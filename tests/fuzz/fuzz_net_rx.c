@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Mergeable RX filling (devices/net_rxtx.c, through net_rx_deliver()):
+ * Mergeable RX filling (devices/net/net_user.c, through net_rx_deliver()):
  * frames of fuzzed lengths delivered into a fuzzed RX ring. Input:
  *
  *   u8 flags (1 MRG_RXBUF, 2 packed, 4 EVENT_IDX, 8 INDIRECT), u16 size,
@@ -11,7 +11,7 @@
  * shorter). A non-zero avail_idx is written to the split avail index before
  * that frame, as a driver posting (or faking) buffers would.
  */
-#include "devices/virtio_net.h"
+#include "devices/net/net_user.h"
 #include "fuzz_common.h"
 #include "vhost/tap.h"
 
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t d = fz_u16(&f), dr = fz_u16(&f), dv = fz_u16(&f);
 	unsigned int nframes = fz_u8(&f);
 	struct net_queue_pair *pair = &net.pairs[0];
-	struct virtq *vq = &net.mmio.queues[0];
+	struct virtq *vq = &net.vdev.queues[0];
 	const uint8_t *frames;
 	uint8_t *rx_frame;
 	struct virtq_chain *chains;
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pair->chains = chains;
 	net.npairs = 1;
 	if (flags & 1)
-		net.mmio.driver_features |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
+		net.vdev.driver_features |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
 	vq->mem = &mem;
 	vq->size = qsize;
 	vq->packed = flags & 2;

@@ -1,4 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-/* Split virtqueues (devices/virtq_split.c) against a hostile driver. */
+/* Split virtqueues (devices/virtio/virtq_split.c) against a hostile driver. */
 #define RING_PACKED 0
 #include "ring_fuzz.h"

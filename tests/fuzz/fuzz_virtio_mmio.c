@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The virtio-mmio register file (devices/virtio_mmio.c) driven by a hostile
+ * The virtio-mmio register file (devices/virtio/virtio_mmio.c over the
+ * virtio core, devices/virtio/virtio_dev.c) driven by a hostile
  * driver: register reads and writes at fuzzed offsets and sizes, with a fake
  * device whose activate() starts the real virtqueues and whose notify()
  * pops and pushes real chains. Input:
@@ -11,11 +12,11 @@
  *
  * kind bit 0: write; bits 1-2: size 4, 4, 1 or 2 (bit 3 set: 8); bit 4: reg
  * is a raw byte offset (else a register index, reg * 4); bit 5: the device
- * reports a broken ring (virtio_mmio_needs_reset) instead.
+ * reports a broken ring (virtio_dev_needs_reset) instead.
  */
 #include <endian.h>
 
-#include "devices/virtio_mmio.h"
+#include "devices/virtio/virtio_mmio.h"
 #include "fuzz_common.h"
 #include "vmm/layout.h"
 
@@ -23,14 +24,15 @@
 #define RAM_SIZE	0x10000ULL
 
 static struct guest_mem mem;
+static struct virtio_dev vdev;
 static struct virtio_mmio dev;
 static struct virtq_chain chain;
 static bool activate_fails;
 
 /* The rings as they were at activation: nothing may move them while live. */
-static struct virtq snap[VIRTIO_MMIO_MAX_QUEUES];
+static struct virtq snap[VIRTIO_MAX_QUEUES];
 
-static int fake_activate(struct virtio_mmio *m)
+static int fake_activate(struct virtio_dev *m)
 {
 	FZ_CHECK(!m->active);	/* activate twice = a second set of workers */
 	FZ_CHECK(m->status & VIRTIO_CONFIG_S_FEATURES_OK);
@@ -49,13 +51,13 @@ static int fake_activate(struct virtio_mmio *m)
 	return activate_fails ? -1 : 0;
 }
 
-static void fake_reset(struct virtio_mmio *m)
+static void fake_reset(struct virtio_dev *m)
 {
 	FZ_CHECK(m->active);
 }
 
 /* What a device worker does on a kick: serve a few chains. */
-static void fake_notify(struct virtio_mmio *m, unsigned int q)
+static void fake_notify(struct virtio_dev *m, unsigned int q)
 {
 	struct virtq *vq = &m->queues[q];
 
@@ -69,7 +71,7 @@ static void fake_notify(struct virtio_mmio *m, unsigned int q)
 		enum virtq_pop_result r = virtq_pop(vq, &chain);
 
 		if (r == VIRTQ_BROKEN) {
-			virtio_mmio_needs_reset(m);
+			virtio_dev_needs_reset(m);
 			return;
 		}
 		if (r == VIRTQ_EMPTY)
@@ -79,10 +81,10 @@ static void fake_notify(struct virtio_mmio *m, unsigned int q)
 	}
 	virtq_set_kicks(vq, true);
 	if (virtq_should_interrupt(vq))
-		virtio_mmio_interrupt(m, VIRTIO_INT_VRING);
+		virtio_dev_interrupt(m, 1ULL << q);
 }
 
-static void fake_config(struct virtio_mmio *m, uint64_t off, uint8_t *data, unsigned int len,
+static void fake_config(struct virtio_dev *m, uint64_t off, uint8_t *data, unsigned int len,
 			bool is_write)
 {
 	FZ_CHECK(off < 0x100 && len <= 8);
@@ -90,12 +92,12 @@ static void fake_config(struct virtio_mmio *m, uint64_t off, uint8_t *data, unsi
 		memset(data, (uint8_t)off, len);
 }
 
-static bool fake_features_ok(struct virtio_mmio *m, uint64_t features)
+static bool fake_features_ok(struct virtio_dev *m, uint64_t features)
 {
 	return !(features & 1);	/* a device rule: refuse feature bit 0 */
 }
 
-static const struct virtio_mmio_ops ops = {
+static const struct virtio_dev_ops ops = {
 	.activate = fake_activate,
 	.reset = fake_reset,
 	.notify = fake_notify,
@@ -103,7 +105,7 @@ static const struct virtio_mmio_ops ops = {
 	.features_ok = fake_features_ok,
 };
 
-static void check_state(const struct virtio_mmio *m)
+static void check_state(const struct virtio_dev *m)
 {
 	uint32_t s = m->status;
 
@@ -125,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
-	unsigned int nqueues = fz_u8(&f) % (VIRTIO_MMIO_MAX_QUEUES + 2);
+	unsigned int nqueues = fz_u8(&f) % (VIRTIO_MAX_QUEUES + 2);
 	uint16_t qmax = fz_u16(&f) % (VIRTQ_MAX_SIZE + 1);
 	uint64_t features = fz_u32(&f) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 			    (1ULL << VIRTIO_RING_F_EVENT_IDX) | (1ULL << VIRTIO_F_RING_PACKED);
@@ -140,7 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.p += 6 * nops;
 	f.n -= 6 * nops;
 	fz_mem_load(&mem, RAM_BASE, RAM_SIZE, f.p, f.n);
-	virtio_mmio_init(&dev, 1, features, nqueues, qmax, &mem, &ops, NULL);
+	virtio_dev_init(&vdev, 1, features, nqueues, qmax, &mem, &ops, NULL);
+	virtio_mmio_init(&dev, &vdev);
 	for (unsigned int i = 0; i < nops; i++) {
 		const uint8_t *op = opp + 6 * i;
 		uint8_t kind = op[0];
@@ -152,15 +155,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf, op + 2, 4);
 		memcpy(buf + 4, op + 2, 4);
 		if (kind & 0x20) {
-			virtio_mmio_needs_reset(&dev);
+			virtio_dev_needs_reset(&vdev);
 		} else {
 			/* The MMIO bus hands over offsets inside the 0x200 slot. */
 			off %= LAYOUT_VIRTIO_MMIO_SLOT_SIZE;
 			virtio_mmio_access(&dev, off, buf, len, kind & 1);
 		}
-		check_state(&dev);
+		check_state(&vdev);
 	}
-	virtio_mmio_destroy(&dev);
-	FZ_CHECK(!dev.active);
+	virtio_dev_destroy(&vdev);
+	FZ_CHECK(!vdev.active);
 	return 0;
 }

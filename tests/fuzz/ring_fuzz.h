@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case OP_UNPOP:
-			/* Only the chains popped last, in reverse (net_rxtx.c's unpop_all). */
+			/* Only the chains popped last, in reverse (net_user.c's unpop_all). */
 			if (unpoppable) {
 				virtq_unpop(&vq, &held[--nheld]);
 				unpoppable--;

@@ -138,11 +138,11 @@ code in \`tinyvmm_core\`; tests/fuzz/fuzz_*.c describe each input layout.
 
 | target | code under test |
 | --- | --- |
-| split_ring | devices/virtq.c, virtq_split.c: pop/push/unpop/interrupt/kick sequences on a hostile split ring |
-| packed_ring | the same for packed rings (devices/virtq_packed.c) |
-| virtio_mmio | devices/virtio_mmio.c register file: status machine, features, queue setup, DRIVER_OK into virtq_start |
+| split_ring | devices/virtio/virtq.c, virtq_split.c: pop/push/unpop/interrupt/kick sequences on a hostile split ring |
+| packed_ring | the same for packed rings (devices/virtio/virtq_packed.c) |
+| virtio_mmio | devices/virtio/virtio_mmio.c register file over the virtio core (virtio_dev.c): status machine, features, queue setup, DRIVER_OK into virtq_start |
 | net_ctrl | net_ctrl_parse() on raw commands, net_ctrl_process() on a fuzzed control ring |
-| net_rx | mergeable RX filling in devices/net_rxtx.c (net_rx_deliver()) on fuzzed frames and RX rings |
+| net_rx | mergeable RX filling in devices/net/net_user.c (net_rx_deliver()) on fuzzed frames and RX rings |
 | loader | loader_load_kernel() (Image, gzip, ELF) and loader_place_initrd_and_fdt() |
 | cli | cli_parse() on a fuzzed argv |
 

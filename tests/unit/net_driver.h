@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/virtio_mmio.h"
+#include "devices/virtio/virtio_mmio.h"
 
 struct nd_ring {
 	uint64_t desc, avail, used;

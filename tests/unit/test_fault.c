@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "vmm/fault.h"
+#include "lib/fault.h"
 
 Test(fault, nothing_fails_without_the_variable)
 {

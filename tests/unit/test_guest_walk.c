@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vmm/guest_mem.h"
+#include "lib/guest_mem.h"
 #include "vmm/guest_walk.h"
 #include "vmm/layout.h"
 

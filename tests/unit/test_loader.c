@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "vmm/guest_mem.h"
+#include "lib/guest_mem.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 

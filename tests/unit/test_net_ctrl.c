@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <endian.h>
 
-#include "devices/net_ctrl.h"
+#include "devices/net/net_ctrl.h"
 
 static struct net_ctrl_cmd cmd;
 

@@ -20,7 +20,10 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,8 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/virtio_mmio.h"
-#include "devices/virtio_net.h"
+#include "devices/virtio/virtio_mmio.h"
+#include "devices/net/net_user.h"
+#include "devices/net/virtio_net.h"
 #include "vhost/tap.h"
 #include "net_driver.h"
 
@@ -45,11 +49,12 @@ static const uint8_t guest_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
 static struct guest_mem mem;
 static struct virtio_net net;
+static struct virtio_mmio mmio;	/* the guest reaches net through it */
 static struct nd_ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
 			      .used = RAM_BASE + 0x08000, .size = QSIZE };
 static struct nd_ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
 			      .used = RAM_BASE + 0x18000, .size = QSIZE };
-static struct net_driver drv = { .dev = &net.mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
+static struct net_driver drv = { .dev = &mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
 				 .buf_start = RAM_BASE + 0x100000, .buf_end = RAM_BASE + RAM_SIZE };
 
 static void *gp(uint64_t gpa) { return nd_gp(&drv, gpa); }
@@ -93,7 +98,7 @@ static void write_sysctl(const char *path, const char *v)
 
 static void start_device(uint64_t features)
 {
-	struct net_options o = { .tap_name = TAP_NAME, .packed = false, .vhost = VHOST_OFF,
+	struct net_options o = { .tap_name = TAP_NAME, .packed = false, .vhost = NET_VHOST_OFF,
 				 .queues = 1, .quiet = true };
 	struct tvm_error err;
 
@@ -106,6 +111,7 @@ static void start_device(uint64_t features)
 	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
 	memcpy(o.mac, guest_mac, 6);
 	cr_assert_eq(virtio_net_init(&net, &o, &mem, &err), 0, "%s", err.msg);
+	virtio_mmio_init(&mmio, &net.vdev);
 	set_ip(TAP_NAME, HOST_IP);
 	rxr.kick_fd = net.pairs[0].kick_fd[0];
 	txr.kick_fd = net.pairs[0].kick_fd[1];
@@ -166,28 +172,35 @@ static size_t arp_request(uint8_t *f)
 
 static const uint8_t *rx_frame(uint64_t buf) { return gp(buf); }
 
-Test(net_tap, arp_request_gets_answered_through_the_tap)
+/*
+ * Post 4 RX buffers and an ARP request for the host; return the RX buffer
+ * the host's reply landed in (other host chatter is skipped).
+ */
+static const uint8_t *arp_round_trip(void)
 {
 	uint8_t frame[128];
-	uint64_t rxbuf;
+	uint64_t bufs[4], rxbuf;
 	uint32_t id, len;
-	const uint8_t *r;
 
-	uint64_t bufs[4];
-
-	start_device(BASE_FEATURES);
 	for (int i = 0; i < 4; i++)
 		bufs[i] = nd_post(&drv, &rxr, NULL, 2048, true);
 	nd_post(&drv, &txr, frame, (uint32_t)arp_request(frame), false);
 	cr_assert(nd_wait_used(&drv, &txr, &id, &len), "TX chain never returned");
 	cr_assert_eq(len, 0, "TX chains report 0 bytes written");
-	/* The first ARP frame back is the reply (other host chatter is skipped). */
 	do {
 		cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "no ARP reply arrived");
 		cr_assert_lt(id, 4);
 		rxbuf = bufs[id];
 	} while (rx_frame(rxbuf)[12 + 13] != 0x06);
-	r = rx_frame(rxbuf);
+	return rx_frame(rxbuf);
+}
+
+Test(net_tap, arp_request_gets_answered_through_the_tap)
+{
+	const uint8_t *r;
+
+	start_device(BASE_FEATURES);
+	r = arp_round_trip();
 	cr_assert_eq(le16toh(*(uint16_t *)(r + 10)), 1, "num_buffers");
 	cr_assert_eq(r[12 + 12], 0x08);
 	cr_assert_eq(r[12 + 13], 0x06, "an ARP frame");
@@ -195,6 +208,67 @@ Test(net_tap, arp_request_gets_answered_through_the_tap)
 	cr_assert_arr_eq(r + 12, guest_mac, 6, "addressed to the guest");
 	cr_assert_eq(pair_stat(offsetof(struct net_pair_stats, tx_packets)), 1);
 	cr_assert_geq(pair_stat(offsetof(struct net_pair_stats, rx_packets)), 1);
+}
+
+/* What a driver does on unbind + bind: reset, then set the device up again. */
+static void rebind(uint64_t features)
+{
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 0);	/* joins the pair's worker */
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 0);
+	cr_assert(nd_negotiate(&drv, features));
+	nd_setup_queue(&drv, 0, &rxr);
+	nd_setup_queue(&drv, 1, &txr);
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 15);
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 15, "device refused DRIVER_OK");
+}
+
+Test(net_tap, twenty_rebinds_each_with_traffic)
+{
+	start_device(BASE_FEATURES);
+	for (int i = 0; i < 20; i++) {
+		cr_assert_eq(arp_round_trip()[12 + 14 + 7], 2, "round %d: no ARP reply", i);
+		rebind(BASE_FEATURES);
+	}
+	cr_assert_eq(arp_round_trip()[12 + 14 + 7], 2);
+	cr_assert_eq(net.activations, 21);
+}
+
+static void *delete_tap(void *arg)
+{
+	cr_assert_eq(system("ip link del " TAP_NAME), 0);
+	return arg;
+}
+
+/*
+ * The TAP deleted on the host while the driver resets the device: the
+ * reset returns, the worker tells the main loop (tap_gone_fd) instead of
+ * taking the device lock itself, and the device can be set up again with
+ * its link down, with a worker that sleeps.
+ */
+Test(net_tap, tap_deleted_during_a_reset)
+{
+	struct pollfd p = { .events = POLLIN };
+	pthread_t deleter;
+	uint64_t wakeups;
+
+	start_device(BASE_FEATURES);
+	arp_round_trip();
+	for (int i = 0; i < 4; i++)
+		nd_post(&drv, &rxr, NULL, 2048, true);	/* the worker polls the TAP */
+	cr_assert_eq(pthread_create(&deleter, NULL, delete_tap, NULL), 0);
+	rebind(BASE_FEATURES);
+	cr_assert_eq(pthread_join(deleter, NULL), 0);
+	nd_kick(&rxr);	/* the new worker reads the dead TAP */
+	p.fd = net.tap_gone_fd;
+	cr_assert_eq(poll(&p, 1, 3000), 1, "no TAP-gone notice for the main loop");
+	virtio_net_link_down(&net, "was deleted (test)");	/* what the main loop does */
+	cr_assert_eq(net.link_status, 0);
+	cr_assert_eq(net.vdev.config_generation, 1);
+	rebind(BASE_FEATURES);
+	wakeups = pair_stat(offsetof(struct net_pair_stats, worker_wakeups));
+	usleep(200 * 1000);
+	cr_assert_leq(pair_stat(offsetof(struct net_pair_stats, worker_wakeups)), wakeups + 1,
+		      "the worker spins on a TAP that is gone");
 }
 
 /* Teach the host the guest's MAC so IP needs no ARP round trip. */
@@ -330,7 +404,7 @@ static void need_uso(void)
 {
 	if ((net.tap_offloads & (TUN_F_USO4 | TUN_F_USO6)) != (TUN_F_USO4 | TUN_F_USO6))
 		cr_skip_test("this kernel's TAP has no UDP segmentation offload");
-	cr_assert(net.mmio.device_features & F(VIRTIO_NET_F_HOST_USO), "probed, so offered");
+	cr_assert(net.vdev.device_features & F(VIRTIO_NET_F_HOST_USO), "probed, so offered");
 }
 
 /* One UDP frame of @plen payload bytes the device must cut into USO_SEG pieces. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The real Tier 2 worker thread (devices/net_rxtx.c), natively, against a
+ * The real Tier 2 worker thread (devices/net/net_user.c), natively, against a
  * simulated guest driver and a SOCK_SEQPACKET socketpair in place of the
  * TAP (one frame per read and write, EAGAIN when full, like a TAP queue).
  * What a hostile or sluggish guest does to it: too few or too small RX
@@ -18,7 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "devices/virtio_net.h"
+#include "devices/net/net_user.h"
+#include "devices/virtio/virtio_mmio.h"
 #include "net_driver.h"
 
 #define RAM_BASE 0x40000000ULL
@@ -29,19 +30,20 @@
 
 static struct guest_mem mem;
 static struct virtio_net net;
+static struct virtio_mmio mmio;	/* the guest reaches net through it */
 static struct nd_ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
 			      .used = RAM_BASE + 0x08000, .size = QSIZE };
 static struct nd_ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
 			      .used = RAM_BASE + 0x18000, .size = QSIZE };
-static struct net_driver drv = { .dev = &net.mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
+static struct net_driver drv = { .dev = &mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
 				 .buf_start = RAM_BASE + 0x100000, .buf_end = RAM_BASE + RAM_SIZE };
 static int host_fd = -1;	/* the other end of the "TAP" */
 static struct net_queue_pair *pair = &net.pairs[0];
 
 /* The transport's device hooks, minus virtio_net's backend start-up. */
-static int stub_activate(struct virtio_mmio *dev) { return 0; }
-static void stub_reset(struct virtio_mmio *dev) { net_rxtx_stop(pair); }
-static const struct virtio_mmio_ops stub_ops = { .activate = stub_activate,
+static int stub_activate(struct virtio_dev *dev) { return 0; }
+static void stub_reset(struct virtio_dev *dev) { net_user_stop_pair(pair); }
+static const struct virtio_dev_ops stub_ops = { .activate = stub_activate,
 						 .reset = stub_reset };
 
 static int new_eventfd(void)
@@ -64,7 +66,7 @@ static void init_pair(void)
 	pair->tap_fd = sv[0];
 	pair->kick_fd[0] = new_eventfd();
 	pair->kick_fd[1] = new_eventfd();
-	pair->stop_fd = new_eventfd();
+	cr_assert_eq(tvm_worker_open(&pair->worker), 0);
 	pair->rx_frame = malloc(NET_RX_FRAME_MAX);
 	pair->chains = calloc(NET_RX_MAX_MERGE, sizeof(*pair->chains));
 	cr_assert(pair->rx_frame && pair->chains);
@@ -80,25 +82,26 @@ static void start(uint64_t features)
 
 	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
 	memset(&net, 0, sizeof(net));
-	virtio_mmio_init(&net.mmio, VIRTIO_ID_NET, features, 2, QSIZE, &mem, &stub_ops, &net);
+	virtio_dev_init(&net.vdev, VIRTIO_ID_NET, features, 2, QSIZE, &mem, &stub_ops, &net);
+	virtio_mmio_init(&mmio, &net.vdev);
 	init_pair();
 	cr_assert(nd_negotiate(&drv, features | F(VIRTIO_F_VERSION_1)));
 	nd_setup_queue(&drv, 0, &rxr);
 	nd_setup_queue(&drv, 1, &txr);
 	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 15);
 	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 15);
-	cr_assert_eq(net_rxtx_start(pair), 0);
+	cr_assert_eq(net_user_start_pair(pair), 0);
 }
 
 static void finish(void)
 {
-	net_rxtx_stop(pair);
-	virtio_mmio_destroy(&net.mmio);
+	net_user_stop_pair(pair);
+	virtio_dev_destroy(&net.vdev);
 	close(pair->tap_fd);
 	close(host_fd);
 	close(pair->kick_fd[0]);
 	close(pair->kick_fd[1]);
-	close(pair->stop_fd);
+	tvm_worker_close(&pair->worker);
 	close(net.tap_gone_fd);
 	free(pair->rx_frame);
 	free(pair->chains);
@@ -217,9 +220,9 @@ Test(net_worker, rx_broken_ring_stops_serving_and_sleeps)
 			 __ATOMIC_RELEASE);
 	nd_kick(&rxr);
 	host_send(100, 4);
-	for (int i = 0; i < 300 && !(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+	for (int i = 0; i < 300 && !(virtio_dev_status(&net.vdev) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
 		usleep(10000);
-	cr_assert(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	cr_assert(virtio_dev_status(&net.vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	/* More frames on a TAP it no longer reads must not wake it. */
 	host_send(100, 5);
 	host_send(100, 6);
@@ -274,7 +277,7 @@ Test(net_worker, tap_gone_is_reported_to_the_main_loop_and_not_polled)
 	host_fd = -1;
 	p = (struct pollfd){ .fd = net.tap_gone_fd, .events = POLLIN };
 	cr_assert_eq(poll(&p, 1, 3000), 1, "no TAP-gone notice for the main loop");
-	cr_assert_eq(net.mmio.config_generation, 0, "the worker took the device lock itself");
+	cr_assert_eq(net.vdev.config_generation, 0, "the worker took the device lock itself");
 	assert_asleep("TAP gone");
 }
 
@@ -283,7 +286,7 @@ Test(net_worker, tap_gone_is_reported_to_the_main_loop_and_not_polled)
 static void reset_device(void)
 {
 	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 0);	/* joins the worker */
-	cr_assert_not(pair->running, "reset returned with the worker running");
+	cr_assert_not(pair->worker.running, "reset returned with the worker running");
 	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 0);
 }
 
@@ -332,9 +335,9 @@ Test(net_worker, reset_after_the_ring_broke_clears_needs_reset)
 	__atomic_store_n((uint16_t *)nd_gp(&drv, txr.avail) + 1, htole16(QSIZE * 3),
 			 __ATOMIC_RELEASE);
 	nd_kick(&txr);
-	for (int i = 0; i < 300 && !(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+	for (int i = 0; i < 300 && !(virtio_dev_status(&net.vdev) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
 		usleep(10000);
-	cr_assert(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	cr_assert(virtio_dev_status(&net.vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	reset_device();
-	cr_assert_not(virtio_mmio_status(&net.mmio) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	cr_assert_not(virtio_dev_status(&net.vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
 }

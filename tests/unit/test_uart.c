@@ -11,6 +11,7 @@ struct mock {
 	bool level;
 	unsigned int raises, drops;
 	unsigned int redundant;	/* set_irq called without a level change */
+	unsigned int drained;	/* rx_drained calls */
 };
 
 static struct mock mock;
@@ -38,9 +39,17 @@ static void mock_set_irq(void *opaque, bool level)
 		m->drops++;
 }
 
+static void mock_rx_drained(void *opaque)
+{
+	struct mock *m = opaque;
+
+	m->drained++;
+}
+
 static void setup(void)
 {
-	struct uart_ops ops = { .tx = mock_tx, .set_irq = mock_set_irq, .opaque = &mock };
+	struct uart_ops ops = { .tx = mock_tx, .set_irq = mock_set_irq,
+				.rx_drained = mock_rx_drained, .opaque = &mock };
 
 	memset(&mock, 0, sizeof(mock));
 	uart_init(&uart, &ops);
@@ -374,4 +383,23 @@ Test(uart, wide_write_uses_low_byte)
 	uart_mmio(&uart, UART_THR, v, 4, true);
 	cr_assert_eq(mock.ntx, 1);
 	cr_assert_eq(mock.tx[0], 'w');
+}
+
+Test(uart, host_is_told_once_when_the_guest_has_read_all_input)
+{
+	cr_assert_eq(uart_receive(&uart, (const uint8_t *)"abc", 3), 3);
+	cr_assert_eq(rd(UART_RBR), 'a');
+	cr_assert_eq(rd(UART_LSR) & UART_LSR_DR, UART_LSR_DR);
+	cr_assert_eq(rd(UART_RBR), 'b');
+	cr_assert_eq(mock.drained, 0, "told before the FIFO was empty");
+	cr_assert_eq(rd(UART_RBR), 'c');
+	cr_assert_eq(mock.drained, 1);
+	/* Reading an empty FIFO again is no new news. */
+	rd(UART_RBR);
+	rd(UART_LSR);
+	cr_assert_eq(mock.drained, 1);
+	/* A FIFO reset (FCR) empties it too. */
+	cr_assert_eq(uart_receive(&uart, (const uint8_t *)"d", 1), 1);
+	wr(UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX);
+	cr_assert_eq(mock.drained, 2);
 }

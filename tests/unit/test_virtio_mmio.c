@@ -2,28 +2,29 @@
 #include <criterion/criterion.h>
 #include <endian.h>
 
-#include "devices/virtio_mmio.h"
+#include "devices/virtio/virtio_mmio.h"
 #include "virtq_driver.h"
 
 static struct guest_mem mem;
-static struct virtio_mmio dev;
+static struct virtio_dev vdev;
+static struct virtio_mmio dev;	/* the transport under test, over vdev */
 static int activations, resets, notifies, irqs;
 static unsigned int last_notify;
 static int activate_result;
 
-static int fake_activate(struct virtio_mmio *m) { activations++; return activate_result; }
-static void fake_reset(struct virtio_mmio *m) { resets++; }
-static void fake_notify(struct virtio_mmio *m, unsigned int q) { notifies++; last_notify = q; }
+static int fake_activate(struct virtio_dev *m) { activations++; return activate_result; }
+static void fake_reset(struct virtio_dev *m) { resets++; }
+static void fake_notify(struct virtio_dev *m, unsigned int q) { notifies++; last_notify = q; }
 static void fake_irq(void *o) { irqs++; }
 
-static void fake_config(struct virtio_mmio *m, uint64_t off, uint8_t *data, unsigned int len,
+static void fake_config(struct virtio_dev *m, uint64_t off, uint8_t *data, unsigned int len,
 			bool is_write)
 {
 	for (unsigned int i = 0; i < len; i++)
 		data[i] = is_write ? data[i] : (uint8_t)(0xa0 + off + i);
 }
 
-static const struct virtio_mmio_ops ops = {
+static const struct virtio_dev_ops ops = {
 	.activate = fake_activate,
 	.reset = fake_reset,
 	.notify = fake_notify,
@@ -37,7 +38,8 @@ static void setup(void)
 	struct tvm_error err;
 
 	guest_mem_alloc(&mem, TD_RAM_BASE, TD_RAM_SIZE, &err);
-	virtio_mmio_init(&dev, 1, OFFERED, 2, 256, &mem, &ops, NULL);
+	virtio_dev_init(&vdev, 1, OFFERED, 2, 256, &mem, &ops, NULL);
+	virtio_mmio_init(&dev, &vdev);
 	dev.raise_irq = fake_irq;
 	activations = resets = notifies = irqs = 0;
 	activate_result = 0;
@@ -45,7 +47,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	virtio_mmio_destroy(&dev);
+	virtio_dev_destroy(&vdev);
 	guest_mem_free(&mem);
 }
 
@@ -116,7 +118,7 @@ Test(virtio_mmio, features_ok_accepts_a_subset)
 {
 	negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX));
 	cr_assert(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	cr_assert(dev.queues[0].event_idx, "ring features reach the queues");
+	cr_assert(vdev.queues[0].event_idx, "ring features reach the queues");
 }
 
 Test(virtio_mmio, features_ok_refused_for_unoffered_bits)
@@ -136,7 +138,7 @@ Test(virtio_mmio, driver_features_frozen_after_features_ok)
 	negotiate(1ULL << VIRTIO_F_VERSION_1);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1U << 5);
-	cr_assert_eq(dev.driver_features, 1ULL << VIRTIO_F_VERSION_1);
+	cr_assert_eq(vdev.driver_features, 1ULL << VIRTIO_F_VERSION_1);
 }
 
 Test(virtio_mmio, queue_setup_then_driver_ok_activates)
@@ -149,21 +151,21 @@ Test(virtio_mmio, queue_setup_then_driver_ok_activates)
 	wr(VIRTIO_MMIO_STATUS, DRIVER_OK_ALL);
 	cr_assert_eq(activations, 1);
 	cr_assert_eq(rd(VIRTIO_MMIO_STATUS), DRIVER_OK_ALL);
-	cr_assert_not_null(dev.queues[0].desc, "ring mapped at DRIVER_OK");
-	cr_assert_eq(dev.queues[0].size, 128);
+	cr_assert_not_null(vdev.queues[0].desc, "ring mapped at DRIVER_OK");
+	cr_assert_eq(vdev.queues[0].size, 128);
 }
 
 Test(virtio_mmio, queue_registers_ignored_in_wrong_phase)
 {
 	setup_queue(0, 128, TD_RAM_BASE);	/* before FEATURES_OK */
-	cr_assert_eq(dev.queues[0].size, 0);
+	cr_assert_eq(vdev.queues[0].size, 0);
 	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
 	negotiate(1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(0, 128, TD_RAM_BASE);
 	wr(VIRTIO_MMIO_STATUS, DRIVER_OK_ALL);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	wr(VIRTIO_MMIO_QUEUE_NUM, 4);		/* live queue: ignored */
-	cr_assert_eq(dev.queues[0].size, 128);
+	cr_assert_eq(vdev.queues[0].size, 128);
 }
 
 Test(virtio_mmio, queue_num_above_max_is_refused)
@@ -212,20 +214,20 @@ Test(virtio_mmio, status_zero_resets_and_driver_can_bind_again)
 	wr(VIRTIO_MMIO_STATUS, 0);
 	cr_assert_eq(resets, 1);
 	cr_assert_eq(rd(VIRTIO_MMIO_STATUS), 0);
-	cr_assert_eq(dev.driver_features, 0);
+	cr_assert_eq(vdev.driver_features, 0);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	cr_assert_null(dev.queues[0].desc);
+	cr_assert_null(vdev.queues[0].desc);
 	negotiate(1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(0, 64, TD_RAM_BASE);
 	wr(VIRTIO_MMIO_STATUS, DRIVER_OK_ALL);
 	cr_assert_eq(activations, 2);
-	cr_assert_eq(dev.queues[0].size, 64);
+	cr_assert_eq(vdev.queues[0].size, 64);
 }
 
 Test(virtio_mmio, interrupt_status_and_ack)
 {
-	virtio_mmio_interrupt(&dev, VIRTIO_INT_VRING);
+	virtio_dev_interrupt(&vdev, 1);
 	cr_assert_eq(irqs, 1);
 	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING);
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_VRING);
@@ -241,7 +243,7 @@ Test(virtio_mmio, vring_ack_in_kernel_reads_vring_keeps_config)
 {
 	dev.vring_ack_in_kernel = true;
 	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING);
-	virtio_mmio_interrupt(&dev, VIRTIO_INT_CONFIG);
+	virtio_dev_config_changed(&vdev);
 	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING | VIRTIO_INT_CONFIG);
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_VRING | VIRTIO_INT_CONFIG);
 	cr_assert_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_INT_VRING);
@@ -309,8 +311,8 @@ Test(virtio_mmio, driver_cannot_clear_status_bits_of_a_live_device)
 	wr(VIRTIO_MMIO_QUEUE_READY, 0);
 	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
 	wr(VIRTIO_MMIO_QUEUE_NUM, 256);
-	cr_assert_eq(dev.queues[0].size, 8);
+	cr_assert_eq(vdev.queues[0].size, 8);
 	wr(VIRTIO_MMIO_STATUS, DRIVER_OK_ALL);
 	cr_assert_eq(activations, 1, "activated twice");
-	cr_assert(dev.active);
+	cr_assert(vdev.active);
 }

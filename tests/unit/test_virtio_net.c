@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <linux/if_tun.h>
 
-#include "devices/virtio_net.h"
+#include "devices/net/virtio_net.h"
 #include "vhost/tap.h"
 
 #define B(n) (1ULL << (n))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <criterion/criterion.h>
 
-#include "devices/virtq.h"
+#include "devices/virtio/virtq.h"
 #include "virtq_driver.h"
 
 static struct test_driver d;

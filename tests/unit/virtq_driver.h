@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "devices/virtq.h"
-#include "vmm/guest_mem.h"
+#include "devices/virtio/virtq.h"
+#include "lib/guest_mem.h"
 
 #define TD_RAM_BASE	0x40000000ULL
 #define TD_RAM_SIZE	(4ULL << 20)

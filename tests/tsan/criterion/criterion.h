@@ -58,6 +58,7 @@ void cr_skip_here(void);
 #define cr_assert_eq(a, b, ...) cr_assert((a) == (b))
 #define cr_assert_geq(a, b, ...) cr_assert((a) >= (b))
 #define cr_assert_lt(a, b, ...) cr_assert((a) < (b))
+#define cr_assert_leq(a, b, ...) cr_assert((a) <= (b))
 #define cr_assert_arr_eq(a, b, n, ...) cr_assert(memcmp((a), (b), (n)) == 0)
 #define cr_skip_test(...) cr_skip_here()
 

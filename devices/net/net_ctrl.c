@@ -3,7 +3,7 @@
  * The virtio-net control virtqueue (virtio 1.2 §5.1.6.5), served by tinyvmm
  * in every tier: vhost-net never sees it.
  */
-#include "devices/net_ctrl.h"
+#include "devices/net/net_ctrl.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -161,7 +161,7 @@ static void serve_chain(struct virtio_net *net, struct virtq *vq, struct virtq_c
 
 void net_ctrl_process(struct virtio_net *net)
 {
-	struct virtq *vq = &net->mmio.queues[2 * net->npairs];
+	struct virtq *vq = &net->vdev.queues[2 * net->npairs];
 	enum virtq_pop_result r;
 
 	/*
@@ -172,12 +172,12 @@ void net_ctrl_process(struct virtio_net *net)
 		while ((r = virtq_pop(vq, net->ctrl_chain)) == VIRTQ_GOT_CHAIN)
 			serve_chain(net, vq, net->ctrl_chain);
 		if (r == VIRTQ_BROKEN) {
-			virtio_mmio_needs_reset(&net->mmio);
+			virtio_dev_needs_reset(&net->vdev);
 			return;
 		}
 	} while (virtq_set_kicks(vq, true));
 	if (virtq_should_interrupt(vq))
-		virtio_mmio_interrupt(&net->mmio, VIRTIO_INT_VRING);
+		virtio_dev_interrupt(&net->vdev, 1ULL << (2 * net->npairs));
 }
 
 static void *ctrl_thread(void *arg)
@@ -192,14 +192,14 @@ static void *ctrl_thread(void *arg)
 		return NULL;
 	ev.data.fd = net->ctrl_kick_fd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, net->ctrl_kick_fd, &ev);
-	ev.data.fd = net->ctrl_stop_fd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, net->ctrl_stop_fd, &ev);
+	ev.data.fd = net->ctrl_worker.stop_fd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, net->ctrl_worker.stop_fd, &ev);
 	for (;;) {
 		struct epoll_event got;
 
 		if (epoll_wait(epfd, &got, 1, -1) < 1)
 			continue;
-		if (got.data.fd == net->ctrl_stop_fd)
+		if (got.data.fd == net->ctrl_worker.stop_fd)
 			break;
 		if (read(net->ctrl_kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			break;
@@ -211,23 +211,10 @@ static void *ctrl_thread(void *arg)
 
 int net_ctrl_start(struct virtio_net *net)
 {
-	uint64_t v;
-
-	if (read(net->ctrl_stop_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return -1;
-	if (tvm_thread_start(&net->ctrl_thread, ctrl_thread, net))
-		return -1;
-	net->ctrl_running = true;
-	return 0;
+	return tvm_worker_start(&net->ctrl_worker, ctrl_thread, net) ? -1 : 0;
 }
 
 void net_ctrl_stop(struct virtio_net *net)
 {
-	uint64_t one = 1;
-
-	if (!net->ctrl_running)
-		return;
-	if (write(net->ctrl_stop_fd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(net->ctrl_thread, NULL);
-	net->ctrl_running = false;
+	tvm_worker_stop(&net->ctrl_worker);
 }

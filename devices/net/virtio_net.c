@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* virtio-net device model (virtio 1.2 §5.1), independent of the backend. */
-#include "devices/virtio_net.h"
+#include "devices/net/virtio_net.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -13,10 +13,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "devices/net_ctrl.h"
-#include "devices/net_vhost.h"
+#include "devices/net/net_ctrl.h"
+#include "devices/net/net_user.h"
+#include "devices/net/net_vhost.h"
 #include "vhost/tap.h"
-#include "vmm/tier.h"
 
 #define BIT(n) (1ULL << (n))
 
@@ -126,12 +126,12 @@ int virtio_net_parse_mac(const char *text, uint8_t mac[6])
 	return 0;
 }
 
-static struct virtio_net *net_of(struct virtio_mmio *dev)
+static struct virtio_net *net_of(struct virtio_dev *dev)
 {
 	return dev->opaque;
 }
 
-static void net_config_access(struct virtio_mmio *dev, uint64_t offset, uint8_t *data,
+static void net_config_access(struct virtio_dev *dev, uint64_t offset, uint8_t *data,
 			      unsigned int len, bool is_write)
 {
 	struct virtio_net *net = net_of(dev);
@@ -147,7 +147,7 @@ static void net_config_access(struct virtio_mmio *dev, uint64_t offset, uint8_t 
 		memcpy(data, (uint8_t *)&cfg + offset, len);
 }
 
-static bool net_features_ok(struct virtio_mmio *dev, uint64_t features)
+static bool net_features_ok(struct virtio_dev *dev, uint64_t features)
 {
 	return virtio_net_features_valid(features);
 }
@@ -156,21 +156,10 @@ void virtio_net_link_down(struct virtio_net *net, const char *why)
 {
 	if (__atomic_exchange_n(&net->link_down, true, __ATOMIC_SEQ_CST))
 		return;
-	pthread_mutex_lock(&net->mmio.lock);
 	__atomic_store_n(&net->link_status, 0, __ATOMIC_SEQ_CST);
-	/* The driver re-reads config space when the generation moves. */
-	net->mmio.config_generation++;
-	pthread_mutex_unlock(&net->mmio.lock);
-	virtio_mmio_interrupt(&net->mmio, VIRTIO_INT_CONFIG);
+	virtio_dev_config_changed(&net->vdev);
 	tvm_warn("TAP %s %s: the guest's link is now down; the guest keeps running",
 		 net->opts.tap_name, why);
-}
-
-const char *virtio_net_tier_name(const struct virtio_net *net)
-{
-	if (net->backend == NET_BACKEND_USERSPACE)
-		return tier_description(TIER_2);
-	return tier_description(net->npairs > 1 ? TIER_1A : TIER_1B);
 }
 
 const char *virtio_net_feature_name(unsigned int bit)
@@ -211,7 +200,7 @@ static void append_feature_names(char *buf, size_t size, uint64_t f)
 /* What is really in effect, once the driver is up (stderr, one block). */
 static void report_negotiation(struct virtio_net *net)
 {
-	struct virtio_mmio *dev = &net->mmio;
+	struct virtio_dev *dev = &net->vdev;
 	char accepted[512] = "";
 
 	if (net->opts.quiet || !tvm_ratelimit(&net->activation_msgs))
@@ -232,20 +221,18 @@ static void report_negotiation(struct virtio_net *net)
 		fprintf(stderr, "tinyvmm: virtio-net: packed ring offered but the driver chose split\n");
 }
 
-/* Both rings of pair @i set up by the driver (it may leave extra pairs out). */
-static bool pair_ready(const struct virtio_net *net, unsigned int i)
+bool virtio_net_pair_ready(const struct virtio_net *net, unsigned int i)
 {
-	return net->mmio.queue_ready[2 * i] && net->mmio.queue_ready[2 * i + 1];
+	return net->vdev.queue_ready[2 * i] && net->vdev.queue_ready[2 * i + 1];
 }
 
-static int start_userspace(struct virtio_net *net)
+/* Set before start(): a failure part-way is undone through net_reset(). */
+static int start_ops(struct virtio_net *net, const struct net_backend_ops *ops,
+		     struct tvm_error *err)
 {
-	/* Set first: a failure below is undone through net_reset(), which reads it. */
-	net->active_backend = NET_BACKEND_USERSPACE;
-	for (unsigned int i = 0; i < net->npairs; i++)
-		if (pair_ready(net, i) && net_rxtx_start(&net->pairs[i]))
-			return -1;
-	return 0;
+	net->active_ops = ops;
+	net->active_backend = ops->kind;
+	return ops->start(net, err);
 }
 
 static int start_backend(struct virtio_net *net)
@@ -253,12 +240,11 @@ static int start_backend(struct virtio_net *net)
 	struct tvm_error err;
 
 	if (net->backend == NET_BACKEND_USERSPACE)
-		return start_userspace(net);
-	if (net_vhost_start(net, &err) == 0) {
-		net->active_backend = NET_BACKEND_VHOST;
+		return start_ops(net, &net_user_backend, &err);
+	if (start_ops(net, &net_vhost_backend, &err) == 0)
 		return 0;
-	}
-	if (net->opts.vhost == VHOST_ON) {
+	net->active_ops = NULL;	/* vhost undid itself */
+	if (net->opts.vhost == NET_VHOST_ON) {
 		if (tvm_ratelimit(&net->activation_msgs))
 			tvm_warn("%s; the device needs a reset", err.msg);
 		return -1;
@@ -266,12 +252,12 @@ static int start_backend(struct virtio_net *net)
 	/* auto: the negotiated features work in userspace too, so carry on. */
 	if (tvm_ratelimit(&net->activation_msgs))
 		tvm_warn("%s; using userspace virtio-net (Tier 2) for this session", err.msg);
-	return start_userspace(net);
+	return start_ops(net, &net_user_backend, &err);
 }
 
-static void net_reset(struct virtio_mmio *dev);
+static void net_reset(struct virtio_dev *dev);
 
-static int net_activate(struct virtio_mmio *dev)
+static int net_activate(struct virtio_dev *dev)
 {
 	struct virtio_net *net = net_of(dev);
 	unsigned int offloads = virtio_net_tun_offloads(dev->driver_features);
@@ -285,7 +271,7 @@ static int net_activate(struct virtio_mmio *dev)
 				 net->opts.tap_name, offloads, strerror(errno));
 		}
 	}
-	if (!pair_ready(net, 0))
+	if (!virtio_net_pair_ready(net, 0))
 		return -1;	/* nothing to serve: a broken driver */
 	if (start_backend(net))
 		goto undo;
@@ -308,20 +294,17 @@ undo:
 	return -1;
 }
 
-static void net_reset(struct virtio_mmio *dev)
+static void net_reset(struct virtio_dev *dev)
 {
 	struct virtio_net *net = net_of(dev);
 
 	net_ctrl_stop(net);
-	if (net->active_backend == NET_BACKEND_VHOST) {
-		net_vhost_stop(net);
-	} else {
-		for (unsigned int i = 0; i < net->npairs; i++)
-			net_rxtx_stop(&net->pairs[i]);
-	}
+	if (net->active_ops)
+		net->active_ops->stop(net);
+	net->active_ops = NULL;
 }
 
-static void net_notify(struct virtio_mmio *dev, unsigned int queue)
+static void net_notify(struct virtio_dev *dev, unsigned int queue)
 {
 	struct virtio_net *net = net_of(dev);
 	struct net_queue_pair *pair;
@@ -340,7 +323,7 @@ static void net_notify(struct virtio_mmio *dev, unsigned int queue)
 		return;
 }
 
-static const struct virtio_mmio_ops net_ops = {
+static const struct virtio_dev_ops net_ops = {
 	.activate = net_activate,
 	.reset = net_reset,
 	.notify = net_notify,
@@ -350,11 +333,14 @@ static const struct virtio_mmio_ops net_ops = {
 
 static void net_mark_fds_closed(struct virtio_net *net)
 {
-	net->monitor_stop_fd = net->ctrl_kick_fd = net->ctrl_stop_fd = net->tap_gone_fd = -1;
+	net->ctrl_kick_fd = net->tap_gone_fd = -1;
+	tvm_worker_clear(&net->monitor);
+	tvm_worker_clear(&net->ctrl_worker);
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 
-		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = pair->stop_fd = -1;
+		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = -1;
+		tvm_worker_clear(&pair->worker);
 		pair->call_fd[0] = pair->call_fd[1] = pair->vhost.fd = -1;
 		pair->err_fd[0] = pair->err_fd[1] = -1;
 	}
@@ -371,10 +357,9 @@ static int init_pair(struct virtio_net *net, unsigned int i, struct tvm_error *e
 		return -1;
 	pair->kick_fd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pair->kick_fd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	pair->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pair->rx_frame = malloc(NET_RX_FRAME_MAX);
 	pair->chains = calloc(NET_RX_MAX_MERGE, sizeof(*pair->chains));
-	if (pair->kick_fd[0] < 0 || pair->kick_fd[1] < 0 || pair->stop_fd < 0 ||
+	if (pair->kick_fd[0] < 0 || pair->kick_fd[1] < 0 || tvm_worker_open(&pair->worker) ||
 	    !pair->rx_frame || !pair->chains)
 		return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: out of memory or fds");
 	return 0;
@@ -386,14 +371,14 @@ static int choose_backend(struct virtio_net *net, struct tvm_error *err)
 	struct tvm_error why;
 
 	net->backend = NET_BACKEND_USERSPACE;
-	if (net->opts.vhost == VHOST_OFF)
+	if (net->opts.vhost == NET_VHOST_OFF)
 		return 0;
 	if (net_vhost_open(net, &why) == 0) {
 		net->backend = NET_BACKEND_VHOST;
 		return 0;
 	}
 	net_vhost_close(net);
-	if (net->opts.vhost == VHOST_ON) {
+	if (net->opts.vhost == NET_VHOST_ON) {
 		*err = why;
 		return -1;
 	}
@@ -419,34 +404,33 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	net->link_status = VIRTIO_NET_S_LINK_UP;
 	/* Queues exist before anything can fail, so destroy() is always safe. */
 	nqueues = 2 * net->npairs + (net->has_ctrl ? 1 : 0);
-	virtio_mmio_init(&net->mmio, VIRTIO_ID_NET, 0, nqueues, NET_QUEUE_SIZE_MAX, mem,
-			 &net_ops, net);
+	virtio_dev_init(&net->vdev, VIRTIO_ID_NET, 0, nqueues, NET_QUEUE_SIZE_MAX, mem,
+			&net_ops, net);
 	if (net->npairs > NET_MAX_QUEUE_PAIRS)
 		return tvm_fail(err, TVM_EXIT_USAGE, "at most %d queue pairs", NET_MAX_QUEUE_PAIRS);
 	net->tap_gone_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (net->tap_gone_fd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: eventfd: %s", strerror(errno));
 	features = virtio_net_offered_features(opts->packed, net->npairs);
-	net->mmio.device_features = features | (1ULL << VIRTIO_F_VERSION_1);
+	net->vdev.device_features = features | (1ULL << VIRTIO_F_VERSION_1);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (init_pair(net, i, err))
 			return -1;
 	/* Every queue of one TAP takes the same offloads: pair 0 speaks for all. */
 	net->tap_offloads = tap_probe_offloads(net->pairs[0].tap_fd);
-	net->mmio.device_features |= virtio_net_udp_gso_features(net->tap_offloads);
+	net->vdev.device_features |= virtio_net_udp_gso_features(net->tap_offloads);
 	if (net->has_ctrl) {
 		net->ctrl_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		net->ctrl_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		net->ctrl_chain = calloc(1, sizeof(*net->ctrl_chain));
 		net->ctrl_buf = malloc(NET_CTRL_MAX_CMD);
-		if (net->ctrl_kick_fd < 0 || net->ctrl_stop_fd < 0 || !net->ctrl_chain ||
+		if (net->ctrl_kick_fd < 0 || tvm_worker_open(&net->ctrl_worker) || !net->ctrl_chain ||
 		    !net->ctrl_buf)
 			return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: out of memory or fds");
 	}
 	if (choose_backend(net, err))
 		return -1;
 	if (net->backend == NET_BACKEND_VHOST) {
-		net->mmio.device_features = vhost_net_guest_features(net->mmio.device_features,
+		net->vdev.device_features = vhost_net_guest_features(net->vdev.device_features,
 								     net_vhost_features(net));
 		if (net_vhost_monitor_start(net))
 			return tvm_fail(err, TVM_EXIT_ERROR, "cannot start the vhost-net monitor thread");
@@ -468,10 +452,10 @@ void virtio_net_destroy(struct virtio_net *net)
 {
 	/* The monitor takes the transport's lock: stop it first. */
 	net_vhost_monitor_stop(net);
-	virtio_mmio_destroy(&net->mmio);
+	virtio_dev_destroy(&net->vdev);
 	net_vhost_close(net);
 	close_fd(&net->ctrl_kick_fd);
-	close_fd(&net->ctrl_stop_fd);
+	tvm_worker_close(&net->ctrl_worker);
 	close_fd(&net->tap_gone_fd);
 	free(net->ctrl_chain);
 	free(net->ctrl_buf);
@@ -483,7 +467,7 @@ void virtio_net_destroy(struct virtio_net *net)
 		close_fd(&pair->tap_fd);
 		close_fd(&pair->kick_fd[0]);
 		close_fd(&pair->kick_fd[1]);
-		close_fd(&pair->stop_fd);
+		tvm_worker_close(&pair->worker);
 		free(pair->rx_frame);
 		free(pair->chains);
 		pair->rx_frame = NULL;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Format-independent virtqueue entry points and checks. */
-#include "devices/virtq.h"
+#include "devices/virtio/virtq.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/virtio_net.h"
+#include "devices/net/virtio_net.h"
 
 /* What a well-formed control command asks tinyvmm to do. */
 enum net_ctrl_action {

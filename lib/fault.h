@@ -5,13 +5,23 @@
 #include <stdbool.h>
 
 /*
- * Fault injection for tests (tests/e2e): TINYVMM_FAULT=POINT:N makes the
+ * Fault injection for tests (tests/e2e), in test builds only
+ * (-DTINYVMM_TEST_HOOKS: the unit tests and tinyvmm-faults, never tinyvmm
+ * itself): TINYVMM_FAULT=POINT:N makes the
  * Nth pass through POINT fail, TINYVMM_FAULT=POINT:N+ that one and every
  * later one. Without the variable every call returns false.
  *
  * Points:
  *   vhost-start   handing the rings to vhost-net at DRIVER_OK
  */
+#ifdef TINYVMM_TEST_HOOKS
 bool fault_inject(const char *point);
+#else
+/* Release builds: no hook, nothing read from the environment. */
+static inline bool fault_inject(const char *point)
+{
+	return false;
+}
+#endif
 
 #endif

@@ -3,7 +3,7 @@
 #include <endian.h>
 #include <string.h>
 
-#include "devices/virtq.h"
+#include "devices/virtio/virtq.h"
 
 #define VRING_AVAIL_F_NO_INTERRUPT	1
 #define VRING_USED_F_NO_NOTIFY		1

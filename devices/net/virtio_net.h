@@ -7,10 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "devices/virtio_mmio.h"
+#include "devices/virtio/virtio_dev.h"
 #include "vhost/vhost_net.h"
-#include "vmm/cli.h"
-#include "vmm/util.h"
+#include "lib/util.h"
 
 /* virtio 1.2 UDP segmentation offload bits; Debian 12's headers lack them. */
 #ifndef VIRTIO_NET_F_GUEST_USO4
@@ -26,6 +25,9 @@
 
 enum net_backend { NET_BACKEND_USERSPACE, NET_BACKEND_VHOST };
 
+/* Whether to use vhost-net: try it and fall back, insist, or never. */
+enum net_vhost_mode { NET_VHOST_AUTO, NET_VHOST_ON, NET_VHOST_OFF };
+
 /* How vhost's "call" reaches the guest (docs/vhost-net.md compares them). */
 enum net_irq_mode {
 	NET_IRQ_DIRECT,	/* call eventfd is a KVM irqfd; InterruptStatus reports VRING */
@@ -36,7 +38,7 @@ struct net_options {
 	const char *tap_name;
 	uint8_t mac[6];
 	bool packed;		/* offer VIRTIO_F_RING_PACKED (userspace backend only) */
-	enum vhost_mode vhost;
+	enum net_vhost_mode vhost;
 	enum net_irq_mode irq_mode;
 	unsigned int queues;	/* queue pairs; > 1 offers MQ and a control queue */
 	bool quiet;		/* no negotiation report */
@@ -61,12 +63,10 @@ struct net_queue_pair {
 	unsigned int index;
 	int tap_fd;
 	int kick_fd[2];		/* [0] RX, [1] TX: KVM ioeventfds for QueueNotify */
-	int stop_fd;
 	int call_fd[2];		/* vhost -> guest interrupt requests */
 	int err_fd[2];		/* vhost gave up on the ring (VHOST_SET_VRING_ERR) */
 	struct vhost_net vhost;
-	pthread_t thread;
-	bool running;
+	struct tvm_worker worker;	/* Tier 2: the thread serving this pair */
 	bool rx_waiting;	/* out of RX buffers: TAP not polled until a kick */
 	bool tx_blocked;	/* the TAP refused a frame (EAGAIN): wait for EPOLLOUT */
 	unsigned int irq_pending;	/* rings of this pass that want an interrupt */
@@ -79,20 +79,32 @@ struct net_queue_pair {
 	struct net_pair_stats stats;
 };
 
+/*
+ * A data path for the rings: userspace (net_user.c, Tier 2) or vhost-net
+ * (net_vhost.c, Tiers 1A/1B). start() at DRIVER_OK; stop() at reset, and
+ * to undo a start() that failed part-way.
+ */
+struct net_backend_ops {
+	enum net_backend kind;
+	int (*start)(struct virtio_net *net, struct tvm_error *err);
+	void (*stop)(struct virtio_net *net);
+};
+
 struct virtio_net {
-	struct virtio_mmio mmio;
+	struct virtio_dev vdev;		/* on whichever transport the VM attaches */
 	struct net_options opts;
 	uint16_t link_status;
 	unsigned int npairs;
 	struct net_queue_pair pairs[NET_MAX_QUEUE_PAIRS];
 	enum net_backend backend;	/* chosen at start-up */
 	enum net_backend active_backend;	/* serving the rings now */
+	const struct net_backend_ops *active_ops;	/* its ops, NULL when none runs */
 	char vhost_unavailable[512];	/* why not vhost, when it was wanted */
 	bool link_down;			/* reported to the guest once */
 	/* The last negotiation, kept across a driver reset (for reports). */
 	unsigned int activations;
 	uint64_t negotiated_features;
-	uint16_t negotiated_sizes[VIRTIO_MMIO_MAX_QUEUES];
+	uint16_t negotiated_sizes[VIRTIO_MAX_QUEUES];
 	int tap_ifindex;		/* to recognise its removal (rtnetlink) */
 	/*
 	 * Written by a worker that found the TAP gone; the main loop reads it
@@ -101,16 +113,13 @@ struct virtio_net {
 	int tap_gone_fd;
 	unsigned int tap_offloads;	/* optional TUN_F_* the TAP accepts (UFO, USO) */
 	/* vhost backends: the thread watching err_fd (and call_fd if relayed). */
-	int monitor_stop_fd;
-	pthread_t monitor;
-	bool monitor_running;
+	struct tvm_worker monitor;
 	uint64_t vhost_errors;		/* ring errors vhost-net reported */
 	/* Control queue (multi-queue only): the last virtqueue. */
 	bool has_ctrl;
 	unsigned int active_pairs;	/* as set by VQ_PAIRS_SET */
-	int ctrl_kick_fd, ctrl_stop_fd;
-	pthread_t ctrl_thread;
-	bool ctrl_running;
+	int ctrl_kick_fd;
+	struct tvm_worker ctrl_worker;
 	struct virtq_chain *ctrl_chain;
 	uint8_t *ctrl_buf;
 	/* What the guest can make us print: activations (under the lock), ctrl thread. */
@@ -144,19 +153,7 @@ void virtio_net_link_down(struct virtio_net *net, const char *why);
 /* Lower-case name of a feature bit tinyvmm knows ("mrg_rxbuf"), or NULL. */
 const char *virtio_net_feature_name(unsigned int bit);
 
-/* Human-readable name of the tier in use, for banners and reports. */
-const char *virtio_net_tier_name(const struct virtio_net *net);
-
-/* The userspace (Tier 2) data path, in net_rxtx.c. */
-int net_rxtx_start(struct net_queue_pair *pair);
-/* A consistent-per-counter copy of a pair's counters while its worker runs. */
-void net_pair_stats_read(const struct net_queue_pair *pair, struct net_pair_stats *out);
-void net_rxtx_stop(struct net_queue_pair *pair);
-/*
- * Deliver pair->rx_frame (rx_frame_len bytes) into the RX ring: 1 delivered
- * or dropped, 0 not enough buffers posted, -1 ring broken. The worker's own
- * step, exposed so tests/fuzz/fuzz_net_rx.c can drive it without a TAP.
- */
-int net_rx_deliver(struct net_queue_pair *pair);
+/* Both rings of pair @i set up by the driver (it may leave extra pairs out). */
+bool virtio_net_pair_ready(const struct virtio_net *net, unsigned int i);
 
 #endif

@@ -3,7 +3,7 @@
  * Persistent TAP management, so tinyvmm itself can run without root: root
  * creates a (multi-queue) TAP owned by the user once, the user then opens it.
  */
-#include "vhost/tap_cmd.h"
+#include "vmm/tap_cmd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 #define TAP_FLAGS (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
 

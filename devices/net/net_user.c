@@ -14,7 +14,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "devices/virtio_net.h"
+#include "devices/net/net_user.h"
 #include "vhost/tap.h"
 
 #define NET_IRQ_TX 1	/* irq_pending bits: which rings asked this pass */
@@ -25,12 +25,12 @@ enum worker_event { EV_RX_KICK, EV_TX_KICK, EV_TAP, EV_STOP };
 
 static struct virtq *rxq(struct net_queue_pair *pair)
 {
-	return &pair->net->mmio.queues[2 * pair->index];
+	return &pair->net->vdev.queues[2 * pair->index];
 }
 
 static struct virtq *txq(struct net_queue_pair *pair)
 {
-	return &pair->net->mmio.queues[2 * pair->index + 1];
+	return &pair->net->vdev.queues[2 * pair->index + 1];
 }
 
 /* Counters are read by other threads (reports, tests) while the worker runs. */
@@ -50,20 +50,26 @@ void net_pair_stats_read(const struct net_queue_pair *pair, struct net_pair_stat
 }
 
 /*
- * One interrupt for both rings of a pass: Linux's vm_interrupt() scans every
- * virtqueue of the device on each VRING interrupt, so TX completions and RX
- * frames found in one pass need one edge, not two (and the guest's
- * InterruptStatus read + ACK write cost two exits per edge).
+ * One interrupt call for both rings of a pass: on a one-line transport
+ * (virtio-mmio: Linux's vm_interrupt() scans every virtqueue on each
+ * interrupt) TX completions and RX frames found in one pass need one edge,
+ * not two; a transport with a vector per queue sends one per ring.
  */
 static void interrupt_if_pending(struct net_queue_pair *pair)
 {
+	uint64_t queues = 0;
+
 	if (!pair->irq_pending)
 		return;
 	if (pair->irq_pending == (NET_IRQ_TX | NET_IRQ_RX))
 		stat_add(&pair->stats.interrupts_saved, 1);
+	if (pair->irq_pending & NET_IRQ_RX)
+		queues |= 1ULL << (2 * pair->index);
+	if (pair->irq_pending & NET_IRQ_TX)
+		queues |= 1ULL << (2 * pair->index + 1);
 	pair->irq_pending = 0;
 	stat_add(&pair->stats.interrupts, 1);
-	virtio_mmio_interrupt(&pair->net->mmio, VIRTIO_INT_VRING);
+	virtio_dev_interrupt(&pair->net->vdev, queues);
 }
 
 /*
@@ -178,7 +184,7 @@ static int pop_rx_buffers(struct net_queue_pair *pair, struct virtq *vq, unsigne
 static int deliver_frame(struct net_queue_pair *pair)
 {
 	struct virtq *vq = rxq(pair);
-	bool mergeable = virtio_has_feature(pair->net->mmio.driver_features,
+	bool mergeable = virtio_has_feature(pair->net->vdev.driver_features,
 					    VIRTIO_NET_F_MRG_RXBUF);
 	size_t len = pair->rx_frame_len, covered = 0, off = 0;
 	int got = pop_rx_buffers(pair, vq, mergeable ? NET_RX_MAX_MERGE : 1, &covered);
@@ -374,7 +380,7 @@ static int worker_open(struct net_queue_pair *pair)
 		return -1;
 	if (watch(epfd, pair->kick_fd[0], EV_RX_KICK, EPOLLIN) ||
 	    watch(epfd, pair->kick_fd[1], EV_TX_KICK, EPOLLIN) ||
-	    watch(epfd, pair->stop_fd, EV_STOP, EPOLLIN)) {
+	    watch(epfd, pair->worker.stop_fd, EV_STOP, EPOLLIN)) {
 		close(epfd);
 		return -1;
 	}
@@ -393,7 +399,7 @@ static void *net_worker(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	if (epfd < 0) {
 		/* Cannot serve; the reset that follows stops us through the join. */
-		virtio_mmio_needs_reset(&pair->net->mmio);
+		virtio_dev_needs_reset(&pair->net->vdev);
 		return NULL;
 	}
 	while (!stop) {
@@ -410,7 +416,7 @@ static void *net_worker(void *arg)
 		busy = 0;
 		if (!broken && (busy = serve_pair(pair)) < 0) {
 			/* A hostile or buggy driver: stop serving, tell it to reset. */
-			virtio_mmio_needs_reset(&pair->net->mmio);
+			virtio_dev_needs_reset(&pair->net->vdev);
 			broken = true;
 			busy = 0;
 		}
@@ -422,37 +428,45 @@ static void *net_worker(void *arg)
 	return NULL;
 }
 
-int net_rxtx_start(struct net_queue_pair *pair)
+int net_user_start_pair(struct net_queue_pair *pair)
 {
-	eventfd_drain(pair->stop_fd);
 	pair->rx_frame_len = 0;
 	pair->rx_waiting = false;
 	pair->tx_blocked = false;
 	pair->irq_pending = 0;
 	pair->tap_gone = __atomic_load_n(&pair->net->link_down, __ATOMIC_SEQ_CST);
 	pair->tap_gone_reported = pair->tap_gone;
-	if (tvm_thread_start(&pair->thread, net_worker, pair))
-		return -1;
-	pair->running = true;
-	return 0;
+	return tvm_worker_start(&pair->worker, net_worker, pair) ? -1 : 0;
 }
 
-void net_rxtx_stop(struct net_queue_pair *pair)
+void net_user_stop_pair(struct net_queue_pair *pair)
 {
-	uint64_t one = 1;
-
-	if (!pair->running)
+	if (!pair->worker.running)
 		return;
-	/*
-	 * Cannot fail: the worker drains nothing from stop_fd, but a non-blocking
-	 * eventfd only refuses a write at a count of 2^64 - 2. Every path of
-	 * the worker reaches epoll_wait, which sees it.
-	 */
-	if (write(pair->stop_fd, &one, sizeof(one)) != sizeof(one))
-		tvm_warn("virtio-net: cannot signal queue pair %u to stop", pair->index);
-	pthread_join(pair->thread, NULL);
-	pair->running = false;
+	/* Every path of the worker reaches epoll_wait, which sees the stop. */
+	tvm_worker_stop(&pair->worker);
 	/* Kicks queued for the old rings mean nothing after a reset. */
 	eventfd_drain(pair->kick_fd[0]);
 	eventfd_drain(pair->kick_fd[1]);
 }
+
+/* Start a worker for every pair the driver set up. */
+static int user_start(struct virtio_net *net, struct tvm_error *err)
+{
+	for (unsigned int i = 0; i < net->npairs; i++)
+		if (virtio_net_pair_ready(net, i) && net_user_start_pair(&net->pairs[i]))
+			return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: cannot start the queue pair %u thread", i);
+	return 0;
+}
+
+static void user_stop(struct virtio_net *net)
+{
+	for (unsigned int i = 0; i < net->npairs; i++)
+		net_user_stop_pair(&net->pairs[i]);
+}
+
+const struct net_backend_ops net_user_backend = {
+	.kind = NET_BACKEND_USERSPACE,
+	.start = user_start,
+	.stop = user_stop,
+};

@@ -70,6 +70,28 @@ bool tvm_ratelimit(struct tvm_ratelimit *rl);
 /* pthread_create() with TVM_THREAD_STACK; returns 0 or an errno value. */
 int tvm_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
+/*
+ * A thread that sleeps in epoll and ends when its stop eventfd is readable:
+ * the one lifecycle of every tinyvmm worker (queue pairs, the control
+ * queue, the vhost monitor). The thread must watch stop_fd in every wait.
+ */
+struct tvm_worker {
+	pthread_t thread;
+	int stop_fd;		/* readable once a stop is asked for */
+	bool running;		/* started and not yet joined */
+};
+
+/* No fd, not running: tvm_worker_close() is then a no-op. */
+void tvm_worker_clear(struct tvm_worker *w);
+/* Create the stop eventfd; 0 or -1 (errno). */
+int tvm_worker_open(struct tvm_worker *w);
+/* Start @fn(@arg) (a stale stop request is forgotten first); 0 or an errno value. */
+int tvm_worker_start(struct tvm_worker *w, void *(*fn)(void *), void *arg);
+/* Ask the thread to end and join it; returns only once it has. Idempotent. */
+void tvm_worker_stop(struct tvm_worker *w);
+/* Stop, then close the stop eventfd. */
+void tvm_worker_close(struct tvm_worker *w);
+
 /* Reset a non-blocking eventfd; true if it had been signalled. */
 bool eventfd_drain(int fd);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/guest_mem.h"
+#include "lib/guest_mem.h"
 
 #include <errno.h>
 #include <string.h>

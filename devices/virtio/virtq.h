@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "vmm/guest_mem.h"
+#include "lib/guest_mem.h"
 
 /*
  * Device side of one virtqueue (virtio 1.2 §2.7 split, §2.8 packed). The

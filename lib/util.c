@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +95,56 @@ int tvm_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
 		e = pthread_create(thread, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
 	return e;
+}
+
+void tvm_worker_clear(struct tvm_worker *w)
+{
+	w->stop_fd = -1;
+	w->running = false;
+}
+
+int tvm_worker_open(struct tvm_worker *w)
+{
+	w->running = false;
+	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return w->stop_fd < 0 ? -1 : 0;
+}
+
+int tvm_worker_start(struct tvm_worker *w, void *(*fn)(void *), void *arg)
+{
+	int e;
+
+	if (w->running)
+		return EBUSY;
+	eventfd_drain(w->stop_fd);
+	e = tvm_thread_start(&w->thread, fn, arg);
+	w->running = e == 0;
+	return e;
+}
+
+void tvm_worker_stop(struct tvm_worker *w)
+{
+	uint64_t one = 1;
+
+	if (!w->running)
+		return;
+	/*
+	 * A non-blocking eventfd refuses a write only at a count of 2^64 - 2,
+	 * which stop requests never reach; and a worker that did not see it
+	 * would hang us here, so say so rather than pretend.
+	 */
+	if (write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
+		tvm_warn("cannot signal a worker thread to stop: %s", strerror(errno));
+	pthread_join(w->thread, NULL);
+	w->running = false;
+}
+
+void tvm_worker_close(struct tvm_worker *w)
+{
+	tvm_worker_stop(w);
+	if (w->stop_fd >= 0)
+		close(w->stop_fd);
+	w->stop_fd = -1;
 }
 
 bool eventfd_drain(int fd)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* TINYVMM_FAULT: see fault.h. */
-#include "vmm/fault.h"
+#include "lib/fault.h"
+
+#ifdef TINYVMM_TEST_HOOKS
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 struct fault_spec {
 	char point[32];
@@ -50,3 +52,5 @@ bool fault_inject(const char *point)
 	tvm_warn("injected fault at %s (pass %lu, TINYVMM_FAULT=%s)", point, n, env);
 	return true;
 }
+
+#endif

@@ -2,15 +2,14 @@
 #ifndef TINYVMM_NET_VHOST_H
 #define TINYVMM_NET_VHOST_H
 
-#include "devices/virtio_net.h"
+#include "devices/net/virtio_net.h"
 
 /* Open one vhost-net instance and its call and error eventfds per pair. */
 int net_vhost_open(struct virtio_net *net, struct tvm_error *err);
 /* Features this host's vhost-net offers. */
 uint64_t net_vhost_features(const struct virtio_net *net);
-/* At DRIVER_OK: hand every pair's rings to its vhost-net instance. */
-int net_vhost_start(struct virtio_net *net, struct tvm_error *err);
-void net_vhost_stop(struct virtio_net *net);
+/* Tiers 1A/1B: at DRIVER_OK every pair's rings go to its vhost-net instance. */
+extern const struct net_backend_ops net_vhost_backend;
 /*
  * The monitor thread: reports vhost's ring errors (device -> NEEDS_RESET)
  * and, with NET_IRQ_RELAY, turns call eventfds into interrupts.

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/util.h"
+#include "lib/util.h"
 
 /* Host alignment of guest RAM: one stage-2 block (PMD with 4 KiB pages). */
 #define GUEST_MEM_ALIGN		(2ULL << 20)

@@ -3,7 +3,7 @@
 #include <endian.h>
 #include <string.h>
 
-#include "devices/virtq.h"
+#include "devices/virtio/virtq.h"
 
 #define PACKED_DESC_F_AVAIL	(1 << 7)
 #define PACKED_DESC_F_USED	(1 << 15)

@@ -13,8 +13,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "devices/net_vhost.h"
-#include "vmm/fault.h"
+#include "devices/net/net_vhost.h"
+#include "lib/fault.h"
 
 static int new_eventfd_pair(int fd[2])
 {
@@ -44,9 +44,18 @@ uint64_t net_vhost_features(const struct virtio_net *net)
 	return f;
 }
 
-int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
+static void vhost_stop(struct virtio_net *net);
+
+/* A started virtqueue as vhost-net takes it (host addresses in guest RAM). */
+static struct vhost_net_ring vhost_ring_of(const struct virtq *vq)
 {
-	struct virtio_mmio *dev = &net->mmio;
+	return (struct vhost_net_ring){ .size = vq->size, .desc = vq->desc,
+					.avail = vq->driver, .used = vq->device };
+}
+
+static int vhost_start(struct virtio_net *net, struct tvm_error *err)
+{
+	struct virtio_dev *dev = &net->vdev;
 
 	if (fault_inject("vhost-start"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "vhost-net: VHOST_SET_FEATURES failed: %s",
@@ -54,30 +63,39 @@ int net_vhost_start(struct virtio_net *net, struct tvm_error *err)
 
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
+		struct vhost_net_ring rings[2];
 
 		/* A pair the driver did not set up stays with no backend. */
 		if (!dev->queue_ready[2 * i] || !dev->queue_ready[2 * i + 1])
 			continue;
+		for (unsigned int r = 0; r < 2; r++)
+			rings[r] = vhost_ring_of(&dev->queues[2 * i + r]);
 		/* An error from the last session must not reset this one. */
 		eventfd_drain(pair->err_fd[0]);
 		eventfd_drain(pair->err_fd[1]);
 		if (vhost_net_start(&pair->vhost, dev->queues[0].mem, dev->driver_features,
-				    &dev->queues[2 * i], &dev->queues[2 * i + 1], pair->kick_fd,
+				    &rings[0], &rings[1], pair->kick_fd,
 				    pair->call_fd, pair->err_fd, pair->tap_fd, err)) {
-			net_vhost_stop(net);
+			vhost_stop(net);
 			return -1;
 		}
 	}
-	dev->vring_irq_bypass = net->opts.irq_mode == NET_IRQ_DIRECT;
+	virtio_dev_irq_bypass(dev, net->opts.irq_mode == NET_IRQ_DIRECT);
 	return 0;
 }
 
-void net_vhost_stop(struct virtio_net *net)
+static void vhost_stop(struct virtio_net *net)
 {
 	for (unsigned int i = 0; i < net->npairs; i++)
 		vhost_net_stop(&net->pairs[i].vhost);
-	net->mmio.vring_irq_bypass = false;
+	virtio_dev_irq_bypass(&net->vdev, false);
 }
+
+const struct net_backend_ops net_vhost_backend = {
+	.kind = NET_BACKEND_VHOST,
+	.start = vhost_start,
+	.stop = vhost_stop,
+};
 
 /*
  * vhost-net gave up on a ring: it found a descriptor or address it cannot
@@ -87,7 +105,7 @@ void net_vhost_stop(struct virtio_net *net)
  */
 static void ring_error(struct virtio_net *net, unsigned int pair, unsigned int ring)
 {
-	struct virtio_mmio *dev = &net->mmio;
+	struct virtio_dev *dev = &net->vdev;
 
 	pthread_mutex_lock(&dev->lock);
 	if (eventfd_drain(net->pairs[pair].err_fd[ring]) && dev->active &&
@@ -96,7 +114,7 @@ static void ring_error(struct virtio_net *net, unsigned int pair, unsigned int r
 		if (++net->vhost_errors == 1)
 			tvm_warn("vhost-net stopped %s queue %u: the guest's ring or buffers are malformed; the device needs a reset (guest driver re-init); later ones are only counted (vhost_ring_errors in --report-json)",
 				 ring ? "TX" : "RX", pair);
-		virtio_mmio_needs_reset(dev);
+		virtio_dev_needs_reset(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -116,7 +134,7 @@ static int monitor_open(struct virtio_net *net)
 
 	if (epfd < 0)
 		return -1;
-	watch(epfd, net->monitor_stop_fd, ~0ULL);
+	watch(epfd, net->monitor.stop_fd, ~0ULL);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		for (unsigned int q = 0; q < 2; q++) {
 			watch(epfd, net->pairs[i].err_fd[q], (uint64_t)i << 2 | q << 1 | 1);
@@ -137,7 +155,7 @@ static void *monitor_thread(void *arg)
 	for (;;) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(epfd, evs, 8, -1);
-		bool raise = false;
+		uint64_t queues = 0;
 
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
@@ -148,11 +166,11 @@ static void *monitor_thread(void *arg)
 			if (tag & 1)
 				ring_error(net, pair, ring);
 			else if (eventfd_drain(net->pairs[pair].call_fd[ring]))
-				raise = true;
+				queues |= 1ULL << (2 * pair + ring);
 		}
-		/* One interrupt covers every ring: the guest scans them all. */
-		if (raise)
-			virtio_mmio_interrupt(&net->mmio, VIRTIO_INT_VRING);
+		/* One call for every ring signalled: one edge on a one-line transport. */
+		if (queues)
+			virtio_dev_interrupt(&net->vdev, queues);
 	}
 out:
 	close(epfd);
@@ -161,23 +179,14 @@ out:
 
 int net_vhost_monitor_start(struct virtio_net *net)
 {
-	net->monitor_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (net->monitor_stop_fd < 0 || tvm_thread_start(&net->monitor, monitor_thread, net))
+	if (tvm_worker_open(&net->monitor))
 		return -1;
-	net->monitor_running = true;
-	return 0;
+	return tvm_worker_start(&net->monitor, monitor_thread, net) ? -1 : 0;
 }
 
 void net_vhost_monitor_stop(struct virtio_net *net)
 {
-	uint64_t one = 1;
-
-	if (net->monitor_running && write(net->monitor_stop_fd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(net->monitor, NULL);
-	net->monitor_running = false;
-	if (net->monitor_stop_fd >= 0)
-		close(net->monitor_stop_fd);
-	net->monitor_stop_fd = -1;
+	tvm_worker_close(&net->monitor);
 }
 
 void net_vhost_close(struct virtio_net *net)

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The virtio core: status, features and queue set-up as virtio 1.2 §2-3
+ * orders them, for any transport. Every write comes from the untrusted
+ * driver: selectors are range-checked, queue setup is only accepted while
+ * it may change, and features are checked against what was offered before
+ * FEATURES_OK sticks.
+ */
+#include "devices/virtio/virtio_dev.h"
+
+#include <string.h>
+
+static void no_interrupt(void *opaque, uint64_t queues) { }
+static void no_config_interrupt(void *opaque) { }
+static void no_irq_bypass(void *opaque, bool on) { }
+
+void virtio_dev_init(struct virtio_dev *vdev, uint32_t device_id, uint64_t features,
+		     unsigned int nqueues, uint16_t queue_num_max, const struct guest_mem *mem,
+		     const struct virtio_dev_ops *ops, void *opaque)
+{
+	memset(vdev, 0, sizeof(*vdev));
+	pthread_mutex_init(&vdev->lock, NULL);
+	vdev->device_id = device_id;
+	vdev->device_features = features | (1ULL << VIRTIO_F_VERSION_1);
+	vdev->nqueues = nqueues < VIRTIO_MAX_QUEUES ? nqueues : VIRTIO_MAX_QUEUES;
+	vdev->queue_num_max = queue_num_max;
+	vdev->ops = ops;
+	vdev->opaque = opaque;
+	/* Until a transport attaches, interrupts go nowhere (never NULL calls). */
+	vdev->transport = (struct virtio_transport){ no_interrupt, no_config_interrupt,
+						     no_irq_bypass, NULL };
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vdev->queues[i].mem = mem;
+}
+
+void virtio_dev_destroy(struct virtio_dev *vdev)
+{
+	virtio_dev_reset(vdev);
+	pthread_mutex_destroy(&vdev->lock);
+}
+
+void virtio_dev_interrupt(struct virtio_dev *vdev, uint64_t queues)
+{
+	__atomic_add_fetch(&vdev->interrupts, 1, __ATOMIC_RELAXED);
+	vdev->transport.interrupt(vdev->transport.opaque, queues);
+}
+
+/*
+ * Any thread, without the lock (workers must never take it). The flag is
+ * ours alone: Status writes never touch it, so neither a driver's write
+ * racing with this nor a driver setting the bit itself can lose or fake it.
+ */
+void virtio_dev_needs_reset(struct virtio_dev *vdev)
+{
+	if (__atomic_exchange_n(&vdev->needs_reset, true, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_add_fetch(&vdev->interrupts, 1, __ATOMIC_RELAXED);
+	vdev->transport.config_interrupt(vdev->transport.opaque);
+}
+
+void virtio_dev_irq_bypass(struct virtio_dev *vdev, bool on)
+{
+	vdev->transport.irq_bypass(vdev->transport.opaque, on);
+}
+
+void virtio_dev_config_changed(struct virtio_dev *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	/* The driver re-reads config space when the generation moves. */
+	vdev->config_generation++;
+	pthread_mutex_unlock(&vdev->lock);
+	__atomic_add_fetch(&vdev->interrupts, 1, __ATOMIC_RELAXED);
+	vdev->transport.config_interrupt(vdev->transport.opaque);
+}
+
+uint32_t virtio_dev_status(struct virtio_dev *vdev)
+{
+	uint32_t s = __atomic_load_n(&vdev->status, __ATOMIC_SEQ_CST);
+
+	if (__atomic_load_n(&vdev->needs_reset, __ATOMIC_SEQ_CST))
+		s |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	return s;
+}
+
+/* Caller holds the lock (or is the only user, at teardown). */
+static void reset_locked(struct virtio_dev *vdev)
+{
+	if (vdev->active && vdev->ops->reset)
+		vdev->ops->reset(vdev);
+	vdev->active = false;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		virtq_reset(&vdev->queues[i]);
+		vdev->queue_ready[i] = false;
+	}
+	vdev->driver_features = 0;
+	__atomic_store_n(&vdev->status, 0, __ATOMIC_SEQ_CST);
+	/* After ops->reset(): no worker of the old session is left to set it. */
+	__atomic_store_n(&vdev->needs_reset, false, __ATOMIC_SEQ_CST);
+}
+
+void virtio_dev_reset(struct virtio_dev *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	reset_locked(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static bool can_set_features(struct virtio_dev *vdev)
+{
+	uint32_t s = vdev->status;
+
+	return (s & VIRTIO_CONFIG_S_DRIVER) && !(s & VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+static bool can_set_queues(struct virtio_dev *vdev)
+{
+	uint32_t s = vdev->status;
+
+	return (s & VIRTIO_CONFIG_S_FEATURES_OK) && !(s & VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+uint32_t virtio_dev_device_features(struct virtio_dev *vdev, uint32_t sel)
+{
+	return sel > 1 ? 0 : (uint32_t)(vdev->device_features >> (32 * sel));
+}
+
+void virtio_dev_write_driver_features(struct virtio_dev *vdev, uint32_t sel, uint32_t v)
+{
+	unsigned int shift;
+
+	if (!can_set_features(vdev) || sel > 1)
+		return;
+	shift = 32 * sel;
+	vdev->driver_features = (vdev->driver_features & ~(0xffffffffULL << shift)) |
+				(uint64_t)v << shift;
+}
+
+struct virtq *virtio_dev_queue_for_setup(struct virtio_dev *vdev, uint32_t q)
+{
+	if (q >= vdev->nqueues || !can_set_queues(vdev) || vdev->queue_ready[q])
+		return NULL;	/* no such queue, wrong phase, or live queue */
+	return &vdev->queues[q];
+}
+
+void virtio_dev_set_queue_size(struct virtio_dev *vdev, uint32_t q, uint32_t size)
+{
+	struct virtq *vq = virtio_dev_queue_for_setup(vdev, q);
+
+	if (vq)
+		vq->size = size <= vdev->queue_num_max ? (uint16_t)size : 0;
+}
+
+bool virtio_dev_queue_ready(struct virtio_dev *vdev, uint32_t q)
+{
+	return q < vdev->nqueues && vdev->queue_ready[q];
+}
+
+void virtio_dev_set_queue_ready(struct virtio_dev *vdev, uint32_t q, bool ready)
+{
+	if (q >= vdev->nqueues)
+		return;
+	if (!ready) {
+		/* Un-readying a live queue is a per-queue reset we don't offer. */
+		if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK))
+			vdev->queue_ready[q] = false;
+		return;
+	}
+	if (can_set_queues(vdev))
+		vdev->queue_ready[q] = true;
+}
+
+void virtio_dev_notify(struct virtio_dev *vdev, uint32_t q)
+{
+	vdev->trapped_notifies++;
+	if (vdev->active && q < vdev->nqueues && vdev->ops->notify)
+		vdev->ops->notify(vdev, q);
+}
+
+void virtio_dev_config_access(struct virtio_dev *vdev, uint64_t offset, uint8_t *data,
+			      unsigned int len, bool is_write)
+{
+	if (vdev->ops->config_access)
+		vdev->ops->config_access(vdev, offset, data, len, is_write);
+	else if (!is_write)
+		memset(data, 0, len);
+}
+
+static void apply_ring_features(struct virtio_dev *vdev)
+{
+	uint64_t f = vdev->driver_features;
+
+	for (unsigned int i = 0; i < vdev->nqueues; i++) {
+		vdev->queues[i].packed = virtio_has_feature(f, VIRTIO_F_RING_PACKED);
+		vdev->queues[i].event_idx = virtio_has_feature(f, VIRTIO_RING_F_EVENT_IDX);
+		vdev->queues[i].indirect = virtio_has_feature(f, VIRTIO_RING_F_INDIRECT_DESC);
+	}
+}
+
+static bool features_acceptable(struct virtio_dev *vdev)
+{
+	uint64_t f = vdev->driver_features;
+
+	if (f & ~vdev->device_features)
+		return false;	/* accepted something never offered */
+	if (!virtio_has_feature(f, VIRTIO_F_VERSION_1))
+		return false;	/* tinyvmm's transports are modern only */
+	return !vdev->ops->features_ok || vdev->ops->features_ok(vdev, f);
+}
+
+/* Start serving queues: every ready queue must map inside guest RAM. */
+static void activate(struct virtio_dev *vdev)
+{
+	for (unsigned int i = 0; i < vdev->nqueues; i++) {
+		if (vdev->queue_ready[i] && virtq_start(&vdev->queues[i])) {
+			virtio_dev_needs_reset(vdev);
+			return;
+		}
+	}
+	if (vdev->ops->activate(vdev) == 0)
+		vdev->active = true;
+	else
+		virtio_dev_needs_reset(vdev);
+}
+
+void virtio_dev_write_status(struct virtio_dev *vdev, uint32_t v)
+{
+	uint32_t old = vdev->status;
+
+	if (v == 0) {
+		reset_locked(vdev);
+		return;
+	}
+	/*
+	 * The driver may only add bits (0 resets, above); NEEDS_RESET is ours
+	 * (a separate flag), so its bit is dropped here. Keeping every old bit
+	 * matters: dropping DRIVER_OK would reopen queue setup under the live
+	 * device and activate it twice. vdev->status is written only under the
+	 * lock, so this read-modify-write cannot race.
+	 */
+	v = (v | old) & 0xff & ~(uint32_t)VIRTIO_CONFIG_S_NEEDS_RESET;
+	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		if (!features_acceptable(vdev))
+			v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;
+		else
+			apply_ring_features(vdev);
+	}
+	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(v & VIRTIO_CONFIG_S_FEATURES_OK))
+		v &= ~(uint32_t)VIRTIO_CONFIG_S_DRIVER_OK;	/* out of order */
+	__atomic_store_n(&vdev->status, v, __ATOMIC_SEQ_CST);
+	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
+		activate(vdev);
+}
