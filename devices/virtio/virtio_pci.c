@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-pci transport, modern (virtio 1.2 §4.1): the vendor capabilities,
+ * the common configuration structure decoded into virtio core calls
+ * (virtio_dev.c checks every value), notifications, the ISR, and the
+ * interrupts: an MSI-X vector per queue as the driver assigned them, or
+ * ISR plus INTA when MSI-X is off.
+ */
+#include "devices/virtio/virtio_pci.h"
+
+#include <endian.h>
+#include <string.h>
+
+#define PCI_CAP_ID_VNDR		0x09
+#define VIRTIO_CAP_LEN		16
+#define VIRTIO_NOTIFY_CAP_LEN	20
+
+/* Add one virtio vendor capability (struct virtio_pci_cap) for a BAR 0 region. */
+static int add_virtio_cap(struct pci_config *cfg, uint8_t type, uint32_t offset,
+			  uint32_t length)
+{
+	unsigned int len = type == VIRTIO_PCI_CAP_NOTIFY_CFG ? VIRTIO_NOTIFY_CAP_LEN
+							     : VIRTIO_CAP_LEN;
+	int cap = pci_config_add_cap(cfg, PCI_CAP_ID_VNDR, len, NULL, NULL);
+
+	if (cap < 0)
+		return -1;
+	pci_config_set(cfg, (unsigned int)cap + VIRTIO_PCI_CAP_LEN, 1, len);
+	pci_config_set(cfg, (unsigned int)cap + VIRTIO_PCI_CAP_CFG_TYPE, 1, type);
+	pci_config_set(cfg, (unsigned int)cap + VIRTIO_PCI_CAP_BAR, 1, VIRTIO_PCI_BAR);
+	pci_config_set(cfg, (unsigned int)cap + VIRTIO_PCI_CAP_OFFSET, 4, offset);
+	pci_config_set(cfg, (unsigned int)cap + VIRTIO_PCI_CAP_LENGTH, 4, length);
+	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
+		pci_config_set(cfg, (unsigned int)cap + VIRTIO_PCI_NOTIFY_CAP_MULT, 4,
+			       VIRTIO_PCI_NOTIFY_MULT);
+	return 0;
+}
+
+static bool msix_on(struct virtio_pci *vp)
+{
+	return vp->has_msix && msix_enabled(&vp->msix);
+}
+
+/* INTx: ISR bits, then the line (level, until the driver reads ISR). */
+static void raise_intx(struct virtio_pci *vp, uint8_t bits)
+{
+	__atomic_or_fetch(&vp->isr, bits, __ATOMIC_SEQ_CST);
+	if (vp->set_intx)
+		vp->set_intx(vp->intx_opaque, true);
+}
+
+static void pci_interrupt(void *opaque, uint64_t queues)
+{
+	struct virtio_pci *vp = opaque;
+	uint64_t fired = 0;
+
+	if (!msix_on(vp)) {
+		raise_intx(vp, VIRTIO_PCI_ISR_QUEUE);
+		return;
+	}
+	for (unsigned int q = 0; q < vp->vdev->nqueues; q++) {
+		uint16_t vec = __atomic_load_n(&vp->queue_vector[q], __ATOMIC_RELAXED);
+
+		if (!(queues & (1ULL << q)) || vec == VIRTIO_PCI_NO_VECTOR ||
+		    vec >= MSIX_MAX_VECTORS || (fired & (1ULL << vec)))
+			continue;	/* one message per vector, however many queues share it */
+		fired |= 1ULL << vec;
+		msix_fire(&vp->msix, vec);
+	}
+}
+
+static void pci_config_interrupt(void *opaque)
+{
+	struct virtio_pci *vp = opaque;
+	uint16_t vec = __atomic_load_n(&vp->config_vector, __ATOMIC_RELAXED);
+
+	/* §4.1.4.5: the config bit is set in ISR whether or not MSI-X is used. */
+	if (!msix_on(vp)) {
+		raise_intx(vp, VIRTIO_PCI_ISR_CONFIG);
+		return;
+	}
+	__atomic_or_fetch(&vp->isr, VIRTIO_PCI_ISR_CONFIG, __ATOMIC_SEQ_CST);
+	if (vec != VIRTIO_PCI_NO_VECTOR)
+		msix_fire(&vp->msix, vec);
+}
+
+/* vhost's call fds as irqfds: the VM wires them to the vectors; nothing to adjust here. */
+static void pci_irq_bypass(void *opaque, bool on)
+{
+}
+
+static void reset_vectors(struct virtio_pci *vp)
+{
+	__atomic_store_n(&vp->config_vector, VIRTIO_PCI_NO_VECTOR, __ATOMIC_RELAXED);
+	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		__atomic_store_n(&vp->queue_vector[q], VIRTIO_PCI_NO_VECTOR, __ATOMIC_RELAXED);
+}
+
+int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t class_code,
+		    unsigned int nvectors, const struct msix_ops *msix_ops, void *msix_opaque)
+{
+	struct pci_config_ids ids = {
+		.vendor = VIRTIO_PCI_VENDOR,
+		.device = (uint16_t)(VIRTIO_PCI_DEVICE_BASE + vdev->device_id),
+		.subsys_vendor = VIRTIO_PCI_VENDOR,
+		.subsys_id = VIRTIO_PCI_SUBSYS_ID,
+		.revision = VIRTIO_PCI_REVISION,
+		.class_code = class_code,
+		.int_pin = 1,
+	};
+	uint32_t notify_len = VIRTIO_PCI_NOTIFY_MULT * (vdev->nqueues ? vdev->nqueues : 1);
+
+	memset(vp, 0, sizeof(*vp));
+	if (nvectors > MSIX_MAX_VECTORS || vdev->device_id > 0xffff - VIRTIO_PCI_DEVICE_BASE)
+		return -1;
+	vp->vdev = vdev;
+	reset_vectors(vp);
+	pci_config_init(&vp->cfg, &ids, NULL, NULL);
+	if (pci_config_add_bar(&vp->cfg, VIRTIO_PCI_BAR, PCI_BAR_MEM32, VIRTIO_PCI_BAR_SIZE, false) ||
+	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
+			   VIRTIO_PCI_COMMON_LEN) ||
+	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF, notify_len) ||
+	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF,
+			   VIRTIO_PCI_ISR_LEN) ||
+	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
+			   VIRTIO_PCI_DEVICE_LEN))
+		return -1;
+	if (nvectors) {
+		if (pci_config_add_bar(&vp->cfg, VIRTIO_PCI_MSIX_BAR, PCI_BAR_MEM32,
+				       VIRTIO_PCI_BAR_SIZE, false) ||
+		    msix_init(&vp->msix, &vp->cfg, nvectors, VIRTIO_PCI_MSIX_BAR,
+			      VIRTIO_PCI_MSIX_TABLE_OFF, VIRTIO_PCI_MSIX_BAR, VIRTIO_PCI_MSIX_PBA_OFF,
+			      msix_ops, msix_opaque))
+			return -1;
+		vp->has_msix = true;
+	}
+	vdev->transport = (struct virtio_transport){ pci_interrupt, pci_config_interrupt,
+						     pci_irq_bypass, vp };
+	return 0;
+}
+
+void virtio_pci_destroy(struct virtio_pci *vp)
+{
+	if (vp->has_msix)
+		msix_destroy(&vp->msix);
+	vp->has_msix = false;
+}
+
+uint64_t virtio_pci_notify_addr(const struct virtio_pci *vp, unsigned int q)
+{
+	return vp->cfg.bars[VIRTIO_PCI_BAR].addr + VIRTIO_PCI_NOTIFY_OFF +
+	       (uint64_t)VIRTIO_PCI_NOTIFY_MULT * q;
+}
+
+/* Width of the common configuration field at @off (0: none starts there). */
+static unsigned int common_width(uint64_t off)
+{
+	switch (off) {
+	case VIRTIO_PCI_COMMON_STATUS:
+	case VIRTIO_PCI_COMMON_CFGGENERATION:
+		return 1;
+	case VIRTIO_PCI_COMMON_MSIX:
+	case VIRTIO_PCI_COMMON_NUMQ:
+	case VIRTIO_PCI_COMMON_Q_SELECT:
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+	case VIRTIO_PCI_COMMON_Q_NOFF:
+		return 2;
+	case VIRTIO_PCI_COMMON_DFSELECT:
+	case VIRTIO_PCI_COMMON_DF:
+	case VIRTIO_PCI_COMMON_GFSELECT:
+	case VIRTIO_PCI_COMMON_GF:
+	case VIRTIO_PCI_COMMON_Q_DESCLO:
+	case VIRTIO_PCI_COMMON_Q_DESCHI:
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:
+	case VIRTIO_PCI_COMMON_Q_AVAILHI:
+	case VIRTIO_PCI_COMMON_Q_USEDLO:
+	case VIRTIO_PCI_COMMON_Q_USEDHI:
+		return 4;
+	default:
+		return 0;	/* queue_notify_data, queue_reset: features we do not offer */
+	}
+}
+
+static uint64_t *queue_addr(struct virtq *vq, uint64_t off)
+{
+	if (off < VIRTIO_PCI_COMMON_Q_AVAILLO)
+		return &vq->desc_gpa;
+	if (off < VIRTIO_PCI_COMMON_Q_USEDLO)
+		return &vq->driver_gpa;
+	return &vq->device_gpa;
+}
+
+static uint32_t read_queue_field(struct virtio_pci *vp, uint64_t off)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	unsigned int q = vp->queue_select;
+	struct virtq *vq;
+
+	if (q >= vdev->nqueues)
+		return off == VIRTIO_PCI_COMMON_Q_MSIX ? VIRTIO_PCI_NO_VECTOR : 0;
+	vq = &vdev->queues[q];
+	switch (off) {
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+		/* Until the driver picks a size, it reads the maximum (§4.1.4.3). */
+		return vq->size ? vq->size : vdev->queue_num_max;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		return __atomic_load_n(&vp->queue_vector[q], __ATOMIC_RELAXED);
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+		return virtio_dev_queue_ready(vdev, q);
+	case VIRTIO_PCI_COMMON_Q_NOFF:
+		return q;	/* times notify_off_multiplier: 4 bytes per queue */
+	default:
+		return (uint32_t)(*queue_addr(vq, off) >> (off & 4 ? 32 : 0));
+	}
+}
+
+static uint32_t read_common(struct virtio_pci *vp, uint64_t off)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	uint32_t sel;
+
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT:	return vp->device_feature_select;
+	case VIRTIO_PCI_COMMON_DF:
+		return virtio_dev_device_features(vdev, vp->device_feature_select);
+	case VIRTIO_PCI_COMMON_GFSELECT:	return vp->driver_feature_select;
+	case VIRTIO_PCI_COMMON_GF:
+		sel = vp->driver_feature_select;
+		return sel > 1 ? 0 : (uint32_t)(vdev->driver_features >> (32 * sel));
+	case VIRTIO_PCI_COMMON_MSIX:
+		return __atomic_load_n(&vp->config_vector, __ATOMIC_RELAXED);
+	case VIRTIO_PCI_COMMON_NUMQ:		return vdev->nqueues;
+	case VIRTIO_PCI_COMMON_STATUS:		return virtio_dev_status(vdev) & 0xff;
+	case VIRTIO_PCI_COMMON_CFGGENERATION:	return vdev->config_generation & 0xff;
+	case VIRTIO_PCI_COMMON_Q_SELECT:	return vp->queue_select;
+	default:				return read_queue_field(vp, off);
+	}
+}
+
+/* A vector the driver may use, or NO_VECTOR (it reads back what it got). */
+static uint16_t honour_vector(struct virtio_pci *vp, uint32_t v)
+{
+	return vp->has_msix && v < vp->msix.nvectors ? (uint16_t)v : VIRTIO_PCI_NO_VECTOR;
+}
+
+static void set_half(uint64_t *addr, uint32_t v, bool high)
+{
+	if (high)
+		*addr = (*addr & 0xffffffffULL) | (uint64_t)v << 32;
+	else
+		*addr = (*addr & ~0xffffffffULL) | v;
+}
+
+static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	unsigned int q = vp->queue_select;
+	struct virtq *vq;
+
+	if (q >= vdev->nqueues)
+		return;
+	switch (off) {
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+		virtio_dev_set_queue_size(vdev, q, v);
+		break;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		__atomic_store_n(&vp->queue_vector[q], honour_vector(vp, v), __ATOMIC_RELAXED);
+		break;
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+		/* Only 1 may be written; an untouched size means the maximum. */
+		if (v != 1 || !virtio_dev_queue_for_setup(vdev, q))
+			break;
+		if (!vdev->queues[q].size)
+			virtio_dev_set_queue_size(vdev, q, vdev->queue_num_max);
+		virtio_dev_set_queue_ready(vdev, q, true);
+		break;
+	case VIRTIO_PCI_COMMON_Q_NOFF:
+		break;	/* read-only */
+	default:
+		vq = virtio_dev_queue_for_setup(vdev, q);
+		if (vq)	/* else: wrong phase or a live queue: ignored */
+			set_half(queue_addr(vq, off), v, off & 4);
+		break;
+	}
+}
+
+static void write_status(struct virtio_pci *vp, uint32_t v)
+{
+	virtio_dev_write_status(vp->vdev, v & 0xff);
+	if (v & 0xff)
+		return;
+	/* A reset returns the transport's registers to their initial state too. */
+	vp->device_feature_select = vp->driver_feature_select = 0;
+	vp->queue_select = 0;
+	reset_vectors(vp);
+	__atomic_store_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
+	if (vp->set_intx)
+		vp->set_intx(vp->intx_opaque, false);
+}
+
+static void write_common(struct virtio_pci *vp, uint64_t off, uint32_t v)
+{
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT:	vp->device_feature_select = v; break;
+	case VIRTIO_PCI_COMMON_GFSELECT:	vp->driver_feature_select = v; break;
+	case VIRTIO_PCI_COMMON_GF:
+		virtio_dev_write_driver_features(vp->vdev, vp->driver_feature_select, v);
+		break;
+	case VIRTIO_PCI_COMMON_MSIX:
+		__atomic_store_n(&vp->config_vector, honour_vector(vp, v), __ATOMIC_RELAXED);
+		break;
+	case VIRTIO_PCI_COMMON_STATUS:		write_status(vp, v); break;
+	case VIRTIO_PCI_COMMON_Q_SELECT:	vp->queue_select = (uint16_t)v; break;
+	case VIRTIO_PCI_COMMON_DF:
+	case VIRTIO_PCI_COMMON_NUMQ:
+	case VIRTIO_PCI_COMMON_CFGGENERATION:
+		break;	/* read-only */
+	default:
+		write_queue_field(vp, off, v);
+		break;
+	}
+}
+
+static void common_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, unsigned int len,
+			  bool is_write)
+{
+	unsigned int width = common_width(off);
+	uint32_t v = 0;
+
+	/* 64-bit fields may come as one 8-byte access: two halves. */
+	if (len == 8 && width == 4 && off >= VIRTIO_PCI_COMMON_Q_DESCLO && !(off & 7)) {
+		common_access(vp, off, data, 4, is_write);
+		common_access(vp, off + 4, data + 4, 4, is_write);
+		return;
+	}
+	if (!width || len != width) {
+		/* §4.1.3.1: fields are accessed with their own width; ignore the rest. */
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	if (is_write) {
+		memcpy(&v, data, len);
+		write_common(vp, off, le32toh(v));
+		return;
+	}
+	v = htole32(read_common(vp, off));
+	memcpy(data, &v, len);
+}
+
+static void isr_read(struct virtio_pci *vp, uint8_t *data, unsigned int len)
+{
+	/* Reading ISR acknowledges it and lowers INTx (§4.1.4.5). */
+	uint8_t isr = __atomic_exchange_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
+
+	memset(data, 0, len);
+	data[0] = isr;
+	if (!vp->set_intx)
+		return;
+	vp->set_intx(vp->intx_opaque, false);
+	if (__atomic_load_n(&vp->isr, __ATOMIC_SEQ_CST))
+		vp->set_intx(vp->intx_opaque, true);	/* raised again meanwhile */
+}
+
+static bool in_range(uint64_t off, unsigned int len, uint64_t start, uint64_t size)
+{
+	return off >= start && off - start < size && len <= size - (off - start);
+}
+
+static void bar0_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, unsigned int len,
+			bool is_write)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	uint64_t notify_len = (uint64_t)VIRTIO_PCI_NOTIFY_MULT * vdev->nqueues;
+
+	if (in_range(off, len, VIRTIO_PCI_COMMON_OFF, VIRTIO_PCI_COMMON_LEN)) {
+		common_access(vp, off - VIRTIO_PCI_COMMON_OFF, data, len, is_write);
+	} else if (off == VIRTIO_PCI_ISR_OFF && !is_write) {
+		isr_read(vp, data, len);
+	} else if (in_range(off, len, VIRTIO_PCI_DEVICE_OFF, VIRTIO_PCI_DEVICE_LEN)) {
+		virtio_dev_config_access(vdev, off - VIRTIO_PCI_DEVICE_OFF, data, len, is_write);
+	} else if (in_range(off, len, VIRTIO_PCI_NOTIFY_OFF, notify_len) && is_write &&
+		   (len == 2 || len == 4) && !(off & 3)) {
+		/* The queue is where the write landed; the value written is not trusted. */
+		virtio_dev_notify(vdev, (uint32_t)((off - VIRTIO_PCI_NOTIFY_OFF) /
+						   VIRTIO_PCI_NOTIFY_MULT));
+	} else if (!is_write) {
+		memset(data, 0, len);
+	}
+}
+
+void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint8_t *data,
+			   unsigned int len, bool is_write)
+{
+	struct virtio_pci *vp = opaque;
+
+	if (bar == VIRTIO_PCI_MSIX_BAR && vp->has_msix) {
+		if (!msix_bar_access(&vp->msix, bar, offset, data, len, is_write) && !is_write)
+			memset(data, 0, len);
+		return;
+	}
+	if (bar != VIRTIO_PCI_BAR) {
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	pthread_mutex_lock(&vp->vdev->lock);
+	bar0_access(vp, offset, data, len, is_write);
+	pthread_mutex_unlock(&vp->vdev->lock);
+}
