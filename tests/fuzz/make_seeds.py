@@ -264,6 +264,36 @@ def seeds_pci():
     write("pci", "max-vectors", struct.pack("<BB", 63, len(ops)) + b"".join(ops))
 
 
+def vpci_op(write, size, target, offset, value):
+    code = {1: 0, 2: 1, 4: 2, 8: 3}[size]
+    return struct.pack("<BHI", (1 if write else 0) | code << 1 | target << 3, offset, value)
+
+
+def seeds_virtio_pci():
+    """Linux's virtio_pci_modern bring-up (tests/fuzz/fuzz_virtio_pci.c):
+    BARs at 0x40000000/0x40010000, MSI-X on (its capability follows the four
+    virtio ones, at 0x84), features, one queue with vector 1, DRIVER_OK, a
+    kick, vectors unmasked, interrupts; then the same with MSI-X off."""
+    ECAM, COMMON, BAR0, BAR1, IRQ, CONFIG = 0, 1, 2, 3, 4, 5
+    ops = [vpci_op(1, 4, ECAM, 0x10, 0x40000000), vpci_op(1, 4, ECAM, 0x14, 0x40010000),
+           vpci_op(1, 2, ECAM, 0x04, 0x6), vpci_op(1, 2, ECAM, 0x86, 0x8000)]
+    ops += [vpci_op(1, 1, COMMON, 20, v) for v in (0, 1, 3)]
+    ops += [vpci_op(0, 4, COMMON, 4, 0), vpci_op(1, 4, COMMON, 8, 1), vpci_op(1, 4, COMMON, 12, 1),
+            vpci_op(1, 1, COMMON, 20, 11), vpci_op(0, 1, COMMON, 20, 0), vpci_op(1, 2, COMMON, 16, 0),
+            vpci_op(1, 2, COMMON, 22, 0), vpci_op(0, 2, COMMON, 24, 0), vpci_op(1, 2, COMMON, 24, 64),
+            vpci_op(1, 2, COMMON, 26, 1), vpci_op(1, 4, COMMON, 32, 0x80000000),
+            vpci_op(1, 4, COMMON, 36, 0), vpci_op(1, 4, COMMON, 40, 0x80001000),
+            vpci_op(1, 4, COMMON, 44, 0), vpci_op(1, 4, COMMON, 48, 0x80002000),
+            vpci_op(1, 4, COMMON, 52, 0), vpci_op(1, 2, COMMON, 28, 1), vpci_op(1, 1, COMMON, 20, 15),
+            vpci_op(1, 2, BAR0, 0x3000, 0)]
+    ops += [vpci_op(1, 4, BAR1, 16 * v + 12, 0) for v in range(2)]
+    ops += [vpci_op(1, 4, IRQ, 0, 1), vpci_op(1, 4, CONFIG, 0, 0), vpci_op(0, 1, BAR0, 0x1000, 0),
+            vpci_op(0, 8, BAR1, 0x8000, 0), vpci_op(0, 1, BAR0, 0x2000, 0)]
+    write("virtio_pci", "linux-bringup", struct.pack("<BBB", 2, 3, len(ops)) + b"".join(ops))
+    intx = ops[:3] + ops[4:]
+    write("virtio_pci", "intx", struct.pack("<BBB", 2, 0, len(intx)) + b"".join(intx))
+
+
 if __name__ == "__main__":
     seeds_rings()
     seeds_mmio()
@@ -273,3 +303,4 @@ if __name__ == "__main__":
     seeds_cli()
     seeds_guest_walk()
     seeds_pci()
+    seeds_virtio_pci()
