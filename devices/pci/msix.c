@@ -64,8 +64,8 @@ static void change_end(struct msix *m, unsigned int v, struct vector_state old)
 	}
 }
 
-/* Message control was written (config space hook, bus lock held). */
-static void ctrl_written(void *opaque, unsigned int cap)
+/* The capability was written (config space hook, bus lock held). */
+static void ctrl_written(void *opaque, unsigned int cap, unsigned int off, unsigned int len)
 {
 	struct msix *m = opaque;
 	uint32_t ctrl = pci_config_get(m->cfg, cap + MSIX_CAP_CTRL, 2);

@@ -101,7 +101,7 @@ int pci_config_add_bar(struct pci_config *cfg, unsigned int bar, enum pci_bar_ki
 }
 
 int pci_config_add_cap(struct pci_config *cfg, uint8_t id, unsigned int len,
-		       pci_cap_write_fn written, void *opaque)
+		       pci_cap_hook_fn written, void *opaque)
 {
 	unsigned int off = cfg->next_cap, link;
 
@@ -120,15 +120,42 @@ int pci_config_add_cap(struct pci_config *cfg, uint8_t id, unsigned int len,
 	return (int)off;
 }
 
+int pci_config_cap_on_read(struct pci_config *cfg, unsigned int cap_offset,
+			   pci_cap_hook_fn reading)
+{
+	for (unsigned int i = 0; i < cfg->ncaps; i++) {
+		if (cfg->caps[i].offset == cap_offset) {
+			cfg->caps[i].reading = reading;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static bool valid_len(unsigned int len)
 {
 	return len == 1 || len == 2 || len == 4;
 }
 
-uint32_t pci_config_read(const struct pci_config *cfg, unsigned int off, unsigned int len)
+/* Run @reading or @written hooks of the capabilities [off, off + len) overlaps. */
+static void run_cap_hooks(struct pci_config *cfg, unsigned int off, unsigned int len,
+			  bool is_write)
+{
+	for (unsigned int i = 0; i < cfg->ncaps; i++) {
+		const struct pci_cap *c = &cfg->caps[i];
+		pci_cap_hook_fn fn = is_write ? c->written : c->reading;
+
+		if (fn && off < c->offset + (unsigned int)c->len && c->offset < off + len)
+			fn(c->opaque, c->offset, off, len);
+	}
+}
+
+uint32_t pci_config_read(struct pci_config *cfg, unsigned int off, unsigned int len)
 {
 	if (!valid_len(len))
 		return 0xffffffffU;
+	if (off < PCI_CFG_HDR_SIZE)
+		run_cap_hooks(cfg, off, len, false);
 	return pci_config_get(cfg, off, len);
 }
 
@@ -159,16 +186,6 @@ static void update_bars(struct pci_config *cfg)
 	}
 }
 
-static void notify_caps(struct pci_config *cfg, unsigned int off, unsigned int len)
-{
-	for (unsigned int i = 0; i < cfg->ncaps; i++) {
-		const struct pci_cap *c = &cfg->caps[i];
-
-		if (c->written && off < c->offset + (unsigned int)c->len && c->offset < off + len)
-			c->written(c->opaque, c->offset);
-	}
-}
-
 void pci_config_write(struct pci_config *cfg, unsigned int off, unsigned int len, uint32_t value)
 {
 	bool was_enabled = pci_config_memory_enabled(cfg);
@@ -185,7 +202,7 @@ void pci_config_write(struct pci_config *cfg, unsigned int off, unsigned int len
 		update_bars(cfg);
 	if (was_enabled != pci_config_memory_enabled(cfg) && cfg->ops && cfg->ops->decode_changed)
 		cfg->ops->decode_changed(cfg->opaque, !was_enabled);
-	notify_caps(cfg, off, len);
+	run_cap_hooks(cfg, off, len, true);
 }
 
 bool pci_config_memory_enabled(const struct pci_config *cfg)

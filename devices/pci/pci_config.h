@@ -82,15 +82,20 @@ struct pci_config_ops {
 	void (*decode_changed)(void *opaque, bool memory_enabled);
 };
 
-/* A capability's registers were written (after the write masks applied). */
-typedef void (*pci_cap_write_fn)(void *opaque, unsigned int cap_offset);
+/*
+ * A capability's hook, for a guest access to config bytes [off, off + len)
+ * overlapping it: "written" runs after the write masks applied, "reading"
+ * before the read (it may refresh the registers about to be read).
+ */
+typedef void (*pci_cap_hook_fn)(void *opaque, unsigned int cap_offset, unsigned int off,
+				unsigned int len);
 
 #define PCI_MAX_CAPS 8
 
 struct pci_cap {
 	uint8_t offset;
 	uint8_t len;
-	pci_cap_write_fn written;
+	pci_cap_hook_fn written, reading;
 	void *opaque;
 };
 
@@ -131,7 +136,11 @@ int pci_config_add_bar(struct pci_config *cfg, unsigned int bar, enum pci_bar_ki
  * @written (may be NULL) is called after guest writes touching it.
  */
 int pci_config_add_cap(struct pci_config *cfg, uint8_t id, unsigned int len,
-		       pci_cap_write_fn written, void *opaque);
+		       pci_cap_hook_fn written, void *opaque);
+
+/* Also call @reading before guest reads of the capability at @cap_offset. */
+int pci_config_cap_on_read(struct pci_config *cfg, unsigned int cap_offset,
+			   pci_cap_hook_fn reading);
 
 /* Set (device side) @len bytes at @off: value and guest-writable bits. */
 void pci_config_set(struct pci_config *cfg, unsigned int off, unsigned int len, uint32_t value);
@@ -144,7 +153,7 @@ uint32_t pci_config_get(const struct pci_config *cfg, unsigned int off, unsigned
  * past PCI_CFG_HDR_SIZE read 0; other lengths read all-ones and write
  * nothing).
  */
-uint32_t pci_config_read(const struct pci_config *cfg, unsigned int off, unsigned int len);
+uint32_t pci_config_read(struct pci_config *cfg, unsigned int off, unsigned int len);
 void pci_config_write(struct pci_config *cfg, unsigned int off, unsigned int len, uint32_t value);
 
 /* Whether the function decodes memory accesses (Command.Memory). */

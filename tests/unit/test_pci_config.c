@@ -12,7 +12,7 @@ struct events {
 	unsigned int last_bar;
 	uint64_t last_old, last_new;
 	bool last_enabled;
-	unsigned int last_cap;
+	unsigned int last_cap, last_off, last_len, cap_reads;
 };
 
 static struct events ev;
@@ -35,12 +35,23 @@ static void on_decode(void *opaque, bool enabled)
 	e->last_enabled = enabled;
 }
 
-static void on_cap(void *opaque, unsigned int off)
+static void on_cap(void *opaque, unsigned int cap, unsigned int off, unsigned int len)
 {
 	struct events *e = opaque;
 
 	e->cap_writes++;
-	e->last_cap = off;
+	e->last_cap = cap;
+	e->last_off = off;
+	e->last_len = len;
+}
+
+static void on_cap_read(void *opaque, unsigned int cap, unsigned int off, unsigned int len)
+{
+	struct events *e = opaque;
+
+	e->cap_reads++;
+	/* Refresh the capability's byte 3 as a device would before a read. */
+	pci_config_set(&cfg, cap + 3, 1, 0x40 + e->cap_reads);
 }
 
 static const struct pci_config_ops ops = { .bar_moved = on_moved, .decode_changed = on_decode };
@@ -301,6 +312,8 @@ Test(pci_config, capability_body_masks_and_hooks)
 	cr_assert_eq(pci_config_read(&cfg, 0x42, 2), 0xc003);
 	cr_assert_eq(ev.cap_writes, 1);
 	cr_assert_eq(ev.last_cap, 0x40);
+	cr_assert_eq(ev.last_off, 0x42);
+	cr_assert_eq(ev.last_len, 2);
 	/* A write overlapping the capability's start still tells its owner. */
 	pci_config_write(&cfg, 0x3e, 4, 0);
 	cr_assert_eq(ev.cap_writes, 2);
@@ -312,6 +325,16 @@ Test(pci_config, capability_body_masks_and_hooks)
 	pci_config_write(&cfg, 0x4c, 4, 0);
 	pci_config_write(&cfg, PCI_CFG_COMMAND, 2, 0);
 	cr_assert_eq(ev.cap_writes, 3);
+	/* Read hooks: only for reads overlapping the capability, before the read. */
+	cr_assert_eq(pci_config_cap_on_read(&cfg, 0x44, on_cap_read), -1, "no cap there");
+	cr_assert_eq(pci_config_cap_on_read(&cfg, 0x40, on_cap_read), 0);
+	cr_assert_eq(pci_config_read(&cfg, 0x43, 1), 0x41);
+	cr_assert_eq(pci_config_read(&cfg, 0x40, 4), 0x42030011);
+	pci_config_read(&cfg, 0x4c, 4);
+	pci_config_read(&cfg, 0x3c, 4);
+	cr_assert_eq(ev.cap_reads, 2);
+	pci_config_read(&cfg, 0x3e, 4);
+	cr_assert_eq(ev.cap_reads, 3);
 }
 
 Test(pci_config, capability_space_runs_out)
