@@ -14,6 +14,8 @@
 #define PCI_CAP_ID_VNDR		0x09
 #define VIRTIO_CAP_LEN		16
 #define VIRTIO_NOTIFY_CAP_LEN	20
+#define VIRTIO_PCI_CFG_CAP_LEN	20
+#define VIRTIO_PCI_CFG_DATA	16	/* pci_cfg_data, within the capability */
 
 /* Add one virtio vendor capability (struct virtio_pci_cap) for a BAR 0 region. */
 static int add_virtio_cap(struct pci_config *cfg, uint8_t type, uint32_t offset,
@@ -33,6 +35,69 @@ static int add_virtio_cap(struct pci_config *cfg, uint8_t type, uint32_t offset,
 	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
 		pci_config_set(cfg, (unsigned int)cap + VIRTIO_PCI_NOTIFY_CAP_MULT, 4,
 			       VIRTIO_PCI_NOTIFY_MULT);
+	return 0;
+}
+
+/*
+ * VIRTIO_PCI_CAP_PCI_CFG (§4.1.4.9): the driver picks bar, offset and length
+ * (1, 2 or 4, offset aligned to it) in the capability, then an access to
+ * pci_cfg_data is that access to the BAR. Hooks run under the bus lock.
+ */
+static bool pci_cfg_window(struct virtio_pci *vp, unsigned int off, unsigned int len,
+			   unsigned int *bar, uint32_t *offset, uint32_t *length)
+{
+	unsigned int cap = vp->pci_cfg_cap, data = cap + VIRTIO_PCI_CFG_DATA;
+
+	if (off >= data + 4 || data >= off + len)
+		return false;	/* pci_cfg_data not touched: only the window moved */
+	*bar = pci_config_get(&vp->cfg, cap + VIRTIO_PCI_CAP_BAR, 1);
+	*offset = pci_config_get(&vp->cfg, cap + VIRTIO_PCI_CAP_OFFSET, 4);
+	*length = pci_config_get(&vp->cfg, cap + VIRTIO_PCI_CAP_LENGTH, 4);
+	return (*length == 1 || *length == 2 || *length == 4) && !(*offset % *length) &&
+	       *offset <= VIRTIO_PCI_BAR_SIZE - *length;
+}
+
+static void pci_cfg_written(void *opaque, unsigned int cap, unsigned int off, unsigned int len)
+{
+	struct virtio_pci *vp = opaque;
+	uint32_t offset, length, value;
+	unsigned int bar;
+	uint8_t buf[4];
+
+	if (!pci_cfg_window(vp, off, len, &bar, &offset, &length))
+		return;
+	value = htole32(pci_config_get(&vp->cfg, cap + VIRTIO_PCI_CFG_DATA, 4));
+	memcpy(buf, &value, 4);
+	virtio_pci_bar_access(vp, bar, offset, buf, length, true);
+}
+
+static void pci_cfg_reading(void *opaque, unsigned int cap, unsigned int off, unsigned int len)
+{
+	struct virtio_pci *vp = opaque;
+	uint32_t offset, length, value = 0;
+	unsigned int bar;
+
+	if (!pci_cfg_window(vp, off, len, &bar, &offset, &length))
+		return;
+	virtio_pci_bar_access(vp, bar, offset, (uint8_t *)&value, length, false);
+	pci_config_set(&vp->cfg, cap + VIRTIO_PCI_CFG_DATA, 4, le32toh(value));
+}
+
+static int add_pci_cfg_cap(struct virtio_pci *vp)
+{
+	int cap = pci_config_add_cap(&vp->cfg, PCI_CAP_ID_VNDR, VIRTIO_PCI_CFG_CAP_LEN,
+				     pci_cfg_written, vp);
+
+	if (cap < 0 || pci_config_cap_on_read(&vp->cfg, (unsigned int)cap, pci_cfg_reading))
+		return -1;
+	vp->pci_cfg_cap = (unsigned int)cap;
+	pci_config_set(&vp->cfg, (unsigned int)cap + VIRTIO_PCI_CAP_LEN, 1, VIRTIO_PCI_CFG_CAP_LEN);
+	pci_config_set(&vp->cfg, (unsigned int)cap + VIRTIO_PCI_CAP_CFG_TYPE, 1,
+		       VIRTIO_PCI_CAP_PCI_CFG);
+	pci_config_set_wmask(&vp->cfg, (unsigned int)cap + VIRTIO_PCI_CAP_BAR, 1, 0xff);
+	pci_config_set_wmask(&vp->cfg, (unsigned int)cap + VIRTIO_PCI_CAP_OFFSET, 4, 0xffffffff);
+	pci_config_set_wmask(&vp->cfg, (unsigned int)cap + VIRTIO_PCI_CAP_LENGTH, 4, 0xffffffff);
+	pci_config_set_wmask(&vp->cfg, (unsigned int)cap + VIRTIO_PCI_CFG_DATA, 4, 0xffffffff);
 	return 0;
 }
 
@@ -123,7 +188,8 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t cla
 	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF,
 			   VIRTIO_PCI_ISR_LEN) ||
 	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
-			   VIRTIO_PCI_DEVICE_LEN))
+			   VIRTIO_PCI_DEVICE_LEN) ||
+	    add_pci_cfg_cap(vp))
 		return -1;
 	if (nvectors) {
 		if (pci_config_add_bar(&vp->cfg, VIRTIO_PCI_MSIX_BAR, PCI_BAR_MEM32,

@@ -24,6 +24,7 @@
  *   0x0000 common configuration     0x1000 ISR status (1 byte)
  *   0x2000 device configuration     0x3000 notifications, 4 bytes per queue
  * BAR 1 (32-bit memory, 64 KiB): MSI-X table at 0, PBA at 0x8000.
+ * A VIRTIO_PCI_CAP_PCI_CFG capability gives config-space access to both BARs.
  */
 #define VIRTIO_PCI_VENDOR		0x1af4
 #define VIRTIO_PCI_DEVICE_BASE		0x1040
@@ -60,6 +61,7 @@ struct virtio_pci {
 	uint16_t config_vector;		/* read without the lock by interrupt paths */
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
 	uint8_t isr;			/* atomic */
+	unsigned int pci_cfg_cap;	/* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 };
 
 /*

@@ -272,11 +272,11 @@ def vpci_op(write, size, target, offset, value):
 def seeds_virtio_pci():
     """Linux's virtio_pci_modern bring-up (tests/fuzz/fuzz_virtio_pci.c):
     BARs at 0x40000000/0x40010000, MSI-X on (its capability follows the four
-    virtio ones, at 0x84), features, one queue with vector 1, DRIVER_OK, a
+    virtio ones and the PCI_CFG one, at 0x98), features, one queue with vector 1, DRIVER_OK, a
     kick, vectors unmasked, interrupts; then the same with MSI-X off."""
     ECAM, COMMON, BAR0, BAR1, IRQ, CONFIG = 0, 1, 2, 3, 4, 5
     ops = [vpci_op(1, 4, ECAM, 0x10, 0x40000000), vpci_op(1, 4, ECAM, 0x14, 0x40010000),
-           vpci_op(1, 2, ECAM, 0x04, 0x6), vpci_op(1, 2, ECAM, 0x86, 0x8000)]
+           vpci_op(1, 2, ECAM, 0x04, 0x6), vpci_op(1, 2, ECAM, 0x9a, 0x8000)]
     ops += [vpci_op(1, 1, COMMON, 20, v) for v in (0, 1, 3)]
     ops += [vpci_op(0, 4, COMMON, 4, 0), vpci_op(1, 4, COMMON, 8, 1), vpci_op(1, 4, COMMON, 12, 1),
             vpci_op(1, 1, COMMON, 20, 11), vpci_op(0, 1, COMMON, 20, 0), vpci_op(1, 2, COMMON, 16, 0),

@@ -374,3 +374,40 @@ Test(virtio_pci, bad_init)
 
 	cr_assert_eq(virtio_pci_init(&other, &vdev, 0, MSIX_MAX_VECTORS + 1, &msix_ops, NULL), -1);
 }
+
+Test(virtio_pci, pci_cfg_capability_window)
+{
+	int cap = find_virtio_cap(VIRTIO_PCI_CAP_PCI_CFG);
+
+	cr_assert_geq(cap, 0x40);
+	cr_assert_eq(rd(ecam(cap + VIRTIO_PCI_CAP_LEN), 1), 20);
+	/* Read num_queues (16-bit at 18) through the window, BARs not even placed. */
+	wr(ecam(cap + VIRTIO_PCI_CAP_BAR), 1, 0);
+	wr(ecam(cap + VIRTIO_PCI_CAP_OFFSET), 4, VIRTIO_PCI_COMMON_NUMQ);
+	wr(ecam(cap + VIRTIO_PCI_CAP_LENGTH), 4, 2);
+	cr_assert_eq(rd(ecam(cap + 16), 4) & 0xffff, NQUEUES);
+	/* Write device_status (8-bit at 20) through it. */
+	wr(ecam(cap + VIRTIO_PCI_CAP_OFFSET), 4, VIRTIO_PCI_COMMON_STATUS);
+	wr(ecam(cap + VIRTIO_PCI_CAP_LENGTH), 4, 1);
+	wr(ecam(cap + 16), 4, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	cr_assert_eq(virtio_dev_status(&vdev), VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	cr_assert_eq(rd(ecam(cap + 16), 1), VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	/* Bad lengths, misalignment, past the BAR: no access. */
+	wr(ecam(cap + VIRTIO_PCI_CAP_LENGTH), 4, 3);
+	wr(ecam(cap + 16), 4, 0);
+	cr_assert_eq(virtio_dev_status(&vdev), VIRTIO_CONFIG_S_ACKNOWLEDGE, "no reset");
+	wr(ecam(cap + VIRTIO_PCI_CAP_OFFSET), 4, VIRTIO_PCI_COMMON_NUMQ + 1);
+	wr(ecam(cap + VIRTIO_PCI_CAP_LENGTH), 4, 2);
+	wr(ecam(cap + 16), 4, 0);
+	wr(ecam(cap + VIRTIO_PCI_CAP_OFFSET), 4, 0xffffffff);
+	wr(ecam(cap + 16), 4, 0);
+	/* Moving the window alone touches nothing. */
+	wr(ecam(cap + VIRTIO_PCI_CAP_OFFSET), 4, VIRTIO_PCI_COMMON_STATUS);
+	wr(ecam(cap + VIRTIO_PCI_CAP_LENGTH), 4, 1);
+	cr_assert_eq(virtio_dev_status(&vdev), VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	/* MSI-X BAR through the window: vector 0's control word (masked). */
+	wr(ecam(cap + VIRTIO_PCI_CAP_BAR), 1, 1);
+	wr(ecam(cap + VIRTIO_PCI_CAP_OFFSET), 4, MSIX_ENTRY_CTRL);
+	wr(ecam(cap + VIRTIO_PCI_CAP_LENGTH), 4, 4);
+	cr_assert_eq(rd(ecam(cap + 16), 4), MSIX_ENTRY_MASKED);
+}
