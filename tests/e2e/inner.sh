@@ -899,7 +899,7 @@ check_vhost_fault() {
   pass "$name"
 }
 
-# kill -USR1 prints statistics; SIGTERM then stops cleanly (143).# kill -USR1 prints statistics; SIGTERM then stops cleanly (143).
+# kill -USR1 prints statistics; SIGTERM then stops cleanly (143).
 check_usr1() {
   name=usr1-stats
   wanted "$name" || return 0
