@@ -21,6 +21,8 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -278,6 +280,41 @@ static int flood(const char *ifname, double seconds, size_t size)
 	return sent ? 0 : 1;
 }
 
+/*
+ * spoof-dellink PID IFNAME: a forged RTM_DELLINK for IFNAME, sent by an
+ * ordinary process straight to the netlink port of process PID (its first
+ * netlink socket's port id is its PID). tinyvmm must ignore it (e2e
+ * link-spoof): only the kernel (port 0) speaks for links.
+ */
+static int spoof_dellink(int pid, const char *ifname)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+	} msg = {
+		.h = { .nlmsg_len = sizeof(msg), .nlmsg_type = RTM_DELLINK },
+		.ifi = { .ifi_family = AF_UNSPEC },
+	};
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = (uint32_t)pid };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ufd < 0 || ioctl(ufd, SIOCGIFINDEX, &ifr) < 0)
+		return 1;
+	msg.ifi.ifi_index = ifr.ifr_ifindex;
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&to, sizeof(to)) != sizeof(msg)) {
+		perror("netpeer: spoof-dellink: sendto");
+		return 1;
+	}
+	printf("netpeer: spoof-dellink: sent RTM_DELLINK for %s (index %d) to port %d\n", ifname,
+	       ifr.ifr_ifindex, pid);
+	close(ufd);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -288,6 +325,8 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "spoof-dellink"))
+		return spoof_dellink(atoi(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "flood"))
 		return flood(argv[2], atof(argv[3]), strtoul(argv[4], NULL, 10));
 	if (argc == 3 && !strcmp(argv[1], "tap-delete"))
@@ -302,6 +341,6 @@ int main(int argc, char **argv)
 			     argc > 5 ? (unsigned int)atoi(argv[5]) : 1,
 			     argc > 6 ? strtoull(argv[6], NULL, 10) : bytes);
 	}
-	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | flood NAME SECONDS SIZE | serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]] | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
+	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | flood NAME SECONDS SIZE | spoof-dellink PID NAME | serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]] | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
 	return 2;
 }

@@ -103,6 +103,9 @@ bool eventfd_drain(int fd);
 int read_whole_file(const char *path, const char *what, size_t max_size,
 		    uint8_t **data, size_t *size, struct tvm_error *err);
 
+/* pwrite() all of @buf at @offset (retrying short writes and EINTR); 0 or -1. */
+int write_fully_at(int fd, const void *buf, size_t len, uint64_t offset);
+
 /*
  * A user or group id from a name in /etc/passwd or /etc/group (or a plain
  * number); -1 if unknown. Parsed by hand: a static binary has no NSS.

@@ -309,22 +309,12 @@ static char *report_text(struct vm *vm, const char *phase, size_t *len)
 	return text;
 }
 
+/* The report replaces what the file held. */
 static int write_all_at_start(int fd, const char *text, size_t len)
 {
-	size_t done = 0;
-
 	if (ftruncate(fd, 0))
 		return -1;
-	while (done < len) {
-		ssize_t n = pwrite(fd, text + done, len - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
+	return write_fully_at(fd, text, len, 0);
 }
 
 /*

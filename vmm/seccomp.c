@@ -111,16 +111,17 @@ static unsigned int block_need_bits(struct sock_filter *p, int nr, unsigned int 
 	return 6;
 }
 
-/* @nr is allowed only with argument @arg equal to @value. */
+/* @nr is allowed only with argument @arg equal to @a or @b. */
 static unsigned int block_need_value(struct sock_filter *p, int nr, unsigned int arg,
-				     uint32_t value, uint32_t deny)
+				     uint32_t a, uint32_t b, uint32_t deny)
 {
-	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 4);
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 5);
 	p[1] = LOAD(ARG_LO(arg));
-	p[2] = JUMP(BPF_JEQ, value, 0, 1);
-	p[3] = RET(SECCOMP_RET_ALLOW);
-	p[4] = RET(deny);
-	return 5;
+	p[2] = JUMP(BPF_JEQ, a, 1, 0);
+	p[3] = JUMP(BPF_JEQ, b, 0, 1);
+	p[4] = RET(SECCOMP_RET_ALLOW);
+	p[5] = RET(deny);
+	return 6;
 }
 
 /* @nr fails with @err instead of running (clone3: glibc then uses clone). */
@@ -162,8 +163,11 @@ static unsigned int build(struct sock_filter *p, uint32_t deny)
 	/* New threads (vCPUs, queue workers), never new processes. */
 	n += block_need_bits(p + n, __NR_clone, 0, THREAD_CLONE_FLAGS, deny);
 	n += block_errno(p + n, __NR_clone3, ENOSYS);	/* its flags are behind a pointer */
-	/* pthread_setname_np() on the calling thread; no other prctl. */
-	n += block_need_value(p + n, __NR_prctl, 0, PR_SET_NAME, deny);
+	/*
+	 * Thread names only: pthread_setname_np() on the calling thread, and
+	 * the crash handler (crash.c) naming the thread that faulted.
+	 */
+	n += block_need_value(p + n, __NR_prctl, 0, PR_SET_NAME, PR_GET_NAME, deny);
 	for (unsigned int i = 0; i < N_SYSCALLS; i++) {
 		p[n++] = JUMP(BPF_JEQ, (uint32_t)allowed_syscalls[i], 0, 1);
 		p[n++] = RET(SECCOMP_RET_ALLOW);

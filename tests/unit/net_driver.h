@@ -26,6 +26,22 @@ struct net_driver {
 	uint64_t next_buf, buf_start, buf_end;
 };
 
+/*
+ * The layout every net test uses: RX and TX rings of @qsize at fixed places
+ * near @ram_base, buffers from 1 MiB on, all inside @ram_size.
+ */
+static inline void nd_init(struct net_driver *d, struct nd_ring *rx, struct nd_ring *tx,
+			   struct virtio_mmio *dev, const struct guest_mem *mem,
+			   uint64_t ram_base, uint64_t ram_size, uint16_t qsize)
+{
+	*rx = (struct nd_ring){ .desc = ram_base, .avail = ram_base + 0x4000,
+				.used = ram_base + 0x8000, .size = qsize, .kick_fd = -1 };
+	*tx = (struct nd_ring){ .desc = ram_base + 0x10000, .avail = ram_base + 0x14000,
+				.used = ram_base + 0x18000, .size = qsize, .kick_fd = -1 };
+	*d = (struct net_driver){ .dev = dev, .mem = mem, .next_buf = ram_base + 0x100000,
+				  .buf_start = ram_base + 0x100000, .buf_end = ram_base + ram_size };
+}
+
 static inline void *nd_gp(struct net_driver *d, uint64_t gpa)
 {
 	return guest_mem_ptr(d->mem, gpa, 1);

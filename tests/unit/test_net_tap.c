@@ -50,12 +50,8 @@ static const uint8_t guest_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static struct guest_mem mem;
 static struct virtio_net net;
 static struct virtio_mmio mmio;	/* the guest reaches net through it */
-static struct nd_ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
-			      .used = RAM_BASE + 0x08000, .size = QSIZE };
-static struct nd_ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
-			      .used = RAM_BASE + 0x18000, .size = QSIZE };
-static struct net_driver drv = { .dev = &mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
-				 .buf_start = RAM_BASE + 0x100000, .buf_end = RAM_BASE + RAM_SIZE };
+static struct nd_ring rxr, txr;
+static struct net_driver drv;
 
 static void *gp(uint64_t gpa) { return nd_gp(&drv, gpa); }
 
@@ -109,6 +105,7 @@ static void start_device(uint64_t features)
 	write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 	write_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
+	nd_init(&drv, &rxr, &txr, &mmio, &mem, RAM_BASE, RAM_SIZE, QSIZE);
 	memcpy(o.mac, guest_mac, 6);
 	cr_assert_eq(virtio_net_init(&net, &o, &mem, &err), 0, "%s", err.msg);
 	virtio_mmio_init(&mmio, &net.vdev);

@@ -31,12 +31,8 @@
 static struct guest_mem mem;
 static struct virtio_net net;
 static struct virtio_mmio mmio;	/* the guest reaches net through it */
-static struct nd_ring rxr = { .desc = RAM_BASE + 0x00000, .avail = RAM_BASE + 0x04000,
-			      .used = RAM_BASE + 0x08000, .size = QSIZE };
-static struct nd_ring txr = { .desc = RAM_BASE + 0x10000, .avail = RAM_BASE + 0x14000,
-			      .used = RAM_BASE + 0x18000, .size = QSIZE };
-static struct net_driver drv = { .dev = &mmio, .mem = &mem, .next_buf = RAM_BASE + 0x100000,
-				 .buf_start = RAM_BASE + 0x100000, .buf_end = RAM_BASE + RAM_SIZE };
+static struct nd_ring rxr, txr;
+static struct net_driver drv;
 static int host_fd = -1;	/* the other end of the "TAP" */
 static struct net_queue_pair *pair = &net.pairs[0];
 
@@ -81,6 +77,7 @@ static void start(uint64_t features)
 	struct tvm_error err;
 
 	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
+	nd_init(&drv, &rxr, &txr, &mmio, &mem, RAM_BASE, RAM_SIZE, QSIZE);
 	memset(&net, 0, sizeof(net));
 	virtio_dev_init(&net.vdev, VIRTIO_ID_NET, features, 2, QSIZE, &mem, &stub_ops, &net);
 	virtio_mmio_init(&mmio, &net.vdev);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -110,7 +111,12 @@ Test(seccomp, ioctl_requests_are_filtered_individually)
 
 static void *thread_fn(void *arg)
 {
+	char name[16];
+
 	pthread_setname_np(pthread_self(), "confined");	/* prctl(PR_SET_NAME) */
+	/* What crash.c's handler does for the faulting thread's name. */
+	if (prctl(PR_GET_NAME, name, 0, 0, 0) || strcmp(name, "confined"))
+		return NULL;
 	return arg;
 }
 
