@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "bus_access.h"
 #include "devices/mmio_bus.h"
 #include "devices/pci/pci_host.h"
 
@@ -72,20 +73,12 @@ static uint64_t ecam(unsigned int dev, unsigned int fn, unsigned int reg)
 
 static uint32_t rd(uint64_t addr, unsigned int len)
 {
-	uint8_t b[8] = { 0 };
-	uint32_t v = 0;
-
-	mmio_bus_access(&bus, addr, b, len, false);
-	memcpy(&v, b, len < 4 ? len : 4);
-	return v;
+	return bus_rd(&bus, addr, len);
 }
 
 static void wr(uint64_t addr, unsigned int len, uint64_t v)
 {
-	uint8_t b[8];
-
-	memcpy(b, &v, 8);
-	mmio_bus_access(&bus, addr, b, len, true);
+	bus_wr(&bus, addr, len, v);
 }
 
 Test(pci_host, add_rejects_bad_slots)
