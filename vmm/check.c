@@ -103,7 +103,7 @@ static void report_kvm(int e)
 	     k.gic_v3 ? "yes" : "no", k.gic_v2 ? "yes" : "no",
 	     k.gic_v3 ? "v3" : k.gic_v2 ? "v2" : "nothing (no guest can run)");
 	mode = msi_mode_choose(k.gic_v3 ? 3 : k.gic_v2 ? 2 : 0, k.gic_its);
-	line(mode != MSI_MODE_INTX ? "ok" : "--", "PCI interrupts (not used yet): %s, %s",
+	line(mode != MSI_MODE_INTX ? "ok" : "--", "PCI interrupts (--transport pci): %s, %s",
 	     msi_mode_name(mode), msi_mode_describe(mode));
 	line(k.binary_stats ? "ok" : "--", "KVM binary statistics: %s",
 	     k.binary_stats ? "yes (exits by reason in --report-json)" : "no (Linux < 5.14)");

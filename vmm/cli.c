@@ -17,6 +17,7 @@ enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES, OPT_VHOST_IRQ,
+	OPT_TRANSPORT,
 };
 
 struct opt_desc {
@@ -48,6 +49,7 @@ static const struct opt_desc options[] = {
 	{ "vhost", OPT_VHOST, true },
 	{ "queues", OPT_QUEUES, true },
 	{ "vhost-irq", OPT_VHOST_IRQ, true },
+	{ "transport", OPT_TRANSPORT, true },
 };
 
 void cli_defaults(struct vm_config *cfg)
@@ -85,6 +87,7 @@ void cli_print_help(void)
 	       "  --vhost auto|on|off  vhost-net kernel data path; auto falls back to userspace (default: auto)\n"
 	       "  --vhost-irq direct|relay  vhost interrupts via KVM irqfd, or relayed by tinyvmm (default: direct)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
+	       "  --transport mmio|pci virtio-net on virtio-mmio, or on virtio-pci with MSI-X (default: mmio)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --user USER          started as root: become USER once devices are open (default: stay)\n"
 	       "  --seccomp on|log|off system-call allow-list once set up; log only logs (default: on)\n"
@@ -163,6 +166,13 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 					"--vhost-irq '%s' is not a mode. Use direct or relay", v);
 		cfg->vhost_irq_set = true;
 		break;
+	case OPT_TRANSPORT:
+		if (!strcmp(v, "mmio") || !strcmp(v, "pci"))
+			cfg->transport_pci = !strcmp(v, "pci");
+		else
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--transport '%s' is not a virtio transport. Use mmio or pci", v);
+		break;
 	case OPT_QUEUES:
 		if (parse_u64(v, 1, 16, &n))
 			return tvm_fail(err, TVM_EXIT_USAGE,
@@ -180,7 +190,7 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 {
 	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1 ||
-			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO))
+			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO || cfg->transport_pci))
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"network options need a NIC. Add --tap NAME");
 	return 0;

@@ -41,6 +41,7 @@ struct vm_config {
 	bool vhost_irq_relay;
 	bool vhost_irq_set;
 	unsigned int queues;
+	bool transport_pci;		/* --transport pci: virtio-net on virtio-pci */
 };
 
 void cli_defaults(struct vm_config *cfg);

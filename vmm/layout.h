@@ -32,7 +32,7 @@
 #define LAYOUT_VIRTIO_MMIO_SLOTS	32
 
 /*
- * PCI (not wired into the VM yet): ECAM for bus 0 and the 32-bit MMIO
+ * PCI (--transport pci, vmm/vm_pci.c): ECAM for bus 0 and the 32-bit MMIO
  * window between it and RAM. The 64-bit window needs a 40-bit IPA space
  * and RAM ending below it (layout_pci_mmio64_usable()); without it, as on
  * 36-bit IPA hosts, BARs go in the 32-bit window only.

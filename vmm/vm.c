@@ -27,6 +27,7 @@
 #include "vmm/tier.h"
 #include "vmm/vm.h"
 #include "vmm/vm_internal.h"
+#include "vmm/vm_pci.h"
 
 
 void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
@@ -96,6 +97,8 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 				cfg->cpus, vm->kvm.max_vcpus);
 	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, &vm->gic, err))
 		return -1;
+	if (cfg->transport_pci && cfg->tap_name && vm_pci_prepare(vm, err))
+		return -1;
 	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for vCPUs");
@@ -161,6 +164,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.initrd_size = bl->initrd_size,
 	};
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
+	struct fdt_pci pci;
 	int ret;
 
 	struct fdt_virtio_slot net_slot = {
@@ -169,7 +173,10 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.spi = LAYOUT_VIRTIO_FIRST_SPI,
 	};
 
-	if (vm->cfg->tap_name) {
+	if (vm->pci) {
+		vm_pci_fdt(vm, &pci);
+		p.pci = &pci;
+	} else if (vm->cfg->tap_name) {
 		p.virtio = &net_slot;
 		p.nvirtio = 1;
 	}
@@ -237,11 +244,14 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 		.tap_name = cfg->tap_name,
 		.packed = !cfg->no_packed,
 		.vhost = tier_net_vhost_mode(cfg->vhost),
-		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
+		/* Direct vhost irqfds are wired to virtio-mmio's SPI only (below). */
+		.irq_mode = cfg->vhost_irq_relay || vm->pci ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
 		.queues = cfg->queues,
 		.quiet = cfg->quiet,
 	};
 
+	if (vm->pci && cfg->vhost_irq_set && !cfg->vhost_irq_relay)
+		tvm_warn("--vhost-irq direct is not available with --transport pci yet: vhost interrupts are relayed");
 	if (cfg->mac_set)
 		memcpy(opts.mac, cfg->mac, 6);
 	else
@@ -251,6 +261,8 @@ static int add_net(struct vm *vm, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
 	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
 		return -1;
+	if (vm->pci)
+		return vm_pci_add_net(vm, err);
 	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
 	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
 			      &vm->net_mmio, "virtio-net"))
@@ -319,6 +331,9 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		tier_vhost_warning(line, sizeof(line), vm->net->vhost_unavailable);
 		tvm_warn("%s", line);
 	}
+	if (vm->pci)
+		fprintf(stderr, "=== Transport: virtio-pci, %s: %s ===\n",
+			msi_mode_name(vm_pci_msi_mode(vm)), msi_mode_describe(vm_pci_msi_mode(vm)));
 	if (vm->net)
 		fprintf(stderr, "=== Network: %s, %u queue pair(s), TAP %s ===\n",
 			tier_description(tier_of_net(vm->net)), vm->net->npairs, vm->cfg->tap_name);
@@ -437,6 +452,7 @@ static void teardown(struct vm *vm)
 		virtio_net_destroy(vm->net);
 		free(vm->net);
 	}
+	vm_pci_destroy(vm);	/* after the device: its workers interrupt through it */
 	if (vm->net_irqfd >= 0)
 		close(vm->net_irqfd);
 	if (vm->net_ack_fd >= 0)

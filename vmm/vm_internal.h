@@ -20,6 +20,7 @@
 #include "vmm/loader.h"
 
 struct vm;
+struct vm_pci;
 
 struct vcpu {
 	unsigned int id;
@@ -46,6 +47,7 @@ struct vm {
 	struct console console;
 	bool console_open;
 	struct virtio_net *net;	/* NULL without --tap */
+	struct vm_pci *pci;	/* --transport pci (vmm/vm_pci.c), else NULL */
 	struct virtio_mmio net_mmio;	/* its transport */
 	int net_irqfd;
 	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */

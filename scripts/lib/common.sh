@@ -15,7 +15,7 @@ TVM_GUEST_INITRD=$TVM_BUILD/guest-test.cpio.gz
 # Debian arm64 kernel builds all of these as modules, nothing is built in.
 TVM_HOST_MODULES=(vhost_iotlb vhost tun tap vhost_net)
 TVM_SHARE_MODULES=(virtio_mmio netfs fscache 9pnet 9pnet_virtio 9p)
-TVM_GUEST_MODULES=(failover net_failover virtio_mmio virtio_net)
+TVM_GUEST_MODULES=(failover net_failover virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net)
 
 tvm_log() { printf '%s: %s\n' "${TVM_PROG:-tinyvmm}" "$*" >&2; }
 tvm_die() { tvm_log "error: $*"; exit 1; }

@@ -386,6 +386,10 @@ suite_gic2() {
   try check_boot gicv2-host-gic-v2 1 2 "$K" --gic v2 --cmdline "console=ttyS0 quiet"
   check_host_check_gic2
   check_msi_probe msi-probe-gic2 GICv2m
+  if wanted pci-gicv2m; then
+    net_setup tap0 --address 169.254.0.1/16
+    try check_pci pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off
+  fi
 }
 
 # --- network ----------------------------------------------------------
@@ -621,7 +625,7 @@ check_host_check_gic2() {
   vmm "$name" check
   expect_rc "$name" 0 || return 0
   expect_out "$name" "vGIC: v3 no, v2 yes; --gic auto uses v2" || return 0
-  expect_out "$name" "PCI interrupts (not used yet): GICv2m" || return 0
+  expect_out "$name" "PCI interrupts (--transport pci): GICv2m" || return 0
   pass "$name"
 }
 
@@ -972,6 +976,22 @@ check_tier2_packed() {
   pass "$name"
 }
 
+# check_pci NAME MSI TIER [TINYVMM-ARGS...]: the verified transfer with
+# virtio-net on virtio-pci, its MSI-X vectors delivered the MSI way (ITS on
+# a GICv3 host, GICv2m on a GICv2 one) and really used.
+check_pci() {
+  name=$1 msi=$2 tier=$3
+  shift 3
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" --transport pci "$@" || return 0
+  expect_err "$name" "=== Transport: virtio-pci, $msi: MSI-X through" || return 0
+  expect_err "$name" "=== Network: $tier, 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_err "$name" "driver ready: .*ring" || return 0
+  expect_err "$name" "virtio-pci: MSI-X offered, [1-9][0-9]* MSI-X messages" || return 0
+  pass "$name"
+}
+
 check_tier2_split() {
   name=tier2-split
   wanted "$name" || return 0
@@ -1218,6 +1238,8 @@ suite_net() {
   try check_tier1b_relay
   try check_tier2_packed
   try check_tier2_split
+  try check_pci pci-tier2 ITS "KVM with userspace virtio-net (Tier 2)" --vhost off
+  try check_pci pci-tier1b ITS "KVM with vhost-net acceleration (Tier 1B)"
   try check_busyoff busyoff-tier2 --vhost off
   try check_busyoff busyoff-tier1b
   try check_mq tier1a-mq "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2

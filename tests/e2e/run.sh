@@ -32,6 +32,8 @@ NOVHOST_CHECKS='novhost-auto novhost-on host-check-novhost'
 # The MSI backends against the host's KVM (tests/kvm/msi_probe.c), GICv3 and GICv2.
 GIC3_CHECKS+=' msi-probe-gic3'
 GIC2_CHECKS+=' msi-probe-gic2'
+NET_CHECKS+=' pci-tier2 pci-tier1b'
+GIC2_CHECKS+=' pci-gicv2m'
 
 total_pass=0
 total_fail=0

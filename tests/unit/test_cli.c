@@ -359,6 +359,21 @@ Test(cli, vhost_modes_and_interrupt_strategy)
 	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
+Test(cli, transport)
+{
+	char *pci[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--transport", "pci" };
+	char *mmio[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--transport=mmio" };
+	char *bad[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--transport", "ccw" };
+	char *notap[] = { "tinyvmm", "--kernel", "k", "--transport", "pci" };
+
+	expect_ok(ARGC(mmio), mmio);
+	cr_assert_not(cfg.transport_pci, "virtio-mmio is the default");
+	expect_ok(ARGC(pci), pci);
+	cr_assert(cfg.transport_pci);
+	expect_usage_error(ARGC(bad), bad, "--transport");
+	expect_usage_error(ARGC(notap), notap, "--tap");
+}
+
 Test(cli, network_bad_values)
 {
 	char *vh[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--vhost", "maybe" };
