@@ -49,6 +49,12 @@ static void end_line(struct boot_milestones *b)
 		b->init_started = true;
 }
 
+void boot_milestones_flush(struct boot_milestones *b)
+{
+	if (b->first_user_line < 0)
+		end_line(b);
+}
+
 void boot_milestones_output(struct boot_milestones *b, const uint8_t *buf, size_t len,
 			    double (*now)(void), double start)
 {

@@ -45,6 +45,12 @@ void boot_milestones_init(struct boot_milestones *b);
 void boot_milestones_output(struct boot_milestones *b, const uint8_t *buf, size_t len,
 			    double (*now)(void), double start);
 
+/*
+ * The run is over: classify a last line the guest had not finished (an
+ * --expect match stops it mid-line).
+ */
+void boot_milestones_flush(struct boot_milestones *b);
+
 /* True if @line (without its newline) starts with a printk timestamp. */
 bool boot_line_has_printk_time(const char *line, size_t len);
 

@@ -164,8 +164,11 @@ enum console_match_kind console_match_check(struct console_match *m)
 	if (m->has_expect)
 		consider(m, &m->expect, CONSOLE_MATCH_EXPECT, m->window + from, eflags, &best);
 	m->unchecked = 0;
-	if (best >= 0)
-		copy_line(m, from + (size_t)best);
+	if (best >= 0) {
+		m->matched_at = from + (size_t)best;
+		m->line_done = memchr(m->window + m->matched_at, '\n', m->len - m->matched_at);
+		copy_line(m, m->matched_at);
+	}
 	return m->result;
 }
 
@@ -181,9 +184,28 @@ static void make_room(struct console_match *m)
 	m->len = keep;
 }
 
+/* After the match: the rest of its line, for the stop message. */
+static void complete_line(struct console_match *m, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && !m->line_done && m->len < CONSOLE_MATCH_WINDOW; i++) {
+		if (buf[i] == '\0' || buf[i] == '\r')
+			continue;
+		m->window[m->len++] = (char)buf[i];
+		m->line_done = buf[i] == '\n';
+	}
+	if (i)
+		copy_line(m, m->matched_at);
+}
+
 enum console_match_kind console_match_feed(struct console_match *m, const uint8_t *buf,
 					   size_t len)
 {
+	if (m->result) {
+		complete_line(m, buf, len);
+		return m->result;
+	}
 	for (size_t i = 0; i < len && !m->result; i++) {
 		if (buf[i] == '\0' || buf[i] == '\r')
 			continue;

@@ -59,6 +59,8 @@ struct console_match {
 	/* The result, once there is one; feeding stops then. */
 	enum console_match_kind result;
 	const struct console_pattern *matched;
+	size_t matched_at;	/* window offset where the match starts */
+	bool line_done;		/* the matched line's newline has arrived */
 	char matched_line[CONSOLE_MATCH_LINE_MAX + 1];	/* printable copy */
 };
 
@@ -84,7 +86,8 @@ static inline bool console_match_active(const struct console_match *m)
 
 /*
  * Append guest output. When the window is full it is searched before the
- * oldest bytes go, so nothing is skipped; returns the result so far.
+ * oldest bytes go, so nothing is skipped; returns the result so far. After
+ * a match, output only goes on to complete @matched_line.
  */
 enum console_match_kind console_match_feed(struct console_match *m, const uint8_t *buf,
 					   size_t len);

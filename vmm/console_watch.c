@@ -44,6 +44,10 @@ enum console_match_kind console_watch_check(struct console_watch *w)
 	r = drain_stage(w);
 	if (!r)
 		r = console_match_check(&w->match);
+	if (w->reported)
+		r = CONSOLE_MATCH_NONE;
+	else if (r)
+		w->reported = true;
 	pthread_mutex_unlock(&w->match_lock);
 	return r;
 }

@@ -26,6 +26,7 @@ struct console_watch {
 	uint8_t stage[CONSOLE_WATCH_STAGE];
 	size_t stage_len;
 	bool wake_pending;	/* @wake_fd written since the last check */
+	bool reported;		/* the match result went to a caller (match_lock) */
 	int wake_fd;		/* eventfd, owned by the caller */
 };
 
@@ -33,7 +34,13 @@ int console_watch_init(struct console_watch *w, const struct console_match_confi
 		       int wake_fd, struct tvm_error *err);
 void console_watch_destroy(struct console_watch *w);
 
-/* vCPU side. Returns the match result if the slow path produced one. */
+/*
+ * Both calls return a match result once, to the one caller whose call
+ * found it (CONSOLE_MATCH_NONE to everyone else); the result itself stays
+ * in @match.
+ */
+
+/* vCPU side: only searches when the stage is full (the main loop is behind). */
 enum console_match_kind console_watch_output(struct console_watch *w, const uint8_t *buf,
 					     size_t len);
 

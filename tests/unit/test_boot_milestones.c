@@ -71,6 +71,22 @@ Test(boot_milestones, quiet_kernel_first_line_is_userspace)
 	cr_assert_float_eq(b.first_user_line, 4.0, 1e-9);
 }
 
+Test(boot_milestones, unfinished_last_line_counts_at_the_end)
+{
+	say(101.0, "[    1.0] kernel\n");
+	say(102.0, "login: ");
+	cr_assert_lt(b.first_user_line, 0, "line not ended yet");
+	boot_milestones_flush(&b);
+	cr_assert_float_eq(b.first_user_line, 2.0, 1e-9);
+}
+
+Test(boot_milestones, flush_without_output_finds_nothing)
+{
+	boot_milestones_flush(&b);
+	cr_assert_lt(b.first_user_line, 0);
+	cr_assert_lt(b.first_byte, 0);
+}
+
 Test(boot_milestones, no_clock_reads_once_found)
 {
 	say(101.0, "hello\n");

@@ -26,7 +26,10 @@ static void fini(void)
 
 TestSuite(console_match, .fini = fini);
 
-/* Feed @s in pieces of @step bytes, searching after each piece (a burst). */
+/*
+ * Feed @s in pieces of @step bytes, searching after each piece (a burst),
+ * all of it even after a match, as the guest goes on writing.
+ */
 static enum console_match_kind feed_in_steps(const char *s, size_t step)
 {
 	size_t len = strlen(s);
@@ -34,8 +37,8 @@ static enum console_match_kind feed_in_steps(const char *s, size_t step)
 	for (size_t i = 0; i < len; i += step) {
 		size_t n = len - i < step ? len - i : step;
 
-		if (console_match_feed(&m, (const uint8_t *)s + i, n) || console_match_check(&m))
-			return m.result;
+		console_match_feed(&m, (const uint8_t *)s + i, n);
+		console_match_check(&m);
 	}
 	return m.result;
 }
@@ -111,8 +114,8 @@ Test(console_match, defaults_fail_a_panic)
 		     CONSOLE_MATCH_FAIL);
 	cr_assert(m.matched->is_default);
 	cr_assert_str_eq(m.matched->text, "Kernel panic - not syncing");
-	/* The line as far as it had arrived when the pattern matched. */
-	cr_assert_str_eq(m.matched_line, "[    1.0] Kernel panic - not syncing: Atte");
+	/* Completed by the bursts after the match. */
+	cr_assert_str_eq(m.matched_line, "[    1.0] Kernel panic - not syncing: Attempted to kill init!");
 }
 
 Test(console_match, defaults_off_without_the_flag)
@@ -151,7 +154,17 @@ Test(console_match, result_is_final)
 	init("good", fail, 1, false);
 	cr_assert_eq(feed_in_steps("good\n", 5), CONSOLE_MATCH_EXPECT);
 	cr_assert_eq(feed_in_steps("bad\n", 4), CONSOLE_MATCH_EXPECT);
-	cr_assert_eq(m.len, 5, "fed after the result");
+	cr_assert_eq(m.len, 5, "fed after the matched line ended");
+}
+
+Test(console_match, matched_line_is_completed_by_later_output)
+{
+	init("panic", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("[ 1.0] Kernel panic", 64), CONSOLE_MATCH_EXPECT);
+	cr_assert_str_eq(m.matched_line, "[ 1.0] Kernel panic");
+	feed_in_steps(" - not syncing: VFS\r\nnext line\n", 5);
+	cr_assert_str_eq(m.matched_line, "[ 1.0] Kernel panic - not syncing: VFS");
+	cr_assert_eq(m.result, CONSOLE_MATCH_EXPECT);
 }
 
 /* Much more output than the window, in bursts larger than the window. */
@@ -170,16 +183,16 @@ Test(console_match, match_straddling_the_window_refill)
 
 Test(console_match, longest_guaranteed_match)
 {
-	static char big[4 * CONSOLE_MATCH_WINDOW];
+	static char big[4 * CONSOLE_MATCH_WINDOW + 1];	/* NUL-terminated */
 	char pattern[32];
 
 	/* A CONSOLE_MATCH_MAX_LEN-byte match ending anywhere is found. */
 	snprintf(pattern, sizeof(pattern), "S y{%d}E", CONSOLE_MATCH_MAX_LEN - 3);
-	for (size_t end = CONSOLE_MATCH_MAX_LEN; end < sizeof(big); end += 1531) {
+	for (size_t end = CONSOLE_MATCH_MAX_LEN; end < sizeof(big) - 1; end += 1531) {
 		size_t start = end - CONSOLE_MATCH_MAX_LEN;
 
 		init(pattern, NULL, 0, false);
-		memset(big, 'x', sizeof(big));
+		memset(big, 'x', sizeof(big) - 1);
 		big[start] = 'S';
 		big[start + 1] = ' ';
 		memset(big + start + 2, 'y', CONSOLE_MATCH_MAX_LEN - 3);

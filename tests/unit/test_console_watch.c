@@ -53,6 +53,10 @@ Test(console_watch, one_wakeup_per_burst)
 	out("dy\r\n");
 	cr_assert_eq(wakeups(), 1);
 	cr_assert_eq(console_watch_check(&w), CONSOLE_MATCH_EXPECT);
+	/* Reported once; the result stays in the matcher. */
+	out("more\n");
+	cr_assert_eq(console_watch_check(&w), CONSOLE_MATCH_NONE);
+	cr_assert_eq(w.match.result, CONSOLE_MATCH_EXPECT);
 }
 
 Test(console_watch, full_stage_is_searched_on_the_vcpu_side)
@@ -61,10 +65,13 @@ Test(console_watch, full_stage_is_searched_on_the_vcpu_side)
 	static const char panic[] = "Kernel panic - not syncing: x\n";
 
 	memset(junk, 'j', sizeof(junk));
+	junk[sizeof(junk) - 11] = '\n';	/* the panic starts a line */
 	cr_assert_eq(console_watch_output(&w, junk, sizeof(junk) - 10), CONSOLE_MATCH_NONE);
 	/* No main loop ran: the panic line overflows the stage and is found here. */
 	cr_assert_eq(console_watch_output(&w, (const uint8_t *)panic, sizeof(panic) - 1),
 		     CONSOLE_MATCH_NONE);
 	cr_assert_eq(console_watch_output(&w, junk, sizeof(junk)), CONSOLE_MATCH_FAIL);
 	cr_assert_str_eq(w.match.matched->text, "Kernel panic - not syncing");
+	cr_assert_str_eq(w.match.matched_line, "Kernel panic - not syncing: x");
+	cr_assert_eq(console_watch_check(&w), CONSOLE_MATCH_NONE, "already reported");
 }
