@@ -36,14 +36,20 @@ static enum console_match_kind drain_stage(struct console_watch *w)
 	return r;
 }
 
+/* Call with match_lock held: move the stage in, search. */
+static enum console_match_kind search(struct console_watch *w)
+{
+	enum console_match_kind r = drain_stage(w);
+
+	return r ? r : console_match_check(&w->match);
+}
+
 enum console_match_kind console_watch_check(struct console_watch *w)
 {
 	enum console_match_kind r;
 
 	pthread_mutex_lock(&w->match_lock);
-	r = drain_stage(w);
-	if (!r)
-		r = console_match_check(&w->match);
+	r = search(w);
 	if (w->reported)
 		r = CONSOLE_MATCH_NONE;
 	else if (r)
@@ -70,15 +76,13 @@ static size_t stage_bytes(struct console_watch *w, const uint8_t *buf, size_t le
 	return n;
 }
 
-enum console_match_kind console_watch_output(struct console_watch *w, const uint8_t *buf,
-					     size_t len)
+void console_watch_output(struct console_watch *w, const uint8_t *buf, size_t len)
 {
 	uint64_t one = 1;
 	bool wake;
 
 	while (len) {
 		size_t n = stage_bytes(w, buf, len, &wake);
-		enum console_match_kind r;
 
 		/* Fails only with the counter saturated: then a wake-up is pending. */
 		if (wake && write(w->wake_fd, &one, sizeof(one)) < 0)
@@ -87,10 +91,13 @@ enum console_match_kind console_watch_output(struct console_watch *w, const uint
 		len -= n;
 		if (!len)
 			break;
-		/* Stage full: the main loop is far behind; do its work here. */
-		r = console_watch_check(w);
-		if (r)
-			return r;
+		/*
+		 * Stage full: the main loop is far behind; search here so no
+		 * output is lost. The bytes staged next wake the main loop,
+		 * which reports any result.
+		 */
+		pthread_mutex_lock(&w->match_lock);
+		search(w);
+		pthread_mutex_unlock(&w->match_lock);
 	}
-	return CONSOLE_MATCH_NONE;
 }

@@ -14,6 +14,7 @@
  * searches once, so regexec() never runs on a vCPU thread (except when
  * the main loop has fallen CONSOLE_WATCH_STAGE bytes behind, which would
  * otherwise lose output) and the matcher costs the console a memcpy.
+ * Results are only ever reported to the main loop.
  *
  * Lock order: match_lock, then stage_lock.
  */
@@ -34,17 +35,14 @@ int console_watch_init(struct console_watch *w, const struct console_match_confi
 		       int wake_fd, struct tvm_error *err);
 void console_watch_destroy(struct console_watch *w);
 
+/* vCPU side: stage output; searches only when the stage is full. */
+void console_watch_output(struct console_watch *w, const uint8_t *buf, size_t len);
+
 /*
- * Both calls return a match result once, to the one caller whose call
- * found it (CONSOLE_MATCH_NONE to everyone else); the result itself stays
- * in @match.
+ * Main loop side: search the bytes staged since the last call. Returns a
+ * match result once, on the first call that sees it (CONSOLE_MATCH_NONE
+ * after that); the result itself stays in @match.
  */
-
-/* vCPU side: only searches when the stage is full (the main loop is behind). */
-enum console_match_kind console_watch_output(struct console_watch *w, const uint8_t *buf,
-					     size_t len);
-
-/* Main loop side: search the bytes staged since the last call. */
 enum console_match_kind console_watch_check(struct console_watch *w);
 
 #endif

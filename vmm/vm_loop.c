@@ -18,7 +18,7 @@
 #include "vmm/seccomp.h"
 #include "vmm/vm_internal.h"
 
-enum loop_source { SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK };
+enum loop_source { SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK, SRC_CONSOLE };
 
 struct loop {
 	int epfd, sigfd, timerfd, nlfd;
@@ -112,6 +112,9 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 			return tvm_fail(err, TVM_EXIT_ERROR, "setting up --timeout: %s",
 					strerror(errno));
 	}
+	if (vm->console_efd >= 0 && watch(l, vm->console_efd, SRC_CONSOLE))
+		return tvm_fail(err, TVM_EXIT_ERROR, "watching the console for --expect/--fail-on: %s",
+				strerror(errno));
 	open_link_monitor(vm, l);
 	/* stdin may be /dev/null or a file, which epoll refuses: then no input. */
 	if (watch(l, STDIN_FILENO, SRC_STDIN))
@@ -196,6 +199,9 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 	case SRC_NETLINK:
 		handle_link_event(vm, l);
 		break;
+	case SRC_CONSOLE:
+		vm_smoke_check(vm);
+		break;
 	}
 }
 
@@ -226,8 +232,12 @@ int vm_main_loop(struct vm *vm)
 	}
 	while (!vm_stopping(vm)) {
 		struct epoll_event evs[4];
+		int wait_ms = vm_smoke_wait_ms(vm), n;
+
 		/* While input waits for FIFO space, poll it every 10 ms. */
-		int n = epoll_wait(l.epfd, evs, 4, l.pending_len ? 10 : -1);
+		if (l.pending_len && (wait_ms < 0 || wait_ms > 10))
+			wait_ms = 10;
+		n = epoll_wait(l.epfd, evs, 4, wait_ms);
 
 		if (n < 0 && errno != EINTR) {
 			vm_request_stop(vm, TVM_EXIT_ERROR, "epoll_wait: %s", strerror(errno));
@@ -237,6 +247,7 @@ int vm_main_loop(struct vm *vm)
 			flush_pending(vm, &l);
 		for (int i = 0; i < n; i++)
 			dispatch(vm, &l, (enum loop_source)evs[i].data.u32);
+		vm_smoke_tick(vm);
 	}
 	loop_close(&l);
 	return vm->exit_code;
