@@ -212,6 +212,19 @@ static int add_virtio(void *fdt, const struct fdt_virtio_slot *slot)
 	return r;
 }
 
+static int add_exit_device(void *fdt)
+{
+	char name[32];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "exit@%llx", (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
+	r |= fdt_begin_node(fdt, name);
+	r |= fdt_property_string(fdt, "compatible", "tinyvmm,exit");
+	r |= fdt_reg(fdt, LAYOUT_EXIT_DEVICE_BASE, LAYOUT_EXIT_DEVICE_SIZE);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
 static int add_root_props(void *fdt)
 {
 	int r = 0;
@@ -267,6 +280,8 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	r |= add_uart(buf);
 	for (unsigned int i = 0; i < p->nvirtio; i++)
 		r |= add_virtio(buf, &p->virtio[i]);
+	if (p->exit_device)
+		r |= add_exit_device(buf);
 	r |= fdt_end_node(buf);
 	r |= fdt_finish(buf);
 	/* libfdt errors are negative; OR-ing keeps "some step failed". */

@@ -2,6 +2,7 @@
 #ifndef TINYVMM_FDT_H
 #define TINYVMM_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct fdt_params {
 	const struct fdt_virtio_slot *virtio;
 	unsigned int nvirtio;
 	const uint8_t *rng_seed;	/* may be NULL; FDT_RNG_SEED_SIZE bytes */
+	bool exit_device;	/* --exit-device: a "tinyvmm,exit" node */
 };
 
 #define FDT_RNG_SEED_SIZE 64

@@ -243,6 +243,27 @@ static void write_kvm_stats(struct json *j, const char *key, const struct kvm_st
 	json_end_object(j);
 }
 
+/* Milliseconds since start, or null when not reached (negative). */
+static void json_ms(struct json *j, const char *key, double t)
+{
+	if (t < 0)
+		json_null(j, key);
+	else
+		json_u64(j, key, (uint64_t)(t * 1000 + 0.5));
+}
+
+static void write_milestones(struct json *j, const struct vm *vm, bool at_exit)
+{
+	const struct boot_milestones *b = &vm->milestones;
+
+	json_begin_object(j, "milestones");
+	json_ms(j, "first_console_byte_ms", b->first_byte);
+	json_ms(j, "first_userspace_line_ms", b->first_user_line);
+	json_ms(j, "expect_matched_ms", b->expect_matched);
+	json_ms(j, "total_ms", at_exit ? vm->stop_time - vm->start_time : -1);
+	json_end_object(j);
+}
+
 static void write_body(struct json *j, struct vm *vm, const char *phase)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -279,6 +300,7 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_u64(j, "fdt_addr", vm->boot.fdt_addr);
 	json_end_object(j);
 	write_network(j, vm);
+	write_milestones(j, vm, !strcmp(phase, "exit"));
 	json_begin_object(j, "vcpu_exits");
 	json_u64(j, "total", c.total);
 	json_u64(j, "mmio", c.mmio);

@@ -29,22 +29,25 @@
 #include "vmm/vm_internal.h"
 
 
-void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 {
 	int running = -1;
 	uint64_t one = 1;
+	ssize_t written;
 	va_list ap;
 
 	if (!__atomic_compare_exchange_n(&vm->exit_code, &running, code, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return;
+		return false;
 	if (fmt) {
 		va_start(ap, fmt);
 		vsnprintf(vm->stop_message, sizeof(vm->stop_message), fmt, ap);
 		va_end(ap);
 	}
-	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
-		return;	/* the main loop also polls exit_code */
+	/* A failed write is harmless: the main loop also polls exit_code. */
+	written = write(vm->stop_efd, &one, sizeof(one));
+	(void)written;
+	return true;
 }
 
 static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
@@ -52,6 +55,7 @@ static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
 	struct vm *vm = opaque;
 
 	console_output(&vm->console, buf, len);
+	vm_smoke_output(vm, buf, len);
 }
 
 static void uart_input_drained(void *opaque)
@@ -169,6 +173,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.spi = LAYOUT_VIRTIO_FIRST_SPI,
 	};
 
+	p.exit_device = vm->cfg->exit_device;
 	if (vm->cfg->tap_name) {
 		p.virtio = &net_slot;
 		p.nvirtio = 1;
@@ -294,6 +299,8 @@ static int add_devices(struct vm *vm, struct tvm_error *err)
 	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
 			      &vm->uart, "uart"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
+	if (vm_smoke_setup(vm, err))
+		return -1;
 	if (vm->cfg->tap_name)
 		return add_net(vm, err);
 	return 0;
@@ -422,12 +429,17 @@ out:
 		fclose(summary);
 }
 
-static void teardown(struct vm *vm)
+static void stop_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_join(&vm->vcpus[i]);
+}
+
+static void teardown(struct vm *vm)
+{
+	stop_vcpus(vm);
 	if (__atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) == TVM_EXIT_TIMEOUT)
 		describe_vcpus(vm);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
@@ -447,6 +459,7 @@ static void teardown(struct vm *vm)
 		uart_destroy(&vm->uart);
 	if (vm->uart_space_efd >= 0)
 		close(vm->uart_space_efd);
+	vm_smoke_teardown(vm);
 	gic_close(&vm->gic);
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
@@ -475,21 +488,30 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->net_ack_fd = -1;
 	vm->uart_space_efd = -1;
 	vm->report_fd = -1;
+	vm->console_efd = -1;
 	vm->start_time = report_now();
 	vm->gic.fd = -1;
 	vm->kvm.fd = vm->kvm.vm_fd = -1;
 	if (setup(vm, err) == 0) {
-		code = vm_main_loop(vm);
+		vm_main_loop(vm);
+		/* Nothing writes to the console any more: its last words count. */
+		stop_vcpus(vm);
+		vm_smoke_finish(vm);
+		code = vm->exit_code;
 		/* Before teardown: the counters live in the devices and vCPUs. */
 		if (cfg->report_json_path && report_write_json(vm, "exit"))
 			tvm_warn("cannot write --report-json '%s': %s", cfg->report_json_path,
 				 strerror(errno));
 	}
 	teardown(vm);
+	if (code >= 0)
+		console_end_line(&vm->console);
 	if (code >= 0 && vm->stop_message[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_message);
 	if (code >= 0 && vm->stop_detail && vm->stop_detail[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_detail);
+	if (code >= 0)
+		vm_smoke_print(vm);
 	free(vm->stop_detail);
 	free(vm);
 	return code;

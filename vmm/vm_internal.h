@@ -8,12 +8,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "devices/exit_dev.h"
 #include "devices/mmio_bus.h"
 #include "devices/uart.h"
 #include "devices/net/virtio_net.h"
 #include "devices/virtio/virtio_mmio.h"
+#include "vmm/boot_milestones.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
+#include "vmm/console_watch.h"
 #include "vmm/gic.h"
 #include "lib/guest_mem.h"
 #include "vmm/kvm.h"
@@ -60,13 +63,26 @@ struct vm {
 	int exit_code;		/* -1 while running; first stop request wins */
 	char stop_message[256];	/* printed on stderr after teardown, if set */
 	char *stop_detail;	/* more of it (malloc'd): where the vCPUs were at --timeout */
+	double stop_time;	/* CLOCK_MONOTONIC seconds when the vCPUs had stopped */
+	/* CI smoke tests (vm_smoke.c). */
+	struct exit_dev exit_dev;	/* registered only with --exit-device */
+	bool exit_device_stop;		/* the run ended by an exit-device write */
+	struct console_watch *watch;	/* NULL without --expect / --fail-on */
+	int console_efd;		/* the watch wakes the main loop on it */
+	/* A --fail-on match waits for the guest to finish its say (vm_smoke.c). */
+	bool fail_pending;		/* main thread only */
+	bool fail_stopped;		/* its stop request was the first */
+	double match_time;		/* s since start of the --fail-on match */
+	double last_output;		/* CLOCK_MONOTONIC s of the last output burst */
+	struct boot_milestones milestones;
 };
 
 /*
  * Ask the VM to stop with @code. Callable from any thread; only the first
- * request counts. @fmt (may be NULL) is a message for the user.
+ * request counts (returns true for that one). @fmt (may be NULL) is a
+ * message for the user.
  */
-void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 uint64_t vm_net_acks_in_kernel(struct vm *vm);
@@ -96,6 +112,17 @@ int report_open(struct vm *vm);
 /* Rewrite it (in place: the sandbox allows no open or rename later). */
 int report_write_json(struct vm *vm, const char *phase);
 double report_now(void);
+
+/* CI smoke tests: --expect/--fail-on, --exit-device, milestones (vm_smoke.c). */
+int vm_smoke_setup(struct vm *vm, struct tvm_error *err);
+void vm_smoke_output(struct vm *vm, const uint8_t *buf, size_t len);
+void vm_smoke_check(struct vm *vm);
+/* Main loop: how long epoll may wait (-1: for ever); then call vm_smoke_tick. */
+int vm_smoke_wait_ms(const struct vm *vm);
+void vm_smoke_tick(struct vm *vm);
+void vm_smoke_finish(struct vm *vm);
+void vm_smoke_print(const struct vm *vm);
+void vm_smoke_teardown(struct vm *vm);
 
 /* Start the vCPUs and serve events until the VM stops; returns the exit code. */
 int vm_main_loop(struct vm *vm);

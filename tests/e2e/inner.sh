@@ -357,6 +357,145 @@ EOF
   pass "$name"
 }
 
+# --- CI smoke tests: --expect, --fail-on, --exit-device, milestones ------
+BM=$(dirname "$0")/baremetal.elf	# guest-test/baremetal.c, copied by run.sh
+
+# expect_milestones NAME: the one-line summary at exit, with times.
+expect_milestones() {
+  expect_err "$1" "^tinyvmm: boot milestones: first console byte [0-9.]* s, first userspace line [0-9.]* s, --expect matched $2, total [0-9.]* s$"
+}
+
+# --expect on a guest that would hang after its line: only the match ends it.
+check_expect_match() {
+  name=expect-match
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
+    --cmdline "console=ttyS0 quiet guest-test.mode=hang" --expect 'guest-test: hang(ing)?$' \
+    --report-json "$LOGDIR/report-$name.json"
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "^tinyvmm: console matched --expect 'guest-test: hang(ing)?[$]' after [0-9.]* s; guest stopped; exit code 0$" || return 0
+  expect_milestones "$name" "[0-9.]* s" || return 0
+  expect_report "$name" '"expect_matched_ms": [0-9]' '"first_userspace_line_ms": [0-9]' '"total_ms": [0-9]' || return 0
+  pass "$name"
+}
+
+# --expect that never matches: the timeout's code, 4.
+check_expect_timeout() {
+  name=expect-timeout
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout 30 \
+    --cmdline "console=ttyS0 quiet guest-test.mode=hang" --expect 'never printed'
+  expect_rc "$name" 4 || return 0
+  expect_out "$name" "guest-test: hanging" || return 0
+  expect_err "$name" "^tinyvmm: --timeout of 30 s expired" || return 0
+  expect_milestones "$name" "-" || return 0
+  pass "$name"
+}
+
+# --expect and a guest that powers off without the line: 9.
+check_expect_poweroff() {
+  name=expect-poweroff
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
+    --cmdline "console=ttyS0 quiet" --expect 'never printed'
+  expect_rc "$name" 9 || return 0
+  expect_out "$name" "guest-test: cpus=1 " || return 0
+  expect_err "$name" "^tinyvmm: guest powered off before the console matched --expect 'never printed'; exit code 9$" || return 0
+  pass "$name"
+}
+
+# A guest kernel that panics (and, without panic=-1, would sit there until
+# the timeout): --expect's default fail patterns end the run with 8, once
+# the panic report (reason, backtrace) is out.
+check_fail_on_panic() {
+  name=fail-on-panic
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
+    --cmdline "console=ttyS0 quiet guest-test.mode=panic" --expect 'never printed'
+  expect_rc "$name" 8 || return 0
+  expect_out "$name" "guest-test: triggering panic" || return 0
+  expect_err "$name" "^tinyvmm: console matched --fail-on 'Kernel panic - not syncing' (a default with --expect; --no-default-fail-on drops it) after [0-9.]* s in line \"\[ *[0-9.]*\] Kernel panic - not syncing: sysrq triggered crash\"; guest stopped; exit code 8$" || return 0
+  # The guest was stopped only once it had finished its panic report.
+  expect_out "$name" "end Kernel panic - not syncing: sysrq triggered crash" || return 0
+  pass "$name"
+}
+
+# The user's own --fail-on and no --expect, on a line just before a panic
+# that (panic=-1) resets the guest within the grace period: still 8.
+check_fail_on_user() {
+  name=fail-on-user
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
+    --cmdline "console=ttyS0 quiet panic=-1 guest-test.mode=panic" --fail-on 'triggering (panic|oops)'
+  expect_rc "$name" 8 || return 0
+  expect_err "$name" "^tinyvmm: console matched --fail-on 'triggering (panic|oops)' after [0-9.]* s in line \"guest-test: triggering panic.*\"; guest stopped; exit code 8$" || return 0
+  pass "$name"
+}
+
+# One pattern in two console bursts far apart (the bare-metal guest waits
+# between "split-pat" and "tern").
+check_expect_split() {
+  name=expect-split
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$BM" --mem 64 --timeout 120 --cmdline "split" --expect 'split-pattern$'
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "bare-metal: split-pattern" || return 0
+  expect_err "$name" "^tinyvmm: console matched --expect 'split-pattern[$]'" || return 0
+  pass "$name"
+}
+
+# The exit-status device from the bare-metal guest: each value's exit
+# status is the value mod 256; without --exit-device there is no node.
+check_exit_device() {
+  wanted exit-device || return 0
+  bad=
+  for v in 0 1 42 255 300 4294967295; do
+    # vmm sets name, OUT and ERR.
+    vmm "exit-device-$v" --kernel "$BM" --mem 64 --timeout 60 --exit-device --cmdline "exit=$v"
+    want=$((v % 256))
+    hex=$(printf '0x%x' "$v")
+    if [ "$RC" != "$want" ] || ! grep -q "^tinyvmm: guest wrote $hex to the exit device; exit code $want\$" "$ERR" ||
+      ! grep -q "bare-metal: writing $hex to the exit device at 0x9001000" "$OUT"; then
+      bad="$bad $v(exit $RC, want $want)"
+      tail_logs
+    fi
+  done
+  vmm exit-device-absent --kernel "$BM" --mem 64 --timeout 60 --cmdline "exit=5"
+  if [ "$RC" != 3 ] || ! grep -q "no tinyvmm,exit node" "$OUT"; then
+    bad="$bad absent(exit $RC, want 3 and no node)"
+    tail_logs
+  fi
+  if [ -n "$bad" ]; then
+    fail exit-device "wrong exit status or messages for:$bad"
+    return 0
+  fi
+  pass exit-device
+}
+
+# docs/ci.md's arm64-runner boot step, as written there (run.sh extracts
+# it), with this host's kernel and guest-test initramfs as the user's.
+check_ci_recipe_arm64() {
+  name=ci-recipe-arm64
+  wanted "$name" || return 0
+  OUT=$LOGDIR/$name.out ERR=$LOGDIR/$name.err
+  rm -rf /tmp/ci-artifacts && mkdir -p /tmp/ci-artifacts
+  cp "$K" /tmp/ci-artifacts/Image && cp "$I" /tmp/ci-artifacts/initrd.img
+  recipe=$(dirname "$0")/ci-recipe-arm64.sh
+  ARTIFACTS=/tmp/ci-artifacts TINYVMM=tinyvmm BOOT_CMDLINE='console=ttyS0 quiet' \
+    BOOT_EXPECT='guest-test: started' timeout "$RUN_LIMIT" sh -e "$recipe" >"$OUT" 2>"$ERR" </dev/null
+  RC=$?
+  echo "$SUITE $name rc=$RC" >>"$LOGDIR/timings.txt"
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "^tinyvmm: console matched --expect 'guest-test: started'" || return 0
+  if ! grep -q "guest-test: started" /tmp/ci-artifacts/boot.log 2>/dev/null; then
+    fail "$name" "the recipe's boot.log lacks the guest's line"
+    return 0
+  fi
+  cp /tmp/ci-artifacts/boot.json "$LOGDIR/report-$name.json" 2>/dev/null
+  expect_report "$name" '"expect_matched_ms": [0-9]' || return 0
+  pass "$name"
+}
+
 suite_gic3() {
   try check_boot boot-cpus1 1 3 "$K" --cmdline "console=ttyS0 quiet"
   try check_boot boot-cpus2 2 3 "$K" --cmdline "console=ttyS0 quiet"
@@ -377,6 +516,15 @@ suite_gic3() {
   check_too_big
   check_no_kvm
   try check_usr1
+  try check_expect_match
+  try check_expect_timeout
+  try check_expect_poweroff
+  check_fail_on_panic
+  check_fail_on_user
+  check_expect_split
+  check_exit_device
+  check_bad expect-bad-regex --kernel "$K" --initrd "$I" --expect '(unclosed'
+  try check_ci_recipe_arm64
   check_retry
 }
 

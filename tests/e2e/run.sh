@@ -8,10 +8,11 @@
 #            (e.g. 'boot|panic'); a host boot with no match is skipped
 #
 # Four emulated host boots (~3 s each plus the checks): a GICv3 host runs
-# the boot and CLI checks, a second GICv3 host the network checks (TAPs,
+# the boot, CLI and CI smoke-test checks, a second GICv3 host the network checks (TAPs,
 # tinyvmm-netpeer, all tiers, multi-queue, reset loops, unprivileged use),
 # a host without vhost_net the Tier 2 fallback checks, and a GICv2 host
-# the GICv2 ones. Each check prints
+# the GICv2 ones; then docs/ci.md's x86_64 job (a fifth host boot of its
+# own) and its arm64 build step run on this machine. Each check prints
 # `PASS name` or `FAIL name: reason`; the last line is `N passed, N failed`
 # and the exit status is non-zero on any failure. A check whose guest
 # kernel broke by itself (panic, or stuck before its first line) is run a
@@ -25,10 +26,12 @@ source "$(dirname "$0")/../../scripts/lib/common.sh"
 
 # TVM_E2E_DIR: another work directory, so two runs can share a tree.
 E2E_DIR=${TVM_E2E_DIR:-$TVM_BUILD/e2e}
-GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline console-flood panic-reset hang-timeout sigterm tty-restore gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm usr1-stats retry-broken-guest'
+GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline console-flood panic-reset hang-timeout sigterm tty-restore gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm usr1-stats expect-match expect-timeout expect-poweroff fail-on-panic fail-on-user expect-split exit-device expect-bad-regex ci-recipe-arm64 retry-broken-guest'
 GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2 host-check-gic2'
 NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split busyoff-tier2 busyoff-tier1b tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged host-check drop-privileges tap-deleted link-spoof vhost-fault-auto vhost-fault-on hostile-tier2 rx-starve-tier2 hostile-tier1b sigterm-transfer-tier1b sigterm-transfer-tier2 reset-loop-tier1a'
 NOVHOST_CHECKS='novhost-auto novhost-on host-check-novhost'
+# Run here, not in an emulated host: docs/ci.md's x86_64 job boots its own.
+CI_CHECKS='ci-recipe-x86_64 ci-recipe-arm64-build'
 
 total_pass=0
 total_fail=0
@@ -66,6 +69,55 @@ run_suite() {
   total_retry=$((total_retry + BASH_REMATCH[3]))
 }
 
+ci_pass() { echo "PASS $1"; total_pass=$((total_pass + 1)); }
+ci_fail() {
+  echo "FAIL $1: $2"
+  [[ -n ${3:-} ]] && tail -n 8 "$3" | sed 's/^/  | /'
+  total_fail=$((total_fail + 1))
+}
+
+# docs/ci.md's x86_64 job step as written (tests/e2e/ci-recipe.sh), in this
+# tree, with the guest kernel and guest-test initramfs as the user's.
+check_ci_recipe_x86_64() {
+  local name=ci-recipe-x86_64 art=$E2E_DIR/ci-artifacts log rc=0
+  log=$E2E_DIR/logs/$name.log
+  rm -rf "$art" && mkdir -p "$art"
+  cp "$TVM_KERNEL_DIR/Image" "$art/Image" && cp "$TVM_GUEST_INITRD" "$art/initrd.img"
+  "$(dirname "$0")/ci-recipe.sh" x86_64 >"$E2E_DIR/$name.sh"
+  (cd "$TVM_ROOT" && ARTIFACTS=$art BOOT_CMDLINE='console=ttyS0 quiet' \
+    BOOT_EXPECT='guest-test: started' bash --noprofile --norc -eo pipefail "$E2E_DIR/$name.sh") \
+    >"$log" 2>&1 </dev/null || rc=$?
+  if ((rc != 0)); then
+    ci_fail "$name" "the recipe exited $rc, want 0" "$log"
+  elif ! grep -q "^tinyvmm: console matched --expect 'guest-test: started'" "$log"; then
+    ci_fail "$name" "no '--expect matched' line" "$log"
+  elif ! grep -q 'guest-test: started' "$art/boot.log" 2>/dev/null; then
+    ci_fail "$name" "out/boot.log lacks the guest's line" "$log"
+  else
+    cp "$art/boot.json" "$E2E_DIR/logs/report-$name.json"
+    ci_pass "$name"
+  fi
+}
+
+# The arm64 job's build step, but its apt-get line (no network in tests):
+# the same cmake lines, here on whatever this machine is.
+check_ci_recipe_arm64_build() {
+  local name=ci-recipe-arm64-build log rc=0
+  log=$E2E_DIR/logs/$name.log
+  "$(dirname "$0")/ci-recipe.sh" arm64-build | grep -v '^apt-get ' >"$E2E_DIR/$name.sh"
+  rm -rf "$TVM_ROOT/build/ci"
+  (cd "$TVM_ROOT" && bash --noprofile --norc -eo pipefail "$E2E_DIR/$name.sh") >"$log" 2>&1 </dev/null ||
+    rc=$?
+  if ((rc != 0)); then
+    ci_fail "$name" "the build step exited $rc, want 0" "$log"
+  elif ! "$TVM_ROOT/build/ci/tinyvmm" --version >>"$log" 2>&1; then
+    ci_fail "$name" "build/ci/tinyvmm --version failed" "$log"
+  else
+    ci_pass "$name"
+  fi
+  rm -rf "$TVM_ROOT/build/ci"
+}
+
 # Every --report-json file the checks left must match the documented schema.
 validate_reports() {
   local reports=("$E2E_DIR"/logs/report-*.json)
@@ -85,6 +137,9 @@ main() {
     echo "e2e: warning: no build/arm64/tinyvmm (run scripts/setup)" >&2
   rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR/logs"
   cp "$(dirname "$0")/inner.sh" "$(dirname "$0")/guest-broke.sh" "$E2E_DIR/"
+  # The bare-metal guest and docs/ci.md's arm64 boot step, for inner.sh.
+  cp "$TVM_BUILD/arm64/guest-test-baremetal" "$E2E_DIR/baremetal.elf" 2>/dev/null || true
+  "$(dirname "$0")/ci-recipe.sh" arm64 >"$E2E_DIR/ci-recipe-arm64.sh"
   any_wanted "$pattern" "$GIC3_CHECKS" &&
     run_suite gic3 "$pattern" --gic 3 --cpus 2 --timeout 1500
   any_wanted "$pattern" "$NET_CHECKS" &&
@@ -93,6 +148,11 @@ main() {
     run_suite novhost "$pattern" --gic 3 --cpus 2 --no-vhost --timeout 900
   any_wanted "$pattern" "$GIC2_CHECKS" &&
     run_suite gic2 "$pattern" --gic 2 --cpus 2 --timeout 900
+  if any_wanted "$pattern" "$CI_CHECKS"; then
+    echo "--- docs/ci.md recipes on this machine"
+    any_wanted "$pattern" ci-recipe-x86_64 && check_ci_recipe_x86_64
+    any_wanted "$pattern" ci-recipe-arm64-build && check_ci_recipe_arm64_build
+  fi
   validate_reports
   if [[ -s $E2E_DIR/logs/timings.txt ]]; then
     echo "--- durations (suite check status time):"

@@ -518,3 +518,25 @@ Test(fdt, invalid_gic_version)
 		cr_assert_not_null(strstr(err.msg, "GIC"), "message: %s", err.msg);
 	}
 }
+
+Test(fdt, exit_device_node_only_when_asked)
+{
+	struct fdt_params p = base_params(1, 3);
+	void *fdt = build_ok(&p);
+	const void *reg;
+	int off, len;
+
+	cr_assert_lt(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), 0);
+	free(fdt);
+	p.exit_device = true;
+	fdt = build_ok(&p);
+	off = node(fdt, "/exit@9001000");
+	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), off);
+	cr_assert_eq(fdt_parent_offset(fdt, off), 0, "not at the root");
+	/* One reg entry in the root's 2 address cells + 2 size cells. */
+	reg = prop(fdt, off, "reg", &len);
+	cr_assert_eq(len, 16);
+	cr_assert_eq(ld64(reg, 0), LAYOUT_EXIT_DEVICE_BASE);
+	cr_assert_eq(ld64(reg, 1), LAYOUT_EXIT_DEVICE_SIZE);
+	free(fdt);
+}
