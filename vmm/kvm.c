@@ -204,6 +204,7 @@ int kvm_check_probe(struct kvm_check_info *info)
 	info->binary_stats = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) > 0;
 	/* A scratch VM: the vGIC models are a per-VM question. */
 	vm_fd = ioctl(fd, KVM_CREATE_VM, 0UL);
+	info->vm_errno = vm_fd < 0 ? errno : 0;
 	if (vm_fd >= 0) {
 		info->gic_v3 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 		info->gic_v2 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
