@@ -26,6 +26,7 @@ struct fdt_params {
 	const struct fdt_virtio_slot *virtio;
 	unsigned int nvirtio;
 	const uint8_t *rng_seed;	/* may be NULL; FDT_RNG_SEED_SIZE bytes */
+	unsigned int pmu_ppi;	/* PMUv3 overflow PPI number; 0: no PMU node */
 };
 
 #define FDT_RNG_SEED_SIZE 64

@@ -3,7 +3,10 @@
 #define TINYVMM_CHECK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "vmm/cpu_features.h"
 
 /* What the arm64 platform code can tell about KVM (kvm_check_probe). */
 struct kvm_check_info {
@@ -14,6 +17,10 @@ struct kvm_check_info {
 	int vm_errno;			/* why the scratch KVM_CREATE_VM failed, or 0 */
 	bool gic_v3, gic_v2;		/* vGIC models KVM can create here */
 	bool binary_stats;
+	struct cpu_features_offered cpu;	/* optional vCPU features KVM offers */
+	uint64_t sve_vls[CPU_SVE_VLS_WORDS];	/* a scratch vCPU's SVE vector lengths */
+	bool vcpu_ok;			/* the scratch vCPU was created and initialised */
+	uint64_t mmfr0;			/* its ID_AA64MMFR0_EL1, if vcpu_ok */
 };
 
 /* Probe /dev/kvm (already known to open). -1 where there is no ARM64 KVM code. */

@@ -34,6 +34,20 @@ static void report_ipa(FILE *out, const struct kvm_check_info *k)
 			   ((1ULL << 40) - LAYOUT_RAM_BASE) >> 30);
 }
 
+/* What a guest's vCPUs would get by default: all [ok], or a note. */
+static void report_cpu_features(FILE *out, const struct kvm_check_info *k)
+{
+	struct cpu_features_wanted all = { 0 };
+	struct cpu_features f;
+	char text[200];
+
+	cpu_features_choose(&k->cpu, &all, &f);
+	memcpy(f.sve_vls, k->sve_vls, sizeof(f.sve_vls));
+	cpu_features_describe(&f, text, sizeof(text));
+	check_line(out, k->cpu.pmu && k->cpu.pauth && k->cpu.sve ? "ok" : "--",
+		   "CPU features for guests: %s", text);
+}
+
 bool check_report_kvm_info(FILE *out, const struct kvm_check_info *k)
 {
 	bool usable = true;
@@ -43,7 +57,7 @@ bool check_report_kvm_info(FILE *out, const struct kvm_check_info *k)
 			check_line(out, "!!", "/dev/kvm: opens, but KVM_GET_API_VERSION fails: this is not a working KVM (e.g. under qemu-user); nothing else tried");
 		else
 			check_line(out, "!!", "/dev/kvm: opens, KVM API %d, tinyvmm needs %d: use a newer host kernel",
-			     k->api_version, KVM_API_VERSION);
+				   k->api_version, KVM_API_VERSION);
 		return false;
 	}
 	check_line(out, "ok", "/dev/kvm: opens, KVM API %d", k->api_version);
@@ -63,10 +77,11 @@ bool check_report_kvm_info(FILE *out, const struct kvm_check_info *k)
 		return false;
 	}
 	check_line(out, k->gic_v3 || k->gic_v2 ? "ok" : "!!", "vGIC: v3 %s, v2 %s; --gic auto uses %s",
-	     k->gic_v3 ? "yes" : "no", k->gic_v2 ? "yes" : "no",
-	     k->gic_v3 ? "v3" : k->gic_v2 ? "v2" : "nothing (no guest can run)");
+		   k->gic_v3 ? "yes" : "no", k->gic_v2 ? "yes" : "no",
+		   k->gic_v3 ? "v3" : k->gic_v2 ? "v2" : "nothing (no guest can run)");
+	report_cpu_features(out, k);
 	check_line(out, k->binary_stats ? "ok" : "--", "KVM binary statistics: %s",
-	     k->binary_stats ? "yes (exits by reason in --report-json)" : "no (Linux < 5.14)");
+		   k->binary_stats ? "yes (exits by reason in --report-json)" : "no (Linux < 5.14)");
 	return usable && (k->gic_v3 || k->gic_v2);
 }
 

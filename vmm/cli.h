@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/cpu_features.h"
 #include "vmm/util.h"
 
 enum gic_request { GIC_AUTO = 0, GIC_V2 = 2, GIC_V3 = 3 };
@@ -32,6 +33,7 @@ struct vm_config {
 	enum gic_request gic;
 	unsigned int timeout_s;		/* 0: no timeout */
 	bool quiet;
+	struct cpu_features_wanted cpu;	/* --no-pmu, --no-pauth, --no-sve */
 	/* Network: a virtio-net device exists only with --tap. */
 	const char *tap_name;
 	uint8_t mac[6];

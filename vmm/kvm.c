@@ -3,6 +3,7 @@
 #include "vmm/kvm.h"
 
 #include "vmm/check.h"
+#include "vmm/vcpu_features.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,6 +188,31 @@ static bool can_create_gic(int vm_fd, uint32_t type)
 	return ioctl(vm_fd, KVM_CREATE_DEVICE, &dev) == 0;
 }
 
+/*
+ * A scratch vCPU with SVE when offered: the vector lengths a guest would get
+ * and the CPU's ID_AA64MMFR0_EL1 (its translation granules).
+ */
+static void probe_scratch_vcpu(int vm_fd, struct kvm_check_info *info)
+{
+	struct kvm_one_reg vls = { .id = KVM_REG_ARM64_SVE_VLS,
+				   .addr = (uint64_t)(uintptr_t)info->sve_vls };
+	struct kvm_vcpu_init init;
+	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, 0UL);
+
+	if (fd < 0)
+		return;
+	if (ioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init) == 0) {
+		if (info->cpu.sve)
+			init.features[0] |= 1U << KVM_ARM_VCPU_SVE;
+		if (ioctl(fd, KVM_ARM_VCPU_INIT, &init) == 0 &&
+		    vcpu_read_mmfr0(fd, &info->mmfr0) == 0)
+			info->vcpu_ok = true;
+		if (info->vcpu_ok && info->cpu.sve && ioctl(fd, KVM_GET_ONE_REG, &vls) < 0)
+			memset(info->sve_vls, 0, sizeof(info->sve_vls));
+	}
+	close(fd);
+}
+
 int kvm_check_probe(struct kvm_check_info *info)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm_fd;
@@ -208,6 +234,8 @@ int kvm_check_probe(struct kvm_check_info *info)
 	if (vm_fd >= 0) {
 		info->gic_v3 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 		info->gic_v2 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
+		vcpu_features_offered(vm_fd, &info->cpu);
+		probe_scratch_vcpu(vm_fd, info);
 		close(vm_fd);
 	}
 	close(fd);

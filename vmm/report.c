@@ -221,6 +221,20 @@ static void write_network(struct json *j, struct vm *vm)
 	json_end_object(j);
 }
 
+static void write_cpu_features(struct json *j, const struct cpu_features *f)
+{
+	json_begin_object(j, "cpu_features");
+	json_string(j, "pmu", cpu_feature_state_name(f->pmu));
+	json_string(j, "pauth", cpu_feature_state_name(f->pauth));
+	json_string(j, "sve", cpu_feature_state_name(f->sve));
+	json_begin_array(j, "sve_vector_lengths");
+	for (unsigned int vq = 1; f->sve == CPU_FEATURE_ON && vq <= CPU_SVE_VLS_WORDS * 64; vq++)
+		if (f->sve_vls[(vq - 1) / 64] & (1ULL << ((vq - 1) % 64)))
+			json_u64(j, NULL, vq * 128);
+	json_end_array(j);
+	json_end_object(j);
+}
+
 static void write_kvm_stats(struct json *j, const char *key, const struct kvm_stats *s, int fd)
 {
 	if (fd < 0) {
@@ -267,6 +281,7 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_string(j, "cmdline", cfg->cmdline);
 	json_u64(j, "entry", vm->boot.entry);
 	json_u64(j, "fdt_addr", vm->boot.fdt_addr);
+	write_cpu_features(j, &vm->cpu);
 	json_end_object(j);
 	write_network(j, vm);
 	json_begin_object(j, "vcpu_exits");

@@ -25,6 +25,7 @@
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 #include "vmm/tier.h"
+#include "vmm/vcpu_features.h"
 #include "vmm/vm.h"
 #include "vmm/vm_internal.h"
 
@@ -77,10 +78,13 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	uint64_t ram = cfg->mem_mib << 20;
+	struct cpu_features_offered offered;
 
 	if (kvm_open(&vm->kvm, err) || check_host_ram(ram, err) ||
 	    kvm_create_vm(&vm->kvm, LAYOUT_RAM_BASE + ram, err))
 		return -1;
+	vcpu_features_offered(vm->kvm.vm_fd, &offered);
+	cpu_features_choose(&offered, &cfg->cpu, &vm->cpu);
 	if (cfg->cpus > vm->kvm.max_vcpus)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
@@ -150,6 +154,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.cmdline = vm->cfg->cmdline,
 		.initrd_start = bl->initrd_start,
 		.initrd_size = bl->initrd_size,
+		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
 	};
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
 	int ret;
@@ -293,6 +298,8 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		return;
 	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
+	cpu_features_describe(&vm->cpu, line, sizeof(line));
+	fprintf(stderr, "=== CPU features: %s ===\n", line);
 	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
@@ -360,7 +367,7 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
 	if (create_machine(vm, err) || load_images(vm, bl, err) ||
-	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) ||
+	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))
 		return -1;

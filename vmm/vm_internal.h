@@ -13,6 +13,7 @@
 #include "devices/virtio_net.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
+#include "vmm/cpu_features.h"
 #include "vmm/gic.h"
 #include "vmm/guest_mem.h"
 #include "vmm/kvm.h"
@@ -37,6 +38,7 @@ struct vm {
 	const struct vm_config *cfg;
 	struct kvm kvm;
 	struct gic gic;
+	struct cpu_features cpu;	/* what the vCPUs got at KVM_ARM_VCPU_INIT */
 	struct guest_mem mem;
 	struct mmio_bus bus;
 	struct uart16550 uart;
@@ -73,6 +75,8 @@ static inline bool vm_stopping(const struct vm *vm)
 }
 
 int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err);
+/* PMUv3 of every vCPU, when on; after gic_finalize(). */
+int vcpu_init_pmus(struct vm *vm, struct tvm_error *err);
 int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err);
 int vcpu_start(struct vcpu *vcpu, struct tvm_error *err);
 /* Make a running vCPU leave KVM_RUN so it sees the stop request. */

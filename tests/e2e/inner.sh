@@ -357,6 +357,86 @@ EOF
   pass "$name"
 }
 
+# --- CPU features -----------------------------------------------------
+# The guest gets the host's CPU: what this (emulated) host's own
+# /proc/cpuinfo lists of paca, pacg and sve is in the guest's too, and
+# the guest has a PMU perf can use; with --no-pmu --no-pauth --no-sve
+# none of it. The host must have them, or the check proves nothing.
+CPU_FEATURES_COMPARED='paca pacg sve'
+host_features() { sed -n 's/^Features[[:space:]]*: //p' /proc/cpuinfo | head -n 1; }
+guest_features() { sed -n 's/^guest-test: cpu features=//p' "$OUT" | tr -d '\r' | head -n 1; }
+
+# has_word WORD LIST: WORD is one of LIST's words.
+has_word() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+
+check_cpu_host_has_them() {
+  for f in $CPU_FEATURES_COMPARED; do
+    if ! has_word "$f" "$(host_features)"; then
+      fail "$1" "this emulated host's /proc/cpuinfo lacks '$f': $(host_features)"
+      return 1
+    fi
+  done
+  ls -d /sys/bus/event_source/devices/armv8_pmuv3* >/dev/null 2>&1 && return 0
+  fail "$1" "this emulated host has no armv8_pmuv3 PMU"
+  return 1
+}
+
+# check_cpu_features NAME CPUS: all on by default, as the host has them.
+check_cpu_features() {
+  name=$1
+  wanted "$name" || return 0
+  check_cpu_host_has_them "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --cpus "$2" --mem 256 \
+    --report-json "$LOGDIR/report-$name.json" --cmdline "console=ttyS0 quiet guest-test.mode=cpu"
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "^=== CPU features: PMUv3 yes, pointer authentication yes, SVE yes ([0-9][-0-9]*[ -]bit vectors) ===$" || return 0
+  for f in $CPU_FEATURES_COMPARED; do
+    if ! has_word "$f" "$(guest_features)"; then
+      fail "$name" "the guest's Features lack the host's '$f': guest '$(guest_features)', host '$(host_features)'"
+      return 0
+    fi
+  done
+  expect_out "$name" "guest-test: cpu pmus=armv8_pmuv3" || return 0
+  for f in pmu pauth sve; do
+    if ! grep -q "^      \"$f\": \"on\"" "$LOGDIR/report-$name.json"; then
+      fail "$name" "--report-json lacks guest.cpu_features.$f \"on\""
+      return 0
+    fi
+  done
+  echo "host Features:  $(host_features)" >"$LOGDIR/$name.features"
+  echo "guest Features: $(guest_features)" >>"$LOGDIR/$name.features"
+  pass "$name"
+}
+
+check_cpu_features_off() {
+  name=cpu-features-off
+  wanted "$name" || return 0
+  check_cpu_host_has_them "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --cpus 1 --mem 256 --no-pmu --no-pauth --no-sve \
+    --cmdline "console=ttyS0 quiet guest-test.mode=cpu"
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "^=== CPU features: PMUv3 no (--no-pmu), pointer authentication no (--no-pauth), SVE no (--no-sve) ===$" || return 0
+  for f in $CPU_FEATURES_COMPARED; do
+    if has_word "$f" "$(guest_features)"; then
+      fail "$name" "the guest's Features have '$f' with it turned off: '$(guest_features)'"
+      return 0
+    fi
+  done
+  expect_out "$name" "guest-test: cpu pmus=none" || return 0
+  echo "guest Features: $(guest_features)" >"$LOGDIR/$name.features"
+  pass "$name"
+}
+
+# What the host offers guests, in `tinyvmm check`.
+check_host_check_cpu() {
+  name=host-check-cpu
+  wanted "$name" || return 0
+  vmm "$name" check
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "\[ok\] CPU features for guests: PMUv3 yes, pointer authentication yes, SVE yes (" || return 0
+  pass "$name"
+}
+
 suite_gic3() {
   try check_boot boot-cpus1 1 3 "$K" --cmdline "console=ttyS0 quiet"
   try check_boot boot-cpus2 2 3 "$K" --cmdline "console=ttyS0 quiet"
@@ -376,6 +456,9 @@ suite_gic3() {
   check_too_big
   check_no_kvm
   try check_usr1
+  try check_cpu_features cpu-features 2
+  try check_cpu_features_off
+  check_host_check_cpu
   check_retry
 }
 
@@ -383,6 +466,8 @@ suite_gic2() {
   try check_boot gicv2-host-boot 2 2 "$K" --cmdline "console=ttyS0 quiet"
   try check_boot gicv2-host-gic-v2 1 2 "$K" --gic v2 --cmdline "console=ttyS0 quiet"
   check_host_check_gic2
+  # PMUv3 with a GICv2: its PPI goes to each vCPU through the DT's CPU mask.
+  try check_cpu_features cpu-features-gic2 2
 }
 
 # --- network ----------------------------------------------------------

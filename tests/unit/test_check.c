@@ -106,3 +106,17 @@ Test(check, failed_scratch_vm_is_not_usable)
 	cr_assert_not_null(strstr(text, "[!!] KVM_CREATE_VM fails: Cannot allocate memory"));
 	cr_assert_null(strstr(text, "vGIC: v3 yes"));
 }
+
+Test(check, cpu_features_the_host_offers)
+{
+	struct kvm_check_info k = working_host();
+
+	k.cpu = (struct cpu_features_offered){ .pmu = true, .pauth = true, .sve = true };
+	k.sve_vls[0] = 0xf;	/* 128 to 512 bits */
+	cr_assert(report(&k));
+	cr_assert_not_null(strstr(text, "[ok] CPU features for guests: PMUv3 yes, pointer authentication yes, SVE yes (128-512 bit vectors)\n"),
+			   "got: %s", text);
+	k.cpu.sve = false;
+	cr_assert(report(&k), "a missing optional feature does not make KVM unusable");
+	cr_assert_not_null(strstr(text, "[--] CPU features for guests: PMUv3 yes, pointer authentication yes, SVE no (host KVM lacks it)\n"));
+}
