@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "vmm/granule.h"
 #include "vmm/layout.h"
 
 void check_line(FILE *out, const char *mark, const char *fmt, ...)
@@ -79,6 +80,15 @@ bool check_report_kvm_info(FILE *out, const struct kvm_check_info *k)
 	check_line(out, k->gic_v3 || k->gic_v2 ? "ok" : "!!", "vGIC: v3 %s, v2 %s; --gic auto uses %s",
 		   k->gic_v3 ? "yes" : "no", k->gic_v2 ? "yes" : "no",
 		   k->gic_v3 ? "v3" : k->gic_v2 ? "v2" : "nothing (no guest can run)");
+	if (k->vcpu_ok) {
+		char list[32];
+
+		check_line(out, "ok", "guest kernel page sizes this CPU runs: %s",
+			   granule_list(mmfr0_granules(k->mmfr0), "and", list, sizeof(list)));
+	} else {
+		check_line(out, "!!", "a scratch vCPU could not be created and initialised; no guest can run");
+		usable = false;
+	}
 	report_cpu_features(out, k);
 	check_line(out, k->binary_stats ? "ok" : "--", "KVM binary statistics: %s",
 		   k->binary_stats ? "yes (exits by reason in --report-json)" : "no (Linux < 5.14)");

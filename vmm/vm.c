@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fdt/fdt.h"
+#include "vmm/granule.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 #include "vmm/tier.h"
@@ -123,6 +124,19 @@ static int load_images(struct vm *vm, struct boot_layout *bl, struct tvm_error *
 	ret = loader_place_initrd_and_fdt(&vm->mem, data, size, bl, err);
 	free(data);
 	return ret;
+}
+
+/* A kernel built for a page size this CPU lacks would die silently. */
+static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
+{
+	uint64_t mmfr0;
+
+	if (vm->boot.format != KERNEL_IMAGE)
+		return 0;	/* a bare-metal ELF sets up its own MMU, if any */
+	if (vcpu_read_mmfr0(vm->vcpus[0].fd, &mmfr0) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
+				strerror(errno));
+	return granule_check(vm->boot.image_flags, mmfr0, err);
 }
 
 static int write_dtb_file(const char *path, const void *fdt, size_t size, struct tvm_error *err)
@@ -366,7 +380,7 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	if (create_machine(vm, err) || load_images(vm, bl, err) ||
+	if (create_machine(vm, err) || load_images(vm, bl, err) || check_kernel_page_size(vm, err) ||
 	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))

@@ -12,9 +12,11 @@ static size_t text_len;
 /* Run the real report on @k; its output lands in text. */
 static bool report(const struct kvm_check_info *k)
 {
-	FILE *out = open_memstream(&text, &text_len);
+	FILE *out;
 	bool usable;
 
+	free(text);	/* the previous report's, when a test makes several */
+	out = open_memstream(&text, &text_len);
 	cr_assert_not_null(out);
 	usable = check_report_kvm_info(out, k);
 	fclose(out);
@@ -29,8 +31,10 @@ static void teardown(void)
 
 static struct kvm_check_info working_host(void)
 {
+	/* MMFR0 of QEMU's -cpu max: TGran4 0, TGran64 0, TGran16 2 (4K, 16K, 64K). */
 	return (struct kvm_check_info){ .api_version = 12, .max_ipa_bits = 40, .max_vcpus = 8,
-					.gic_v3 = true, .binary_stats = true };
+					.gic_v3 = true, .binary_stats = true, .vcpu_ok = true,
+					.mmfr0 = 0x0000000000200005ULL };
 }
 
 TestSuite(check, .fini = teardown);
@@ -105,6 +109,21 @@ Test(check, failed_scratch_vm_is_not_usable)
 	cr_assert_not(report(&k));
 	cr_assert_not_null(strstr(text, "[!!] KVM_CREATE_VM fails: Cannot allocate memory"));
 	cr_assert_null(strstr(text, "vGIC: v3 yes"));
+}
+
+Test(check, page_sizes_and_a_failed_scratch_vcpu)
+{
+	struct kvm_check_info k = working_host();
+
+	cr_assert(report(&k));
+	cr_assert_not_null(strstr(text, "[ok] guest kernel page sizes this CPU runs: 4K, 16K and 64K\n"));
+	k.mmfr0 = 0x000000000f100000ULL;	/* Apple M1: TGran64 0xf, TGran16 1 */
+	report(&k);
+	cr_assert_not_null(strstr(text, "[ok] guest kernel page sizes this CPU runs: 4K and 16K\n"));
+	k.vcpu_ok = false;
+	cr_assert_not(report(&k));
+	cr_assert_not_null(strstr(text, "[!!] a scratch vCPU could not be created"));
+	cr_assert_null(strstr(text, "page sizes"));
 }
 
 Test(check, cpu_features_the_host_offers)
