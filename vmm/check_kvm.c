@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "vmm/granule.h"
-#include "vmm/layout.h"
+#include "vmm/ipa.h"
 
 void check_line(FILE *out, const char *mark, const char *fmt, ...)
 {
@@ -27,12 +27,12 @@ void check_line(FILE *out, const char *mark, const char *fmt, ...)
 /* The IPA line: how much guest RAM fits above LAYOUT_RAM_BASE. */
 static void report_ipa(FILE *out, const struct kvm_check_info *k)
 {
-	if (k->max_ipa_bits)
-		check_line(out, "ok", "IPA size: up to %d bits (guest RAM up to %llu GiB)",
-			   k->max_ipa_bits, ((1ULL << k->max_ipa_bits) - LAYOUT_RAM_BASE) >> 30);
-	else
-		check_line(out, "ok", "IPA size: fixed 40 bits (guest RAM up to %llu GiB)",
-			   ((1ULL << 40) - LAYOUT_RAM_BASE) >> 30);
+	unsigned int bits = k->max_ipa_bits ? (unsigned int)k->max_ipa_bits : IPA_DEFAULT_BITS;
+
+	check_line(out, "ok", "IPA size: %s %u bits (guest RAM up to %llu GiB, --mem %llu)",
+		   k->max_ipa_bits ? "up to" : "fixed", bits,
+		   (unsigned long long)(ipa_max_ram(bits) >> 30),
+		   (unsigned long long)(ipa_max_ram(bits) >> 20));
 }
 
 /* What a guest's vCPUs would get by default: all [ok], or a note. */

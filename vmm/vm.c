@@ -81,8 +81,9 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	uint64_t ram = cfg->mem_mib << 20;
 	struct cpu_features_offered offered;
 
-	if (kvm_open(&vm->kvm, err) || check_host_ram(ram, err) ||
-	    kvm_create_vm(&vm->kvm, LAYOUT_RAM_BASE + ram, err))
+	/* The IPA limit first: no amount of host RAM lifts it. */
+	if (kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
+	    check_host_ram(ram, err))
 		return -1;
 	vcpu_features_offered(vm->kvm.vm_fd, &offered);
 	cpu_features_choose(&offered, &cfg->cpu, &vm->cpu);

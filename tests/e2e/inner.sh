@@ -3,7 +3,8 @@
 #
 # usage (in the host): sh inner.sh SUITE LOGDIR [PATTERN]
 #   SUITE    gic3 (most checks), net (network checks, GICv3), novhost
-#            (network without /dev/vhost-net) or gic2 (the GICv2 host checks)
+#            (network without /dev/vhost-net), gic2 (the GICv2 host checks)
+#            or a53 (a Cortex-A53 host: page size and IPA limit errors)
 #   LOGDIR   where each check's stdout/stderr and timings.txt go
 #   PATTERN  only run checks whose name matches this extended regex
 #
@@ -167,6 +168,22 @@ check_bad() {
     tail_logs
     return 0
   fi
+  pass "$name"
+}
+
+# check_bad_says NAME REGEX ARGS...: check_bad, and the line matches REGEX.
+check_bad_says() {
+  name=$1 says=$2
+  shift 2
+  wanted "$name" || return 0
+  vmm "$name" "$@"
+  expect_rc "$name" 2 || return 0
+  if [ "$(grep -c . "$ERR")" != 1 ]; then
+    fail "$name" "want one 'tinyvmm: ...' line on stderr, got $(grep -c . "$ERR") lines"
+    tail_logs
+    return 0
+  fi
+  expect_err "$name" "$says" || return 0
   pass "$name"
 }
 
@@ -435,6 +452,39 @@ check_host_check_cpu() {
   expect_rc "$name" 0 || return 0
   expect_out "$name" "\[ok\] CPU features for guests: PMUv3 yes, pointer authentication yes, SVE yes (" || return 0
   pass "$name"
+}
+
+# --- a small host CPU: Cortex-A53 (no 16K granule, 40-bit IPA) ------------
+# The guest kernel with its Image header saying 16K pages (flags at offset
+# 24: bit 0 LE, bits 1-2 page size = 2, bit 3 anywhere): refused before boot.
+check_page_size_unsupported() {
+  wanted page-size-unsupported || return 0
+  cp "$K" /tmp/Image-16k-header
+  printf '\014' | dd of=/tmp/Image-16k-header bs=1 seek=24 conv=notrunc 2>/dev/null
+  check_bad_says page-size-unsupported \
+    "^tinyvmm: kernel: built for 16K pages, but this CPU supports 4K and 64K pages only. Use a kernel built for 4K or 64K pages$" \
+    --kernel /tmp/Image-16k-header --initrd "$I" --mem 256
+  rm -f /tmp/Image-16k-header
+}
+
+check_host_check_a53() {
+  name=host-check-a53
+  wanted "$name" || return 0
+  vmm "$name" check
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "\[ok\] IPA size: up to 40 bits (guest RAM up to 1022 GiB, --mem 1046528)" || return 0
+  expect_out "$name" "\[ok\] guest kernel page sizes this CPU runs: 4K and 64K$" || return 0
+  expect_out "$name" "\[--\] CPU features for guests: PMUv3 yes, pointer authentication no (host KVM lacks it), SVE no (host KVM lacks it)" || return 0
+  pass "$name"
+}
+
+suite_a53() {
+  check_page_size_unsupported
+  # 1 TiB: more than a 40-bit IPA space holds above the 2 GiB RAM base.
+  check_bad_says mem-beyond-ipa \
+    "^tinyvmm: --mem 1048576 MiB does not fit this host's 40-bit guest physical address space (KVM IPA limit; RAM starts at 0x80000000). Lower --mem to 1046528 or less$" \
+    --kernel "$K" --initrd "$I" --mem 1048576
+  check_host_check_a53
 }
 
 suite_gic3() {

@@ -7,11 +7,12 @@
 #   PATTERN  extended regex: only run checks whose name matches
 #            (e.g. 'boot|panic'); a host boot with no match is skipped
 #
-# Four emulated host boots (~3 s each plus the checks): a GICv3 host runs
+# Five emulated host boots (~3 s each plus the checks): a GICv3 host runs
 # the boot and CLI checks, a second GICv3 host the network checks (TAPs,
 # tinyvmm-netpeer, all tiers, multi-queue, reset loops, unprivileged use),
 # a host without vhost_net the Tier 2 fallback checks, and a GICv2 host
-# the GICv2 ones. Each check prints
+# the GICv2 ones, and a Cortex-A53 host (no 16K pages, 40-bit IPA) the
+# page-size and IPA limit errors. Each check prints
 # `PASS name` or `FAIL name: reason`; the last line is `N passed, N failed`
 # and the exit status is non-zero on any failure. A check whose guest
 # kernel broke by itself (panic, or stuck before its first line) is run a
@@ -29,6 +30,8 @@ GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline panic-reset hang-timeout sigt
 GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2 host-check-gic2 cpu-features-gic2'
 NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split busyoff-tier2 busyoff-tier1b tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged host-check drop-privileges tap-deleted vhost-fault-auto vhost-fault-on hostile-tier2 hostile-tier1b sigterm-transfer-tier1b sigterm-transfer-tier2 reset-loop-tier1a'
 NOVHOST_CHECKS='novhost-auto novhost-on host-check-novhost'
+# A Cortex-A53 host: no 16K granule, 40-bit IPA (bad input only, no boots).
+A53_CHECKS='page-size-unsupported mem-beyond-ipa host-check-a53'
 
 total_pass=0
 total_fail=0
@@ -115,6 +118,8 @@ main() {
     run_suite novhost "$pattern" --gic 3 --cpus 2 --no-vhost --timeout 900
   any_wanted "$pattern" "$GIC2_CHECKS" &&
     run_suite gic2 "$pattern" --gic 2 --cpus 2 --timeout 900
+  any_wanted "$pattern" "$A53_CHECKS" &&
+    EMUHOST_CPU=cortex-a53 run_suite a53 "$pattern" --gic 3 --cpus 2 --timeout 600
   validate_reports
   if [[ -s $E2E_DIR/logs/timings.txt ]]; then
     echo "--- durations (suite check status time):"
