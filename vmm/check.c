@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "devices/virtio_net.h"
+#include "vmm/host_page.h"
 #include "vmm/tier.h"
 #include "vmm/util.h"
 
@@ -204,6 +205,9 @@ int check_command(int argc, char **argv)
 	kvm_usable = report_kvm(caps.kvm_errno);
 	if (!caps.kvm_errno && !kvm_usable)
 		caps.kvm_broken = true;
+	check_line(stdout, "ok", "host page size: %lluK (guest RAM in %llu MiB stage-2 blocks)",
+		   (unsigned long long)(host_page_size() >> 10),
+		   (unsigned long long)(host_stage2_block(host_page_size()) >> 20));
 	caps.vhost_errno = report_vhost();
 	caps.tun_errno = open_errno("/dev/net/tun");
 	if (caps.tun_errno)

@@ -14,6 +14,7 @@
 
 #include "devices/net_vhost.h"
 #include "version.h"
+#include "vmm/host_page.h"
 #include "vmm/json.h"
 #include "vmm/kvm_stats.h"
 #include "vmm/vm_internal.h"
@@ -269,6 +270,7 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_string(j, "arch", u.machine);
 	json_string(j, "host_kernel", u.release);
 	json_u64(j, "ipa_bits", vm->kvm.ipa_bits);
+	json_u64(j, "host_page_size", host_page_size());
 	json_u64(j, "gic_version", (uint64_t)vm->gic.version);
 	json_end_object(j);
 	json_begin_object(j, "guest");

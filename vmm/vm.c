@@ -23,6 +23,7 @@
 
 #include "fdt/fdt.h"
 #include "vmm/granule.h"
+#include "vmm/host_page.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 #include "vmm/tier.h"
@@ -82,7 +83,8 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	struct cpu_features_offered offered;
 
 	/* The IPA limit first: no amount of host RAM lifts it. */
-	if (kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
+	if (layout_check_host_page(host_page_size(), ram, err) ||
+	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
 	    check_host_ram(ram, err))
 		return -1;
 	vcpu_features_offered(vm->kvm.vm_fd, &offered);
