@@ -23,15 +23,21 @@ set -euo pipefail
 TVM_PROG=e2e
 # shellcheck source=SCRIPTDIR/../../scripts/lib/common.sh
 source "$(dirname "$0")/../../scripts/lib/common.sh"
+# shellcheck source=SCRIPTDIR/../../scripts/lib/host-kernel.sh
+source "$(dirname "$0")/../../scripts/lib/host-kernel.sh"
 
 # TVM_E2E_DIR: another work directory, so two runs can share a tree.
 E2E_DIR=${TVM_E2E_DIR:-$TVM_BUILD/e2e}
-GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline panic-reset hang-timeout sigterm tty-restore gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm usr1-stats cpu-features cpu-features-off host-check-cpu retry-broken-guest'
+GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline panic-reset hang-timeout sigterm tty-restore gzip-kernel console-log-dtb missing-kernel random-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm usr1-stats baremetal-elf cpu-features cpu-features-off host-check-cpu retry-broken-guest'
 GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2 host-check-gic2 cpu-features-gic2'
 NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split busyoff-tier2 busyoff-tier1b tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged host-check drop-privileges tap-deleted vhost-fault-auto vhost-fault-on hostile-tier2 hostile-tier1b sigterm-transfer-tier1b sigterm-transfer-tier2 reset-loop-tier1a'
 NOVHOST_CHECKS='novhost-auto novhost-on host-check-novhost'
 # A Cortex-A53 host: no 16K granule, 40-bit IPA (bad input only, no boots).
 A53_CHECKS='page-size-unsupported mem-beyond-ipa host-check-a53'
+# 6.12 hosts with 16K pages, GICv3 and GICv2 (inner.sh suite_k16_common).
+K16_SUBSET='boot guest16k-boot tier1b-net tier2-net elf cpu-features host-check'
+K16_CHECKS=$(for c in $K16_SUBSET; do printf 'k16-%s ' "$c"; done)
+K16GIC2_CHECKS=$(for c in $K16_SUBSET; do printf 'k16gic2-%s ' "$c"; done)
 
 total_pass=0
 total_fail=0
@@ -90,6 +96,36 @@ check_qemu_user() {
   fi
 }
 
+# On the build host: a --host-kernel apt does not know is one line, exit 125.
+check_unknown_host_kernel() {
+  local name=emuhost-unknown-host-kernel out=$E2E_DIR/logs/emuhost-unknown-host-kernel.err rc=0
+  grep -Eq -- "$1" <<<"$name" || return 0
+  "$TVM_ROOT/scripts/emuhost" --host-kernel linux-image-6.12.0+deb12-arm64-nosuch -- true \
+    >/dev/null 2>"$out" </dev/null || rc=$?
+  if ((rc == 125)) && [[ $(grep -c . "$out") == 1 ]] &&
+    grep -q '^emuhost: --host-kernel linux-image-6.12.0+deb12-arm64-nosuch: apt knows no such arm64 package' "$out"; then
+    echo "PASS $name"
+    total_pass=$((total_pass + 1))
+  else
+    echo "FAIL $name: exit $rc (want 125), stderr: $(head -c 300 "$out" | tr '\n' ' ')"
+    total_fail=$((total_fail + 1))
+  fi
+}
+
+# run_k16_suite SUITE PATTERN EMUHOST-ARGS...: a 6.12 16K-page host, the
+# newest such kernel apt offers (its ABI number moves with updates).
+run_k16_suite() {
+  local suite=$1 pattern=$2 pkg
+  shift 2
+  pkg=$(tvm_newest_host_kernel arm64-16k)
+  if [[ -z $pkg ]]; then
+    echo "FAIL $suite-host: apt offers no linux-image-6.12.*+deb12-arm64-16k-unsigned (apt-get update?)"
+    total_fail=$((total_fail + 1))
+    return 0
+  fi
+  run_suite "$suite" "$pattern" --host-kernel "$pkg" "$@"
+}
+
 # Every --report-json file the checks left must match the documented schema.
 validate_reports() {
   local reports=("$E2E_DIR"/logs/report-*.json)
@@ -110,6 +146,7 @@ main() {
   rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR/logs"
   cp "$(dirname "$0")/inner.sh" "$(dirname "$0")/guest-broke.sh" "$E2E_DIR/"
   check_qemu_user "$pattern"
+  check_unknown_host_kernel "$pattern"
   any_wanted "$pattern" "$GIC3_CHECKS" &&
     run_suite gic3 "$pattern" --gic 3 --cpus 2 --timeout 1500
   any_wanted "$pattern" "$NET_CHECKS" &&
@@ -118,6 +155,10 @@ main() {
     run_suite novhost "$pattern" --gic 3 --cpus 2 --no-vhost --timeout 900
   any_wanted "$pattern" "$GIC2_CHECKS" &&
     run_suite gic2 "$pattern" --gic 2 --cpus 2 --timeout 900
+  any_wanted "$pattern" "$K16_CHECKS" &&
+    run_k16_suite k16 "$pattern" --gic 3 --cpus 2 --timeout 1200
+  any_wanted "$pattern" "$K16GIC2_CHECKS" &&
+    run_k16_suite k16gic2 "$pattern" --gic 2 --cpus 2 --timeout 1200
   any_wanted "$pattern" "$A53_CHECKS" &&
     EMUHOST_CPU=cortex-a53 run_suite a53 "$pattern" --gic 3 --cpus 2 --timeout 600
   validate_reports
