@@ -170,6 +170,24 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 	json_end_array(j);
 }
 
+static void write_vhost_workers(struct json *j, const struct vm *vm)
+{
+	const struct vhost_workers *w = &vm->vhost_workers;
+
+	if (vm->net->backend != NET_BACKEND_VHOST) {
+		json_null(j, "vhost_workers");
+		return;
+	}
+	json_begin_object(j, "vhost_workers");
+	json_string(j, "kind", w->kind == VHOST_WORKERS_THREADS ? "threads" :
+			       w->kind == VHOST_WORKERS_KTHREADS ? "kernel_threads" : "none");
+	json_begin_array(j, "ids");
+	for (unsigned int i = 0; i < w->count; i++)
+		json_u64(j, NULL, (uint64_t)w->ids[i]);
+	json_end_array(j);
+	json_end_object(j);
+}
+
 static void write_network(struct json *j, struct vm *vm)
 {
 	const struct virtio_net *net = vm->net;
@@ -213,6 +231,7 @@ static void write_network(struct json *j, struct vm *vm)
 				       net->negotiated_features, net_vhost_features(net)));
 	else
 		json_null(j, "features_vhost");
+	write_vhost_workers(j, vm);
 	write_not_in_effect(j, net);
 	json_u64(j, "device_interrupts", dev->interrupts);
 	json_u64(j, "trapped_kicks", dev->mmio_notifies);

@@ -389,6 +389,9 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	    add_devices(vm, err))
 		return -1;
 	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
+	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
+	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
+		vhost_workers_find("/proc", getpid(), &vm->vhost_workers);
 	if (console_open(&vm->console, vm->cfg->console_log_path, err))
 		return -1;
 	if (vm->cfg->run_as_user && drop_privileges(vm->cfg->run_as_user, err))

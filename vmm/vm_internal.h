@@ -11,6 +11,7 @@
 #include "devices/mmio_bus.h"
 #include "devices/uart.h"
 #include "devices/virtio_net.h"
+#include "vhost/vhost_workers.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/cpu_features.h"
@@ -48,6 +49,7 @@ struct vm {
 	struct virtio_net *net;	/* NULL without --tap */
 	int net_irqfd;
 	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
+	struct vhost_workers vhost_workers;	/* where vhost-net's workers run */
 	uint64_t net_acks_in_kernel;	/* read from net_ack_fd so far */
 	struct vcpu *vcpus;
 	unsigned int ncpus;	/* vCPUs created so far */

@@ -720,7 +720,8 @@ check_tier1b_net() {
   check_net "$name" tap0 "" --report-json "$LOGDIR/report-$name.json" || return 0
   expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), TAP tap0 ===" || return 0
   expect_report "$name" '"tier": "1B"' '"backend": "vhost-net"' '"activations": 1' '"ring": "split"' '"phase": "exit"' '"guest_tso4"' \
-    '"interrupt_acks_in_kernel": [1-9]' '"trapped_kicks": 0,' || return 0
+    '"interrupt_acks_in_kernel": [1-9]' '"trapped_kicks": 0,' \
+    "\"kind\": \"$(vhost_workers_kind)\"" || return 0
   expect_err "$name" "driver ready: split ring, .*backend vhost-net, interrupts irqfd-direct" || return 0
   expect_features "$name" mac csum guest_csum host_tso4 guest_tso4 mrg_rxbuf event_idx || return 0
   # The emulated host's 6.1 TAP takes UFO (probed); USO needs 6.2.
@@ -743,6 +744,12 @@ expect_report() {
     fail "$name" "report-$name.json lacks $want"
     return 1
   done
+}
+
+# The report's vhost_workers.kind this host kernel must give: threads of
+# tinyvmm from Linux 6.4 (vhost_task), kernel threads before.
+vhost_workers_kind() {
+  uname -r | awk -F. '{ print ($1 > 6 || ($1 == 6 && $2 >= 4)) ? "threads" : "kernel_threads" }'
 }
 
 # tinyvmm check on a host with vhost-net and a 2-queue TAP.
@@ -1287,14 +1294,15 @@ check_net_tier() {
   shift 2
   wanted "$name" || return 0
   PEER=$TAP0_PEER
-  check_net "$name" tap0 "" "$@" || return 0
+  check_net "$name" tap0 "" --report-json "$LOGDIR/report-$name.json" "$@" || return 0
   expect_err "$name" "=== Network: KVM with $tier, 1 queue pair(s), TAP tap0 ===" || return 0
   case $tier in
     *vhost-net*)
       if [ "$VHOST_THREAD" != yes ]; then
         fail "$name" "no vhost-<tinyvmm pid> worker (kernel thread, or a thread of tinyvmm on 6.4+) seen"
         return 0
-      fi ;;
+      fi
+      expect_report "$name" "\"kind\": \"$(vhost_workers_kind)\"" || return 0 ;;
   esac
   pass "$name"
 }

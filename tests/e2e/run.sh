@@ -75,41 +75,44 @@ run_suite() {
   total_retry=$((total_retry + BASH_REMATCH[3]))
 }
 
+# verdict NAME OK REASON: a check run on the build host; PASS NAME when OK
+# is 1, else FAIL NAME: REASON.
+verdict() {
+  if (($2)); then
+    echo "PASS $1"
+    total_pass=$((total_pass + 1))
+  else
+    echo "FAIL $1: $3"
+    total_fail=$((total_fail + 1))
+  fi
+}
+
 # On the build host, not in the emulated one: the arm64 tinyvmm under
 # qemu-user where /dev/kvm is the build host's (x86) KVM, so it opens but
 # every KVM ioctl fails. `tinyvmm check` must call that broken, exit 6.
 check_qemu_user() {
-  local name=host-check-qemu-user out=$E2E_DIR/logs/host-check-qemu-user.out rc=0
+  local name=host-check-qemu-user out=$E2E_DIR/logs/host-check-qemu-user.out rc=0 ok=0
   grep -Eq -- "$1" <<<"$name" || return 0
   if [[ $(uname -m) == aarch64 || ! -r /dev/kvm ]] || ! command -v qemu-aarch64-static >/dev/null; then
     echo "--- $name: not run (needs a non-arm64 host with /dev/kvm and qemu-aarch64-static)"
     return 0
   fi
   qemu-aarch64-static "${TINYVMM_BIN:-$TVM_BUILD/arm64/tinyvmm}" check >"$out" 2>&1 || rc=$?
-  if ((rc == 6)) && grep -q '\[!!\] /dev/kvm: opens, but KVM_GET_API_VERSION fails' "$out" &&
-    ! grep -q '\[ok\] /dev/kvm' "$out" && ! grep -q '\[ok\] vCPUs' "$out"; then
-    echo "PASS $name"
-    total_pass=$((total_pass + 1))
-  else
-    echo "FAIL $name: exit $rc (want 6), output: $(head -n 4 "$out" | tr '\n' ' ')"
-    total_fail=$((total_fail + 1))
-  fi
+  ((rc == 6)) && grep -q '\[!!\] /dev/kvm: opens, but KVM_GET_API_VERSION fails' "$out" &&
+    ! grep -q '\[ok\] /dev/kvm' "$out" && ! grep -q '\[ok\] vCPUs' "$out" && ok=1
+  verdict "$name" "$ok" "exit $rc (want 6), output: $(head -n 4 "$out" | tr '\n' ' ')"
 }
 
 # On the build host: a --host-kernel apt does not know is one line, exit 125.
 check_unknown_host_kernel() {
-  local name=emuhost-unknown-host-kernel out=$E2E_DIR/logs/emuhost-unknown-host-kernel.err rc=0
+  local name=emuhost-unknown-host-kernel out=$E2E_DIR/logs/emuhost-unknown-host-kernel.err rc=0 ok=0
   grep -Eq -- "$1" <<<"$name" || return 0
   "$TVM_ROOT/scripts/emuhost" --host-kernel linux-image-6.12.0+deb12-arm64-nosuch -- true \
     >/dev/null 2>"$out" </dev/null || rc=$?
-  if ((rc == 125)) && [[ $(grep -c . "$out") == 1 ]] &&
-    grep -q '^emuhost: --host-kernel linux-image-6.12.0+deb12-arm64-nosuch: apt knows no such arm64 package' "$out"; then
-    echo "PASS $name"
-    total_pass=$((total_pass + 1))
-  else
-    echo "FAIL $name: exit $rc (want 125), stderr: $(head -c 300 "$out" | tr '\n' ' ')"
-    total_fail=$((total_fail + 1))
-  fi
+  ((rc == 125)) && [[ $(grep -c . "$out") == 1 ]] &&
+    grep -q '^emuhost: --host-kernel linux-image-6.12.0+deb12-arm64-nosuch: apt knows no such arm64 package' "$out" &&
+    ok=1
+  verdict "$name" "$ok" "exit $rc (want 125), stderr: $(head -c 300 "$out" | tr '\n' ' ')"
 }
 
 # run_k16_suite SUITE PATTERN EMUHOST-ARGS...: a 6.12 16K-page host, the
