@@ -28,6 +28,7 @@ struct fdt_params {
 	unsigned int nvirtio;
 	const uint8_t *rng_seed;	/* may be NULL; FDT_RNG_SEED_SIZE bytes */
 	bool exit_device;	/* --exit-device: a "tinyvmm,exit" node */
+	unsigned int pmu_ppi;	/* PMUv3 overflow PPI number; 0: no PMU node */
 };
 
 #define FDT_RNG_SEED_SIZE 64

@@ -18,8 +18,8 @@
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
-	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES, OPT_VHOST_IRQ,
-	OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
+	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
+	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
 };
 
 struct opt_desc {
@@ -45,6 +45,9 @@ static const struct opt_desc options[] = {
 	{ "quiet", OPT_QUIET, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
+	{ "no-pmu", OPT_NO_PMU, false },
+	{ "no-pauth", OPT_NO_PAUTH, false },
+	{ "no-sve", OPT_NO_SVE, false },
 	{ "tap", OPT_TAP, true },
 	{ "mac", OPT_MAC, true },
 	{ "no-packed", OPT_NO_PACKED, false },
@@ -104,6 +107,9 @@ void cli_print_help(void)
 	       "                       'Kernel panic - not syncing', 'Internal error: Oops', 'BUG: ')\n"
 	       "  --exit-device        give the guest a \"tinyvmm,exit\" device: a 32-bit write of V\n"
 	       "                       at 0x%llx ends the run with exit status V & 0xff (default: off)\n"
+	       "  --no-pmu             no PMUv3 for the guest (default: on when the host KVM has it)\n"
+	       "  --no-pauth           no pointer authentication (default: on when the host KVM has it)\n"
+	       "  --no-sve             no SVE (default: on, host's vector lengths, when the host KVM has it)\n"
 	       "  --quiet              do not print the start-up banner or the boot milestones\n"
 	       "  --help               show this help and exit\n"
 	       "  --version            show the version and exit\n"
@@ -254,6 +260,9 @@ static int apply_option(const struct opt_desc *o, const char *v,
 	case OPT_REPORT_JSON:	cfg->report_json_path = v; break;
 	case OPT_USER:		cfg->run_as_user = v; break;
 	case OPT_QUIET:		cfg->quiet = true; break;
+	case OPT_NO_PMU:	cfg->cpu.no_pmu = true; break;
+	case OPT_NO_PAUTH:	cfg->cpu.no_pauth = true; break;
+	case OPT_NO_SVE:	cfg->cpu.no_sve = true; break;
 	case OPT_HELP:		*action = CLI_HELP; break;
 	case OPT_VERSION:	*action = CLI_VERSION; break;
 	case OPT_CPUS:

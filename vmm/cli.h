@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "lib/util.h"
+#include "vmm/cpu_features.h"
 
 enum gic_request { GIC_AUTO = 0, GIC_V2 = 2, GIC_V3 = 3 };
 
@@ -39,6 +40,7 @@ struct vm_config {
 	unsigned int nfail_on;
 	bool no_default_fail_on;
 	bool exit_device;
+	struct cpu_features_wanted cpu;	/* --no-pmu, --no-pauth, --no-sve */
 	/* Network: a virtio-net device exists only with --tap. */
 	const char *tap_name;
 	uint8_t mac[6];

@@ -45,6 +45,9 @@
 #define LAYOUT_TIMER_PPI_NONSEC		14
 #define LAYOUT_TIMER_PPI_VIRT		11
 #define LAYOUT_TIMER_PPI_HYP		10
+/* PMUv3 overflow interrupt: PPI 7, INTID 23 (what QEMU's virt board uses). */
+#define LAYOUT_PMU_PPI			7
+#define LAYOUT_PPI_BASE			16	/* INTID of PPI 0 */
 
 /* Boot protocol placement (Documentation/arch/arm64/booting.rst). */
 #define LAYOUT_KERNEL_ALIGN		0x00200000ULL

@@ -22,9 +22,13 @@
 #include <unistd.h>
 
 #include "fdt/fdt.h"
+#include "vmm/granule.h"
+#include "lib/host_page.h"
+#include "vmm/layout_check.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 #include "vmm/tier.h"
+#include "vmm/vcpu_features.h"
 #include "vmm/vm.h"
 #include "vmm/vm_internal.h"
 
@@ -90,10 +94,15 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	uint64_t ram = cfg->mem_mib << 20;
+	struct cpu_features_offered offered;
 
-	if (kvm_open(&vm->kvm, err) || check_host_ram(ram, err) ||
-	    kvm_create_vm(&vm->kvm, LAYOUT_RAM_BASE + ram, err))
+	/* The IPA limit first: no amount of host RAM lifts it. */
+	if (layout_check_host_page(host_page_size(), ram, err) ||
+	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
+	    check_host_ram(ram, err))
 		return -1;
+	vcpu_features_offered(vm->kvm.vm_fd, &offered);
+	cpu_features_choose(&offered, &cfg->cpu, &vm->cpu);
 	if (cfg->cpus > vm->kvm.max_vcpus)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
@@ -134,6 +143,19 @@ static int load_images(struct vm *vm, struct boot_layout *bl, struct tvm_error *
 	return ret;
 }
 
+/* A kernel built for a page size this CPU lacks would die silently. */
+static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
+{
+	uint64_t mmfr0;
+
+	if (vm->boot.format != KERNEL_IMAGE)
+		return 0;	/* a bare-metal ELF sets up its own MMU, if any */
+	if (vcpu_read_mmfr0(vm->vcpus[0].fd, &mmfr0) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
+				strerror(errno));
+	return granule_check(vm->boot.image_flags, mmfr0, err);
+}
+
 static int write_dtb_file(const char *path, const void *fdt, size_t size, struct tvm_error *err)
 {
 	FILE *f = fopen(path, "wb");
@@ -163,6 +185,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.cmdline = vm->cfg->cmdline,
 		.initrd_start = bl->initrd_start,
 		.initrd_size = bl->initrd_size,
+		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
 	};
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
 	int ret;
@@ -314,6 +337,8 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		return;
 	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
+	cpu_features_describe(&vm->cpu, line, sizeof(line));
+	fprintf(stderr, "=== CPU features: %s ===\n", line);
 	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
@@ -380,12 +405,15 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	if (create_machine(vm, err) || load_images(vm, bl, err) ||
-	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) ||
+	if (create_machine(vm, err) || load_images(vm, bl, err) || check_kernel_page_size(vm, err) ||
+	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))
 		return -1;
 	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
+	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
+	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
+		vhost_workers_find("/proc", getpid(), &vm->vhost_workers);
 	if (console_open(&vm->console, vm->cfg->console_log_path, err))
 		return -1;
 	if (vm->cfg->run_as_user && drop_privileges(vm->cfg->run_as_user, err))

@@ -17,6 +17,8 @@
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/console_watch.h"
+#include "vhost/vhost_workers.h"
+#include "vmm/cpu_features.h"
 #include "vmm/gic.h"
 #include "lib/guest_mem.h"
 #include "vmm/kvm.h"
@@ -41,6 +43,7 @@ struct vm {
 	const struct vm_config *cfg;
 	struct kvm kvm;
 	struct gic gic;
+	struct cpu_features cpu;	/* what the vCPUs got at KVM_ARM_VCPU_INIT */
 	struct guest_mem mem;
 	struct mmio_bus bus;
 	struct uart16550 uart;
@@ -52,6 +55,7 @@ struct vm {
 	struct virtio_mmio net_mmio;	/* its transport */
 	int net_irqfd;
 	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
+	struct vhost_workers vhost_workers;	/* where vhost-net's workers run */
 	uint64_t net_acks_in_kernel;	/* read from net_ack_fd so far */
 	struct vcpu *vcpus;
 	unsigned int ncpus;	/* vCPUs created so far */
@@ -93,6 +97,8 @@ static inline bool vm_stopping(const struct vm *vm)
 }
 
 int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err);
+/* PMUv3 of every vCPU, when on; after gic_finalize(). */
+int vcpu_init_pmus(struct vm *vm, struct tvm_error *err);
 int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err);
 int vcpu_start(struct vcpu *vcpu, struct tvm_error *err);
 /* Make a running vCPU leave KVM_RUN so it sees the stop request. */

@@ -491,3 +491,25 @@ Test(cli, exit_device_takes_no_value)
 
 	expect_usage_error(ARGC(argv), argv, "--exit-device takes no value");
 }
+
+Test(cli, cpu_features_on_by_default_each_can_be_turned_off)
+{
+	char *none[] = { "tinyvmm", "--kernel", "k" };
+	char *pmu[] = { "tinyvmm", "--kernel", "k", "--no-pmu" };
+	char *all[] = { "tinyvmm", "--kernel", "k", "--no-sve", "--no-pauth", "--no-pmu" };
+
+	expect_ok(ARGC(none), none);
+	cr_assert_not(cfg.cpu.no_pmu || cfg.cpu.no_pauth || cfg.cpu.no_sve);
+	expect_ok(ARGC(pmu), pmu);
+	cr_assert(cfg.cpu.no_pmu);
+	cr_assert_not(cfg.cpu.no_pauth || cfg.cpu.no_sve);
+	expect_ok(ARGC(all), all);
+	cr_assert(cfg.cpu.no_pmu && cfg.cpu.no_pauth && cfg.cpu.no_sve);
+}
+
+Test(cli, cpu_feature_switches_take_no_value)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--no-sve=1" };
+
+	expect_usage_error(ARGC(argv), argv, "--no-sve takes no value");
+}
