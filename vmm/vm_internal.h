@@ -90,6 +90,9 @@ bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 uint64_t vm_net_acks_in_kernel(struct vm *vm);
+/* --tap: the virtio-net device on its transport, wired to KVM (vm_net.c). */
+int vm_net_attach(struct vm *vm, struct tvm_error *err);
+void vm_net_detach(struct vm *vm);
 
 static inline bool vm_stopping(const struct vm *vm)
 {
