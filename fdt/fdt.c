@@ -2,6 +2,7 @@
 /*
  * The guest device tree, written with libfdt's sequential-write API.
  * Bindings: arm,gic-v3 / arm,cortex-a15-gic, arm,armv8-timer, arm,psci-*,
+ * arm,armv8-pmuv3,
  * ns16550a, virtio,mmio (Documentation/devicetree/bindings in Linux).
  */
 #include "fdt/fdt.h"
@@ -186,19 +187,37 @@ static int add_gic(void *fdt, const struct fdt_params *p)
 	return r;
 }
 
+/* GICv2 PPI specifiers carry a CPU mask in bits 8-15 (one bit per vCPU). */
+static uint32_t ppi_flags(const struct fdt_params *p, uint32_t trigger)
+{
+	if (p->gic_version != 2)
+		return trigger;
+	return trigger | ((1U << (p->ncpus < 8 ? p->ncpus : 8)) - 1) << 8;
+}
+
+static int add_pmu(void *fdt, const struct fdt_params *p)
+{
+	int r = 0;
+
+	if (!p->pmu_ppi)
+		return 0;
+	r |= fdt_begin_node(fdt, "pmu");
+	r |= fdt_property_string(fdt, "compatible", "arm,armv8-pmuv3");
+	r |= fdt_irq(fdt, GIC_FDT_PPI, p->pmu_ppi, ppi_flags(p, IRQ_LEVEL_HIGH));
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
 static int add_timer(void *fdt, const struct fdt_params *p)
 {
 	static const unsigned int ppis[4] = {
 		LAYOUT_TIMER_PPI_SEC, LAYOUT_TIMER_PPI_NONSEC,
 		LAYOUT_TIMER_PPI_VIRT, LAYOUT_TIMER_PPI_HYP,
 	};
-	uint32_t flags = IRQ_LEVEL_LOW;
+	uint32_t flags = ppi_flags(p, IRQ_LEVEL_LOW);
 	fdt32_t irqs[12];
 	int r = 0;
 
-	/* GICv2 PPI specifiers carry a CPU mask in bits 8-15. */
-	if (p->gic_version == 2)
-		flags |= ((1U << (p->ncpus < 8 ? p->ncpus : 8)) - 1) << 8;
 	for (int i = 0; i < 4; i++) {
 		irqs[i * 3] = cpu_to_fdt32(GIC_FDT_PPI);
 		irqs[i * 3 + 1] = cpu_to_fdt32(ppis[i]);
@@ -324,6 +343,19 @@ static int add_pci(void *fdt, const struct fdt_pci *pci)
 	return r;
 }
 
+static int add_exit_device(void *fdt)
+{
+	char name[32];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "exit@%llx", (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
+	r |= fdt_begin_node(fdt, name);
+	r |= fdt_property_string(fdt, "compatible", "tinyvmm,exit");
+	r |= fdt_reg(fdt, LAYOUT_EXIT_DEVICE_BASE, LAYOUT_EXIT_DEVICE_SIZE);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
 static int add_root_props(void *fdt)
 {
 	int r = 0;
@@ -381,11 +413,14 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	r |= add_psci(buf);
 	r |= add_gic(buf, p);
 	r |= add_timer(buf, p);
+	r |= add_pmu(buf, p);
 	r |= add_uart(buf);
 	for (unsigned int i = 0; i < p->nvirtio; i++)
 		r |= add_virtio(buf, &p->virtio[i]);
 	if (p->pci)
 		r |= add_pci(buf, p->pci);
+	if (p->exit_device)
+		r |= add_exit_device(buf);
 	r |= fdt_end_node(buf);
 	r |= fdt_finish(buf);
 	/* libfdt errors are negative; OR-ing keeps "some step failed". */

@@ -2,6 +2,7 @@
 #ifndef TINYVMM_FDT_H
 #define TINYVMM_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ struct fdt_params {
 	unsigned int nvirtio;
 	const uint8_t *rng_seed;	/* may be NULL; FDT_RNG_SEED_SIZE bytes */
 	const struct fdt_pci *pci;	/* NULL: no PCI host */
+	bool exit_device;	/* --exit-device: a "tinyvmm,exit" node */
+	unsigned int pmu_ppi;	/* PMUv3 overflow PPI number; 0: no PMU node */
 };
 
 #define FDT_RNG_SEED_SIZE 64

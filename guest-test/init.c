@@ -5,6 +5,9 @@
  *   guest-test: started
  *   guest-test: cpus=N kernel=RELEASE mem_kib=N
  *   guest-test: mode=NAME
+ * and with guest-test.mode=cpu:
+ *   guest-test: cpu features=<cpu 0's /proc/cpuinfo Features>
+ *   guest-test: cpu pmus=<armv8_pmuv3* event sources, or none>
  * then runs the mode chosen by `guest-test.mode=` on the kernel command
  * line (default: boot). PID 1 must never exit (the kernel would panic),
  * so every error path prints `guest-test: error: ...` and powers off.
@@ -12,6 +15,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -304,7 +308,36 @@ static void mode_soak(void)
 	guest_say(NULL, "soak ok");
 }
 
+/* What CPU the VMM gave us: the features and the PMUs perf can use. */
+static void mode_cpu(void)
+{
+	char buf[8192], pmus[512] = "";
+	struct dirent *d;
+	const char *features;
+	DIR *dir;
+
+	if (read_file("/proc/cpuinfo", buf, sizeof(buf)) <= 0)
+		fail("read /proc/cpuinfo: %s", strerror(errno));
+	features = strstr(buf, "Features");
+	features = features ? strchr(features, ':') : NULL;
+	if (!features)
+		fail("no Features line in /proc/cpuinfo");
+	features += strspn(features, ": \t");
+	guest_say(NULL, "cpu features=%.*s", (int)strcspn(features, "\n"), features);
+	dir = opendir("/sys/bus/event_source/devices");
+	while (dir && (d = readdir(dir))) {
+		size_t len = strlen(pmus);
+
+		if (!strncmp(d->d_name, "armv8_pmuv3", strlen("armv8_pmuv3")))
+			snprintf(pmus + len, sizeof(pmus) - len, "%s%s", len ? "," : "", d->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	guest_say(NULL, "cpu pmus=%s", pmus[0] ? pmus : "none");
+}
+
 static const struct mode modes[] = {
+	{ "cpu", "print the CPU features and PMUs the guest has", mode_cpu },
 	{ "boot", "report and power off", mode_boot },
 	{ "panic", "panic the kernel (sysrq c)", mode_panic },
 	{ "hang", "never power off", mode_hang },

@@ -5,17 +5,19 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/host_page.h"
+
 /*
- * Reserve size bytes at a 2 MiB-aligned address. KVM maps a guest range
- * with one stage-2 block only when host and guest addresses agree modulo
- * the block size, so an unaligned mapping would leave every guest page a
- * separate 4 KiB stage-2 fault and TLB entry even when THP backs it. Linux
+ * Reserve size bytes at a stage-2-block-aligned address (2 MiB with 4K host
+ * pages, 32 MiB with 16K, 512 MiB with 64K). KVM maps a guest range with
+ * one stage-2 block only when host and guest addresses agree modulo the
+ * block size, so an unaligned mapping would leave every guest page a
+ * separate stage-2 fault and TLB entry even when THP backs it. Linux
  * aligns large anonymous mappings itself only since 6.7; do it by hand:
  * over-reserve by one block and trim both ends.
  */
-static void *reserve_aligned(uint64_t size)
+static void *reserve_aligned(uint64_t size, uint64_t slack)
 {
-	uint64_t slack = GUEST_MEM_ALIGN;
 	uint8_t *p, *aligned;
 	uint64_t head, tail;
 
@@ -36,9 +38,16 @@ static void *reserve_aligned(uint64_t size)
 int guest_mem_alloc(struct guest_mem *mem, uint64_t gpa_base, uint64_t size,
 		    struct tvm_error *err)
 {
+	return guest_mem_alloc_aligned(mem, gpa_base, size,
+				       host_stage2_block(host_page_size()), err);
+}
+
+int guest_mem_alloc_aligned(struct guest_mem *mem, uint64_t gpa_base, uint64_t size,
+			    uint64_t align, struct tvm_error *err)
+{
 	void *p;
 
-	p = reserve_aligned(size);
+	p = reserve_aligned(size, align);
 	if (p == MAP_FAILED)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"cannot reserve %llu MiB of guest RAM: %s. Lower --mem",

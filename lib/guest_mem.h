@@ -7,9 +7,6 @@
 
 #include "lib/util.h"
 
-/* Host alignment of guest RAM: one stage-2 block (PMD with 4 KiB pages). */
-#define GUEST_MEM_ALIGN		(2ULL << 20)
-
 /* Guest RAM: one contiguous block of guest physical memory. */
 struct guest_mem {
 	uint8_t *host;		/* host virtual address of gpa_base */
@@ -17,8 +14,12 @@ struct guest_mem {
 	uint64_t size;
 };
 
+/* Guest RAM aligned in tinyvmm's address space to host_stage2_block(). */
 int guest_mem_alloc(struct guest_mem *mem, uint64_t gpa_base, uint64_t size,
 		    struct tvm_error *err);
+/* The same with the host alignment given (a power of two, a page multiple). */
+int guest_mem_alloc_aligned(struct guest_mem *mem, uint64_t gpa_base, uint64_t size,
+			    uint64_t align, struct tvm_error *err);
 void guest_mem_free(struct guest_mem *mem);
 
 /*

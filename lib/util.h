@@ -20,6 +20,8 @@ enum tvm_exit_code {
 	TVM_EXIT_CRASH = 5,	/* guest crash event or unrecoverable vCPU state */
 	TVM_EXIT_NO_KVM = 6,	/* this host cannot run ARM64 guests with KVM */
 	TVM_EXIT_QUIT = 7,	/* user pressed Ctrl-A x */
+	TVM_EXIT_FAIL_ON = 8,	/* the console matched a --fail-on pattern */
+	TVM_EXIT_NO_EXPECT = 9,	/* guest powered off before --expect matched */
 	TVM_EXIT_SIGINT = 130,
 	TVM_EXIT_SIGTERM = 143,
 };

@@ -7,7 +7,6 @@
 #include "vmm/check.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/if_tun.h>
@@ -21,7 +20,7 @@
 #include <unistd.h>
 
 #include "devices/net/virtio_net.h"
-#include "vmm/msi.h"
+#include "lib/host_page.h"
 #include "vmm/tier.h"
 #include "lib/util.h"
 
@@ -29,18 +28,6 @@ struct check_args {
 	const char *tap;
 	unsigned int queues, cpus;
 };
-
-static void line(const char *mark, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(const char *mark, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("  [%s] ", mark);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static int open_errno(const char *path)
 {
@@ -68,45 +55,27 @@ static bool in_group_of(const char *path)
 	return false;
 }
 
-static void report_kvm(int e)
+/* Whether KVM on this host can run a guest; prints why (not). */
+static bool report_kvm(int e)
 {
 	struct kvm_check_info k = { 0 };
-	enum msi_mode mode;
 
 	if (e) {
-		line("!!", "/dev/kvm: %s%s", strerror(e),
+		check_line(stdout, "!!", "/dev/kvm: %s%s", strerror(e),
 		     e == EACCES ? (in_group_of("/dev/kvm") ? " (you are in its group; check its mode)"
 							: " (you are not in its group: sudo usermod -aG kvm $USER)")
 				 : "");
-		return;
+		return false;
 	}
 	if (kvm_check_probe(&k)) {
 		struct utsname u;
 
 		if (uname(&u))
 			strcpy(u.machine, "this");
-		line("--", "/dev/kvm: present, but KVM on %s runs only %s guests", u.machine, u.machine);
-		return;
+		check_line(stdout, "--", "/dev/kvm: present, but KVM on %s runs only %s guests", u.machine, u.machine);
+		return false;
 	}
-	line("ok", "/dev/kvm: opens, KVM API %d", k.api_version);
-	if (k.missing_cap)
-		line("!!", "KVM lacks %s: use a host kernel of 4.14 or newer", k.missing_cap);
-	else
-		line("ok", "KVM capabilities tinyvmm needs: all present");
-	if (k.max_ipa_bits)
-		line("ok", "IPA size: up to %d bits (guest RAM up to %llu GiB)", k.max_ipa_bits,
-		     ((1ULL << k.max_ipa_bits) - 0x80000000ULL) >> 30);
-	else
-		line("ok", "IPA size: fixed 40 bits (guest RAM up to 1022 GiB)");
-	line("ok", "vCPUs: up to %d", k.max_vcpus);
-	line(k.gic_v3 || k.gic_v2 ? "ok" : "!!", "vGIC: v3 %s, v2 %s; --gic auto uses %s",
-	     k.gic_v3 ? "yes" : "no", k.gic_v2 ? "yes" : "no",
-	     k.gic_v3 ? "v3" : k.gic_v2 ? "v2" : "nothing (no guest can run)");
-	mode = msi_mode_choose(k.gic_v3 ? 3 : k.gic_v2 ? 2 : 0, k.gic_its);
-	line(mode != MSI_MODE_INTX ? "ok" : "--", "PCI interrupts (--transport pci): %s, %s",
-	     msi_mode_name(mode), msi_mode_describe(mode));
-	line(k.binary_stats ? "ok" : "--", "KVM binary statistics: %s",
-	     k.binary_stats ? "yes (exits by reason in --report-json)" : "no (Linux < 5.14)");
+	return check_report_kvm_info(stdout, &k);
 }
 
 static int report_vhost(void)
@@ -117,12 +86,12 @@ static int report_vhost(void)
 
 	if (e) {
 		vhost_net_describe_error(e, why, sizeof(why));
-		line("!!", "%s", why);
+		check_line(stdout, "!!", "%s", why);
 		return e;
 	}
 	fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
 	if (fd >= 0 && ioctl(fd, VHOST_GET_FEATURES, &features) == 0)
-		line("ok", "/dev/vhost-net: opens; packed ring %s, event idx %s, mergeable RX %s",
+		check_line(stdout, "ok", "/dev/vhost-net: opens; packed ring %s, event idx %s, mergeable RX %s",
 		     features & (1ULL << VIRTIO_F_RING_PACKED) ? "yes" : "no (split only)",
 		     features & (1ULL << VIRTIO_RING_F_EVENT_IDX) ? "yes" : "no",
 		     features & (1ULL << VIRTIO_NET_F_MRG_RXBUF) ? "yes" : "no");
@@ -145,17 +114,17 @@ static int report_tap(const char *name, bool *mq)
 	if (!f) {
 		snprintf(path, sizeof(path), "/sys/class/net/%s", name);
 		if (access(path, F_OK) == 0) {
-			line("!!", "%s exists but is not a TAP", name);
+			check_line(stdout, "!!", "%s exists but is not a TAP", name);
 			return 1;
 		}
-		line("--", "TAP %s: does not exist (tinyvmm creates it if allowed, else: sudo tinyvmm tap create %s)",
+		check_line(stdout, "--", "TAP %s: does not exist (tinyvmm creates it if allowed, else: sudo tinyvmm tap create %s)",
 		     name, name);
 		return 0;
 	}
 	if (fgets(buf, sizeof(buf), f))
 		*mq = strtol(buf, NULL, 16) & IFF_MULTI_QUEUE;
 	fclose(f);
-	line("ok", "TAP %s: exists, %s", name, *mq ? "multi-queue" : "single-queue");
+	check_line(stdout, "ok", "TAP %s: exists, %s", name, *mq ? "multi-queue" : "single-queue");
 	return 1;
 }
 
@@ -222,6 +191,7 @@ int check_command(int argc, char **argv)
 	struct tier_request rq;
 	struct tier_plan plan;
 	struct utsname u;
+	bool kvm_usable;
 
 	if (parse_args(argc, argv, &a))
 		return TVM_EXIT_USAGE;
@@ -229,21 +199,26 @@ int check_command(int argc, char **argv)
 		strcpy(u.machine, "unknown");
 	printf("tinyvmm check: what this host can run (nothing is changed)\n");
 	caps.arch = u.machine;
-	line(!strcmp(u.machine, "aarch64") ? "ok" : "!!", "architecture: %s%s", u.machine,
+	check_line(stdout, !strcmp(u.machine, "aarch64") ? "ok" : "!!", "architecture: %s%s", u.machine,
 	     !strcmp(u.machine, "aarch64") ? "" : " (KVM runs ARM64 guests only on ARM64 hosts)");
 	caps.kvm_errno = open_errno("/dev/kvm");
-	report_kvm(caps.kvm_errno);
+	kvm_usable = report_kvm(caps.kvm_errno);
+	if (!caps.kvm_errno && !kvm_usable)
+		caps.kvm_broken = true;
+	check_line(stdout, "ok", "host page size: %lluK (guest RAM in %llu MiB stage-2 blocks)",
+		   (unsigned long long)(host_page_size() >> 10),
+		   (unsigned long long)(host_stage2_block(host_page_size()) >> 20));
 	caps.vhost_errno = report_vhost();
 	caps.tun_errno = open_errno("/dev/net/tun");
 	if (caps.tun_errno)
-		line("!!", "/dev/net/tun: %s (modprobe tun)", strerror(caps.tun_errno));
+		check_line(stdout, "!!", "/dev/net/tun: %s (modprobe tun)", strerror(caps.tun_errno));
 	else
-		line("ok", "/dev/net/tun: opens");
+		check_line(stdout, "ok", "/dev/net/tun: opens");
 	caps.tap_exists = report_tap(a.tap, &caps.tap_multi_queue);
 	rq = (struct tier_request){ .tap = a.tap ? a.tap : "tap0", .queues = a.queues,
 				    .cpus = a.cpus, .vhost = VHOST_AUTO };
 	tier_plan(&caps, &rq, &plan);
 	print_plan(&plan, &a);
 	print_tier_1a_steps(&plan, rq.tap, a.queues);
-	return plan.tier == TIER_3 ? TVM_EXIT_NO_KVM : 0;
+	return plan.tier == TIER_3 || !kvm_usable ? TVM_EXIT_NO_KVM : 0;
 }

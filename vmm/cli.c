@@ -10,13 +10,16 @@
 #include <string.h>
 
 #include "devices/net/virtio_net.h"
+#include "vmm/console_match.h"
+#include "vmm/layout.h"
 #include "vmm/seccomp.h"
 #include "version.h"
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_GIC,
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
-	OPT_VERSION, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST, OPT_QUEUES, OPT_VHOST_IRQ,
+	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
+	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
 	OPT_TRANSPORT,
 };
 
@@ -43,6 +46,9 @@ static const struct opt_desc options[] = {
 	{ "quiet", OPT_QUIET, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
+	{ "no-pmu", OPT_NO_PMU, false },
+	{ "no-pauth", OPT_NO_PAUTH, false },
+	{ "no-sve", OPT_NO_SVE, false },
 	{ "tap", OPT_TAP, true },
 	{ "mac", OPT_MAC, true },
 	{ "no-packed", OPT_NO_PACKED, false },
@@ -50,6 +56,10 @@ static const struct opt_desc options[] = {
 	{ "queues", OPT_QUEUES, true },
 	{ "vhost-irq", OPT_VHOST_IRQ, true },
 	{ "transport", OPT_TRANSPORT, true },
+	{ "expect", OPT_EXPECT, true },
+	{ "fail-on", OPT_FAIL_ON, true },
+	{ "no-default-fail-on", OPT_NO_DEFAULT_FAIL_ON, false },
+	{ "exit-device", OPT_EXIT_DEVICE, false },
 };
 
 void cli_defaults(struct vm_config *cfg)
@@ -91,17 +101,32 @@ void cli_print_help(void)
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --user USER          started as root: become USER once devices are open (default: stay)\n"
 	       "  --seccomp on|log|off system-call allow-list once set up; log only logs (default: on)\n"
-	       "  --quiet              do not print the start-up banner\n"
+	       "  --expect REGEX       succeed (exit 0, guest stopped) once the console matches REGEX;\n"
+	       "                       exit 9 if the guest powers off first (default: none)\n"
+	       "  --fail-on REGEX      fail (exit 8) once the console matches REGEX, stopping the guest\n"
+	       "                       when it has had its say (1 s quiet, at most 10 s); repeatable;\n"
+	       "                       with --expect, Linux panics, oopses and BUG:s too\n"
+	       "  --no-default-fail-on only the --fail-on patterns given (default: with --expect, also\n"
+	       "                       'Kernel panic - not syncing', 'Internal error: Oops', 'BUG: ')\n"
+	       "  --exit-device        give the guest a \"tinyvmm,exit\" device: a 32-bit write of V\n"
+	       "                       at 0x%llx ends the run with exit status V & 0xff (default: off)\n"
+	       "  --no-pmu             no PMUv3 for the guest (default: on when the host KVM has it)\n"
+	       "  --no-pauth           no pointer authentication (default: on when the host KVM has it)\n"
+	       "  --no-sve             no SVE (default: on, host's vector lengths, when the host KVM has it)\n"
+	       "  --quiet              do not print the start-up banner or the boot milestones\n"
 	       "  --help               show this help and exit\n"
 	       "  --version            show the version and exit\n"
 	       "\n"
 	       "Console: the guest's ttyS0 is on stdin/stdout; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
-	       "Exit codes: 0 guest powered off, 1 tinyvmm/host error, 2 bad usage or input,\n"
-	       "  3 guest reset, 4 timeout, 5 guest crashed, 6 no ARM64 KVM on this host,\n"
-	       "  7 quit with Ctrl-A x, 130 SIGINT, 143 SIGTERM.\n"
+	       "Exit codes: 0 guest powered off (or --expect matched), 1 tinyvmm/host error,\n"
+	       "  2 bad usage or input, 3 guest reset, 4 timeout, 5 guest crashed,\n"
+	       "  6 no ARM64 KVM on this host, 7 quit with Ctrl-A x, 8 --fail-on matched,\n"
+	       "  9 guest powered off before --expect matched, 130 SIGINT, 143 SIGTERM;\n"
+	       "  with --exit-device, whatever the guest wrote (mod 256).\n"
 	       "On a host without ARM64 KVM (e.g. x86_64) run it inside the emulated host:\n"
 	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
-	       CLI_DEFAULT_CMDLINE, CLI_DEFAULT_CPUS, CLI_DEFAULT_MEM_MIB);
+	       CLI_DEFAULT_CMDLINE, CLI_DEFAULT_CPUS, CLI_DEFAULT_MEM_MIB,
+	       (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
 }
 
 static const struct opt_desc *find_option(const char *name, size_t len)
@@ -186,6 +211,40 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 	return 0;
 }
 
+static int apply_console_option(const struct opt_desc *o, const char *v,
+				struct vm_config *cfg, struct tvm_error *err)
+{
+	switch (o->id) {
+	case OPT_EXPECT:
+		if (cfg->expect)
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--expect given twice ('%s' and '%s'). Give one; join alternatives with |",
+					cfg->expect, v);
+		if (console_match_validate("--expect", v, err))
+			return -1;
+		cfg->expect = v;
+		break;
+	case OPT_FAIL_ON:
+		if (cfg->nfail_on == CLI_MAX_FAIL_ON)
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"more than %u --fail-on patterns. Join some with |",
+					CLI_MAX_FAIL_ON);
+		if (console_match_validate("--fail-on", v, err))
+			return -1;
+		cfg->fail_on[cfg->nfail_on++] = v;
+		break;
+	case OPT_NO_DEFAULT_FAIL_ON:
+		cfg->no_default_fail_on = true;
+		break;
+	case OPT_EXIT_DEVICE:
+		cfg->exit_device = true;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
 /* Options that parse but need work this build does not have yet. */
 static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 {
@@ -211,6 +270,9 @@ static int apply_option(const struct opt_desc *o, const char *v,
 	case OPT_REPORT_JSON:	cfg->report_json_path = v; break;
 	case OPT_USER:		cfg->run_as_user = v; break;
 	case OPT_QUIET:		cfg->quiet = true; break;
+	case OPT_NO_PMU:	cfg->cpu.no_pmu = true; break;
+	case OPT_NO_PAUTH:	cfg->cpu.no_pauth = true; break;
+	case OPT_NO_SVE:	cfg->cpu.no_sve = true; break;
 	case OPT_HELP:		*action = CLI_HELP; break;
 	case OPT_VERSION:	*action = CLI_VERSION; break;
 	case OPT_CPUS:
@@ -251,6 +313,11 @@ static int apply_option(const struct opt_desc *o, const char *v,
 					v);
 		cfg->timeout_s = (unsigned int)n;
 		break;
+	case OPT_EXPECT:
+	case OPT_FAIL_ON:
+	case OPT_NO_DEFAULT_FAIL_ON:
+	case OPT_EXIT_DEVICE:
+		return apply_console_option(o, v, cfg, err);
 	default:
 		return apply_net_option(o, v, cfg, err);
 	}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "lib/util.h"
+#include "vmm/cpu_features.h"
 
 enum gic_request { GIC_AUTO = 0, GIC_V2 = 2, GIC_V3 = 3 };
 
@@ -17,6 +18,7 @@ enum vhost_mode { VHOST_AUTO = 0, VHOST_ON, VHOST_OFF };
 #define CLI_DEFAULT_MEM_MIB	512
 #define CLI_MAX_CPUS		512	/* syntax limit; KVM and the GIC set the real one */
 #define CLI_DEFAULT_CMDLINE	"console=ttyS0 earlycon"
+#define CLI_MAX_FAIL_ON		12	/* the matcher's limit less the defaults */
 
 struct vm_config {
 	const char *kernel_path;
@@ -32,6 +34,13 @@ struct vm_config {
 	enum gic_request gic;
 	unsigned int timeout_s;		/* 0: no timeout */
 	bool quiet;
+	/* CI smoke tests: console patterns and the exit-status device. */
+	const char *expect;		/* --expect REGEX, or NULL */
+	const char *fail_on[CLI_MAX_FAIL_ON];
+	unsigned int nfail_on;
+	bool no_default_fail_on;
+	bool exit_device;
+	struct cpu_features_wanted cpu;	/* --no-pmu, --no-pauth, --no-sve */
 	/* Network: a virtio-net device exists only with --tap. */
 	const char *tap_name;
 	uint8_t mac[6];

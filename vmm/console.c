@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -84,6 +85,18 @@ void console_output(struct console *con, const uint8_t *buf, size_t len)
 	write_all(STDOUT_FILENO, buf, len);
 	if (con->log_fd >= 0)
 		write_all(con->log_fd, buf, len);
+	if (len)
+		con->mid_line = buf[len - 1] != '\n';
+}
+
+void console_end_line(const struct console *con)
+{
+	struct stat out, err;
+
+	if (!con->mid_line || fstat(STDOUT_FILENO, &out) || fstat(STDERR_FILENO, &err))
+		return;
+	if (out.st_dev == err.st_dev && out.st_ino == err.st_ino)
+		write_all(STDERR_FILENO, (const uint8_t *)"\n", 1);
 }
 
 size_t console_filter_input(struct console *con, const uint8_t *in, size_t len,

@@ -18,6 +18,7 @@ struct console {
 	int in_fd;		/* -1 once stdin is closed or unusable */
 	int log_fd;		/* -1 without --console-log */
 	bool escape;		/* previous input byte was Ctrl-A */
+	bool mid_line;		/* the guest's last output byte was not a newline */
 };
 
 #define CONSOLE_ESCAPE_CHAR 0x01	/* Ctrl-A */
@@ -30,6 +31,13 @@ void console_restore_terminal(void);
 
 /* Guest output: to stdout and the log; never blocks on a closed reader. */
 void console_output(struct console *con, const uint8_t *buf, size_t len);
+
+/*
+ * Before tinyvmm's own closing messages on stderr: if stdout is the same
+ * file (a terminal, one log) and the guest stopped mid-line, end that line
+ * so the messages start on their own.
+ */
+void console_end_line(const struct console *con);
 
 /*
  * Strip the Ctrl-A escapes from user input. Ctrl-A x (or X) sets *quit and

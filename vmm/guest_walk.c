@@ -129,8 +129,7 @@ static int read_guest_u64(const struct guest_mem *mem, const struct guest_cpu_re
 	return read_pa_u64(mem, pa, value);
 }
 
-/* Return addresses may carry a pointer-authentication code in the top bits. */
-static uint64_t strip_pac(const struct guest_cpu_regs *regs, uint64_t va)
+uint64_t guest_strip_pac(const struct guest_cpu_regs *regs, uint64_t va)
 {
 	struct regime rg;
 	uint64_t low;
@@ -153,7 +152,7 @@ unsigned int guest_backtrace(const struct guest_mem *mem, const struct guest_cpu
 		if (read_guest_u64(mem, regs, fp, &next) ||
 		    read_guest_u64(mem, regs, fp + 8, &lr) || lr == 0)
 			break;
-		ret[n++] = strip_pac(regs, lr);
+		ret[n++] = guest_strip_pac(regs, lr);
 		if (next == fp)
 			break;	/* a record pointing at itself ends the chain */
 		fp = next;

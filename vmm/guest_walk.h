@@ -26,6 +26,13 @@ int guest_va_to_pa(const struct guest_mem *mem, const struct guest_cpu_regs *reg
 		   uint64_t va, uint64_t *pa);
 
 /*
+ * @va without the pointer-authentication code a guest with PAuth signs
+ * return addresses with (x30 and the frame records' return addresses):
+ * the bits above the regime's VA size set back to copies of bit 55.
+ */
+uint64_t guest_strip_pac(const struct guest_cpu_regs *regs, uint64_t va);
+
+/*
  * The return addresses of up to @max frame records starting at regs->fp,
  * pointer-authentication bits removed. Returns how many were found.
  */

@@ -3,6 +3,8 @@
 #include "vmm/kvm.h"
 
 #include "vmm/check.h"
+#include "vmm/ipa.h"
+#include "vmm/vcpu_features.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,9 +12,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-/* Without KVM_CAP_ARM_VM_IPA_SIZE the IPA space is fixed at 40 bits. */
-#define KVM_DEFAULT_IPA_BITS 40
 
 struct required_cap {
 	int cap;
@@ -72,41 +71,23 @@ int kvm_open(struct kvm *kvm, struct tvm_error *err)
 	return 0;
 }
 
-static unsigned int bits_for(uint64_t top_gpa)
+/* Type 0 means 40 bits; a host that has the capability takes the size explicitly. */
+static unsigned long vm_type(int host_max_ipa, unsigned int bits)
 {
-	unsigned int bits = 32;
-
-	while (bits < 64 && (top_gpa - 1) >> bits)
-		bits++;
-	return bits;
+	return host_max_ipa > 0 ? KVM_VM_TYPE_ARM_IPA_SIZE(bits) : 0;
 }
 
-int kvm_create_vm(struct kvm *kvm, uint64_t top_gpa, struct tvm_error *err)
+int kvm_create_vm(struct kvm *kvm, uint64_t ram_bytes, struct tvm_error *err)
 {
 	int max_ipa = ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
-	unsigned int need = bits_for(top_gpa);
-	unsigned long type = 0;
 	int n;
 
-	if (max_ipa > 0) {
-		if (need > (unsigned int)max_ipa)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"guest RAM ending at 0x%llx needs a %u-bit IPA space, this host offers %d bits. Lower --mem",
-					(unsigned long long)top_gpa, need, max_ipa);
-		/* Ask only for what we need: smaller stage-2 tables. */
-		if (need > KVM_DEFAULT_IPA_BITS)
-			type = KVM_VM_TYPE_ARM_IPA_SIZE(need);
-		kvm->ipa_bits = need > KVM_DEFAULT_IPA_BITS ? need : KVM_DEFAULT_IPA_BITS;
-	} else {
-		if (need > KVM_DEFAULT_IPA_BITS)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"guest RAM ending at 0x%llx needs a %u-bit IPA space, this host KVM has 40 bits. Lower --mem",
-					(unsigned long long)top_gpa, need);
-		kvm->ipa_bits = KVM_DEFAULT_IPA_BITS;
-	}
-	kvm->vm_fd = ioctl(kvm->fd, KVM_CREATE_VM, type);
+	if (ipa_choose(max_ipa, ram_bytes, &kvm->ipa_bits, err))
+		return -1;
+	kvm->vm_fd = ioctl(kvm->fd, KVM_CREATE_VM, vm_type(max_ipa, kvm->ipa_bits));
 	if (kvm->vm_fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VM failed: %s", strerror(errno));
+		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VM (%u-bit IPA) failed: %s",
+				kvm->ipa_bits, strerror(errno));
 	n = ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (n <= 0)
 		n = ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
@@ -187,9 +168,36 @@ static bool can_create_gic(int vm_fd, uint32_t type)
 	return ioctl(vm_fd, KVM_CREATE_DEVICE, &dev) == 0;
 }
 
+/*
+ * A scratch vCPU with SVE when offered: the vector lengths a guest would get
+ * and the CPU's ID_AA64MMFR0_EL1 (its translation granules).
+ */
+static void probe_scratch_vcpu(int vm_fd, struct kvm_check_info *info)
+{
+	struct kvm_one_reg vls = { .id = KVM_REG_ARM64_SVE_VLS,
+				   .addr = (uint64_t)(uintptr_t)info->sve_vls };
+	struct kvm_vcpu_init init;
+	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, 0UL);
+
+	if (fd < 0)
+		return;
+	if (ioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init) == 0) {
+		if (info->cpu.sve)
+			init.features[0] |= 1U << KVM_ARM_VCPU_SVE;
+		if (ioctl(fd, KVM_ARM_VCPU_INIT, &init) == 0 &&
+		    vcpu_read_mmfr0(fd, &info->mmfr0) == 0)
+			info->vcpu_ok = true;
+		if (info->vcpu_ok && info->cpu.sve && ioctl(fd, KVM_GET_ONE_REG, &vls) < 0)
+			memset(info->sve_vls, 0, sizeof(info->sve_vls));
+	}
+	close(fd);
+}
+
 int kvm_check_probe(struct kvm_check_info *info)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm_fd;
+	unsigned int ipa_bits = IPA_DEFAULT_BITS;
+	struct tvm_error ignored;	/* no RAM: always fits */
 
 	memset(info, 0, sizeof(*info));
 	if (fd < 0)
@@ -202,12 +210,16 @@ int kvm_check_probe(struct kvm_check_info *info)
 	info->max_ipa_bits = info->max_ipa_bits > 0 ? info->max_ipa_bits : 0;
 	info->max_vcpus = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	info->binary_stats = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) > 0;
-	/* A scratch VM: the vGIC models are a per-VM question. */
-	vm_fd = ioctl(fd, KVM_CREATE_VM, 0UL);
+	/* A scratch VM, sized as a run's would be: the vGIC models are a per-VM question. */
+	ipa_choose(info->max_ipa_bits, 0, &ipa_bits, &ignored);
+	vm_fd = ioctl(fd, KVM_CREATE_VM, vm_type(info->max_ipa_bits, ipa_bits));
+	info->vm_errno = vm_fd < 0 ? errno : 0;
 	if (vm_fd >= 0) {
 		info->gic_v3 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 		info->gic_v2 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
 		info->gic_its = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS);
+		vcpu_features_offered(vm_fd, &info->cpu);
+		probe_scratch_vcpu(vm_fd, info);
 		close(vm_fd);
 	}
 	close(fd);

@@ -27,6 +27,10 @@
 #define LAYOUT_UART_BASE		0x09000000ULL
 #define LAYOUT_UART_SIZE		0x00001000ULL
 
+/* --exit-device ("tinyvmm,exit"): the page after the UART's. */
+#define LAYOUT_EXIT_DEVICE_BASE		0x09001000ULL
+#define LAYOUT_EXIT_DEVICE_SIZE		0x00001000ULL
+
 #define LAYOUT_VIRTIO_MMIO_BASE		0x0a000000ULL
 #define LAYOUT_VIRTIO_MMIO_SLOT_SIZE	0x00000200ULL
 #define LAYOUT_VIRTIO_MMIO_SLOTS	32
@@ -91,6 +95,9 @@ static inline bool layout_pci_mmio64_usable(uint64_t ram_top, unsigned int ipa_b
 #define LAYOUT_TIMER_PPI_NONSEC		14
 #define LAYOUT_TIMER_PPI_VIRT		11
 #define LAYOUT_TIMER_PPI_HYP		10
+/* PMUv3 overflow interrupt: PPI 7, INTID 23 (what QEMU's virt board uses). */
+#define LAYOUT_PMU_PPI			7
+#define LAYOUT_PPI_BASE			16	/* INTID of PPI 0 */
 
 /* Boot protocol placement (Documentation/arch/arm64/booting.rst). */
 #define LAYOUT_KERNEL_ALIGN		0x00200000ULL

@@ -126,6 +126,7 @@ static int load_image(const struct guest_mem *mem, const uint8_t *d, size_t n,
 				(unsigned long long)(mem->size >> 20));
 	memcpy(dst, d, n);
 	bl->format = KERNEL_IMAGE;
+	bl->image_flags = get_le64(d + 24);
 	bl->entry = base + text_offset;
 	bl->kernel_start = base;
 	bl->kernel_end = base + text_offset + span;

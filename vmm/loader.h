@@ -14,6 +14,7 @@ enum kernel_format { KERNEL_IMAGE, KERNEL_ELF };
 struct boot_layout {
 	enum kernel_format format;
 	bool gzipped;
+	uint64_t image_flags;		/* arm64 Image header flags (page size); 0 for ELF */
 	uint64_t entry;			/* PC of the boot vCPU */
 	uint64_t kernel_start;		/* lowest byte the kernel owns */
 	uint64_t kernel_end;		/* one past the highest (incl. bss) */

@@ -18,6 +18,7 @@
 #include "devices/net/net_user.h"
 #include "devices/net/net_vhost.h"
 #include "version.h"
+#include "lib/host_page.h"
 #include "vmm/json.h"
 #include "vmm/kvm_stats.h"
 #include "vmm/tier.h"
@@ -179,6 +180,24 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 	json_end_array(j);
 }
 
+static void write_vhost_workers(struct json *j, const struct vm *vm)
+{
+	const struct vhost_workers *w = &vm->vhost_workers;
+
+	if (vm->net->backend != NET_BACKEND_VHOST) {
+		json_null(j, "vhost_workers");
+		return;
+	}
+	json_begin_object(j, "vhost_workers");
+	json_string(j, "kind", w->kind == VHOST_WORKERS_THREADS ? "threads" :
+			       w->kind == VHOST_WORKERS_KTHREADS ? "kernel_threads" : "none");
+	json_begin_array(j, "ids");
+	for (unsigned int i = 0; i < w->count; i++)
+		json_u64(j, NULL, (uint64_t)w->ids[i]);
+	json_end_array(j);
+	json_end_object(j);
+}
+
 static void write_network(struct json *j, struct vm *vm)
 {
 	const struct virtio_net *net = vm->net;
@@ -222,12 +241,27 @@ static void write_network(struct json *j, struct vm *vm)
 				       net->negotiated_features, net_vhost_features(net)));
 	else
 		json_null(j, "features_vhost");
+	write_vhost_workers(j, vm);
 	write_not_in_effect(j, net);
 	json_u64(j, "device_interrupts", dev->interrupts);
 	json_u64(j, "trapped_kicks", dev->trapped_notifies);
 	json_u64(j, "interrupt_acks_in_kernel", vm_net_acks_in_kernel(vm));
 	json_bool(j, "counters_complete", !vhost);	/* vhost moves data unseen */
 	write_queues(j, net);
+	json_end_object(j);
+}
+
+static void write_cpu_features(struct json *j, const struct cpu_features *f)
+{
+	json_begin_object(j, "cpu_features");
+	json_string(j, "pmu", cpu_feature_state_name(f->pmu));
+	json_string(j, "pauth", cpu_feature_state_name(f->pauth));
+	json_string(j, "sve", cpu_feature_state_name(f->sve));
+	json_begin_array(j, "sve_vector_lengths");
+	for (unsigned int vq = 1; f->sve == CPU_FEATURE_ON && vq <= CPU_SVE_VLS_WORDS * 64; vq++)
+		if (f->sve_vls[(vq - 1) / 64] & (1ULL << ((vq - 1) % 64)))
+			json_u64(j, NULL, vq * 128);
+	json_end_array(j);
 	json_end_object(j);
 }
 
@@ -240,6 +274,27 @@ static void write_kvm_stats(struct json *j, const char *key, const struct kvm_st
 	json_begin_object(j, key);
 	for (unsigned int i = 0; i < s->count; i++)
 		json_u64(j, s->items[i].name, s->items[i].value);
+	json_end_object(j);
+}
+
+/* Milliseconds since start, or null when not reached (negative). */
+static void json_ms(struct json *j, const char *key, double t)
+{
+	if (t < 0)
+		json_null(j, key);
+	else
+		json_u64(j, key, (uint64_t)(t * 1000 + 0.5));
+}
+
+static void write_milestones(struct json *j, const struct vm *vm, bool at_exit)
+{
+	const struct boot_milestones *b = &vm->milestones;
+
+	json_begin_object(j, "milestones");
+	json_ms(j, "first_console_byte_ms", b->first_byte);
+	json_ms(j, "first_userspace_line_ms", b->first_user_line);
+	json_ms(j, "expect_matched_ms", b->expect_matched);
+	json_ms(j, "total_ms", at_exit ? vm->stop_time - vm->start_time : -1);
 	json_end_object(j);
 }
 
@@ -265,6 +320,7 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_string(j, "arch", u.machine);
 	json_string(j, "host_kernel", u.release);
 	json_u64(j, "ipa_bits", vm->kvm.ipa_bits);
+	json_u64(j, "host_page_size", host_page_size());
 	json_u64(j, "gic_version", (uint64_t)vm->gic.version);
 	json_end_object(j);
 	json_begin_object(j, "guest");
@@ -277,8 +333,10 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_string(j, "cmdline", cfg->cmdline);
 	json_u64(j, "entry", vm->boot.entry);
 	json_u64(j, "fdt_addr", vm->boot.fdt_addr);
+	write_cpu_features(j, &vm->cpu);
 	json_end_object(j);
 	write_network(j, vm);
+	write_milestones(j, vm, !strcmp(phase, "exit"));
 	json_begin_object(j, "vcpu_exits");
 	json_u64(j, "total", c.total);
 	json_u64(j, "mmio", c.mmio);

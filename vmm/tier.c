@@ -63,6 +63,11 @@ static void plan_platform(const struct host_caps *c, struct tier_plan *p)
 		snprintf(p->error, sizeof(p->error),
 			 "this %s host cannot run ARM64 guests with KVM. Run tinyvmm inside the emulated ARM64 host: scripts/emuhost -- tinyvmm ...",
 			 c->arch ? c->arch : "non-ARM64");
+	} else if (c->kvm_broken) {
+		snprintf(p->platform, sizeof(p->platform),
+			 "=== Platform: ARM64 host without usable KVM (Tier 3) ===");
+		snprintf(p->error, sizeof(p->error),
+			 "/dev/kvm opens but KVM does not work here (see the [!!] lines above). Run on a real ARM64 KVM host or in scripts/emuhost");
 	} else if (c->kvm_errno) {
 		snprintf(p->platform, sizeof(p->platform),
 			 "=== Platform: ARM64 host without usable KVM (Tier 3) ===");

@@ -19,6 +19,7 @@ enum tier { TIER_NONE, TIER_1A, TIER_1B, TIER_2, TIER_3 };
 struct host_caps {
 	const char *arch;	/* uname machine, e.g. "aarch64" */
 	int kvm_errno;		/* 0 if /dev/kvm opened, else why not */
+	bool kvm_broken;	/* it opened, but KVM does not answer as it must */
 	int vhost_errno;	/* 0 if /dev/vhost-net opened */
 	int tun_errno;		/* 0 if /dev/net/tun opened */
 	int tap_exists;		/* -1 unknown, 0 no, 1 yes (the --tap interface) */

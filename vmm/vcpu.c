@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vmm/guest_walk.h"
+#include "vmm/vcpu_features.h"
 #include "vmm/vm_internal.h"
 
 #define ARM64_CORE_REG(field) \
@@ -58,12 +59,18 @@ static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_PREFERRED_TARGET failed: %s",
 				strerror(errno));
 	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	init.features[0] |= vcpu_features_init_bits(&vm->cpu);
 	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
 	if (vcpu->id > 0)
 		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
 	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_VCPU_INIT for vCPU %u failed: %s",
-				vcpu->id, strerror(errno));
+		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_VCPU_INIT for vCPU %u failed: %s%s",
+				vcpu->id, strerror(errno),
+				vcpu_features_init_bits(&vm->cpu)
+					? ". Try without the optional CPU features: --no-pmu --no-pauth --no-sve"
+					: "");
+	if (vcpu_features_finalize(vcpu->fd, vcpu->id, &vm->cpu, err))
+		return -1;
 	if (get_reg(vcpu->fd, ARM64_MPIDR_EL1, &vcpu->mpidr) < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "reading MPIDR_EL1 of vCPU %u failed: %s",
 				vcpu->id, strerror(errno));
@@ -92,6 +99,16 @@ int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err)
 	/* Optional: only for statistics (Linux 5.14+). */
 	vcpu->stats_fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
 	return init_vcpu(vm, vcpu, err);
+}
+
+int vcpu_init_pmus(struct vm *vm, struct tvm_error *err)
+{
+	if (vm->cpu.pmu != CPU_FEATURE_ON)
+		return 0;
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		if (vcpu_pmu_init(vm->vcpus[i].fd, i, err))
+			return -1;
+	return 0;
 }
 
 int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err)
@@ -267,7 +284,8 @@ static void print_kernel_stack(struct vcpu *vcpu, const struct guest_cpu_regs *r
 
 	format_addr(vcpu, r, r->pc, addr, sizeof(addr));
 	fprintf(out, "\ntinyvmm: vCPU %u stack: pc %s", vcpu->id, addr);
-	format_addr(vcpu, r, r->lr, addr, sizeof(addr));
+	/* With pointer authentication the guest's x30 is often signed. */
+	format_addr(vcpu, r, guest_strip_pac(r, r->lr), addr, sizeof(addr));
 	fprintf(out, " lr %s frames", addr);
 	for (unsigned int i = 0; i < n; i++) {
 		format_addr(vcpu, r, frames[i], addr, sizeof(addr));

@@ -22,30 +22,37 @@
 #include <unistd.h>
 
 #include "fdt/fdt.h"
+#include "vmm/granule.h"
+#include "lib/host_page.h"
+#include "vmm/layout_check.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 #include "vmm/tier.h"
+#include "vmm/vcpu_features.h"
 #include "vmm/vm.h"
 #include "vmm/vm_internal.h"
 #include "vmm/vm_pci.h"
 
 
-void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 {
 	int running = -1;
 	uint64_t one = 1;
+	ssize_t written;
 	va_list ap;
 
 	if (!__atomic_compare_exchange_n(&vm->exit_code, &running, code, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return;
+		return false;
 	if (fmt) {
 		va_start(ap, fmt);
 		vsnprintf(vm->stop_message, sizeof(vm->stop_message), fmt, ap);
 		va_end(ap);
 	}
-	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
-		return;	/* the main loop also polls exit_code */
+	/* A failed write is harmless: the main loop also polls exit_code. */
+	written = write(vm->stop_efd, &one, sizeof(one));
+	(void)written;
+	return true;
 }
 
 static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
@@ -53,6 +60,7 @@ static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
 	struct vm *vm = opaque;
 
 	console_output(&vm->console, buf, len);
+	vm_smoke_output(vm, buf, len);
 }
 
 static void uart_input_drained(void *opaque)
@@ -87,10 +95,15 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	uint64_t ram = cfg->mem_mib << 20;
+	struct cpu_features_offered offered;
 
-	if (kvm_open(&vm->kvm, err) || check_host_ram(ram, err) ||
-	    kvm_create_vm(&vm->kvm, LAYOUT_RAM_BASE + ram, err))
+	/* The IPA limit first: no amount of host RAM lifts it. */
+	if (layout_check_host_page(host_page_size(), ram, err) ||
+	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
+	    check_host_ram(ram, err))
 		return -1;
+	vcpu_features_offered(vm->kvm.vm_fd, &offered);
+	cpu_features_choose(&offered, &cfg->cpu, &vm->cpu);
 	if (cfg->cpus > vm->kvm.max_vcpus)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
@@ -133,6 +146,19 @@ static int load_images(struct vm *vm, struct boot_layout *bl, struct tvm_error *
 	return ret;
 }
 
+/* A kernel built for a page size this CPU lacks would die silently. */
+static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
+{
+	uint64_t mmfr0;
+
+	if (vm->boot.format != KERNEL_IMAGE)
+		return 0;	/* a bare-metal ELF sets up its own MMU, if any */
+	if (vcpu_read_mmfr0(vm->vcpus[0].fd, &mmfr0) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
+				strerror(errno));
+	return granule_check(vm->boot.image_flags, mmfr0, err);
+}
+
 static int write_dtb_file(const char *path, const void *fdt, size_t size, struct tvm_error *err)
 {
 	FILE *f = fopen(path, "wb");
@@ -162,6 +188,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.cmdline = vm->cfg->cmdline,
 		.initrd_start = bl->initrd_start,
 		.initrd_size = bl->initrd_size,
+		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
 	};
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
 	struct fdt_pci pci;
@@ -173,6 +200,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.spi = LAYOUT_VIRTIO_FIRST_SPI,
 	};
 
+	p.exit_device = vm->cfg->exit_device;
 	if (vm->pci) {
 		vm_pci_fdt(vm, &pci);
 		p.pci = &pci;
@@ -197,102 +225,6 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 	return 0;
 }
 
-static void irqfd_raise(void *opaque)
-{
-	int *fd = opaque;
-	uint64_t one = 1;
-
-	if (write(*fd, &one, sizeof(one)) < 0)
-		return;	/* counter saturated: an interrupt is pending anyway */
-}
-
-/*
- * Linux's virtio-mmio interrupt handler reads InterruptStatus and writes the
- * same value back to InterruptACK: two exits to userspace per interrupt.
- * For the common value (VRING only) the write changes nothing we track (see
- * vring_ack_in_kernel), so let KVM complete it without leaving the kernel.
- * Other values (CONFIG) still trap and clear their bits in virtio_mmio.
- */
-static int add_net_ack_in_kernel(struct vm *vm, uint64_t base, struct tvm_error *err)
-{
-	vm->net_ack_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->net_ack_fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot create an eventfd: %s",
-				strerror(errno));
-	if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_VRING,
-			  vm->net_ack_fd, err))
-		return -1;
-	vm->net_mmio.vring_ack_in_kernel = true;
-	return 0;
-}
-
-/* InterruptACK(VRING) writes KVM completed so far (the eventfd counts them). */
-uint64_t vm_net_acks_in_kernel(struct vm *vm)
-{
-	uint64_t n;
-
-	if (vm->net_ack_fd >= 0 && read(vm->net_ack_fd, &n, sizeof(n)) == sizeof(n))
-		vm->net_acks_in_kernel += n;
-	return vm->net_acks_in_kernel;
-}
-
-static int add_net(struct vm *vm, struct tvm_error *err)
-{
-	const struct vm_config *cfg = vm->cfg;
-	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE;
-	struct net_options opts = {
-		.tap_name = cfg->tap_name,
-		.packed = !cfg->no_packed,
-		.vhost = tier_net_vhost_mode(cfg->vhost),
-		/* Direct vhost irqfds are wired to virtio-mmio's SPI only (below). */
-		.irq_mode = cfg->vhost_irq_relay || vm->pci ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
-		.queues = cfg->queues,
-		.quiet = cfg->quiet,
-	};
-
-	if (vm->pci && cfg->vhost_irq_set && !cfg->vhost_irq_relay)
-		tvm_warn("--vhost-irq direct is not available with --transport pci yet: vhost interrupts are relayed");
-	if (cfg->mac_set)
-		memcpy(opts.mac, cfg->mac, 6);
-	else
-		virtio_net_default_mac(cfg->tap_name, opts.mac);
-	vm->net = calloc(1, sizeof(*vm->net));
-	if (!vm->net)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
-	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
-		return -1;
-	if (vm->pci)
-		return vm_pci_add_net(vm, err);
-	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
-	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
-			      &vm->net_mmio, "virtio-net"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");
-	vm->net_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, LAYOUT_VIRTIO_FIRST_SPI, err))
-		return -1;
-	vm->net_mmio.raise_irq = irqfd_raise;
-	vm->net_mmio.irq_opaque = &vm->net_irqfd;
-	/* Direct mode: vhost's call eventfds inject the SPI themselves. */
-	if (vm->net->backend == NET_BACKEND_VHOST && !cfg->vhost_irq_relay) {
-		for (unsigned int i = 0; i < vm->net->npairs; i++)
-			for (int q = 0; q < 2; q++)
-				if (kvm_irqfd(&vm->kvm, vm->net->pairs[i].call_fd[q],
-					      LAYOUT_VIRTIO_FIRST_SPI, err))
-					return -1;
-	}
-	if (add_net_ack_in_kernel(vm, base, err))
-		return -1;
-	/* Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
-	for (unsigned int q = 0; q < vm->net->vdev.nqueues; q++) {
-		int fd = q < 2 * vm->net->npairs ? vm->net->pairs[q / 2].kick_fd[q % 2]
-						 : vm->net->ctrl_kick_fd;
-
-		if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, q, fd, err))
-			return -1;
-	}
-	return 0;
-}
-
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
 	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
@@ -306,8 +238,10 @@ static int add_devices(struct vm *vm, struct tvm_error *err)
 	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
 			      &vm->uart, "uart"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
+	if (vm_smoke_setup(vm, err))
+		return -1;
 	if (vm->cfg->tap_name)
-		return add_net(vm, err);
+		return vm_net_attach(vm, err);
 	return 0;
 }
 
@@ -319,6 +253,8 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		return;
 	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
+	cpu_features_describe(&vm->cpu, line, sizeof(line));
+	fprintf(stderr, "=== CPU features: %s ===\n", line);
 	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
@@ -388,12 +324,15 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	if (create_machine(vm, err) || load_images(vm, bl, err) ||
-	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) ||
+	if (create_machine(vm, err) || load_images(vm, bl, err) || check_kernel_page_size(vm, err) ||
+	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))
 		return -1;
 	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
+	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
+	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
+		vhost_workers_find("/proc", getpid(), &vm->vhost_workers);
 	if (console_open(&vm->console, vm->cfg->console_log_path, err))
 		return -1;
 	if (vm->cfg->run_as_user && drop_privileges(vm->cfg->run_as_user, err))
@@ -437,32 +376,30 @@ out:
 		fclose(summary);
 }
 
-static void teardown(struct vm *vm)
+static void stop_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_join(&vm->vcpus[i]);
+}
+
+static void teardown(struct vm *vm)
+{
+	stop_vcpus(vm);
 	if (__atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) == TVM_EXIT_TIMEOUT)
 		describe_vcpus(vm);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
-	if (vm->net) {
-		virtio_net_destroy(vm->net);
-		free(vm->net);
-	}
-	vm_pci_destroy(vm);	/* after the device: its workers interrupt through it */
-	if (vm->net_irqfd >= 0)
-		close(vm->net_irqfd);
-	if (vm->net_ack_fd >= 0)
-		close(vm->net_ack_fd);
+	vm_net_detach(vm);
 	if (vm->console_open)
 		console_close(&vm->console);
 	if (vm->uart_ready)
 		uart_destroy(&vm->uart);
 	if (vm->uart_space_efd >= 0)
 		close(vm->uart_space_efd);
+	vm_smoke_teardown(vm);
 	gic_close(&vm->gic);
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
@@ -491,21 +428,30 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->net_ack_fd = -1;
 	vm->uart_space_efd = -1;
 	vm->report_fd = -1;
+	vm->console_efd = -1;
 	vm->start_time = report_now();
 	vm->gic.fd = -1;
 	vm->kvm.fd = vm->kvm.vm_fd = -1;
 	if (setup(vm, err) == 0) {
-		code = vm_main_loop(vm);
+		vm_main_loop(vm);
+		/* Nothing writes to the console any more: its last words count. */
+		stop_vcpus(vm);
+		vm_smoke_finish(vm);
+		code = vm->exit_code;
 		/* Before teardown: the counters live in the devices and vCPUs. */
 		if (cfg->report_json_path && report_write_json(vm, "exit"))
 			tvm_warn("cannot write --report-json '%s': %s", cfg->report_json_path,
 				 strerror(errno));
 	}
 	teardown(vm);
+	if (code >= 0)
+		console_end_line(&vm->console);
 	if (code >= 0 && vm->stop_message[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_message);
 	if (code >= 0 && vm->stop_detail && vm->stop_detail[0])
 		fprintf(stderr, "tinyvmm: %s\n", vm->stop_detail);
+	if (code >= 0)
+		vm_smoke_print(vm);
 	free(vm->stop_detail);
 	free(vm);
 	return code;

@@ -8,12 +8,17 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "devices/exit_dev.h"
 #include "devices/mmio_bus.h"
 #include "devices/uart.h"
 #include "devices/net/virtio_net.h"
 #include "devices/virtio/virtio_mmio.h"
+#include "vmm/boot_milestones.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
+#include "vmm/console_watch.h"
+#include "vhost/vhost_workers.h"
+#include "vmm/cpu_features.h"
 #include "vmm/gic.h"
 #include "lib/guest_mem.h"
 #include "vmm/kvm.h"
@@ -39,6 +44,7 @@ struct vm {
 	const struct vm_config *cfg;
 	struct kvm kvm;
 	struct gic gic;
+	struct cpu_features cpu;	/* what the vCPUs got at KVM_ARM_VCPU_INIT */
 	struct guest_mem mem;
 	struct mmio_bus bus;
 	struct uart16550 uart;
@@ -51,6 +57,7 @@ struct vm {
 	struct virtio_mmio net_mmio;	/* its transport */
 	int net_irqfd;
 	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
+	struct vhost_workers vhost_workers;	/* where vhost-net's workers run */
 	uint64_t net_acks_in_kernel;	/* read from net_ack_fd so far */
 	struct vcpu *vcpus;
 	unsigned int ncpus;	/* vCPUs created so far */
@@ -62,16 +69,32 @@ struct vm {
 	int exit_code;		/* -1 while running; first stop request wins */
 	char stop_message[256];	/* printed on stderr after teardown, if set */
 	char *stop_detail;	/* more of it (malloc'd): where the vCPUs were at --timeout */
+	double stop_time;	/* CLOCK_MONOTONIC seconds when the vCPUs had stopped */
+	/* CI smoke tests (vm_smoke.c). */
+	struct exit_dev exit_dev;	/* registered only with --exit-device */
+	bool exit_device_stop;		/* the run ended by an exit-device write */
+	struct console_watch *watch;	/* NULL without --expect / --fail-on */
+	int console_efd;		/* the watch wakes the main loop on it */
+	/* A --fail-on match waits for the guest to finish its say (vm_smoke.c). */
+	bool fail_pending;		/* main thread only */
+	bool fail_stopped;		/* its stop request was the first */
+	double match_time;		/* s since start of the --fail-on match */
+	double last_output;		/* CLOCK_MONOTONIC s of the last output burst */
+	struct boot_milestones milestones;
 };
 
 /*
  * Ask the VM to stop with @code. Callable from any thread; only the first
- * request counts. @fmt (may be NULL) is a message for the user.
+ * request counts (returns true for that one). @fmt (may be NULL) is a
+ * message for the user.
  */
-void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 uint64_t vm_net_acks_in_kernel(struct vm *vm);
+/* --tap: the virtio-net device on its transport, wired to KVM (vm_net.c). */
+int vm_net_attach(struct vm *vm, struct tvm_error *err);
+void vm_net_detach(struct vm *vm);
 
 static inline bool vm_stopping(const struct vm *vm)
 {
@@ -79,6 +102,8 @@ static inline bool vm_stopping(const struct vm *vm)
 }
 
 int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err);
+/* PMUv3 of every vCPU, when on; after gic_finalize(). */
+int vcpu_init_pmus(struct vm *vm, struct tvm_error *err);
 int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err);
 int vcpu_start(struct vcpu *vcpu, struct tvm_error *err);
 /* Make a running vCPU leave KVM_RUN so it sees the stop request. */
@@ -98,6 +123,17 @@ int report_open(struct vm *vm);
 /* Rewrite it (in place: the sandbox allows no open or rename later). */
 int report_write_json(struct vm *vm, const char *phase);
 double report_now(void);
+
+/* CI smoke tests: --expect/--fail-on, --exit-device, milestones (vm_smoke.c). */
+int vm_smoke_setup(struct vm *vm, struct tvm_error *err);
+void vm_smoke_output(struct vm *vm, const uint8_t *buf, size_t len);
+void vm_smoke_check(struct vm *vm);
+/* Main loop: how long epoll may wait (-1: for ever); then call vm_smoke_tick. */
+int vm_smoke_wait_ms(const struct vm *vm);
+void vm_smoke_tick(struct vm *vm);
+void vm_smoke_finish(struct vm *vm);
+void vm_smoke_print(const struct vm *vm);
+void vm_smoke_teardown(struct vm *vm);
 
 /* Start the vCPUs and serve events until the VM stops; returns the exit code. */
 int vm_main_loop(struct vm *vm);

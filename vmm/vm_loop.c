@@ -21,7 +21,7 @@
 
 enum loop_source {
 	SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK, SRC_TAP_GONE,
-	SRC_UART_SPACE, SRC_INPUT_PACE,
+	SRC_UART_SPACE, SRC_INPUT_PACE, SRC_CONSOLE,
 };
 
 /*
@@ -162,6 +162,9 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 			return tvm_fail(err, TVM_EXIT_ERROR, "setting up --timeout: %s",
 					strerror(errno));
 	}
+	if (vm->console_efd >= 0 && watch(l, vm->console_efd, SRC_CONSOLE))
+		return tvm_fail(err, TVM_EXIT_ERROR, "watching the console for --expect/--fail-on: %s",
+				strerror(errno));
 	open_link_monitor(vm, l);
 	/* stdin may be /dev/null or a file, which epoll refuses: then no input. */
 	if (watch(l, STDIN_FILENO, SRC_STDIN))
@@ -319,6 +322,9 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 	case SRC_INPUT_PACE:
 		handle_pace_timer(vm, l);
 		break;
+	case SRC_CONSOLE:
+		vm_smoke_check(vm);
+		break;
 	}
 }
 
@@ -350,7 +356,7 @@ int vm_main_loop(struct vm *vm)
 	}
 	while (!vm_stopping(vm)) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(l.epfd, evs, 8, -1);
+		int n = epoll_wait(l.epfd, evs, 8, vm_smoke_wait_ms(vm));
 
 		if (n < 0 && errno != EINTR) {
 			vm_request_stop(vm, TVM_EXIT_ERROR, "epoll_wait: %s", strerror(errno));
@@ -358,6 +364,7 @@ int vm_main_loop(struct vm *vm)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(vm, &l, (enum loop_source)evs[i].data.u32);
+		vm_smoke_tick(vm);
 	}
 	loop_close(&l);
 	return vm->exit_code;

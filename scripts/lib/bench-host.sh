@@ -156,7 +156,9 @@ kvm_dir() {
   echo "$best"
 }
 
-# CPU ticks (utime+stime) of PID and of its vhost-PID kernel workers.
+# CPU ticks (utime+stime) of PID and of its vhost-PID kernel workers. On
+# Linux 6.4+ the workers are threads of PID, already in its own ticks, and
+# this finds no separate process: the sum is right on both.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 vhost_ticks() {
   t=0

@@ -37,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(cfg.tap_name || (cfg.queues == 1 && !cfg.mac_set && !cfg.no_packed));
 		if (cfg.mac_set)
 			FZ_CHECK(!(cfg.mac[0] & 1));
+		FZ_CHECK(cfg.nfail_on <= CLI_MAX_FAIL_ON);
+		for (unsigned int i = 0; i < cfg.nfail_on; i++)
+			FZ_CHECK(cfg.fail_on[i]);
 	} else {
 		FZ_CHECK(action == CLI_HELP || action == CLI_VERSION);
 	}

@@ -205,6 +205,9 @@ def seeds_cli():
         "help": ["--help"],
         "version": ["--version"],
         "bad": ["--kernel", "k", "--cpus", "0x10", "--mem=15"],
+        "smoke": ["--kernel", "k", "--expect", "login: ", "--fail-on", "(oops|BUG)",
+                  "--fail-on=x[0-9]+$", "--no-default-fail-on", "--exit-device", "--timeout", "60"],
+        "bad-regex": ["--kernel", "k", "--expect", "(x", "--fail-on", "a*"],
     }
     for name, argv in lines.items():
         write("cli", name, b"\0".join(a.encode() for a in argv))

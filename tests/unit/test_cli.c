@@ -438,3 +438,93 @@ Test(cli, help_text_mentions_options, .init = cr_redirect_stdout)
 	fflush(stdout);
 	cr_assert_stdout_neq_str("");
 }
+
+Test(cli, expect_fail_on_and_exit_device)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--expect", "login: ", "--fail-on", "ERROR",
+			 "--fail-on=^oops$", "--no-default-fail-on", "--exit-device" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_str_eq(cfg.expect, "login: ");
+	cr_assert_eq(cfg.nfail_on, 2);
+	cr_assert_str_eq(cfg.fail_on[0], "ERROR");
+	cr_assert_str_eq(cfg.fail_on[1], "^oops$");
+	cr_assert(cfg.no_default_fail_on);
+	cr_assert(cfg.exit_device);
+}
+
+Test(cli, console_options_default_off)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_null(cfg.expect);
+	cr_assert_eq(cfg.nfail_on, 0);
+	cr_assert_not(cfg.no_default_fail_on);
+	cr_assert_not(cfg.exit_device);
+}
+
+Test(cli, invalid_regex_names_the_option)
+{
+	char *bad_expect[] = { "tinyvmm", "--kernel", "k", "--expect", "(unclosed" };
+	char *bad_fail[] = { "tinyvmm", "--kernel", "k", "--fail-on", "a[" };
+
+	expect_usage_error(ARGC(bad_expect), bad_expect,
+			   "--expect '(unclosed': invalid regular expression: ");
+	cr_assert_not_null(strstr(err.msg, "grep -E"), "no fix in '%s'", err.msg);
+	expect_usage_error(ARGC(bad_fail), bad_fail, "--fail-on 'a[': invalid regular expression: ");
+}
+
+Test(cli, pattern_matching_nothing_is_refused)
+{
+	char *empty[] = { "tinyvmm", "--kernel", "k", "--expect", "" };
+	char *star[] = { "tinyvmm", "--kernel", "k", "--fail-on", "x*" };
+
+	expect_usage_error(ARGC(empty), empty, "--expect '' matches the empty string");
+	expect_usage_error(ARGC(star), star, "--fail-on 'x*' matches the empty string");
+}
+
+Test(cli, expect_twice_and_too_many_fail_on)
+{
+	char *twice[] = { "tinyvmm", "--kernel", "k", "--expect", "a", "--expect", "b" };
+	char *many[2 + 2 * (CLI_MAX_FAIL_ON + 1)];
+	int n = 0;
+
+	expect_usage_error(ARGC(twice), twice, "--expect given twice");
+	many[n++] = "tinyvmm";
+	for (int i = 0; i <= CLI_MAX_FAIL_ON; i++) {
+		many[n++] = "--fail-on";
+		many[n++] = "x";
+	}
+	many[n++] = "--kernel";
+	expect_usage_error(n, many, "more than 12 --fail-on patterns");
+}
+
+Test(cli, exit_device_takes_no_value)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--exit-device=1" };
+
+	expect_usage_error(ARGC(argv), argv, "--exit-device takes no value");
+}
+
+Test(cli, cpu_features_on_by_default_each_can_be_turned_off)
+{
+	char *none[] = { "tinyvmm", "--kernel", "k" };
+	char *pmu[] = { "tinyvmm", "--kernel", "k", "--no-pmu" };
+	char *all[] = { "tinyvmm", "--kernel", "k", "--no-sve", "--no-pauth", "--no-pmu" };
+
+	expect_ok(ARGC(none), none);
+	cr_assert_not(cfg.cpu.no_pmu || cfg.cpu.no_pauth || cfg.cpu.no_sve);
+	expect_ok(ARGC(pmu), pmu);
+	cr_assert(cfg.cpu.no_pmu);
+	cr_assert_not(cfg.cpu.no_pauth || cfg.cpu.no_sve);
+	expect_ok(ARGC(all), all);
+	cr_assert(cfg.cpu.no_pmu && cfg.cpu.no_pauth && cfg.cpu.no_sve);
+}
+
+Test(cli, cpu_feature_switches_take_no_value)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--no-sve=1" };
+
+	expect_usage_error(ARGC(argv), argv, "--no-sve takes no value");
+}

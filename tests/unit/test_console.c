@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* console_filter_input: the Ctrl-A escape handling on user input. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmm/console.h"
 
@@ -184,4 +187,49 @@ Test(console, separate_consoles_do_not_share_state)
 	cr_assert_not(quit);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(out[0], 'x');
+}
+
+/* Point stdout and stderr at temporary files (the same one if @same). */
+static void redirect(FILE **out, FILE **err, bool same)
+{
+	*out = tmpfile();
+	*err = same ? *out : tmpfile();
+	cr_assert(*out && *err);
+	fflush(stdout);
+	fflush(stderr);
+	cr_assert_geq(dup2(fileno(*out), STDOUT_FILENO), 0);
+	cr_assert_geq(dup2(fileno(*err), STDERR_FILENO), 0);
+}
+
+static size_t file_size(FILE *f)
+{
+	struct stat st;
+
+	cr_assert_eq(fstat(fileno(f), &st), 0);
+	return (size_t)st.st_size;
+}
+
+Test(console, end_line_when_stderr_shares_stdout)
+{
+	FILE *out, *err;
+
+	redirect(&out, &err, true);
+	console_output(&con, (const uint8_t *)"login: ", 7);
+	cr_assert(con.mid_line);
+	console_end_line(&con);
+	cr_assert_eq(file_size(out), 8, "a newline after the guest's partial line");
+	console_output(&con, (const uint8_t *)"ok\n", 3);
+	console_end_line(&con);
+	cr_assert_eq(file_size(out), 11, "nothing after a complete line");
+}
+
+Test(console, end_line_not_when_stderr_is_elsewhere)
+{
+	FILE *out, *err;
+
+	redirect(&out, &err, false);
+	console_output(&con, (const uint8_t *)"login: ", 7);
+	console_end_line(&con);
+	cr_assert_eq(file_size(out), 7);
+	cr_assert_eq(file_size(err), 0);
 }

@@ -684,3 +684,51 @@ Test(fdt, mmio64_window_rule)
 	cr_assert_not(layout_pci_mmio64_usable(LAYOUT_RAM_BASE + (512ULL << 20), 36),
 		      "36-bit IPA: 32-bit window only");
 }
+
+Test(fdt, exit_device_node_only_when_asked)
+{
+	struct fdt_params p = base_params(1, 3);
+	void *fdt = build_ok(&p);
+	const void *reg;
+	int off, len;
+
+	cr_assert_lt(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), 0);
+	free(fdt);
+	p.exit_device = true;
+	fdt = build_ok(&p);
+	off = node(fdt, "/exit@9001000");
+	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), off);
+	cr_assert_eq(fdt_parent_offset(fdt, off), 0, "not at the root");
+	/* One reg entry in the root's 2 address cells + 2 size cells. */
+	reg = prop(fdt, off, "reg", &len);
+	cr_assert_eq(len, 16);
+	cr_assert_eq(ld64(reg, 0), LAYOUT_EXIT_DEVICE_BASE);
+	cr_assert_eq(ld64(reg, 1), LAYOUT_EXIT_DEVICE_SIZE);
+	free(fdt);
+}
+
+/* PMUv3: a node only when the vCPUs have one, its PPI level-high. */
+Test(fdt, pmu_node_only_with_a_pmu)
+{
+	struct fdt_params p = base_params(2, 3);
+	void *fdt = build_ok(&p);
+
+	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-pmuv3"), -FDT_ERR_NOTFOUND);
+	free(fdt);
+	for (int gic = 2; gic <= 3; gic++) {
+		uint32_t want[3] = { 1, LAYOUT_PMU_PPI, 4 };
+		int off;
+
+		p = base_params(2, gic);
+		p.pmu_ppi = LAYOUT_PMU_PPI;
+		fdt = build_ok(&p);
+		off = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-pmuv3");
+		cr_assert_geq(off, 0, "no PMU node with GICv%d", gic);
+		cr_assert_str_eq(fdt_get_name(fdt, off, NULL), "pmu");
+		/* GICv2: the PPI goes to both vCPUs (CPU mask 0b11 in bits 8-15). */
+		if (gic == 2)
+			want[2] |= 0x3 << 8;
+		check_cells(fdt, off, "interrupts", want, 3);
+		free(fdt);
+	}
+}

@@ -189,6 +189,18 @@ Test(backtrace, follows_the_chain_and_strips_pac)
 	cr_assert_eq(ret[2], KERNEL_VA + 0x9abc);
 }
 
+/* The lr register itself is signed too once the guest has PAuth. */
+Test(backtrace, strip_pac_of_a_signed_lr)
+{
+	uint64_t root;
+	struct guest_cpu_regs r = linux_4k(&root);
+
+	cr_assert_eq(guest_strip_pac(&r, 0x64ae800008001234ULL), KERNEL_VA + 0x1234);
+	cr_assert_eq(guest_strip_pac(&r, KERNEL_VA + 0x1234), KERNEL_VA + 0x1234);
+	/* User (lower half) addresses: the code goes, the low bits stay. */
+	cr_assert_eq(guest_strip_pac(&r, 0x003a000000401000ULL), 0x401000ULL);
+}
+
 Test(backtrace, bad_chains_stop)
 {
 	uint64_t root, ret[4];

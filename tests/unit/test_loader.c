@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "lib/guest_mem.h"
+#include "lib/host_page.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 
@@ -989,25 +990,29 @@ static long vm_size_kib(void)
 }
 
 /*
- * KVM maps guest RAM with 2 MiB stage-2 blocks only if the host address is
- * 2 MiB-aligned too; the over-reservation used to get there must be trimmed.
+ * KVM maps guest RAM with stage-2 blocks only if the host address is
+ * block-aligned too (2 MiB with 4K host pages, 32 MiB with 16K, 512 MiB
+ * with 64K); the over-reservation used to get there must be trimmed.
  */
-Test(guest_mem, host_mapping_is_2mib_aligned_and_trimmed)
+Test(guest_mem, host_mapping_is_block_aligned_and_trimmed)
 {
 	uint64_t sizes[] = { 16 * MIB, 17 * MIB, 33 * MIB, 256 * MIB };
+	uint64_t page_sizes[] = { 4096, 16384, 65536 };
 
-	cr_assert_eq((uintptr_t)mem.host % GUEST_MEM_ALIGN, 0);
-	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	cr_assert_eq((uintptr_t)mem.host % host_stage2_block(host_page_size()), 0);
+	for (unsigned int i = 0; i < 3 * sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t size = sizes[i % 4], align = host_stage2_block(page_sizes[i / 4]);
 		struct tvm_error err = { 0 };
 		struct guest_mem m2 = { 0 };
 		long before = vm_size_kib();
 
-		cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE, sizes[i], &err), 0, "%s", err.msg);
-		cr_assert_eq((uintptr_t)m2.host % GUEST_MEM_ALIGN, 0, "%p", (void *)m2.host);
-		cr_assert_eq(vm_size_kib() - before, (long)(sizes[i] >> 10),
+		cr_assert_eq(guest_mem_alloc_aligned(&m2, RAM_BASE, size, align, &err), 0, "%s", err.msg);
+		cr_assert_eq((uintptr_t)m2.host % align, 0, "%p not %llu-aligned", (void *)m2.host,
+			     (unsigned long long)align);
+		cr_assert_eq(vm_size_kib() - before, (long)(size >> 10),
 			     "the slack of the aligned reservation was not unmapped");
 		m2.host[0] = 1;
-		m2.host[sizes[i] - 1] = 1;
+		m2.host[size - 1] = 1;
 		guest_mem_free(&m2);
 		cr_assert_eq(vm_size_kib(), before);
 	}

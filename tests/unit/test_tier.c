@@ -163,6 +163,19 @@ Test(tier, arm64_without_kvm_access)
 	cr_assert_not_null(strstr(plan.error, "CONFIG_KVM"));
 }
 
+Test(tier, arm64_with_broken_kvm)
+{
+	struct host_caps c = arm64_full();
+	struct tier_request r = net(1, 1, VHOST_AUTO);
+
+	c.kvm_broken = true;
+	tier_plan(&c, &r, &plan);
+	cr_assert_eq(plan.tier, TIER_3);
+	cr_assert_str_eq(plan.platform, "=== Platform: ARM64 host without usable KVM (Tier 3) ===");
+	cr_assert_not_null(strstr(plan.error, "KVM does not work here"));
+	cr_assert_str_empty(plan.network);
+}
+
 Test(tier, no_tap_no_network)
 {
 	struct host_caps c = arm64_full();

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A bare-metal AArch64 test guest for --exit-device and --expect (e2e
+ * checks exit-dev and expect-split). No libc, MMU off: tinyvmm enters at
+ * _start with x0 = the device tree. It finds the "tinyvmm,exit" node in
+ * the device tree and follows /chosen/bootargs, a list of words:
+ *
+ *   split     print "bare-metal: split-pat", wait, then "tern\n": one
+ *             pattern in two separate console bursts
+ *   exit=N    write N (decimal, 32 bits) to the exit device's register
+ *
+ * If the write does not end the run (no device, or it ignored the write)
+ * it says so and resets the machine (PSCI SYSTEM_RESET: exit code 3);
+ * without an exit=, it powers off (exit code 0).
+ *
+ * With the MMU off every data access is Device memory, which faults when
+ * unaligned: built with -mstrict-align and no floating point (CMake).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#define UART_THR	((volatile uint8_t *)0x09000000UL)	/* README "Guest memory map" */
+#define FDT_MAGIC	0xd00dfeedU
+#define FDT_BEGIN_NODE	1
+#define FDT_END_NODE	2
+#define FDT_PROP	3
+#define FDT_NOP		4
+#define FDT_END		9
+#define PSCI_SYSTEM_OFF		0x84000008UL
+#define PSCI_SYSTEM_RESET	0x84000009UL
+
+void baremetal_main(const uint8_t *fdt);
+
+__asm__(".section .text.start, \"ax\"\n"
+	".global _start\n"
+	"_start:\n"
+	"	adrp x1, stack_top\n"
+	"	add x1, x1, :lo12:stack_top\n"
+	"	mov sp, x1\n"
+	"	bl baremetal_main\n"
+	"1:	wfe\n"
+	"	b 1b\n"
+	".previous\n");
+
+static uint8_t stack[16384] __attribute__((aligned(16), used));
+__asm__(".set stack_top, stack + 16384\n");
+
+static void psci(unsigned long fn)
+{
+	register unsigned long x0 __asm__("x0") = fn;
+
+	__asm__ volatile("hvc #0" : "+r"(x0) : : "memory");
+}
+
+static void putc_uart(char c)
+{
+	*UART_THR = (uint8_t)c;
+}
+
+static void puts_uart(const char *s)
+{
+	while (*s)
+		putc_uart(*s++);
+}
+
+static void put_hex(uint64_t v)
+{
+	char buf[17];
+	int i = 16;
+
+	buf[16] = '\0';
+	do {
+		buf[--i] = "0123456789abcdef"[v & 0xf];
+		v >>= 4;
+	} while (v && i);
+	puts_uart("0x");
+	puts_uart(buf + i);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+struct dt_found {
+	const char *bootargs;
+	uint64_t exit_base;	/* 0: no tinyvmm,exit node */
+};
+
+/* One pass over the structure block; nodes are not nested deeper than 8. */
+static void scan_fdt(const uint8_t *fdt, struct dt_found *found)
+{
+	const uint8_t *p = fdt + be32(fdt + 8);
+	const char *strings = (const char *)fdt + be32(fdt + 12);
+	uint64_t reg[8] = { 0 };
+	int is_exit[8] = { 0 }, depth = 0;
+
+	for (;;) {
+		uint32_t tok = be32(p), len;
+		const char *name;
+
+		p += 4;
+		if (tok == FDT_BEGIN_NODE) {
+			while (*p)
+				p++;
+			p = (const uint8_t *)(((uintptr_t)p + 4) & ~(uintptr_t)3);
+			if (++depth < 8)
+				reg[depth] = 0, is_exit[depth] = 0;
+		} else if (tok == FDT_END_NODE) {
+			if (depth < 8 && is_exit[depth])
+				found->exit_base = reg[depth];
+			depth--;
+		} else if (tok == FDT_PROP) {
+			len = be32(p);
+			name = strings + be32(p + 4);
+			p += 8;
+			if (depth < 8 && str_eq(name, "reg") && len >= 8)
+				reg[depth] = be64(p);
+			if (depth < 8 && str_eq(name, "compatible") && str_eq((const char *)p, "tinyvmm,exit"))
+				is_exit[depth] = 1;
+			if (str_eq(name, "bootargs"))
+				found->bootargs = (const char *)p;
+			p += (len + 3) & ~3U;
+		} else if (tok != FDT_NOP) {
+			return;	/* FDT_END, or garbage */
+		}
+	}
+}
+
+/* The decimal value of "exit=N" in @args, if there is one. */
+static int find_exit(const char *args, uint32_t *value)
+{
+	for (const char *w = args; w && *w; w++) {
+		if ((w == args || w[-1] == ' ') && w[0] == 'e' && w[1] == 'x' && w[2] == 'i' &&
+		    w[3] == 't' && w[4] == '=') {
+			uint32_t v = 0;
+
+			for (w += 5; *w >= '0' && *w <= '9'; w++)
+				v = v * 10 + (uint32_t)(*w - '0');
+			*value = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int has_word(const char *args, const char *word)
+{
+	for (const char *w = args; w && *w; w++) {
+		const char *a = w, *b = word;
+
+		if (w != args && w[-1] != ' ')
+			continue;
+		while (*b && *a == *b)
+			a++, b++;
+		if (!*b && (*a == ' ' || !*a))
+			return 1;
+	}
+	return 0;
+}
+
+static uint64_t counter_ticks(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+static uint64_t counter_hz(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+	return v;
+}
+
+static void print_split(void)
+{
+	uint64_t until;
+
+	puts_uart("bare-metal: split-pat");
+	/* Half a second: tinyvmm searches the first burst on its own. */
+	until = counter_ticks() + counter_hz() / 2;
+	while (counter_ticks() < until)
+		;
+	puts_uart("tern\n");
+}
+
+void baremetal_main(const uint8_t *fdt)
+{
+	struct dt_found found = { 0 };
+	uint32_t value;
+
+	puts_uart("bare-metal: started\n");
+	if (be32(fdt) == FDT_MAGIC)
+		scan_fdt(fdt, &found);
+	if (has_word(found.bootargs, "split"))
+		print_split();
+	if (!find_exit(found.bootargs, &value)) {
+		puts_uart("bare-metal: no exit= in bootargs; powering off\n");
+		psci(PSCI_SYSTEM_OFF);
+		return;
+	}
+	if (!found.exit_base) {
+		puts_uart("bare-metal: no tinyvmm,exit node in the device tree\n");
+	} else {
+		puts_uart("bare-metal: writing ");
+		put_hex(value);
+		puts_uart(" to the exit device at ");
+		put_hex(found.exit_base);
+		puts_uart("\n");
+		/* The whole driver: */
+		*(volatile uint32_t *)found.exit_base = value;
+		puts_uart("bare-metal: still running after the exit write\n");
+	}
+	psci(PSCI_SYSTEM_RESET);
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/* The --expect/--fail-on matcher: split input, the window, anchors, results. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/console_match.h"
+
+static struct console_match m;
+
+static void init(const char *expect, const char *const *fail, unsigned int nfail,
+		 bool defaults)
+{
+	struct console_match_config cfg = {
+		.expect = expect, .fail_on = fail, .nfail_on = nfail, .default_fail_on = defaults,
+	};
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(console_match_init(&m, &cfg, &err), 0, "init: %s", err.msg);
+}
+
+static void fini(void)
+{
+	console_match_free(&m);
+}
+
+TestSuite(console_match, .fini = fini);
+
+/*
+ * Feed @s in pieces of @step bytes, searching after each piece (a burst),
+ * all of it even after a match, as the guest goes on writing.
+ */
+static enum console_match_kind feed_in_steps(const char *s, size_t step)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len; i += step) {
+		size_t n = len - i < step ? len - i : step;
+
+		console_match_feed(&m, (const uint8_t *)s + i, n);
+		console_match_check(&m);
+	}
+	return m.result;
+}
+
+Test(console_match, expect_split_across_every_boundary)
+{
+	const char *text = "booting...\r\nWelcome to the guest\r\nlogin: ";
+
+	for (size_t step = 1; step <= strlen(text); step++) {
+		init("Welcome to the guest", NULL, 0, false);
+		cr_assert_eq(feed_in_steps(text, step), CONSOLE_MATCH_EXPECT, "step %zu", step);
+		cr_assert_str_eq(m.matched_line, "Welcome to the guest");
+		console_match_free(&m);
+	}
+	init("login: $", NULL, 0, false);	/* reopened for .fini */
+}
+
+Test(console_match, no_match_until_the_last_byte)
+{
+	init("ready", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("rea", 1), CONSOLE_MATCH_NONE);
+	cr_assert_eq(feed_in_steps("d", 1), CONSOLE_MATCH_NONE);
+	cr_assert_eq(feed_in_steps("y", 1), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, search_runs_only_on_check)
+{
+	init("ready", NULL, 0, false);
+	cr_assert_eq(console_match_feed(&m, (const uint8_t *)"ready", 5), CONSOLE_MATCH_NONE);
+	cr_assert_eq(m.unchecked, 5);
+	cr_assert_eq(console_match_check(&m), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, nul_and_cr_are_not_seen)
+{
+	static const uint8_t out[] = { 'o', 0, 'k', '\r', '\r', '\n', 'x' };
+
+	init("^ok$", NULL, 0, false);
+	console_match_feed(&m, out, sizeof(out));
+	cr_assert_eq(console_match_check(&m), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, dollar_needs_the_newline)
+{
+	init("done$", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("done", 4), CONSOLE_MATCH_NONE);
+	cr_assert_eq(feed_in_steps("\r\n", 2), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, caret_only_at_line_starts)
+{
+	init("^login", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("no login\n", 3), CONSOLE_MATCH_NONE);
+	cr_assert_eq(feed_in_steps("login", 2), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, dot_does_not_cross_lines)
+{
+	init("a.b", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("a\nb\n", 1), CONSOLE_MATCH_NONE);
+}
+
+Test(console_match, literal_newline_in_pattern_spans_lines)
+{
+	init("first\nsecond", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("first\r\nsecond", 3), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, defaults_fail_a_panic)
+{
+	init("login:", NULL, 0, true);
+	cr_assert_eq(feed_in_steps("[    1.0] Kernel panic - not syncing: Attempted to kill init!\n", 7),
+		     CONSOLE_MATCH_FAIL);
+	cr_assert(m.matched->is_default);
+	cr_assert_str_eq(m.matched->text, "Kernel panic - not syncing");
+	/* Completed by the bursts after the match. */
+	cr_assert_str_eq(m.matched_line, "[    1.0] Kernel panic - not syncing: Attempted to kill init!");
+}
+
+Test(console_match, defaults_off_without_the_flag)
+{
+	init("login:", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("Kernel panic - not syncing\nlogin:", 5), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, user_fail_on_and_earliest_wins)
+{
+	const char *fail[] = { "FAILED" };
+
+	init("PASSED", fail, 1, false);
+	/* Both in one burst: the earlier one decides. */
+	cr_assert_eq(feed_in_steps("test 1 PASSED\ntest 2 FAILED\n", 64), CONSOLE_MATCH_EXPECT);
+	console_match_free(&m);
+	init("PASSED", fail, 1, false);
+	cr_assert_eq(feed_in_steps("test 1 FAILED\ntest 2 PASSED\n", 64), CONSOLE_MATCH_FAIL);
+	cr_assert_str_eq(m.matched->text, "FAILED");
+	cr_assert_not(m.matched->is_default);
+	cr_assert_str_eq(m.matched_line, "test 1 FAILED");
+}
+
+Test(console_match, fail_wins_a_tie)
+{
+	const char *fail[] = { "boot (ok|bad)" };
+
+	init("boot ok", fail, 1, false);
+	cr_assert_eq(feed_in_steps("boot ok\n", 8), CONSOLE_MATCH_FAIL);
+}
+
+Test(console_match, result_is_final)
+{
+	const char *fail[] = { "bad" };
+
+	init("good", fail, 1, false);
+	cr_assert_eq(feed_in_steps("good\n", 5), CONSOLE_MATCH_EXPECT);
+	cr_assert_eq(feed_in_steps("bad\n", 4), CONSOLE_MATCH_EXPECT);
+	cr_assert_eq(m.len, 5, "fed after the matched line ended");
+}
+
+Test(console_match, matched_line_is_completed_by_later_output)
+{
+	init("panic", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("[ 1.0] Kernel panic", 64), CONSOLE_MATCH_EXPECT);
+	cr_assert_str_eq(m.matched_line, "[ 1.0] Kernel panic");
+	feed_in_steps(" - not syncing: VFS\r\nnext line\n", 5);
+	cr_assert_str_eq(m.matched_line, "[ 1.0] Kernel panic - not syncing: VFS");
+	cr_assert_eq(m.result, CONSOLE_MATCH_EXPECT);
+}
+
+/* Much more output than the window, in bursts larger than the window. */
+Test(console_match, match_straddling_the_window_refill)
+{
+	static char big[3 * CONSOLE_MATCH_WINDOW + 64];
+	size_t at = CONSOLE_MATCH_WINDOW - 3;
+
+	init("NEEDLE-[0-9]+!", NULL, 0, false);
+	memset(big, 'x', sizeof(big) - 1);
+	memcpy(big + at, "NEEDLE-42!", 10);	/* crosses the first refill */
+	console_match_feed(&m, (const uint8_t *)big, sizeof(big) - 1);
+	cr_assert_eq(m.result, CONSOLE_MATCH_EXPECT, "found while refilling");
+	cr_assert_leq(m.len, CONSOLE_MATCH_WINDOW);
+}
+
+Test(console_match, longest_guaranteed_match)
+{
+	static char big[4 * CONSOLE_MATCH_WINDOW + 1];	/* NUL-terminated */
+	char pattern[32];
+
+	/* A CONSOLE_MATCH_MAX_LEN-byte match ending anywhere is found. */
+	snprintf(pattern, sizeof(pattern), "S y{%d}E", CONSOLE_MATCH_MAX_LEN - 3);
+	for (size_t end = CONSOLE_MATCH_MAX_LEN; end < sizeof(big) - 1; end += 1531) {
+		size_t start = end - CONSOLE_MATCH_MAX_LEN;
+
+		init(pattern, NULL, 0, false);
+		memset(big, 'x', sizeof(big) - 1);
+		big[start] = 'S';
+		big[start + 1] = ' ';
+		memset(big + start + 2, 'y', CONSOLE_MATCH_MAX_LEN - 3);
+		big[end - 1] = 'E';
+		cr_assert_eq(feed_in_steps(big, 777), CONSOLE_MATCH_EXPECT, "match ending at %zu", end);
+		console_match_free(&m);
+	}
+	init("x", NULL, 0, false);
+}
+
+Test(console_match, caret_after_window_refill_is_not_a_line_start)
+{
+	static char big[CONSOLE_MATCH_WINDOW + 1];
+
+	init("^xy", NULL, 0, false);
+	/* One line "yxyx..." far longer than the window: "^" must not match mid-line. */
+	memset(big, 'y', sizeof(big) - 1);
+	for (size_t i = 0; i < sizeof(big) - 1; i += 2)
+		big[i + 1] = 'x';
+	cr_assert_eq(feed_in_steps(big, 100), CONSOLE_MATCH_NONE);
+	cr_assert_eq(feed_in_steps(big, sizeof(big) - 1), CONSOLE_MATCH_NONE);
+}
+
+Test(console_match, matched_line_is_printable)
+{
+	init("boom", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("\x1b[1mboom\tnow\x7f\n", 64), CONSOLE_MATCH_EXPECT);
+	cr_assert_str_eq(m.matched_line, "?[1mboom?now?");
+}
+
+Test(console_match, invalid_and_empty_patterns)
+{
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(console_match_validate("--expect", "ok", &err), 0);
+	cr_assert_eq(console_match_validate("--expect", "(", &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, "--expect '(': invalid regular expression: "), "%s", err.msg);
+	cr_assert_eq(console_match_validate("--fail-on", "(a|)", &err), -1);
+	cr_assert_not_null(strstr(err.msg, "matches the empty string"), "%s", err.msg);
+	init("x", NULL, 0, false);
+}
