@@ -65,8 +65,9 @@ static const unsigned int allowed_ioctls[] = {
 	VHOST_GET_VRING_BASE, VHOST_NET_SET_BACKEND,
 	TUNSETOFFLOAD, TUNSETQUEUE,
 	TCGETS, TCSETS, TCSETSW, TCSETSF,	/* restoring the terminal at exit */
-	/* --transport pci: MSI-X (un)masking moves irqfds and routes at run time. */
+	/* --transport pci: MSI-X (un)masking moves irqfds and routes at run time, */
 	KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI,
+	KVM_IOEVENTFD,	/* and the guest places the notification BAR */
 };
 
 /* Threads only: clone() must carry all of these (fork() and friends lack them). */

@@ -4,15 +4,18 @@
  * eventfd that is a KVM irqfd while the vector is unmasked (vmm/msi.c);
  * a message the device sends goes out by writing that eventfd, or, if the
  * vector has no irqfd (KVM refused the route), through KVM_SIGNAL_MSI or an
- * SPI edge. Queue notifications trap to userspace (virtio_dev_notify).
+ * SPI edge. Queue notifications complete in KVM: an ioeventfd per queue on
+ * its notification address, moved with BAR 0.
  */
 #include "vmm/vm_pci.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "devices/pci/pci_host.h"
@@ -39,6 +42,7 @@ struct vm_pci {
 	unsigned int nvectors;
 	struct msi_vector vectors[MSIX_MAX_VECTORS];
 	unsigned long intx_raised;	/* atomic */
+	uint64_t notify_base;		/* BAR 0 where the queue ioeventfds are; 0: none */
 };
 
 static struct vm_pci *pci_of(const struct vm *vm)
@@ -123,6 +127,76 @@ static void set_intx(void *opaque, bool level)
 	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + spi, level);
 }
 
+/* The eventfd a notification of queue @q wakes: the same as virtio-mmio's ioeventfds. */
+static int kick_fd(const struct virtio_net *net, unsigned int q)
+{
+	return q < 2 * net->npairs ? net->pairs[q / 2].kick_fd[q % 2] : net->ctrl_kick_fd;
+}
+
+/* 2-byte writes (Linux's vp_notify() writes the queue index) at @addr signal @fd. */
+static int notify_ioeventfd(struct vm *vm, uint64_t addr, int fd, bool assign)
+{
+	struct kvm_ioeventfd req = {
+		.addr = addr, .len = 2, .fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &req);
+}
+
+static void set_notify_base(struct vm *vm, uint64_t base)
+{
+	struct vm_pci *p = vm->pci;
+	unsigned int nq = vm->net->vdev.nqueues;
+
+	for (unsigned int q = 0; p->notify_base && q < nq; q++)
+		notify_ioeventfd(vm, p->notify_base + VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q,
+				 kick_fd(vm->net, q), false);
+	p->notify_base = 0;
+	for (unsigned int q = 0; base && q < nq; q++) {
+		if (notify_ioeventfd(vm, base + VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q,
+				     kick_fd(vm->net, q), true)) {
+			/* Those registered stay until the next move; the rest trap. */
+			tvm_warn("PCI: no ioeventfd for queue %u's notifications: %s", q,
+				 strerror(errno));
+			break;
+		}
+		p->notify_base = base;
+	}
+}
+
+/*
+ * BAR 0 moved or decoding flipped (vCPU thread, bus lock held): notifications
+ * complete in KVM wherever BAR 0 decodes inside the 32-bit window, else trap.
+ */
+static void bars_changed(struct vm *vm)
+{
+	struct vm_pci *p = vm->pci;
+	uint64_t base = p->net.cfg.bars[VIRTIO_PCI_BAR].addr;
+
+	if (!pci_config_memory_enabled(&p->net.cfg) || base < LAYOUT_PCI_MMIO32_BASE ||
+	    base - LAYOUT_PCI_MMIO32_BASE > LAYOUT_PCI_MMIO32_SIZE - VIRTIO_PCI_BAR_SIZE)
+		base = 0;
+	if (base != p->notify_base)
+		set_notify_base(vm, base);
+}
+
+static void on_bar_moved(void *opaque, unsigned int bar, uint64_t old_addr, uint64_t new_addr)
+{
+	if (bar == VIRTIO_PCI_BAR)
+		bars_changed(opaque);
+}
+
+static void on_decode_changed(void *opaque, bool memory_enabled)
+{
+	bars_changed(opaque);
+}
+
+static const struct pci_config_ops vm_pci_config_ops = {
+	.bar_moved = on_bar_moved,
+	.decode_changed = on_decode_changed,
+};
+
 static void v2m_raise(void *opaque, unsigned int spi)
 {
 	struct vm *vm = opaque;
@@ -183,6 +257,7 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	p->net_ready = true;
 	p->net.set_intx = set_intx;
 	p->net.intx_opaque = vm;
+	virtio_pci_set_config_ops(&p->net, &vm_pci_config_ops, vm);
 	pci_host_init(&p->host, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_MMIO32_BASE,
 		      LAYOUT_PCI_MMIO32_SIZE, has_mmio64(vm) ? LAYOUT_PCI_MMIO64_BASE : 0,
 		      has_mmio64(vm) ? LAYOUT_PCI_MMIO64_SIZE : 0);

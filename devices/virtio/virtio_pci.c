@@ -212,6 +212,13 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	vp->has_msix = false;
 }
 
+void virtio_pci_set_config_ops(struct virtio_pci *vp, const struct pci_config_ops *ops,
+			       void *opaque)
+{
+	vp->cfg.ops = ops;
+	vp->cfg.opaque = opaque;
+}
+
 uint64_t virtio_pci_notify_addr(const struct virtio_pci *vp, unsigned int q)
 {
 	return vp->cfg.bars[VIRTIO_PCI_BAR].addr + VIRTIO_PCI_NOTIFY_OFF +

@@ -78,6 +78,13 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint8_t *data,
 			   unsigned int len, bool is_write);
 
+/*
+ * Who hears of BAR moves and memory decoding (struct pci_config_ops): the
+ * VM, to keep ioeventfds on the notification addresses.
+ */
+void virtio_pci_set_config_ops(struct virtio_pci *vp, const struct pci_config_ops *ops,
+			       void *opaque);
+
 /* The guest-physical address where queue @q's notifications land (for an ioeventfd). */
 uint64_t virtio_pci_notify_addr(const struct virtio_pci *vp, unsigned int q);
 

@@ -1304,8 +1304,10 @@ check_pci() {
   shift 3
   wanted "$name" || return 0
   PEER=$TAP0_PEER
-  check_net "$name" tap0 "" --transport pci "$@" || return 0
+  check_net "$name" tap0 "" --transport pci --report-json "$LOGDIR/report-$name.json" "$@" || return 0
   expect_err "$name" "=== Transport: virtio-pci, $msi: MSI-X through" || return 0
+  # Every notification completed in KVM (ioeventfds on the BAR the guest chose).
+  expect_report "$name" '"trapped_kicks": 0,' '"phase": "exit"' || return 0
   expect_err "$name" "=== Network: $tier, 1 queue pair(s), TAP tap0 ===" || return 0
   expect_err "$name" "driver ready: .*ring" || return 0
   expect_err "$name" "virtio-pci: MSI-X offered, [1-9][0-9]* MSI-X messages" || return 0
