@@ -200,15 +200,24 @@ static int add_timer(void *fdt, const struct fdt_params *p)
 	return r;
 }
 
-static int add_uart(void *fdt)
+/* Open a "NAME@BASE" device node with its compatible string and one reg. */
+static int begin_device(void *fdt, const char *name, const char *compatible,
+			uint64_t base, uint64_t size)
 {
-	char name[32];
+	char node[48];
 	int r = 0;
 
-	snprintf(name, sizeof(name), "uart@%llx", (unsigned long long)LAYOUT_UART_BASE);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", "ns16550a");
-	r |= fdt_reg(fdt, LAYOUT_UART_BASE, LAYOUT_UART_SIZE);
+	snprintf(node, sizeof(node), "%s@%llx", name, (unsigned long long)base);
+	r |= fdt_begin_node(fdt, node);
+	r |= fdt_property_string(fdt, "compatible", compatible);
+	r |= fdt_reg(fdt, base, size);
+	return r;
+}
+
+static int add_uart(void *fdt)
+{
+	int r = begin_device(fdt, "uart", "ns16550a", LAYOUT_UART_BASE, LAYOUT_UART_SIZE);
+
 	r |= fdt_irq(fdt, GIC_FDT_SPI, LAYOUT_UART_SPI, IRQ_LEVEL_HIGH);
 	r |= fdt_property_cell(fdt, "clock-frequency", UART_CLOCK_HZ);
 	r |= fdt_end_node(fdt);
@@ -217,13 +226,8 @@ static int add_uart(void *fdt)
 
 static int add_virtio(void *fdt, const struct fdt_virtio_slot *slot)
 {
-	char name[40];
-	int r = 0;
+	int r = begin_device(fdt, "virtio_mmio", "virtio,mmio", slot->base, slot->size);
 
-	snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)slot->base);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", "virtio,mmio");
-	r |= fdt_reg(fdt, slot->base, slot->size);
 	r |= fdt_irq(fdt, GIC_FDT_SPI, slot->spi, IRQ_EDGE_RISING);
 	/* Guest RAM is cache-coherent with tinyvmm's and vhost's accesses. */
 	r |= fdt_property(fdt, "dma-coherent", NULL, 0);
@@ -233,13 +237,9 @@ static int add_virtio(void *fdt, const struct fdt_virtio_slot *slot)
 
 static int add_exit_device(void *fdt)
 {
-	char name[32];
-	int r = 0;
+	int r = begin_device(fdt, "exit", "tinyvmm,exit", LAYOUT_EXIT_DEVICE_BASE,
+			     LAYOUT_EXIT_DEVICE_SIZE);
 
-	snprintf(name, sizeof(name), "exit@%llx", (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", "tinyvmm,exit");
-	r |= fdt_reg(fdt, LAYOUT_EXIT_DEVICE_BASE, LAYOUT_EXIT_DEVICE_SIZE);
 	r |= fdt_end_node(fdt);
 	return r;
 }
