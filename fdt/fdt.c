@@ -122,21 +122,31 @@ static int add_memory(void *fdt, const struct fdt_params *p)
 	return r;
 }
 
+/* Open a "NAME@BASE" device node with its compatible string and one reg. */
+static int begin_device(void *fdt, const char *name, const char *compatible,
+			uint64_t base, uint64_t size)
+{
+	char node[48];
+	int r = 0;
+
+	snprintf(node, sizeof(node), "%s@%llx", name, (unsigned long long)base);
+	r |= fdt_begin_node(fdt, node);
+	r |= fdt_property_string(fdt, "compatible", compatible);
+	r |= fdt_reg(fdt, base, size);
+	return r;
+}
+
 /* The MSI controller under the GIC node: ITS (GICv3) or v2m frame (GICv2). */
 static int add_msi_controller(void *fdt, const struct fdt_pci *pci)
 {
 	bool its = pci->msi == FDT_MSI_ITS;
-	char name[48];
-	int r = 0;
+	int r = begin_device(fdt, its ? "msi-controller" : "v2m",
+			     its ? "arm,gic-v3-its" : "arm,gic-v2m-frame", pci->msi_base,
+			     pci->msi_size);
 
-	snprintf(name, sizeof(name), "%s@%llx", its ? "msi-controller" : "v2m",
-		 (unsigned long long)pci->msi_base);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", its ? "arm,gic-v3-its" : "arm,gic-v2m-frame");
 	r |= fdt_property(fdt, "msi-controller", NULL, 0);
 	if (its)
 		r |= fdt_property_cell(fdt, "#msi-cells", 1);
-	r |= fdt_reg(fdt, pci->msi_base, pci->msi_size);
 	r |= fdt_property_cell(fdt, "phandle", FDT_PHANDLE_MSI);
 	r |= fdt_end_node(fdt);
 	return r;
@@ -233,13 +243,8 @@ static int add_timer(void *fdt, const struct fdt_params *p)
 
 static int add_uart(void *fdt)
 {
-	char name[32];
-	int r = 0;
+	int r = begin_device(fdt, "uart", "ns16550a", LAYOUT_UART_BASE, LAYOUT_UART_SIZE);
 
-	snprintf(name, sizeof(name), "uart@%llx", (unsigned long long)LAYOUT_UART_BASE);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", "ns16550a");
-	r |= fdt_reg(fdt, LAYOUT_UART_BASE, LAYOUT_UART_SIZE);
 	r |= fdt_irq(fdt, GIC_FDT_SPI, LAYOUT_UART_SPI, IRQ_LEVEL_HIGH);
 	r |= fdt_property_cell(fdt, "clock-frequency", UART_CLOCK_HZ);
 	r |= fdt_end_node(fdt);
@@ -248,13 +253,8 @@ static int add_uart(void *fdt)
 
 static int add_virtio(void *fdt, const struct fdt_virtio_slot *slot)
 {
-	char name[40];
-	int r = 0;
+	int r = begin_device(fdt, "virtio_mmio", "virtio,mmio", slot->base, slot->size);
 
-	snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)slot->base);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", "virtio,mmio");
-	r |= fdt_reg(fdt, slot->base, slot->size);
 	r |= fdt_irq(fdt, GIC_FDT_SPI, slot->spi, IRQ_EDGE_RISING);
 	/* Guest RAM is cache-coherent with tinyvmm's and vhost's accesses. */
 	r |= fdt_property(fdt, "dma-coherent", NULL, 0);
@@ -311,8 +311,8 @@ static int add_pci_intx(void *fdt, const struct fdt_pci *pci)
 static int add_pci(void *fdt, const struct fdt_pci *pci)
 {
 	fdt32_t ranges[2 * PCI_RANGE_CELLS], bus_range[2] = { 0, 0 };
-	int nranges = 1, r = 0;
-	char name[40];
+	int nranges = 1;
+	int r = begin_device(fdt, "pci", "pci-host-ecam-generic", pci->ecam_base, pci->ecam_size);
 
 	pci_range(ranges, FDT_PCI_SPACE_MEM32, pci->mmio32_base, pci->mmio32_size);
 	if (pci->mmio64_size) {
@@ -320,14 +320,10 @@ static int add_pci(void *fdt, const struct fdt_pci *pci)
 			  pci->mmio64_size);
 		nranges = 2;
 	}
-	snprintf(name, sizeof(name), "pci@%llx", (unsigned long long)pci->ecam_base);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", "pci-host-ecam-generic");
 	r |= fdt_property_string(fdt, "device_type", "pci");
 	r |= fdt_property_cell(fdt, "#address-cells", 3);
 	r |= fdt_property_cell(fdt, "#size-cells", 2);
 	r |= fdt_property(fdt, "bus-range", bus_range, sizeof(bus_range));
-	r |= fdt_reg(fdt, pci->ecam_base, pci->ecam_size);
 	r |= fdt_property(fdt, "ranges", ranges, nranges * PCI_RANGE_CELLS * sizeof(fdt32_t));
 	r |= fdt_property(fdt, "dma-coherent", NULL, 0);
 	if (pci->msi == FDT_MSI_ITS) {
@@ -345,13 +341,9 @@ static int add_pci(void *fdt, const struct fdt_pci *pci)
 
 static int add_exit_device(void *fdt)
 {
-	char name[32];
-	int r = 0;
+	int r = begin_device(fdt, "exit", "tinyvmm,exit", LAYOUT_EXIT_DEVICE_BASE,
+			     LAYOUT_EXIT_DEVICE_SIZE);
 
-	snprintf(name, sizeof(name), "exit@%llx", (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
-	r |= fdt_begin_node(fdt, name);
-	r |= fdt_property_string(fdt, "compatible", "tinyvmm,exit");
-	r |= fdt_reg(fdt, LAYOUT_EXIT_DEVICE_BASE, LAYOUT_EXIT_DEVICE_SIZE);
 	r |= fdt_end_node(fdt);
 	return r;
 }

@@ -55,6 +55,17 @@ int console_match_validate(const char *option, const char *pattern, struct tvm_e
 	return 0;
 }
 
+/*
+ * Could @pattern match a newline? Only through a literal one, a bracket
+ * expression ([[:space:]]) or GNU's \s and \W: REG_NEWLINE keeps "." and
+ * [^...] off newlines. Erring towards yes only costs search time.
+ */
+static bool may_span_lines(const char *pattern)
+{
+	return strchr(pattern, '\n') || strchr(pattern, '[') || strstr(pattern, "\\s") ||
+	       strstr(pattern, "\\W");
+}
+
 static int add_fail(struct console_match *m, const char *pattern, bool is_default,
 		    struct tvm_error *err)
 {
@@ -68,20 +79,34 @@ static int add_fail(struct console_match *m, const char *pattern, bool is_defaul
 		return -1;
 	p->text = pattern;
 	p->is_default = is_default;
+	m->multiline |= may_span_lines(pattern);
 	m->nfail++;
 	return 0;
+}
+
+void console_match_reset(struct console_match *m)
+{
+	m->len = 0;
+	m->unchecked = 0;
+	m->window_at_bol = true;
+	m->result = CONSOLE_MATCH_NONE;
+	m->matched = NULL;
+	m->matched_at = 0;
+	m->line_done = false;
+	m->matched_line[0] = '\0';
 }
 
 int console_match_init(struct console_match *m, const struct console_match_config *cfg,
 		       struct tvm_error *err)
 {
 	memset(m, 0, sizeof(*m));
-	m->window_at_bol = true;
+	console_match_reset(m);
 	if (cfg->expect) {
 		if (compile(&m->expect.re, "--expect", cfg->expect, err))
 			return -1;
 		m->expect.text = cfg->expect;
 		m->has_expect = true;
+		m->multiline = may_span_lines(cfg->expect);
 	}
 	for (unsigned int i = 0; cfg->default_fail_on && i < console_match_ndefault_fail; i++)
 		if (add_fail(m, console_match_default_fail[i], true, err))
@@ -144,6 +169,23 @@ static void consider(struct console_match *m, const struct console_pattern *p,
 	}
 }
 
+/*
+ * Where a search must begin so that no match ending in the new bytes is
+ * missed: CONSOLE_MATCH_MAX_LEN - 1 bytes back, or, when no pattern can
+ * cross a line break, just the start of the line the new bytes begin in
+ * (a search then costs about a line, not the window).
+ */
+static size_t search_start(const struct console_match *m, size_t new_start)
+{
+	size_t from = new_start > CONSOLE_MATCH_MAX_LEN - 1 ? new_start - (CONSOLE_MATCH_MAX_LEN - 1) : 0;
+	const char *nl;
+
+	if (m->multiline || new_start == from)
+		return from;
+	nl = memrchr(m->window + from, '\n', new_start - from);
+	return nl ? (size_t)(nl - m->window) + 1 : from;
+}
+
 enum console_match_kind console_match_check(struct console_match *m)
 {
 	size_t new_start, from;
@@ -153,7 +195,7 @@ enum console_match_kind console_match_check(struct console_match *m)
 	if (m->result || !m->unchecked)
 		return m->result;
 	new_start = m->len - m->unchecked;
-	from = new_start > CONSOLE_MATCH_MAX_LEN - 1 ? new_start - (CONSOLE_MATCH_MAX_LEN - 1) : 0;
+	from = search_start(m, new_start);
 	m->window[m->len] = '\0';
 	/* The last line has not ended yet, and @from may be mid-line. */
 	eflags = REG_NOTEOL;

@@ -56,6 +56,7 @@ struct console_match {
 	size_t len;
 	size_t unchecked;	/* bytes at the end of the window not yet searched */
 	bool window_at_bol;	/* window[0] starts a line */
+	bool multiline;		/* some pattern may match across a newline */
 	/* The result, once there is one; feeding stops then. */
 	enum console_match_kind result;
 	const struct console_pattern *matched;
@@ -77,6 +78,9 @@ int console_match_validate(const char *option, const char *pattern, struct tvm_e
 int console_match_init(struct console_match *m, const struct console_match_config *cfg,
 		       struct tvm_error *err);
 void console_match_free(struct console_match *m);
+
+/* Start a new stream (no output seen, no result); the patterns stay. */
+void console_match_reset(struct console_match *m);
 
 /* True if there is anything to match at all. */
 static inline bool console_match_active(const struct console_match *m)

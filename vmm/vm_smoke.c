@@ -163,14 +163,18 @@ static double fail_due_in(const struct vm *vm, double now)
 
 int vm_smoke_wait_ms(const struct vm *vm)
 {
-	double due = fail_due_in(vm, report_now());
+	double due;
+
+	if (!vm->fail_pending)
+		return -1;
+	due = fail_due_in(vm, report_now());
 
 	return due < 0 ? -1 : (int)(due * 1000) + 1;
 }
 
 void vm_smoke_tick(struct vm *vm)
 {
-	if (fail_due_in(vm, report_now()) == 0)
+	if (vm->fail_pending && fail_due_in(vm, report_now()) == 0)
 		stop_on_match(vm, CONSOLE_MATCH_FAIL, vm->match_time);
 }
 
@@ -186,13 +190,12 @@ static bool guest_side_stop(const struct vm *vm)
 /*
  * After the vCPUs are joined (nothing writes any more). Output the guest
  * wrote before it powered off, reset or was stopped at the timeout may not
- * have been searched yet: search it, and let a match decide; a --fail-on
- * match whose grace period the guest cut short (reset, power-off, the
- * timeout) still fails the run. The message of a --fail-on is written
- * again now, with all of its line. Then, with --expect, a power-off
- * without the match is a failure of its own. Stop requests are
- * single-threaded now, so reopening the first-request-wins exit_code is
- * safe.
+ * have been searched yet, or its match may have lost the race with that
+ * stop: then the match decides. A --fail-on whose grace period the guest
+ * cut short still fails the run, and its message is written again now,
+ * with all of its line. Then, with --expect, a power-off without the match
+ * is a failure of its own. Stop requests are single-threaded now, so
+ * reopening the first-request-wins exit_code is safe.
  */
 void vm_smoke_finish(struct vm *vm)
 {
@@ -205,12 +208,16 @@ void vm_smoke_finish(struct vm *vm)
 		return;
 	m = &vm->watch->match;
 	kind = console_watch_check(vm->watch);
-	if (kind == CONSOLE_MATCH_EXPECT && guest_side_stop(vm)) {
-		vm->exit_code = -1;
-		stop_on_match(vm, kind, vm->stop_time - vm->start_time);
+	if (kind == CONSOLE_MATCH_EXPECT) {
+		vm->milestones.expect_matched = vm->stop_time - vm->start_time;
 	} else if (kind == CONSOLE_MATCH_FAIL) {
 		vm->fail_pending = true;
 		vm->match_time = vm->stop_time - vm->start_time;
+	}
+	/* Also when the main loop's match lost the race to the guest's stop. */
+	if (m->result == CONSOLE_MATCH_EXPECT && guest_side_stop(vm)) {
+		vm->exit_code = -1;
+		stop_on_match(vm, CONSOLE_MATCH_EXPECT, vm->milestones.expect_matched);
 	}
 	if (vm->fail_pending && (vm->fail_stopped || guest_side_stop(vm))) {
 		vm->exit_code = -1;

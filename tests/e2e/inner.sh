@@ -409,14 +409,22 @@ expect_milestones() {
   expect_err "$1" "^tinyvmm: boot milestones: first console byte [0-9.]* s, first userspace line [0-9.]* s, --expect matched $2, total [0-9.]* s$"
 }
 
+# smoke_run NAME WANT-RC GUEST-CMDLINE TINYVMM-ARGS...: a guest-test boot
+# (a --timeout in ARGS overrides the generous default); FAIL unless it
+# exits WANT-RC. Returns 1 on failure.
+smoke_run() {
+  name=$1 want=$2 gargs=$3
+  shift 3
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
+    --cmdline "console=ttyS0 quiet $gargs" "$@"
+  expect_rc "$name" "$want"
+}
+
 # --expect on a guest that would hang after its line: only the match ends it.
 check_expect_match() {
-  name=expect-match
-  wanted "$name" || return 0
-  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
-    --cmdline "console=ttyS0 quiet guest-test.mode=hang" --expect 'guest-test: hang(ing)?$' \
-    --report-json "$LOGDIR/report-$name.json"
-  expect_rc "$name" 0 || return 0
+  wanted expect-match || return 0
+  smoke_run expect-match 0 guest-test.mode=hang --expect 'guest-test: hang(ing)?$' \
+    --report-json "$LOGDIR/report-expect-match.json" || return 0
   expect_err "$name" "^tinyvmm: console matched --expect 'guest-test: hang(ing)?[$]' after [0-9.]* s; guest stopped; exit code 0$" || return 0
   expect_milestones "$name" "[0-9.]* s" || return 0
   expect_report "$name" '"expect_matched_ms": [0-9]' '"first_userspace_line_ms": [0-9]' '"total_ms": [0-9]' || return 0
@@ -425,11 +433,8 @@ check_expect_match() {
 
 # --expect that never matches: the timeout's code, 4.
 check_expect_timeout() {
-  name=expect-timeout
-  wanted "$name" || return 0
-  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout 30 \
-    --cmdline "console=ttyS0 quiet guest-test.mode=hang" --expect 'never printed'
-  expect_rc "$name" 4 || return 0
+  wanted expect-timeout || return 0
+  smoke_run expect-timeout 4 guest-test.mode=hang --expect 'never printed' --timeout 30 || return 0
   expect_out "$name" "guest-test: hanging" || return 0
   expect_err "$name" "^tinyvmm: --timeout of 30 s expired" || return 0
   expect_milestones "$name" "-" || return 0
@@ -438,11 +443,8 @@ check_expect_timeout() {
 
 # --expect and a guest that powers off without the line: 9.
 check_expect_poweroff() {
-  name=expect-poweroff
-  wanted "$name" || return 0
-  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
-    --cmdline "console=ttyS0 quiet" --expect 'never printed'
-  expect_rc "$name" 9 || return 0
+  wanted expect-poweroff || return 0
+  smoke_run expect-poweroff 9 "" --expect 'never printed' || return 0
   expect_out "$name" "guest-test: cpus=1 " || return 0
   expect_err "$name" "^tinyvmm: guest powered off before the console matched --expect 'never printed'; exit code 9$" || return 0
   pass "$name"
@@ -452,11 +454,8 @@ check_expect_poweroff() {
 # the timeout): --expect's default fail patterns end the run with 8, once
 # the panic report (reason, backtrace) is out.
 check_fail_on_panic() {
-  name=fail-on-panic
-  wanted "$name" || return 0
-  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
-    --cmdline "console=ttyS0 quiet guest-test.mode=panic" --expect 'never printed'
-  expect_rc "$name" 8 || return 0
+  wanted fail-on-panic || return 0
+  smoke_run fail-on-panic 8 guest-test.mode=panic --expect 'never printed' || return 0
   expect_out "$name" "guest-test: triggering panic" || return 0
   expect_err "$name" "^tinyvmm: console matched --fail-on 'Kernel panic - not syncing' (a default with --expect; --no-default-fail-on drops it) after [0-9.]* s in line \"\[ *[0-9.]*\] Kernel panic - not syncing: sysrq triggered crash\"; guest stopped; exit code 8$" || return 0
   # The guest was stopped only once it had finished its panic report.
@@ -467,11 +466,8 @@ check_fail_on_panic() {
 # The user's own --fail-on and no --expect, on a line just before a panic
 # that (panic=-1) resets the guest within the grace period: still 8.
 check_fail_on_user() {
-  name=fail-on-user
-  wanted "$name" || return 0
-  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout $((RUN_LIMIT - 20)) \
-    --cmdline "console=ttyS0 quiet panic=-1 guest-test.mode=panic" --fail-on 'triggering (panic|oops)'
-  expect_rc "$name" 8 || return 0
+  wanted fail-on-user || return 0
+  smoke_run fail-on-user 8 "panic=-1 guest-test.mode=panic" --fail-on 'triggering (panic|oops)' || return 0
   expect_err "$name" "^tinyvmm: console matched --fail-on 'triggering (panic|oops)' after [0-9.]* s in line \"guest-test: triggering panic.*\"; guest stopped; exit code 8$" || return 0
   pass "$name"
 }

@@ -213,6 +213,14 @@ def seeds_cli():
         write("cli", name, b"\0".join(a.encode() for a in argv))
 
 
+def seeds_console():
+    boot = (b"[    0.000000] Booting Linux\r\n[    1.0] Run /init as init process\r\n"
+            b"guest-test: started\r\nlogin: ")
+    write("console", "boot", bytes([6]) + boot)
+    write("console", "panic", bytes([0]) + b"x\n[    2.1] Kernel panic - not syncing: VFS\r\n")
+    write("console", "long-line", bytes([255]) + b"ab" * 5000 + b"\nERROR 42\n")
+
+
 def seeds_guest_walk():
     """4 KiB granule, 39-bit kernel VAs (T1SZ 25: two table levels, so the
     seed fits libFuzzer's 8 KiB max_len): the kernel and a stack in 2 MiB
@@ -304,6 +312,7 @@ if __name__ == "__main__":
     seeds_net_rx()
     seeds_loader()
     seeds_cli()
+    seeds_console()
     seeds_guest_walk()
     seeds_pci()
     seeds_virtio_pci()

@@ -223,6 +223,36 @@ Test(console_match, matched_line_is_printable)
 	cr_assert_str_eq(m.matched_line, "?[1mboom?now?");
 }
 
+Test(console_match, bracket_pattern_spans_lines)
+{
+	init("end[[:space:]]+start", NULL, 0, false);
+	cr_assert(m.multiline);
+	cr_assert_eq(feed_in_steps("the end\r\n", 3), CONSOLE_MATCH_NONE);
+	cr_assert_eq(feed_in_steps("start", 1), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, line_patterns_search_from_the_line_start)
+{
+	const char *fail[] = { "oops" };
+
+	init("ready", fail, 1, false);
+	cr_assert_not(m.multiline);
+	cr_assert_eq(feed_in_steps("line one\nre", 64), CONSOLE_MATCH_NONE);
+	/* The next burst still sees the start of its line. */
+	cr_assert_eq(feed_in_steps("ady", 64), CONSOLE_MATCH_EXPECT);
+}
+
+Test(console_match, reset_starts_a_new_stream)
+{
+	init("^ready$", NULL, 0, false);
+	cr_assert_eq(feed_in_steps("not ready\nready\n", 4), CONSOLE_MATCH_EXPECT);
+	console_match_reset(&m);
+	cr_assert_eq(m.result, CONSOLE_MATCH_NONE);
+	cr_assert_eq(m.len, 0);
+	cr_assert_eq(feed_in_steps("not ready", 4), CONSOLE_MATCH_NONE);
+	cr_assert_eq(feed_in_steps("\nready\n", 4), CONSOLE_MATCH_EXPECT);
+}
+
 Test(console_match, invalid_and_empty_patterns)
 {
 	struct tvm_error err = { 0 };
