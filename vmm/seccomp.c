@@ -65,9 +65,14 @@ static const unsigned int allowed_ioctls[] = {
 	VHOST_GET_VRING_BASE, VHOST_NET_SET_BACKEND,
 	TUNSETOFFLOAD, TUNSETQUEUE,
 	TCGETS, TCSETS, TCSETSW, TCSETSF,	/* restoring the terminal at exit */
-	/* --transport pci: MSI-X (un)masking moves irqfds and routes at run time, */
-	KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI,
-	KVM_IOEVENTFD,	/* and the guest places the notification BAR */
+};
+
+/*
+ * Only with --transport pci: MSI-X (un)masking moves irqfds and routes at
+ * run time, and the guest places the notification BAR (its ioeventfds).
+ */
+static const unsigned int msi_ioctls[] = {
+	KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI, KVM_IOEVENTFD,
 };
 
 /* Threads only: clone() must carry all of these (fork() and friends lack them). */
@@ -76,7 +81,8 @@ static const unsigned int allowed_ioctls[] = {
 
 #define N_SYSCALLS (sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]))
 #define N_IOCTLS (sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]))
-#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * N_IOCTLS)
+#define N_MSI_IOCTLS (sizeof(msi_ioctls) / sizeof(msi_ioctls[0]))
+#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * (N_IOCTLS + N_MSI_IOCTLS))
 
 #define LOAD(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
 #define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
@@ -135,22 +141,32 @@ static unsigned int block_errno(struct sock_filter *p, int nr, int err)
 	return 2;
 }
 
-/* ioctl: the request (argument 1) must be on allowed_ioctls. */
-static unsigned int block_ioctl(struct sock_filter *p, uint32_t deny)
+/* One JEQ + ALLOW pair per request of @list. */
+static unsigned int allow_requests(struct sock_filter *p, const unsigned int *list, size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		p[2 * i] = JUMP(BPF_JEQ, list[i], 0, 1);
+		p[2 * i + 1] = RET(SECCOMP_RET_ALLOW);
+	}
+	return (unsigned int)(2 * n);
+}
+
+/* ioctl: the request (argument 1) must be on allowed_ioctls (and msi_ioctls if @msi). */
+static unsigned int block_ioctl(struct sock_filter *p, bool msi, uint32_t deny)
+{
+	size_t requests = N_IOCTLS + (msi ? N_MSI_IOCTLS : 0);
 	unsigned int n = 0;
 
-	p[n++] = JUMP(BPF_JEQ, __NR_ioctl, 0, (unsigned char)(2 * N_IOCTLS + 2));
+	p[n++] = JUMP(BPF_JEQ, __NR_ioctl, 0, (unsigned char)(2 * requests + 2));
 	p[n++] = LOAD(ARG_LO(1));
-	for (unsigned int i = 0; i < N_IOCTLS; i++) {
-		p[n++] = JUMP(BPF_JEQ, allowed_ioctls[i], 0, 1);
-		p[n++] = RET(SECCOMP_RET_ALLOW);
-	}
+	n += allow_requests(p + n, allowed_ioctls, N_IOCTLS);
+	if (msi)
+		n += allow_requests(p + n, msi_ioctls, N_MSI_IOCTLS);
 	p[n++] = RET(deny);
 	return n;
 }
 
-static unsigned int build(struct sock_filter *p, uint32_t deny)
+static unsigned int build(struct sock_filter *p, bool msi, uint32_t deny)
 {
 	unsigned int n = 0;
 
@@ -159,7 +175,7 @@ static unsigned int build(struct sock_filter *p, uint32_t deny)
 	p[n++] = JUMP(BPF_JEQ, TVM_AUDIT_ARCH, 1, 0);
 	p[n++] = RET(deny);
 	p[n++] = LOAD(offsetof(struct seccomp_data, nr));
-	n += block_ioctl(p + n, deny);
+	n += block_ioctl(p + n, msi, deny);
 	/* No new executable memory: nothing of ours JITs or loads code. */
 	n += block_deny_bits(p + n, __NR_mmap, 2, PROT_EXEC, deny);
 	n += block_deny_bits(p + n, __NR_mprotect, 2, PROT_EXEC, deny);
@@ -179,7 +195,7 @@ static unsigned int build(struct sock_filter *p, uint32_t deny)
 	return n;
 }
 
-int seccomp_install(enum seccomp_mode mode, struct tvm_error *err)
+int seccomp_install(enum seccomp_mode mode, bool msi_routing, struct tvm_error *err)
 {
 	struct sock_filter prog[MAX_PROG + 4];
 	struct sock_fprog fprog;
@@ -187,7 +203,7 @@ int seccomp_install(enum seccomp_mode mode, struct tvm_error *err)
 
 	if (mode == SECCOMP_MODE_OFF)
 		return 0;
-	fprog.len = (unsigned short)build(prog, deny);
+	fprog.len = (unsigned short)build(prog, msi_routing, deny);
 	fprog.filter = prog;
 	/* Without no_new_privs only CAP_SYS_ADMIN may install a filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))

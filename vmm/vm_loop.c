@@ -348,7 +348,7 @@ int vm_main_loop(struct vm *vm)
 	 * handlers on the first pthread_create).
 	 */
 	vcpu_install_kick_signal();
-	if (loop_open(vm, &l, &err) || seccomp_install(vm->cfg->seccomp, &err) ||
+	if (loop_open(vm, &l, &err) || seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, &err) ||
 	    start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
 		loop_close(&l);

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -18,8 +19,8 @@
 
 #include "vmm/seccomp.h"
 
-/* Run @fn in a child under the filter; return its wait status. */
-static int run_confined(void (*fn)(void))
+/* Run @fn in a child under the filter (@msi: the --transport pci list); its wait status. */
+static int run_confined_as(void (*fn)(void), bool msi)
 {
 	pid_t pid = fork();
 	int status;
@@ -28,13 +29,18 @@ static int run_confined(void (*fn)(void))
 	if (pid == 0) {
 		struct tvm_error err;
 
-		if (seccomp_install(SECCOMP_MODE_ON, &err))
+		if (seccomp_install(SECCOMP_MODE_ON, msi, &err))
 			_exit(100);
 		fn();
 		_exit(0);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+static int run_confined(void (*fn)(void))
+{
+	return run_confined_as(fn, false);
 }
 
 static void allowed_calls(void)
@@ -215,4 +221,21 @@ Test(seccomp, prctl_only_sets_thread_names)
 Test(seccomp, no_files_opened_after_set_up)
 {
 	assert_killed(forbidden_open, "open");
+}
+
+static void msi_ioctl(void)
+{
+	/* On a non-KVM fd it fails with an errno, when the filter lets it through. */
+	ioctl(STDIN_FILENO, KVM_SET_GSI_ROUTING, NULL);
+	_exit(0);
+}
+
+Test(seccomp, msi_routing_ioctls_only_with_the_pci_transport)
+{
+	int status = run_confined_as(msi_ioctl, false);
+
+	cr_assert(WIFSIGNALED(status), "KVM_SET_GSI_ROUTING allowed without --transport pci");
+	cr_assert_eq(WTERMSIG(status), SIGSYS);
+	status = run_confined_as(msi_ioctl, true);
+	cr_assert(WIFEXITED(status), "KVM_SET_GSI_ROUTING refused with --transport pci");
 }
