@@ -32,7 +32,11 @@ if [ $RERECORD = 0 ]; then
   CONFIGS=$*
   SHARE=$(pwd)
   OUT=$SHARE/out
-  RAW=$OUT/raw
+  # A run's files are written on tmpfs and copied to the share after it:
+  # 9p requests are served by the outer QEMU's I/O thread, whose timing
+  # would leak into the instruction-counted clock (--deterministic).
+  RAW=/tmp/raw
+  mkdir -p "$OUT/raw"
   # LIMIT (cfg_setup): seconds for one VMM run, then it is killed
   MEM=256
   STREAMS=2 # multi-queue rows: parallel streams (one per vCPU / queue pair)
@@ -312,6 +316,7 @@ run_one() {
   done
   rm -f "$FIFO"
   record "$run" "$cfg"
+  cp "$BASE".* "$OUT/raw/"
 }
 
 # awk functions shared by the record functions: field(LINE, KEY) is the
@@ -342,7 +347,7 @@ record() {
       read_kv(kvf)
       # SIGUSR1 blocks on stderr, one per snapshot (tinyvmm): kicks, interrupts
       while ((getline l < errf) > 0) {
-        if (l ~ /virtio-net \(Tier/) { k++; IR[k] = l; sub(/.*: /, "", IR[k]); sub(/ .*/, "", IR[k]) }
+        if (l ~ /^ *virtio-net \(Tier/) { k++; IR[k] = l; sub(/.*: /, "", IR[k]); sub(/ .*/, "", IR[k]) }
         if (k && l ~ /pair [0-9]+: rx .*kicks rx/) { split(l, w, "kicks rx "); split(w[2], x, " "); RK[k] += x[1]; TK[k] += x[3] }
       }
       while ((getline l < peerf) > 0) if (l ~ /guest->host/) g2h_peer = field(l, "MB/s")
