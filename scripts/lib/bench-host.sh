@@ -32,7 +32,11 @@ if [ $RERECORD = 0 ]; then
   CONFIGS=$*
   SHARE=$(pwd)
   OUT=$SHARE/out
-  RAW=$OUT/raw
+  # A run's files are written on tmpfs and copied to the share after it:
+  # 9p requests are served by the outer QEMU's I/O thread, whose timing
+  # would leak into the instruction-counted clock (--deterministic).
+  RAW=/tmp/raw
+  mkdir -p "$OUT/raw"
   # LIMIT (cfg_setup): seconds for one VMM run, then it is killed
   MEM=256
   STREAMS=2 # multi-queue rows: parallel streams (one per vCPU / queue pair)
@@ -97,7 +101,7 @@ cfg_setup() {
   LIMIT=${BENCH_RUN_LIMIT:-400}
   TAP=tap0 ADDR=169.254.0.1 GIP=169.254.0.2
   case $1 in
-    *-1a) TAP=tap1 ADDR=10.1.0.1 GIP=10.1.0.2 NSTREAMS=$STREAMS ;;
+    *-1a | *-1a-*) TAP=tap1 ADDR=10.1.0.1 GIP=10.1.0.2 NSTREAMS=$STREAMS ;;
   esac
   PHASES=single
   [ "$NSTREAMS" -gt 1 ] && PHASES="single $NSTREAMS"
@@ -114,11 +118,19 @@ cfg_setup() {
       NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null)"
       ;;
     qemu-*)
-      VMM=qemu
+      # QDEV: the virtio-net device; QX: more QEMU options. The -modern
+      # and -pci rows are QEMU as an expert runs it: modern virtio-mmio
+      # (VERSION_1, so packed can happen), or virtio-net-pci (MSI-X,
+      # 2N+2 vectors for N queue pairs; no option ROM: -kernel boots).
+      VMM=qemu QDEV=virtio-net-device QX=""
       case $1 in
         *-t2) NETDEV="vhost=off" DEVX="" ;;
         *-1b) NETDEV="vhost=on" DEVX="" ;;
+        *-1b-modern) NETDEV="vhost=on" DEVX="" QX="-global virtio-mmio.force-legacy=false" ;;
+        *-1b-pci) NETDEV="vhost=on" DEVX="romfile=," QDEV=virtio-net-pci ;;
         *-1a) NETDEV="vhost=on,queues=2" DEVX="mq=on," ;;
+        *-1a-pci) NETDEV="vhost=on,queues=2" DEVX="mq=on,vectors=6,romfile=," QDEV=virtio-net-pci ;;
+        *) log "error: unknown configuration $1"; return 1 ;;
       esac
       ;;
     *) log "error: unknown configuration $1"; return 1 ;;
@@ -132,11 +144,12 @@ start_vmm() {
     set -- tinyvmm --kernel "$K" --initrd "$I" --mem "$MEM" --cpus "$CPUS" --tap "$TAP" \
       $NETARGS --timeout $((LIMIT - 10)) --cmdline "console=ttyS0 $GOPTS"
   else
+    # shellcheck disable=SC2086 # QX is a word list
     set -- "$QLD" --library-path "$QLIB" "$QBIN" -M virt -accel kvm -cpu host \
       -smp "$CPUS" -m "$MEM" -kernel "$K" -initrd "$I" -append "console=ttyAMA0 $GOPTS" \
-      -nographic -nodefaults -serial stdio -no-reboot \
+      -nographic -nodefaults -serial stdio -no-reboot -name debug-threads=on $QX \
       -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,$NETDEV" \
-      -device "virtio-net-device,netdev=n0,$DEVX$QNET_DEV"
+      -device "$QDEV,netdev=n0,$DEVX$QNET_DEV"
   fi
   echo "$*" >"$BASE.cmd"
   # busybox timeout execs the command: $! is the VMM's own pid.
@@ -171,6 +184,32 @@ vhost_ticks() {
   echo "$t"
 }
 
+# Run time in ns (first field of schedstat; it follows the host's clock,
+# which --deterministic makes the instruction count) per thread class:
+# "guest VMM_OWN VHOST". guest: the VMM's vCPU threads (tinyvmm vcpuN,
+# QEMU "CPU N/KVM"); vhost: vhost-PID workers, kernel threads (Linux < 6.4)
+# or threads of the VMM (6.4+); VMM_OWN: every other thread of the VMM.
+thread_ns() {
+  {
+    for t in /proc/"$PID"/task/[0-9]*; do
+      read -r name <"$t/comm" 2>/dev/null || continue
+      read -r ns _ <"$t/schedstat" 2>/dev/null || continue
+      case $name in
+        vcpu[0-9]* | "CPU "*/KVM) echo "g $ns" ;;
+        vhost-*) echo "v $ns" ;;
+        *) echo "o $ns" ;;
+      esac
+    done
+    for c in /proc/[0-9]*/comm; do
+      read -r name <"$c" 2>/dev/null || continue
+      [ "$name" = "vhost-$PID" ] || continue
+      p=${c%/comm}
+      [ "${p#/proc/}" = "$PID" ] && continue
+      read -r ns _ <"$p/schedstat" 2>/dev/null && echo "v $ns"
+    done
+  } | awk '{ s[$1] += $2 } END { printf "%.0f %.0f %.0f\n", s["g"], s["o"], s["v"] }'
+}
+
 # snap NAME: counters at a phase boundary, as NAME.key=value lines.
 snap() {
   d=$(kvm_dir)
@@ -182,6 +221,10 @@ snap() {
     done
     echo "$1.cpu=$(cpu_ticks "$PID")"
     echo "$1.vhost_cpu=$(vhost_ticks)"
+    thread_ns | { read -r g o v; echo "$1.guest_ns=$g"; echo "$1.own_ns=$o"; echo "$1.vhost_ns=$v"; }
+    # tinyvmm prints its device counters (Tier 2: kicks per ring) on stderr;
+    # record reads the Nth block as this snapshot's.
+    [ "$VMM" = tinyvmm ] && kill -USR1 "$PID" 2>/dev/null
   } >>"$BASE.kv"
 }
 
@@ -275,6 +318,7 @@ run_one() {
   done
   rm -f "$FIFO"
   record "$run" "$cfg"
+  cp "$BASE".* "$OUT/raw/"
 }
 
 # awk functions shared by the record functions: field(LINE, KEY) is the
@@ -289,6 +333,8 @@ AWK_LIB='
     function read_kv(f,   l, i) { while ((getline l < f) > 0) { i = index(l, "="); V[substr(l, 1, i - 1)] = substr(l, i + 1) } }
     function d(k, a, b) { return (V[b "." k] != "" && V[a "." k] != "") ? V[b "." k] - V[a "." k] : "" }
     function per(x, mb) { return (x == "" || mb <= 0) ? "" : sprintf("%.1f", x / mb) }
+    # per2(NS, MB): ms per MB from nanoseconds, 3 significant digits
+    function per2(x, mb) { return (x == "" || mb <= 0) ? "" : sprintf("%.3g", x / 1e6 / mb) }
 '
 
 # record RUN CFG: derive the per-run metrics (raw numbers stay in .kv/.out).
@@ -296,10 +342,16 @@ record() {
   tr -d '\r' <"$BASE.out" >"$BASE.out.tmp" && mv "$BASE.out.tmp" "$BASE.out"
   is_matrix "$2" && { record_matrix "$1" "$2"; return; }
   awk -v run="$1" -v cfg="$2" -v bytes="$BYTES" -v mem="$MEM" -v tck=100 \
-      -v ns="$NSTREAMS" -v kvf="$BASE.kv" -v peerf="$BASE.peer1" -v peer2f="$BASE.peer2" "
+      -v ns="$NSTREAMS" -v kvf="$BASE.kv" -v peerf="$BASE.peer1" -v peer2f="$BASE.peer2" \
+      -v errf="$BASE.err" "
     $AWK_LIB"'
     BEGIN {
       read_kv(kvf)
+      # SIGUSR1 blocks on stderr, one per snapshot (tinyvmm): kicks, interrupts
+      while ((getline l < errf) > 0) {
+        if (l ~ /^ *virtio-net \(Tier/) { k++; IR[k] = l; sub(/.*: /, "", IR[k]); sub(/ .*/, "", IR[k]) }
+        if (k && l ~ /pair [0-9]+: rx .*kicks rx/) { split(l, w, "kicks rx "); split(w[2], x, " "); RK[k] += x[1]; TK[k] += x[3] }
+      }
       while ((getline l < peerf) > 0) if (l ~ /guest->host/) g2h_peer = field(l, "MB/s")
       while ((getline l < peer2f) > 0) if (l ~ /aggregate/) g2h2_peer = field(l, "MB/s")
     }
@@ -322,7 +374,7 @@ record() {
       g2h = g2h_peer != "" ? g2h_peer : g2h_guest
       cpu1 = d("cpu", "s0", "s1"); vcpu1 = d("vhost_cpu", "s0", "s1")
       # runs.tsv columns (scripts/bench reads them by name from the header)
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
         run, cfg, ok ? "yes" : "no", g2h, h2g, per(d("exits", "s0", "s1"), mb1),
         per((irq1 != "" && irq0 != "") ? irq1 - irq0 : "", mb1), start, hwm, over_hwm, over_rss,
         (ns > 1 ? g2h2 : ""), (ns > 1 ? h2g2 : ""),
@@ -331,6 +383,8 @@ record() {
         per(d("mmio_exit_user", "s0", "s1"), mb1), per(d("mmio_exit_kernel", "s0", "s1"), mb1),
         per(d("wfi_exit_stat", "s0", "s1"), mb1),
         per(cpu1 == "" ? "" : cpu1 * 1000 / tck, mb1), per(vcpu1 == "" ? "" : vcpu1 * 1000 / tck, mb1),
+        per2(d("guest_ns", "s0", "s1"), mb1), per2(d("own_ns", "s0", "s1"), mb1), per2(d("vhost_ns", "s0", "s1"), mb1),
+        (k >= 2 ? per(RK[2] - RK[1], mb1) : ""), (k >= 2 ? per(TK[2] - TK[1], mb1) : ""), (k >= 2 ? per(IR[2] - IR[1], mb1) : ""),
         thp_pct, (feat == "" ? "-" : feat), (rings == "" ? "-" : rings), (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
     }' "$BASE.out" >>"$OUT/runs.tsv"
 }
@@ -386,7 +440,7 @@ matrix_header() {
   printf '\tpairs_on\tfeatures\trc\thung\n'
 }
 
-HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_cpu_ms_mb	thp_pct	features	rings	rc	hung"
+HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_ticks_ms_mb	guest_cpu_ms_mb	vmm_own_cpu_ms_mb	vhost_cpu_ms_mb	rx_kicks_mb	tx_kicks_mb	dev_irq_mb	thp_pct	features	rings	rc	hung"
 
 # Deterministic shuffle per run (awk srand(SEED+RUN)): no configuration is
 # always first or always after the same neighbour.

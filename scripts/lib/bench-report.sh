@@ -13,6 +13,9 @@ BENCH_METRICS=(
   "exits_mb2|VM exits per MB (2 streams)|lo|1a|1"
   "irq_mb|guest virtio interrupts per MB (1 stream)|lo|all|1"
   "irq_mb2|guest virtio interrupts per MB (2 streams)|lo|1a|1"
+  "guest_cpu_ms_mb|guest CPU ms per MB: the VMM's vCPU threads (1 stream)|lo|all|1"
+  "vmm_own_cpu_ms_mb|VMM's own CPU ms per MB: its other threads (1 stream)|lo|all|1"
+  "vhost_cpu_ms_mb|vhost worker CPU ms per MB (1 stream)|lo|all|1"
   "start_s|VMM start → \`guest-test: started\` (s)|lo|all|1"
   "rss_nonguest_mib|VMM memory: RSS outside the guest-RAM mapping (MiB)|lo|all|1"
   "hwm_minus_ram_mib|peak RSS (VmHWM) − 256 MiB guest RAM (MiB)¹|lo|all|1"
@@ -21,9 +24,23 @@ BENCH_METRICS=(
   "mmio_kernel_mb|MMIO exits handled in kernel (ioeventfd) per MB|lo|all|0"
   "wfi_mb|WFI exits per MB|lo|all|0"
   "vmm_cpu_ms_mb|VMM process CPU ms per MB (all threads)|lo|all|0"
-  "vhost_cpu_ms_mb|vhost worker CPU ms per MB|lo|all|0"
+  "vhost_ticks_ms_mb|vhost worker CPU ms per MB (utime+stime ticks)|lo|all|0"
+  "rx_kicks_mb|tinyvmm Tier 2: RX kicks per MB (device counters)|lo|all|0"
+  "tx_kicks_mb|tinyvmm Tier 2: TX kicks per MB|lo|all|0"
+  "dev_irq_mb|tinyvmm: interrupts raised for the device per MB|lo|all|0"
   "thp_pct|resident guest RAM in transparent huge pages (%)|hi|all|0"
 )
+# Every configuration, in report order: name|QEMU's options beyond the tier's.
+BENCH_CONFIGS=("tinyvmm-t2|" "qemu-t2|" "tinyvmm-1b|" "qemu-1b|"
+  "qemu-1b-modern|\`-global virtio-mmio.force-legacy=false\`"
+  "qemu-1b-pci|\`virtio-net-pci\`" "tinyvmm-1a|" "qemu-1a|"
+  "qemu-1a-pci|\`virtio-net-pci,mq=on,vectors=6\`")
+# The per-configuration table's columns (BENCH_METRICS names).
+# column|short label
+BENCH_CFG_COLS=("g2h|g2h MB/s" "h2g|h2g MB/s" "g2h2|g2h MB/s, 2 streams" "h2g2|h2g MB/s, 2 streams"
+  "guest_cpu_ms_mb|guest (vCPU threads) CPU ms/MB" "vmm_own_cpu_ms_mb|VMM own CPU ms/MB"
+  "vhost_cpu_ms_mb|vhost CPU ms/MB" "exits_mb|VM exits/MB" "irq_mb|guest irqs/MB"
+  "mmio_user_mb|MMIO exits to user/MB" "mmio_kernel_mb|MMIO exits in kernel/MB")
 BENCH_TIERS=("t2|Tier 2: userspace virtio-net (tinyvmm \`--vhost off\`, packed ring; QEMU \`vhost=off\`)"
   "1b|Tier 1B: vhost-net, 1 queue pair (tinyvmm default; QEMU \`vhost=on\`)"
   "1a|Tier 1A: vhost-net, 2 queue pairs (tinyvmm \`--queues 2\`; QEMU \`vhost=on,queues=2\` + \`mq=on\`)")
@@ -74,7 +91,7 @@ bench_fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "–"; else if (x + 0 >=
 # bench_report TSV MD PNG META: META is Markdown put under the title.
 bench_report() {
   local tsv=$1 md=$2 png=$3 meta=$4 med tier t m col label better scope main
-  local a b r verdict dat header
+  local a b r verdict dat header c
   dat=$(mktemp)
   med=$(bench_medians "$tsv")
   header=$(head -n 1 "$tsv")
@@ -122,18 +139,18 @@ bench_report() {
     echo "the row above (VmRSS minus the resident part of the guest-RAM mapping, /proc/PID/smaps,"
     echo "read at the end of the transfers) is the VMM's own memory."
     echo
+    bench_cfg_table "$header"
     echo "## What each configuration ran"
     echo
     echo "| Configuration | verified runs | failed runs | VMM did not exit cleanly² | features the guest negotiated | rings rx/tx (guest view) |"
     echo "|---|---:|---:|---:|---|---|"
-    for tier in "${BENCH_TIERS[@]}"; do
-      t=${tier%%|*}
-      for v in tinyvmm qemu; do
-        printf '| %s %s | %s | %s | %s | %s | %s |\n' "$v" "$(tr '[:lower:]' '[:upper:]' <<<"$t")" \
-          "$(get "$v-$t" ok_runs)" "$(get "$v-$t" failed_runs)" "$(get "$v-$t" unclean_runs)" \
-          "$(bench_mode_text "$tsv" "$v-$t" features | tr ',' ' ')" \
-          "$(bench_mode_text "$tsv" "$v-$t" rings)"
-      done
+    for c in "${BENCH_CONFIGS[@]}"; do
+      c=${c%%|*}
+      [[ -n $(get "$c" ok_runs)$(get "$c" failed_runs) ]] || continue
+      printf '| %s | %s | %s | %s | %s | %s |\n' "$c" \
+        "$(get "$c" ok_runs)" "$(get "$c" failed_runs)" "$(get "$c" unclean_runs)" \
+        "$(bench_mode_text "$tsv" "$c" features | tr ',' ' ')" \
+        "$(bench_mode_text "$tsv" "$c" rings)"
     done
     echo
     for tier in "${BENCH_TIERS[@]}"; do echo "- ${tier#*|}"; done
@@ -157,6 +174,32 @@ bench_report() {
   } >"$md"
   bench_plot "$dat" "$png"
   rm -f "$dat"
+}
+
+# bench_cfg_table HEADER: every configuration that ran (the QEMU variants
+# too), one row each, medians of the BENCH_CFG_COLS that HEADER has; uses
+# bench_report's get.
+bench_cfg_table() {
+  local header=$1 c opts col cols=()
+  for col in "${BENCH_CFG_COLS[@]}"; do
+    [[ $'\t'$header$'\t' == *$'\t'"${col%%|*}"$'\t'* ]] && cols+=("$col")
+  done
+  echo "## Every configuration (median of the verified runs; CPU, exits, interrupts: 1-stream phase)"
+  echo
+  printf '| Configuration '
+  for col in "${cols[@]}"; do printf '| %s ' "${col#*|}"; done
+  echo "|"
+  printf '|---|'
+  for col in "${cols[@]}"; do printf -- '---:|'; done
+  echo
+  for c in "${BENCH_CONFIGS[@]}"; do
+    opts=${c#*|} c=${c%%|*}
+    [[ -n $(get "$c" ok_runs) ]] || continue
+    printf '| %s%s ' "$c" "${opts:+ ($opts)}"
+    for col in "${cols[@]}"; do printf '| %s ' "$(bench_fmt "$(get "$c" "${col%%|*}")")"; done
+    echo "|"
+  done
+  echo
 }
 
 # Grouped bars: tinyvmm/QEMU per metric (normalised so that > 1 is always

@@ -4,8 +4,10 @@
 # real --quick set (every configuration of both VMMs, 1 run, 4 MiB each way,
 # in one emulated host) into a scratch results directory and checks what a
 # user gets: a report, a TSV with a row per configuration, a PNG chart,
-# verified tinyvmm transfers and tinyvmm/QEMU ratios. bench/results/ is
-# left alone.
+# verified tinyvmm transfers and tinyvmm/QEMU ratios. Then
+# `scripts/bench --deterministic` on a small set (DET_CONFIGS, 1 MiB): every
+# figure, the per-thread CPU per MB included, must be there (figures, not
+# timed pass/fail). bench/results/ is left alone.
 #
 # usage: tests/bench/quick.sh   (after scripts/setup; prints PASS or FAIL lines
 #                                and "N passed, N failed")
@@ -52,6 +54,43 @@ run_bench() {
   rc=${PIPESTATUS[0]}
 }
 
+DET_CONFIGS="tinyvmm-t2 tinyvmm-1b qemu-1b-modern"
+# Columns every deterministic row must have (vhost: Tier 1 only).
+DET_COLS="g2h h2g exits_mb irq_mb start_s rss_nonguest_mib guest_cpu_ms_mb vmm_own_cpu_ms_mb"
+
+run_det() {
+  rm -rf "$out/det" && mkdir -p "$out/det"
+  TVM_BENCH_RESULTS=$PWD/$out/det scripts/bench --deterministic --runs 1 --bytes 1048576 \
+    --configs "$DET_CONFIGS" 2>&1 | tee "$out/det.log"
+  rc=${PIPESTATUS[0]}
+}
+
+check_det() {
+  local md tsv cfg missing
+  ((rc == 0)) || { bad "scripts/bench --deterministic exited $rc (log $out/det.log)"; return; }
+  md=$(ls "$out"/det/det-*.md 2>/dev/null | head -n1)
+  tsv=${md%.md}.tsv
+  [[ -n $md && -s $tsv ]] || { bad "no deterministic report or TSV in $out/det"; return; }
+  grep -q -- '-icount shift=' "$md" || { bad "$md does not say it ran under -icount"; return; }
+  for cfg in $DET_CONFIGS; do
+    missing=$(awk -F'\t' -v c="$cfg" -v want="$DET_COLS" '
+      NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+      $2 == c {
+        n = split(want, w, " ")
+        if (c ~ /-1b/) w[++n] = "vhost_cpu_ms_mb"
+        for (i = 1; i <= n; i++) if ($col[w[i]] !~ /^[0-9.]+$/ || (w[i] ~ /cpu/ && $col[w[i]] + 0 <= 0)) printf "%s ", w[i]
+        found = 1
+      }
+      END { if (!found) print "the whole row" }' "$tsv")
+    if [[ -n $missing ]]; then
+      bad "deterministic $cfg: no figure for $missing($tsv)" "$cfg"
+      return
+    fi
+  done
+  grep -q '^| qemu-1b-modern .*version_1' "$md" || { bad "qemu-1b-modern did not negotiate version_1 ($md)"; return; }
+  ok "deterministic: $DET_CONFIGS, every figure incl. CPU ms per MB per thread class ($tsv)"
+}
+
 check() {
   local md tsv png cfg row
   ((rc == 0)) || { bad "scripts/bench --quick exited $rc (log $log)"; return; }
@@ -79,6 +118,10 @@ check() {
 }
 run_bench
 check
+if [[ -z $retry_reason ]]; then
+  run_det
+  check_det
+fi
 if [[ -n $retry_reason ]]; then
   echo "RETRY bench-quick: $retry_reason; the whole --quick set once more"
   grep -h -e 'Kernel panic' -e '^tinyvmm: at the timeout' -e '^tinyvmm: vCPU [0-9]* stack:' \
@@ -86,6 +129,8 @@ if [[ -n $retry_reason ]]; then
   attempt=2
   run_bench
   check
+  run_det
+  check_det
 fi
 echo "$passed passed, $failed failed"
 ((failed == 0))
