@@ -54,14 +54,18 @@ static int watch(struct loop *l, int fd, enum loop_source src)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* stdin is level-triggered: watched only while we would read it. */
+/*
+ * stdin is level-triggered: in the set only while we would read it. Taken
+ * out, not left with no events: epoll reports EPOLLHUP regardless, so a
+ * closed pipe would wake the loop forever while input waits for the guest.
+ */
 static void watch_stdin(struct vm *vm, struct loop *l, bool on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = SRC_STDIN };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = SRC_STDIN };
 
 	if (vm->console.in_fd < 0 || l->stdin_watched == on)
 		return;
-	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, STDIN_FILENO, &ev) == 0)
+	if (epoll_ctl(l->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, STDIN_FILENO, &ev) == 0)
 		l->stdin_watched = on;
 }
 
