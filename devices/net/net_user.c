@@ -302,7 +302,9 @@ static void update_tap_polling(struct net_queue_pair *pair, int epfd, bool broke
 		return;
 	}
 	e.events = (pair->rx_waiting ? 0 : EPOLLIN) | (pair->tx_blocked ? EPOLLOUT : 0);
-	epoll_ctl(epfd, EPOLL_CTL_MOD, pair->tap_fd, &e);
+	/* Most passes change nothing: no syscall for those. */
+	if (e.events != pair->tap_events && epoll_ctl(epfd, EPOLL_CTL_MOD, pair->tap_fd, &e) == 0)
+		pair->tap_events = e.events;
 }
 
 static void handle_tap_event(struct net_queue_pair *pair, uint32_t events)
@@ -385,6 +387,7 @@ static int worker_open(struct net_queue_pair *pair)
 		return -1;
 	}
 	pair->tap_watched = !pair->tap_gone && !watch(epfd, pair->tap_fd, EV_TAP, EPOLLIN);
+	pair->tap_events = EPOLLIN;
 	return epfd;
 }
 

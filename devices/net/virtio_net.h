@@ -73,6 +73,7 @@ struct net_queue_pair {
 	bool tap_gone;		/* the TAP was deleted under us: never poll it again */
 	bool tap_gone_reported;	/* tap_gone_fd written for this loss */
 	bool tap_watched;	/* the TAP is in the worker's epoll set */
+	uint32_t tap_events;	/* what it is registered for there */
 	uint8_t *rx_frame;	/* one frame read from the TAP, not yet delivered */
 	size_t rx_frame_len;
 	struct virtq_chain *chains;	/* scratch: NET_RX_MAX_MERGE chains */
