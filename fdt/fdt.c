@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/layout.h"
 
 /* GIC DT interrupt specifier: <type number flags>. */
 #define GIC_FDT_SPI		0
@@ -50,7 +49,7 @@ static int add_chosen(void *fdt, const struct fdt_params *p)
 	int r = 0;
 
 	snprintf(stdout_path, sizeof(stdout_path), "/uart@%llx",
-		 (unsigned long long)LAYOUT_UART_BASE);
+		 (unsigned long long)p->board.uart.base);
 	r |= fdt_begin_node(fdt, "chosen");
 	if (p->cmdline)
 		r |= fdt_property_string(fdt, "bootargs", p->cmdline);
@@ -159,30 +158,23 @@ static bool has_msi_controller(const struct fdt_params *p)
 
 static int add_gic(void *fdt, const struct fdt_params *p)
 {
+	const struct fdt_platform *b = &p->board;
+	fdt64_t reg[4] = {
+		cpu_to_fdt64(b->gic_dist.base), cpu_to_fdt64(b->gic_dist.size),
+		cpu_to_fdt64(b->gic_cpu.base), cpu_to_fdt64(b->gic_cpu.size),
+	};
 	char name[32];
 	int r = 0;
 
-	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)LAYOUT_GIC_DIST_BASE);
+	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)b->gic_dist.base);
 	r |= fdt_begin_node(fdt, name);
 	if (p->gic_version == 3) {
-		fdt64_t reg[4] = {
-			cpu_to_fdt64(LAYOUT_GIC_DIST_BASE), cpu_to_fdt64(LAYOUT_GIC_DIST_SIZE),
-			cpu_to_fdt64(LAYOUT_GICV3_REDIST_BASE),
-			cpu_to_fdt64(LAYOUT_GICV3_REDIST_SIZE_PER_CPU * p->ncpus),
-		};
-
 		r |= fdt_property_string(fdt, "compatible", "arm,gic-v3");
 		r |= fdt_property_cell(fdt, "#redistributor-regions", 1);
-		r |= fdt_property(fdt, "reg", reg, sizeof(reg));
 	} else {
-		fdt64_t reg[4] = {
-			cpu_to_fdt64(LAYOUT_GIC_DIST_BASE), cpu_to_fdt64(LAYOUT_GIC_DIST_SIZE),
-			cpu_to_fdt64(LAYOUT_GICV2_CPU_BASE), cpu_to_fdt64(LAYOUT_GICV2_CPU_SIZE),
-		};
-
 		r |= fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic");
-		r |= fdt_property(fdt, "reg", reg, sizeof(reg));
 	}
+	r |= fdt_property(fdt, "reg", reg, sizeof(reg));
 	r |= fdt_property_cell(fdt, "#interrupt-cells", 3);
 	r |= fdt_property_cell(fdt, "#address-cells", 2);
 	r |= fdt_property_cell(fdt, "#size-cells", 2);
@@ -220,10 +212,7 @@ static int add_pmu(void *fdt, const struct fdt_params *p)
 
 static int add_timer(void *fdt, const struct fdt_params *p)
 {
-	static const unsigned int ppis[4] = {
-		LAYOUT_TIMER_PPI_SEC, LAYOUT_TIMER_PPI_NONSEC,
-		LAYOUT_TIMER_PPI_VIRT, LAYOUT_TIMER_PPI_HYP,
-	};
+	const unsigned int *ppis = p->board.timer_ppis;
 	uint32_t flags = ppi_flags(p, IRQ_LEVEL_LOW);
 	fdt32_t irqs[12];
 	int r = 0;
@@ -241,11 +230,11 @@ static int add_timer(void *fdt, const struct fdt_params *p)
 	return r;
 }
 
-static int add_uart(void *fdt)
+static int add_uart(void *fdt, const struct fdt_platform *b)
 {
-	int r = begin_device(fdt, "uart", "ns16550a", LAYOUT_UART_BASE, LAYOUT_UART_SIZE);
+	int r = begin_device(fdt, "uart", "ns16550a", b->uart.base, b->uart.size);
 
-	r |= fdt_irq(fdt, GIC_FDT_SPI, LAYOUT_UART_SPI, IRQ_LEVEL_HIGH);
+	r |= fdt_irq(fdt, GIC_FDT_SPI, b->uart_spi, IRQ_LEVEL_HIGH);
 	r |= fdt_property_cell(fdt, "clock-frequency", UART_CLOCK_HZ);
 	r |= fdt_end_node(fdt);
 	return r;
@@ -339,10 +328,9 @@ static int add_pci(void *fdt, const struct fdt_pci *pci)
 	return r;
 }
 
-static int add_exit_device(void *fdt)
+static int add_exit_device(void *fdt, const struct fdt_region *exit_device)
 {
-	int r = begin_device(fdt, "exit", "tinyvmm,exit", LAYOUT_EXIT_DEVICE_BASE,
-			     LAYOUT_EXIT_DEVICE_SIZE);
+	int r = begin_device(fdt, "exit", "tinyvmm,exit", exit_device->base, exit_device->size);
 
 	r |= fdt_end_node(fdt);
 	return r;
@@ -360,12 +348,12 @@ static int add_root_props(void *fdt)
 	return r;
 }
 
-static int add_aliases(void *fdt)
+static int add_aliases(void *fdt, const struct fdt_platform *b)
 {
 	char path[64];
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/uart@%llx", (unsigned long long)LAYOUT_UART_BASE);
+	snprintf(path, sizeof(path), "/uart@%llx", (unsigned long long)b->uart.base);
 	r |= fdt_begin_node(fdt, "aliases");
 	r |= fdt_property_string(fdt, "serial0", path);
 	r |= fdt_end_node(fdt);
@@ -399,20 +387,20 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	r |= fdt_begin_node(buf, "");
 	r |= add_root_props(buf);
 	r |= add_chosen(buf, p);
-	r |= add_aliases(buf);
+	r |= add_aliases(buf, &p->board);
 	r |= add_memory(buf, p);
 	r |= add_cpus(buf, p);
 	r |= add_psci(buf);
 	r |= add_gic(buf, p);
 	r |= add_timer(buf, p);
 	r |= add_pmu(buf, p);
-	r |= add_uart(buf);
+	r |= add_uart(buf, &p->board);
 	for (unsigned int i = 0; i < p->nvirtio; i++)
 		r |= add_virtio(buf, &p->virtio[i]);
 	if (p->pci)
 		r |= add_pci(buf, p->pci);
-	if (p->exit_device)
-		r |= add_exit_device(buf);
+	if (p->board.exit_device.size)
+		r |= add_exit_device(buf, &p->board.exit_device);
 	r |= fdt_end_node(buf);
 	r |= fdt_finish(buf);
 	/* libfdt errors are negative; OR-ing keeps "some step failed". */

@@ -32,7 +32,28 @@ struct fdt_pci {
 	unsigned int intx_first_spi;		/* INTA-INTD: 4 SPIs from here, level */
 };
 
+/* A device's MMIO window in guest physical memory. */
+struct fdt_region {
+	uint64_t base;
+	uint64_t size;
+};
+
+/*
+ * The fixed devices of the board, placed by the VM's memory map (fdt/ knows
+ * no addresses of its own).
+ */
+struct fdt_platform {
+	struct fdt_region gic_dist;
+	struct fdt_region gic_cpu;	/* GICv3: the redistributors (all vCPUs'); v2: CPU interface */
+	struct fdt_region uart;
+	unsigned int uart_spi;
+	/* Architected timer PPIs: secure, non-secure, virtual, hypervisor. */
+	unsigned int timer_ppis[4];
+	struct fdt_region exit_device;	/* size 0: no "tinyvmm,exit" node */
+};
+
 struct fdt_params {
+	struct fdt_platform board;
 	unsigned int ncpus;
 	const uint64_t *mpidrs;	/* per vCPU; NULL: KVM's default numbering */
 	int gic_version;	/* 2 or 3 */
@@ -45,7 +66,6 @@ struct fdt_params {
 	unsigned int nvirtio;
 	const uint8_t *rng_seed;	/* may be NULL; FDT_RNG_SEED_SIZE bytes */
 	const struct fdt_pci *pci;	/* NULL: no PCI host */
-	bool exit_device;	/* --exit-device: a "tinyvmm,exit" node */
 	unsigned int pmu_ppi;	/* PMUv3 overflow PPI number; 0: no PMU node */
 };
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fdt/fdt.h"
+#include "vmm/board.h"
 #include "vmm/granule.h"
 #include "lib/host_page.h"
 #include "vmm/layout_check.h"
@@ -201,7 +202,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.spi = LAYOUT_VIRTIO_FIRST_SPI,
 	};
 
-	p.exit_device = vm->cfg->exit_device;
+	board_fdt_platform(&p.board, vm->gic.version, vm->ncpus, vm->cfg->exit_device);
 	if (vm->pci) {
 		vm_pci_fdt(vm, &pci);
 		p.pci = &pci;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fdt/fdt.h"
+#include "vmm/board.h"
 #include "vmm/layout.h"
 
 #define BUF_SIZE (64 * 1024)
@@ -33,6 +34,8 @@ static struct fdt_params base_params(unsigned int ncpus, int gic)
 		.ram_base = LAYOUT_RAM_BASE,
 		.ram_size = RAM_SIZE,
 	};
+
+	board_fdt_platform(&p.board, gic, ncpus, false);
 	return p;
 }
 
@@ -694,7 +697,7 @@ Test(fdt, exit_device_node_only_when_asked)
 
 	cr_assert_lt(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), 0);
 	free(fdt);
-	p.exit_device = true;
+	board_fdt_platform(&p.board, 3, 1, true);
 	fdt = build_ok(&p);
 	off = node(fdt, "/exit@9001000");
 	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), off);
@@ -731,4 +734,33 @@ Test(fdt, pmu_node_only_with_a_pmu)
 		check_cells(fdt, off, "interrupts", want, 3);
 		free(fdt);
 	}
+}
+
+/* fdt/ has no addresses of its own: every fixed device sits where the board says. */
+Test(fdt, places_the_fixed_devices_where_the_board_says)
+{
+	struct fdt_params p = base_params(2, 2);
+	const void *reg, *irq;
+	void *fdt;
+	int off, len;
+
+	p.board.gic_dist = (struct fdt_region){ 0x1000000, 0x10000 };
+	p.board.gic_cpu = (struct fdt_region){ 0x1010000, 0x2000 };
+	p.board.uart = (struct fdt_region){ 0x2000000, 0x100 };
+	p.board.uart_spi = 5;
+	p.board.exit_device = (struct fdt_region){ 0x3000000, 0x1000 };
+	fdt = build_ok(&p);
+	off = node(fdt, "/intc@1000000");
+	reg = prop(fdt, off, "reg", &len);
+	cr_assert_eq(len, 32);
+	cr_assert_eq(ld64(reg, 0), 0x1000000);
+	cr_assert_eq(ld64(reg, 2), 0x1010000);
+	cr_assert_eq(ld64(reg, 3), 0x2000);
+	off = node(fdt, "/uart@2000000");
+	irq = prop(fdt, off, "interrupts", &len);
+	cr_assert_eq(ld32(irq, 1), 5);
+	cr_assert_str_eq(prop(fdt, node(fdt, "/chosen"), "stdout-path", &len), "/uart@2000000");
+	cr_assert_str_eq(prop(fdt, node(fdt, "/aliases"), "serial0", &len), "/uart@2000000");
+	node(fdt, "/exit@3000000");
+	free(fdt);
 }
