@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -100,17 +102,77 @@ int write_fully_at(int fd, const void *buf, size_t len, uint64_t offset)
 	return 0;
 }
 
+/*
+ * An alternate signal stack for the calling thread, unless it has one (a
+ * sanitizer's): a fatal signal from a stack overflow can then still run the
+ * crash handler. Sized for the largest signal frame this CPU can need (SVE
+ * and SME state: AT_MINSIGSTKSZ) plus the handler's own frames. Returns
+ * the stack to give back to tvm_altstack_free(), or NULL.
+ */
+void *tvm_altstack_alloc(void)
+{
+	stack_t ss = { .ss_flags = 0 };
+	stack_t old;
+	size_t min = (size_t)getauxval(AT_MINSIGSTKSZ), dflt = (size_t)SIGSTKSZ;
+
+	if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE))
+		return NULL;
+	ss.ss_size = (min > dflt ? min : dflt) + TVM_ALTSTACK_EXTRA;
+	ss.ss_sp = malloc(ss.ss_size);
+	if (!ss.ss_sp)
+		return NULL;
+	if (sigaltstack(&ss, NULL)) {
+		free(ss.ss_sp);
+		return NULL;
+	}
+	return ss.ss_sp;
+}
+
+void tvm_altstack_free(void *stack)
+{
+	stack_t off = { .ss_flags = SS_DISABLE };
+
+	if (!stack)
+		return;
+	sigaltstack(&off, NULL);
+	free(stack);
+}
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_start start = *(struct thread_start *)p;
+	void *altstack, *ret;
+
+	free(p);
+	altstack = tvm_altstack_alloc();
+	ret = start.fn(start.arg);
+	tvm_altstack_free(altstack);
+	return ret;
+}
+
 int tvm_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
+	struct thread_start *start = malloc(sizeof(*start));
 	pthread_attr_t attr;
-	int e = pthread_attr_init(&attr);
+	int e;
 
+	if (!start)
+		return ENOMEM;
+	*start = (struct thread_start){ fn, arg };
+	e = pthread_attr_init(&attr);
+	if (!e) {
+		e = pthread_attr_setstacksize(&attr, TVM_THREAD_STACK);
+		if (!e)
+			e = pthread_create(thread, &attr, thread_main, start);
+		pthread_attr_destroy(&attr);
+	}
 	if (e)
-		return e;
-	e = pthread_attr_setstacksize(&attr, TVM_THREAD_STACK);
-	if (!e)
-		e = pthread_create(thread, &attr, fn, arg);
-	pthread_attr_destroy(&attr);
+		free(start);
 	return e;
 }
 

@@ -69,8 +69,17 @@ bool tvm_ratelimit(struct tvm_ratelimit *rl);
  */
 #define TVM_THREAD_STACK	(1U << 20)
 
-/* pthread_create() with TVM_THREAD_STACK; returns 0 or an errno value. */
+/*
+ * pthread_create() with TVM_THREAD_STACK and an alternate signal stack in
+ * the new thread (tvm_altstack_alloc()); returns 0 or an errno value.
+ */
 int tvm_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* Room for the crash handler's own frames (backtrace()) on the alternate stack. */
+#define TVM_ALTSTACK_EXTRA	(64U << 10)
+
+void *tvm_altstack_alloc(void);
+void tvm_altstack_free(void *stack);
 
 /*
  * A thread that sleeps in epoll and ends when its stop eventfd is readable:

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "lib/util.h"
 #include "vmm/console.h"
 
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
@@ -88,9 +89,12 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 
 void crash_handler_install(void)
 {
-	struct sigaction sa = { .sa_sigaction = on_fatal, .sa_flags = SA_SIGINFO | SA_RESETHAND };
+	struct sigaction sa = { .sa_sigaction = on_fatal,
+				.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK };
 	void *warm[1];
 
+	/* The main thread's; tvm_thread_start() gives every other thread one. */
+	tvm_altstack_alloc();
 	/* The first backtrace() may allocate: do it now, not in the handler. */
 	backtrace(warm, 1);
 	sigemptyset(&sa.sa_mask);

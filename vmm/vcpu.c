@@ -25,15 +25,55 @@
 
 static void kick_handler(int sig)
 {
-	(void)sig;	/* only here so the signal interrupts KVM_RUN */
+	(void)sig;	/* never runs: the kick is blocked outside KVM_RUN */
 }
 
+/*
+ * A handler, not SIG_DFL, so that a kick is never the default "terminate"
+ * action, whatever mask it meets.
+ */
 void vcpu_install_kick_signal(void)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);	/* no SA_RESTART: KVM_RUN returns EINTR */
+}
+
+/*
+ * The kick stays blocked in every thread; KVM_SET_SIGNAL_MASK unblocks it
+ * only while this vCPU is inside KVM_RUN (api.rst). A kick then ends
+ * KVM_RUN with EINTR and stays pending, and no signal frame is ever built
+ * on a vCPU thread: nothing depends on the host kernel saving the vCPU
+ * thread's FP/SVE state into a frame. @blocked is the mask the threads run
+ * with (vm_block_signals()). Before the sandbox: it is a set-up ioctl.
+ */
+int vcpu_set_kick_mask(struct vcpu *vcpu, const sigset_t *blocked, struct tvm_error *err)
+{
+	struct {
+		struct kvm_signal_mask hdr;
+		uint64_t set;	/* the kernel's sigset_t on arm64: one bit per signal */
+	} mask = { .hdr.len = sizeof(uint64_t) };
+	sigset_t during_run = *blocked;
+
+	sigdelset(&during_run, VCPU_KICK_SIGNAL);
+	memcpy(&mask.set, &during_run, sizeof(mask.set));	/* glibc's first word is the kernel's */
+	if (ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &mask) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "vCPU %u: KVM_SET_SIGNAL_MASK failed: %s",
+				vcpu->id, strerror(errno));
+	return 0;
+}
+
+/* Take a pending kick off the queue, so the next KVM_RUN is not cut short by it. */
+static void consume_kick(void)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	while (sigtimedwait(&kick, NULL, &now) == VCPU_KICK_SIGNAL)
+		;
 }
 
 static int get_reg(int fd, uint64_t id, uint64_t *value)
@@ -201,19 +241,19 @@ static void run_failed(struct vcpu *vcpu, int e)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
-	sigset_t kick;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
-	sigemptyset(&kick);
-	sigaddset(&kick, VCPU_KICK_SIGNAL);
-	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (!vm_stopping(vcpu->vm)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			int e = errno;
+
+			if (e == EINTR)
+				consume_kick();
+			if (e == EINTR || e == EAGAIN)
 				continue;
-			run_failed(vcpu, errno);
+			run_failed(vcpu, e);
 			break;
 		}
 		if (!handle_exit(vcpu))

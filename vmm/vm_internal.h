@@ -113,6 +113,8 @@ void vcpu_describe(struct vcpu *vcpu, FILE *summary, FILE *stacks);
 void vcpu_destroy(struct vcpu *vcpu);
 /* Install the no-op kick signal handler; once per process. */
 void vcpu_install_kick_signal(void);
+/* Let the kick end this vCPU's KVM_RUN; @blocked: the threads' signal mask. */
+int vcpu_set_kick_mask(struct vcpu *vcpu, const sigset_t *blocked, struct tvm_error *err);
 
 #define VCPU_KICK_SIGNAL SIGUSR2
 
@@ -139,7 +141,7 @@ void vm_smoke_teardown(struct vm *vm);
 int vm_main_loop(struct vm *vm);
 /*
  * Block the signals the main loop reads from its signalfd (SIGINT, SIGTERM,
- * SIGHUP, SIGUSR1, the kick), fill @set with them and ignore SIGPIPE.
+ * SIGHUP, SIGUSR1) and the vCPU kick, fill @set with them and ignore SIGPIPE.
  * Must run before the first thread starts: threads inherit the mask, and a
  * process signal goes to any thread not blocking it, where the default
  * action would end the process without teardown (terminal left raw, no

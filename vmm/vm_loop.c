@@ -332,6 +332,18 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 	}
 }
 
+/* The kick may end KVM_RUN only: the threads' mask (loop_open() set it) minus the kick. */
+static int set_kick_masks(struct vm *vm, struct tvm_error *err)
+{
+	sigset_t blocked;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &blocked);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		if (vcpu_set_kick_mask(&vm->vcpus[i], &blocked, err))
+			return -1;
+	return 0;
+}
+
 static int start_vcpus(struct vm *vm, struct tvm_error *err)
 {
 	for (unsigned int i = 0; i < vm->ncpus; i++)
@@ -352,7 +364,7 @@ int vm_main_loop(struct vm *vm)
 	 * handlers on the first pthread_create).
 	 */
 	vcpu_install_kick_signal();
-	if (loop_open(vm, &l, &err) || seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, &err) ||
+	if (loop_open(vm, &l, &err) || set_kick_masks(vm, &err) || seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, &err) ||
 	    start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
 		loop_close(&l);

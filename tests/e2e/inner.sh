@@ -326,7 +326,7 @@ check_sigterm() {
   pid=$!
   # Wait for the guest to hang (up to 60 s), so the signal hits a live VM.
   i=0
-  while [ $i -lt 120 ] && ! grep -q "guest-test: hanging" "$OUT"; do
+  while [ $i -lt 120 ] && ! grep -qs "guest-test: hanging" "$OUT"; do
     sleep 0.5
     i=$((i + 1))
   done
@@ -1285,7 +1285,7 @@ check_usr1() {
     --cmdline "console=ttyS0 quiet guest-test.mode=hang" >"$OUT" 2>"$ERR" </dev/null &
   pid=$(vmm_pid $!)
   i=0
-  while [ $i -lt 240 ] && ! grep -q "guest-test: hanging" "$OUT"; do
+  while [ $i -lt 240 ] && ! grep -qs "guest-test: hanging" "$OUT"; do
     sleep 0.5
     i=$((i + 1))
   done
