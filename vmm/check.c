@@ -21,7 +21,7 @@
 
 #include "devices/net/virtio_net.h"
 #include "lib/host_page.h"
-#include "vmm/tier.h"
+#include "vmm/core/tier.h"
 #include "lib/util.h"
 
 struct check_args {

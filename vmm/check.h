@@ -6,26 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vmm/cpu_features.h"
+#include "vmm/core/kvm.h"
 
-/* What the arm64 platform code can tell about KVM (kvm_check_probe). */
-struct kvm_check_info {
-	int api_version;		/* KVM_GET_API_VERSION: -1 if it failed */
-	const char *missing_cap;	/* NULL if every capability tinyvmm needs is there */
-	int max_ipa_bits;		/* 0: fixed 40-bit IPA */
-	int max_vcpus;			/* <= 0: KVM_CAP_MAX_VCPUS failed */
-	int vm_errno;			/* why the scratch KVM_CREATE_VM failed, or 0 */
-	bool gic_v3, gic_v2;		/* vGIC models KVM can create here */
-	bool gic_its;			/* and the GICv3 ITS (PCI MSI-X) */
-	bool binary_stats;
-	struct cpu_features_offered cpu;	/* optional vCPU features KVM offers */
-	uint64_t sve_vls[CPU_SVE_VLS_WORDS];	/* a scratch vCPU's SVE vector lengths */
-	bool vcpu_ok;			/* the scratch vCPU was created and initialised */
-	uint64_t mmfr0;			/* its ID_AA64MMFR0_EL1, if vcpu_ok */
-};
-
-/* Probe /dev/kvm (already known to open). -1 where there is no ARM64 KVM code. */
-int kvm_check_probe(struct kvm_check_info *info);
 
 /*
  * Print what @k says about KVM to @out, one "[ok]/[!!]/[--] ..." line per

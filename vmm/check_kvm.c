@@ -10,9 +10,9 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "vmm/granule.h"
-#include "vmm/ipa.h"
-#include "vmm/msi.h"
+#include "vmm/arm64/granule.h"
+#include "vmm/arm64/ipa.h"
+#include "vmm/msi/msi.h"
 
 void check_line(FILE *out, const char *mark, const char *fmt, ...)
 {

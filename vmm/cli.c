@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "devices/net/virtio_net.h"
-#include "vmm/console_match.h"
-#include "vmm/layout.h"
-#include "vmm/seccomp.h"
+#include "vmm/console/console_match.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/core/seccomp.h"
 #include "version.h"
 
 enum opt_id {

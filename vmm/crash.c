@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
-#include "vmm/console.h"
+#include "vmm/console/console.h"
 
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 

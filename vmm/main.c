@@ -7,7 +7,7 @@
 #include "vmm/tap_cmd.h"
 #include "vmm/check.h"
 #include "vmm/crash.h"
-#include "vmm/vm.h"
+#include "vmm/core/vm.h"
 
 int main(int argc, char **argv)
 {

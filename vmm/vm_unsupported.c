@@ -6,7 +6,7 @@
 #include <sys/utsname.h>
 
 #include "vmm/check.h"
-#include "vmm/vm.h"
+#include "vmm/core/vm.h"
 
 int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Guest console output through the --expect/--fail-on matcher
- * (vmm/console_match.c) and the boot milestones (vmm/boot_milestones.c).
+ * (vmm/console/console_match.c) and the boot milestones (vmm/console/boot_milestones.c).
  * Input: one byte for the burst size (16 to 4096 bytes: a search costs up
  * to a window, and the smoke run must stay quick; the unit tests cover
  * byte-sized bursts), then the bytes the guest writes, fed in bursts with
@@ -10,8 +10,8 @@
 #include <stdbool.h>
 
 #include "fuzz_common.h"
-#include "vmm/boot_milestones.h"
-#include "vmm/console_match.h"
+#include "vmm/console/boot_milestones.h"
+#include "vmm/console/console_match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reading a hung guest's stack (vmm/guest_walk.c): the guest's own page
+ * Reading a hung guest's stack (vmm/arm64/guest_walk.c): the guest's own page
  * tables and frame records, all guest controlled. Input:
  *
  *   u64 sctlr, tcr, ttbr0, ttbr1, fp, pc, lr; then the first bytes of guest
@@ -11,8 +11,8 @@
  * read outside it; the walk must stay bounded.
  */
 #include "fuzz_common.h"
-#include "vmm/guest_walk.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/guest_walk.h"
+#include "vmm/arm64/layout.h"
 
 #define RAM_SIZE	(64ULL << 10)
 

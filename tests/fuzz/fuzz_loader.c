@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Kernel loading (vmm/loader.c): loader_load_kernel() on a fuzzed file
+ * Kernel loading (vmm/arm64/loader.c): loader_load_kernel() on a fuzzed file
  * (arm64 Image, gzip or ELF), then loader_place_initrd_and_fdt(). Input:
  *
  *   u8 flags (bit 0: RAM base 1 MiB past a 2 MiB boundary; bit 1: initrd),
@@ -9,8 +9,8 @@
  * Guest RAM is 8 MiB on the heap, so ASan catches any write outside it.
  */
 #include "fuzz_common.h"
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/arm64/loader.h"
 
 #define RAM_SIZE	(8ULL << 20)
 #define INITRD_MAX	(4ULL << 20)

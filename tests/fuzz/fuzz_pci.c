@@ -16,7 +16,7 @@
 #include "devices/pci/msix.h"
 #include "devices/pci/pci_host.h"
 #include "fuzz_common.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/layout.h"
 
 #define WINDOW_SPAN	0x40000
 

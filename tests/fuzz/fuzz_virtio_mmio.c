@@ -18,7 +18,7 @@
 
 #include "devices/virtio/virtio_mmio.h"
 #include "fuzz_common.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/layout.h"
 
 #define RAM_BASE	0x40000000ULL
 #define RAM_SIZE	0x10000ULL

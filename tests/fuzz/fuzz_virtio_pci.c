@@ -19,7 +19,7 @@
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_pci.h"
 #include "fuzz_common.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/layout.h"
 
 #define RAM_SIZE	0x10000ULL
 #define SLOT		1

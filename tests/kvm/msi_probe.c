@@ -22,10 +22,10 @@
 #include <unistd.h>
 
 #include "devices/pci/pci_host.h"
-#include "vmm/gic.h"
-#include "vmm/kvm.h"
-#include "vmm/layout.h"
-#include "vmm/msi_kvm.h"
+#include "vmm/arm64/gic.h"
+#include "vmm/core/kvm.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/core/msi_kvm.h"
 
 #define GICD_ISPENDR	0x200
 #define GICD_ICPENDR	0x280

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/boot_milestones.h"
+#include "vmm/console/boot_milestones.h"
 
 static double clock_now;
 static unsigned int clock_reads;

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/console.h"
+#include "vmm/console/console.h"
 
 static struct console con;
 

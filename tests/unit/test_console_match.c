@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/console_match.h"
+#include "vmm/console/console_match.h"
 
 static struct console_match m;
 

@@ -5,7 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/console_watch.h"
+#include "vmm/console/console_watch.h"
 
 static struct console_watch w;
 static int efd = -1;

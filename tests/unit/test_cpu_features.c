@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vmm/cpu_features.h"
+#include "vmm/arm64/cpu_features.h"
 
 static struct cpu_features f;
 static char text[256];

@@ -5,7 +5,7 @@
 
 #include "devices/exit_dev.h"
 #include "devices/mmio_bus.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/layout.h"
 
 static struct mmio_bus bus;
 static struct exit_dev dev;

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "fdt/fdt.h"
-#include "vmm/board.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/board.h"
+#include "vmm/arm64/layout.h"
 
 #define BUF_SIZE (64 * 1024)
 #define RAM_SIZE (256ULL << 20)

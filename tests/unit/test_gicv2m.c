@@ -5,8 +5,8 @@
 
 #include "bus_access.h"
 #include "devices/mmio_bus.h"
-#include "vmm/gicv2m.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/gicv2m.h"
+#include "vmm/arm64/layout.h"
 
 static struct gicv2m frame;
 static struct mmio_bus bus;	/* the frame on it, as the guest sees it */

@@ -7,9 +7,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vmm/granule.h"
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "vmm/arm64/granule.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/arm64/loader.h"
 
 /* Arm ARM, ID_AA64MMFR0_EL1: which field values mean "implemented". */
 static const bool tgran4_ok[16] = { [0x0] = true, [0x1] = true };	/* 1: with 52-bit */

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "lib/guest_mem.h"
-#include "vmm/guest_walk.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/guest_walk.h"
+#include "vmm/arm64/layout.h"
 
 #define MIB (1ULL << 20)
 #define RAM_BASE LAYOUT_RAM_BASE

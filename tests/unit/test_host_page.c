@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "lib/host_page.h"
-#include "vmm/layout_check.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/layout_check.h"
+#include "vmm/arm64/layout.h"
 
 #define KIB 1024ULL
 #define MIB (1024 * KIB)

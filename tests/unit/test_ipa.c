@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vmm/ipa.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/ipa.h"
+#include "vmm/arm64/layout.h"
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)

@@ -9,8 +9,8 @@
 
 #include "lib/guest_mem.h"
 #include "lib/host_page.h"
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/arm64/loader.h"
 
 #define MIB (1ULL << 20)
 #define RAM_BASE LAYOUT_RAM_BASE

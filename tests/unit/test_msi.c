@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/msi.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/msi/msi.h"
 
 #define NR_SPIS LAYOUT_GIC_NR_SPIS
 #define ITS_DOORBELL (LAYOUT_GIC_ITS_BASE + 0x10040)	/* GITS_TRANSLATER */

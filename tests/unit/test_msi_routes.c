@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/msi_routes.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/msi/msi_routes.h"
 
 #define NR_SPIS LAYOUT_GIC_NR_SPIS
 

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmm/seccomp.h"
+#include "vmm/core/seccomp.h"
 
 /* Run @fn in a child under the filter (@msi: the --transport pci list); its wait status. */
 static int run_confined_as(void (*fn)(void), bool msi)

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
-#include "vmm/tier.h"
+#include "vmm/core/tier.h"
 
 static struct tier_plan plan;
 

@@ -8,7 +8,7 @@
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_pci.h"
 #include "lib/guest_mem.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/layout.h"
 
 #define RAM_BASE	0x40000000ULL
 #define RAM_SIZE	(1ULL << 20)

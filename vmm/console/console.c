@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/console/console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* Global so the atexit handler can reach it. */
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void restore_terminal(void)
+{
+	if (termios_saved) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+		termios_saved = false;
+	}
+}
+
+/* Async-signal-safe (tcsetattr is): also used by the crash handler. */
+void console_restore_terminal(void)
+{
+	restore_terminal();
+}
+
+static void make_raw(void)
+{
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	termios_saved = true;
+	atexit(restore_terminal);
+	raw = saved_termios;
+	cfmakeraw(&raw);
+	/* Keep output post-processing so our own messages stay readable. */
+	raw.c_oflag |= OPOST | ONLCR;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+}
+
+int console_open(struct console *con, const char *log_path, struct tvm_error *err)
+{
+	con->in_fd = STDIN_FILENO;
+	con->log_fd = -1;
+	con->escape = false;
+	if (log_path) {
+		con->log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (con->log_fd < 0)
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"cannot write --console-log '%s': %s. Choose a writable path",
+					log_path, strerror(errno));
+	}
+	make_raw();
+	return 0;
+}
+
+void console_close(struct console *con)
+{
+	restore_terminal();
+	if (con->log_fd >= 0)
+		close(con->log_fd);
+	con->log_fd = -1;
+}
+
+static void write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* reader gone (EPIPE) or full disk: drop output */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void console_output(struct console *con, const uint8_t *buf, size_t len)
+{
+	write_all(STDOUT_FILENO, buf, len);
+	if (con->log_fd >= 0)
+		write_all(con->log_fd, buf, len);
+	if (len)
+		con->mid_line = buf[len - 1] != '\n';
+}
+
+void console_end_line(const struct console *con)
+{
+	struct stat out, err;
+
+	if (!con->mid_line || fstat(STDOUT_FILENO, &out) || fstat(STDERR_FILENO, &err))
+		return;
+	if (out.st_dev == err.st_dev && out.st_ino == err.st_ino)
+		write_all(STDERR_FILENO, (const uint8_t *)"\n", 1);
+}
+
+size_t console_filter_input(struct console *con, const uint8_t *in, size_t len,
+			    uint8_t *out, bool *quit)
+{
+	size_t n = 0;
+
+	*quit = false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = in[i];
+
+		if (!con->escape) {
+			if (c == CONSOLE_ESCAPE_CHAR)
+				con->escape = true;
+			else
+				out[n++] = c;
+			continue;
+		}
+		con->escape = false;
+		if (c == 'x' || c == 'X') {
+			*quit = true;
+			break;
+		}
+		if (c != CONSOLE_ESCAPE_CHAR)
+			out[n++] = CONSOLE_ESCAPE_CHAR;
+		out[n++] = c;
+	}
+	return n;
+}

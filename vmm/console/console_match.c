@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The console matcher behind --expect and --fail-on (console_match.h).
+ * regexec() wants a NUL-terminated string, so the stream is kept in a
+ * window of CONSOLE_MATCH_WINDOW bytes: a search covers the bytes that
+ * arrived since the last one plus the CONSOLE_MATCH_MAX_LEN - 1 before
+ * them, and when the window fills it is searched, then cut down to its
+ * last CONSOLE_MATCH_MAX_LEN - 1 bytes. A match of up to
+ * CONSOLE_MATCH_MAX_LEN bytes therefore always lies inside one search.
+ */
+#include "vmm/console/console_match.h"
+
+#include <string.h>
+
+const char *const console_match_default_fail[] = {
+	"Kernel panic - not syncing",
+	"Internal error: Oops",
+	"BUG: ",
+};
+const unsigned int console_match_ndefault_fail =
+	sizeof(console_match_default_fail) / sizeof(console_match_default_fail[0]);
+
+#define REGEX_FLAGS (REG_EXTENDED | REG_NEWLINE)
+
+static int compile(regex_t *re, const char *option, const char *pattern,
+		   struct tvm_error *err)
+{
+	char why[160];
+	int r = regcomp(re, pattern, REGEX_FLAGS);
+
+	if (r) {
+		regerror(r, re, why, sizeof(why));
+		regfree(re);
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s': invalid regular expression: %s. Write a POSIX extended regular expression (grep -E syntax)",
+				option, pattern, why);
+	}
+	return 0;
+}
+
+int console_match_validate(const char *option, const char *pattern, struct tvm_error *err)
+{
+	regex_t re;
+	bool matches_empty;
+
+	if (compile(&re, option, pattern, err))
+		return -1;
+	matches_empty = regexec(&re, "", 0, NULL, 0) == 0;
+	regfree(&re);
+	/* It would match before the guest says anything: surely a mistake. */
+	if (matches_empty)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s' matches the empty string, so it matches any output at once. Give the text to wait for",
+				option, pattern);
+	return 0;
+}
+
+/*
+ * Could @pattern match a newline? Only through a literal one, a bracket
+ * expression ([[:space:]]) or GNU's \s and \W: REG_NEWLINE keeps "." and
+ * [^...] off newlines. Erring towards yes only costs search time.
+ */
+static bool may_span_lines(const char *pattern)
+{
+	return strchr(pattern, '\n') || strchr(pattern, '[') || strstr(pattern, "\\s") ||
+	       strstr(pattern, "\\W");
+}
+
+static int add_fail(struct console_match *m, const char *pattern, bool is_default,
+		    struct tvm_error *err)
+{
+	struct console_pattern *p = &m->fail[m->nfail];
+
+	if (m->nfail == CONSOLE_MATCH_MAX_FAIL)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"too many --fail-on patterns (at most %u with the defaults). Join some with |",
+				CONSOLE_MATCH_MAX_FAIL);
+	if (compile(&p->re, "--fail-on", pattern, err))
+		return -1;
+	p->text = pattern;
+	p->is_default = is_default;
+	m->multiline |= may_span_lines(pattern);
+	m->nfail++;
+	return 0;
+}
+
+void console_match_reset(struct console_match *m)
+{
+	m->len = 0;
+	m->unchecked = 0;
+	m->window_at_bol = true;
+	m->result = CONSOLE_MATCH_NONE;
+	m->matched = NULL;
+	m->matched_at = 0;
+	m->line_done = false;
+	m->matched_line[0] = '\0';
+}
+
+int console_match_init(struct console_match *m, const struct console_match_config *cfg,
+		       struct tvm_error *err)
+{
+	memset(m, 0, sizeof(*m));
+	console_match_reset(m);
+	if (cfg->expect) {
+		if (compile(&m->expect.re, "--expect", cfg->expect, err))
+			return -1;
+		m->expect.text = cfg->expect;
+		m->has_expect = true;
+		m->multiline = may_span_lines(cfg->expect);
+	}
+	for (unsigned int i = 0; cfg->default_fail_on && i < console_match_ndefault_fail; i++)
+		if (add_fail(m, console_match_default_fail[i], true, err))
+			goto fail;
+	for (unsigned int i = 0; i < cfg->nfail_on; i++)
+		if (add_fail(m, cfg->fail_on[i], false, err))
+			goto fail;
+	return 0;
+fail:
+	console_match_free(m);
+	return -1;
+}
+
+void console_match_free(struct console_match *m)
+{
+	if (m->has_expect)
+		regfree(&m->expect.re);
+	for (unsigned int i = 0; i < m->nfail; i++)
+		regfree(&m->fail[i].re);
+	m->has_expect = false;
+	m->nfail = 0;
+}
+
+/* The console line around window[pos], printable, for the stop message. */
+static void copy_line(struct console_match *m, size_t pos)
+{
+	size_t start = pos, n = 0;
+
+	while (start > 0 && m->window[start - 1] != '\n')
+		start--;
+	for (size_t i = start; i < m->len && m->window[i] != '\n' && n < CONSOLE_MATCH_LINE_MAX; i++) {
+		unsigned char c = (unsigned char)m->window[i];
+
+		m->matched_line[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	m->matched_line[n] = '\0';
+}
+
+/* Offset of @p's first match in @text, or -1. */
+static long first_match(const struct console_pattern *p, const char *text, int eflags)
+{
+	regmatch_t pm;
+
+	if (regexec(&p->re, text, 1, &pm, eflags))
+		return -1;
+	return (long)pm.rm_so;
+}
+
+static void consider(struct console_match *m, const struct console_pattern *p,
+		     enum console_match_kind kind, const char *text, int eflags,
+		     long *best)
+{
+	long at = first_match(p, text, eflags);
+
+	/* Strictly earlier wins; fail patterns are tried first, so win ties. */
+	if (at >= 0 && (*best < 0 || at < *best)) {
+		*best = at;
+		m->result = kind;
+		m->matched = p;
+	}
+}
+
+/*
+ * Where a search must begin so that no match ending in the new bytes is
+ * missed: CONSOLE_MATCH_MAX_LEN - 1 bytes back, or, when no pattern can
+ * cross a line break, just the start of the line the new bytes begin in
+ * (a search then costs about a line, not the window).
+ */
+static size_t search_start(const struct console_match *m, size_t new_start)
+{
+	size_t from = new_start > CONSOLE_MATCH_MAX_LEN - 1 ? new_start - (CONSOLE_MATCH_MAX_LEN - 1) : 0;
+	const char *nl;
+
+	if (m->multiline || new_start == from)
+		return from;
+	nl = memrchr(m->window + from, '\n', new_start - from);
+	return nl ? (size_t)(nl - m->window) + 1 : from;
+}
+
+enum console_match_kind console_match_check(struct console_match *m)
+{
+	size_t new_start, from;
+	long best = -1;
+	int eflags;
+
+	if (m->result || !m->unchecked)
+		return m->result;
+	new_start = m->len - m->unchecked;
+	from = search_start(m, new_start);
+	m->window[m->len] = '\0';
+	/* The last line has not ended yet, and @from may be mid-line. */
+	eflags = REG_NOTEOL;
+	if (from ? m->window[from - 1] != '\n' : !m->window_at_bol)
+		eflags |= REG_NOTBOL;
+	for (unsigned int i = 0; i < m->nfail; i++)
+		consider(m, &m->fail[i], CONSOLE_MATCH_FAIL, m->window + from, eflags, &best);
+	if (m->has_expect)
+		consider(m, &m->expect, CONSOLE_MATCH_EXPECT, m->window + from, eflags, &best);
+	m->unchecked = 0;
+	if (best >= 0) {
+		m->matched_at = from + (size_t)best;
+		m->line_done = memchr(m->window + m->matched_at, '\n', m->len - m->matched_at);
+		copy_line(m, m->matched_at);
+	}
+	return m->result;
+}
+
+/* Search what is pending, then keep only the context the next search needs. */
+static void make_room(struct console_match *m)
+{
+	size_t keep = CONSOLE_MATCH_MAX_LEN - 1, drop = m->len - keep;
+
+	if (console_match_check(m))
+		return;
+	m->window_at_bol = m->window[drop - 1] == '\n';
+	memmove(m->window, m->window + drop, keep);
+	m->len = keep;
+}
+
+/* After the match: the rest of its line, for the stop message. */
+static void complete_line(struct console_match *m, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && !m->line_done && m->len < CONSOLE_MATCH_WINDOW; i++) {
+		if (buf[i] == '\0' || buf[i] == '\r')
+			continue;
+		m->window[m->len++] = (char)buf[i];
+		m->line_done = buf[i] == '\n';
+	}
+	if (i)
+		copy_line(m, m->matched_at);
+}
+
+enum console_match_kind console_match_feed(struct console_match *m, const uint8_t *buf,
+					   size_t len)
+{
+	if (m->result) {
+		complete_line(m, buf, len);
+		return m->result;
+	}
+	for (size_t i = 0; i < len && !m->result; i++) {
+		if (buf[i] == '\0' || buf[i] == '\r')
+			continue;
+		if (m->len == CONSOLE_MATCH_WINDOW) {
+			make_room(m);
+			if (m->result)
+				break;
+		}
+		m->window[m->len++] = (char)buf[i];
+		m->unchecked++;
+	}
+	return m->result;
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A seccomp-BPF allow-list written by hand: no libseccomp needed, and the
+ * whole policy is on this page. Documentation/userspace-api/seccomp_filter.rst.
+ */
+#include "vmm/core/seccomp.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <linux/seccomp.h>
+#include <linux/vhost.h>
+#include <stddef.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <asm/ioctls.h>
+#include <unistd.h>
+
+#if defined(__aarch64__)
+#define TVM_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#include <linux/kvm.h>
+#elif defined(__x86_64__)
+#define TVM_AUDIT_ARCH AUDIT_ARCH_X86_64
+#include <linux/kvm.h>
+#else
+#error "seccomp: unknown architecture"
+#endif
+
+/*
+ * What the run loop, vCPU, device and report code call after set-up, with
+ * any argument. Nothing opens, renames or removes a file after set-up: the
+ * console log and the report are open already (report_open()).
+ */
+static const int allowed_syscalls[] = {
+	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_pread64, __NR_pwrite64, __NR_close,
+	__NR_epoll_pwait, __NR_epoll_ctl, __NR_epoll_create1, __NR_recvfrom, __NR_newfstatat,
+	__NR_fstat, __NR_lseek, __NR_ftruncate, __NR_uname, __NR_timerfd_settime,
+	__NR_futex, __NR_set_robust_list, __NR_rseq,
+	__NR_munmap, __NR_madvise, __NR_brk,
+	__NR_rt_sigprocmask, __NR_rt_sigreturn, __NR_tgkill, __NR_getpid, __NR_gettid,
+	__NR_rt_sigtimedwait,	/* a vCPU takes its kick off the queue */
+	__NR_exit, __NR_exit_group, __NR_sched_yield, __NR_clock_gettime,
+	__NR_clock_nanosleep, __NR_nanosleep, __NR_getrandom,
+	/* glibc installs its SIGCANCEL/SIGSETXID handlers on the first pthread_create. */
+	__NR_rt_sigaction,
+	/*
+	 * Sanitizer runtimes give each thread an alternate signal stack and
+	 * read its attributes (pthread_getattr_np: sched_getaffinity).
+	 */
+	__NR_sigaltstack, __NR_sched_getaffinity,
+#ifdef __NR_epoll_wait
+	__NR_epoll_wait,
+#endif
+};
+
+/* ioctl requests allowed at run time (the rest happened during set-up). */
+static const unsigned int allowed_ioctls[] = {
+	KVM_RUN, KVM_IRQ_LINE,
+	KVM_GET_ONE_REG, KVM_GET_MP_STATE,	/* where the vCPUs were at --timeout */
+	VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE,
+	VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_SET_VRING_ERR,
+	VHOST_GET_VRING_BASE, VHOST_NET_SET_BACKEND,
+	TUNSETOFFLOAD, TUNSETQUEUE,
+	TCGETS, TCSETS, TCSETSW, TCSETSF,	/* restoring the terminal at exit */
+};
+
+/*
+ * Only with --transport pci: MSI-X (un)masking moves irqfds and routes at
+ * run time, and the guest places the notification BAR (its ioeventfds).
+ */
+static const unsigned int msi_ioctls[] = {
+	KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI, KVM_IOEVENTFD,
+};
+
+/* Threads only: clone() must carry all of these (fork() and friends lack them). */
+#define THREAD_CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+			    CLONE_THREAD | CLONE_SYSVSEM)
+
+#define N_SYSCALLS (sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]))
+#define N_IOCTLS (sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]))
+#define N_MSI_IOCTLS (sizeof(msi_ioctls) / sizeof(msi_ioctls[0]))
+#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * (N_IOCTLS + N_MSI_IOCTLS))
+
+#define LOAD(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
+#define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
+#define JUMP(op, k, jt, jf) ((struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), (jt), (jf)))
+/* Low 32 bits of argument @i (the filter sees little-endian 64-bit slots). */
+#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]))
+
+/*
+ * Each block starts with the syscall number in A. A block that does not
+ * match jumps past itself with A unchanged; one that matches returns.
+ */
+
+/* @nr is allowed unless argument @arg has any bit of @mask (e.g. PROT_EXEC). */
+static unsigned int block_deny_bits(struct sock_filter *p, int nr, unsigned int arg,
+				    uint32_t mask, uint32_t deny)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 4);
+	p[1] = LOAD(ARG_LO(arg));
+	p[2] = JUMP(BPF_JSET, mask, 1, 0);
+	p[3] = RET(SECCOMP_RET_ALLOW);
+	p[4] = RET(deny);
+	return 5;
+}
+
+/* @nr is allowed only if argument @arg has every bit of @mask. */
+static unsigned int block_need_bits(struct sock_filter *p, int nr, unsigned int arg,
+				    uint32_t mask, uint32_t deny)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 5);
+	p[1] = LOAD(ARG_LO(arg));
+	p[2] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask);
+	p[3] = JUMP(BPF_JEQ, mask, 0, 1);
+	p[4] = RET(SECCOMP_RET_ALLOW);
+	p[5] = RET(deny);
+	return 6;
+}
+
+/* @nr is allowed only with argument @arg equal to @a or @b. */
+static unsigned int block_need_value(struct sock_filter *p, int nr, unsigned int arg,
+				     uint32_t a, uint32_t b, uint32_t deny)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 5);
+	p[1] = LOAD(ARG_LO(arg));
+	p[2] = JUMP(BPF_JEQ, a, 1, 0);
+	p[3] = JUMP(BPF_JEQ, b, 0, 1);
+	p[4] = RET(SECCOMP_RET_ALLOW);
+	p[5] = RET(deny);
+	return 6;
+}
+
+/* @nr fails with @err instead of running (clone3: glibc then uses clone). */
+static unsigned int block_errno(struct sock_filter *p, int nr, int err)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 1);
+	p[1] = RET(SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA));
+	return 2;
+}
+
+/* One JEQ + ALLOW pair per request of @list. */
+static unsigned int allow_requests(struct sock_filter *p, const unsigned int *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		p[2 * i] = JUMP(BPF_JEQ, list[i], 0, 1);
+		p[2 * i + 1] = RET(SECCOMP_RET_ALLOW);
+	}
+	return (unsigned int)(2 * n);
+}
+
+/* ioctl: the request (argument 1) must be on allowed_ioctls (and msi_ioctls if @msi). */
+static unsigned int block_ioctl(struct sock_filter *p, bool msi, uint32_t deny)
+{
+	size_t requests = N_IOCTLS + (msi ? N_MSI_IOCTLS : 0);
+	unsigned int n = 0;
+
+	p[n++] = JUMP(BPF_JEQ, __NR_ioctl, 0, (unsigned char)(2 * requests + 2));
+	p[n++] = LOAD(ARG_LO(1));
+	n += allow_requests(p + n, allowed_ioctls, N_IOCTLS);
+	if (msi)
+		n += allow_requests(p + n, msi_ioctls, N_MSI_IOCTLS);
+	p[n++] = RET(deny);
+	return n;
+}
+
+static unsigned int build(struct sock_filter *p, bool msi, uint32_t deny)
+{
+	unsigned int n = 0;
+
+	/* Wrong architecture (e.g. a 32-bit syscall ABI): deny outright. */
+	p[n++] = LOAD(offsetof(struct seccomp_data, arch));
+	p[n++] = JUMP(BPF_JEQ, TVM_AUDIT_ARCH, 1, 0);
+	p[n++] = RET(deny);
+	p[n++] = LOAD(offsetof(struct seccomp_data, nr));
+	n += block_ioctl(p + n, msi, deny);
+	/* No new executable memory: nothing of ours JITs or loads code. */
+	n += block_deny_bits(p + n, __NR_mmap, 2, PROT_EXEC, deny);
+	n += block_deny_bits(p + n, __NR_mprotect, 2, PROT_EXEC, deny);
+	/* New threads (vCPUs, queue workers), never new processes. */
+	n += block_need_bits(p + n, __NR_clone, 0, THREAD_CLONE_FLAGS, deny);
+	n += block_errno(p + n, __NR_clone3, ENOSYS);	/* its flags are behind a pointer */
+	/*
+	 * Thread names only: pthread_setname_np() on the calling thread, and
+	 * the crash handler (crash.c) naming the thread that faulted.
+	 */
+	n += block_need_value(p + n, __NR_prctl, 0, PR_SET_NAME, PR_GET_NAME, deny);
+	for (unsigned int i = 0; i < N_SYSCALLS; i++) {
+		p[n++] = JUMP(BPF_JEQ, (uint32_t)allowed_syscalls[i], 0, 1);
+		p[n++] = RET(SECCOMP_RET_ALLOW);
+	}
+	p[n++] = RET(deny);
+	return n;
+}
+
+int seccomp_install(enum seccomp_mode mode, bool msi_routing, struct tvm_error *err)
+{
+	struct sock_filter prog[MAX_PROG + 4];
+	struct sock_fprog fprog;
+	uint32_t deny = mode == SECCOMP_MODE_LOG ? SECCOMP_RET_LOG : SECCOMP_RET_KILL_PROCESS;
+
+	if (mode == SECCOMP_MODE_OFF)
+		return 0;
+	fprog.len = (unsigned short)build(prog, msi_routing, deny);
+	fprog.filter = prog;
+	/* Without no_new_privs only CAP_SYS_ADMIN may install a filter. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return tvm_fail(err, TVM_EXIT_ERROR, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	/* TSYNC: threads started during set-up (interrupt relay) get it too. */
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog))
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"installing the seccomp filter failed: %s. Use --seccomp off to run without it",
+				strerror(errno));
+	return 0;
+}

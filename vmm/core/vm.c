@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VM assembly and the main loop. Set-up order follows what KVM requires:
+ * VM (with IPA size) -> vGIC device -> vCPUs (optional features, SVE
+ * finalized) -> memory -> guest images (page size checked) and DTB ->
+ * vGIC init -> PMU init -> boot registers -> run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libfdt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "fdt/fdt.h"
+#include "vmm/arm64/board.h"
+#include "vmm/arm64/granule.h"
+#include "lib/host_page.h"
+#include "vmm/arm64/layout_check.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/arm64/loader.h"
+#include "vmm/core/tier.h"
+#include "vmm/arm64/vcpu_features.h"
+#include "vmm/core/vm.h"
+#include "vmm/core/vm_internal.h"
+#include "vmm/core/vm_pci.h"
+
+
+bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+{
+	int running = -1;
+	uint64_t one = 1;
+	ssize_t written;
+	va_list ap;
+
+	if (!__atomic_compare_exchange_n(&vm->exit_code, &running, code, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return false;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(vm->stop_message, sizeof(vm->stop_message), fmt, ap);
+		va_end(ap);
+	}
+	/* A failed write is harmless: the main loop also polls exit_code. */
+	written = write(vm->stop_efd, &one, sizeof(one));
+	(void)written;
+	return true;
+}
+
+static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = opaque;
+
+	console_output(&vm->console, buf, len);
+	vm_smoke_output(vm, buf, len);
+}
+
+static void uart_input_drained(void *opaque)
+{
+	struct vm *vm = opaque;
+	uint64_t one = 1;
+
+	if (write(vm->uart_space_efd, &one, sizeof(one)) < 0)
+		return;	/* already signalled */
+}
+
+static void uart_set_irq(void *opaque, bool level)
+{
+	struct vm *vm = opaque;
+
+	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + LAYOUT_UART_SPI, level);
+}
+
+static int check_host_ram(uint64_t bytes, struct tvm_error *err)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+
+	if (host && bytes > host)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--mem %llu MiB is more than this host's %llu MiB of RAM. Lower --mem",
+				(unsigned long long)(bytes >> 20), (unsigned long long)(host >> 20));
+	return 0;
+}
+
+static int create_machine(struct vm *vm, struct tvm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint64_t ram = cfg->mem_mib << 20;
+	struct cpu_features_offered offered;
+
+	/* The IPA limit first: no amount of host RAM lifts it. */
+	if (layout_check_host_page(host_page_size(), ram, err) ||
+	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
+	    check_host_ram(ram, err))
+		return -1;
+	vcpu_features_offered(vm->kvm.vm_fd, &offered);
+	cpu_features_choose(&offered, &cfg->cpu, &vm->cpu);
+	if (cfg->cpus > vm->kvm.max_vcpus)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
+				cfg->cpus, vm->kvm.max_vcpus);
+	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, &vm->gic, err))
+		return -1;
+	if (cfg->transport_pci && cfg->tap_name && vm_pci_prepare(vm, err))
+		return -1;
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for vCPUs");
+	for (unsigned int i = 0; i < cfg->cpus; i++)
+		if (vcpu_create(vm, i, err))
+			return -1;
+	if (guest_mem_alloc(&vm->mem, LAYOUT_RAM_BASE, ram, err))
+		return -1;
+	return kvm_add_memory(&vm->kvm, &vm->mem, err);
+}
+
+static int load_images(struct vm *vm, struct boot_layout *bl, struct tvm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint8_t *data = NULL;
+	size_t size = 0;
+	int ret;
+
+	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &data, &size, err))
+		return -1;
+	ret = loader_load_kernel(&vm->mem, data, size, bl, err);
+	free(data);
+	if (ret)
+		return -1;
+	data = NULL;
+	size = 0;
+	if (cfg->initrd_path &&
+	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &data, &size, err))
+		return -1;
+	ret = loader_place_initrd_and_fdt(&vm->mem, data, size, bl, err);
+	free(data);
+	return ret;
+}
+
+/* A kernel built for a page size this CPU lacks would die silently. */
+static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
+{
+	uint64_t mmfr0;
+
+	if (vm->boot.format != KERNEL_IMAGE)
+		return 0;	/* a bare-metal ELF sets up its own MMU, if any */
+	if (vcpu_read_mmfr0(vm->vcpus[0].fd, &mmfr0) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
+				strerror(errno));
+	return granule_check(vm->boot.image_flags, mmfr0, err);
+}
+
+static int write_dtb_file(const char *path, const void *fdt, size_t size, struct tvm_error *err)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(fdt, 1, size, f) != size) {
+		if (f)
+			fclose(f);
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"cannot write --dump-dtb '%s': %s. Choose a writable path",
+				path, strerror(errno));
+	}
+	if (fclose(f))
+		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --dump-dtb '%s': %s",
+				path, strerror(errno));
+	return 0;
+}
+
+static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_error *err)
+{
+	uint8_t seed[FDT_RNG_SEED_SIZE];
+	uint64_t *mpidrs;
+	struct fdt_params p = {
+		.ncpus = vm->ncpus,
+		.gic_version = vm->gic.version,
+		.ram_base = vm->mem.gpa_base,
+		.ram_size = vm->mem.size,
+		.cmdline = vm->cfg->cmdline,
+		.initrd_start = bl->initrd_start,
+		.initrd_size = bl->initrd_size,
+		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
+	};
+	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
+	struct fdt_pci pci;
+	int ret;
+
+	struct fdt_virtio_slot net_slot = {
+		.base = LAYOUT_VIRTIO_MMIO_BASE,
+		.size = LAYOUT_VIRTIO_MMIO_SLOT_SIZE,
+		.spi = LAYOUT_VIRTIO_FIRST_SPI,
+	};
+
+	board_fdt_platform(&p.board, vm->gic.version, vm->ncpus, vm->cfg->exit_device);
+	if (vm->pci) {
+		vm_pci_fdt(vm, &pci);
+		p.pci = &pci;
+	} else if (vm->cfg->tap_name) {
+		p.virtio = &net_slot;
+		p.nvirtio = 1;
+	}
+	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
+	if (!mpidrs)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		mpidrs[i] = vm->vcpus[i].mpidr;
+	p.mpidrs = mpidrs;
+	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		p.rng_seed = seed;
+	ret = fdt_build(&p, dst, LAYOUT_FDT_MAX_SIZE, err);
+	free(mpidrs);
+	if (ret)
+		return -1;
+	if (vm->cfg->dump_dtb_path)
+		return write_dtb_file(vm->cfg->dump_dtb_path, dst, fdt_totalsize(dst), err);
+	return 0;
+}
+
+static int add_devices(struct vm *vm, struct tvm_error *err)
+{
+	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
+				.rx_drained = uart_input_drained, .opaque = vm };
+
+	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->uart_space_efd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
+	uart_init(&vm->uart, &ops);
+	vm->uart_ready = true;
+	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
+			      &vm->uart, "uart"))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
+	if (vm_smoke_setup(vm, err))
+		return -1;
+	if (vm->cfg->tap_name)
+		return vm_net_attach(vm, err);
+	return 0;
+}
+
+static void print_banner(const struct vm *vm, const struct boot_layout *bl)
+{
+	char line[1024];
+
+	if (vm->cfg->quiet)
+		return;
+	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
+	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
+	cpu_features_describe(&vm->cpu, line, sizeof(line));
+	fprintf(stderr, "=== CPU features: %s ===\n", line);
+	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
+		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
+		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
+		bl->initrd_size ? ", initrd" : "");
+	if (vm->net && vm->net->npairs > vm->ncpus) {
+		tier_queues_warning(line, sizeof(line), vm->net->npairs, vm->ncpus);
+		tvm_warn("%s", line);
+	}
+	if (vm->net && vm->net->vhost_unavailable[0]) {
+		tier_vhost_warning(line, sizeof(line), vm->net->vhost_unavailable);
+		tvm_warn("%s", line);
+	}
+	if (vm->pci)
+		fprintf(stderr, "=== Transport: virtio-pci, %s: %s ===\n",
+			msi_mode_name(vm_pci_msi_mode(vm)), msi_mode_describe(vm_pci_msi_mode(vm)));
+	if (vm->net)
+		fprintf(stderr, "=== Network: %s, %u queue pair(s), TAP %s ===\n",
+			tier_description(tier_of_net(vm->net)), vm->net->npairs, vm->cfg->tap_name);
+	else
+		fprintf(stderr, "=== Network: none (no --tap) ===\n");
+}
+
+/*
+ * --user: everything that needs root (KVM, vhost-net, the TAP, guest RAM)
+ * is open by now; the guest's first instruction runs without root.
+ */
+static int drop_privileges(const char *user, struct tvm_error *err)
+{
+	long uid = lookup_id("/etc/passwd", user), gid = -1;
+	char line[512], name[256];
+	FILE *f;
+
+	if (uid < 0)
+		return tvm_fail(err, TVM_EXIT_USAGE, "--user %s: no such user. Give a name from /etc/passwd or a number",
+				user);
+	if (geteuid() != 0)
+		return tvm_fail(err, TVM_EXIT_USAGE, "--user %s: tinyvmm is not running as root, so there is nothing to drop. Leave out --user",
+				user);
+	/* The primary group: field 4 of the passwd line. */
+	f = fopen("/etc/passwd", "r");
+	while (f && gid < 0 && fgets(line, sizeof(line), f)) {
+		unsigned long u, g;
+
+		if (sscanf(line, "%255[^:]:%*[^:]:%lu:%lu:", name, &u, &g) == 3 && (long)u == uid)
+			gid = (long)g;
+	}
+	if (f)
+		fclose(f);
+	if (gid < 0)
+		gid = uid;
+	if (setgroups(0, NULL) || setgid((gid_t)gid) || setuid((uid_t)uid))
+		return tvm_fail(err, TVM_EXIT_ERROR, "--user %s: cannot drop privileges: %s", user,
+				strerror(errno));
+	if (setuid(0) == 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "--user %s: root could be regained; refusing to run",
+				user);
+	return 0;
+}
+
+static int setup(struct vm *vm, struct tvm_error *err)
+{
+	struct boot_layout *bl = &vm->boot;
+	sigset_t loop_signals;
+
+	/* Before add_devices(), which may start the vhost-net monitor thread. */
+	vm_block_signals(&loop_signals);
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
+	if (create_machine(vm, err) || load_images(vm, bl, err) || check_kernel_page_size(vm, err) ||
+	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
+	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
+	    add_devices(vm, err))
+		return -1;
+	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
+	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
+	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
+		vhost_workers_find("/proc", getpid(), &vm->vhost_workers);
+	if (console_open(&vm->console, vm->cfg->console_log_path, err))
+		return -1;
+	if (vm->cfg->run_as_user && drop_privileges(vm->cfg->run_as_user, err))
+		return -1;
+	vm->console_open = true;
+	print_banner(vm, bl);
+	if (vm->cfg->report_json_path && report_open(vm))
+		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --report-json '%s': %s. Choose a writable path",
+				vm->cfg->report_json_path, strerror(errno));
+	return 0;
+}
+
+/*
+ * A guest that ran into --timeout likely hung: say where each vCPU was, and
+ * for those in the guest kernel, their stack. Best effort: on any failure
+ * to allocate the text there is simply no detail.
+ */
+static void describe_vcpus(struct vm *vm)
+{
+	char *stacks = NULL;
+	size_t summary_len, stacks_len;
+	FILE *summary = open_memstream(&vm->stop_detail, &summary_len);
+	FILE *stack_out = open_memstream(&stacks, &stacks_len);
+
+	if (!summary || !stack_out)
+		goto out;
+	fprintf(summary, "at the timeout:");
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		fprintf(summary, "%s ", i ? "," : "");
+		vcpu_describe(&vm->vcpus[i], summary, stack_out);
+	}
+	fflush(stack_out);
+	if (stacks && stacks[0])
+		fprintf(summary, "%s\ntinyvmm: (Image+0xOFF: offset in the kernel Image; "
+			"scripts/guest-symbols System.map names the functions)", stacks);
+out:
+	if (stack_out)
+		fclose(stack_out);
+	free(stacks);
+	if (summary)
+		fclose(summary);
+}
+
+static void stop_vcpus(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
+static void teardown(struct vm *vm)
+{
+	stop_vcpus(vm);
+	if (__atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) == TVM_EXIT_TIMEOUT)
+		describe_vcpus(vm);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm_net_detach(vm);
+	if (vm->console_open)
+		console_close(&vm->console);
+	if (vm->uart_ready)
+		uart_destroy(&vm->uart);
+	if (vm->uart_space_efd >= 0)
+		close(vm->uart_space_efd);
+	vm_smoke_teardown(vm);
+	gic_close(&vm->gic);
+	if (vm->stats_fd >= 0)
+		close(vm->stats_fd);
+	if (vm->report_fd >= 0)
+		close(vm->report_fd);
+	kvm_close(&vm->kvm);
+	guest_mem_free(&vm->mem);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+}
+
+
+
+int vm_run(const struct vm_config *cfg, struct tvm_error *err)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	int code = -1;
+
+	if (!vm)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory");
+	vm->cfg = cfg;
+	vm->exit_code = -1;
+	vm->stop_efd = -1;
+	vm->stats_fd = -1;
+	vm->net_irqfd = -1;
+	vm->net_ack_fd = -1;
+	vm->uart_space_efd = -1;
+	vm->report_fd = -1;
+	vm->console_efd = -1;
+	vm->start_time = report_now();
+	vm->gic.fd = -1;
+	vm->kvm.fd = vm->kvm.vm_fd = -1;
+	if (setup(vm, err) == 0) {
+		vm_main_loop(vm);
+		/* Nothing writes to the console any more: its last words count. */
+		stop_vcpus(vm);
+		vm_smoke_finish(vm);
+		code = vm->exit_code;
+		/* Before teardown: the counters live in the devices and vCPUs. */
+		if (cfg->report_json_path && report_write_json(vm, "exit"))
+			tvm_warn("cannot write --report-json '%s': %s", cfg->report_json_path,
+				 strerror(errno));
+	}
+	teardown(vm);
+	if (code >= 0)
+		console_end_line(&vm->console);
+	if (code >= 0 && vm->stop_message[0])
+		fprintf(stderr, "tinyvmm: %s\n", vm->stop_message);
+	if (code >= 0 && vm->stop_detail && vm->stop_detail[0])
+		fprintf(stderr, "tinyvmm: %s\n", vm->stop_detail);
+	if (code >= 0)
+		vm_smoke_print(vm);
+	free(vm->stop_detail);
+	free(vm);
+	return code;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_VM_CONFIG_H
+#define TINYVMM_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/arm64/cpu_features.h"
+#include "vmm/arm64/gic.h"
+
+/*
+ * What to build and run: filled by the command line (vmm/cli.c), read by
+ * the VM. Devices never see it; the VM hands each its own config struct.
+ */
+
+enum vhost_mode { VHOST_AUTO = 0, VHOST_ON, VHOST_OFF };
+
+#define VM_MAX_FAIL_ON		12	/* the matcher's limit less the defaults */
+
+struct vm_config {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+	const char *dump_dtb_path;
+	const char *console_log_path;
+	const char *report_json_path;
+	const char *run_as_user;	/* --user: drop root after set-up */
+	int seccomp;			/* enum seccomp_mode; on by default */
+	unsigned int cpus;
+	uint64_t mem_mib;
+	enum gic_request gic;
+	unsigned int timeout_s;		/* 0: no timeout */
+	bool quiet;
+	/* CI smoke tests: console patterns and the exit-status device. */
+	const char *expect;		/* --expect REGEX, or NULL */
+	const char *fail_on[VM_MAX_FAIL_ON];
+	unsigned int nfail_on;
+	bool no_default_fail_on;
+	bool exit_device;
+	struct cpu_features_wanted cpu;	/* --no-pmu, --no-pauth, --no-sve */
+	/* Network: a virtio-net device exists only with --tap. */
+	const char *tap_name;
+	uint8_t mac[6];
+	bool mac_set;
+	bool no_packed;
+	enum vhost_mode vhost;
+	bool vhost_irq_relay;
+	bool vhost_irq_set;
+	unsigned int queues;
+	bool transport_pci;		/* --transport pci: virtio-net on virtio-pci */
+};
+
+#endif

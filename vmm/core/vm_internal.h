@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TINYVMM_VM_INTERNAL_H
+#define TINYVMM_VM_INTERNAL_H
+
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "devices/exit_dev.h"
+#include "devices/mmio_bus.h"
+#include "devices/uart.h"
+#include "devices/net/virtio_net.h"
+#include "devices/virtio/virtio_mmio.h"
+#include "vmm/console/boot_milestones.h"
+#include "vmm/core/vm_config.h"
+#include "vmm/console/console.h"
+#include "vmm/console/console_watch.h"
+#include "vhost/vhost_workers.h"
+#include "vmm/arm64/cpu_features.h"
+#include "vmm/arm64/gic.h"
+#include "lib/guest_mem.h"
+#include "vmm/core/kvm.h"
+#include "vmm/arm64/loader.h"
+
+struct vm;
+struct vm_pci;
+
+struct vcpu {
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t mpidr;
+	struct vm *vm;
+	int stats_fd;		/* KVM binary stats, -1 if the host has none */
+	/* Exits seen by this vCPU's thread (only it writes them). */
+	uint64_t exits_total, exits_mmio, exits_system, exits_intr, exits_other;
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	struct kvm kvm;
+	struct gic gic;
+	struct cpu_features cpu;	/* what the vCPUs got at KVM_ARM_VCPU_INIT */
+	struct guest_mem mem;
+	struct mmio_bus bus;
+	struct uart16550 uart;
+	bool uart_ready;
+	int uart_space_efd;	/* the guest read all the console input given to it */
+	struct console console;
+	bool console_open;
+	struct virtio_net *net;	/* NULL without --tap */
+	struct vm_pci *pci;	/* --transport pci (vmm/core/vm_pci.c), else NULL */
+	struct virtio_mmio net_mmio;	/* its transport */
+	int net_irqfd;
+	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
+	struct vhost_workers vhost_workers;	/* where vhost-net's workers run */
+	uint64_t net_acks_in_kernel;	/* read from net_ack_fd so far */
+	struct vcpu *vcpus;
+	unsigned int ncpus;	/* vCPUs created so far */
+	int stop_efd;		/* written once when the VM should stop */
+	int stats_fd;		/* VM-wide KVM binary stats, or -1 */
+	int report_fd;		/* the --report-json file, or -1 */
+	struct boot_layout boot;	/* where the kernel, initrd and DTB went */
+	double start_time;	/* CLOCK_MONOTONIC seconds at start */
+	int exit_code;		/* -1 while running; first stop request wins */
+	char stop_message[256];	/* printed on stderr after teardown, if set */
+	char *stop_detail;	/* more of it (malloc'd): where the vCPUs were at --timeout */
+	double stop_time;	/* CLOCK_MONOTONIC seconds when the vCPUs had stopped */
+	/* CI smoke tests (vm_smoke.c). */
+	struct exit_dev exit_dev;	/* registered only with --exit-device */
+	bool exit_device_stop;		/* the run ended by an exit-device write */
+	struct console_watch *watch;	/* NULL without --expect / --fail-on */
+	int console_efd;		/* the watch wakes the main loop on it */
+	/* A --fail-on match waits for the guest to finish its say (vm_smoke.c). */
+	bool fail_pending;		/* main thread only */
+	bool fail_stopped;		/* its stop request was the first */
+	double match_time;		/* s since start of the --fail-on match */
+	double last_output;		/* CLOCK_MONOTONIC s of the last output burst */
+	struct boot_milestones milestones;
+};
+
+/*
+ * Ask the VM to stop with @code. Callable from any thread; only the first
+ * request counts (returns true for that one). @fmt (may be NULL) is a
+ * message for the user.
+ */
+bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+uint64_t vm_net_acks_in_kernel(struct vm *vm);
+/* --tap: the virtio-net device on its transport, wired to KVM (vm_net.c). */
+int vm_net_attach(struct vm *vm, struct tvm_error *err);
+void vm_net_detach(struct vm *vm);
+
+static inline bool vm_stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) != -1;
+}
+
+int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err);
+/* PMUv3 of every vCPU, when on; after gic_finalize(). */
+int vcpu_init_pmus(struct vm *vm, struct tvm_error *err);
+int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err);
+int vcpu_start(struct vcpu *vcpu, struct tvm_error *err);
+/* Make a running vCPU leave KVM_RUN so it sees the stop request. */
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_join(struct vcpu *vcpu);
+void vcpu_describe(struct vcpu *vcpu, FILE *summary, FILE *stacks);
+void vcpu_destroy(struct vcpu *vcpu);
+/* Install the no-op kick signal handler; once per process. */
+void vcpu_install_kick_signal(void);
+/* Let the kick end this vCPU's KVM_RUN; @blocked: the threads' signal mask. */
+int vcpu_set_kick_mask(struct vcpu *vcpu, const sigset_t *blocked, struct tvm_error *err);
+
+#define VCPU_KICK_SIGNAL SIGUSR2
+
+/* Statistics: human-readable (SIGUSR1) and the --report-json file. */
+void report_print_stats(struct vm *vm, FILE *f);
+/* Create the --report-json file with the start report, during set-up. */
+int report_open(struct vm *vm);
+/* Rewrite it (in place: the sandbox allows no open or rename later). */
+int report_write_json(struct vm *vm, const char *phase);
+double report_now(void);
+
+/* CI smoke tests: --expect/--fail-on, --exit-device, milestones (vm_smoke.c). */
+int vm_smoke_setup(struct vm *vm, struct tvm_error *err);
+void vm_smoke_output(struct vm *vm, const uint8_t *buf, size_t len);
+void vm_smoke_check(struct vm *vm);
+/* Main loop: how long epoll may wait (-1: for ever); then call vm_smoke_tick. */
+int vm_smoke_wait_ms(const struct vm *vm);
+void vm_smoke_tick(struct vm *vm);
+void vm_smoke_finish(struct vm *vm);
+void vm_smoke_print(const struct vm *vm);
+void vm_smoke_teardown(struct vm *vm);
+
+/* Start the vCPUs and serve events until the VM stops; returns the exit code. */
+int vm_main_loop(struct vm *vm);
+/*
+ * Block the signals the main loop reads from its signalfd (SIGINT, SIGTERM,
+ * SIGHUP, SIGUSR1) and the vCPU kick, fill @set with them and ignore SIGPIPE.
+ * Must run before the first thread starts: threads inherit the mask, and a
+ * process signal goes to any thread not blocking it, where the default
+ * action would end the process without teardown (terminal left raw, no
+ * exit message).
+ */
+void vm_block_signals(sigset_t *set);
+
+#endif

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VM's NIC: the virtio-net device on its transport (virtio-mmio, or
+ * virtio-pci with --transport pci: vmm/core/vm_pci.c),
+ * and the KVM plumbing that keeps the fast path out of userspace: an irqfd
+ * for the device's interrupt (and vhost's call eventfds in direct mode),
+ * ioeventfds for every queue's notification and for InterruptACK(VRING).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vmm/arm64/layout.h"
+#include "vmm/core/tier.h"
+#include "vmm/core/vm_internal.h"
+#include "vmm/core/vm_pci.h"
+
+static void irqfd_raise(void *opaque)
+{
+	int *fd = opaque;
+	uint64_t one = 1;
+
+	if (write(*fd, &one, sizeof(one)) < 0)
+		return;	/* counter saturated: an interrupt is pending anyway */
+}
+
+/*
+ * Linux's virtio-mmio interrupt handler reads InterruptStatus and writes the
+ * same value back to InterruptACK: two exits to userspace per interrupt.
+ * For the common value (VRING only) the write changes nothing we track (see
+ * vring_ack_in_kernel), so let KVM complete it without leaving the kernel.
+ * Other values (CONFIG) still trap and clear their bits in virtio_mmio.
+ */
+static int add_net_ack_in_kernel(struct vm *vm, uint64_t base, struct tvm_error *err)
+{
+	vm->net_ack_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->net_ack_fd < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot create an eventfd: %s",
+				strerror(errno));
+	if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_VRING,
+			  vm->net_ack_fd, err))
+		return -1;
+	vm->net_mmio.vring_ack_in_kernel = true;
+	return 0;
+}
+
+/* InterruptACK(VRING) writes KVM completed so far (the eventfd counts them). */
+uint64_t vm_net_acks_in_kernel(struct vm *vm)
+{
+	uint64_t n;
+
+	if (vm->net_ack_fd >= 0 && read(vm->net_ack_fd, &n, sizeof(n)) == sizeof(n))
+		vm->net_acks_in_kernel += n;
+	return vm->net_acks_in_kernel;
+}
+
+int vm_net_attach(struct vm *vm, struct tvm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE;
+	struct net_options opts = {
+		.tap_name = cfg->tap_name,
+		.packed = !cfg->no_packed,
+		.vhost = tier_net_vhost_mode(cfg->vhost),
+		/* Direct vhost irqfds are wired to virtio-mmio's SPI only (below). */
+		.irq_mode = cfg->vhost_irq_relay || vm->pci ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
+		.queues = cfg->queues,
+		.quiet = cfg->quiet,
+	};
+
+	if (vm->pci && cfg->vhost_irq_set && !cfg->vhost_irq_relay)
+		tvm_warn("--vhost-irq direct is not available with --transport pci yet: vhost interrupts are relayed");
+	if (cfg->mac_set)
+		memcpy(opts.mac, cfg->mac, 6);
+	else
+		virtio_net_default_mac(cfg->tap_name, opts.mac);
+	vm->net = calloc(1, sizeof(*vm->net));
+	if (!vm->net)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
+	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
+		return -1;
+	if (vm->pci)
+		return vm_pci_add_net(vm, err);
+	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
+	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
+			      &vm->net_mmio, "virtio-net"))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");
+	vm->net_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, LAYOUT_VIRTIO_FIRST_SPI, err))
+		return -1;
+	vm->net_mmio.raise_irq = irqfd_raise;
+	vm->net_mmio.irq_opaque = &vm->net_irqfd;
+	/* Direct mode: vhost's call eventfds inject the SPI themselves. */
+	if (vm->net->backend == NET_BACKEND_VHOST && !cfg->vhost_irq_relay) {
+		for (unsigned int i = 0; i < vm->net->npairs; i++)
+			for (int q = 0; q < 2; q++)
+				if (kvm_irqfd(&vm->kvm, vm->net->pairs[i].call_fd[q],
+					      LAYOUT_VIRTIO_FIRST_SPI, err))
+					return -1;
+	}
+	if (add_net_ack_in_kernel(vm, base, err))
+		return -1;
+	/* Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
+	for (unsigned int q = 0; q < vm->net->vdev.nqueues; q++) {
+		int fd = q < 2 * vm->net->npairs ? vm->net->pairs[q / 2].kick_fd[q % 2]
+						 : vm->net->ctrl_kick_fd;
+
+		if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, q, fd, err))
+			return -1;
+	}
+	return 0;
+}
+
+void vm_net_detach(struct vm *vm)
+{
+	if (vm->net) {
+		virtio_net_destroy(vm->net);
+		free(vm->net);
+		vm->net = NULL;
+	}
+	vm_pci_destroy(vm);	/* after the device: its workers interrupt through it */
+	if (vm->net_irqfd >= 0)
+		close(vm->net_irqfd);
+	if (vm->net_ack_fd >= 0)
+		close(vm->net_ack_fd);
+	vm->net_irqfd = vm->net_ack_fd = -1;
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net on virtio-pci (--transport pci). Each MSI-X vector has an
+ * eventfd that is a KVM irqfd while the vector is unmasked (vmm/msi/msi.c);
+ * a message the device sends goes out by writing that eventfd, or, if the
+ * vector has no irqfd (KVM refused the route), through KVM_SIGNAL_MSI or an
+ * SPI edge. Queue notifications complete in KVM: an ioeventfd per queue on
+ * its notification address, moved with BAR 0.
+ */
+#include "vmm/core/vm_pci.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "devices/pci/pci_host.h"
+#include "devices/virtio/virtio_pci.h"
+#include "vmm/arm64/gicv2m.h"
+#include "vmm/arm64/layout.h"
+#include "vmm/core/msi_kvm.h"
+#include "vmm/core/vm_internal.h"
+
+#define NET_PCI_SLOT		1
+#define PCI_CLASS_NET_ETHERNET	0x020000
+
+struct vm_pci {
+	enum msi_mode mode;
+	bool has_devid;
+	struct pci_host host;
+	bool host_ready;
+	struct gicv2m v2m;
+	struct msi_routes routes;
+	bool routes_ready;
+	struct msi_backend backend;
+	struct virtio_pci net;
+	bool net_ready;
+	unsigned int nvectors;
+	struct msi_vector vectors[MSIX_MAX_VECTORS];
+	unsigned long intx_raised;	/* atomic */
+	uint64_t notify_base;		/* BAR 0 where the queue ioeventfds are; 0: none */
+};
+
+static struct vm_pci *pci_of(const struct vm *vm)
+{
+	return vm->pci;
+}
+
+int vm_pci_prepare(struct vm *vm, struct tvm_error *err)
+{
+	struct tvm_error its_err;
+	struct vm_pci *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for PCI");
+	vm->pci = p;
+	if (vm->gic.version == 3 && gic_its_create(&vm->gic, vm->kvm.vm_fd, &its_err))
+		tvm_warn("%s", its_err.msg);
+	p->mode = msi_kvm_mode(&vm->gic);
+	p->has_devid = p->mode == MSI_MODE_ITS && msi_kvm_has_devid(&vm->kvm);
+	return 0;
+}
+
+enum msi_mode vm_pci_msi_mode(const struct vm *vm)
+{
+	return pci_of(vm)->mode;
+}
+
+static bool has_mmio64(const struct vm *vm)
+{
+	return layout_pci_mmio64_usable(vm->mem.gpa_base + vm->mem.size, vm->kvm.ipa_bits);
+}
+
+void vm_pci_fdt(const struct vm *vm, struct fdt_pci *pci)
+{
+	enum msi_mode mode = pci_of(vm)->mode;
+
+	*pci = (struct fdt_pci){
+		.ecam_base = LAYOUT_PCI_ECAM_BASE, .ecam_size = LAYOUT_PCI_ECAM_SIZE,
+		.mmio32_base = LAYOUT_PCI_MMIO32_BASE, .mmio32_size = LAYOUT_PCI_MMIO32_SIZE,
+		.msi = mode == MSI_MODE_ITS ? FDT_MSI_ITS : mode == MSI_MODE_V2M ? FDT_MSI_V2M
+										  : FDT_MSI_NONE,
+		.msi_base = mode == MSI_MODE_ITS ? LAYOUT_GIC_ITS_BASE : LAYOUT_GICV2M_BASE,
+		.msi_size = mode == MSI_MODE_ITS ? LAYOUT_GIC_ITS_SIZE : LAYOUT_GICV2M_SIZE,
+		.intx_first_spi = LAYOUT_PCI_INTX_FIRST_SPI,
+	};
+	if (has_mmio64(vm)) {
+		pci->mmio64_base = LAYOUT_PCI_MMIO64_BASE;
+		pci->mmio64_size = LAYOUT_PCI_MMIO64_SIZE;
+	}
+}
+
+/* struct msix_ops, under the MSI-X lock. */
+static void vector_changed(void *opaque, unsigned int v, struct msix_msg msg, bool masked)
+{
+	struct vm_pci *p = opaque;
+
+	if (msi_vector_update(&p->backend, &p->vectors[v], msg, masked))
+		tvm_warn("PCI: MSI-X vector %u could not be routed (KVM refused it)", v);
+}
+
+static void deliver(void *opaque, unsigned int v, struct msix_msg msg)
+{
+	struct vm_pci *p = opaque;
+	struct msi_vector *vec = &p->vectors[v];
+	uint64_t one = 1;
+
+	if (vec->attached && write(vec->fd, &one, sizeof(one)) == sizeof(one))
+		return;
+	msi_vector_deliver(&p->backend, vec, msg);
+}
+
+static const struct msix_ops vm_msix_ops = { .vector_changed = vector_changed, .deliver = deliver };
+
+/* INTA of our slot, after the interrupt-map swizzle (pin 1: line = slot % 4). */
+static void set_intx(void *opaque, bool level)
+{
+	struct vm *vm = opaque;
+	unsigned int spi = LAYOUT_PCI_INTX_FIRST_SPI + NET_PCI_SLOT % LAYOUT_PCI_INTX_LINES;
+
+	if (level)
+		__atomic_add_fetch(&vm->pci->intx_raised, 1, __ATOMIC_RELAXED);
+	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + spi, level);
+}
+
+/* The eventfd a notification of queue @q wakes: the same as virtio-mmio's ioeventfds. */
+static int kick_fd(const struct virtio_net *net, unsigned int q)
+{
+	return q < 2 * net->npairs ? net->pairs[q / 2].kick_fd[q % 2] : net->ctrl_kick_fd;
+}
+
+/* 2-byte writes (Linux's vp_notify() writes the queue index) at @addr signal @fd. */
+static int notify_ioeventfd(struct vm *vm, uint64_t addr, int fd, bool assign)
+{
+	struct kvm_ioeventfd req = {
+		.addr = addr, .len = 2, .fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &req);
+}
+
+static void set_notify_base(struct vm *vm, uint64_t base)
+{
+	struct vm_pci *p = vm->pci;
+	unsigned int nq = vm->net->vdev.nqueues;
+
+	for (unsigned int q = 0; p->notify_base && q < nq; q++)
+		notify_ioeventfd(vm, p->notify_base + VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q,
+				 kick_fd(vm->net, q), false);
+	p->notify_base = 0;
+	for (unsigned int q = 0; base && q < nq; q++) {
+		if (notify_ioeventfd(vm, base + VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q,
+				     kick_fd(vm->net, q), true)) {
+			/* Those registered stay until the next move; the rest trap. */
+			tvm_warn("PCI: no ioeventfd for queue %u's notifications: %s", q,
+				 strerror(errno));
+			break;
+		}
+		p->notify_base = base;
+	}
+}
+
+/*
+ * BAR 0 moved or decoding flipped (vCPU thread, bus lock held): notifications
+ * complete in KVM wherever BAR 0 decodes inside the 32-bit window, else trap.
+ */
+static void bars_changed(struct vm *vm)
+{
+	struct vm_pci *p = vm->pci;
+	uint64_t base = p->net.cfg.bars[VIRTIO_PCI_BAR].addr;
+
+	if (!pci_config_memory_enabled(&p->net.cfg) || base < LAYOUT_PCI_MMIO32_BASE ||
+	    base - LAYOUT_PCI_MMIO32_BASE > LAYOUT_PCI_MMIO32_SIZE - VIRTIO_PCI_BAR_SIZE)
+		base = 0;
+	if (base != p->notify_base)
+		set_notify_base(vm, base);
+}
+
+static void on_bar_moved(void *opaque, unsigned int bar, uint64_t old_addr, uint64_t new_addr)
+{
+	if (bar == VIRTIO_PCI_BAR)
+		bars_changed(opaque);
+}
+
+static void on_decode_changed(void *opaque, bool memory_enabled)
+{
+	bars_changed(opaque);
+}
+
+static const struct pci_config_ops vm_pci_config_ops = {
+	.bar_moved = on_bar_moved,
+	.decode_changed = on_decode_changed,
+};
+
+static void v2m_raise(void *opaque, unsigned int spi)
+{
+	struct vm *vm = opaque;
+
+	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + spi, true);
+	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + spi, false);
+}
+
+/* @n vectors, each with its eventfd; p->nvectors counts those made so far. */
+static int add_vectors(struct vm_pci *p, unsigned int n, struct tvm_error *err)
+{
+	for (unsigned int v = 0; v < n; v++) {
+		int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+		if (fd < 0)
+			return tvm_fail(err, TVM_EXIT_ERROR, "cannot create an eventfd: %s",
+					strerror(errno));
+		msi_vector_init(&p->vectors[v], fd, p->has_devid,
+				pci_host_requester_id(NET_PCI_SLOT));
+		p->nvectors = v + 1;
+	}
+	return 0;
+}
+
+static int add_msi_backend(struct vm *vm, struct vm_pci *p, struct tvm_error *err)
+{
+	p->backend = (struct msi_backend){ .mode = p->mode, .ops = &msi_kvm_ops,
+					   .opaque = &vm->kvm };
+	if (p->mode == MSI_MODE_ITS) {
+		if (msi_routes_init(&p->routes, LAYOUT_GIC_NR_SPIS, msi_kvm_set_routing, &vm->kvm))
+			return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for MSI routes");
+		p->routes_ready = true;
+		p->backend.routes = &p->routes;
+	} else if (p->mode == MSI_MODE_V2M) {
+		gicv2m_init(&p->v2m, LAYOUT_GICV2M_BASE, LAYOUT_GICV2M_FIRST_SPI,
+			    LAYOUT_GICV2M_NR_SPIS, v2m_raise, vm);
+		if (mmio_bus_register(&vm->bus, LAYOUT_GICV2M_BASE, LAYOUT_GICV2M_SIZE,
+				      gicv2m_access, &p->v2m, "gicv2m"))
+			return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the GICv2m frame");
+		p->backend.v2m = &p->v2m;
+	}
+	return 0;
+}
+
+int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
+{
+	struct vm_pci *p = pci_of(vm);
+	struct virtio_dev *vdev = &vm->net->vdev;
+	/* A vector per queue and one for config changes, when MSIs can be delivered. */
+	unsigned int n = p->mode == MSI_MODE_INTX ? 0 : vdev->nqueues + 1;
+
+	if (n > MSIX_MAX_VECTORS)
+		n = MSIX_MAX_VECTORS;
+	if (add_msi_backend(vm, p, err) || add_vectors(p, n, err))
+		return -1;
+	if (virtio_pci_init(&p->net, vdev, PCI_CLASS_NET_ETHERNET, p->nvectors, &vm_msix_ops, p))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot set up the virtio-pci function");
+	p->net_ready = true;
+	p->net.set_intx = set_intx;
+	p->net.intx_opaque = vm;
+	virtio_pci_set_config_ops(&p->net, &vm_pci_config_ops, vm);
+	pci_host_init(&p->host, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_MMIO32_BASE,
+		      LAYOUT_PCI_MMIO32_SIZE, has_mmio64(vm) ? LAYOUT_PCI_MMIO64_BASE : 0,
+		      has_mmio64(vm) ? LAYOUT_PCI_MMIO64_SIZE : 0);
+	p->host_ready = true;
+	if (pci_host_add(&p->host, NET_PCI_SLOT, &p->net.cfg, virtio_pci_bar_access, &p->net) ||
+	    pci_host_register(&p->host, &vm->bus))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the PCI host bridge");
+	return 0;
+}
+
+void vm_pci_destroy(struct vm *vm)
+{
+	struct vm_pci *p = pci_of(vm);
+
+	if (!p)
+		return;
+	/* How the guest's interrupts went: MSI-X as wanted, or the INTx fallback. */
+	if (p->net_ready && !vm->cfg->quiet)
+		fprintf(stderr, "tinyvmm: virtio-pci: MSI-X %s, %lu MSI-X messages (%lu fired while masked), %lu INTx assertions\n",
+			p->net.has_msix ? "offered" : "not offered", p->net.msix.delivered,
+			p->net.msix.pended, p->intx_raised);
+	for (unsigned int v = 0; v < p->nvectors; v++) {
+		msi_vector_release(&p->backend, &p->vectors[v]);
+		close(p->vectors[v].fd);
+	}
+	if (p->net_ready)
+		virtio_pci_destroy(&p->net);
+	if (p->host_ready)
+		pci_host_destroy(&p->host);
+	if (p->routes_ready)
+		msi_routes_destroy(&p->routes);
+	free(p);
+	vm->pci = NULL;
+}
