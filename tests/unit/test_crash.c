@@ -10,10 +10,9 @@
 #include "lib/util.h"
 #include "vmm/crash.h"
 
-/* A child that crashes with the handler installed: it must say so and die of the signal. */
-Test(crash, fatal_signal_is_reported_then_kept)
+/* Run @body in a child with the crash handler installed; its stderr into @out. */
+static int run_child(void (*body)(void), char *out, size_t size)
 {
-	char out[4096] = "";
 	int p[2], status;
 	ssize_t n, total = 0;
 	pid_t pid;
@@ -23,16 +22,31 @@ Test(crash, fatal_signal_is_reported_then_kept)
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		dup2(p[1], STDERR_FILENO);
-		prctl(PR_SET_NAME, "vcpu7", 0, 0, 0);
 		crash_handler_install();
-		raise(SIGILL);	/* one the sanitizers leave to us */
+		body();
 		_exit(0);
 	}
 	close(p[1]);
-	while ((n = read(p[0], out + total, sizeof(out) - 1 - (size_t)total)) > 0)
+	while ((n = read(p[0], out + total, size - 1 - (size_t)total)) > 0)
 		total += n;
 	out[total] = '\0';
+	close(p[0]);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void raise_sigill(void)
+{
+	prctl(PR_SET_NAME, "vcpu7", 0, 0, 0);
+	raise(SIGILL);	/* one the sanitizers leave to us */
+}
+
+/* A child that crashes with the handler installed: it must say so and die of the signal. */
+Test(crash, fatal_signal_is_reported_then_kept)
+{
+	char out[4096] = "";
+	int status = run_child(raise_sigill, out, sizeof(out));
+
 	cr_assert(WIFSIGNALED(status), "the child exited instead of dying of the signal");
 	cr_assert_eq(WTERMSIG(status), SIGILL, "exit status must stay 128 + the signal");
 	cr_assert_not_null(strstr(out, "tinyvmm: fatal signal ILL in thread vcpu7"), "got: %s", out);
@@ -56,6 +70,14 @@ static void *overflow_stack(void *arg)
 	return (void *)(long)recurse(0);
 }
 
+static void overflow_in_a_thread(void)
+{
+	pthread_t t;
+
+	if (tvm_thread_start(&t, overflow_stack, NULL) == 0)
+		pthread_join(t, NULL);
+}
+
 /*
  * A thread that overflows its stack has no stack left for the handler: the
  * alternate signal stack every tinyvmm thread gets must let it report.
@@ -63,27 +85,8 @@ static void *overflow_stack(void *arg)
 Test(crash, stack_overflow_in_a_thread_is_reported)
 {
 	char out[4096] = "";
-	int p[2], status;
-	ssize_t n, total = 0;
-	pid_t pid;
+	int status = run_child(overflow_in_a_thread, out, sizeof(out));
 
-	cr_assert_eq(pipe(p), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		pthread_t t;
-
-		dup2(p[1], STDERR_FILENO);
-		crash_handler_install();
-		if (tvm_thread_start(&t, overflow_stack, NULL) == 0)
-			pthread_join(t, NULL);
-		_exit(0);
-	}
-	close(p[1]);
-	while ((n = read(p[0], out + total, sizeof(out) - 1 - (size_t)total)) > 0)
-		total += n;
-	out[total] = '\0';
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
 #ifdef __SANITIZE_ADDRESS__
 	/* ASan takes SIGSEGV itself and reports the overflow its own way. */
 	cr_assert(WIFSIGNALED(status) || WEXITSTATUS(status) != 0, "the overflow went unnoticed");
