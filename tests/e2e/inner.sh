@@ -135,7 +135,10 @@ check_boot() {
   name=$1 cpus=$2 gic=$3 kernel=$4
   shift 4
   wanted "$name" || return 0
-  vmm "$name" --kernel "$kernel" --initrd "$(guest_initrd "$kernel")" --cpus "$cpus" --mem 256 "$@"
+  # --timeout: a guest stuck at boot is stopped by tinyvmm itself, which
+  # prints each vCPU's stack (the outer limit would only SIGTERM it).
+  vmm "$name" --kernel "$kernel" --initrd "$(guest_initrd "$kernel")" --cpus "$cpus" --mem 256 \
+    --timeout 150 "$@"
   expect_rc "$name" 0 || return 0
   expect_out "$name" "guest-test: started" || return 0
   expect_out "$name" "guest-test: cpus=$cpus kernel=$(guest_release "$kernel") mem_kib=" || return 0
