@@ -70,6 +70,17 @@ enum msi_mode vm_pci_msi_mode(const struct vm *vm)
 	return pci_of(vm)->mode;
 }
 
+void vm_pci_describe(const struct vm *vm, char *buf, size_t size)
+{
+	const struct vm_pci *p = pci_of(vm);
+
+	if (p->mode == MSI_MODE_INTX || !p->nvectors)
+		snprintf(buf, size, "virtio-pci, INTx (no MSI controller on this host)");
+	else
+		snprintf(buf, size, "virtio-pci, MSI-X via %s (%u vectors)", msi_mode_name(p->mode),
+			 p->nvectors);
+}
+
 static bool has_mmio64(const struct vm *vm)
 {
 	return layout_pci_mmio64_usable(vm->mem.gpa_base + vm->mem.size, vm->kvm.ipa_bits);
@@ -114,7 +125,25 @@ static void deliver(void *opaque, unsigned int v, struct msix_msg msg)
 	msi_vector_deliver(&p->backend, vec, msg);
 }
 
-static const struct msix_ops vm_msix_ops = { .vector_changed = vector_changed, .deliver = deliver };
+/* MSI-X on or off: vhost's call fds move between the vectors and the relay. */
+static void enable_changed(void *opaque, bool enabled)
+{
+	struct vm_pci *p = opaque;
+
+	virtio_pci_msix_toggled(&p->net);
+}
+
+static const struct msix_ops vm_msix_ops = {
+	.vector_changed = vector_changed, .deliver = deliver, .enable_changed = enable_changed,
+};
+
+/* Vector @v's eventfd, which vhost may signal directly (it is the vector's irqfd). */
+static int vector_fd(void *opaque, unsigned int v)
+{
+	struct vm_pci *p = opaque;
+
+	return v < p->nvectors ? p->vectors[v].fd : -1;
+}
 
 /* INTA of our slot, after the interrupt-map swizzle (pin 1: line = slot % 4). */
 static void set_intx(void *opaque, bool level)
@@ -257,6 +286,8 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	p->net_ready = true;
 	p->net.set_intx = set_intx;
 	p->net.intx_opaque = vm;
+	p->net.vector_fd = vector_fd;
+	p->net.vector_fd_opaque = p;
 	virtio_pci_set_config_ops(&p->net, &vm_pci_config_ops, vm);
 	pci_host_init(&p->host, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_MMIO32_BASE,
 		      LAYOUT_PCI_MMIO32_SIZE, has_mmio64(vm) ? LAYOUT_PCI_MMIO64_BASE : 0,
@@ -268,17 +299,27 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
+/* At exit, before the device goes: how the guest's interrupts went. */
+void vm_pci_report(const struct vm *vm)
+{
+	const struct vm_pci *p = pci_of(vm);
+
+	if (!p || !p->net_ready || vm->cfg->quiet)
+		return;
+	/* MSI-X as wanted, or the INTx fallback; vhost's own messages bypass tinyvmm. */
+	fprintf(stderr, "tinyvmm: virtio-pci: MSI-X %s, %lu MSI-X messages (%lu fired while masked), %lu INTx assertions; vhost rings started on their vector's irqfd: %llu (moved live: %llu)\n",
+		p->net.has_msix ? "offered" : "not offered", p->net.msix.delivered,
+		p->net.msix.pended, p->intx_raised,
+		vm->net ? (unsigned long long)vm->net->irqfd_direct_starts : 0ULL,
+		vm->net ? (unsigned long long)vm->net->irqfd_moves : 0ULL);
+}
+
 void vm_pci_destroy(struct vm *vm)
 {
 	struct vm_pci *p = pci_of(vm);
 
 	if (!p)
 		return;
-	/* How the guest's interrupts went: MSI-X as wanted, or the INTx fallback. */
-	if (p->net_ready && !vm->cfg->quiet)
-		fprintf(stderr, "tinyvmm: virtio-pci: MSI-X %s, %lu MSI-X messages (%lu fired while masked), %lu INTx assertions\n",
-			p->net.has_msix ? "offered" : "not offered", p->net.msix.delivered,
-			p->net.msix.pended, p->intx_raised);
 	for (unsigned int v = 0; v < p->nvectors; v++) {
 		msi_vector_release(&p->backend, &p->vectors[v]);
 		close(p->vectors[v].fd);

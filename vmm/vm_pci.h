@@ -24,6 +24,12 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err);
 
 enum msi_mode vm_pci_msi_mode(const struct vm *vm);
 
+/* For the banner: "virtio-pci, MSI-X via ITS (3 vectors)", or "virtio-pci, INTx (...)". */
+void vm_pci_describe(const struct vm *vm, char *buf, size_t size);
+
+/* The exit line on stderr (unless --quiet): call before the device is destroyed. */
+void vm_pci_report(const struct vm *vm);
+
 void vm_pci_destroy(struct vm *vm);
 
 #endif

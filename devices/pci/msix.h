@@ -50,6 +50,11 @@ struct msix_ops {
 			       bool masked);
 	/* Send @vector's message now. */
 	void (*deliver)(void *opaque, unsigned int vector, struct msix_msg msg);
+	/*
+	 * Optional, called WITHOUT the MSI-X lock (after the vectors'
+	 * vector_changed calls): MSI-X Enable was turned on or off.
+	 */
+	void (*enable_changed)(void *opaque, bool enabled);
 };
 
 struct msix_entry {
