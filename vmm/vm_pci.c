@@ -21,6 +21,7 @@
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/gicv2m.h"
+#include "vmm/json.h"
 #include "vmm/layout.h"
 #include "vmm/msi_kvm.h"
 #include "vmm/vm_internal.h"
@@ -42,6 +43,7 @@ struct vm_pci {
 	unsigned int nvectors;
 	struct msi_vector vectors[MSIX_MAX_VECTORS];
 	unsigned long intx_raised;	/* atomic */
+	unsigned long sent[MSIX_MAX_VECTORS];	/* per vector, messages tinyvmm sent (MSI-X lock) */
 	uint64_t notify_base;		/* BAR 0 where the queue ioeventfds are; 0: none */
 };
 
@@ -120,6 +122,7 @@ static void deliver(void *opaque, unsigned int v, struct msix_msg msg)
 	struct msi_vector *vec = &p->vectors[v];
 	uint64_t one = 1;
 
+	p->sent[v]++;
 	if (vec->attached && write(vec->fd, &one, sizeof(one)) == sizeof(one))
 		return;
 	msi_vector_deliver(&p->backend, vec, msg);
@@ -312,6 +315,45 @@ void vm_pci_report(const struct vm *vm)
 		p->net.msix.pended, p->intx_raised,
 		vm->net ? (unsigned long long)vm->net->irqfd_direct_starts : 0ULL,
 		vm->net ? (unsigned long long)vm->net->irqfd_moves : 0ULL);
+}
+
+static void write_vector_json(struct json *j, const struct vm_pci *p, unsigned int v)
+{
+	json_begin_object(j, NULL);
+	json_u64(j, "vector", v);
+	json_begin_array(j, "queues");
+	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (p->net.queue_vector_at_ready[q] == v)
+			json_u64(j, NULL, q);
+	json_end_array(j);
+	json_bool(j, "config", p->net.config_vector_at_ready == v);
+	json_u64(j, "messages_by_tinyvmm", p->sent[v]);
+	json_u64(j, "fired_while_masked", p->net.msix.pended_vec[v]);
+	json_u64(j, "eventfd_pending_at_unmask", p->vectors[v].pending_at_attach);
+	json_end_object(j);
+}
+
+void vm_pci_write_json(struct json *j, const struct vm *vm)
+{
+	const struct vm_pci *p = pci_of(vm);
+
+	if (!p || !p->net_ready) {
+		json_null(j, "pci");
+		return;
+	}
+	json_begin_object(j, "pci");
+	json_string(j, "msi", msi_mode_name(p->mode));
+	json_bool(j, "msix_offered", p->net.has_msix);
+	json_u64(j, "messages_by_tinyvmm", p->net.msix.delivered);
+	json_u64(j, "fired_while_masked", p->net.msix.pended);
+	json_u64(j, "intx_assertions", p->intx_raised);
+	json_u64(j, "vhost_rings_on_vector_irqfds", vm->net ? vm->net->irqfd_direct_starts : 0);
+	json_u64(j, "vhost_irqfd_moves", vm->net ? vm->net->irqfd_moves : 0);
+	json_begin_array(j, "vectors");
+	for (unsigned int v = 0; v < p->nvectors; v++)
+		write_vector_json(j, p, v);
+	json_end_array(j);
+	json_end_object(j);
 }
 
 void vm_pci_destroy(struct vm *vm)

@@ -235,6 +235,7 @@ bool msix_fire(struct msix *m, unsigned int vector)
 	if (masked_locked(m, vector)) {
 		set_pending(m, vector, true);
 		m->pended++;
+		m->pended_vec[vector]++;
 	} else {
 		deliver_locked(m, vector);
 		delivered = true;

@@ -74,6 +74,7 @@ struct msix {
 	const struct msix_ops *ops;
 	void *opaque;
 	unsigned long delivered, pended;	/* statistics */
+	unsigned long pended_vec[MSIX_MAX_VECTORS];	/* pended, per vector */
 };
 
 static inline uint32_t msix_table_bytes(unsigned int nvectors)

@@ -204,6 +204,8 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t cla
 		return -1;
 	vp->vdev = vdev;
 	reset_vectors(vp);
+	memcpy(vp->queue_vector_at_ready, vp->queue_vector, sizeof(vp->queue_vector));
+	vp->config_vector_at_ready = VIRTIO_PCI_NO_VECTOR;
 	pci_config_init(&vp->cfg, &ids, NULL, NULL);
 	if (pci_config_add_bar(&vp->cfg, VIRTIO_PCI_BAR, PCI_BAR_MEM32, VIRTIO_PCI_BAR_SIZE, false) ||
 	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
@@ -392,6 +394,10 @@ static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
 static void write_status(struct virtio_pci *vp, uint32_t v)
 {
 	virtio_dev_write_status(vp->vdev, v & 0xff);
+	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && vp->vdev->active) {
+		memcpy(vp->queue_vector_at_ready, vp->queue_vector, sizeof(vp->queue_vector));
+		vp->config_vector_at_ready = vp->config_vector;
+	}
 	if (v & 0xff)
 		return;
 	/* A reset returns the transport's registers to their initial state too. */

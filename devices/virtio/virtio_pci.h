@@ -60,6 +60,9 @@ struct virtio_pci {
 	uint16_t queue_select;
 	uint16_t config_vector;		/* read without the lock by interrupt paths */
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+	/* queue_vector as of the last DRIVER_OK, kept across resets (for reports). */
+	uint16_t queue_vector_at_ready[VIRTIO_MAX_QUEUES];
+	uint16_t config_vector_at_ready;
 	uint8_t isr;			/* atomic */
 	unsigned int pci_cfg_cap;	/* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 	/*

@@ -921,6 +921,7 @@ check_host_check() {
   expect_out "$name" "vGIC: v3 yes" || return 0
   expect_out "$name" "\[ok\] /dev/vhost-net: opens; packed ring no" || return 0
   expect_out "$name" "TAP tap1: exists, multi-queue" || return 0
+  expect_out "$name" "\[ok\] MSI routing: KVM_SET_GSI_ROUTING yes, KVM_SIGNAL_MSI yes, irqfd yes" || return 0
   expect_out "$name" "=== Network: KVM with vhost-net acceleration and multi-queue (Tier 1A), 2 queue pair(s), TAP tap1 ===" || return 0
   pass "$name"
 }
@@ -943,6 +944,7 @@ check_host_check_gic2() {
   expect_rc "$name" 0 || return 0
   expect_out "$name" "vGIC: v3 no, v2 yes; --gic auto uses v2" || return 0
   expect_out "$name" "PCI interrupts (--transport pci): GICv2m" || return 0
+  expect_out "$name" "\[ok\] MSI routing: KVM_SET_GSI_ROUTING yes, .*irqfd yes" || return 0
   pass "$name"
 }
 
@@ -1341,6 +1343,9 @@ check_pci() {
   expect_err "$name" "driver ready: .*ring" || return 0
   # PCI_EXIT: what the exit line must say; by default tinyvmm itself sent MSI-X messages.
   expect_err "$name" "virtio-pci: MSI-X offered, ${PCI_EXIT:-[1-9][0-9]* MSI-X messages}" || return 0
+  # network.pci: the mode, and per vector what tinyvmm counted (PCI_REPORT, default: it sent some).
+  expect_report "$name" "\"msi\": \"$msi\"" "\"eventfd_pending_at_unmask\": " \
+    "${PCI_REPORT:-\"messages_by_tinyvmm\": [1-9]}" || return 0
   pass "$name"
 }
 
@@ -1593,10 +1598,12 @@ suite_net() {
   try check_pci pci-tier2 ITS "KVM with userspace virtio-net (Tier 2)" --vhost off
   # --vhost-irq direct: vhost signals the vector irqfds, tinyvmm sends no message at all.
   PCI_EXIT='0 MSI-X messages .*started on their vector.s irqfd: 2 '
+  PCI_REPORT='"vhost_rings_on_vector_irqfds": 2,'
   try check_pci pci-tier1b ITS "KVM with vhost-net acceleration (Tier 1B)"
   PCI_EXIT='[1-9][0-9]* MSI-X messages .*started on their vector.s irqfd: 0 '
+  PCI_REPORT='"vhost_rings_on_vector_irqfds": 0,'
   try check_pci pci-tier1b-relay ITS "KVM with vhost-net acceleration (Tier 1B)" --vhost-irq relay
-  PCI_EXIT=
+  PCI_EXIT= PCI_REPORT=
   try check_busyoff busyoff-tier2 --vhost off
   try check_busyoff busyoff-tier1b
   # Multi-queue over virtio-mmio, as before --transport auto picked pci for it.
