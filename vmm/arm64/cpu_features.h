@@ -10,7 +10,7 @@
  * The optional CPU features a guest can get at KVM_ARM_VCPU_INIT: PMUv3,
  * pointer authentication (address and generic keys, always together) and
  * SVE. Each is on when the host KVM offers it and no --no-* option turned
- * it off. Pure: the KVM side is in vmm/vcpu_features.c.
+ * it off. Pure: the KVM side is in vmm/arm64/vcpu_features.c.
  */
 enum cpu_feature_state {
 	CPU_FEATURE_ABSENT,	/* the host KVM does not offer it */
