@@ -47,6 +47,7 @@ struct fdt_params {
 	const struct fdt_pci *pci;	/* NULL: no PCI host */
 	bool exit_device;	/* --exit-device: a "tinyvmm,exit" node */
 	unsigned int pmu_ppi;	/* PMUv3 overflow PPI number; 0: no PMU node */
+	unsigned int boot_count;	/* --on-reset reboot: 1 on the first boot; 0: no property */
 };
 
 #define FDT_RNG_SEED_SIZE 64

@@ -268,6 +268,15 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
+/* A guest reboot, vCPUs stopped: the function to power-on state (gic_reset does the ITS). */
+void vm_pci_reset(struct vm *vm)
+{
+	struct vm_pci *p = pci_of(vm);
+
+	if (p && p->net_ready)
+		virtio_pci_reset(&p->net);
+}
+
 void vm_pci_destroy(struct vm *vm)
 {
 	struct vm_pci *p = pci_of(vm);

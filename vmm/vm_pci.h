@@ -24,6 +24,8 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err);
 
 enum msi_mode vm_pci_msi_mode(const struct vm *vm);
 
+/* A guest reboot, vCPUs stopped: virtio reset and the PCI function's power-on state. */
+void vm_pci_reset(struct vm *vm);
 void vm_pci_destroy(struct vm *vm);
 
 #endif
