@@ -302,8 +302,15 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 
 	switch (src) {
 	case SRC_STOP:
-		/* exit_code is set, or a vCPU asked for a reboot (--on-reset reboot). */
-		if (!vm_stopping(vm) && vm_rebooting(vm) && vm_reboot(vm, &err))
+		/*
+		 * exit_code is set, or a vCPU asked for a reboot (--on-reset
+		 * reboot). Drained either way: a second vCPU's request that the
+		 * last reboot already served must not keep waking the loop.
+		 */
+		if (vm_stopping(vm))
+			break;
+		eventfd_drain(vm->stop_efd);
+		if (vm_rebooting(vm) && vm_reboot(vm, &err))
 			vm_request_stop(vm, err.code, "%s", err.msg);
 		break;
 	case SRC_SIGNAL:

@@ -76,7 +76,6 @@ static int restart_vcpus(struct vm *vm, struct tvm_error *err)
 
 int vm_reboot(struct vm *vm, struct tvm_error *err)
 {
-	eventfd_drain(vm->stop_efd);
 	vm_stop_vcpus(vm);
 	/* A stop that raced the reset (poweroff on another vCPU, a signal) wins. */
 	if (vm_stopping(vm))
