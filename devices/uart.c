@@ -57,6 +57,28 @@ static void update_irq(struct uart16550 *uart)
 	}
 }
 
+/*
+ * Power-on state again (a guest reboot): registers, FIFO, interrupt line
+ * low. Input the old kernel never read is dropped, and the host side is
+ * told, as if it had been read, so its pacing does not wait for ever.
+ */
+void uart_reset(struct uart16550 *uart)
+{
+	bool drained;
+
+	pthread_mutex_lock(&uart->lock);
+	drained = uart->rx_drain_armed;
+	uart->ier = uart->lcr = uart->scr = uart->dll = uart->dlm = uart->fcr = 0;
+	uart->mcr = 0x08;
+	uart->thre_pending = false;
+	uart->rx_head = uart->rx_count = 0;
+	uart->rx_drain_armed = false;
+	update_irq(uart);
+	pthread_mutex_unlock(&uart->lock);
+	if (drained && uart->ops.rx_drained)
+		uart->ops.rx_drained(uart->ops.opaque);
+}
+
 static uint8_t uart_read(struct uart16550 *uart, unsigned int reg)
 {
 	bool dlab = uart->lcr & UART_LCR_DLAB;

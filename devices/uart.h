@@ -40,6 +40,8 @@ struct uart16550 {
 
 void uart_init(struct uart16550 *uart, const struct uart_ops *ops);
 void uart_destroy(struct uart16550 *uart);
+/* Back to the power-on state (a guest reboot); lowers the interrupt line. */
+void uart_reset(struct uart16550 *uart);
 
 /* MMIO handler (struct mmio_bus signature); @offset is from the UART base. */
 void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,

@@ -66,6 +66,9 @@ static int add_chosen(void *fdt, const struct fdt_params *p)
 		r |= fdt_property(fdt, "rng-seed", p->rng_seed, FDT_RNG_SEED_SIZE);
 		r |= fdt_property_u64(fdt, "kaslr-seed", kaslr);
 	}
+	/* Which boot of this run (guests that reboot can tell, e.g. guest-test). */
+	if (p->boot_count)
+		r |= fdt_property_cell(fdt, "tinyvmm,boot-count", p->boot_count);
 	r |= fdt_end_node(fdt);
 	return r;
 }

@@ -67,6 +67,7 @@ struct fdt_params {
 	const uint8_t *rng_seed;	/* may be NULL; FDT_RNG_SEED_SIZE bytes */
 	const struct fdt_pci *pci;	/* NULL: no PCI host */
 	unsigned int pmu_ppi;	/* PMUv3 overflow PPI number; 0: no PMU node */
+	unsigned int boot_count;	/* --on-reset reboot: 1 on the first boot; 0: no property */
 };
 
 #define FDT_RNG_SEED_SIZE 64

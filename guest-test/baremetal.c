@@ -8,6 +8,8 @@
  *   split     print "bare-metal: split-pat", wait, then "tern\n": one
  *             pattern in two separate console bursts
  *   exit=N    write N (decimal, 32 bits) to the exit device's register
+ *   reset     reset the machine at once (PSCI SYSTEM_RESET): under
+ *             tinyvmm --on-reset reboot, a guest rebooting in a tight loop
  *
  * If the write does not end the run (no device, or it ignored the write)
  * it says so and resets the machine (PSCI SYSTEM_RESET: exit code 3);
@@ -209,6 +211,11 @@ void baremetal_main(const uint8_t *fdt)
 	puts_uart("bare-metal: started\n");
 	if (be32(fdt) == FDT_MAGIC)
 		scan_fdt(fdt, &found);
+	if (has_word(found.bootargs, "reset")) {
+		puts_uart("bare-metal: reset\n");
+		psci(PSCI_SYSTEM_RESET);
+		return;
+	}
 	if (has_word(found.bootargs, "split"))
 		print_split();
 	if (!find_exit(found.bootargs, &value)) {

@@ -32,6 +32,8 @@ int guest_netmq_run(void);
 int guest_netreset_run(void);
 /* eth0 down under a flood, then a driver unbind (device reset), timed. */
 int guest_netstarve_run(void);
+/* guest-test.mode=reboot (reboot.c): a transfer per boot, guest-test.loops reboots. */
+int guest_reboot_run(void);
 
 /* guest-test.mode=bench: see bench.c (used by scripts/bench). */
 void guest_bench_mode(void);

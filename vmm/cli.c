@@ -20,7 +20,7 @@ enum opt_id {
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
-	OPT_TRANSPORT,
+	OPT_TRANSPORT, OPT_ON_RESET,
 };
 
 struct opt_desc {
@@ -43,6 +43,7 @@ static const struct opt_desc options[] = {
 	{ "user", OPT_USER, true },
 	{ "seccomp", OPT_SECCOMP, true },
 	{ "timeout", OPT_TIMEOUT, true },
+	{ "on-reset", OPT_ON_RESET, true },
 	{ "quiet", OPT_QUIET, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
@@ -88,6 +89,8 @@ void cli_print_help(void)
 	       "  --mem MIB            guest RAM in MiB (default: %u)\n"
 	       "  --gic auto|v2|v3     interrupt controller; auto tries v3 then v2 (default: auto)\n"
 	       "  --timeout SECONDS    stop the guest after SECONDS, exit code 4 (default: none)\n"
+	       "  --on-reset exit|reboot  a guest reset (reboot) ends the run with exit code 3, or\n"
+	       "                       restarts the guest in place (default: exit)\n"
 	       "  --console-log FILE   also write the guest console to FILE (default: none)\n"
 	       "  --dump-dtb FILE      write the guest's device tree blob to FILE (default: none)\n"
 	       "  --report-json FILE   write configuration, negotiation and statistics as JSON at start\n"
@@ -120,7 +123,7 @@ void cli_print_help(void)
 	       "\n"
 	       "Console: the guest's ttyS0 is on stdin/stdout; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit codes: 0 guest powered off (or --expect matched), 1 tinyvmm/host error,\n"
-	       "  2 bad usage or input, 3 guest reset, 4 timeout, 5 guest crashed,\n"
+	       "  2 bad usage or input, 3 guest reset (--on-reset exit), 4 timeout, 5 guest crashed,\n"
 	       "  6 no ARM64 KVM on this host, 7 quit with Ctrl-A x, 8 --fail-on matched,\n"
 	       "  9 guest powered off before --expect matched, 130 SIGINT, 143 SIGTERM;\n"
 	       "  with --exit-device, whatever the guest wrote (mod 256).\n"
@@ -317,6 +320,12 @@ static int apply_option(const struct opt_desc *o, const char *v,
 					"--timeout '%s' is not a number of seconds. Use a whole number of at least 1",
 					v);
 		cfg->timeout_s = (unsigned int)n;
+		break;
+	case OPT_ON_RESET:
+		if (strcmp(v, "exit") && strcmp(v, "reboot"))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--on-reset '%s' is not an action. Use exit or reboot", v);
+		cfg->reboot_on_reset = !strcmp(v, "reboot");
 		break;
 	case OPT_EXPECT:
 	case OPT_FAIL_ON:

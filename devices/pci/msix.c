@@ -128,6 +128,28 @@ int msix_init(struct msix *m, struct pci_config *cfg, unsigned int nvectors,
 	return 0;
 }
 
+/*
+ * The function's reset (a guest reboot): MSI-X off, every entry masked
+ * with no message, nothing pending. The backend hears of each vector that
+ * was live, as for a guest write, so its routes and irqfds go too.
+ */
+void msix_reset(struct msix *m)
+{
+	struct vector_state old[MSIX_MAX_VECTORS];
+
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int v = 0; v < m->nvectors; v++)
+		old[v] = change_begin(m, v);
+	m->enabled = m->function_masked = false;
+	pci_config_set(m->cfg, m->cap + MSIX_CAP_CTRL, 2, m->nvectors - 1);
+	memset(m->pba, 0, sizeof(m->pba));
+	for (unsigned int v = 0; v < m->nvectors; v++) {
+		m->table[v] = (struct msix_entry){ .ctrl = MSIX_ENTRY_MASKED };
+		change_end(m, v, old[v]);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
 void msix_destroy(struct msix *m)
 {
 	if (m->cfg)

@@ -97,6 +97,8 @@ int msix_init(struct msix *m, struct pci_config *cfg, unsigned int nvectors,
 	      unsigned int table_bar, uint32_t table_off, unsigned int pba_bar, uint32_t pba_off,
 	      const struct msix_ops *ops, void *opaque);
 void msix_destroy(struct msix *m);
+/* Back to the reset state (MSI-X off, all masked, none pending); tells the backend. */
+void msix_reset(struct msix *m);
 
 /*
  * A guest access to BAR @bar at @offset: served and true if it falls in the

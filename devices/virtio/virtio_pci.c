@@ -519,3 +519,21 @@ void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint
 	bar0_access(vp, offset, data, len, is_write);
 	pthread_mutex_unlock(&vp->vdev->lock);
 }
+
+/*
+ * A guest reboot: the device reset a driver's status 0 does, then the PCI
+ * function back to power-on (decoding off, BARs unassigned, MSI-X reset),
+ * through pci_config_write so the VM's hooks drop what followed the BARs.
+ * The next kernel enumerates and programs it again.
+ */
+void virtio_pci_reset(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->vdev->lock);	/* as for the driver's write */
+	write_status(vp, 0);
+	pthread_mutex_unlock(&vp->vdev->lock);
+	if (vp->has_msix)
+		msix_reset(&vp->msix);
+	pci_config_write(&vp->cfg, PCI_CFG_COMMAND, 2, 0);
+	for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++)
+		pci_config_write(&vp->cfg, PCI_CFG_BAR0 + 4 * bar, 4, 0);
+}

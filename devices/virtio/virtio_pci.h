@@ -84,6 +84,8 @@ struct virtio_pci {
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t class_code,
 		    unsigned int nvectors, const struct msix_ops *msix_ops, void *msix_opaque);
 void virtio_pci_destroy(struct virtio_pci *vp);
+/* A guest reboot: device reset, then the PCI function's power-on state. */
+void virtio_pci_reset(struct virtio_pci *vp);
 
 /* pci_bar_access_fn: @opaque is the struct virtio_pci. */
 void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint8_t *data,

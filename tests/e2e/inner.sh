@@ -299,6 +299,27 @@ check_elf() {
   pass "$name"
 }
 
+# A guest that resets as soon as it starts, under --on-reset reboot: tinyvmm
+# keeps rebooting it, fast, until --timeout ends the run (exit 4) as usual;
+# SIGTERM is heard the same way.
+check_reboot_loop() {
+  name=reboot-loop-timeout
+  wanted "$name" || return 0
+  vmm "$name" --kernel "$BM" --mem 64 --cpus 2 --timeout 20 --on-reset reboot --cmdline reset \
+    --report-json "$LOGDIR/report-$name.json"
+  expect_rc "$name" 4 || return 0
+  expect_err "$name" "--timeout of 20 s expired" || return 0
+  n=$(grep -c 'tinyvmm: guest reset (PSCI SYSTEM_RESET): reboot [0-9]' "$ERR")
+  b=$(grep -c 'bare-metal: reset' "$OUT")
+  echo "e2e: $n reboots in 20 s, $b boots seen" >>"$ERR"
+  if [ "$n" -lt 10 ] || [ "$b" -lt "$n" ]; then
+    fail "$name" "$n reboots and $b boots in 20 s, want at least 10 and a boot after each"
+    return 0
+  fi
+  expect_report "$name" '"on_reset": "reboot"' '"exit_code": 4' || return 0
+  pass "$name"
+}
+
 check_console_log_and_dtb() {
   name=console-log-dtb
   wanted "$name" || return 0
@@ -680,6 +701,7 @@ suite_gic3() {
   check_fail_on_user
   check_expect_split
   check_exit_device
+  check_reboot_loop
   check_bad expect-bad-regex --kernel "$K" --initrd "$I" --expect '(unclosed'
   try check_ci_recipe_arm64
   check_elf baremetal-elf
@@ -754,6 +776,13 @@ watch_vmm() {
     t=$(echo "$fds" | grep -c ' /dev/net/tun$')
     [ "$v" -gt "$MAX_VHOST" ] && MAX_VHOST=$v
     [ "$t" -gt "$MAX_TUN" ] && MAX_TUN=$t
+    # --on-reset reboot checks: the most fds open during each boot, BOOT_FDS_<boot>.
+    if [ -n "${WATCH_REBOOTS:-}" ]; then
+      nfd=$(echo "$fds" | grep -c ' -> ')
+      b=$(($(grep -c 'guest reset (PSCI SYSTEM_RESET): reboot' "$ERR" 2>/dev/null) + 1))
+      eval "was=\${BOOT_FDS_$b:-0}"
+      [ "$nfd" -gt "$was" ] && eval "BOOT_FDS_$b=$nfd"
+    fi
     if [ $VHOST_THREAD = no ] &&
       cat /proc/[0-9]*/comm "/proc/$1/task/"*/comm 2>/dev/null | grep -qx "vhost-$1"; then
       VHOST_THREAD=yes
@@ -1466,6 +1495,54 @@ check_reset() {
   pass "$name"
 }
 
+# check_reboot NAME TIER VHOST-FDS [TINYVMM-ARGS...]: --on-reset reboot with
+# guest-test.mode=reboot on tap0: a verified transfer on each of REBOOTS+1
+# boots, a guest `reboot` after each but the last, then power off (exit 0).
+# tinyvmm reports each reboot and its count; every boot holds the same fds.
+REBOOTS=${E2E_REBOOTS:-3}
+REBOOT_BYTES=${E2E_REBOOT_BYTES:-262144}   # each way, per boot
+check_reboot() {
+  name=$1 tier=$2 nvhost=$3
+  shift 3
+  wanted "$name" || return 0
+  boots=$((REBOOTS + 1))
+  for b in $(seq 1 $boots); do eval "BOOT_FDS_$b="; done
+  PEER="serve 169.254.0.1 $REBOOT_BYTES $((RESET_LIMIT - 40)) $boots $REBOOT_BYTES"
+  LIMIT=$RESET_LIMIT WATCH_REBOOTS=1
+  net_vmm "$name" tap0 "guest-test.mode=reboot guest-test.bytes=$REBOOT_BYTES guest-test.loops=$REBOOTS" \
+    --on-reset reboot --report-json "$LOGDIR/report-$name.json" "$@"
+  LIMIT= WATCH_REBOOTS=
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "=== Network: $tier, 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_out "$name" "guest-test: reboot all $boots boots done" || return 0
+  expect_out "$name" "guest-test: reboot ok" || return 0
+  n=$(grep -c 'guest-test: started' "$OUT")
+  [ "$n" = "$boots" ] || { fail "$name" "the guest started $n times, want $boots"; return 0; }
+  n=$(grep -c 'guest-test: reboot boot [0-9]* transfer verified' "$OUT")
+  [ "$n" = "$boots" ] || { fail "$name" "$n verified transfers, want one per boot ($boots)"; return 0; }
+  n=$(grep -c 'tinyvmm: guest reset (PSCI SYSTEM_RESET): reboot [0-9]' "$ERR")
+  [ "$n" = "$REBOOTS" ] || { fail "$name" "tinyvmm reported $n reboots, want $REBOOTS"; return 0; }
+  expect_peer "$name" || return 0
+  if ! grep -q "netpeer: all rounds verified" "$PEERLOG"; then
+    fail "$name" "netpeer did not verify all $boots rounds"
+    return 0
+  fi
+  expect_report "$name" '"phase": "exit"' '"on_reset": "reboot"' "\"reboots\": $REBOOTS," || return 0
+  expect_fds "$name" "$nvhost" 1 || return 0
+  # No leak across reboots: each boot's peak fd count is the first boot's.
+  fdlist=
+  for b in $(seq 1 $boots); do eval "fdlist=\"\$fdlist \${BOOT_FDS_$b:-?}\""; done
+  echo "e2e: most fds open per boot:$fdlist" >>"$PEERLOG"
+  first=${fdlist# }
+  first=${first%% *}
+  for f in $fdlist; do
+    [ "$f" = "$first" ] && [ "$f" != "?" ] && continue
+    fail "$name" "fds open per boot changed across reboots (or a boot was not seen):$fdlist"
+    return 0
+  done
+  pass "$name"
+}
+
 # tap_step WANT-RC PATTERN ARGS...: one `tinyvmm ARGS` of the tap-cmd
 # check, logged to its .out; sets TAP_BAD (first mismatch only).
 tap_step() {
@@ -1616,6 +1693,10 @@ suite_net() {
   try check_mq_single_tap
   try check_reset reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1
   try check_reset reset-loop-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
+  try check_reboot reboot-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1
+  try check_reboot reboot-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
+  try check_reboot reboot-pci-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --transport pci
+  try check_reboot reboot-pci-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --transport pci --vhost off
   try check_tap_cmd
   try check_unprivileged
   try check_host_check

@@ -551,3 +551,36 @@ Test(cli, cpu_feature_switches_take_no_value)
 
 	expect_usage_error(ARGC(argv), argv, "--no-sve takes no value");
 }
+
+Test(cli, on_reset_defaults_to_exit)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k" };
+	char *exit_argv[] = { "tinyvmm", "--kernel", "k", "--on-reset", "reboot",
+			      "--on-reset=exit" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_not(cfg.reboot_on_reset);
+	/* The last one given wins, like every other option. */
+	expect_ok(ARGC(exit_argv), exit_argv);
+	cr_assert_not(cfg.reboot_on_reset);
+}
+
+Test(cli, on_reset_reboot)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k", "--on-reset", "reboot" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert(cfg.reboot_on_reset);
+}
+
+Test(cli, bad_on_reset)
+{
+	static const char *bad[] = { "", "Reboot", "restart", "exit ", "3" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--on-reset", (char *)bad[i] };
+
+		expect_usage_error(ARGC(argv), argv, "--on-reset");
+		cr_assert_not_null(strstr(err.msg, "Use exit or reboot"), "%s", err.msg);
+	}
+}

@@ -764,3 +764,17 @@ Test(fdt, places_the_fixed_devices_where_the_board_says)
 	node(fdt, "/exit@3000000");
 	free(fdt);
 }
+
+/* --on-reset reboot: the guest can tell which boot it is; without it, no property. */
+Test(fdt, boot_count_only_when_given)
+{
+	struct fdt_params p = base_params(1, 3);
+	void *fdt = build_ok(&p);
+
+	cr_assert_null(fdt_getprop(fdt, node(fdt, "/chosen"), "tinyvmm,boot-count", NULL));
+	free(fdt);
+	p.boot_count = 4;
+	fdt = build_ok(&p);
+	cr_assert_eq(cell(fdt, node(fdt, "/chosen"), "tinyvmm,boot-count"), 4);
+	free(fdt);
+}

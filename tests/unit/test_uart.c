@@ -403,3 +403,42 @@ Test(uart, host_is_told_once_when_the_guest_has_read_all_input)
 	wr(UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX);
 	cr_assert_eq(mock.drained, 2);
 }
+
+/* A guest reboot: what the old kernel set up and left unread is gone. */
+Test(uart, uart_reset_returns_to_power_on_state)
+{
+	wr(UART_LCR, UART_LCR_DLAB);
+	wr(UART_DLL, 3);
+	wr(UART_LCR, 0x03);
+	wr(UART_SCR, 0x5a);
+	wr(UART_FCR, UART_FCR_ENABLE);
+	wr(UART_IER, UART_IER_RDI | UART_IER_THRI);
+	rx("left unread");
+	cr_assert(mock.level, "set-up should have raised the line");
+	uart_reset(&uart);
+	cr_assert_not(mock.level, "the interrupt line stays high across the reset");
+	cr_assert_eq(mock.drained, 1, "the host side was not told the input is gone");
+	cr_assert_eq(rd(UART_IER), 0);
+	cr_assert_eq(rd(UART_IIR), UART_IIR_NO_INT);
+	cr_assert_eq(rd(UART_LCR), 0);
+	cr_assert_eq(rd(UART_MCR), 0x08);
+	cr_assert_eq(rd(UART_SCR), 0);
+	cr_assert_eq(rd(UART_LSR), UART_LSR_THRE | UART_LSR_TEMT, "FIFO not empty");
+	cr_assert_eq(uart_rx_space(&uart), UART_RX_FIFO_SIZE);
+	wr(UART_LCR, UART_LCR_DLAB);
+	cr_assert_eq(rd(UART_DLL), 0, "divisor kept");
+	wr(UART_LCR, 0);
+	/* The next boot works as the first did. */
+	wr(UART_IER, UART_IER_RDI);
+	rx("b");
+	cr_assert(mock.level);
+	cr_assert_eq(rd(UART_RBR), 'b');
+	cr_assert_not(mock.level);
+}
+
+Test(uart, uart_reset_with_nothing_pending_is_quiet)
+{
+	uart_reset(&uart);
+	cr_assert_eq(mock.drained, 0);
+	cr_assert_eq(mock.raises + mock.drops, 0, "the line moved without a cause");
+}

@@ -404,3 +404,48 @@ Test(virtio_pci, pci_cfg_capability_window)
 	wr(ecam(cap + VIRTIO_PCI_CAP_LENGTH), 4, 4);
 	cr_assert_eq(rd(ecam(cap + 16), 4), MSIX_ENTRY_MASKED);
 }
+
+/*
+ * A guest reboot: the device resets as for a driver's status 0, and the
+ * function is back at power-on, so the next kernel's enumeration and
+ * bring-up start from the same place as the first boot's.
+ */
+Test(virtio_pci, reboot_reset_returns_function_to_power_on)
+{
+	uint32_t zero = 0;
+
+	bring_up(0);
+	cr_assert_eq(activations, 1);
+	for (unsigned int v = 0; v < NVEC; v++)
+		msix_bar_access(&vp.msix, 1, 16 * v + MSIX_ENTRY_CTRL, (uint8_t *)&zero, 4, true);
+	/* Vector 2 masked with a message pending: the next boot must not see it. */
+	msix_bar_access(&vp.msix, 1, 16 * 2 + MSIX_ENTRY_CTRL, (uint8_t *)&(uint32_t){ 1 }, 4, true);
+	virtio_dev_interrupt(&vdev, 1U << 1);
+	cr_assert_eq(rd(BAR1_ADDR + VIRTIO_PCI_MSIX_PBA_OFF, 4), 1U << 2);
+	deliveries = 0;
+
+	virtio_pci_reset(&vp);
+	cr_assert_eq(resets, 1, "the device was not reset");
+	cr_assert_eq(virtio_dev_status(&vdev), 0);
+	cr_assert_eq(rd(ecam(PCI_CFG_COMMAND), 2), 0, "decoding still on");
+	cr_assert_eq(rd(ecam(PCI_CFG_BAR0), 4) & ~0xfU, 0, "BAR 0 still assigned");
+	cr_assert_eq(rd(ecam(PCI_CFG_BAR0 + 4), 4) & ~0xfU, 0, "BAR 1 still assigned");
+	cr_assert_eq(rd(ecam(vp.msix.cap + MSIX_CAP_CTRL), 2), NVEC - 1, "MSI-X still enabled");
+	cr_assert_not(msix_enabled(&vp.msix));
+	for (unsigned int v = 0; v < NVEC; v++)
+		cr_assert_eq(vp.msix.table[v].ctrl, MSIX_ENTRY_MASKED, "vector %u unmasked", v);
+	cr_assert_eq(vp.msix.pba[0], 0, "a pending vector survived");
+	cr_assert_eq(deliveries, 0, "the reset sent a message");
+	cr_assert_not(intx_level);
+
+	/* The BARs decode nothing until the next kernel assigns them. */
+	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_STATUS), 1), 0xff, "BAR 0 still decodes");
+	/* Second boot: the same bring-up works and messages flow again. */
+	bring_up(0);
+	cr_assert_eq(activations, 2);
+	for (unsigned int v = 0; v < NVEC; v++)
+		msix_bar_access(&vp.msix, 1, 16 * v + MSIX_ENTRY_CTRL, (uint8_t *)&zero, 4, true);
+	virtio_dev_interrupt(&vdev, 1U << 2);
+	cr_assert_eq(deliveries, 1);
+	cr_assert_eq(delivered[0], 3);
+}

@@ -157,6 +157,42 @@ int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err)
 	return 0;
 }
 
+/* Distributor registers (GICv2 and v3 offsets), one bit per interrupt. */
+#define GICD_ICENABLER	0x180
+#define GICD_ICPENDR	0x280
+#define GICD_ICACTIVER	0x380
+
+/*
+ * A guest reboot, every vCPU stopped (KVM refuses register access while
+ * one runs). Re-initialising the vCPUs resets their timers and PMU, and
+ * each kernel sets up its redistributor's SGIs and PPIs itself, but the
+ * distributor keeps what the last boot left: SPIs enabled, pending (a
+ * level never lowered, a late MSI) or active (an interrupt the old kernel
+ * was handling). A reset clears them, written through KVM's register
+ * interface (cpuid/MPIDR 0: the distributor is not banked for SPIs). The
+ * ITS forgets its tables and caches (KVM_DEV_ARM_ITS_CTRL_RESET); the next
+ * kernel programs it from scratch.
+ */
+int gic_reset(struct gic *gic, struct tvm_error *err)
+{
+	static const uint64_t regs[] = { GICD_ICENABLER, GICD_ICPENDR, GICD_ICACTIVER };
+	uint32_t all = 0xffffffffU;
+
+	for (unsigned int r = 0; r < sizeof(regs) / sizeof(regs[0]); r++)
+		for (unsigned int irq = 32; irq < LAYOUT_GIC_NR_IRQS; irq += 32)
+			if (set_attr(gic->fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+				     regs[r] + irq / 8, &all))
+				return tvm_fail(err, TVM_EXIT_ERROR,
+						"rebooting: clearing vGIC distributor register 0x%llx failed: %s",
+						(unsigned long long)(regs[r] + irq / 8),
+						strerror(errno));
+	if (gic->its_fd >= 0 &&
+	    set_attr(gic->its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_CTRL_RESET, NULL))
+		return tvm_fail(err, TVM_EXIT_ERROR, "rebooting: resetting the vITS failed: %s",
+				strerror(errno));
+	return 0;
+}
+
 void gic_close(struct gic *gic)
 {
 	if (gic->its_fd >= 0)

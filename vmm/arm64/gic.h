@@ -29,6 +29,8 @@ int gic_finalize(struct gic *gic, struct tvm_error *err);
  */
 int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err);
 
+/* A guest reboot, vCPUs stopped: SPIs disabled, not pending, not active; ITS reset. */
+int gic_reset(struct gic *gic, struct tvm_error *err);
 void gic_close(struct gic *gic);
 
 #endif

@@ -318,6 +318,8 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_int(j, "exit_code", strcmp(phase, "exit") ? -1 : vm->exit_code);
 	json_string(j, "exit_message", vm->stop_message[0] ? vm->stop_message : NULL);
 	json_int(j, "uptime_ms", (long long)((report_now() - vm->start_time) * 1000));
+	json_string(j, "on_reset", cfg->reboot_on_reset ? "reboot" : "exit");
+	json_u64(j, "reboots", vm->reboots);
 	json_begin_object(j, "platform");
 	json_string(j, "arch", u.machine);
 	json_string(j, "host_kernel", u.release);

@@ -23,9 +23,12 @@
 #if defined(__aarch64__)
 #define TVM_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #include <linux/kvm.h>
+#define TVM_KVM_ARM_VCPU_INIT KVM_ARM_VCPU_INIT
 #elif defined(__x86_64__)
 #define TVM_AUDIT_ARCH AUDIT_ARCH_X86_64
 #include <linux/kvm.h>
+/* Native unit tests: arm64's request (its struct kvm_vcpu_init is 32 bytes). */
+#define TVM_KVM_ARM_VCPU_INIT _IOW(KVMIO, 0xae, uint8_t[32])
 #else
 #error "seccomp: unknown architecture"
 #endif
@@ -76,6 +79,14 @@ static const unsigned int msi_ioctls[] = {
 	KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI, KVM_IOEVENTFD,
 };
 
+/*
+ * Only with --on-reset reboot: the vCPUs' re-init and boot registers, and
+ * the vGIC/ITS reset (device attributes).
+ */
+static const unsigned int reboot_ioctls[] = {
+	TVM_KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG, KVM_SET_DEVICE_ATTR,
+};
+
 /* Threads only: clone() must carry all of these (fork() and friends lack them). */
 #define THREAD_CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 			    CLONE_THREAD | CLONE_SYSVSEM)
@@ -83,7 +94,8 @@ static const unsigned int msi_ioctls[] = {
 #define N_SYSCALLS (sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]))
 #define N_IOCTLS (sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]))
 #define N_MSI_IOCTLS (sizeof(msi_ioctls) / sizeof(msi_ioctls[0]))
-#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * (N_IOCTLS + N_MSI_IOCTLS))
+#define N_REBOOT_IOCTLS (sizeof(reboot_ioctls) / sizeof(reboot_ioctls[0]))
+#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * (N_IOCTLS + N_MSI_IOCTLS + N_REBOOT_IOCTLS))
 
 #define LOAD(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
 #define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
@@ -152,10 +164,13 @@ static unsigned int allow_requests(struct sock_filter *p, const unsigned int *li
 	return (unsigned int)(2 * n);
 }
 
-/* ioctl: the request (argument 1) must be on allowed_ioctls (and msi_ioctls if @msi). */
-static unsigned int block_ioctl(struct sock_filter *p, bool msi, uint32_t deny)
+/*
+ * ioctl: the request (argument 1) must be on allowed_ioctls (and msi_ioctls
+ * if @msi, reboot_ioctls if @reboot).
+ */
+static unsigned int block_ioctl(struct sock_filter *p, bool msi, bool reboot, uint32_t deny)
 {
-	size_t requests = N_IOCTLS + (msi ? N_MSI_IOCTLS : 0);
+	size_t requests = N_IOCTLS + (msi ? N_MSI_IOCTLS : 0) + (reboot ? N_REBOOT_IOCTLS : 0);
 	unsigned int n = 0;
 
 	p[n++] = JUMP(BPF_JEQ, __NR_ioctl, 0, (unsigned char)(2 * requests + 2));
@@ -163,11 +178,13 @@ static unsigned int block_ioctl(struct sock_filter *p, bool msi, uint32_t deny)
 	n += allow_requests(p + n, allowed_ioctls, N_IOCTLS);
 	if (msi)
 		n += allow_requests(p + n, msi_ioctls, N_MSI_IOCTLS);
+	if (reboot)
+		n += allow_requests(p + n, reboot_ioctls, N_REBOOT_IOCTLS);
 	p[n++] = RET(deny);
 	return n;
 }
 
-static unsigned int build(struct sock_filter *p, bool msi, uint32_t deny)
+static unsigned int build(struct sock_filter *p, bool msi, bool reboot, uint32_t deny)
 {
 	unsigned int n = 0;
 
@@ -176,7 +193,7 @@ static unsigned int build(struct sock_filter *p, bool msi, uint32_t deny)
 	p[n++] = JUMP(BPF_JEQ, TVM_AUDIT_ARCH, 1, 0);
 	p[n++] = RET(deny);
 	p[n++] = LOAD(offsetof(struct seccomp_data, nr));
-	n += block_ioctl(p + n, msi, deny);
+	n += block_ioctl(p + n, msi, reboot, deny);
 	/* No new executable memory: nothing of ours JITs or loads code. */
 	n += block_deny_bits(p + n, __NR_mmap, 2, PROT_EXEC, deny);
 	n += block_deny_bits(p + n, __NR_mprotect, 2, PROT_EXEC, deny);
@@ -196,7 +213,8 @@ static unsigned int build(struct sock_filter *p, bool msi, uint32_t deny)
 	return n;
 }
 
-int seccomp_install(enum seccomp_mode mode, bool msi_routing, struct tvm_error *err)
+int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot,
+		    struct tvm_error *err)
 {
 	struct sock_filter prog[MAX_PROG + 4];
 	struct sock_fprog fprog;
@@ -204,7 +222,7 @@ int seccomp_install(enum seccomp_mode mode, bool msi_routing, struct tvm_error *
 
 	if (mode == SECCOMP_MODE_OFF)
 		return 0;
-	fprog.len = (unsigned short)build(prog, msi_routing, deny);
+	fprog.len = (unsigned short)build(prog, msi_routing, reboot, deny);
 	fprog.filter = prog;
 	/* Without no_new_privs only CAP_SYS_ADMIN may install a filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))

@@ -14,7 +14,11 @@ enum seccomp_mode { SECCOMP_MODE_ON = 0, SECCOMP_MODE_LOG, SECCOMP_MODE_OFF };
  * set-up is done: anything else kills the process (SECCOMP_MODE_LOG only
  * logs it to the kernel audit log, for finding what a new code path needs).
  */
-/* @msi_routing: also the KVM ioctls MSI-X needs at run time (--transport pci). */
-int seccomp_install(enum seccomp_mode mode, bool msi_routing, struct tvm_error *err);
+/*
+ * @msi_routing: also the KVM ioctls MSI-X needs at run time (--transport pci);
+ * @reboot: also those a guest reboot needs (--on-reset reboot).
+ */
+int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot,
+		    struct tvm_error *err);
 
 #endif

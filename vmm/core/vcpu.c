@@ -103,6 +103,7 @@ static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
 	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
 	if (vcpu->id > 0)
 		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
+	vcpu->init = init;	/* a reboot re-inits with exactly these features */
 	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_VCPU_INIT for vCPU %u failed: %s%s",
 				vcpu->id, strerror(errno),
@@ -139,6 +140,27 @@ int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err)
 	/* Optional: only for statistics (Linux 5.14+). */
 	vcpu->stats_fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
 	return init_vcpu(vm, vcpu, err);
+}
+
+/*
+ * --on-reset reboot, with the vCPU's thread joined: KVM_ARM_VCPU_INIT again
+ * with the same features puts the vCPU back in its reset state (core and
+ * system registers, timer, PMU counters; secondaries powered off again;
+ * KVM also makes the next boot's stage-2 and I-cache view coherent).
+ * Nothing else is repeated: SVE stays finalized (KVM resets its registers
+ * and refuses a second KVM_ARM_VCPU_FINALIZE) and the PMU stays initialised
+ * (a second KVM_ARM_VCPU_PMU_V3_INIT is EBUSY). MPIDR is unchanged.
+ */
+int vcpu_reinit(struct vcpu *vcpu, struct tvm_error *err)
+{
+	struct kvm_vcpu_init init = vcpu->init;
+
+	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
+		return tvm_fail(err, TVM_EXIT_ERROR, "rebooting: KVM_ARM_VCPU_INIT for vCPU %u failed: %s",
+				vcpu->id, strerror(errno));
+	/* The kick that stopped it must not bounce the next boot's first KVM_RUN. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int vcpu_init_pmus(struct vm *vm, struct tvm_error *err)
@@ -180,6 +202,10 @@ static bool handle_system_event(struct vcpu *vcpu)
 		vm_request_stop(vm, TVM_EXIT_POWEROFF, NULL);
 		return false;
 	case KVM_SYSTEM_EVENT_RESET:
+		if (vm->cfg->reboot_on_reset) {
+			vm_request_reboot(vm);
+			return false;
+		}
 		vm_request_stop(vm, TVM_EXIT_RESET,
 				"guest requested a reset (PSCI SYSTEM_RESET); exit code 3");
 		return false;
@@ -245,7 +271,7 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
-	while (!vm_stopping(vcpu->vm)) {
+	while (!vm_stopping(vcpu->vm) && !vm_rebooting(vcpu->vm)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			int e = errno;
 

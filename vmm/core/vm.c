@@ -125,27 +125,27 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	return kvm_add_memory(&vm->kvm, &vm->mem, err);
 }
 
-static int load_images(struct vm *vm, struct boot_layout *bl, struct tvm_error *err)
+/* The files as read; kept in memory for --on-reset reboot (no file opens then). */
+static int read_images(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
-	uint8_t *data = NULL;
-	size_t size = 0;
-	int ret;
 
-	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &data, &size, err))
+	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
+			    &vm->kernel_size, err))
 		return -1;
-	ret = loader_load_kernel(&vm->mem, data, size, bl, err);
-	free(data);
-	if (ret)
-		return -1;
-	data = NULL;
-	size = 0;
 	if (cfg->initrd_path &&
-	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &data, &size, err))
+	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &vm->initrd_data,
+			    &vm->initrd_size, err))
 		return -1;
-	ret = loader_place_initrd_and_fdt(&vm->mem, data, size, bl, err);
-	free(data);
-	return ret;
+	return 0;
+}
+
+static void free_images(struct vm *vm)
+{
+	free(vm->kernel_data);
+	free(vm->initrd_data);
+	vm->kernel_data = vm->initrd_data = NULL;
+	vm->kernel_size = vm->initrd_size = 0;
 }
 
 /* A kernel built for a page size this CPU lacks would die silently. */
@@ -178,7 +178,8 @@ static int write_dtb_file(const char *path, const void *fdt, size_t size, struct
 	return 0;
 }
 
-static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_error *err)
+static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_boot,
+		       struct tvm_error *err)
 {
 	uint8_t seed[FDT_RNG_SEED_SIZE];
 	uint64_t *mpidrs;
@@ -191,6 +192,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.initrd_start = bl->initrd_start,
 		.initrd_size = bl->initrd_size,
 		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
+		.boot_count = vm->cfg->reboot_on_reset ? vm->reboots + 1 : 0,
 	};
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
 	struct fdt_pci pci;
@@ -222,9 +224,26 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 	free(mpidrs);
 	if (ret)
 		return -1;
-	if (vm->cfg->dump_dtb_path)
+	if (vm->cfg->dump_dtb_path && first_boot)
 		return write_dtb_file(vm->cfg->dump_dtb_path, dst, fdt_totalsize(dst), err);
 	return 0;
+}
+
+/*
+ * Kernel, initrd and device tree into guest RAM, from the images read at
+ * start: at set-up and again at each --on-reset reboot (the same layout,
+ * since the images and RAM are the same).
+ */
+int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
+{
+	struct boot_layout *bl = &vm->boot;
+
+	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, bl, err) ||
+	    loader_place_initrd_and_fdt(&vm->mem, vm->initrd_data, vm->initrd_size, bl, err))
+		return -1;
+	if (first_boot && check_kernel_page_size(vm, err))
+		return -1;
+	return install_fdt(vm, bl, first_boot, err);
 }
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
@@ -332,11 +351,13 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	if (create_machine(vm, err) || load_images(vm, bl, err) || check_kernel_page_size(vm, err) ||
-	    install_fdt(vm, bl, err) || gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
+	if (create_machine(vm, err) || read_images(vm, err) || vm_place_images(vm, true, err) ||
+	    gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))
 		return -1;
+	if (!vm->cfg->reboot_on_reset)
+		free_images(vm);	/* only a reboot needs them again */
 	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
 	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
 	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
@@ -384,7 +405,7 @@ out:
 		fclose(summary);
 }
 
-static void stop_vcpus(struct vm *vm)
+void vm_stop_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
@@ -394,7 +415,7 @@ static void stop_vcpus(struct vm *vm)
 
 static void teardown(struct vm *vm)
 {
-	stop_vcpus(vm);
+	vm_stop_vcpus(vm);
 	if (__atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) == TVM_EXIT_TIMEOUT)
 		describe_vcpus(vm);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
@@ -415,6 +436,7 @@ static void teardown(struct vm *vm)
 		close(vm->report_fd);
 	kvm_close(&vm->kvm);
 	guest_mem_free(&vm->mem);
+	free_images(vm);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
 }
@@ -443,7 +465,7 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	if (setup(vm, err) == 0) {
 		vm_main_loop(vm);
 		/* Nothing writes to the console any more: its last words count. */
-		stop_vcpus(vm);
+		vm_stop_vcpus(vm);
 		vm_smoke_finish(vm);
 		code = vm->exit_code;
 		/* Before teardown: the counters live in the devices and vCPUs. */

@@ -30,6 +30,7 @@ struct vm_config {
 	uint64_t mem_mib;
 	enum gic_request gic;
 	unsigned int timeout_s;		/* 0: no timeout */
+	bool reboot_on_reset;		/* --on-reset reboot: PSCI SYSTEM_RESET restarts the guest */
 	bool quiet;
 	/* CI smoke tests: console patterns and the exit-status device. */
 	const char *expect;		/* --expect REGEX, or NULL */

@@ -34,6 +34,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	uint64_t mpidr;
+	struct kvm_vcpu_init init;	/* as given to KVM_ARM_VCPU_INIT */
 	struct vm *vm;
 	int stats_fd;		/* KVM binary stats, -1 if the host has none */
 	/* Exits seen by this vCPU's thread (only it writes them). */
@@ -81,6 +82,11 @@ struct vm {
 	double match_time;		/* s since start of the --fail-on match */
 	double last_output;		/* CLOCK_MONOTONIC s of the last output burst */
 	struct boot_milestones milestones;
+	/* --on-reset reboot (vm_reboot.c). */
+	bool reboot_pending;		/* atomic: a vCPU saw PSCI SYSTEM_RESET */
+	unsigned int reboots;		/* completed so far (main thread) */
+	uint8_t *kernel_data, *initrd_data;	/* the files as read, kept for reboots */
+	size_t kernel_size, initrd_size;
 };
 
 /*
@@ -101,7 +107,22 @@ static inline bool vm_stopping(const struct vm *vm)
 	return __atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) != -1;
 }
 
+/* --on-reset reboot (vm_reboot.c): any thread asks, the main loop reboots. */
+void vm_request_reboot(struct vm *vm);
+static inline bool vm_rebooting(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->reboot_pending, __ATOMIC_ACQUIRE);
+}
+/* Main loop, on a stop-eventfd wake-up with a reboot pending: restart the guest. */
+int vm_reboot(struct vm *vm, struct tvm_error *err);
+/* Kernel, initrd and device tree into guest RAM from the kept images (vm.c). */
+int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err);
+/* Kick every vCPU out of KVM_RUN and join its thread (vm.c). */
+void vm_stop_vcpus(struct vm *vm);
+
 int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err);
+/* Back to the reset state, thread joined (a guest reboot). */
+int vcpu_reinit(struct vcpu *vcpu, struct tvm_error *err);
 /* PMUv3 of every vCPU, when on; after gic_finalize(). */
 int vcpu_init_pmus(struct vm *vm, struct tvm_error *err);
 int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err);

@@ -298,9 +298,21 @@ static void handle_pace_timer(struct vm *vm, struct loop *l)
 
 static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 {
+	struct tvm_error err;
+
 	switch (src) {
 	case SRC_STOP:
-		break;	/* exit_code is already set */
+		/*
+		 * exit_code is set, or a vCPU asked for a reboot (--on-reset
+		 * reboot). Drained either way: a second vCPU's request that the
+		 * last reboot already served must not keep waking the loop.
+		 */
+		if (vm_stopping(vm))
+			break;
+		eventfd_drain(vm->stop_efd);
+		if (vm_rebooting(vm) && vm_reboot(vm, &err))
+			vm_request_stop(vm, err.code, "%s", err.msg);
+		break;
 	case SRC_SIGNAL:
 		handle_signal(vm, l);
 		break;
@@ -364,7 +376,8 @@ int vm_main_loop(struct vm *vm)
 	 * handlers on the first pthread_create).
 	 */
 	vcpu_install_kick_signal();
-	if (loop_open(vm, &l, &err) || set_kick_masks(vm, &err) || seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, &err) ||
+	if (loop_open(vm, &l, &err) || set_kick_masks(vm, &err) ||
+	    seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, vm->cfg->reboot_on_reset, &err) ||
 	    start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
 		loop_close(&l);

@@ -356,6 +356,15 @@ void vm_pci_write_json(struct json *j, const struct vm *vm)
 	json_end_object(j);
 }
 
+/* A guest reboot, vCPUs stopped: the function to power-on state (gic_reset does the ITS). */
+void vm_pci_reset(struct vm *vm)
+{
+	struct vm_pci *p = pci_of(vm);
+
+	if (p && p->net_ready)
+		virtio_pci_reset(&p->net);
+}
+
 void vm_pci_destroy(struct vm *vm)
 {
 	struct vm_pci *p = pci_of(vm);

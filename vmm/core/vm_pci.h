@@ -39,6 +39,8 @@ void vm_pci_write_json(struct json *j, const struct vm *vm);
 /* The exit line on stderr (unless --quiet): call before the device is destroyed. */
 void vm_pci_report(const struct vm *vm);
 
+/* A guest reboot, vCPUs stopped: virtio reset and the PCI function's power-on state. */
+void vm_pci_reset(struct vm *vm);
 void vm_pci_destroy(struct vm *vm);
 
 #endif
