@@ -18,6 +18,8 @@ enum vhost_mode { VHOST_AUTO = 0, VHOST_ON, VHOST_OFF };
 #define CLI_DEFAULT_MEM_MIB	512
 #define CLI_MAX_CPUS		512	/* syntax limit; KVM and the GIC set the real one */
 #define CLI_DEFAULT_CMDLINE	"console=ttyS0 earlycon"
+/* vhost spins this long each time a ring empties: keep it under a scheduler tick. */
+#define CLI_MAX_VHOST_POLL_US	1000
 #define CLI_MAX_FAIL_ON		12	/* the matcher's limit less the defaults */
 
 struct vm_config {
@@ -49,6 +51,8 @@ struct vm_config {
 	enum vhost_mode vhost;
 	bool vhost_irq_relay;
 	bool vhost_irq_set;
+	unsigned int vhost_poll_us;	/* --vhost-poll-us: vhost busy-poll time, 0 = off */
+	bool vhost_poll_set;
 	unsigned int queues;
 	bool transport_pci;		/* --transport pci: virtio-net on virtio-pci */
 };

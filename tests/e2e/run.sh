@@ -46,6 +46,7 @@ K16GIC2_CHECKS=$(for c in $K16_SUBSET; do printf 'k16gic2-%s ' "$c"; done)
 GIC3_CHECKS+=' msi-probe-gic3'
 GIC2_CHECKS+=' msi-probe-gic2'
 NET_CHECKS+=' pci-tier2 pci-tier1b'
+NET_CHECKS+=' tier1b-poll'
 GIC2_CHECKS+=' pci-gicv2m'
 
 total_pass=0
