@@ -210,6 +210,31 @@ int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 	return 0;
 }
 
+int vhost_net_set_busyloop(struct vhost_net *vh, unsigned int us, struct tvm_error *err)
+{
+	for (unsigned int i = VHOST_NET_RX; i <= VHOST_NET_TX; i++) {
+		struct vhost_vring_state s = { .index = i, .num = us };
+
+		/*
+		 * Per ring: the RX ring's timeout bounds the wait for TAP frames,
+		 * the TX ring's the wait for the guest's next buffer. A kernel
+		 * older than 4.6 has no such ioctl (ENOTTY).
+		 */
+		if (ioctl(vh->fd, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &s) < 0) {
+			if (errno == ENOTTY || errno == EINVAL)
+				return tvm_fail(err, TVM_EXIT_ERROR,
+						"vhost-net: this kernel cannot busy-poll (no VHOST_SET_VRING_BUSYLOOP_TIMEOUT, Linux 4.6+). Drop --vhost-poll-us");
+			return fail_step(err, "VHOST_SET_VRING_BUSYLOOP_TIMEOUT", i);
+		}
+		s.num = ~0u;
+		if (ioctl(vh->fd, VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &s) < 0 || s.num != us)
+			return tvm_fail(err, TVM_EXIT_ERROR,
+					"vhost-net: ring %u did not keep the busy-poll time %u us (reads %u)",
+					i, us, s.num);
+	}
+	return 0;
+}
+
 void vhost_net_stop(struct vhost_net *vh)
 {
 	struct vhost_vring_state state;

@@ -72,6 +72,13 @@ int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
  */
 int vhost_net_set_call(struct vhost_net *vh, unsigned int index, int call_fd);
 
+/*
+ * Let the vhost worker busy-poll each ring up to @us microseconds when it
+ * runs empty (VHOST_SET_VRING_BUSYLOOP_TIMEOUT, Linux 4.6+; 0 = off), read
+ * back with the GET ioctl. Kept across backend changes: call once after open.
+ */
+int vhost_net_set_busyloop(struct vhost_net *vh, unsigned int us, struct tvm_error *err);
+
 /* Detach the backend and stop both rings (driver reset, shutdown). */
 void vhost_net_stop(struct vhost_net *vh);
 

@@ -20,7 +20,7 @@ enum opt_id {
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
-	OPT_TRANSPORT, OPT_ON_RESET,
+	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US,
 };
 
 struct opt_desc {
@@ -56,6 +56,7 @@ static const struct opt_desc options[] = {
 	{ "vhost", OPT_VHOST, true },
 	{ "queues", OPT_QUEUES, true },
 	{ "vhost-irq", OPT_VHOST_IRQ, true },
+	{ "vhost-poll-us", OPT_VHOST_POLL_US, true },
 	{ "transport", OPT_TRANSPORT, true },
 	{ "expect", OPT_EXPECT, true },
 	{ "fail-on", OPT_FAIL_ON, true },
@@ -99,6 +100,8 @@ void cli_print_help(void)
 	       "  --mac ADDR           the NIC's MAC address (default: stable, derived from NAME)\n"
 	       "  --vhost auto|on|off  vhost-net kernel data path; auto falls back to userspace (default: auto)\n"
 	       "  --vhost-irq direct|relay  vhost interrupts via KVM irqfd, or relayed by tinyvmm (default: direct)\n"
+	       "  --vhost-poll-us N    vhost-net busy-polls an empty ring up to N microseconds, 0-%u\n"
+	       "                       (VHOST_SET_VRING_BUSYLOOP_TIMEOUT; default: 0, no polling)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --transport auto|mmio|pci  virtio-net on virtio-mmio, or on virtio-pci with MSI-X\n"
 	       "                       (default auto: pci when --queues > 1, else mmio)\n"
@@ -129,7 +132,7 @@ void cli_print_help(void)
 	       "  with --exit-device, whatever the guest wrote (mod 256).\n"
 	       "On a host without ARM64 KVM (e.g. x86_64) run it inside the emulated host:\n"
 	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
-	       CLI_DEFAULT_CMDLINE, CLI_DEFAULT_CPUS, CLI_DEFAULT_MEM_MIB,
+	       CLI_DEFAULT_CMDLINE, CLI_DEFAULT_CPUS, CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US,
 	       (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
 }
 
@@ -195,6 +198,14 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 					"--vhost-irq '%s' is not a mode. Use direct or relay", v);
 		cfg->vhost_irq_set = true;
 		break;
+	case OPT_VHOST_POLL_US:
+		if (parse_u64(v, 0, CLI_MAX_VHOST_POLL_US, &n))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--vhost-poll-us '%s' is not a polling time. Use microseconds from 0 to %u",
+					v, CLI_MAX_VHOST_POLL_US);
+		cfg->vhost_poll_us = (unsigned int)n;
+		cfg->vhost_poll_set = true;
+		break;
 	case OPT_TRANSPORT:
 		if (!strcmp(v, "auto"))
 			cfg->transport_set = false;
@@ -257,9 +268,14 @@ static int apply_console_option(const struct opt_desc *o, const char *v,
 static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 {
 	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1 ||
-			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO || cfg->transport_pci))
+			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO || cfg->transport_pci ||
+			       cfg->vhost_poll_set))
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"network options need a NIC. Add --tap NAME");
+	/* Tier 2 has no vhost worker to poll: say so rather than ignore it. */
+	if (cfg->vhost_poll_set && cfg->vhost == VHOST_OFF)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--vhost-poll-us tunes vhost-net, which --vhost off turns off. Drop one of them");
 	return 0;
 }
 

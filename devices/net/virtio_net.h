@@ -40,6 +40,7 @@ struct net_options {
 	bool packed;		/* offer VIRTIO_F_RING_PACKED (userspace backend only) */
 	enum net_vhost_mode vhost;
 	enum net_irq_mode irq_mode;
+	unsigned int vhost_poll_us;	/* vhost busy-poll time per ring, 0 = off */
 	unsigned int queues;	/* queue pairs; > 1 offers MQ and a control queue */
 	bool quiet;		/* no negotiation report */
 };

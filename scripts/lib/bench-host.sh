@@ -106,6 +106,8 @@ cfg_setup() {
   PHASES=single
   [ "$NSTREAMS" -gt 1 ] && PHASES="single $NSTREAMS"
   GOPTS="quiet guest-test.mode=bench guest-test.bytes=$BYTES guest-test.streams=$NSTREAMS guest-test.ip=$GIP guest-test.peer=$ADDR"
+  # scripts/bench --guest-args: more guest kernel command line (e.g. guest-test.cpu=0).
+  GOPTS="$GOPTS $(cat /mnt/share/guest-extra-args 2>/dev/null)"
   case $1 in
     tinyvmm-*)
       VMM=tinyvmm

@@ -48,6 +48,7 @@ GIC3_CHECKS+=' reboot-loop-timeout'
 GIC2_CHECKS+=' msi-probe-gic2'
 NET_CHECKS+=' pci-tier2 pci-tier1b pci-tier1b-relay'
 NET_CHECKS+=' reboot-tier1b reboot-tier2 reboot-pci-tier1b reboot-pci-tier2'
+NET_CHECKS+=' tier1b-poll'
 GIC2_CHECKS+=' pci-gicv2m'
 
 total_pass=0

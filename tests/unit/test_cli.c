@@ -359,6 +359,34 @@ Test(cli, vhost_modes_and_interrupt_strategy)
 	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
+Test(cli, vhost_poll_us)
+{
+	char *p50[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-poll-us", "50" };
+	char *pmax[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-poll-us=1000" };
+	char *p0[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-poll-us", "0" };
+	char *big[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-poll-us", "1001" };
+	char *neg[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-poll-us", "-5" };
+	char *word[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-poll-us", "50us" };
+	char *off[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "off",
+			"--vhost-poll-us", "50" };
+	char *notap[] = { "tinyvmm", "--kernel", "k", "--vhost-poll-us", "50" };
+	char *none[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0" };
+
+	expect_ok(ARGC(none), none);
+	cr_assert_eq(cfg.vhost_poll_us, 0, "no polling unless asked");
+	expect_ok(ARGC(p50), p50);
+	cr_assert_eq(cfg.vhost_poll_us, 50);
+	expect_ok(ARGC(pmax), pmax);
+	cr_assert_eq(cfg.vhost_poll_us, 1000);
+	expect_ok(ARGC(p0), p0);
+	cr_assert_eq(cfg.vhost_poll_us, 0);
+	expect_usage_error(ARGC(big), big, "0 to 1000");
+	expect_usage_error(ARGC(neg), neg, "--vhost-poll-us");
+	expect_usage_error(ARGC(word), word, "--vhost-poll-us");
+	expect_usage_error(ARGC(off), off, "--vhost off");
+	expect_usage_error(ARGC(notap), notap, "--tap");
+}
+
 Test(cli, transport)
 {
 	char *pci[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--transport", "pci" };

@@ -223,6 +223,11 @@ static void write_network(struct json *j, struct vm *vm)
 	json_string(j, "interrupts_via", net->backend != NET_BACKEND_VHOST ? "irqfd" :
 					 net->opts.irq_mode == NET_IRQ_DIRECT ? "vhost-irqfd-direct"
 									      : "relay");
+	/* Set on every ring at start-up and read back (vhost_net_set_busyloop). */
+	if (net->backend == NET_BACKEND_VHOST)
+		json_u64(j, "vhost_poll_us", net->opts.vhost_poll_us);
+	else
+		json_null(j, "vhost_poll_us");
 	json_bool(j, "driver_ready", dev->active);
 	json_bool(j, "link_up", net->link_status != 0);
 	/* What the driver last negotiated: kept when it resets before power-off. */

@@ -66,6 +66,7 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 		.vhost = tier_net_vhost_mode(cfg->vhost),
 		/* Direct: mmio's SPI irqfd (below), or on pci each queue's vector irqfd. */
 		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
+		.vhost_poll_us = cfg->vhost_poll_us,
 		.queues = cfg->queues,
 		.quiet = cfg->quiet,
 	};
@@ -79,6 +80,8 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
 	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
 		return -1;
+	if (cfg->vhost_poll_us && vm->net->backend != NET_BACKEND_VHOST)
+		tvm_warn("--vhost-poll-us has no effect: no vhost-net, so no vhost worker to poll (Tier 2)");
 	if (vm->pci)
 		return vm_pci_add_net(vm, err);
 	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
