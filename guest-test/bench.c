@@ -41,6 +41,7 @@
  *                              phase of S streams (scripts/bench)
  *   A,B,... (a list, a comma)  one `multi` phase per entry, in that order,
  *                              1 included (scripts/bench --matrix: "1,2,4")
+ * guest-test.cpu=N pins the `single` phase to vCPU N (default: not pinned).
  * Stream i of S runs pinned to vCPU i * cpus / S: spread over the vCPUs, so
  * that the driver's XPS map (contiguous groups of CPUs per TX queue) can put
  * the streams on different queue pairs.

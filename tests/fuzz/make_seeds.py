@@ -208,6 +208,7 @@ def seeds_cli():
         "smoke": ["--kernel", "k", "--expect", "login: ", "--fail-on", "(oops|BUG)",
                   "--fail-on=x[0-9]+$", "--no-default-fail-on", "--exit-device", "--timeout", "60"],
         "bad-regex": ["--kernel", "k", "--expect", "(x", "--fail-on", "a*"],
+        "vhost-poll": ["--kernel", "k", "--tap", "t", "--vhost-poll-us", "50", "--vhost-poll-us=1001"],
     }
     for name, argv in lines.items():
         write("cli", name, b"\0".join(a.encode() for a in argv))
