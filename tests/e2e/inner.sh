@@ -1488,7 +1488,8 @@ check_reset() {
     "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=$RESET_LOOPS guest-test.loopbytes=$RESET_BYTES guest-test.ip=${raddr%.1}.2 guest-test.peer=$raddr" "$@"
   LIMIT=
   expect_rc "$name" 0 || return 0
-  expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), TAP $rtap ===" || return 0
+  # RESET_VIA: the banner's transport part (virtio-pci), empty on virtio-mmio.
+  expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), ${RESET_VIA:-}TAP $rtap ===" || return 0
   expect_out "$name" "guest-test: netreset $RESET_LOOPS of $RESET_LOOPS rebinds verified" || return 0
   expect_out "$name" "guest-test: netreset ok" || return 0
   expect_peer "$name" || return 0
@@ -1710,6 +1711,10 @@ suite_net() {
   try check_reboot reboot-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
   try check_reboot reboot-pci-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --transport pci
   try check_reboot reboot-pci-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --transport pci --vhost off
+  # Over virtio-pci every rebind re-programs MSI-X and re-points vhost at the new vectors' irqfds.
+  RESET_VIA='virtio-pci, MSI-X via ITS ([0-9]* vectors), '
+  try check_reset pci-reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --transport pci
+  RESET_VIA=
   try check_tap_cmd
   try check_unprivileged
   try check_host_check
