@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-pci transport, modern (virtio 1.2 §4.1): the vendor capabilities,
- * the common configuration structure decoded into virtio core calls
- * (virtio_dev.c checks every value), notifications, the ISR, and the
+ * BAR 0's layout (the common configuration structure is decoded in
+ * virtio_pci_common.c), notifications, the ISR, and the
  * interrupts: an MSI-X vector per queue as the driver assigned them, or
  * ISR plus INTA when MSI-X is off.
  */
 #include "devices/virtio/virtio_pci.h"
+#include "devices/virtio/virtio_pci_common.h"
 
 #include <endian.h>
 #include <string.h>
@@ -178,13 +179,6 @@ void virtio_pci_msix_toggled(struct virtio_pci *vp)
 	pthread_mutex_unlock(&vp->vdev->lock);
 }
 
-static void reset_vectors(struct virtio_pci *vp)
-{
-	__atomic_store_n(&vp->config_vector, VIRTIO_PCI_NO_VECTOR, __ATOMIC_RELAXED);
-	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
-		__atomic_store_n(&vp->queue_vector[q], VIRTIO_PCI_NO_VECTOR, __ATOMIC_RELAXED);
-}
-
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t class_code,
 		    unsigned int nvectors, const struct msix_ops *msix_ops, void *msix_opaque)
 {
@@ -203,7 +197,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t cla
 	if (nvectors > MSIX_MAX_VECTORS || vdev->device_id > 0xffff - VIRTIO_PCI_DEVICE_BASE)
 		return -1;
 	vp->vdev = vdev;
-	reset_vectors(vp);
+	virtio_pci_reset_vectors(vp);
 	memcpy(vp->queue_vector_at_ready, vp->queue_vector, sizeof(vp->queue_vector));
 	vp->config_vector_at_ready = VIRTIO_PCI_NO_VECTOR;
 	pci_config_init(&vp->cfg, &ids, NULL, NULL);
@@ -253,212 +247,6 @@ uint64_t virtio_pci_notify_addr(const struct virtio_pci *vp, unsigned int q)
 	       (uint64_t)VIRTIO_PCI_NOTIFY_MULT * q;
 }
 
-/* Width of the common configuration field at @off (0: none starts there). */
-static unsigned int common_width(uint64_t off)
-{
-	switch (off) {
-	case VIRTIO_PCI_COMMON_STATUS:
-	case VIRTIO_PCI_COMMON_CFGGENERATION:
-		return 1;
-	case VIRTIO_PCI_COMMON_MSIX:
-	case VIRTIO_PCI_COMMON_NUMQ:
-	case VIRTIO_PCI_COMMON_Q_SELECT:
-	case VIRTIO_PCI_COMMON_Q_SIZE:
-	case VIRTIO_PCI_COMMON_Q_MSIX:
-	case VIRTIO_PCI_COMMON_Q_ENABLE:
-	case VIRTIO_PCI_COMMON_Q_NOFF:
-		return 2;
-	case VIRTIO_PCI_COMMON_DFSELECT:
-	case VIRTIO_PCI_COMMON_DF:
-	case VIRTIO_PCI_COMMON_GFSELECT:
-	case VIRTIO_PCI_COMMON_GF:
-	case VIRTIO_PCI_COMMON_Q_DESCLO:
-	case VIRTIO_PCI_COMMON_Q_DESCHI:
-	case VIRTIO_PCI_COMMON_Q_AVAILLO:
-	case VIRTIO_PCI_COMMON_Q_AVAILHI:
-	case VIRTIO_PCI_COMMON_Q_USEDLO:
-	case VIRTIO_PCI_COMMON_Q_USEDHI:
-		return 4;
-	default:
-		return 0;	/* queue_notify_data, queue_reset: features we do not offer */
-	}
-}
-
-static uint64_t *queue_addr(struct virtq *vq, uint64_t off)
-{
-	if (off < VIRTIO_PCI_COMMON_Q_AVAILLO)
-		return &vq->desc_gpa;
-	if (off < VIRTIO_PCI_COMMON_Q_USEDLO)
-		return &vq->driver_gpa;
-	return &vq->device_gpa;
-}
-
-static uint32_t read_queue_field(struct virtio_pci *vp, uint64_t off)
-{
-	struct virtio_dev *vdev = vp->vdev;
-	unsigned int q = vp->queue_select;
-	struct virtq *vq;
-
-	if (q >= vdev->nqueues)
-		return off == VIRTIO_PCI_COMMON_Q_MSIX ? VIRTIO_PCI_NO_VECTOR : 0;
-	vq = &vdev->queues[q];
-	switch (off) {
-	case VIRTIO_PCI_COMMON_Q_SIZE:
-		/* Until the driver picks a size, it reads the maximum (§4.1.4.3). */
-		return vq->size ? vq->size : vdev->queue_num_max;
-	case VIRTIO_PCI_COMMON_Q_MSIX:
-		return __atomic_load_n(&vp->queue_vector[q], __ATOMIC_RELAXED);
-	case VIRTIO_PCI_COMMON_Q_ENABLE:
-		return virtio_dev_queue_ready(vdev, q);
-	case VIRTIO_PCI_COMMON_Q_NOFF:
-		return q;	/* times notify_off_multiplier: 4 bytes per queue */
-	default:
-		return (uint32_t)(*queue_addr(vq, off) >> (off & 4 ? 32 : 0));
-	}
-}
-
-static uint32_t read_common(struct virtio_pci *vp, uint64_t off)
-{
-	struct virtio_dev *vdev = vp->vdev;
-	uint32_t sel;
-
-	switch (off) {
-	case VIRTIO_PCI_COMMON_DFSELECT:	return vp->device_feature_select;
-	case VIRTIO_PCI_COMMON_DF:
-		return virtio_dev_device_features(vdev, vp->device_feature_select);
-	case VIRTIO_PCI_COMMON_GFSELECT:	return vp->driver_feature_select;
-	case VIRTIO_PCI_COMMON_GF:
-		sel = vp->driver_feature_select;
-		return sel > 1 ? 0 : (uint32_t)(vdev->driver_features >> (32 * sel));
-	case VIRTIO_PCI_COMMON_MSIX:
-		return __atomic_load_n(&vp->config_vector, __ATOMIC_RELAXED);
-	case VIRTIO_PCI_COMMON_NUMQ:		return vdev->nqueues;
-	case VIRTIO_PCI_COMMON_STATUS:		return virtio_dev_status(vdev) & 0xff;
-	case VIRTIO_PCI_COMMON_CFGGENERATION:	return vdev->config_generation & 0xff;
-	case VIRTIO_PCI_COMMON_Q_SELECT:	return vp->queue_select;
-	default:				return read_queue_field(vp, off);
-	}
-}
-
-/* A vector the driver may use, or NO_VECTOR (it reads back what it got). */
-static uint16_t honour_vector(struct virtio_pci *vp, uint32_t v)
-{
-	return vp->has_msix && v < vp->msix.nvectors ? (uint16_t)v : VIRTIO_PCI_NO_VECTOR;
-}
-
-static void set_half(uint64_t *addr, uint32_t v, bool high)
-{
-	if (high)
-		*addr = (*addr & 0xffffffffULL) | (uint64_t)v << 32;
-	else
-		*addr = (*addr & ~0xffffffffULL) | v;
-}
-
-static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
-{
-	struct virtio_dev *vdev = vp->vdev;
-	unsigned int q = vp->queue_select;
-	struct virtq *vq;
-	uint16_t vec;
-
-	if (q >= vdev->nqueues)
-		return;
-	switch (off) {
-	case VIRTIO_PCI_COMMON_Q_SIZE:
-		virtio_dev_set_queue_size(vdev, q, v);
-		break;
-	case VIRTIO_PCI_COMMON_Q_MSIX:
-		/* Live or not: Linux's vp_find_vqs retries with fewer vectors. */
-		vec = honour_vector(vp, v);
-		if (__atomic_exchange_n(&vp->queue_vector[q], vec, __ATOMIC_RELAXED) != vec)
-			virtio_dev_queue_irqfds_changed(vdev);
-		break;
-	case VIRTIO_PCI_COMMON_Q_ENABLE:
-		/* Only 1 may be written; an untouched size means the maximum. */
-		if (v != 1 || !virtio_dev_queue_for_setup(vdev, q))
-			break;
-		if (!vdev->queues[q].size)
-			virtio_dev_set_queue_size(vdev, q, vdev->queue_num_max);
-		virtio_dev_set_queue_ready(vdev, q, true);
-		break;
-	case VIRTIO_PCI_COMMON_Q_NOFF:
-		break;	/* read-only */
-	default:
-		vq = virtio_dev_queue_for_setup(vdev, q);
-		if (vq)	/* else: wrong phase or a live queue: ignored */
-			set_half(queue_addr(vq, off), v, off & 4);
-		break;
-	}
-}
-
-static void write_status(struct virtio_pci *vp, uint32_t v)
-{
-	virtio_dev_write_status(vp->vdev, v & 0xff);
-	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && vp->vdev->active) {
-		memcpy(vp->queue_vector_at_ready, vp->queue_vector, sizeof(vp->queue_vector));
-		vp->config_vector_at_ready = vp->config_vector;
-	}
-	if (v & 0xff)
-		return;
-	/* A reset returns the transport's registers to their initial state too. */
-	vp->device_feature_select = vp->driver_feature_select = 0;
-	vp->queue_select = 0;
-	reset_vectors(vp);
-	__atomic_store_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
-	if (vp->set_intx)
-		vp->set_intx(vp->intx_opaque, false);
-}
-
-static void write_common(struct virtio_pci *vp, uint64_t off, uint32_t v)
-{
-	switch (off) {
-	case VIRTIO_PCI_COMMON_DFSELECT:	vp->device_feature_select = v; break;
-	case VIRTIO_PCI_COMMON_GFSELECT:	vp->driver_feature_select = v; break;
-	case VIRTIO_PCI_COMMON_GF:
-		virtio_dev_write_driver_features(vp->vdev, vp->driver_feature_select, v);
-		break;
-	case VIRTIO_PCI_COMMON_MSIX:
-		__atomic_store_n(&vp->config_vector, honour_vector(vp, v), __ATOMIC_RELAXED);
-		break;
-	case VIRTIO_PCI_COMMON_STATUS:		write_status(vp, v); break;
-	case VIRTIO_PCI_COMMON_Q_SELECT:	vp->queue_select = (uint16_t)v; break;
-	case VIRTIO_PCI_COMMON_DF:
-	case VIRTIO_PCI_COMMON_NUMQ:
-	case VIRTIO_PCI_COMMON_CFGGENERATION:
-		break;	/* read-only */
-	default:
-		write_queue_field(vp, off, v);
-		break;
-	}
-}
-
-static void common_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, unsigned int len,
-			  bool is_write)
-{
-	unsigned int width = common_width(off);
-	uint32_t v = 0;
-
-	/* 64-bit fields may come as one 8-byte access: two halves. */
-	if (len == 8 && width == 4 && off >= VIRTIO_PCI_COMMON_Q_DESCLO && !(off & 7)) {
-		common_access(vp, off, data, 4, is_write);
-		common_access(vp, off + 4, data + 4, 4, is_write);
-		return;
-	}
-	if (!width || len != width) {
-		/* §4.1.3.1: fields are accessed with their own width; ignore the rest. */
-		if (!is_write)
-			memset(data, 0, len);
-		return;
-	}
-	if (is_write) {
-		memcpy(&v, data, len);
-		write_common(vp, off, le32toh(v));
-		return;
-	}
-	v = htole32(read_common(vp, off));
-	memcpy(data, &v, len);
-}
-
 static void isr_read(struct virtio_pci *vp, uint8_t *data, unsigned int len)
 {
 	/* Reading ISR acknowledges it and lowers INTx (§4.1.4.5). */
@@ -485,7 +273,7 @@ static void bar0_access(struct virtio_pci *vp, uint64_t off, uint8_t *data, unsi
 	uint64_t notify_len = (uint64_t)VIRTIO_PCI_NOTIFY_MULT * vdev->nqueues;
 
 	if (in_range(off, len, VIRTIO_PCI_COMMON_OFF, VIRTIO_PCI_COMMON_LEN)) {
-		common_access(vp, off - VIRTIO_PCI_COMMON_OFF, data, len, is_write);
+		virtio_pci_common_access(vp, off - VIRTIO_PCI_COMMON_OFF, data, len, is_write);
 	} else if (off == VIRTIO_PCI_ISR_OFF && !is_write) {
 		isr_read(vp, data, len);
 	} else if (in_range(off, len, VIRTIO_PCI_DEVICE_OFF, VIRTIO_PCI_DEVICE_LEN)) {
@@ -528,8 +316,10 @@ void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint
  */
 void virtio_pci_reset(struct virtio_pci *vp)
 {
+	uint8_t status = 0;
+
 	pthread_mutex_lock(&vp->vdev->lock);	/* as for the driver's write */
-	write_status(vp, 0);
+	virtio_pci_common_access(vp, VIRTIO_PCI_COMMON_STATUS, &status, 1, true);
 	pthread_mutex_unlock(&vp->vdev->lock);
 	if (vp->has_msix)
 		msix_reset(&vp->msix);
