@@ -780,6 +780,7 @@ watch_vmm() {
     if [ -n "${WATCH_REBOOTS:-}" ]; then
       nfd=$(echo "$fds" | grep -c ' -> ')
       b=$(($(grep -c 'guest reset (PSCI SYSTEM_RESET): reboot' "$ERR" 2>/dev/null) + 1))
+      was=0
       eval "was=\${BOOT_FDS_$b:-0}"
       [ "$nfd" -gt "$was" ] && eval "BOOT_FDS_$b=$nfd"
     fi
@@ -1523,7 +1524,7 @@ check_reboot() {
   LIMIT=$RESET_LIMIT WATCH_REBOOTS=1
   net_vmm "$name" tap0 "guest-test.mode=reboot guest-test.bytes=$REBOOT_BYTES guest-test.loops=$REBOOTS" \
     --on-reset reboot --report-json "$LOGDIR/report-$name.json" "$@"
-  LIMIT= WATCH_REBOOTS=
+  LIMIT='' WATCH_REBOOTS=''
   expect_rc "$name" 0 || return 0
   # On --transport pci the banner names the transport and MSI mode before the TAP.
   expect_err "$name" "=== Network: $tier, 1 queue pair(s), .*TAP tap0 ===" || return 0
