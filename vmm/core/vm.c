@@ -458,6 +458,7 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->net_ack_fd = -1;
 	vm->uart_space_efd = -1;
 	vm->report_fd = -1;
+	vm->reboot_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(32, 60);
 	vm->console_efd = -1;
 	vm->start_time = report_now();
 	vm->gic.fd = -1;

@@ -85,6 +85,7 @@ struct vm {
 	/* --on-reset reboot (vm_reboot.c). */
 	bool reboot_pending;		/* atomic: a vCPU saw PSCI SYSTEM_RESET */
 	unsigned int reboots;		/* completed so far (main thread) */
+	struct tvm_ratelimit reboot_msgs;	/* a guest rebooting in a loop cannot flood stderr */
 	uint8_t *kernel_data, *initrd_data;	/* the files as read, kept for reboots */
 	size_t kernel_size, initrd_size;
 };

@@ -86,7 +86,7 @@ int vm_reboot(struct vm *vm, struct tvm_error *err)
 	if (vm_place_images(vm, false, err))
 		return -1;
 	boot_milestones_init(&vm->milestones);
-	if (!vm->cfg->quiet) {
+	if (!vm->cfg->quiet && tvm_ratelimit(&vm->reboot_msgs)) {
 		console_end_line(&vm->console);
 		fprintf(stderr, "tinyvmm: guest reset (PSCI SYSTEM_RESET): reboot %u\n", vm->reboots);
 	}
