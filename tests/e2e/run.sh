@@ -47,6 +47,9 @@ GIC3_CHECKS+=' msi-probe-gic3'
 GIC2_CHECKS+=' msi-probe-gic2'
 NET_CHECKS+=' pci-tier2 pci-tier1b'
 GIC2_CHECKS+=' pci-gicv2m'
+# Per-queue interrupts over virtio-pci (issue 15's tests).
+NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-tier1b pci-reset-loop-tier1b'
+GIC2_CHECKS+=' pci-gicv2m-tier1a'
 
 total_pass=0
 total_fail=0
