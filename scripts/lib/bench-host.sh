@@ -113,6 +113,10 @@ cfg_setup() {
         *-t2) NETARGS="--vhost off" ;;
         *-1b) NETARGS="--vhost on" ;;
         *-1a) NETARGS="--vhost on --queues 2" ;;
+        *-t2-pci) NETARGS="--vhost off --transport pci" ;;
+        *-1b-pci) NETARGS="--vhost on --transport pci" ;;
+        *-1a-pci) NETARGS="--vhost on --queues 2 --transport pci" ;;
+        *) log "error: unknown configuration $1"; return 1 ;;
       esac
       # scripts/bench --tinyvmm-args: extra options for every tinyvmm run.
       NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null)"
