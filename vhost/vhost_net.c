@@ -157,6 +157,13 @@ static int setup_ring(struct vhost_net *vh, unsigned int index, const struct vho
 	return 0;
 }
 
+int vhost_net_set_call(struct vhost_net *vh, unsigned int index, int call_fd)
+{
+	struct vhost_vring_file call = { .index = index, .fd = call_fd };
+
+	return ioctl(vh->fd, VHOST_SET_VRING_CALL, &call) < 0 ? -1 : 0;
+}
+
 static int set_backend(struct vhost_net *vh, unsigned int index, int fd)
 {
 	struct vhost_vring_file backend = { .index = index, .fd = fd };

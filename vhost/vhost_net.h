@@ -66,6 +66,12 @@ int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 		    const int kick_fd[2], const int call_fd[2], const int err_fd[2],
 		    int tap_fd, struct tvm_error *err);
 
+/*
+ * Point ring @index's completions at eventfd @call_fd, with the ring
+ * running or not (vhost swaps it under the ring's mutex). -1 on failure.
+ */
+int vhost_net_set_call(struct vhost_net *vh, unsigned int index, int call_fd);
+
 /* Detach the backend and stop both rings (driver reset, shutdown). */
 void vhost_net_stop(struct vhost_net *vh);
 

@@ -17,6 +17,8 @@ struct kvm_check_info {
 	int vm_errno;			/* why the scratch KVM_CREATE_VM failed, or 0 */
 	bool gic_v3, gic_v2;		/* vGIC models KVM can create here */
 	bool gic_its;			/* and the GICv3 ITS (PCI MSI-X) */
+	/* On the scratch VM: KVM_CAP_IRQ_ROUTING, KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD. */
+	bool irq_routing, signal_msi, irqfd;
 	bool binary_stats;
 	struct cpu_features_offered cpu;	/* optional vCPU features KVM offers */
 	uint64_t sve_vls[CPU_SVE_VLS_WORDS];	/* a scratch vCPU's SVE vector lengths */

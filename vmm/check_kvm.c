@@ -43,6 +43,16 @@ static void report_pci_msi(FILE *out, const struct kvm_check_info *k)
 
 	check_line(out, mode != MSI_MODE_INTX ? "ok" : "--", "PCI interrupts (--transport pci): %s, %s",
 		   msi_mode_name(mode), msi_mode_describe(mode));
+	if (mode == MSI_MODE_INTX)
+		return;
+	/* What the fast path needs: vhost's call fds become the vectors' irqfds. */
+	if (k->irq_routing && k->irqfd && (mode != MSI_MODE_ITS || k->signal_msi))
+		check_line(out, "ok", "MSI routing: KVM_SET_GSI_ROUTING %s, KVM_SIGNAL_MSI %s, irqfd yes (vhost interrupts reach the MSI-X vectors without tinyvmm; --transport auto uses PCI for --queues > 1)",
+			   k->irq_routing ? "yes" : "no", k->signal_msi ? "yes" : "no");
+	else
+		check_line(out, "--", "MSI routing: KVM_SET_GSI_ROUTING %s, KVM_SIGNAL_MSI %s, irqfd %s: MSI-X vectors this host cannot route are not delivered; use --transport mmio",
+			   k->irq_routing ? "yes" : "no", k->signal_msi ? "yes" : "no",
+			   k->irqfd ? "yes" : "no");
 }
 
 /* What a guest's vCPUs would get by default: all [ok], or a note. */

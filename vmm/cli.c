@@ -97,7 +97,8 @@ void cli_print_help(void)
 	       "  --vhost auto|on|off  vhost-net kernel data path; auto falls back to userspace (default: auto)\n"
 	       "  --vhost-irq direct|relay  vhost interrupts via KVM irqfd, or relayed by tinyvmm (default: direct)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
-	       "  --transport mmio|pci virtio-net on virtio-mmio, or on virtio-pci with MSI-X (default: mmio)\n"
+	       "  --transport auto|mmio|pci  virtio-net on virtio-mmio, or on virtio-pci with MSI-X\n"
+	       "                       (default auto: pci when --queues > 1, else mmio)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --user USER          started as root: become USER once devices are open (default: stay)\n"
 	       "  --seccomp on|log|off system-call allow-list once set up; log only logs (default: on)\n"
@@ -192,11 +193,15 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		cfg->vhost_irq_set = true;
 		break;
 	case OPT_TRANSPORT:
-		if (!strcmp(v, "mmio") || !strcmp(v, "pci"))
-			cfg->transport_pci = !strcmp(v, "pci");
+		if (!strcmp(v, "auto"))
+			cfg->transport_set = false;
+		else if (!strcmp(v, "mmio") || !strcmp(v, "pci"))
+			cfg->transport_set = true;
 		else
 			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--transport '%s' is not a virtio transport. Use mmio or pci", v);
+					"--transport '%s' is not a virtio transport. Use auto, mmio or pci",
+					v);
+		cfg->transport_pci = !strcmp(v, "pci");
 		break;
 	case OPT_QUEUES:
 		if (parse_u64(v, 1, 16, &n))
@@ -364,5 +369,14 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 	if (!cfg->kernel_path)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz or ELF)");
-	return check_supported(cfg, err);
+	if (check_supported(cfg, err))
+		return -1;
+	/*
+	 * auto: multi-queue needs a vector per queue, which only virtio-pci
+	 * has; one pair stays on virtio-mmio, which every guest (and
+	 * bare-metal OSes with only an mmio driver) can drive.
+	 */
+	if (!cfg->transport_set)
+		cfg->transport_pci = cfg->tap_name && cfg->queues > 1;
+	return 0;
 }

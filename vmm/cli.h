@@ -50,7 +50,8 @@ struct vm_config {
 	bool vhost_irq_relay;
 	bool vhost_irq_set;
 	unsigned int queues;
-	bool transport_pci;		/* --transport pci: virtio-net on virtio-pci */
+	bool transport_pci;		/* virtio-net on virtio-pci (after auto is resolved) */
+	bool transport_set;		/* --transport mmio|pci given; else auto: pci when --queues > 1 */
 };
 
 void cli_defaults(struct vm_config *cfg);

@@ -218,6 +218,9 @@ int kvm_check_probe(struct kvm_check_info *info)
 		info->gic_v3 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 		info->gic_v2 = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
 		info->gic_its = can_create_gic(vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS);
+		info->irq_routing = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING) > 0;
+		info->signal_msi = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) > 0;
+		info->irqfd = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) > 0;
 		vcpu_features_offered(vm_fd, &info->cpu);
 		probe_scratch_vcpu(vm_fd, info);
 		close(vm_fd);

@@ -7,6 +7,8 @@
 #include "vmm/msi.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
 
 enum msi_mode msi_mode_choose(int gic_version, bool its_available)
 {
@@ -50,10 +52,27 @@ static struct msi_route_msg route_msg(const struct msi_vector *v, struct msix_ms
 				       .has_devid = v->has_devid, .devid = v->devid };
 }
 
+/*
+ * Before attaching: count a signal that waits in the eventfd, and put one
+ * back, which KVM injects at once (kvm_irqfd_assign polls the eventfd).
+ */
+static void note_pending(struct msi_vector *v)
+{
+	uint64_t n = 0, one = 1;
+
+	if (read(v->fd, &n, sizeof(n)) != sizeof(n) || !n)
+		return;	/* nonblocking eventfd: nothing waiting */
+	v->pending_at_attach++;
+	if (write(v->fd, &one, sizeof(one)) < 0)
+		return;	/* cannot fail: the count was just read to 0 */
+}
+
 static int set_attached(const struct msi_backend *b, struct msi_vector *v, bool on)
 {
 	if (v->attached == on)
 		return 0;
+	if (on)
+		note_pending(v);
 	if (b->ops->irqfd(b->opaque, v->fd, (unsigned int)v->gsi, on))
 		return -1;
 	v->attached = on;

@@ -56,6 +56,12 @@ struct msi_vector {
 	bool attached;		/* fd is a KVM irqfd on gsi */
 	bool has_devid;		/* ITS: KVM_CAP_MSI_DEVID */
 	uint32_t devid;		/* the function's requester ID */
+	/*
+	 * Attaches that found signals waiting in the eventfd: what its
+	 * signaller (vhost) sent while the vector was masked. Read only here:
+	 * once attached, KVM consumes the count.
+	 */
+	unsigned long pending_at_attach;
 };
 
 void msi_vector_init(struct msi_vector *v, int fd, bool has_devid, uint32_t devid);

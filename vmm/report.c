@@ -23,6 +23,7 @@
 #include "vmm/kvm_stats.h"
 #include "vmm/tier.h"
 #include "vmm/vm_internal.h"
+#include "vmm/vm_pci.h"
 
 double report_now(void)
 {
@@ -248,6 +249,7 @@ static void write_network(struct json *j, struct vm *vm)
 	json_u64(j, "interrupt_acks_in_kernel", vm_net_acks_in_kernel(vm));
 	json_bool(j, "counters_complete", !vhost);	/* vhost moves data unseen */
 	write_queues(j, net);
+	vm_pci_write_json(j, vm);
 	json_end_object(j);
 }
 

@@ -271,9 +271,15 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	if (vm->pci)
 		fprintf(stderr, "=== Transport: virtio-pci, %s: %s ===\n",
 			msi_mode_name(vm_pci_msi_mode(vm)), msi_mode_describe(vm_pci_msi_mode(vm)));
-	if (vm->net)
+	if (vm->net && vm->pci) {
+		vm_pci_describe(vm, line, sizeof(line));
+		fprintf(stderr, "=== Network: %s, %u queue pair(s), %s, TAP %s ===\n",
+			tier_description(tier_of_net(vm->net)), vm->net->npairs, line,
+			vm->cfg->tap_name);
+	} else if (vm->net) {
 		fprintf(stderr, "=== Network: %s, %u queue pair(s), TAP %s ===\n",
 			tier_description(tier_of_net(vm->net)), vm->net->npairs, vm->cfg->tap_name);
+	}
 	else
 		fprintf(stderr, "=== Network: none (no --tap) ===\n");
 }

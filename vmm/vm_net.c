@@ -64,14 +64,12 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 		.tap_name = cfg->tap_name,
 		.packed = !cfg->no_packed,
 		.vhost = tier_net_vhost_mode(cfg->vhost),
-		/* Direct vhost irqfds are wired to virtio-mmio's SPI only (below). */
-		.irq_mode = cfg->vhost_irq_relay || vm->pci ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
+		/* Direct: mmio's SPI irqfd (below), or on pci each queue's vector irqfd. */
+		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
 		.queues = cfg->queues,
 		.quiet = cfg->quiet,
 	};
 
-	if (vm->pci && cfg->vhost_irq_set && !cfg->vhost_irq_relay)
-		tvm_warn("--vhost-irq direct is not available with --transport pci yet: vhost interrupts are relayed");
 	if (cfg->mac_set)
 		memcpy(opts.mac, cfg->mac, 6);
 	else
@@ -115,6 +113,8 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 
 void vm_net_detach(struct vm *vm)
 {
+	if (vm->pci)
+		vm_pci_report(vm);
 	if (vm->net) {
 		virtio_net_destroy(vm->net);
 		free(vm->net);

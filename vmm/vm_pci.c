@@ -21,6 +21,7 @@
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/gicv2m.h"
+#include "vmm/json.h"
 #include "vmm/layout.h"
 #include "vmm/msi_kvm.h"
 #include "vmm/vm_internal.h"
@@ -42,6 +43,7 @@ struct vm_pci {
 	unsigned int nvectors;
 	struct msi_vector vectors[MSIX_MAX_VECTORS];
 	unsigned long intx_raised;	/* atomic */
+	unsigned long sent[MSIX_MAX_VECTORS];	/* per vector, messages tinyvmm sent (MSI-X lock) */
 	uint64_t notify_base;		/* BAR 0 where the queue ioeventfds are; 0: none */
 };
 
@@ -68,6 +70,17 @@ int vm_pci_prepare(struct vm *vm, struct tvm_error *err)
 enum msi_mode vm_pci_msi_mode(const struct vm *vm)
 {
 	return pci_of(vm)->mode;
+}
+
+void vm_pci_describe(const struct vm *vm, char *buf, size_t size)
+{
+	const struct vm_pci *p = pci_of(vm);
+
+	if (p->mode == MSI_MODE_INTX || !p->nvectors)
+		snprintf(buf, size, "virtio-pci, INTx (no MSI controller on this host)");
+	else
+		snprintf(buf, size, "virtio-pci, MSI-X via %s (%u vectors)", msi_mode_name(p->mode),
+			 p->nvectors);
 }
 
 static bool has_mmio64(const struct vm *vm)
@@ -109,12 +122,31 @@ static void deliver(void *opaque, unsigned int v, struct msix_msg msg)
 	struct msi_vector *vec = &p->vectors[v];
 	uint64_t one = 1;
 
+	p->sent[v]++;
 	if (vec->attached && write(vec->fd, &one, sizeof(one)) == sizeof(one))
 		return;
 	msi_vector_deliver(&p->backend, vec, msg);
 }
 
-static const struct msix_ops vm_msix_ops = { .vector_changed = vector_changed, .deliver = deliver };
+/* MSI-X on or off: vhost's call fds move between the vectors and the relay. */
+static void enable_changed(void *opaque, bool enabled)
+{
+	struct vm_pci *p = opaque;
+
+	virtio_pci_msix_toggled(&p->net);
+}
+
+static const struct msix_ops vm_msix_ops = {
+	.vector_changed = vector_changed, .deliver = deliver, .enable_changed = enable_changed,
+};
+
+/* Vector @v's eventfd, which vhost may signal directly (it is the vector's irqfd). */
+static int vector_fd(void *opaque, unsigned int v)
+{
+	struct vm_pci *p = opaque;
+
+	return v < p->nvectors ? p->vectors[v].fd : -1;
+}
 
 /* INTA of our slot, after the interrupt-map swizzle (pin 1: line = slot % 4). */
 static void set_intx(void *opaque, bool level)
@@ -257,6 +289,8 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	p->net_ready = true;
 	p->net.set_intx = set_intx;
 	p->net.intx_opaque = vm;
+	p->net.vector_fd = vector_fd;
+	p->net.vector_fd_opaque = p;
 	virtio_pci_set_config_ops(&p->net, &vm_pci_config_ops, vm);
 	pci_host_init(&p->host, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_MMIO32_BASE,
 		      LAYOUT_PCI_MMIO32_SIZE, has_mmio64(vm) ? LAYOUT_PCI_MMIO64_BASE : 0,
@@ -268,17 +302,66 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
+/* At exit, before the device goes: how the guest's interrupts went. */
+void vm_pci_report(const struct vm *vm)
+{
+	const struct vm_pci *p = pci_of(vm);
+
+	if (!p || !p->net_ready || vm->cfg->quiet)
+		return;
+	/* MSI-X as wanted, or the INTx fallback; vhost's own messages bypass tinyvmm. */
+	fprintf(stderr, "tinyvmm: virtio-pci: MSI-X %s, %lu MSI-X messages (%lu fired while masked), %lu INTx assertions; vhost rings started on their vector's irqfd: %llu (moved live: %llu)\n",
+		p->net.has_msix ? "offered" : "not offered", p->net.msix.delivered,
+		p->net.msix.pended, p->intx_raised,
+		vm->net ? (unsigned long long)vm->net->irqfd_direct_starts : 0ULL,
+		vm->net ? (unsigned long long)vm->net->irqfd_moves : 0ULL);
+}
+
+static void write_vector_json(struct json *j, const struct vm_pci *p, unsigned int v)
+{
+	json_begin_object(j, NULL);
+	json_u64(j, "vector", v);
+	json_begin_array(j, "queues");
+	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (p->net.queue_vector_at_ready[q] == v)
+			json_u64(j, NULL, q);
+	json_end_array(j);
+	json_bool(j, "config", p->net.config_vector_at_ready == v);
+	json_u64(j, "messages_by_tinyvmm", p->sent[v]);
+	json_u64(j, "fired_while_masked", p->net.msix.pended_vec[v]);
+	json_u64(j, "eventfd_pending_at_unmask", p->vectors[v].pending_at_attach);
+	json_end_object(j);
+}
+
+void vm_pci_write_json(struct json *j, const struct vm *vm)
+{
+	const struct vm_pci *p = pci_of(vm);
+
+	if (!p || !p->net_ready) {
+		json_null(j, "pci");
+		return;
+	}
+	json_begin_object(j, "pci");
+	json_string(j, "msi", msi_mode_name(p->mode));
+	json_bool(j, "msix_offered", p->net.has_msix);
+	json_u64(j, "messages_by_tinyvmm", p->net.msix.delivered);
+	json_u64(j, "fired_while_masked", p->net.msix.pended);
+	json_u64(j, "intx_assertions", p->intx_raised);
+	json_u64(j, "vhost_rings_on_vector_irqfds", vm->net ? vm->net->irqfd_direct_starts : 0);
+	json_u64(j, "vhost_irqfd_moves", vm->net ? vm->net->irqfd_moves : 0);
+	json_begin_array(j, "vectors");
+	for (unsigned int v = 0; v < p->nvectors; v++)
+		write_vector_json(j, p, v);
+	json_end_array(j);
+	json_end_object(j);
+}
+
 void vm_pci_destroy(struct vm *vm)
 {
 	struct vm_pci *p = pci_of(vm);
 
 	if (!p)
 		return;
-	/* How the guest's interrupts went: MSI-X as wanted, or the INTx fallback. */
-	if (p->net_ready && !vm->cfg->quiet)
-		fprintf(stderr, "tinyvmm: virtio-pci: MSI-X %s, %lu MSI-X messages (%lu fired while masked), %lu INTx assertions\n",
-			p->net.has_msix ? "offered" : "not offered", p->net.msix.delivered,
-			p->net.msix.pended, p->intx_raised);
 	for (unsigned int v = 0; v < p->nvectors; v++) {
 		msi_vector_release(&p->backend, &p->vectors[v]);
 		close(p->vectors[v].fd);

@@ -24,6 +24,21 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err);
 
 enum msi_mode vm_pci_msi_mode(const struct vm *vm);
 
+/* For the banner: "virtio-pci, MSI-X via ITS (3 vectors)", or "virtio-pci, INTx (...)". */
+void vm_pci_describe(const struct vm *vm, char *buf, size_t size);
+
+struct json;
+/*
+ * network.pci in --report-json: null on virtio-mmio; per MSI-X vector the
+ * queues the driver gave it (as of the last DRIVER_OK) and what tinyvmm can
+ * count. Messages vhost sends through a vector's irqfd never pass through
+ * tinyvmm and KVM exposes no per-irqfd count: they are not in these numbers.
+ */
+void vm_pci_write_json(struct json *j, const struct vm *vm);
+
+/* The exit line on stderr (unless --quiet): call before the device is destroyed. */
+void vm_pci_report(const struct vm *vm);
+
 void vm_pci_destroy(struct vm *vm);
 
 #endif

@@ -2,9 +2,9 @@
 /*
  * Tiers 1A/1B: virtio-net rings served by the kernel's vhost-net. This file
  * is the glue between the device model and vhost/vhost_net.c: one vhost-net
- * instance per queue pair, the two ways of turning vhost's "call" eventfd
- * into a virtio-mmio interrupt, and what happens when vhost gives up on a
- * ring (its "err" eventfd).
+ * instance per queue pair, the ways of turning vhost's "call" eventfd into
+ * an interrupt (net_irqfd.h: an MSI-X vector's irqfd, mmio's SPI irqfd, or
+ * relayed), and what happens when vhost gives up on a ring ("err" eventfd).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "devices/net/net_vhost.h"
+#include "devices/net/net_irqfd.h"
 #include "lib/fault.h"
 
 static int new_eventfd_pair(int fd[2])
@@ -64,20 +65,27 @@ static int vhost_start(struct virtio_net *net, struct tvm_error *err)
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 		struct vhost_net_ring rings[2];
+		int call[2];
 
 		/* A pair the driver did not set up stays with no backend. */
 		if (!dev->queue_ready[2 * i] || !dev->queue_ready[2 * i + 1])
 			continue;
-		for (unsigned int r = 0; r < 2; r++)
+		for (unsigned int r = 0; r < 2; r++) {
 			rings[r] = vhost_ring_of(&dev->queues[2 * i + r]);
+			call[r] = net_irqfd_target(net, i, r);
+		}
 		/* An error from the last session must not reset this one. */
 		eventfd_drain(pair->err_fd[0]);
 		eventfd_drain(pair->err_fd[1]);
 		if (vhost_net_start(&pair->vhost, dev->queues[0].mem, dev->driver_features,
 				    &rings[0], &rings[1], pair->kick_fd,
-				    pair->call_fd, pair->err_fd, pair->tap_fd, err)) {
+				    call, pair->err_fd, pair->tap_fd, err)) {
 			vhost_stop(net);
 			return -1;
+		}
+		for (unsigned int r = 0; r < 2; r++) {
+			pair->call_used[r] = call[r];
+			net->irqfd_direct_starts += call[r] != pair->call_fd[r];
 		}
 	}
 	virtio_dev_irq_bypass(dev, net->opts.irq_mode == NET_IRQ_DIRECT);
@@ -91,10 +99,28 @@ static void vhost_stop(struct virtio_net *net)
 	virtio_dev_irq_bypass(&net->vdev, false);
 }
 
+static int set_call(struct virtio_net *net, unsigned int pair, unsigned int ring, int fd)
+{
+	if (!vhost_net_set_call(&net->pairs[pair].vhost, ring, fd))
+		return 0;
+	/* The guest can make this happen (by reassigning vectors): ratelimited. */
+	if (tvm_ratelimit(&net->activation_msgs))
+		tvm_warn("vhost-net: VHOST_SET_VRING_CALL (pair %u ring %u) failed: %s; the ring keeps its previous interrupt path",
+			 pair, ring, strerror(errno));
+	return -1;
+}
+
+/* The driver moved a queue to another vector, or MSI-X on/off (vdev->lock held). */
+static void vhost_irqfds_changed(struct virtio_net *net)
+{
+	net_irqfd_follow(net, set_call);
+}
+
 const struct net_backend_ops net_vhost_backend = {
 	.kind = NET_BACKEND_VHOST,
 	.start = vhost_start,
 	.stop = vhost_stop,
+	.irqfds_changed = vhost_irqfds_changed,
 };
 
 /*
@@ -130,7 +156,7 @@ static int watch(int epfd, int fd, uint64_t tag)
 static int monitor_open(struct virtio_net *net)
 {
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
-	bool relay = net->opts.irq_mode == NET_IRQ_RELAY;
+	bool relay = net_irqfd_watch_call_fds(net);
 
 	if (epfd < 0)
 		return -1;

@@ -323,7 +323,17 @@ static void net_notify(struct virtio_dev *dev, unsigned int queue)
 		return;
 }
 
+/* The transport moved a queue's irqfd (vdev->lock held): the backend follows. */
+static void net_queue_irqfds_changed(struct virtio_dev *dev)
+{
+	struct virtio_net *net = net_of(dev);
+
+	if (net->active_ops && net->active_ops->irqfds_changed)
+		net->active_ops->irqfds_changed(net);
+}
+
 static const struct virtio_dev_ops net_ops = {
+	.queue_irqfds_changed = net_queue_irqfds_changed,
 	.activate = net_activate,
 	.reset = net_reset,
 	.notify = net_notify,
@@ -342,6 +352,7 @@ static void net_mark_fds_closed(struct virtio_net *net)
 		pair->tap_fd = pair->kick_fd[0] = pair->kick_fd[1] = -1;
 		tvm_worker_clear(&pair->worker);
 		pair->call_fd[0] = pair->call_fd[1] = pair->vhost.fd = -1;
+		pair->call_used[0] = pair->call_used[1] = -1;
 		pair->err_fd[0] = pair->err_fd[1] = -1;
 	}
 }

@@ -63,7 +63,8 @@ struct net_queue_pair {
 	unsigned int index;
 	int tap_fd;
 	int kick_fd[2];		/* [0] RX, [1] TX: KVM ioeventfds for QueueNotify */
-	int call_fd[2];		/* vhost -> guest interrupt requests */
+	int call_fd[2];		/* vhost -> guest interrupt requests, relayed (or mmio's irqfd) */
+	int call_used[2];	/* what vhost signals now: call_fd or the queue's vector irqfd */
 	int err_fd[2];		/* vhost gave up on the ring (VHOST_SET_VRING_ERR) */
 	struct vhost_net vhost;
 	struct tvm_worker worker;	/* Tier 2: the thread serving this pair */
@@ -89,6 +90,8 @@ struct net_backend_ops {
 	enum net_backend kind;
 	int (*start)(struct virtio_net *net, struct tvm_error *err);
 	void (*stop)(struct virtio_net *net);
+	/* Optional: virtio_dev_queue_irqfd() may answer differently now (lock held). */
+	void (*irqfds_changed)(struct virtio_net *net);
 };
 
 struct virtio_net {
@@ -116,6 +119,8 @@ struct virtio_net {
 	/* vhost backends: the thread watching err_fd (and call_fd if relayed). */
 	struct tvm_worker monitor;
 	uint64_t vhost_errors;		/* ring errors vhost-net reported */
+	uint64_t irqfd_direct_starts;	/* vhost rings started on a transport irqfd (a vector's) */
+	uint64_t irqfd_moves;		/* rings re-pointed at another irqfd while live */
 	/* Control queue (multi-queue only): the last virtqueue. */
 	bool has_ctrl;
 	unsigned int active_pairs;	/* as set by VQ_PAIRS_SET */

@@ -70,15 +70,20 @@ static void ctrl_written(void *opaque, unsigned int cap, unsigned int off, unsig
 	struct msix *m = opaque;
 	uint32_t ctrl = pci_config_get(m->cfg, cap + MSIX_CAP_CTRL, 2);
 	struct vector_state old[MSIX_MAX_VECTORS];
+	bool toggled;
 
 	pthread_mutex_lock(&m->lock);
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		old[v] = change_begin(m, v);
+	toggled = m->enabled != !!(ctrl & MSIX_CTRL_ENABLE);
 	m->enabled = ctrl & MSIX_CTRL_ENABLE;
 	m->function_masked = ctrl & MSIX_CTRL_MASKALL;
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		change_end(m, v, old[v]);
 	pthread_mutex_unlock(&m->lock);
+	/* Outside the lock: the listener may take device locks that nest outside it. */
+	if (toggled && m->ops && m->ops->enable_changed)
+		m->ops->enable_changed(m->opaque, ctrl & MSIX_CTRL_ENABLE);
 }
 
 static bool region_fits(const struct pci_config *cfg, unsigned int bar, uint32_t off,
@@ -230,6 +235,7 @@ bool msix_fire(struct msix *m, unsigned int vector)
 	if (masked_locked(m, vector)) {
 		set_pending(m, vector, true);
 		m->pended++;
+		m->pended_vec[vector]++;
 	} else {
 		deliver_locked(m, vector);
 		delivered = true;

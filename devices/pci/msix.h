@@ -50,6 +50,11 @@ struct msix_ops {
 			       bool masked);
 	/* Send @vector's message now. */
 	void (*deliver)(void *opaque, unsigned int vector, struct msix_msg msg);
+	/*
+	 * Optional, called WITHOUT the MSI-X lock (after the vectors'
+	 * vector_changed calls): MSI-X Enable was turned on or off.
+	 */
+	void (*enable_changed)(void *opaque, bool enabled);
 };
 
 struct msix_entry {
@@ -69,6 +74,7 @@ struct msix {
 	const struct msix_ops *ops;
 	void *opaque;
 	unsigned long delivered, pended;	/* statistics */
+	unsigned long pended_vec[MSIX_MAX_VECTORS];	/* pended, per vector */
 };
 
 static inline uint32_t msix_table_bytes(unsigned int nvectors)

@@ -27,8 +27,10 @@ void virtio_dev_init(struct virtio_dev *vdev, uint32_t device_id, uint64_t featu
 	vdev->ops = ops;
 	vdev->opaque = opaque;
 	/* Until a transport attaches, interrupts go nowhere (never NULL calls). */
-	vdev->transport = (struct virtio_transport){ no_interrupt, no_config_interrupt,
-						     no_irq_bypass, NULL };
+	vdev->transport = (struct virtio_transport){
+		.interrupt = no_interrupt, .config_interrupt = no_config_interrupt,
+		.irq_bypass = no_irq_bypass,	/* no queue_irqfd: none */
+	};
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->queues[i].mem = mem;
 }
@@ -61,6 +63,24 @@ void virtio_dev_needs_reset(struct virtio_dev *vdev)
 void virtio_dev_irq_bypass(struct virtio_dev *vdev, bool on)
 {
 	vdev->transport.irq_bypass(vdev->transport.opaque, on);
+}
+
+void virtio_dev_queue_irqfds_changed(struct virtio_dev *vdev)
+{
+	if (vdev->ops && vdev->ops->queue_irqfds_changed)
+		vdev->ops->queue_irqfds_changed(vdev);
+}
+
+bool virtio_dev_has_queue_irqfds(const struct virtio_dev *vdev)
+{
+	return vdev->transport.queue_irqfd != NULL;
+}
+
+int virtio_dev_queue_irqfd(struct virtio_dev *vdev, unsigned int q)
+{
+	if (!vdev->transport.queue_irqfd || q >= vdev->nqueues)
+		return -1;
+	return vdev->transport.queue_irqfd(vdev->transport.opaque, q);
 }
 
 void virtio_dev_config_changed(struct virtio_dev *vdev)

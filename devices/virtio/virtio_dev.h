@@ -37,6 +37,12 @@ struct virtio_dev_ops {
 			      unsigned int len, bool is_write);
 	/* Extra device rules on the accepted features; false refuses FEATURES_OK. */
 	bool (*features_ok)(struct virtio_dev *vdev, uint64_t features);
+	/*
+	 * Optional. What virtio_dev_queue_irqfd() returns may have changed
+	 * (the driver reassigned a queue's MSI-X vector, or turned MSI-X on
+	 * or off). The transport calls it with vdev->lock held.
+	 */
+	void (*queue_irqfds_changed)(struct virtio_dev *vdev);
 };
 
 /* The transport's side: how the guest is told things. Any thread, no lock. */
@@ -52,6 +58,14 @@ struct virtio_transport {
 	 */
 	void (*irq_bypass)(void *opaque, bool on);
 	void *opaque;
+	/*
+	 * Optional (NULL on a one-line transport). An eventfd whose signal
+	 * interrupts the guest for queue @q with no userspace work (a KVM
+	 * irqfd of the queue's MSI-X vector; queues sharing a vector share
+	 * it), or -1 when queue @q has none now (no vector, MSI-X off): then
+	 * interrupt() is the way. Called with vdev->lock held.
+	 */
+	int (*queue_irqfd)(void *opaque, unsigned int q);
 };
 
 struct virtio_dev {
@@ -106,6 +120,16 @@ void virtio_dev_notify(struct virtio_dev *vdev, uint32_t q);
 /* Device config space access (reads of nothing give zeros). */
 void virtio_dev_config_access(struct virtio_dev *vdev, uint64_t offset, uint8_t *data,
 			      unsigned int len, bool is_write);
+
+/* The transport's per-queue irqfds changed (lock held): tell the device model. */
+void virtio_dev_queue_irqfds_changed(struct virtio_dev *vdev);
+
+/* Called by the device model with vdev->lock held. */
+
+/* Whether the transport has per-queue irqfds at all (virtio-pci with MSI-X vectors). */
+bool virtio_dev_has_queue_irqfds(const struct virtio_dev *vdev);
+/* Queue @q's irqfd now, or -1 (see struct virtio_transport.queue_irqfd). */
+int virtio_dev_queue_irqfd(struct virtio_dev *vdev, unsigned int q);
 
 /* Called by the device model, any thread, without the lock. */
 

@@ -41,8 +41,11 @@ void virtio_mmio_init(struct virtio_mmio *mmio, struct virtio_dev *vdev)
 {
 	memset(mmio, 0, sizeof(*mmio));
 	mmio->vdev = vdev;
-	vdev->transport = (struct virtio_transport){ mmio_interrupt, mmio_config_interrupt,
-						     mmio_irq_bypass, mmio };
+	/* One line for every queue: no per-queue irqfds. */
+	vdev->transport = (struct virtio_transport){
+		.interrupt = mmio_interrupt, .config_interrupt = mmio_config_interrupt,
+		.irq_bypass = mmio_irq_bypass, .opaque = mmio,
+	};
 }
 
 static uint32_t read_queue_reg(struct virtio_mmio *mmio, uint64_t reg)

@@ -149,9 +149,33 @@ static void pci_config_interrupt(void *opaque)
 		msix_fire(&vp->msix, vec);
 }
 
-/* vhost's call fds as irqfds: the VM wires them to the vectors; nothing to adjust here. */
+/* Nothing to adjust: with MSI-X the driver reads no status to find its queues. */
 static void pci_irq_bypass(void *opaque, bool on)
 {
+}
+
+/*
+ * struct virtio_transport.queue_irqfd: the eventfd of the vector the driver
+ * gave queue @q, while MSI-X is on. vdev->lock held (then the MSI-X lock).
+ */
+static int pci_queue_irqfd(void *opaque, unsigned int q)
+{
+	struct virtio_pci *vp = opaque;
+	uint16_t vec;
+
+	if (!vp->vector_fd || q >= VIRTIO_MAX_QUEUES || !msix_on(vp))
+		return -1;
+	vec = __atomic_load_n(&vp->queue_vector[q], __ATOMIC_RELAXED);
+	if (vec == VIRTIO_PCI_NO_VECTOR || vec >= vp->msix.nvectors)
+		return -1;
+	return vp->vector_fd(vp->vector_fd_opaque, vec);
+}
+
+void virtio_pci_msix_toggled(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->vdev->lock);
+	virtio_dev_queue_irqfds_changed(vp->vdev);
+	pthread_mutex_unlock(&vp->vdev->lock);
 }
 
 static void reset_vectors(struct virtio_pci *vp)
@@ -180,6 +204,8 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t cla
 		return -1;
 	vp->vdev = vdev;
 	reset_vectors(vp);
+	memcpy(vp->queue_vector_at_ready, vp->queue_vector, sizeof(vp->queue_vector));
+	vp->config_vector_at_ready = VIRTIO_PCI_NO_VECTOR;
 	pci_config_init(&vp->cfg, &ids, NULL, NULL);
 	if (pci_config_add_bar(&vp->cfg, VIRTIO_PCI_BAR, PCI_BAR_MEM32, VIRTIO_PCI_BAR_SIZE, false) ||
 	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
@@ -200,8 +226,10 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t cla
 			return -1;
 		vp->has_msix = true;
 	}
-	vdev->transport = (struct virtio_transport){ pci_interrupt, pci_config_interrupt,
-						     pci_irq_bypass, vp };
+	vdev->transport = (struct virtio_transport){
+		.interrupt = pci_interrupt, .config_interrupt = pci_config_interrupt,
+		.irq_bypass = pci_irq_bypass, .opaque = vp, .queue_irqfd = pci_queue_irqfd,
+	};
 	return 0;
 }
 
@@ -331,6 +359,7 @@ static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
 	struct virtio_dev *vdev = vp->vdev;
 	unsigned int q = vp->queue_select;
 	struct virtq *vq;
+	uint16_t vec;
 
 	if (q >= vdev->nqueues)
 		return;
@@ -339,7 +368,10 @@ static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
 		virtio_dev_set_queue_size(vdev, q, v);
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
-		__atomic_store_n(&vp->queue_vector[q], honour_vector(vp, v), __ATOMIC_RELAXED);
+		/* Live or not: Linux's vp_find_vqs retries with fewer vectors. */
+		vec = honour_vector(vp, v);
+		if (__atomic_exchange_n(&vp->queue_vector[q], vec, __ATOMIC_RELAXED) != vec)
+			virtio_dev_queue_irqfds_changed(vdev);
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		/* Only 1 may be written; an untouched size means the maximum. */
@@ -362,6 +394,10 @@ static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
 static void write_status(struct virtio_pci *vp, uint32_t v)
 {
 	virtio_dev_write_status(vp->vdev, v & 0xff);
+	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && vp->vdev->active) {
+		memcpy(vp->queue_vector_at_ready, vp->queue_vector, sizeof(vp->queue_vector));
+		vp->config_vector_at_ready = vp->config_vector;
+	}
 	if (v & 0xff)
 		return;
 	/* A reset returns the transport's registers to their initial state too. */

@@ -60,8 +60,19 @@ struct virtio_pci {
 	uint16_t queue_select;
 	uint16_t config_vector;		/* read without the lock by interrupt paths */
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+	/* queue_vector as of the last DRIVER_OK, kept across resets (for reports). */
+	uint16_t queue_vector_at_ready[VIRTIO_MAX_QUEUES];
+	uint16_t config_vector_at_ready;
 	uint8_t isr;			/* atomic */
 	unsigned int pci_cfg_cap;	/* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
+	/*
+	 * Optional: the eventfd that sends MSI-X vector @vector's message in
+	 * the kernel (its KVM irqfd, detached while masked), or -1. With it,
+	 * each queue's irqfd (struct virtio_transport.queue_irqfd) is its
+	 * vector's: vhost then signals the guest directly.
+	 */
+	int (*vector_fd)(void *opaque, unsigned int vector);
+	void *vector_fd_opaque;
 };
 
 /*
@@ -84,6 +95,12 @@ void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint
  */
 void virtio_pci_set_config_ops(struct virtio_pci *vp, const struct pci_config_ops *ops,
 			       void *opaque);
+
+/*
+ * The driver turned MSI-X on or off (struct msix_ops.enable_changed, MSI-X
+ * lock not held): the queues' irqfds change with it. Takes vdev->lock.
+ */
+void virtio_pci_msix_toggled(struct virtio_pci *vp);
 
 /* The guest-physical address where queue @q's notifications land (for an ioeventfd). */
 uint64_t virtio_pci_notify_addr(const struct virtio_pci *vp, unsigned int q);

@@ -925,6 +925,7 @@ check_host_check() {
   expect_out "$name" "vGIC: v3 yes" || return 0
   expect_out "$name" "\[ok\] /dev/vhost-net: opens; packed ring no" || return 0
   expect_out "$name" "TAP tap1: exists, multi-queue" || return 0
+  expect_out "$name" "\[ok\] MSI routing: KVM_SET_GSI_ROUTING yes, KVM_SIGNAL_MSI yes, irqfd yes" || return 0
   expect_out "$name" "=== Network: KVM with vhost-net acceleration and multi-queue (Tier 1A), 2 queue pair(s), TAP tap1 ===" || return 0
   pass "$name"
 }
@@ -947,6 +948,7 @@ check_host_check_gic2() {
   expect_rc "$name" 0 || return 0
   expect_out "$name" "vGIC: v3 no, v2 yes; --gic auto uses v2" || return 0
   expect_out "$name" "PCI interrupts (--transport pci): GICv2m" || return 0
+  expect_out "$name" "\[ok\] MSI routing: KVM_SET_GSI_ROUTING yes, .*irqfd yes" || return 0
   pass "$name"
 }
 
@@ -1343,9 +1345,13 @@ check_pci() {
   expect_err "$name" "=== Transport: virtio-pci, $msi: MSI-X through" || return 0
   # Every notification completed in KVM (ioeventfds on the BAR the guest chose).
   expect_report "$name" '"trapped_kicks": 0,' '"phase": "exit"' || return 0
-  expect_err "$name" "=== Network: $tier, 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_err "$name" "=== Network: $tier, 1 queue pair(s), virtio-pci, MSI-X via $msi ([0-9]* vectors), TAP tap0 ===" || return 0
   expect_err "$name" "driver ready: ${PCI_RING:-[a-z]*} ring" || return 0
-  expect_err "$name" "virtio-pci: MSI-X offered, [1-9][0-9]* MSI-X messages" || return 0
+  # PCI_EXIT: what the exit line must say; by default tinyvmm itself sent MSI-X messages.
+  expect_err "$name" "virtio-pci: MSI-X offered, ${PCI_EXIT:-[1-9][0-9]* MSI-X messages}" || return 0
+  # network.pci: the mode, and per vector what tinyvmm counted (PCI_REPORT, default: it sent some).
+  expect_report "$name" "\"msi\": \"$msi\"" "\"eventfd_pending_at_unmask\": " \
+    "${PCI_REPORT:-\"messages_by_tinyvmm\": [1-9]}" || return 0
   # The guest's view: a vector per queue (and config), none shared.
   expect_out "$name" "guest-test: irqs virtio[0-9]*-input.0 chip=" || return 0
   expect_out "$name" "guest-test: irqs virtio[0-9]*-config chip=" || return 0
@@ -1368,7 +1374,7 @@ check_pci_mq() {
     --cpus 2 --queues 2 --transport pci --report-json "$LOGDIR/report-$name.json" "$@"
   expect_rc "$name" 0 || return 0
   expect_err "$name" "=== Transport: virtio-pci, $msi: MSI-X through" || return 0
-  expect_err "$name" "=== Network: KVM with vhost-net acceleration and multi-queue (Tier 1A), 2 queue pair(s), TAP tap1 ===" || return 0
+  expect_err "$name" "=== Network: KVM with vhost-net acceleration and multi-queue (Tier 1A), 2 queue pair(s), virtio-pci, MSI-X via $msi ([0-9]* vectors), TAP tap1 ===" || return 0
   expect_out "$name" "guest-test: netmq channels: max_combined=2" || return 0
   expect_out "$name" "guest-test: netmq channels set to 1: ok" || return 0
   expect_out "$name" "guest-test: netmq 1 stream on 1 channel: verified" || return 0
@@ -1381,7 +1387,8 @@ check_pci_mq() {
   done
   expect_out "$name" "guest-test: irqs summary lines=5 input=2 output=2 rx_cpus=2 of 2" || return 0
   expect_err "$name" "guest enabled 2 of 2 queue pairs" || return 0
-  expect_err "$name" "virtio-pci: MSI-X offered, [1-9][0-9]* MSI-X messages" || return 0
+  # --vhost-irq direct (default): vhost's rings signal their vectors' irqfds themselves.
+  expect_err "$name" "virtio-pci: MSI-X offered, .*started on their vector.s irqfd: [1-9]" || return 0
   expect_report "$name" '"trapped_kicks": 0,' || return 0
   expect_peer "$name" || return 0
   if [ "$(grep -c 'netpeer: stream .* verified=yes' "$PEERLOG")" != 3 ]; then
@@ -1399,7 +1406,7 @@ check_pci_intx() {
   wanted "$name" || return 0
   PEER=$TAP0_PEER
   check_net "$name" tap0 "pci=nomsi" --transport pci || return 0
-  expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), TAP tap0 ===" || return 0
+  expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), virtio-pci, .*TAP tap0 ===" || return 0
   expect_err "$name" "virtio-pci: MSI-X offered, 0 MSI-X messages (0 fired while masked), [1-9][0-9]* INTx assertions" || return 0
   # One shared line, named after the device alone, no per-queue vectors.
   expect_out "$name" "guest-test: irqs virtio[0-9]* chip=" || return 0
@@ -1468,7 +1475,7 @@ check_mq() {
 check_mq_warn() {
   name=mq-warn
   wanted "$name" || return 0
-  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 4 --tap tap4 \
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 4 --tap tap4 --transport mmio \
     --cmdline "console=ttyS0 quiet"
   expect_rc "$name" 0 || return 0
   expect_out "$name" "guest-test: cpus=2 " || return 0
@@ -1480,7 +1487,7 @@ check_mq_warn() {
 check_mq_single_tap() {
   name=mq-single-tap
   wanted "$name" || return 0
-  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 2 --tap tap0 \
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 2 --tap tap0 --transport mmio \
     --cmdline "console=ttyS0 quiet"
   expect_rc "$name" 1 || return 0
   expect_err "$name" "tinyvmm tap create" || return 0
@@ -1503,7 +1510,8 @@ check_reset() {
     "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=$RESET_LOOPS guest-test.loopbytes=$RESET_BYTES guest-test.ip=${raddr%.1}.2 guest-test.peer=$raddr" "$@"
   LIMIT=
   expect_rc "$name" 0 || return 0
-  expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), TAP $rtap ===" || return 0
+  # (.*: a virtio-pci banner names the transport before the TAP)
+  expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), .*TAP $rtap ===" || return 0
   expect_out "$name" "guest-test: netreset device=.* driver=${RESET_DRIVER:-virtio_net} " || return 0
   expect_out "$name" "guest-test: netreset $RESET_LOOPS of $RESET_LOOPS rebinds verified" || return 0
   expect_out "$name" "guest-test: netreset ok" || return 0
@@ -1658,14 +1666,22 @@ suite_net() {
   try check_pci pci-tier2 ITS "KVM with userspace virtio-net (Tier 2)" --vhost off
   PCI_RING='split'
   try check_pci pci-tier2-split ITS "KVM with userspace virtio-net (Tier 2)" --vhost off --no-packed
-  try check_pci pci-tier1b ITS "KVM with vhost-net acceleration (Tier 1B)"
   PCI_RING=
+  # --vhost-irq direct: vhost signals the vector irqfds, tinyvmm sends no message at all.
+  PCI_EXIT='0 MSI-X messages .*started on their vector.s irqfd: 2 '
+  PCI_REPORT='"vhost_rings_on_vector_irqfds": 2,'
+  try check_pci pci-tier1b ITS "KVM with vhost-net acceleration (Tier 1B)"
+  PCI_EXIT='[1-9][0-9]* MSI-X messages .*started on their vector.s irqfd: 0 '
+  PCI_REPORT='"vhost_rings_on_vector_irqfds": 0,'
+  try check_pci pci-tier1b-relay ITS "KVM with vhost-net acceleration (Tier 1B)" --vhost-irq relay
+  PCI_EXIT= PCI_REPORT=
   try check_pci_mq pci-tier1a ITS
   try check_pci_intx
   try check_busyoff busyoff-tier2 --vhost off
   try check_busyoff busyoff-tier1b
-  try check_mq tier1a-mq "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2
-  try check_mq tier2-mq "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
+  # Multi-queue over virtio-mmio, as before --transport auto picked pci for it.
+  try check_mq tier1a-mq "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 --transport mmio
+  try check_mq tier2-mq "KVM with userspace virtio-net (Tier 2)" 0 --vhost off --transport mmio
   try check_mq_warn
   try check_mq_single_tap
   try check_reset reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1
@@ -1694,7 +1710,7 @@ suite_net() {
   try check_sigterm_transfer sigterm-transfer-tier2 --vhost off
   RESET_TAP=tap1 RESET_ADDR=10.1.0.1 RESET_PAIRS=2
   try check_reset reset-loop-tier1a "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 \
-    --queues 2 --cpus 2
+    --queues 2 --cpus 2 --transport mmio
   RESET_TAP= RESET_ADDR= RESET_PAIRS=
   # virtio-pci: the PCI function is rebound (MSI-X vectors freed, set up again).
   RESET_DRIVER=virtio-pci

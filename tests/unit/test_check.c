@@ -139,3 +139,28 @@ Test(check, cpu_features_the_host_offers)
 	cr_assert(report(&k), "a missing optional feature does not make KVM unusable");
 	cr_assert_not_null(strstr(text, "[--] CPU features for guests: PMUv3 yes, pointer authentication yes, SVE no (host KVM lacks it)\n"));
 }
+
+Test(check, pci_msi_routing)
+{
+	struct kvm_check_info k = working_host();
+
+	k.gic_its = k.irq_routing = k.signal_msi = k.irqfd = true;
+	cr_assert(report(&k));
+	cr_assert_not_null(strstr(text, "[ok] PCI interrupts (--transport pci): ITS, "), "got: %s", text);
+	cr_assert_not_null(strstr(text, "[ok] MSI routing: KVM_SET_GSI_ROUTING yes, KVM_SIGNAL_MSI yes, irqfd yes"));
+	k.signal_msi = false;
+	cr_assert(report(&k), "PCI is optional: KVM stays usable");
+	cr_assert_not_null(strstr(text, "[--] MSI routing: KVM_SET_GSI_ROUTING yes, KVM_SIGNAL_MSI no, irqfd yes: "));
+	cr_assert_not_null(strstr(text, "use --transport mmio"));
+	/* GICv2m raises SPIs: KVM_SIGNAL_MSI is not needed there. */
+	k.gic_v3 = k.gic_its = false;
+	k.gic_v2 = true;
+	cr_assert(report(&k));
+	cr_assert_not_null(strstr(text, "[ok] MSI routing: "), "got: %s", text);
+	/* GICv3 without ITS: INTx, no routing line. */
+	k.gic_v3 = true;
+	k.gic_v2 = false;
+	cr_assert(report(&k));
+	cr_assert_not_null(strstr(text, "[--] PCI interrupts (--transport pci): INTx"));
+	cr_assert_null(strstr(text, "MSI routing"));
+}

@@ -374,6 +374,29 @@ Test(cli, transport)
 	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
+Test(cli, transport_auto)
+{
+	char *one[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0" };
+	char *mq[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--queues", "2" };
+	char *mq_auto[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--queues", "4", "--transport=auto" };
+	char *mq_mmio[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--queues", "2", "--transport", "mmio" };
+	char *pci_auto[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--transport", "pci", "--transport", "auto" };
+	char *notap[] = { "tinyvmm", "--kernel", "k", "--transport", "auto" };
+
+	expect_ok(ARGC(one), one);
+	cr_assert_not(cfg.transport_pci, "one queue pair: virtio-mmio");
+	expect_ok(ARGC(mq), mq);
+	cr_assert(cfg.transport_pci, "multi-queue: virtio-pci, a vector per queue");
+	expect_ok(ARGC(mq_auto), mq_auto);
+	cr_assert(cfg.transport_pci);
+	expect_ok(ARGC(mq_mmio), mq_mmio);
+	cr_assert_not(cfg.transport_pci, "an explicit mmio wins");
+	expect_ok(ARGC(pci_auto), pci_auto);
+	cr_assert_not(cfg.transport_pci, "the last --transport counts: auto, 1 pair");
+	expect_ok(ARGC(notap), notap);
+	cr_assert_not(cfg.transport_pci, "no NIC: no PCI");
+}
+
 Test(cli, network_bad_values)
 {
 	char *vh[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--vhost", "maybe" };
