@@ -45,10 +45,10 @@ K16GIC2_CHECKS=$(for c in $K16_SUBSET; do printf 'k16gic2-%s ' "$c"; done)
 # The MSI backends against the host's KVM (tests/kvm/msi_probe.c), GICv3 and GICv2.
 GIC3_CHECKS+=' msi-probe-gic3'
 GIC2_CHECKS+=' msi-probe-gic2'
-NET_CHECKS+=' pci-tier2 pci-tier1b pci-tier1b-relay'
+NET_CHECKS+=' pci-tier2 pci-tier1b pci-tier1b-relay pci-reset-loop-tier1b'
 GIC2_CHECKS+=' pci-gicv2m'
 # Per-queue interrupts over virtio-pci (issue 15's tests).
-NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-tier1b pci-reset-loop-tier1b'
+NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-tier1b'
 GIC2_CHECKS+=' pci-gicv2m-tier1a'
 
 total_pass=0
