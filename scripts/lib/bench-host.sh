@@ -110,9 +110,10 @@ cfg_setup() {
     tinyvmm-*)
       VMM=tinyvmm
       case $1 in
-        *-t2) NETARGS="--vhost off" ;;
-        *-1b) NETARGS="--vhost on" ;;
-        *-1a) NETARGS="--vhost on --queues 2" ;;
+        # --transport mmio: the default (auto) would put Tier 1A on virtio-pci.
+        *-t2) NETARGS="--vhost off --transport mmio" ;;
+        *-1b) NETARGS="--vhost on --transport mmio" ;;
+        *-1a) NETARGS="--vhost on --queues 2 --transport mmio" ;;
         *-t2-pci) NETARGS="--vhost off --transport pci" ;;
         *-1b-pci) NETARGS="--vhost on --transport pci" ;;
         *-1a-pci) NETARGS="--vhost on --queues 2 --transport pci" ;;
