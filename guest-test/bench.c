@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "ethtool.h"
+#include "irqs.h"
 #include "net.h"
 #include "nettest.h"
 #include "pattern.h"
@@ -410,6 +411,8 @@ static int bench_run(void)
 	fd = connect_peer(peer);
 	if (fd >= 0)
 		close(fd);
+	/* Per vector and vCPU: after the host's snapshot, so not in any figure. */
+	guest_irqs_report();
 	guest_say("bench", "done");
 	return 0;
 }

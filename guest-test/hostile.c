@@ -6,7 +6,8 @@
  * points queues at random addresses or at its own pages filled with random
  * descriptors and indices, and kicks. tinyvmm must survive all of it (the
  * device may go to DEVICE_NEEDS_RESET); afterwards the real driver is bound
- * again and a verified transfer must still work.
+ * again and a verified transfer must still work. On virtio-pci the attack is
+ * hostile_pci.c's (config space, BARs, MSI-X table).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +19,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "hostile.h"
 #include "net.h"
+#include "pcidev.h"
 
 #define MMIO_BASE	0x0a000000UL	/* tinyvmm's first virtio-mmio slot */
 #define PLATFORM_DEV	"a000000.virtio_mmio"
-#define PAGES		6	/* desc/avail/used for two queues */
 
 #define R_STATUS	0x070
 #define R_QSEL		0x030
@@ -41,7 +43,7 @@
 static volatile uint32_t *regs;
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
-static uint64_t rnd(void)
+uint64_t hostile_rnd(void)
 {
 	rng ^= rng << 13;
 	rng ^= rng >> 7;
@@ -52,7 +54,7 @@ static uint64_t rnd(void)
 static void wr(unsigned int off, uint32_t v) { regs[off / 4] = v; }
 static uint32_t rd(unsigned int off) { return regs[off / 4]; }
 
-static int sysfs_write(const char *path, const char *v)
+int hostile_sysfs_write(const char *path, const char *v)
 {
 	int fd = open(path, O_WRONLY), ok;
 
@@ -64,7 +66,7 @@ static int sysfs_write(const char *path, const char *v)
 }
 
 /* Physical address of a locked page, from /proc/self/pagemap (root only). */
-static uint64_t phys_of(void *p)
+uint64_t hostile_phys_of(void *p)
 {
 	uint64_t entry = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -77,6 +79,18 @@ static uint64_t phys_of(void *p)
 	return (entry & ((1ULL << 55) - 1)) * 4096;
 }
 
+int hostile_pages(uint8_t **pages, uint64_t *phys)
+{
+	*pages = mmap(NULL, 4096 * PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*pages == MAP_FAILED || mlock(*pages, 4096 * PAGES))
+		return -1;
+	for (unsigned int i = 0; i < PAGES; i++) {
+		(*pages)[4096 * i] = 1;
+		phys[i] = hostile_phys_of(*pages + 4096 * i);
+	}
+	return 0;
+}
+
 static void set_addr(unsigned int reg, uint64_t a)
 {
 	wr(reg, (uint32_t)a);
@@ -84,25 +98,25 @@ static void set_addr(unsigned int reg, uint64_t a)
 }
 
 /* Mostly-plausible garbage: real pages, random sizes, sometimes wild addresses. */
-static uint64_t pick_addr(const uint64_t *phys, unsigned int i)
+uint64_t hostile_pick_addr(const uint64_t *phys, unsigned int i)
 {
 	/* Mostly valid, so many rounds get past DRIVER_OK and garbage reaches the rings. */
-	switch (rnd() % 32) {
-	case 0: return rnd();				/* anywhere */
+	switch (hostile_rnd() % 32) {
+	case 0: return hostile_rnd();				/* anywhere */
 	case 1: return 0x80000000ULL + (1ULL << 30);	/* beyond a small RAM */
-	case 2: return phys[i] + (rnd() % 4096);	/* misaligned */
+	case 2: return phys[i] + (hostile_rnd() % 4096);	/* misaligned */
 	default: return phys[i];
 	}
 }
 
-static void fill_garbage(uint8_t *page, const uint64_t *phys)
+void hostile_fill_garbage(uint8_t *page, const uint64_t *phys)
 {
 	for (unsigned int i = 0; i < 4096; i += 8) {
-		uint64_t v = rnd();
+		uint64_t v = hostile_rnd();
 
 		/* Half the time, descriptor addresses that point into our own pages. */
 		if ((i % 16) == 0 && (v & 1))
-			v = phys[v % PAGES] + (rnd() % 4096);
+			v = phys[v % PAGES] + (hostile_rnd() % 4096);
 		memcpy(page + i, &v, 8);
 	}
 }
@@ -119,9 +133,9 @@ static void one_round(uint8_t *pages, const uint64_t *phys)
 	wr(R_DFSEL, 1);
 	features |= (uint64_t)rd(R_DF) << 32;
 	/* Usually all or part of the offer (so DRIVER_OK goes through), sometimes junk. */
-	switch (rnd() % 4) {
-	case 0: features = rnd(); break;
-	case 1: features &= rnd() | (1ULL << 32); break;
+	switch (hostile_rnd() % 4) {
+	case 0: features = hostile_rnd(); break;
+	case 1: features &= hostile_rnd() | (1ULL << 32); break;
 	default: break;
 	}
 	wr(R_GFSEL, 0);
@@ -129,27 +143,27 @@ static void one_round(uint8_t *pages, const uint64_t *phys)
 	wr(R_GFSEL, 1);
 	wr(R_GF, (uint32_t)(features >> 32));
 	wr(R_STATUS, 11);
-	for (unsigned int q = 0; q < 2 + rnd() % 2; q++) {
-		wr(R_QSEL, rnd() % 8 ? q : (uint32_t)rnd());
-		wr(R_QNUM, rnd() % 8 ? (uint32_t)(1U << (rnd() % 9)) : (uint32_t)rnd());
-		set_addr(R_QDESC, pick_addr(phys, 3 * (q % 2)));
-		set_addr(R_QDRIVER, pick_addr(phys, 3 * (q % 2) + 1));
-		set_addr(R_QDEVICE, pick_addr(phys, 3 * (q % 2) + 2));
+	for (unsigned int q = 0; q < 2 + hostile_rnd() % 2; q++) {
+		wr(R_QSEL, hostile_rnd() % 8 ? q : (uint32_t)hostile_rnd());
+		wr(R_QNUM, hostile_rnd() % 8 ? (uint32_t)(1U << (hostile_rnd() % 9)) : (uint32_t)hostile_rnd());
+		set_addr(R_QDESC, hostile_pick_addr(phys, 3 * (q % 2)));
+		set_addr(R_QDRIVER, hostile_pick_addr(phys, 3 * (q % 2) + 1));
+		set_addr(R_QDEVICE, hostile_pick_addr(phys, 3 * (q % 2) + 2));
 		wr(R_QREADY, 1);
 	}
 	for (unsigned int i = 0; i < PAGES; i++)
-		fill_garbage(pages + 4096 * i, phys);
+		hostile_fill_garbage(pages + 4096 * i, phys);
 	wr(R_STATUS, 15);
 	for (unsigned int k = 0; k < 4; k++) {
-		wr(R_NOTIFY, (uint32_t)(rnd() % 3));
+		wr(R_NOTIFY, (uint32_t)(hostile_rnd() % 3));
 		for (unsigned int i = 0; i < PAGES; i++)	/* rewrite while it looks */
-			if (rnd() & 1)
-				fill_garbage(pages + 4096 * i, phys);
+			if (hostile_rnd() & 1)
+				hostile_fill_garbage(pages + 4096 * i, phys);
 		usleep(500);
 	}
 	/* Random register pokes too, including read-only and unknown ones. */
 	for (unsigned int k = 0; k < 8; k++)
-		wr((unsigned int)(rnd() % 0x100) & ~3U, (uint32_t)rnd());
+		wr((unsigned int)(hostile_rnd() % 0x100) & ~3U, (uint32_t)hostile_rnd());
 }
 
 static int attack(unsigned int rounds)
@@ -161,14 +175,9 @@ static int attack(unsigned int rounds)
 
 	fd = open("/dev/mem", O_RDWR | O_SYNC);
 	regs = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, MMIO_BASE);
-	pages = mmap(NULL, 4096 * PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (regs == MAP_FAILED || pages == MAP_FAILED || mlock(pages, 4096 * PAGES)) {
+	if (regs == MAP_FAILED || hostile_pages(&pages, phys)) {
 		printf("guest-test: hostile: error: cannot map the device or lock pages: %s\n", strerror(errno));
 		return -1;
-	}
-	for (unsigned int i = 0; i < PAGES; i++) {
-		pages[4096 * i] = 1;
-		phys[i] = phys_of(pages + 4096 * i);
 	}
 	if (rd(0) != 0x74726976) {
 		printf("guest-test: hostile: error: no virtio-mmio magic at 0x%lx\n", MMIO_BASE);
@@ -191,7 +200,7 @@ static int attack(unsigned int rounds)
 int guest_hostile_run(void)
 {
 	char buf[16];
-	char seed_text[32];
+	char seed_text[32], func[64];
 	unsigned int rounds = (unsigned int)atoi(guest_net_opt("guest-test.rounds", "200", buf, sizeof(buf)));
 
 	/*
@@ -210,18 +219,26 @@ int guest_hostile_run(void)
 
 	if (guest_net_setup("169.254.0.2"))
 		return -1;
+	/* On virtio-pci: config space, both BARs and the MSI-X table instead. */
+	if (pci_function_of("eth0", func, sizeof(func)) == 0)
+		return hostile_pci_run(func, rounds);
 	/* Release the device: /dev/mem refuses regions a driver has claimed. */
-	if (sysfs_write("/sys/bus/platform/drivers/virtio-mmio/unbind", PLATFORM_DEV)) {
+	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/unbind", PLATFORM_DEV)) {
 		printf("guest-test: hostile: error: cannot unbind %s: %s\n", PLATFORM_DEV, strerror(errno));
 		return -1;
 	}
 	if (attack(rounds))
 		return -1;
-	if (sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", PLATFORM_DEV)) {
+	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", PLATFORM_DEV)) {
 		printf("guest-test: hostile: error: cannot bind %s again: %s\n", PLATFORM_DEV, strerror(errno));
 		return -1;
 	}
-	/* The real driver again: the NIC must work as if nothing happened. */
+	return hostile_verify();
+}
+
+/* The real driver again: the NIC must work as if nothing happened. */
+int hostile_verify(void)
+{
 	if (guest_net_setup("169.254.0.2") || guest_net_transfer(guest_net_peer(), guest_net_bytes()))
 		return -1;
 	printf("guest-test: hostile: device recovered, transfer verified\n");

@@ -29,6 +29,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "irqs.h"
 #include "net.h"
 #include "netif.h"
 #include "say.h"
@@ -248,6 +249,7 @@ static void mode_net(void)
 {
 	if (guest_net_run())
 		fail("network test failed");
+	guest_irqs_report();
 	guest_say(NULL, "net ok");
 }
 
@@ -255,6 +257,7 @@ static void mode_netmq(void)
 {
 	if (guest_netmq_run())
 		fail("multi-queue network test failed");
+	guest_irqs_report();
 	guest_say(NULL, "netmq ok");
 }
 
@@ -262,6 +265,7 @@ static void mode_netreset(void)
 {
 	if (guest_netreset_run())
 		fail("network reset test failed");
+	guest_irqs_report();
 	guest_say(NULL, "netreset ok");
 }
 

@@ -4,6 +4,9 @@
  * count with the ethtool ioctls, runs parallel verified TCP streams (one per
  * vCPU, pinned) and shows from the driver's per-queue statistics that more
  * than one queue pair carried traffic. Peer: tinyvmm-netpeer serve-multi.
+ * guest-test.single=1 also runs one verified stream while the channel count
+ * is 1 (after ETHTOOL_SCHANNELS 1, before going back to the maximum); its
+ * peer then serves two rounds: serve-multi ADDR BYTES 1,MAX TIMEOUT.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -127,7 +130,7 @@ int guest_netmq_run(void)
 	struct ethtool_channels ch;
 	struct ethq_counters before, after;
 	unsigned int max, streams, rx_used, tx_used;
-	char rxd[256], txd[256];
+	char rxd[256], txd[256], buf[16];
 
 	if (guest_net_setup("169.254.0.2") || get_channels(&ch)) {
 		guest_say("netmq", "error: eth0 setup or ETHTOOL_GCHANNELS failed: %s", strerror(errno));
@@ -145,6 +148,12 @@ int guest_netmq_run(void)
 		return -1;
 	}
 	guest_say("netmq", "channels set to 1: ok");
+	/* guest-test.single=1: traffic on the one channel left (peer: serve-multi ... 1,N). */
+	if (atoi(guest_net_opt("guest-test.single", "0", buf, sizeof(buf)))) {
+		if (run_streams(guest_net_peer(), 1, (unsigned int)cpus, guest_net_bytes()))
+			return -1;
+		guest_say("netmq", "1 stream on 1 channel: verified");
+	}
 	if (set_combined(max) || get_channels(&ch) || ch.combined_count != max) {
 		guest_say("netmq", "error: ETHTOOL_SCHANNELS to %u failed: %s", max, strerror(errno));
 		return -1;

@@ -12,7 +12,9 @@
  *   tinyvmm-netpeer serve-multi ADDR BYTES STREAMS TIMEOUT
  *                                                STREAMS connections at once: each
  *                                                receives BYTES; once all have, each
- *                                                sends BYTES; then the aggregate rates
+ *                                                sends BYTES; then the aggregate rates.
+ *                                                STREAMS may be a list, "1,2": one
+ *                                                such round per entry, in order
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -231,6 +233,25 @@ static int serve_multi(const char *addr, uint64_t bytes, unsigned int n, unsigne
 	return ok ? 0 : 1;
 }
 
+/* serve-multi with STREAMS a list "A,B,...": one round of each, in order. */
+static int serve_rounds(const char *addr, uint64_t bytes, const char *list, unsigned int timeout)
+{
+	const char *p = list;
+	char *end;
+
+	for (;;) {
+		unsigned long n = strtoul(p, &end, 10);
+
+		if (end == p || n == 0 || n > 16 || (*end && *end != ','))
+			return 1;
+		if (serve_multi(addr, bytes, (unsigned int)n, timeout))
+			return 1;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 /*
  * flood IFNAME SECONDS SIZE: broadcast SIZE-byte frames (local experimental
  * ethertype) out of IFNAME as fast as it takes them, for SECONDS: what a
@@ -332,8 +353,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "tap-delete"))
 		return tap_persist(argv[2], 0) ? 1 : 0;
 	if (argc == 6 && !strcmp(argv[1], "serve-multi"))
-		return serve_multi(argv[2], strtoull(argv[3], NULL, 10),
-				   (unsigned int)atoi(argv[4]), (unsigned int)atoi(argv[5]));
+		return serve_rounds(argv[2], strtoull(argv[3], NULL, 10), argv[4],
+				    (unsigned int)atoi(argv[5]));
 	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "serve")) {
 		uint64_t bytes = strtoull(argv[3], NULL, 10);
 

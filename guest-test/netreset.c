@@ -7,7 +7,11 @@
  * transfer (guest-test.loopbytes=, default 262144), guest-test.loops= times
  * (default 20). Peer: tinyvmm-netpeer serve ADDR BYTES TIMEOUT LOOPS+1 LOOPBYTES.
  *
- * Lines: `guest-test: netreset device=virtio0 loops=N loopbytes=N`,
+ * On virtio-pci the PCI function is rebound instead (virtio-pci driver: MSI-X
+ * vectors freed and set up again each time), on virtio-mmio the virtio device.
+ *
+ * Lines: `guest-test: netreset device=virtio0 driver=virtio_net loops=N loopbytes=N`
+ * (or device=0000:00:01.0 driver=virtio-pci),
  * `guest-test: netreset loop I/N ok (S s)` per loop, then
  * `guest-test: netreset N of N rebinds verified in S s`.
  */
@@ -24,6 +28,7 @@
 #include "net.h"
 #include "netif.h"
 #include "nettest.h"
+#include "pcidev.h"
 #include "say.h"
 
 #define IFNAME "eth0"
@@ -67,11 +72,14 @@ static int exists(const char *path)
 }
 
 /* Unbind and bind again; eth0 is gone in between and comes back. */
-static int rebind(const char *dev)
+static int rebind(const char *driver_dir, const char *dev)
 {
+	char unbind[PATH_MAX], bind[PATH_MAX];
 	int tenths;
 
-	if (write_str(DRIVER_DIR "/unbind", dev)) {
+	snprintf(unbind, sizeof(unbind), "%s/unbind", driver_dir);
+	snprintf(bind, sizeof(bind), "%s/bind", driver_dir);
+	if (write_str(unbind, dev)) {
 		guest_say("netreset", "error: unbind %s: %s", dev, strerror(errno));
 		return -1;
 	}
@@ -81,7 +89,7 @@ static int rebind(const char *dev)
 		guest_say("netreset", "error: %s still there 10 s after unbind", IFNAME);
 		return -1;
 	}
-	if (write_str(DRIVER_DIR "/bind", dev)) {
+	if (write_str(bind, dev)) {
 		guest_say("netreset", "error: bind %s: %s", dev, strerror(errno));
 		return -1;
 	}
@@ -91,6 +99,7 @@ static int rebind(const char *dev)
 int guest_netreset_run(void)
 {
 	const char *peer = guest_net_peer();
+	const char *driver_dir = DRIVER_DIR;
 	char buf[32], dev[64];
 	long loops = strtol(guest_net_opt("guest-test.loops", "20", buf, sizeof(buf)), NULL, 10);
 	unsigned long long loop_bytes =
@@ -99,17 +108,20 @@ int guest_netreset_run(void)
 
 	if (guest_net_setup("169.254.0.2"))
 		return -1;
-	if (device_name(dev, sizeof(dev))) {
+	if (pci_function_of(IFNAME, dev, sizeof(dev)) == 0) {
+		driver_dir = PCI_VIRTIO_DRIVER_DIR;
+	} else if (device_name(dev, sizeof(dev))) {
 		guest_say("netreset", "error: no device link for %s: %s", IFNAME, strerror(errno));
 		return -1;
 	}
-	guest_say("netreset", "device=%s loops=%ld loopbytes=%llu", dev, loops, loop_bytes);
+	guest_say("netreset", "device=%s driver=%s loops=%ld loopbytes=%llu", dev,
+		  strrchr(driver_dir, '/') + 1, loops, loop_bytes);
 	if (guest_net_transfer(peer, guest_net_bytes()))
 		return -1;
 	start = nettest_now();
 	for (long i = 1; i <= loops; i++) {
 		t0 = nettest_now();
-		if (rebind(dev) || guest_net_bringup("169.254.0.2", i == loops)) {
+		if (rebind(driver_dir, dev) || guest_net_bringup("169.254.0.2", i == loops)) {
 			guest_say("netreset", "error: loop %ld/%ld: driver rebind or bring-up failed", i, loops);
 			return -1;
 		}

@@ -112,9 +112,14 @@ cfg_setup() {
     tinyvmm-*)
       VMM=tinyvmm
       case $1 in
-        *-t2) NETARGS="--vhost off" ;;
-        *-1b) NETARGS="--vhost on" ;;
-        *-1a) NETARGS="--vhost on --queues 2" ;;
+        # --transport mmio: the default (auto) would put Tier 1A on virtio-pci.
+        *-t2) NETARGS="--vhost off --transport mmio" ;;
+        *-1b) NETARGS="--vhost on --transport mmio" ;;
+        *-1a) NETARGS="--vhost on --queues 2 --transport mmio" ;;
+        *-t2-pci) NETARGS="--vhost off --transport pci" ;;
+        *-1b-pci) NETARGS="--vhost on --transport pci" ;;
+        *-1a-pci) NETARGS="--vhost on --queues 2 --transport pci" ;;
+        *) log "error: unknown configuration $1"; return 1 ;;
       esac
       # scripts/bench --tinyvmm-args: extra options for every tinyvmm run.
       NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null)"

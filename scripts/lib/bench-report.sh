@@ -31,9 +31,10 @@ BENCH_METRICS=(
   "thp_pct|resident guest RAM in transparent huge pages (%)|hi|all|0"
 )
 # Every configuration, in report order: name|QEMU's options beyond the tier's.
-BENCH_CONFIGS=("tinyvmm-t2|" "qemu-t2|" "tinyvmm-1b|" "qemu-1b|"
+BENCH_CONFIGS=("tinyvmm-t2|" "tinyvmm-t2-pci|\`--transport pci\`" "qemu-t2|" "tinyvmm-1b|"
+  "tinyvmm-1b-pci|\`--transport pci\`" "qemu-1b|"
   "qemu-1b-modern|\`-global virtio-mmio.force-legacy=false\`"
-  "qemu-1b-pci|\`virtio-net-pci\`" "tinyvmm-1a|" "qemu-1a|"
+  "qemu-1b-pci|\`virtio-net-pci\`" "tinyvmm-1a|" "tinyvmm-1a-pci|\`--transport pci\`" "qemu-1a|"
   "qemu-1a-pci|\`virtio-net-pci,mq=on,vectors=6\`")
 # The per-configuration table's columns (BENCH_METRICS names).
 # column|short label

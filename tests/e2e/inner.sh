@@ -727,6 +727,10 @@ suite_gic2() {
     net_setup tap0 --address 169.254.0.1/16
     try check_pci pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off
   fi
+  if wanted pci-gicv2m-tier1a; then
+    net_setup tap1 --queues 2 --address 10.1.0.1/16
+    try check_pci_mq pci-gicv2m-tier1a GICv2m
+  fi
   # PMUv3 with a GICv2: its PPI goes to each vCPU through the DT's CPU mask.
   try check_cpu_features cpu-features-gic2 2
 }
@@ -1113,7 +1117,8 @@ check_tap_deleted() {
 }
 
 # guest-test.mode=hostile: the guest drives the device itself with garbage
-# (random features, ring addresses, descriptors) for 200 rounds; tinyvmm
+# (random features, ring addresses, descriptors) for 200 rounds
+# ($HOSTILE_ROUNDS); tinyvmm
 # must survive and the real driver must work afterwards.
 # check_hostile NAME STDERR-PATTERN [TINYVMM-ARGS...]: the pattern ("" for
 # none) is what tinyvmm must have said about the attack.
@@ -1122,10 +1127,11 @@ check_hostile() {
   shift 2
   wanted "$name" || return 0
   PEER=$TAP0_PEER
-  net_vmm "$name" tap0 "guest-test.mode=hostile guest-test.rounds=200 guest-test.bytes=$NET_BYTES" "$@"
+  rounds=${HOSTILE_ROUNDS:-200}
+  net_vmm "$name" tap0 "guest-test.mode=hostile guest-test.rounds=$rounds guest-test.bytes=$NET_BYTES" "$@"
   expect_rc "$name" 0 || return 0
   expect_out "$name" "guest-test: hostile: seed=[0-9]* (re-run with guest-test.seed=" || return 0
-  expect_out "$name" "guest-test: hostile: rounds=200 " || return 0
+  expect_out "$name" "guest-test: hostile: rounds=$rounds " || return 0
   expect_out "$name" "hostile: device recovered, transfer verified" || return 0
   # What the guest makes tinyvmm print is rate-limited (32 a minute).
   ready=$(grep -c 'virtio-net: driver ready' "$ERR")
@@ -1390,12 +1396,71 @@ check_pci() {
   # Every notification completed in KVM (ioeventfds on the BAR the guest chose).
   expect_report "$name" '"trapped_kicks": 0,' '"phase": "exit"' || return 0
   expect_err "$name" "=== Network: $tier, 1 queue pair(s), virtio-pci, MSI-X via $msi ([0-9]* vectors), TAP tap0 ===" || return 0
-  expect_err "$name" "driver ready: .*ring" || return 0
+  expect_err "$name" "driver ready: ${PCI_RING:-[a-z]*} ring" || return 0
   # PCI_EXIT: what the exit line must say; by default tinyvmm itself sent MSI-X messages.
   expect_err "$name" "virtio-pci: MSI-X offered, ${PCI_EXIT:-[1-9][0-9]* MSI-X messages}" || return 0
   # network.pci: the mode, and per vector what tinyvmm counted (PCI_REPORT, default: it sent some).
   expect_report "$name" "\"msi\": \"$msi\"" "\"eventfd_pending_at_unmask\": " \
     "${PCI_REPORT:-\"messages_by_tinyvmm\": [1-9]}" || return 0
+  # The guest's view: a vector per queue (and config), none shared.
+  expect_out "$name" "guest-test: irqs virtio[0-9]*-input.0 chip=" || return 0
+  expect_out "$name" "guest-test: irqs virtio[0-9]*-config chip=" || return 0
+  expect_out "$name" "guest-test: irqs summary lines=3 input=1 output=1 " || return 0
+  pass "$name"
+}
+
+# check_pci_mq NAME MSI [TINYVMM-ARGS...]: Tier 1A over virtio-pci, 2 queue
+# pairs, 2 vCPUs (netmq on tap1): ETHTOOL_SCHANNELS to 1 with a verified
+# stream, back to 2 with 2 verified streams that use both queue pairs; the
+# guest has one MSI-X vector per queue and took receive interrupts on both
+# vCPUs; tinyvmm held 2 vhost-net and 2 TAP queue fds.
+check_pci_mq() {
+  name=$1 msi=$2
+  shift 2
+  wanted "$name" || return 0
+  PEER="serve-multi 10.1.0.1 $MQ_BYTES 1,2 $((RUN_LIMIT - 20))"
+  net_vmm "$name" tap1 \
+    "guest-test.mode=netmq guest-test.single=1 guest-test.bytes=$MQ_BYTES guest-test.ip=10.1.0.2 guest-test.peer=10.1.0.1" \
+    --cpus 2 --queues 2 --transport pci --report-json "$LOGDIR/report-$name.json" "$@"
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "=== Transport: virtio-pci, $msi: MSI-X through" || return 0
+  expect_err "$name" "=== Network: KVM with vhost-net acceleration and multi-queue (Tier 1A), 2 queue pair(s), virtio-pci, MSI-X via $msi ([0-9]* vectors), TAP tap1 ===" || return 0
+  expect_out "$name" "guest-test: netmq channels: max_combined=2" || return 0
+  expect_out "$name" "guest-test: netmq channels set to 1: ok" || return 0
+  expect_out "$name" "guest-test: netmq 1 stream on 1 channel: verified" || return 0
+  expect_out "$name" "guest-test: netmq channels set to 2: ok" || return 0
+  expect_out "$name" "guest-test: netmq stream 1: .* verified=yes" || return 0
+  expect_out "$name" "guest-test: netmq queues with traffic: tx=2 rx=2 of 2" || return 0
+  expect_out "$name" "guest-test: netmq ok" || return 0
+  for v in input.0 input.1 output.0 output.1 config; do
+    expect_out "$name" "guest-test: irqs virtio[0-9]*-$v chip=" || return 0
+  done
+  expect_out "$name" "guest-test: irqs summary lines=5 input=2 output=2 rx_cpus=2 of 2" || return 0
+  expect_err "$name" "guest enabled 2 of 2 queue pairs" || return 0
+  # --vhost-irq direct (default): vhost's rings signal their vectors' irqfds themselves.
+  expect_err "$name" "virtio-pci: MSI-X offered, .*started on their vector.s irqfd: [1-9]" || return 0
+  expect_report "$name" '"trapped_kicks": 0,' || return 0
+  expect_peer "$name" || return 0
+  if [ "$(grep -c 'netpeer: stream .* verified=yes' "$PEERLOG")" != 3 ]; then
+    fail "$name" "netpeer did not verify 3 streams (1, then 2)"
+    return 0
+  fi
+  expect_fds "$name" 2 2 || return 0
+  pass "$name"
+}
+
+# pci=nomsi on the guest's command line: the driver cannot use MSI-X, so
+# virtio-pci falls back to INTx (ISR + INTA through the interrupt-map).
+check_pci_intx() {
+  name=pci-intx
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "pci=nomsi" --transport pci || return 0
+  expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), virtio-pci, .*TAP tap0 ===" || return 0
+  expect_err "$name" "virtio-pci: MSI-X offered, 0 MSI-X messages (0 fired while masked), [1-9][0-9]* INTx assertions" || return 0
+  # One shared line, named after the device alone, no per-queue vectors.
+  expect_out "$name" "guest-test: irqs virtio[0-9]* chip=" || return 0
+  expect_out "$name" "guest-test: irqs summary lines=1 input=0 output=0 " || return 0
   pass "$name"
 }
 
@@ -1497,6 +1562,8 @@ check_reset() {
   expect_rc "$name" 0 || return 0
   # RESET_VIA: the banner's transport part (virtio-pci), empty on virtio-mmio.
   expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), ${RESET_VIA:-}TAP $rtap ===" || return 0
+  # RESET_DRIVER: what the guest rebound (virtio-pci: the PCI function, MSI-X set up anew).
+  expect_out "$name" "guest-test: netreset device=.* driver=${RESET_DRIVER:-virtio_net} " || return 0
   expect_out "$name" "guest-test: netreset $RESET_LOOPS of $RESET_LOOPS rebinds verified" || return 0
   expect_out "$name" "guest-test: netreset ok" || return 0
   expect_peer "$name" || return 0
@@ -1696,7 +1763,11 @@ suite_net() {
   try check_tier1b_relay
   try check_tier2_packed
   try check_tier2_split
+  PCI_RING='packed'
   try check_pci pci-tier2 ITS "KVM with userspace virtio-net (Tier 2)" --vhost off
+  PCI_RING='split'
+  try check_pci pci-tier2-split ITS "KVM with userspace virtio-net (Tier 2)" --vhost off --no-packed
+  PCI_RING=
   # --vhost-irq direct: vhost signals the vector irqfds, tinyvmm sends no message at all.
   PCI_EXIT='0 MSI-X messages .*started on their vector.s irqfd: 2 '
   PCI_REPORT='"vhost_rings_on_vector_irqfds": 2,'
@@ -1705,6 +1776,8 @@ suite_net() {
   PCI_REPORT='"vhost_rings_on_vector_irqfds": 0,'
   try check_pci pci-tier1b-relay ITS "KVM with vhost-net acceleration (Tier 1B)" --vhost-irq relay
   PCI_EXIT= PCI_REPORT=
+  try check_pci_mq pci-tier1a ITS
+  try check_pci_intx
   try check_busyoff busyoff-tier2 --vhost off
   try check_busyoff busyoff-tier1b
   # Multi-queue over virtio-mmio, as before --transport auto picked pci for it.
@@ -1718,10 +1791,11 @@ suite_net() {
   try check_reboot reboot-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
   try check_reboot reboot-pci-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --transport pci
   try check_reboot reboot-pci-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --transport pci --vhost off
-  # Over virtio-pci every rebind re-programs MSI-X and re-points vhost at the new vectors' irqfds.
-  RESET_VIA='virtio-pci, MSI-X via ITS ([0-9]* vectors), '
+  # Over virtio-pci every rebind re-programs MSI-X and re-points vhost at the new
+  # vectors' irqfds; the guest rebinds the PCI function from virtio-pci.
+  RESET_VIA='virtio-pci, MSI-X via ITS ([0-9]* vectors), ' RESET_DRIVER=virtio-pci
   try check_reset pci-reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --transport pci
-  RESET_VIA=
+  RESET_VIA='' RESET_DRIVER=''
   try check_tap_cmd
   try check_unprivileged
   try check_host_check
@@ -1735,6 +1809,13 @@ suite_net() {
   # vhost-net's own ring checks fire too: its error eventfd must be heard.
   check_hostile hostile-tier1b "vhost-net stopped .* queue 0: the guest's ring or buffers are malformed" \
     --report-json "$LOGDIR/report-hostile-tier1b.json"
+  # virtio-pci: config space, both BARs and the MSI-X table too (hostile_pci.c).
+  # 100 rounds: each also pokes config space and the BARs (a Tier 1B round
+  # costs ~0.5 s under TCG); the guest says what it hit (needs_reset=).
+  HOSTILE_ROUNDS=100
+  check_hostile pci-hostile-tier2 "" --transport pci --vhost off
+  check_hostile pci-hostile-tier1b "" --transport pci
+  HOSTILE_ROUNDS=
   try check_sigterm_transfer sigterm-transfer-tier1b
   try check_sigterm_transfer sigterm-transfer-tier2 --vhost off
   RESET_TAP=tap1 RESET_ADDR=10.1.0.1 RESET_PAIRS=2

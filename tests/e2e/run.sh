@@ -50,6 +50,9 @@ NET_CHECKS+=' pci-tier2 pci-tier1b pci-tier1b-relay pci-reset-loop-tier1b'
 NET_CHECKS+=' reboot-tier1b reboot-tier2 reboot-pci-tier1b reboot-pci-tier2'
 NET_CHECKS+=' tier1b-poll'
 GIC2_CHECKS+=' pci-gicv2m'
+# Per-queue interrupts over virtio-pci (issue 15's tests).
+NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-tier1b'
+GIC2_CHECKS+=' pci-gicv2m-tier1a'
 
 total_pass=0
 total_fail=0

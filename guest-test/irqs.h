@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef GUEST_TEST_IRQS_H
+#define GUEST_TEST_IRQS_H
+
+/*
+ * The guest's virtio interrupts from /proc/interrupts, one line each, for
+ * the e2e checks (see irqs.c for the lines printed).
+ */
+void guest_irqs_report(void);
+
+#endif
