@@ -289,8 +289,12 @@ static void mode_netstarve(void)
 	guest_say(NULL, "netstarve ok");
 }
 
+static void mode_cpu(void);
+
+/* Each boot also says what CPU it got: a reboot must give the same features. */
 static void mode_reboot(void)
 {
+	mode_cpu();
 	if (guest_reboot_run())
 		fail("reboot test failed");
 	guest_say(NULL, "reboot ok");
@@ -361,7 +365,7 @@ static const struct mode modes[] = {
 	{ "bench", "scripts/bench transfers with interrupt counts (see bench.c)", guest_bench_mode },
 	{ "netreset", "net, then driver unbind/bind + verified transfer, loops times", mode_netreset },
 	{ "netstarve", "eth0 down under a host flood, then a timed driver unbind", mode_netstarve },
-	{ "reboot", "net on each boot, guest-test.loops reboots (--on-reset reboot), power off", mode_reboot },
+	{ "reboot", "CPU features and net on each boot, guest-test.loops reboots (--on-reset reboot), power off", mode_reboot },
 	{ "sleep", "sleep guest-test.seconds without reading the console, power off", mode_sleep },
 };
 

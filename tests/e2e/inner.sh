@@ -299,6 +299,29 @@ check_elf() {
   pass "$name"
 }
 
+# --on-reset reboot re-initialises every vCPU: the second boot must get the
+# first one's CPU, the host's PMUv3, pointer authentication and SVE included.
+check_reboot_cpu_features() {
+  name=reboot-cpu-features
+  wanted "$name" || return 0
+  check_cpu_host_has_them "$name" || return 0
+  vmm "$name" --kernel "$K" --initrd "$I" --cpus 2 --mem 256 --on-reset reboot --timeout 200 \
+    --cmdline "console=ttyS0 quiet guest-test.mode=reboot guest-test.bytes=0 guest-test.loops=1"
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "guest-test: reboot all 2 boots done" || return 0
+  n=$(grep -c '^guest-test: cpu pmus=armv8_pmuv3' "$OUT")
+  [ "$n" = 2 ] || { fail "$name" "$n boots had a PMUv3, want both"; return 0; }
+  n=$(sed -n 's/^guest-test: cpu features=//p' "$OUT" | tr -d '\r' | sort -u | wc -l)
+  [ "$n" = 1 ] || { fail "$name" "the two boots' Features differ"; return 0; }
+  for f in $CPU_FEATURES_COMPARED; do
+    if ! has_word "$f" "$(guest_features)"; then
+      fail "$name" "the guest's Features lack the host's '$f' after a reboot: '$(guest_features)'"
+      return 0
+    fi
+  done
+  pass "$name"
+}
+
 # A guest that resets as soon as it starts, under --on-reset reboot: tinyvmm
 # keeps rebooting it, fast, until --timeout ends the run (exit 4) as usual;
 # SIGTERM is heard the same way.
@@ -708,6 +731,7 @@ suite_gic3() {
   check_expect_split
   check_exit_device
   check_reboot_loop
+  try check_reboot_cpu_features
   check_bad expect-bad-regex --kernel "$K" --initrd "$I" --expect '(unclosed'
   try check_ci_recipe_arm64
   check_elf baremetal-elf
