@@ -203,8 +203,6 @@ int tvm_worker_start(struct tvm_worker *w, void *(*fn)(void *), void *arg)
 
 void tvm_worker_stop(struct tvm_worker *w)
 {
-	uint64_t one = 1;
-
 	if (!w->running)
 		return;
 	/*
@@ -212,7 +210,7 @@ void tvm_worker_stop(struct tvm_worker *w)
 	 * which stop requests never reach; and a worker that did not see it
 	 * would hang us here, so say so rather than pretend.
 	 */
-	if (write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
+	if (!eventfd_signal(w->stop_fd))
 		tvm_warn("cannot signal a worker thread to stop: %s", strerror(errno));
 	pthread_join(w->thread, NULL);
 	w->running = false;
@@ -231,6 +229,13 @@ bool eventfd_drain(int fd)
 	uint64_t v;
 
 	return read(fd, &v, sizeof(v)) == sizeof(v);	/* EAGAIN: not signalled */
+}
+
+bool eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == sizeof(one);
 }
 
 int read_whole_file(const char *path, const char *what, size_t max_size,

@@ -105,6 +105,11 @@ void tvm_worker_close(struct tvm_worker *w);
 
 /* Reset a non-blocking eventfd; true if it had been signalled. */
 bool eventfd_drain(int fd);
+/*
+ * Add 1 to an eventfd; false only when its counter is saturated (a
+ * non-blocking eventfd at 2^64 - 2), and then a wake-up is pending anyway.
+ */
+bool eventfd_signal(int fd);
 
 /*
  * Read a whole regular file into a malloc'ed buffer. Files larger than

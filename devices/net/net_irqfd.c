@@ -31,14 +31,6 @@ bool net_irqfd_watch_call_fds(const struct virtio_net *net)
 	return net->opts.irq_mode == NET_IRQ_RELAY || virtio_dev_has_queue_irqfds(&net->vdev);
 }
 
-static void signal_once(int fd)
-{
-	uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) < 0)
-		return;	/* counter saturated: a signal is pending anyway */
-}
-
 unsigned int net_irqfd_follow(struct virtio_net *net, net_irqfd_set_call_fn set_call)
 {
 	unsigned int moved = 0;
@@ -57,7 +49,7 @@ unsigned int net_irqfd_follow(struct virtio_net *net, net_irqfd_set_call_fn set_
 			if (set_call(net, i, r, want))
 				continue;
 			p->call_used[r] = want;
-			signal_once(want);
+			eventfd_signal(want);
 			moved++;
 		}
 	}

@@ -347,14 +347,12 @@ static void handle_events(struct net_queue_pair *pair, struct epoll_event *evs, 
  */
 static void report_tap_gone(struct net_queue_pair *pair)
 {
-	uint64_t one = 1;
-
 	if (pair->tap_gone_reported)
 		return;
 	pair->tap_gone_reported = true;
-	if (pair->net->tap_gone_fd >= 0 &&
-	    write(pair->net->tap_gone_fd, &one, sizeof(one)) != sizeof(one))
-		return;	/* the counter is full: the main loop is told already */
+	/* A full counter means the main loop is told already. */
+	if (pair->net->tap_gone_fd >= 0)
+		eventfd_signal(pair->net->tap_gone_fd);
 }
 
 /* One pass over both rings; -1 when the guest broke one, else "busy". */

@@ -308,19 +308,16 @@ static void net_notify(struct virtio_dev *dev, unsigned int queue)
 {
 	struct virtio_net *net = net_of(dev);
 	struct net_queue_pair *pair;
-	uint64_t one = 1;
 
 	if (net->has_ctrl && queue == 2 * net->npairs) {
-		if (write(net->ctrl_kick_fd, &one, sizeof(one)) < 0)
-			return;
+		eventfd_signal(net->ctrl_kick_fd);
 		return;
 	}
 	if (queue / 2 >= net->npairs)
 		return;
 	pair = &net->pairs[queue / 2];
 	/* Same path as an ioeventfd kick: wake the pair's worker. */
-	if (write(pair->kick_fd[queue % 2], &one, sizeof(one)) < 0)
-		return;
+	eventfd_signal(pair->kick_fd[queue % 2]);
 }
 
 /* The transport moved a queue's irqfd (vdev->lock held): the backend follows. */

@@ -2,7 +2,9 @@
 /* lib/util.c: the rate limiter for guest-triggered messages, the worker lifecycle. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -59,4 +61,22 @@ Test(worker, stop_joins_and_is_idempotent_and_restart_forgets_the_old_stop, .tim
 	cr_assert(w.running);
 	tvm_worker_close(&w);
 	cr_assert_eq(w.stop_fd, -1);
+}
+
+Test(eventfd, signal_then_drain_reports_once_and_a_saturated_counter_refuses)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	cr_assert(fd >= 0);
+	cr_assert_not(eventfd_drain(fd));
+	cr_assert(eventfd_signal(fd));
+	cr_assert(eventfd_signal(fd));
+	cr_assert(eventfd_drain(fd));
+	cr_assert_not(eventfd_drain(fd), "one drain resets the whole count");
+	/* The counter's largest value is 2^64 - 2: nothing more fits. */
+	cr_assert_eq(write(fd, &(uint64_t){ UINT64_MAX - 1 }, sizeof(uint64_t)), sizeof(uint64_t));
+	cr_assert_not(eventfd_signal(fd));
+	cr_assert(eventfd_drain(fd));
+	cr_assert(eventfd_signal(fd));
+	close(fd);
 }

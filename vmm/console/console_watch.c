@@ -78,14 +78,13 @@ static size_t stage_bytes(struct console_watch *w, const uint8_t *buf, size_t le
 
 void console_watch_output(struct console_watch *w, const uint8_t *buf, size_t len)
 {
-	uint64_t one = 1;
 	bool wake;
 
 	while (len) {
 		size_t n = stage_bytes(w, buf, len, &wake);
 
 		/* Fails only with the counter saturated: then a wake-up is pending. */
-		if (wake && write(w->wake_fd, &one, sizeof(one)) < 0)
+		if (wake && !eventfd_signal(w->wake_fd))
 			wake = false;
 		buf += n;
 		len -= n;

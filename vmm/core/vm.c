@@ -39,8 +39,6 @@
 bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 {
 	int running = -1;
-	uint64_t one = 1;
-	ssize_t written;
 	va_list ap;
 
 	if (!__atomic_compare_exchange_n(&vm->exit_code, &running, code, false,
@@ -52,8 +50,7 @@ bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	/* A failed write is harmless: the main loop also polls exit_code. */
-	written = write(vm->stop_efd, &one, sizeof(one));
-	(void)written;
+	eventfd_signal(vm->stop_efd);
 	return true;
 }
 
@@ -68,10 +65,8 @@ static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
 static void uart_input_drained(void *opaque)
 {
 	struct vm *vm = opaque;
-	uint64_t one = 1;
 
-	if (write(vm->uart_space_efd, &one, sizeof(one)) < 0)
-		return;	/* already signalled */
+	eventfd_signal(vm->uart_space_efd);	/* fails only when already signalled */
 }
 
 static void uart_set_irq(void *opaque, bool level)

@@ -20,10 +20,8 @@
 static void irqfd_raise(void *opaque)
 {
 	int *fd = opaque;
-	uint64_t one = 1;
 
-	if (write(*fd, &one, sizeof(one)) < 0)
-		return;	/* counter saturated: an interrupt is pending anyway */
+	eventfd_signal(*fd);	/* fails only saturated: an interrupt is pending anyway */
 }
 
 /*

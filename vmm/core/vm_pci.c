@@ -120,10 +120,9 @@ static void deliver(void *opaque, unsigned int v, struct msix_msg msg)
 {
 	struct vm_pci *p = opaque;
 	struct msi_vector *vec = &p->vectors[v];
-	uint64_t one = 1;
 
 	p->sent[v]++;
-	if (vec->attached && write(vec->fd, &one, sizeof(one)) == sizeof(one))
+	if (vec->attached && eventfd_signal(vec->fd))
 		return;
 	msi_vector_deliver(&p->backend, vec, msg);
 }

@@ -24,13 +24,9 @@
 
 void vm_request_reboot(struct vm *vm)
 {
-	uint64_t one = 1;
-	ssize_t written;
-
 	__atomic_store_n(&vm->reboot_pending, true, __ATOMIC_RELEASE);
 	/* The stop eventfd wakes the main loop; it tells a reboot by the flag. */
-	written = write(vm->stop_efd, &one, sizeof(one));
-	(void)written;
+	eventfd_signal(vm->stop_efd);
 }
 
 /*

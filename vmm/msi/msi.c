@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "lib/util.h"
+
 enum msi_mode msi_mode_choose(int gic_version, bool its_available)
 {
 	if (gic_version == 3 && its_available)
@@ -58,13 +60,10 @@ static struct msi_route_msg route_msg(const struct msi_vector *v, struct msix_ms
  */
 static void note_pending(struct msi_vector *v)
 {
-	uint64_t n = 0, one = 1;
-
-	if (read(v->fd, &n, sizeof(n)) != sizeof(n) || !n)
+	if (!eventfd_drain(v->fd))
 		return;	/* nonblocking eventfd: nothing waiting */
 	v->pending_at_attach++;
-	if (write(v->fd, &one, sizeof(one)) < 0)
-		return;	/* cannot fail: the count was just read to 0 */
+	eventfd_signal(v->fd);	/* cannot fail: the count was just read to 0 */
 }
 
 static int set_attached(const struct msi_backend *b, struct msi_vector *v, bool on)
