@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "bus_access.h"
+#include "pci_fixture.h"
 #include "devices/mmio_bus.h"
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_pci.h"
 #include "lib/guest_mem.h"
-#include "vmm/arm64/layout.h"
 
 #define RAM_BASE	0x40000000ULL
 #define RAM_SIZE	(1ULL << 20)
@@ -66,11 +66,7 @@ static void make(unsigned int nvectors)
 	virtio_dev_init(&vdev, 1, OFFERED, NQUEUES, 256, &mem, &dev_ops, NULL);
 	cr_assert_eq(virtio_pci_init(&vp, &vdev, 0x020000, nvectors, &msix_ops, NULL), 0);
 	vp.set_intx = set_intx;
-	memset(&bus, 0, sizeof(bus));
-	pci_host_init(&host, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_MMIO32_BASE, LAYOUT_PCI_MMIO32_SIZE,
-		      0, 0);
-	cr_assert_eq(pci_host_add(&host, SLOT, &vp.cfg, virtio_pci_bar_access, &vp), 0);
-	cr_assert_eq(pci_host_register(&host, &bus), 0);
+	pci_fixture_plug(&host, &bus, SLOT, &vp);
 	activations = resets = notifies = intx_level = intx_changes = 0;
 	deliveries = 0;
 }
@@ -92,7 +88,7 @@ TestSuite(virtio_pci, .init = setup, .fini = teardown);
 
 static uint64_t ecam(unsigned int reg)
 {
-	return LAYOUT_PCI_ECAM_BASE + ((uint64_t)SLOT << 15) + reg;
+	return pci_fixture_ecam(SLOT, reg);
 }
 
 static uint32_t rd(uint64_t addr, unsigned int len)
