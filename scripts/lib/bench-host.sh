@@ -251,12 +251,15 @@ mem_snap() {
 
 # peer_start single|STREAMS: the peer of phase $PHASE, output in $BASE.peer$PHASE.
 peer_start() {
+  # A grandchild (see run_one): its exit must not interrupt the read loop.
   if [ "$1" = single ]; then
-    tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
+    ( tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
+      echo $! >"$BASE.pid" )
   else
-    tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$1" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
+    ( tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$1" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
+      echo $! >"$BASE.pid" )
   fi
-  PEERS="$PEERS $!"
+  PEERS="$PEERS $(cat "$BASE.pid")"
 }
 
 # next_phase: the guest finished phase $PHASE (0: it is ready). Snapshot,
@@ -276,8 +279,8 @@ next_phase() {
 # After the last phase: memory, then let the guest go (it waits for a listener).
 final() {
   mem_snap
-  tinyvmm-netpeer serve "$ADDR" 0 30 >/dev/null 2>&1 &
-  ACK=$!
+  ( tinyvmm-netpeer serve "$ADDR" 0 30 >/dev/null 2>&1 & echo $! >"$BASE.pid" )
+  ACK=$(cat "$BASE.pid")
 }
 
 kv() { sed -n "s/^$1=//p" "$BASE.kv" | tail -n1; }
@@ -295,6 +298,10 @@ run_one() {
   echo "t0_cs=$t0" >"$BASE.kv"
   : >"$BASE.out" # a VMM that prints nothing still gets its (failed) row
   start_vmm
+  # The peers are not children of this shell: busybox ash restarts a read
+  # that a SIGCHLD interrupted from scratch, losing what it had read of the
+  # line (seen: a peer exiting as the guest printed "guest-test: bench
+  # single ..." cut the line's first 45 bytes, and the run hung).
   while IFS= read -r line; do
     printf '%s\n' "$line" >>"$BASE.out"
     case $line in
