@@ -65,6 +65,9 @@ host_setup() {
       ;;
   esac
   tinyvmm --version 2>&1 | head -n1 | sed 's/^/bench-host: /'
+  softirq_setup
+  PEER_PIN=
+  [ "$(cat "$SHARE/host-pin" 2>/dev/null)" = 1 ] && PEER_PIN="taskset $((1 << ($(nproc) - 1)))"
 
   # Single-queue TAP for the 1-queue-pair tiers (QEMU's queues=1 netdev cannot
   # attach to a multi-queue TAP), a 2-queue TAP for Tier 1A. Same for both VMMs.
@@ -191,20 +194,57 @@ vhost_ticks() {
   echo "$t"
 }
 
+# Softirq time per task. Debian's kernels have no IRQ_TIME_ACCOUNTING, so
+# a task's run time includes the softirqs that ran in its context; these
+# columns say how much that is. (Measured: about 0.2 ms per MB in all, the
+# VMM's share a few µs: a TAP write runs the peer's TCP receive in process
+# context with BHs off, not as a softirq, so it is the writer's own time.)
+# A hist trigger pair (synthetic event tvm_softirq: each softirq's length
+# and the task it ran in) sums it per PID in the kernel; SOFTIRQ_HIST is
+# empty when this kernel cannot (the softirq columns are then empty).
+TRACEFS=/sys/kernel/tracing
+SOFTIRQ_HIST=
+softirq_setup() {
+  [ -d $TRACEFS/events/irq ] || mount -t tracefs tracefs $TRACEFS 2>/dev/null
+  ev=$TRACEFS/events
+  # shellcheck disable=SC2016 # $t0, $ns, $p are hist variables, not shell
+  if echo 'tvm_softirq u64 ns; pid_t pid' >>$TRACEFS/synthetic_events &&
+    echo 'hist:keys=common_cpu:t0=common_timestamp' >>$ev/irq/softirq_entry/trigger &&
+    echo 'hist:keys=common_cpu:ns=common_timestamp-$t0,p=common_pid:onmatch(irq.softirq_entry).tvm_softirq($ns,$p)' \
+      >>$ev/irq/softirq_exit/trigger &&
+    echo 'hist:keys=pid:vals=ns:size=16384' >>$ev/synthetic/tvm_softirq/trigger; then
+    SOFTIRQ_HIST=$ev/synthetic/tvm_softirq/hist
+  else
+    log "note: no softirq accounting here (tracefs hist triggers); its columns stay empty"
+  fi
+} 2>/dev/null
+
+# "s PID NS" per task that ran softirqs since softirq_setup, and "S - NS", the sum.
+softirq_ns() {
+  [ -n "$SOFTIRQ_HIST" ] || return 0
+  awk '/^\{ pid:/ { pid = ""; ns = ""
+         for (i = 1; i < NF; i++) { if ($i == "pid:") pid = $(i + 1); if ($i == "ns:") ns = $(i + 1) }
+         if (pid != "" && ns != "") { print "s " pid " " ns; all += ns } }
+       END { printf "S - %.0f\n", all }' "$SOFTIRQ_HIST"
+}
+
 # Run time in ns (first field of schedstat; it follows the host's clock,
-# which --deterministic makes the instruction count) per thread class:
-# "guest VMM_OWN VHOST". guest: the VMM's vCPU threads (tinyvmm vcpuN,
-# QEMU "CPU N/KVM"); vhost: vhost-PID workers, kernel threads (Linux < 6.4)
-# or threads of the VMM (6.4+); VMM_OWN: every other thread of the VMM.
+# which --deterministic makes the instruction count) per thread class, and
+# the softirq part of each: "guest VMM_OWN VHOST guest_si own_si vhost_si
+# all_si". guest: the VMM's vCPU threads (tinyvmm vcpuN, QEMU "CPU N/KVM");
+# vhost: vhost-PID workers, kernel threads (Linux < 6.4) or threads of the
+# VMM (6.4+); VMM_OWN: every other thread of the VMM; all_si: softirqs in
+# any task (the host network stack's work, wherever it ran).
 thread_ns() {
   {
+    softirq_ns
     for t in /proc/"$PID"/task/[0-9]*; do
       read -r name <"$t/comm" 2>/dev/null || continue
       read -r ns _ <"$t/schedstat" 2>/dev/null || continue
       case $name in
-        vcpu[0-9]* | "CPU "*/KVM) echo "g $ns" ;;
-        vhost-*) echo "v $ns" ;;
-        *) echo "o $ns" ;;
+        vcpu[0-9]* | "CPU "*/KVM) echo "g ${t##*/} $ns" ;;
+        vhost-*) echo "v ${t##*/} $ns" ;;
+        *) echo "o ${t##*/} $ns" ;;
       esac
     done
     for c in /proc/[0-9]*/comm; do
@@ -212,9 +252,13 @@ thread_ns() {
       [ "$name" = "vhost-$PID" ] || continue
       p=${c%/comm}
       [ "${p#/proc/}" = "$PID" ] && continue
-      read -r ns _ <"$p/schedstat" 2>/dev/null && echo "v $ns"
+      read -r ns _ <"$p/schedstat" 2>/dev/null && echo "v ${p#/proc/} $ns"
     done
-  } | awk '{ s[$1] += $2 } END { printf "%.0f %.0f %.0f\n", s["g"], s["o"], s["v"] }'
+  } | awk '$1 == "s" { si[$2] = $3; next }
+           $1 == "S" { all = $3; next }
+           { s[$1] += $3; s[$1 "si"] += si[$2] }
+           END { printf "%.0f %.0f %.0f %.0f %.0f %.0f %s\n", s["g"], s["o"], s["v"],
+                   s["gsi"], s["osi"], s["vsi"], all == "" ? "-" : sprintf("%.0f", all) }'
 }
 
 # snap NAME: counters at a phase boundary, as NAME.key=value lines.
@@ -228,7 +272,11 @@ snap() {
     done
     echo "$1.cpu=$(cpu_ticks "$PID")"
     echo "$1.vhost_cpu=$(vhost_ticks)"
-    thread_ns | { read -r g o v; echo "$1.guest_ns=$g"; echo "$1.own_ns=$o"; echo "$1.vhost_ns=$v"; }
+    thread_ns | {
+      read -r g o v gsi osi vsi si
+      echo "$1.guest_ns=$g"; echo "$1.own_ns=$o"; echo "$1.vhost_ns=$v"
+      [ "$si" = - ] || { echo "$1.guest_si_ns=$gsi"; echo "$1.own_si_ns=$osi"; echo "$1.vhost_si_ns=$vsi"; echo "$1.si_ns=$si"; }
+    }
     # tinyvmm prints its device counters (Tier 2: kicks per ring) on stderr;
     # record reads the Nth block as this snapshot's.
     [ "$VMM" = tinyvmm ] && kill -USR1 "$PID" 2>/dev/null
@@ -253,10 +301,10 @@ mem_snap() {
 peer_start() {
   # A grandchild (see run_one): its exit must not interrupt the read loop.
   if [ "$1" = single ]; then
-    ( tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
+    ( $PEER_PIN tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
       echo $! >"$BASE.pid" )
   else
-    ( tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$1" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
+    ( $PEER_PIN tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$1" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
       echo $! >"$BASE.pid" )
   fi
   PEERS="$PEERS $(cat "$BASE.pid")"
@@ -264,7 +312,32 @@ peer_start() {
 
 # next_phase: the guest finished phase $PHASE (0: it is ready). Snapshot,
 # then start the peer of the next phase in $PHASES, or let the guest finish.
+# scripts/bench --host-pin: the same thread placement on the emulated host
+# for every VMM, set when the guest is ready (every worker exists then):
+# vCPU thread N on host CPU N mod CPUs, everything else of the VMM (its
+# I/O threads, vhost workers) and the peer on the last host CPU.
+pin_threads() {
+  [ "$(cat "$SHARE/host-pin" 2>/dev/null)" = 1 ] || return 0
+  pin_last=$(($(nproc) - 1))
+  for pin_t in /proc/"$PID"/task/[0-9]*; do
+    read -r pin_name <"$pin_t/comm" 2>/dev/null || continue
+    case $pin_name in
+      vcpu[0-9]*) pin_cpu=${pin_name#vcpu} ;;
+      "CPU "*/KVM) pin_cpu=${pin_name#CPU }; pin_cpu=${pin_cpu%/KVM} ;;
+      *) pin_cpu=$pin_last ;;
+    esac
+    taskset -p $((1 << (pin_cpu % (pin_last + 1)))) "${pin_t##*/}" >/dev/null 2>&1
+  done
+  for pin_t in /proc/[0-9]*/comm; do
+    read -r pin_name <"$pin_t" 2>/dev/null || continue
+    [ "$pin_name" = "vhost-$PID" ] || continue
+    pin_t=${pin_t%/comm}
+    taskset -p $((1 << pin_last)) "${pin_t#/proc/}" >/dev/null 2>&1
+  done
+}
+
 next_phase() {
+  [ "$PHASE" = 0 ] && pin_threads
   snap "s$PHASE"
   # shellcheck disable=SC2086 # PHASES is a word list
   set -- $PHASES
@@ -388,7 +461,7 @@ record() {
       g2h = g2h_peer != "" ? g2h_peer : g2h_guest
       cpu1 = d("cpu", "s0", "s1"); vcpu1 = d("vhost_cpu", "s0", "s1")
       # runs.tsv columns (scripts/bench reads them by name from the header)
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
         run, cfg, ok ? "yes" : "no", g2h, h2g, per(d("exits", "s0", "s1"), mb1),
         per((irq1 != "" && irq0 != "") ? irq1 - irq0 : "", mb1), start, hwm, over_hwm, over_rss,
         (ns > 1 ? g2h2 : ""), (ns > 1 ? h2g2 : ""),
@@ -399,6 +472,8 @@ record() {
         per(cpu1 == "" ? "" : cpu1 * 1000 / tck, mb1), per(vcpu1 == "" ? "" : vcpu1 * 1000 / tck, mb1),
         per2(d("guest_ns", "s0", "s1"), mb1), per2(d("own_ns", "s0", "s1"), mb1), per2(d("vhost_ns", "s0", "s1"), mb1),
         (k >= 2 ? per(RK[2] - RK[1], mb1) : ""), (k >= 2 ? per(TK[2] - TK[1], mb1) : ""), (k >= 2 ? per(IR[2] - IR[1], mb1) : ""),
+        per2(d("guest_si_ns", "s0", "s1"), mb1), per2(d("own_si_ns", "s0", "s1"), mb1),
+        per2(d("vhost_si_ns", "s0", "s1"), mb1), per2(d("si_ns", "s0", "s1"), mb1),
         thp_pct, (feat == "" ? "-" : feat), (rings == "" ? "-" : rings), (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
     }' "$BASE.out" >>"$OUT/runs.tsv"
 }
@@ -454,7 +529,7 @@ matrix_header() {
   printf '\tpairs_on\tfeatures\trc\thung\n'
 }
 
-HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_ticks_ms_mb	guest_cpu_ms_mb	vmm_own_cpu_ms_mb	vhost_cpu_ms_mb	rx_kicks_mb	tx_kicks_mb	dev_irq_mb	thp_pct	features	rings	rc	hung"
+HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_ticks_ms_mb	guest_cpu_ms_mb	vmm_own_cpu_ms_mb	vhost_cpu_ms_mb	rx_kicks_mb	tx_kicks_mb	dev_irq_mb	guest_softirq_ms_mb	own_softirq_ms_mb	vhost_softirq_ms_mb	softirq_ms_mb	thp_pct	features	rings	rc	hung"
 
 # Deterministic shuffle per run (awk srand(SEED+RUN)): no configuration is
 # always first or always after the same neighbour.

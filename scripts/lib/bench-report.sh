@@ -28,6 +28,8 @@ BENCH_METRICS=(
   "rx_kicks_mb|tinyvmm Tier 2: RX kicks per MB (device counters)|lo|all|0"
   "tx_kicks_mb|tinyvmm Tier 2: TX kicks per MB|lo|all|0"
   "dev_irq_mb|tinyvmm: interrupts raised for the device per MB|lo|all|0"
+  "softirq_ms_mb|emulated host: softirq ms per MB, all tasks (tracefs hist)|lo|all|0"
+  "own_softirq_ms_mb|…of which in the VMM's own threads|lo|all|0"
   "thp_pct|resident guest RAM in transparent huge pages (%)|hi|all|0"
 )
 # Every configuration, in report order: name|QEMU's options beyond the tier's.

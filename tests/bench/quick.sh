@@ -56,7 +56,7 @@ run_bench() {
 
 DET_CONFIGS="tinyvmm-t2 tinyvmm-1b qemu-1b-modern"
 # Columns every deterministic row must have (vhost: Tier 1 only).
-DET_COLS="g2h h2g exits_mb irq_mb start_s rss_nonguest_mib guest_cpu_ms_mb vmm_own_cpu_ms_mb"
+DET_COLS="g2h h2g exits_mb irq_mb start_s rss_nonguest_mib guest_cpu_ms_mb vmm_own_cpu_ms_mb softirq_ms_mb"
 
 run_det() {
   rm -rf "$out/det" && mkdir -p "$out/det"
