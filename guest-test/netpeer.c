@@ -15,6 +15,10 @@
  *                                                sends BYTES; then the aggregate rates.
  *                                                STREAMS may be a list, "1,2": one
  *                                                such round per entry, in order
+ *   tinyvmm-netpeer stall-reader FIFO SECONDS    open FIFO, shrink its pipe to one page
+ *                                                and never read it: a console reader
+ *                                                that stopped (tests/e2e: a VMM whose
+ *                                                stdout is full must still stop)
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -336,6 +340,26 @@ static int spoof_dellink(int pid, const char *ifname)
 	return 0;
 }
 
+/*
+ * Open @path (a FIFO) for reading and hold it without reading for @seconds.
+ * O_RDWR: the open does not wait for a writer, and the writer never sees
+ * EOF or EPIPE, only a full pipe (one page, so a boot log fills it).
+ */
+static int stall_reader(const char *path, unsigned int seconds)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		perror("netpeer: stall-reader: open");
+		return 1;
+	}
+	if (fcntl(fd, F_SETPIPE_SZ, 4096) < 0)
+		perror("netpeer: stall-reader: F_SETPIPE_SZ");
+	sleep(seconds);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -350,6 +374,8 @@ int main(int argc, char **argv)
 		return spoof_dellink(atoi(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "flood"))
 		return flood(argv[2], atof(argv[3]), strtoul(argv[4], NULL, 10));
+	if (argc == 4 && !strcmp(argv[1], "stall-reader"))
+		return stall_reader(argv[2], (unsigned int)atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "tap-delete"))
 		return tap_persist(argv[2], 0) ? 1 : 0;
 	if (argc == 6 && !strcmp(argv[1], "serve-multi"))

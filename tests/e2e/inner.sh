@@ -708,6 +708,7 @@ suite_gic3() {
   try check_default_cmdline
   check_console_flood   # tests a hang tinyvmm caused: never retried
   check_console_pipe_closed   # likewise
+  check_console_stalled_reader   # likewise
   check_panic
   check_hang_timeout
   check_sigterm
@@ -1256,6 +1257,67 @@ check_console_pipe_closed() {
     fail "$name" "tinyvmm's main thread used $main_ticks CPU ticks (busy loop on a closed stdin?)"
     return 0
   fi
+  pass "$name"
+}
+
+# vcpus_waiting_on_output PID: how many vCPU threads wait to write the
+# console (in pipe_write, or polling for room), not running the guest.
+vcpus_waiting_on_output() {
+  n=0
+  for t in /proc/"$1"/task/*; do
+    case $(cat "$t/comm" 2>/dev/null) in vcpu*) ;; *) continue ;; esac
+    case $(cat "$t/wchan" 2>/dev/null) in *pipe_write* | *poll*) n=$((n + 1)) ;; esac
+  done
+  echo "$n"
+}
+
+# console-stalled-reader: tinyvmm's stdout is a pipe whose reader holds it
+# open and never reads (a stuck log collector; tinyvmm-netpeer stall-reader
+# shrinks it to one page). The guest's console output then waits for room
+# in its vCPU thread, and --timeout (exit 4) and SIGTERM (exit 143) must
+# still end the run within seconds. They did not: the vCPU sat in
+# pipe_write() and the main thread joined it for ever.
+check_console_stalled_reader() {
+  name=console-stalled-reader
+  wanted "$name" || return 0
+  for what in timeout sigterm; do
+    OUT=$LOGDIR/$name-$what.out ERR=$LOGDIR/$name-$what.err fifo=/tmp/$name.fifo
+    rm -f "$fifo" && mkfifo "$fifo"
+    tinyvmm-netpeer stall-reader "$fifo" 200 >"$OUT" 2>&1 &
+    stall=$!
+    limit='' want=143
+    [ $what = timeout ] && limit='--timeout 30' want=4
+    echo "tinyvmm $limit --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' >FIFO-nobody-reads" >"$LOGDIR/$name-$what.cmd"
+    # Not quiet: the boot log fills the page within seconds of the console's start.
+    # shellcheck disable=SC2086 # $limit is empty or two words
+    timeout "$RUN_LIMIT" tinyvmm --kernel "$K" --initrd "$I" --mem 256 $limit \
+      --cmdline "console=ttyS0 guest-test.mode=hang" >"$fifo" 2>"$ERR" </dev/null &
+    pid=$(vmm_pid $!)
+    i=0 blocked=0
+    while [ $i -lt 50 ] && [ "$blocked" = 0 ]; do
+      sleep 0.5
+      i=$((i + 1))
+      blocked=$(vcpus_waiting_on_output "$pid")
+    done
+    [ $what = sigterm ] && kill -TERM "$pid"
+    t0=$(now_cs)
+    wait "$pid"
+    RC=$?
+    SECS=$(awk -v a="$t0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+    kill "$stall" 2>/dev/null
+    wait "$stall" 2>/dev/null
+    rm -f "$fifo"
+    if [ "$blocked" = 0 ]; then
+      fail "$name" "$what: the console never waited on the full pipe, so this proved nothing"
+      return 0
+    fi
+    expect_rc "$name" "$want" || return 0
+    # SIGTERM: at once; --timeout: when it is due (from start), not later.
+    if awk -v s="$SECS" -v w=$what 'BEGIN { exit !(s > (w == "sigterm" ? 10 : 40)) }'; then
+      fail "$name" "$what: tinyvmm took ${SECS}s to stop with its stdout full"
+      return 0
+    fi
+  done
   pass "$name"
 }
 

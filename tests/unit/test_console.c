@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* console_filter_input: the Ctrl-A escape handling on user input. */
+/* The console: Ctrl-A escapes on input, line ends, and output to a stdout that blocks. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -232,4 +234,110 @@ Test(console, end_line_not_when_stderr_is_elsewhere)
 	console_end_line(&con);
 	cr_assert_eq(file_size(out), 7);
 	cr_assert_eq(file_size(err), 0);
+}
+
+/*
+ * stdout is a pipe whose reader stopped: fill it, so the next byte cannot
+ * go in. The console is opened on it (it must see a stdout that can block).
+ */
+static int full_pipe_as_stdout(struct console *c)
+{
+	struct tvm_error err;
+	char junk[4096] = { 0 };
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	while (write(p[1], junk, 1) > 0)
+		;
+	cr_assert_eq(fcntl(p[1], F_SETFL, 0), 0);
+	fflush(stdout);
+	cr_assert_geq(dup2(p[1], STDOUT_FILENO), 0);
+	close(p[1]);
+	cr_assert_eq(console_open(c, NULL, &err), 0);
+	cr_assert(c->out_may_block);
+	return p[0];
+}
+
+static bool output_done;
+
+static void *write_hello(void *arg)
+{
+	console_output(arg, (const uint8_t *)"hello", 5);
+	__atomic_store_n(&output_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait up to @ms for the writer thread to return from console_output(). */
+static bool writer_returns_within(unsigned int ms)
+{
+	for (unsigned int i = 0; i < ms / 10; i++) {
+		if (__atomic_load_n(&output_done, __ATOMIC_ACQUIRE))
+			return true;
+		usleep(10000);
+	}
+	return __atomic_load_n(&output_done, __ATOMIC_ACQUIRE);
+}
+
+/* Read what is in the pipe; returns the number of bytes, the last 5 in @tail. */
+static size_t drain_pipe(int fd, char tail[5])
+{
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
+		if (n >= 5)
+			memcpy(tail, buf + n - 5, 5);
+	}
+	return total;
+}
+
+Test(console, a_full_stdout_holds_the_writer_until_the_reader_reads, .timeout = 10)
+{
+	struct console c;
+	pthread_t t;
+	char tail[5] = { 0 };
+	int rd = full_pipe_as_stdout(&c);
+
+	output_done = false;
+	cr_assert_eq(pthread_create(&t, NULL, write_hello, &c), 0);
+	cr_assert_not(writer_returns_within(200), "no room: the guest's output waits");
+	drain_pipe(rd, tail);
+	cr_assert(writer_returns_within(5000));
+	pthread_join(t, NULL);
+	drain_pipe(rd, tail);
+	cr_assert_arr_eq(tail, "hello", 5, "nothing dropped while the reader was away");
+	console_close(&c);
+	close(rd);
+}
+
+Test(console, abandon_releases_a_writer_stuck_on_a_full_stdout, .timeout = 10)
+{
+	struct console c;
+	pthread_t t;
+	char tail[5] = { 0 };
+	int rd = full_pipe_as_stdout(&c);
+	size_t before;
+
+	output_done = false;
+	cr_assert_eq(pthread_create(&t, NULL, write_hello, &c), 0);
+	cr_assert_not(writer_returns_within(200));
+	console_abandon(&c);
+	cr_assert(writer_returns_within(5000), "stopping the VM must not wait for the reader");
+	pthread_join(t, NULL);
+	before = drain_pipe(rd, tail);
+	/* Resumed (an --on-reset reboot): output flows again. */
+	console_resume(&c);
+	output_done = false;
+	write_hello(&c);
+	cr_assert_eq(drain_pipe(rd, tail), 5);
+	cr_assert_arr_eq(tail, "hello", 5);
+	cr_assert_gt(before, 0);
+	console_close(&c);
+	close(rd);
 }

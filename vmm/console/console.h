@@ -19,6 +19,13 @@ struct console {
 	int log_fd;		/* -1 without --console-log */
 	bool escape;		/* previous input byte was Ctrl-A */
 	bool mid_line;		/* the guest's last output byte was not a newline */
+	/*
+	 * stdout can block (a pipe, FIFO, socket or terminal whose reader
+	 * stopped reading): a vCPU thread then waits for room or for
+	 * abandon_fd, never in write() alone, so the VM can always stop.
+	 */
+	bool out_may_block;
+	int abandon_fd;		/* eventfd: console_abandon() was called */
 };
 
 #define CONSOLE_ESCAPE_CHAR 0x01	/* Ctrl-A */
@@ -29,8 +36,20 @@ void console_close(struct console *con);
 /* Put the terminal back the way it was (safe in a signal handler). */
 void console_restore_terminal(void);
 
-/* Guest output: to stdout and the log; never blocks on a closed reader. */
+/*
+ * Guest output: to stdout and the log; never blocks on a closed reader.
+ * On a reader that stopped reading it waits (the guest's console is as
+ * slow as its reader) until console_abandon().
+ */
 void console_output(struct console *con, const uint8_t *buf, size_t len);
+
+/*
+ * Stopping the vCPUs: output waiting for room on stdout is dropped from now
+ * on, so no vCPU thread stays in console_output(); console_resume() ends it
+ * (after an --on-reset reboot).
+ */
+void console_abandon(struct console *con);
+void console_resume(struct console *con);
 
 /*
  * Before tinyvmm's own closing messages on stderr: if stdout is the same

@@ -46,6 +46,7 @@ static const int allowed_syscalls[] = {
 	__NR_munmap, __NR_madvise, __NR_brk,
 	__NR_rt_sigprocmask, __NR_rt_sigreturn, __NR_tgkill, __NR_getpid, __NR_gettid,
 	__NR_rt_sigtimedwait,	/* a vCPU takes its kick off the queue */
+	__NR_ppoll,		/* a vCPU waits for room on a full stdout (console.c) */
 	__NR_exit, __NR_exit_group, __NR_sched_yield, __NR_clock_gettime,
 	__NR_clock_nanosleep, __NR_nanosleep, __NR_getrandom,
 	/* glibc installs its SIGCANCEL/SIGSETXID handlers on the first pthread_create. */

@@ -402,10 +402,15 @@ out:
 
 void vm_stop_vcpus(struct vm *vm)
 {
+	/* A vCPU waiting on a full stdout would not see the kick. */
+	if (vm->console_open)
+		console_abandon(&vm->console);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_join(&vm->vcpus[i]);
+	if (vm->console_open)
+		console_resume(&vm->console);
 }
 
 static void teardown(struct vm *vm)
