@@ -72,6 +72,8 @@ check_det() {
   tsv=${md%.md}.tsv
   [[ -n $md && -s $tsv ]] || { bad "no deterministic report or TSV in $out/det"; return; }
   grep -q -- '-icount shift=' "$md" || { bad "$md does not say it ran under -icount"; return; }
+  # One emulated host CPU: a thread's run time is then its own instructions.
+  grep -q ', 1 emulated host CPU(s),' "$md" || { bad "$md does not say it ran on one emulated host CPU"; return; }
   for cfg in $DET_CONFIGS; do
     missing=$(awk -F'\t' -v c="$cfg" -v want="$DET_COLS" '
       NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
