@@ -66,8 +66,9 @@ host_setup() {
   esac
   tinyvmm --version 2>&1 | head -n1 | sed 's/^/bench-host: /'
   softirq_setup
+  HOST_PIN=$(cat "$SHARE/host-pin" 2>/dev/null)
   PEER_PIN=
-  [ "$(cat "$SHARE/host-pin" 2>/dev/null)" = 1 ] && PEER_PIN="taskset $((1 << ($(nproc) - 1)))"
+  [ "$HOST_PIN" = 1 ] && PEER_PIN="taskset $((1 << ($(nproc) - 1)))"
 
   # Single-queue TAP for the 1-queue-pair tiers (QEMU's queues=1 netdev cannot
   # attach to a multi-queue TAP), a 2-queue TAP for Tier 1A. Same for both VMMs.
@@ -297,17 +298,23 @@ mem_snap() {
     "/proc/$PID/smaps" >>"$BASE.kv"
 }
 
+# detached OUT CMD...: CMD in the background as a grandchild of this shell,
+# output in OUT; prints its PID. Its exit must not interrupt the read loop
+# (see run_one), so init, not this shell, reaps it.
+detached() {
+  out=$1
+  shift
+  ( "$@" >"$out" 2>&1 & echo $! )
+}
+
 # peer_start single|STREAMS: the peer of phase $PHASE, output in $BASE.peer$PHASE.
 peer_start() {
-  # A grandchild (see run_one): its exit must not interrupt the read loop.
+  # shellcheck disable=SC2086 # PEER_PIN is empty or a taskset command
   if [ "$1" = single ]; then
-    ( $PEER_PIN tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
-      echo $! >"$BASE.pid" )
+    PEERS="$PEERS $(detached "$BASE.peer$PHASE" $PEER_PIN tinyvmm-netpeer serve "$ADDR" "$BYTES" $((LIMIT - 20)))"
   else
-    ( $PEER_PIN tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$1" $((LIMIT - 20)) >"$BASE.peer$PHASE" 2>&1 &
-      echo $! >"$BASE.pid" )
+    PEERS="$PEERS $(detached "$BASE.peer$PHASE" $PEER_PIN tinyvmm-netpeer serve-multi "$ADDR" "$BYTES" "$1" $((LIMIT - 20)))"
   fi
-  PEERS="$PEERS $(cat "$BASE.pid")"
 }
 
 # next_phase: the guest finished phase $PHASE (0: it is ready). Snapshot,
@@ -317,7 +324,7 @@ peer_start() {
 # vCPU thread N on host CPU N mod CPUs, everything else of the VMM (its
 # I/O threads, vhost workers) and the peer on the last host CPU.
 pin_threads() {
-  [ "$(cat "$SHARE/host-pin" 2>/dev/null)" = 1 ] || return 0
+  [ "$HOST_PIN" = 1 ] || return 0
   pin_last=$(($(nproc) - 1))
   for pin_t in /proc/"$PID"/task/[0-9]*; do
     read -r pin_name <"$pin_t/comm" 2>/dev/null || continue
@@ -352,8 +359,7 @@ next_phase() {
 # After the last phase: memory, then let the guest go (it waits for a listener).
 final() {
   mem_snap
-  ( tinyvmm-netpeer serve "$ADDR" 0 30 >/dev/null 2>&1 & echo $! >"$BASE.pid" )
-  ACK=$(cat "$BASE.pid")
+  ACK=$(detached /dev/null tinyvmm-netpeer serve "$ADDR" 0 30)
 }
 
 kv() { sed -n "s/^$1=//p" "$BASE.kv" | tail -n1; }

@@ -27,22 +27,30 @@ if [ -x "$SHARE/qemu/qemu-system-aarch64" ]; then
 fi
 now_cs() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
 
-# start_vmm VMM MEM CPUS OPTS: the VMM in the background, console to $fifo,
-# pid in $pid, start time in $t0.
-start_vmm() {
-  vmm=$1 mem=$2 cpus=$3 opts=$4 fifo=/tmp/scale.fifo
-  rm -f "$fifo" && mkfifo "$fifo"
-  t0=$(now_cs)
-  if [ "$vmm" = tinyvmm ]; then
-    timeout 300 tinyvmm --kernel /tmp/Image --initrd /tmp/initrd.gz --mem "$mem" --cpus "$cpus" \
-      --cmdline "console=ttyS0 $opts" >"$fifo" 2>/dev/null </dev/null &
+# launch VMM MEM CPUS OPTS OUT [TAP]: the VMM in the background, its
+# console to OUT, on TAP when given (tinyvmm's default tier; QEMU
+# vhost=on); pid in $pid.
+launch() {
+  if [ "$1" = tinyvmm ]; then
+    timeout 300 tinyvmm --kernel /tmp/Image --initrd /tmp/initrd.gz --mem "$2" --cpus "$3" \
+      ${6:+--tap "$6"} --cmdline "console=ttyS0 $4" >"$5" 2>/dev/null </dev/null &
   else
     timeout 300 "$QEMU/lib/ld-linux-aarch64.so.1" --library-path "$QEMU/lib" "$QEMU/qemu-system-aarch64" \
-      -M virt -accel kvm -cpu host -smp "$cpus" -m "$mem" -kernel /tmp/Image -initrd /tmp/initrd.gz \
-      -append "console=ttyAMA0 $opts" -nographic -nodefaults -serial stdio -no-reboot \
-      >"$fifo" 2>/dev/null </dev/null &
+      -M virt -accel kvm -cpu host -smp "$3" -m "$2" -kernel /tmp/Image -initrd /tmp/initrd.gz \
+      -append "console=ttyAMA0 $4" -nographic -nodefaults -serial stdio -no-reboot \
+      ${6:+-netdev "tap,id=n0,ifname=$6,script=no,downscript=no,vhost=on" -device virtio-net-device,netdev=n0} \
+      >"$5" 2>/dev/null </dev/null &
   fi
   pid=$!
+}
+
+# start_vmm VMM MEM CPUS OPTS: launch with the console to $fifo, start
+# time in $t0.
+start_vmm() {
+  vmm=$1 mem=$2 cpus=$3 fifo=/tmp/scale.fifo
+  rm -f "$fifo" && mkfifo "$fifo"
+  t0=$(now_cs)
+  launch "$vmm" "$mem" "$cpus" "$4" "$fifo"
 }
 
 # stop_vmm: kill it, drain its console, reap it.
@@ -89,17 +97,8 @@ many() {
   done
   t0=$(now_cs) i=0
   while [ $i -lt "$n" ]; do
-    if [ "$vmm" = tinyvmm ]; then
-      timeout 300 tinyvmm --kernel /tmp/Image --initrd /tmp/initrd.gz --mem 256 --cpus 1 \
-        --tap "tvs$i" --cmdline "console=ttyS0 quiet guest-test.mode=hang" >"/tmp/many.$i" 2>/dev/null </dev/null &
-    else
-      timeout 300 "$QEMU/lib/ld-linux-aarch64.so.1" --library-path "$QEMU/lib" "$QEMU/qemu-system-aarch64" \
-        -M virt -accel kvm -cpu host -smp 1 -m 256 -kernel /tmp/Image -initrd /tmp/initrd.gz \
-        -append "console=ttyAMA0 quiet guest-test.mode=hang" -nographic -nodefaults -serial stdio -no-reboot \
-        -netdev "tap,id=n0,ifname=tvs$i,script=no,downscript=no,vhost=on" -device virtio-net-device,netdev=n0 \
-        >"/tmp/many.$i" 2>/dev/null </dev/null &
-    fi
-    pids="$pids $!"
+    launch "$vmm" 256 1 "quiet guest-test.mode=hang" "/tmp/many.$i" "tvs$i"
+    pids="$pids $pid"
     i=$((i + 1))
   done
   last='' i=0
