@@ -153,31 +153,35 @@ static int watch(int epfd, int fd, uint64_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* The watch set, fixed now: whether call_fd is ours to read depends on the transport. */
 static int monitor_open(struct virtio_net *net)
 {
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
 	bool relay = net_irqfd_watch_call_fds(net);
+	int rc = 0;
 
 	if (epfd < 0)
 		return -1;
-	watch(epfd, net->monitor.stop_fd, ~0ULL);
+	rc |= watch(epfd, net->monitor.stop_fd, ~0ULL);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		for (unsigned int q = 0; q < 2; q++) {
-			watch(epfd, net->pairs[i].err_fd[q], (uint64_t)i << 2 | q << 1 | 1);
+			rc |= watch(epfd, net->pairs[i].err_fd[q], (uint64_t)i << 2 | q << 1 | 1);
 			if (relay)
-				watch(epfd, net->pairs[i].call_fd[q], (uint64_t)i << 2 | q << 1);
+				rc |= watch(epfd, net->pairs[i].call_fd[q], (uint64_t)i << 2 | q << 1);
 		}
+	if (rc) {
+		close(epfd);
+		return -1;
+	}
 	return epfd;
 }
 
 static void *monitor_thread(void *arg)
 {
 	struct virtio_net *net = arg;
-	int epfd = monitor_open(net);
+	int epfd = net->monitor_epfd;
 
 	pthread_setname_np(pthread_self(), "net-vhost-mon");
-	if (epfd < 0)
-		return NULL;
 	for (;;) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(epfd, evs, 8, -1);
@@ -188,7 +192,7 @@ static void *monitor_thread(void *arg)
 			unsigned int pair = (unsigned int)(tag >> 2), ring = (tag >> 1) & 1;
 
 			if (tag == ~0ULL)
-				goto out;
+				return NULL;
 			if (tag & 1)
 				ring_error(net, pair, ring);
 			else if (eventfd_drain(net->pairs[pair].call_fd[ring]))
@@ -198,14 +202,15 @@ static void *monitor_thread(void *arg)
 		if (queues)
 			virtio_dev_interrupt(&net->vdev, queues);
 	}
-out:
-	close(epfd);
-	return NULL;
 }
 
 int net_vhost_monitor_start(struct virtio_net *net)
 {
-	if (tvm_worker_open(&net->monitor))
+	/* Before the transport attaches, the watch set would be a guess (see net_vhost.h). */
+	if (!virtio_dev_transport_attached(&net->vdev) || tvm_worker_open(&net->monitor))
+		return -1;
+	net->monitor_epfd = monitor_open(net);
+	if (net->monitor_epfd < 0)
 		return -1;
 	return tvm_worker_start(&net->monitor, monitor_thread, net) ? -1 : 0;
 }
@@ -213,6 +218,9 @@ int net_vhost_monitor_start(struct virtio_net *net)
 void net_vhost_monitor_stop(struct virtio_net *net)
 {
 	tvm_worker_close(&net->monitor);
+	if (net->monitor_epfd >= 0)
+		close(net->monitor_epfd);
+	net->monitor_epfd = -1;
 }
 
 void net_vhost_close(struct virtio_net *net)

@@ -12,7 +12,10 @@ uint64_t net_vhost_features(const struct virtio_net *net);
 extern const struct net_backend_ops net_vhost_backend;
 /*
  * The monitor thread: reports vhost's ring errors (device -> NEEDS_RESET)
- * and, with NET_IRQ_RELAY, turns call eventfds into interrupts.
+ * and turns call eventfds into interrupts when they are not KVM's (relay
+ * mode, or pci where they fall back to call_fd: INTx, a masked or absent
+ * vector). Which of the two is decided here, once: start it only after
+ * the transport attaches; before, it fails.
  */
 int net_vhost_monitor_start(struct virtio_net *net);
 void net_vhost_monitor_stop(struct virtio_net *net);

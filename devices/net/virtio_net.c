@@ -340,7 +340,7 @@ static const struct virtio_dev_ops net_ops = {
 
 static void net_mark_fds_closed(struct virtio_net *net)
 {
-	net->ctrl_kick_fd = net->tap_gone_fd = -1;
+	net->ctrl_kick_fd = net->tap_gone_fd = net->monitor_epfd = -1;
 	tvm_worker_clear(&net->monitor);
 	tvm_worker_clear(&net->ctrl_worker);
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
@@ -444,12 +444,18 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	if (net->backend == NET_BACKEND_VHOST) {
 		net->vdev.device_features = vhost_net_guest_features(net->vdev.device_features,
 								     net_vhost_features(net));
-		if (net_vhost_monitor_start(net))
-			return tvm_fail(err, TVM_EXIT_ERROR, "cannot start the vhost-net monitor thread");
 	}
 	/* A TAP we just created is down; an existing one keeps its state. */
 	tap_set_up(opts->tap_name);
 	net->tap_ifindex = (int)if_nametoindex(opts->tap_name);
+	return 0;
+}
+
+int virtio_net_start(struct virtio_net *net, struct tvm_error *err)
+{
+	if (net->backend == NET_BACKEND_VHOST && net_vhost_monitor_start(net))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot start the vhost-net monitor thread: %s",
+				strerror(errno));
 	return 0;
 }
 

@@ -119,6 +119,7 @@ struct virtio_net {
 	unsigned int tap_offloads;	/* optional TUN_F_* the TAP accepts (UFO, USO) */
 	/* vhost backends: the thread watching err_fd (and call_fd if relayed). */
 	struct tvm_worker monitor;
+	int monitor_epfd;		/* its watch set, made before it starts */
 	uint64_t vhost_errors;		/* ring errors vhost-net reported */
 	uint64_t irqfd_direct_starts;	/* vhost rings started on a transport irqfd (a vector's) */
 	uint64_t irqfd_moves;		/* rings re-pointed at another irqfd while live */
@@ -149,6 +150,8 @@ int virtio_net_parse_mac(const char *text, uint8_t mac[6]);
 
 int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err);
+/* Once the transport is attached (the vhost monitor's watch set depends on it). */
+int virtio_net_start(struct virtio_net *net, struct tvm_error *err);
 void virtio_net_destroy(struct virtio_net *net);
 
 /*

@@ -71,6 +71,11 @@ void virtio_dev_queue_irqfds_changed(struct virtio_dev *vdev)
 		vdev->ops->queue_irqfds_changed(vdev);
 }
 
+bool virtio_dev_transport_attached(const struct virtio_dev *vdev)
+{
+	return vdev->transport.opaque != NULL;
+}
+
 bool virtio_dev_has_queue_irqfds(const struct virtio_dev *vdev)
 {
 	return vdev->transport.queue_irqfd != NULL;

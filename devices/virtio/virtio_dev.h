@@ -126,6 +126,8 @@ void virtio_dev_queue_irqfds_changed(struct virtio_dev *vdev);
 
 /* Called by the device model with vdev->lock held. */
 
+/* Whether a transport (mmio or pci) has attached: its opaque is set. */
+bool virtio_dev_transport_attached(const struct virtio_dev *vdev);
 /* Whether the transport has per-queue irqfds at all (virtio-pci with MSI-X vectors). */
 bool virtio_dev_has_queue_irqfds(const struct virtio_dev *vdev);
 /* Queue @q's irqfd now, or -1 (see struct virtio_transport.queue_irqfd). */

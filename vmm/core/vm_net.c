@@ -54,34 +54,11 @@ uint64_t vm_net_acks_in_kernel(struct vm *vm)
 	return vm->net_acks_in_kernel;
 }
 
-int vm_net_attach(struct vm *vm, struct tvm_error *err)
+/* virtio-mmio: one SPI for every queue, kicks and acks through ioeventfds. */
+static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_error *err)
 {
-	const struct vm_config *cfg = vm->cfg;
 	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE;
-	struct net_options opts = {
-		.tap_name = cfg->tap_name,
-		.packed = !cfg->no_packed,
-		.vhost = tier_net_vhost_mode(cfg->vhost),
-		/* Direct: mmio's SPI irqfd (below), or on pci each queue's vector irqfd. */
-		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
-		.vhost_poll_us = cfg->vhost_poll_us,
-		.queues = cfg->queues,
-		.quiet = cfg->quiet,
-	};
 
-	if (cfg->mac_set)
-		memcpy(opts.mac, cfg->mac, 6);
-	else
-		virtio_net_default_mac(cfg->tap_name, opts.mac);
-	vm->net = calloc(1, sizeof(*vm->net));
-	if (!vm->net)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
-	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
-		return -1;
-	if (cfg->vhost_poll_us && vm->net->backend != NET_BACKEND_VHOST)
-		tvm_warn("--vhost-poll-us has no effect: no vhost-net, so no vhost worker to poll (Tier 2)");
-	if (vm->pci)
-		return vm_pci_add_net(vm, err);
 	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
 	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
 			      &vm->net_mmio, "virtio-net"))
@@ -110,6 +87,36 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 			return -1;
 	}
 	return 0;
+}
+
+int vm_net_attach(struct vm *vm, struct tvm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct net_options opts = {
+		.tap_name = cfg->tap_name,
+		.packed = !cfg->no_packed,
+		.vhost = tier_net_vhost_mode(cfg->vhost),
+		/* Direct: mmio's SPI irqfd (attach_mmio), or on pci each queue's vector irqfd. */
+		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
+		.vhost_poll_us = cfg->vhost_poll_us,
+		.queues = cfg->queues,
+		.quiet = cfg->quiet,
+	};
+
+	if (cfg->mac_set)
+		memcpy(opts.mac, cfg->mac, 6);
+	else
+		virtio_net_default_mac(cfg->tap_name, opts.mac);
+	vm->net = calloc(1, sizeof(*vm->net));
+	if (!vm->net)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
+	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
+		return -1;
+	if (cfg->vhost_poll_us && vm->net->backend != NET_BACKEND_VHOST)
+		tvm_warn("--vhost-poll-us has no effect: no vhost-net, so no vhost worker to poll (Tier 2)");
+	if (vm->pci ? vm_pci_add_net(vm, err) : attach_mmio(vm, cfg, err))
+		return -1;
+	return virtio_net_start(vm->net, err);
 }
 
 void vm_net_detach(struct vm *vm)
