@@ -206,13 +206,24 @@ static void *monitor_thread(void *arg)
 
 int net_vhost_monitor_start(struct virtio_net *net)
 {
+	int e;
+
 	/* Before the transport attaches, the watch set would be a guess (see net_vhost.h). */
-	if (!virtio_dev_transport_attached(&net->vdev) || tvm_worker_open(&net->monitor))
+	if (!virtio_dev_transport_attached(&net->vdev)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (tvm_worker_open(&net->monitor))
 		return -1;
 	net->monitor_epfd = monitor_open(net);
 	if (net->monitor_epfd < 0)
 		return -1;
-	return tvm_worker_start(&net->monitor, monitor_thread, net) ? -1 : 0;
+	e = tvm_worker_start(&net->monitor, monitor_thread, net);
+	if (e) {
+		errno = e;	/* the caller's message names it */
+		return -1;
+	}
+	return 0;
 }
 
 void net_vhost_monitor_stop(struct virtio_net *net)

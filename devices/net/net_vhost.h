@@ -15,7 +15,7 @@ extern const struct net_backend_ops net_vhost_backend;
  * and turns call eventfds into interrupts when they are not KVM's (relay
  * mode, or pci where they fall back to call_fd: INTx, a masked or absent
  * vector). Which of the two is decided here, once: start it only after
- * the transport attaches; before, it fails.
+ * the transport attaches; before, it fails (EINVAL). -1 sets errno.
  */
 int net_vhost_monitor_start(struct virtio_net *net);
 void net_vhost_monitor_stop(struct virtio_net *net);

@@ -117,7 +117,7 @@ struct virtio_net {
 	 */
 	int tap_gone_fd;
 	unsigned int tap_offloads;	/* optional TUN_F_* the TAP accepts (UFO, USO) */
-	/* vhost backends: the thread watching err_fd (and call_fd if relayed). */
+	/* vhost backends: the thread watching err_fd (and call_fd unless it is KVM's). */
 	struct tvm_worker monitor;
 	int monitor_epfd;		/* its watch set, made before it starts */
 	uint64_t vhost_errors;		/* ring errors vhost-net reported */

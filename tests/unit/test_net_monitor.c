@@ -9,6 +9,7 @@
  * is not needed: the test signals call_fd and err_fd as vhost would.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -136,6 +137,7 @@ Test(net_monitor, refuses_to_start_before_a_transport)
 	/* Its watch set would be a guess: on pci INTx it would miss every interrupt. */
 	net.opts.irq_mode = NET_IRQ_DIRECT;
 	cr_assert_eq(net_vhost_monitor_start(&net), -1);
+	cr_assert_eq(errno, EINVAL);
 	cr_assert_not(net.monitor.running);
 	cr_assert_eq(net.monitor_epfd, -1);
 }
