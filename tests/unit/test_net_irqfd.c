@@ -14,6 +14,7 @@
 
 #include "bus_access.h"
 #include "pci_fixture.h"
+#include "thread_fixture.h"
 #include "devices/mmio_bus.h"
 #include "devices/net/net_irqfd.h"
 #include "devices/pci/pci_host.h"
@@ -87,14 +88,6 @@ static int vector_fd(void *opaque, unsigned int v)
 	return v < NVEC ? vec_fd[v] : -1;
 }
 
-static int new_fd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	cr_assert_geq(fd, 0);
-	return fd;
-}
-
 static void make(enum net_irq_mode mode, unsigned int nvectors)
 {
 	struct tvm_error err;
@@ -105,11 +98,11 @@ static void make(enum net_irq_mode mode, unsigned int nvectors)
 	net.npairs = NPAIRS;
 	for (unsigned int i = 0; i < NPAIRS; i++)
 		for (unsigned int r = 0; r < 2; r++) {
-			net.pairs[i].call_fd[r] = new_fd();
+			net.pairs[i].call_fd[r] = new_eventfd();
 			net.pairs[i].call_used[r] = -1;
 		}
 	for (unsigned int v = 0; v < NVEC; v++)
-		vec_fd[v] = new_fd();
+		vec_fd[v] = new_eventfd();
 	virtio_dev_init(&net.vdev, 1, OFFERED, NQUEUES, 256, &mem, &dev_ops, &net);
 	cr_assert_eq(virtio_pci_init(&vp, &net.vdev, 0x020000, nvectors, &msix_ops, NULL), 0);
 	vp.vector_fd = vector_fd;

@@ -22,6 +22,7 @@
 #include "devices/net/net_user.h"
 #include "devices/virtio/virtio_mmio.h"
 #include "net_driver.h"
+#include "thread_fixture.h"
 
 #define RAM_BASE 0x40000000ULL
 #define RAM_SIZE (8ULL << 20)
@@ -42,14 +43,6 @@ static int stub_activate(struct virtio_dev *dev) { return 0; }
 static void stub_reset(struct virtio_dev *dev) { net_user_stop_pair(pair); }
 static const struct virtio_dev_ops stub_ops = { .activate = stub_activate,
 						 .reset = stub_reset };
-
-static int new_eventfd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	cr_assert_geq(fd, 0);
-	return fd;
-}
 
 static void init_pair(void)
 {
@@ -107,19 +100,6 @@ static void finish(void)
 }
 
 TestSuite(net_worker, .fini = finish, .timeout = 30);
-
-static uint64_t counter(const uint64_t *c)
-{
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
-/* Wait (up to 3 s) until *@c reaches @want. */
-static bool wait_counter(const uint64_t *c, uint64_t want)
-{
-	for (int i = 0; i < 3000 && counter(c) < want; i++)
-		usleep(1000);
-	return counter(c) >= want;
-}
 
 /*
  * A spinning worker would add thousands of wake-ups in this time; one that
