@@ -5,6 +5,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/*
+ * new_eventfd: the vectors' eventfds, as vm_pci.c makes them (never closed:
+ * each test process exits after one test).
+ */
+#include "thread_fixture.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/msi/msi.h"
 
@@ -79,15 +84,6 @@ static struct msi_backend its_be = { .mode = MSI_MODE_ITS, .routes = &routes, .o
 static struct msi_backend v2m_be = { .mode = MSI_MODE_V2M, .v2m = &v2m, .ops = &ops,
 				     .opaque = &kvm };
 
-/* A vector's eventfd, as vm_pci.c makes them (each test process exits after one test). */
-static int efd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	cr_assert_geq(fd, 0);
-	return fd;
-}
-
 static void setup(void)
 {
 	memset(&kvm, 0, sizeof(kvm));
@@ -121,7 +117,7 @@ Test(msi, its_vector_route_and_irqfd)
 	struct msi_vector v;
 	struct msix_msg msg = { .addr = ITS_DOORBELL, .data = 3 };
 
-	msi_vector_init(&v, efd(), true, 0x18);
+	msi_vector_init(&v, new_eventfd(), true, 0x18);
 	/* Programmed but masked: a route, no irqfd. */
 	cr_assert_eq(msi_vector_update(&its_be, &v, msg, true), 0);
 	cr_assert_eq(v.gsi, NR_SPIS);
@@ -158,7 +154,7 @@ Test(msi, signal_while_masked_waits_for_the_attach)
 	struct msix_msg msg = { .addr = ITS_DOORBELL, .data = 7 };
 	uint64_t n = 0, three = 3;
 
-	msi_vector_init(&v, efd(), true, 0x18);
+	msi_vector_init(&v, new_eventfd(), true, 0x18);
 	cr_assert_eq(msi_vector_update(&its_be, &v, msg, true), 0);
 	cr_assert_eq(write(v.fd, &three, sizeof(three)), sizeof(three), "three completions while masked");
 	cr_assert_eq(msi_vector_update(&its_be, &v, msg, false), 0);
@@ -188,7 +184,7 @@ Test(msi, irqfd_failure_reported)
 {
 	struct msi_vector v;
 
-	msi_vector_init(&v, efd(), true, 0x18);
+	msi_vector_init(&v, new_eventfd(), true, 0x18);
 	kvm.fail_irqfd = true;
 	cr_assert_eq(msi_vector_update(&its_be, &v, (struct msix_msg){ ITS_DOORBELL, 1 }, false), -1);
 	cr_assert_not(v.attached);
@@ -199,7 +195,7 @@ Test(msi, v2m_vector_follows_its_spi)
 	struct msi_vector v;
 	struct msix_msg msg = { .addr = V2M_DOORBELL, .data = 32 + 64 };
 
-	msi_vector_init(&v, efd(), false, 0);
+	msi_vector_init(&v, new_eventfd(), false, 0);
 	cr_assert_eq(msi_vector_update(&v2m_be, &v, msg, false), 0);
 	cr_assert_eq(v.gsi, 64, "GSI = SPI under the default routes");
 	cr_assert(kvm.assigned[64]);
@@ -232,7 +228,7 @@ Test(msi, intx_mode_does_nothing)
 	struct msi_backend be = { .mode = MSI_MODE_INTX, .ops = &ops, .opaque = &kvm };
 	struct msi_vector v;
 
-	msi_vector_init(&v, efd(), false, 0);
+	msi_vector_init(&v, new_eventfd(), false, 0);
 	cr_assert_eq(msi_vector_update(&be, &v, (struct msix_msg){ ITS_DOORBELL, 1 }, false), 0);
 	cr_assert_eq(msi_vector_deliver(&be, &v, (struct msix_msg){ ITS_DOORBELL, 1 }), -1);
 	cr_assert_eq(kvm.assigns + kvm.signals + kvm.pulses, 0);
@@ -269,7 +265,7 @@ Test(msi, msix_table_drives_its_backend)
 	uint32_t w;
 
 	for (unsigned int i = 0; i < 4; i++)
-		msi_vector_init(&g.vec[i], efd(), true, 0x18);
+		msi_vector_init(&g.vec[i], new_eventfd(), true, 0x18);
 	pci_config_init(&cfg, &ids, NULL, NULL);
 	cr_assert_eq(pci_config_add_bar(&cfg, 0, PCI_BAR_MEM64, 0x10000, false), 0);
 	cr_assert_eq(msix_init(&mx, &cfg, 4, 0, 0x1000, 0, 0x1800, &mops, &g), 0);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* For tests that drive a real worker thread: its eventfds and its counters. */
+/* Eventfds as tinyvmm makes them, and the counters its worker threads add to. */
 #ifndef TINYVMM_TEST_THREAD_FIXTURE_H
 #define TINYVMM_TEST_THREAD_FIXTURE_H
 
