@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "devices/pl031.h"
+#include "bus_access.h"
 
 #define SEC 1000000000ull
 #define BOOT_TIME 1700000000ull	/* 2023-11-14, the fake host's time at power-on */
@@ -64,23 +65,12 @@ TestSuite(pl031, .init = setup, .fini = teardown);
 
 static uint32_t rd_len(uint64_t off, unsigned int len)
 {
-	uint8_t b[8];
-	uint32_t v = 0;
-
-	memset(b, 0xcc, sizeof(b));
-	pl031_mmio(&rtc, off, b, len, false);
-	for (unsigned int i = 0; i < len && i < 4; i++)
-		v |= (uint32_t)b[i] << (8 * i);
-	return v;
+	return dev_rd(pl031_mmio, &rtc, off, len);
 }
 
 static void wr_len(uint64_t off, unsigned int len, uint64_t v)
 {
-	uint8_t b[8];
-
-	for (unsigned int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	pl031_mmio(&rtc, off, b, len, true);
+	dev_wr(pl031_mmio, &rtc, off, len, v);
 }
 
 static uint32_t rd(uint64_t off)
