@@ -122,7 +122,7 @@ void cli_print_help(void)
 	       "  --no-sve             no SVE (default: on, host's vector lengths, when the host KVM has it)\n"
 	       "  --quiet              do not print the start-up banner or the boot milestones\n"
 	       "  --help               show this help and exit\n"
-	       "  --version            show the version and exit\n"
+	       "  --version            show the version and the git commit built from, and exit\n"
 	       "\n"
 	       "Console: the guest's ttyS0 is on stdin/stdout; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit codes: 0 guest powered off (or --expect matched), 1 tinyvmm/host error,\n"
