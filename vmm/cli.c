@@ -136,6 +136,15 @@ void cli_print_help(void)
 	       (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
 }
 
+/* The table for tests/unit/test_completion.c: the I-th option, NULL past the end. */
+const char *cli_option_name(size_t i, bool *takes_value)
+{
+	if (i >= sizeof(options) / sizeof(options[0]))
+		return NULL;
+	*takes_value = options[i].takes_value;
+	return options[i].name;
+}
+
 static const struct opt_desc *find_option(const char *name, size_t len)
 {
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
