@@ -27,9 +27,11 @@ expect() {
   fi
 }
 
-[[ $(complete -p tinyvmm 2>/dev/null) == *_tinyvmm* ]] &&
-  { echo "PASS: complete -F _tinyvmm tinyvmm"; passed=$((passed + 1)); } ||
-  { echo "FAIL: sourcing $file registers no completion for tinyvmm"; failed=$((failed + 1)); }
+if [[ $(complete -p tinyvmm 2>/dev/null) == *_tinyvmm* ]]; then
+  echo "PASS: complete -F _tinyvmm tinyvmm"; passed=$((passed + 1))
+else
+  echo "FAIL: sourcing $file registers no completion for tinyvmm"; failed=$((failed + 1))
+fi
 expect "auto v2 v3" tinyvmm --gic ""
 expect "v2 v3" tinyvmm --gic = v
 expect "on off" tinyvmm --tap tap0 --vhost o

@@ -16,7 +16,7 @@
 #
 # One PASS/FAIL line per check, then "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 root=$PWD
 work=$root/build/package-test
 passed=0 failed=0
@@ -44,10 +44,13 @@ fi
 
 # --- control data ------------------------------------------------------------
 arch=$(dpkg-deb -f "$deb" Architecture)
-[[ $arch == arm64 ]] && pass "Architecture: arm64" || fail "architecture" "is '$arch', want arm64"
+if [[ $arch == arm64 ]]; then pass "Architecture: arm64"; else fail "architecture" "is '$arch', want arm64"; fi
 scripts=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'inst$|rm$|config$' || true)
-[[ -z $scripts ]] && pass "no maintainer scripts (removal leaves TAPs, groups, modules alone)" ||
+if [[ -z $scripts ]]; then
+  pass "no maintainer scripts (removal leaves TAPs, groups, modules alone)"
+else
   fail "maintainer scripts" "$(echo "$scripts" | tr '\n' ' ')"
+fi
 depends=$(dpkg-deb -f "$deb" Pre-Depends Depends)
 interp=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/tinyvmm | readelf -l /dev/stdin 2>&1 |
          grep -c 'program interpreter' || true)
@@ -113,8 +116,11 @@ if ((rc == 125)); then
   fail "emulated host" "did not boot or timed out (build/emuhost/console.log)"
 else
   want="tinyvmm $version (commit $commit)"
-  grep -qxF "$want" <<<"$out" && pass "installed tinyvmm --version: $want" ||
+  if grep -qxF "$want" <<<"$out"; then
+    pass "installed tinyvmm --version: $want"
+  else
     fail "installed tinyvmm --version" "want '$want', got: $(head -n1 <<<"$out")"
+  fi
   if grep -qx 'check exit 0' <<<"$out" && grep -q '\[ok\] /dev/kvm: opens, KVM API 12' <<<"$out"; then
     pass "installed tinyvmm check: KVM usable (exit 0)"
   else
@@ -132,8 +138,11 @@ fi
 # --- removal -----------------------------------------------------------------
 if out=$(dpkg --root="$arm" -r tinyvmm 2>&1); then
   left=$(find "$arm" -path "$arm/var/lib/dpkg" -prune -o -type f -print)
-  [[ -z $left ]] && pass "dpkg -r removes it, leaving no file behind" ||
+  if [[ -z $left ]]; then
+    pass "dpkg -r removes it, leaving no file behind"
+  else
     fail "removal" "left $(echo "$left" | tr '\n' ' ')"
+  fi
 else
   fail "removal" "$out"
 fi
