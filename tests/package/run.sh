@@ -51,15 +51,6 @@ if [[ -z $scripts ]]; then
 else
   fail "maintainer scripts" "$(echo "$scripts" | tr '\n' ' ')"
 fi
-depends=$(dpkg-deb -f "$deb" Pre-Depends Depends)
-interp=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/tinyvmm | readelf -l /dev/stdin 2>&1 |
-         grep -c 'program interpreter' || true)
-if [[ -z $depends && $interp == 0 ]]; then
-  pass "static binary, no Depends"
-else
-  fail "dependencies" "Depends '$depends', $interp program interpreter(s): a bare arm64 root cannot run it"
-fi
-
 # --- dpkg --root: refused on amd64, installed on arm64, removed ----------------
 # new_root DIR: an empty system for dpkg --root (its own database, nothing installed).
 new_root() {
@@ -88,6 +79,15 @@ if out=$(dpkg --root="$arm" -i "$deb" 2>&1); then
 else
   fail "install into arm64 root" "$out"
   finish
+fi
+# Static (no program interpreter) and no Depends: nothing else need be in the root.
+depends=$(dpkg-deb -f "$deb" Pre-Depends Depends)
+if ! headers=$(readelf -l "$arm/usr/bin/tinyvmm" 2>&1) || ! grep -q 'Program Headers' <<<"$headers"; then
+  fail "dependencies" "readelf cannot read usr/bin/tinyvmm: $headers"
+elif [[ -n $depends ]] || grep -q 'program interpreter' <<<"$headers"; then
+  fail "dependencies" "Depends '$depends'; $(grep -o 'program interpreter: [^]]*' <<<"$headers"): a bare arm64 root cannot run it"
+else
+  pass "static binary, no Depends"
 fi
 want_file() { # PATH [GREP]: installed, and holding GREP
   if [[ ! -s $arm/$1 ]]; then
