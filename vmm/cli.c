@@ -122,7 +122,7 @@ void cli_print_help(void)
 	       "  --no-sve             no SVE (default: on, host's vector lengths, when the host KVM has it)\n"
 	       "  --quiet              do not print the start-up banner or the boot milestones\n"
 	       "  --help               show this help and exit\n"
-	       "  --version            show the version and exit\n"
+	       "  --version            show the version and the git commit built from, and exit\n"
 	       "\n"
 	       "Console: the guest's ttyS0 is on stdin/stdout; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit codes: 0 guest powered off (or --expect matched), 1 tinyvmm/host error,\n"
@@ -134,6 +134,15 @@ void cli_print_help(void)
 	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
 	       CLI_DEFAULT_CMDLINE, CLI_DEFAULT_CPUS, CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US,
 	       (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
+}
+
+/* The table for tests/unit/test_completion.c: the I-th option, NULL past the end. */
+const char *cli_option_name(size_t i, bool *takes_value)
+{
+	if (i >= sizeof(options) / sizeof(options[0]))
+		return NULL;
+	*takes_value = options[i].takes_value;
+	return options[i].name;
 }
 
 static const struct opt_desc *find_option(const char *name, size_t len)
