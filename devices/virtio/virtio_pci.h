@@ -60,6 +60,12 @@ struct virtio_pci {
 	uint16_t queue_select;
 	uint16_t config_vector;		/* read without the lock by interrupt paths */
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+	/*
+	 * Bit q: the driver wrote queue q's size since the last reset. Until
+	 * then queue_size reads (and enabling takes) the maximum; after, what
+	 * the core recorded: 0 for a size it refused, so DRIVER_OK fails.
+	 */
+	uint64_t queue_size_written;
 	/* queue_vector as of the last DRIVER_OK, kept across resets (for reports). */
 	uint16_t queue_vector_at_ready[VIRTIO_MAX_QUEUES];
 	uint16_t config_vector_at_ready;

@@ -164,7 +164,8 @@ Test(virtio_pci, ids_and_capabilities)
 	cr_assert_eq(rd(ecam(PCI_CFG_BAR0 + 4), 4), 0xffff0000);
 }
 
-static void bring_up(uint16_t vec_base)
+/* Linux's bring-up, every queue given @qsize entries (0: size left untouched). */
+static void bring_up_sized(uint16_t vec_base, uint32_t qsize)
 {
 	uint32_t status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 
@@ -191,7 +192,8 @@ static void bring_up(uint16_t vec_base)
 		wr(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, q);
 		cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SIZE), 2), 256, "max until written");
 		cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_NOFF), 2), q);
-		wr(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, 128);
+		if (qsize)
+			wr(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, qsize);
 		wr(common(VIRTIO_PCI_COMMON_Q_MSIX), 2, vec_base + 1 + q);
 		wr(common(VIRTIO_PCI_COMMON_Q_DESCLO), 4, (uint32_t)base);
 		wr(common(VIRTIO_PCI_COMMON_Q_DESCHI), 4, 0);
@@ -203,6 +205,11 @@ static void bring_up(uint16_t vec_base)
 		cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_ENABLE), 2), 1);
 	}
 	wr(common(VIRTIO_PCI_COMMON_STATUS), 1, status | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void bring_up(uint16_t vec_base)
+{
+	bring_up_sized(vec_base, 128);
 }
 
 Test(virtio_pci, linux_bring_up_and_queue_registers)
@@ -237,6 +244,35 @@ Test(virtio_pci, linux_bring_up_and_queue_registers)
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_MSIX), 2), VIRTIO_PCI_NO_VECTOR);
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SELECT), 2), 0);
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_MSIX), 2), VIRTIO_PCI_NO_VECTOR);
+}
+
+/* An untouched queue size is the maximum the driver read. */
+Test(virtio_pci, untouched_queue_size_is_the_maximum)
+{
+	bring_up_sized(0, 0);
+	cr_assert(vdev.active);
+	cr_assert_eq(vdev.queues[2].size, 256);
+	cr_assert_not(virtio_dev_status(&vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/*
+ * A size above the maximum is refused, not replaced by the maximum: the
+ * driver would lay out a ring of its size over one of ours. DRIVER_OK then
+ * sets NEEDS_RESET (virtio_dev.h's promise) and the device stays stopped.
+ */
+Test(virtio_pci, oversized_queue_size_needs_reset)
+{
+	bring_up_sized(0, 512);
+	cr_assert_eq(activations, 0, "the device started with a ring the driver did not describe");
+	cr_assert_not(vdev.active);
+	cr_assert(virtio_dev_status(&vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	wr(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 1);
+	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SIZE), 2), 0, "reads back as not taken");
+	/* A reset forgets the refused size: the maximum again. */
+	wr(common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SIZE), 2), 256);
+	bring_up(0);
+	cr_assert_eq(activations, 1);
 }
 
 Test(virtio_pci, vectors_not_honourable_read_no_vector)
