@@ -51,7 +51,10 @@ struct virtio_pci {
 	struct pci_config cfg;
 	struct msix msix;
 	bool has_msix;
-	/* The INTx line (level): asserted while ISR is non-zero. */
+	/*
+	 * The INTx line (level): asserted while ISR is non-zero and
+	 * Command.INTX_DISABLE is clear (pci_config drives it).
+	 */
 	void (*set_intx)(void *opaque, bool level);
 	void *intx_opaque;
 

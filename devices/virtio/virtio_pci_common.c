@@ -183,8 +183,7 @@ static void write_status(struct virtio_pci *vp, uint32_t v)
 	vp->queue_size_written = 0;
 	virtio_pci_reset_vectors(vp);
 	__atomic_store_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
-	if (vp->set_intx)
-		vp->set_intx(vp->intx_opaque, false);
+	pci_config_intx(&vp->cfg, false);
 }
 
 static void write_common(struct virtio_pci *vp, uint64_t off, uint32_t v)

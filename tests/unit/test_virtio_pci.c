@@ -380,6 +380,31 @@ Test(virtio_pci, intx_when_msix_is_off)
 	cr_assert_eq(rd(BAR0_ADDR + VIRTIO_PCI_ISR_OFF, 1), 0);
 }
 
+/*
+ * Command.INTX_DISABLE (Linux sets it when MSI-X is on, and around
+ * suspend): the line stays low; Status.INTERRUPT still tells the condition,
+ * and the line comes back if the driver re-enables INTx before reading ISR.
+ */
+Test(virtio_pci, intx_disable_and_status_interrupt)
+{
+	bring_up(0);
+	wr(ecam(vp.msix.cap + MSIX_CAP_CTRL), 2, 0);
+	cr_assert_not(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT);
+	virtio_dev_interrupt(&vdev, 1U << 0);
+	cr_assert(intx_level);
+	cr_assert(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT, "Status.INTERRUPT never set");
+	wr(ecam(PCI_CFG_COMMAND), 2, PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
+	cr_assert_not(intx_level, "INTX_DISABLE ignored");
+	virtio_dev_interrupt(&vdev, 1U << 1);
+	cr_assert_not(intx_level, "raised although INTx is disabled");
+	cr_assert(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT);
+	wr(ecam(PCI_CFG_COMMAND), 2, PCI_CMD_MEMORY | PCI_CMD_MASTER);
+	cr_assert(intx_level, "the pending interrupt is lost");
+	cr_assert_eq(rd(BAR0_ADDR + VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_QUEUE);
+	cr_assert_not(intx_level);
+	cr_assert_not(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT);
+}
+
 Test(virtio_pci, intx_only_function, .init = NULL)
 {
 	make(0);
@@ -446,8 +471,15 @@ Test(virtio_pci, reboot_reset_returns_function_to_power_on)
 {
 	uint32_t zero = 0;
 
+	int cfg_cap = find_virtio_cap(VIRTIO_PCI_CAP_PCI_CFG);
+
 	bring_up(0);
 	cr_assert_eq(activations, 1);
+	/* What firmware and the kernel write besides the BARs. */
+	wr(ecam(PCI_CFG_CACHE_LINE), 1, 0x10);
+	wr(ecam(PCI_CFG_INT_LINE), 1, 0x2b);
+	wr(ecam(cfg_cap + VIRTIO_PCI_CAP_OFFSET), 4, VIRTIO_PCI_COMMON_NUMQ);
+	wr(ecam(cfg_cap + VIRTIO_PCI_CAP_LENGTH), 4, 2);
 	for (unsigned int v = 0; v < NVEC; v++)
 		msix_bar_access(&vp.msix, 1, 16 * v + MSIX_ENTRY_CTRL, (uint8_t *)&zero, 4, true);
 	/* Vector 2 masked with a message pending: the next boot must not see it. */
@@ -469,6 +501,10 @@ Test(virtio_pci, reboot_reset_returns_function_to_power_on)
 	cr_assert_eq(vp.msix.pba[0], 0, "a pending vector survived");
 	cr_assert_eq(deliveries, 0, "the reset sent a message");
 	cr_assert_not(intx_level);
+	cr_assert_eq(rd(ecam(PCI_CFG_CACHE_LINE), 1), 0, "cache line size survived");
+	cr_assert_eq(rd(ecam(PCI_CFG_INT_LINE), 1), 0, "INT_LINE survived");
+	cr_assert_eq(rd(ecam(cfg_cap + VIRTIO_PCI_CAP_OFFSET), 4), 0, "config window survived");
+	cr_assert_eq(rd(ecam(cfg_cap + VIRTIO_PCI_CAP_LENGTH), 4), 0);
 
 	/* The BARs decode nothing until the next kernel assigns them. */
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_STATUS), 1), 0xff, "BAR 0 still decodes");
