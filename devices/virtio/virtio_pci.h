@@ -76,9 +76,11 @@ struct virtio_pci {
 	unsigned int pci_cfg_cap;	/* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 	/*
 	 * Optional: the eventfd that sends MSI-X vector @vector's message in
-	 * the kernel (its KVM irqfd, detached while masked), or -1. With it,
-	 * each queue's irqfd (struct virtio_transport.queue_irqfd) is its
-	 * vector's: vhost then signals the guest directly.
+	 * the kernel (its KVM irqfd, detached while masked), or -1 when the
+	 * kernel cannot (no route). With it, each queue's irqfd (struct
+	 * virtio_transport.queue_irqfd) is its vector's: vhost then signals
+	 * the guest directly. When its answer changes, the owner calls
+	 * virtio_pci_msix_toggled().
 	 */
 	int (*vector_fd)(void *opaque, unsigned int vector);
 	void *vector_fd_opaque;
@@ -108,8 +110,9 @@ void virtio_pci_set_config_ops(struct virtio_pci *vp, const struct pci_config_op
 			       void *opaque);
 
 /*
- * The driver turned MSI-X on or off (struct msix_ops.enable_changed, MSI-X
- * lock not held): the queues' irqfds change with it. Takes vdev->lock.
+ * The driver turned MSI-X on or off (struct msix_ops.enable_changed), or a
+ * vector's vector_fd() answer changed (after its msix_ops.settled); MSI-X
+ * lock not held: the queues' irqfds change with it. Takes vdev->lock.
  */
 void virtio_pci_msix_toggled(struct virtio_pci *vp);
 
