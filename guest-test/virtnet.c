@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
+
 #define UART_BASE	0x09000000UL
 #define UART_DR		0x00
 #define UART_FR		0x18
@@ -228,22 +230,6 @@ static void mmu_on(void)
 			 : "memory");
 }
 
-static uint64_t ticks(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb\nmrs %0, cntvct_el0" : "=r"(v));
-	return v;
-}
-
-static uint64_t tick_hz(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
-	return v;
-}
-
 /* The first transport whose device is a NIC; 0 if none. */
 static uintptr_t find_nic(unsigned int *slot)
 {
@@ -337,18 +323,18 @@ static int is_arp_reply(uint32_t len)
 
 static const char *exchange(uintptr_t base)
 {
-	uint64_t hz = tick_hz(), next = 0;
+	uint64_t hz = counter_hz(), next = 0;
 	unsigned int sent = 0, others = 0;
 	int64_t len;
 
 	post(base, RXQ, rxbuf, sizeof(rxbuf), VRING_DESC_F_WRITE);
 	for (;;) {
-		if (ticks() >= next) {
+		if (counter_ticks() >= next) {
 			if (sent == ARP_TRIES)
 				return "no ARP reply within 5 s";
 			post(base, TXQ, txbuf, sizeof(txbuf), 0);
 			sent++;
-			next = ticks() + hz;
+			next = counter_ticks() + hz;
 		}
 		take_used(TXQ);
 		len = take_used(RXQ);
