@@ -5,10 +5,11 @@
  * uImage script packer for that boot script. Part of tinyvmm-netpeer.
  *
  * RFC 1350 read requests in octet mode, with the option extension (RFC
- * 2347: blksize 2348, timeout and tsize 2349) answered by an OACK. One
- * transfer at a time: each from its own UDP socket (a new TID), lock-step,
- * a block retransmitted after the timeout at most TFTP_RETRIES times, a
- * duplicate ACK ignored (no Sorcerer's Apprentice resend).
+ * 2347: blksize 2348, timeout and tsize 2349, windowsize 7440) answered by
+ * an OACK. One transfer at a time, each from its own UDP socket (a new
+ * TID): a window of blocks (lock-step without windowsize), resent from the
+ * first unacknowledged block after a timeout, at most TFTP_RETRIES times in
+ * a row; a duplicate ACK is ignored (no Sorcerer's Apprentice resend).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,13 +44,15 @@
 #define BLKSIZE_MAX	65464
 #define TIMEOUT_DEFAULT	1
 #define TFTP_RETRIES	5
+#define WINDOW_MAX	64
 #define NAME_MAX_LEN	255
 
 struct tftp_req {
 	char file[NAME_MAX_LEN + 1];
 	unsigned int blksize;
 	unsigned int timeout;
-	int opt_blksize, opt_timeout, opt_tsize;
+	unsigned int windowsize;
+	int opt_blksize, opt_timeout, opt_tsize, opt_windowsize;
 };
 
 struct tftp_xfer {
@@ -128,6 +131,9 @@ static void take_option(struct tftp_req *r, const char *name, const char *val)
 	} else if (!strcasecmp(name, "timeout") && num && v >= 1 && v <= 255) {
 		r->timeout = (unsigned int)v;
 		r->opt_timeout = 1;
+	} else if (!strcasecmp(name, "windowsize") && num && v >= 1 && v <= 65535) {
+		r->windowsize = v > WINDOW_MAX ? WINDOW_MAX : (unsigned int)v;
+		r->opt_windowsize = 1;
 	} else if (!strcasecmp(name, "tsize") && num) {
 		r->opt_tsize = 1;
 	}
@@ -143,6 +149,7 @@ static const char *parse_rrq(const uint8_t *p, size_t n, struct tftp_req *r)
 	memset(r, 0, sizeof(*r));
 	r->blksize = BLKSIZE_DEFAULT;
 	r->timeout = TIMEOUT_DEFAULT;
+	r->windowsize = 1;
 	if (!file || !mode)
 		return "malformed request";
 	if (strcasecmp(mode, "octet"))
@@ -166,77 +173,146 @@ static size_t build_oack(const struct tftp_req *r, off_t size)
 		len += (size_t)sprintf(p + len, "blksize%c%u", 0, r->blksize) + 1;
 	if (r->opt_timeout)
 		len += (size_t)sprintf(p + len, "timeout%c%u", 0, r->timeout) + 1;
+	if (r->opt_windowsize)
+		len += (size_t)sprintf(p + len, "windowsize%c%u", 0, r->windowsize) + 1;
 	if (r->opt_tsize)
 		len += (size_t)sprintf(p + len, "tsize%c%lld", 0, (long long)size) + 1;
 	return len > 2 ? len : 0;
 }
 
 /*
- * Send pkt[0..len) and wait for the ACK of @block, resending it after each
- * timeout, at most TFTP_RETRIES times. Returns 0 once acknowledged.
+ * Wait until @until for an ACK of a block in (@acked, @hi] (block
+ * numbers are 16 bits on the wire; a window is far smaller). Returns that
+ * block, ACK_TIMEOUT, or ACK_FAILED with x->why set. A duplicate or stray
+ * ACK is ignored: only a timeout resends (no Sorcerer's Apprentice).
  */
-static int send_wait_ack(struct tftp_xfer *x, size_t len, unsigned int block)
+#define ACK_TIMEOUT	(-1)
+#define ACK_FAILED	(-2)
+static int64_t wait_ack(struct tftp_xfer *x, int64_t acked, int64_t hi, double until)
 {
-	unsigned int tries = 0;
-	double until;
-	ssize_t n;
-
 	for (;;) {
+		struct pollfd pfd = { .fd = x->sock, .events = POLLIN };
+		double left = until - now_s();
+		ssize_t n;
+
+		if (now_s() >= x->deadline) {
+			x->why = "the server's time ran out";
+			return ACK_FAILED;
+		}
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0)
+			return ACK_TIMEOUT;
+		n = recv(x->sock, in, sizeof(in), MSG_DONTWAIT);
+		if (n < 4)
+			continue;
+		if (get16(in) == OP_ERROR) {
+			x->why = "the client sent an ERROR";
+			return ACK_FAILED;
+		}
+		if (get16(in) != OP_ACK)
+			continue;
+		for (int64_t k = acked + 1; k <= hi; k++)
+			if ((k & 0xffff) == get16(in + 2))
+				return k;
+	}
+}
+
+/* Send the OACK in pkt[0..len) until its ACK (block 0) comes. Returns 0 then. */
+static int send_oack(struct tftp_xfer *x, size_t len)
+{
+	for (unsigned int tries = 0; tries <= TFTP_RETRIES; tries++) {
+		int64_t got;
+
+		if (tries)
+			x->retransmits++;
 		if (send(x->sock, pkt, len, 0) != (ssize_t)len) {
 			x->why = "send failed";
 			return -1;
 		}
-		until = now_s() + x->timeout;
-		for (;;) {
-			double left = until - now_s();
-			struct pollfd pfd = { .fd = x->sock, .events = POLLIN };
-
-			if (now_s() >= x->deadline) {
-				x->why = "the server's time ran out";
-				return -1;
-			}
-			if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0)
-				break;
-			n = recv(x->sock, in, sizeof(in), MSG_DONTWAIT);
-			if (n < 4)
-				continue;
-			if (get16(in) == OP_ERROR) {
-				x->why = "the client sent an ERROR";
-				return -1;
-			}
-			if (get16(in) == OP_ACK && get16(in + 2) == (block & 0xffff))
-				return 0;
-			/* A duplicate or stray ACK: keep waiting, resend only on timeout. */
-		}
-		if (++tries > TFTP_RETRIES) {
-			x->why = "no ACK after the retransmissions";
+		got = wait_ack(x, -1, 0, now_s() + x->timeout);
+		if (got == 0)
+			return 0;
+		if (got == ACK_FAILED)
 			return -1;
-		}
-		x->retransmits++;
 	}
+	x->why = "no ACK of the OACK after the retransmissions";
+	return -1;
 }
 
-/* Send the file open on @fd in blocks of @blksize. Returns bytes sent, or -1. */
-static long long send_file(struct tftp_xfer *x, int fd, unsigned int blksize, unsigned int *blocks)
+/* Send block @k of the file; its payload length (< blksize: the last), or -1. */
+static ssize_t send_block(struct tftp_xfer *x, int fd, int64_t k, unsigned int blksize)
 {
-	long long off = 0;
-	unsigned int block = 1;
-	ssize_t n;
+	ssize_t n = pread(fd, pkt + 4, blksize, (off_t)(k - 1) * blksize);
 
-	for (;; block++) {
-		n = pread(fd, pkt + 4, blksize, off);
-		if (n < 0) {
-			x->why = "read failed";
-			return -1;
+	if (n < 0) {
+		x->why = "read failed";
+		return -1;
+	}
+	put16(pkt, OP_DATA);
+	put16(pkt + 2, (unsigned int)(k & 0xffff));
+	if (send(x->sock, pkt, 4 + (size_t)n, 0) != 4 + n) {
+		x->why = "send failed";
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Send the file open on @fd, @window blocks at a time (RFC 7440; 1 is RFC
+ * 1350's lock-step): after a window, wait for an ACK and go on after the
+ * block it names; a timeout resends from the first unacknowledged block,
+ * TFTP_RETRIES times in a row at most, and so does a repeated ACK in a
+ * window. Returns the bytes sent, or -1.
+ */
+static long long send_file(struct tftp_xfer *x, int fd, unsigned int blksize, unsigned int window,
+			   unsigned int *blocks)
+{
+	int64_t acked = 0, last = -1, hi, got, resent_after = -1;
+	unsigned int tries = 0;
+	ssize_t n, last_len = 0;
+	double until;
+
+	for (;;) {
+		hi = last >= 0 && acked + window > last ? last : acked + (int64_t)window;
+		for (int64_t k = acked + 1; k <= hi; k++) {
+			n = send_block(x, fd, k, blksize);
+			if (n < 0)
+				return -1;
+			if ((size_t)n < blksize) {
+				last = hi = k;
+				last_len = n;
+			}
 		}
-		put16(pkt, OP_DATA);
-		put16(pkt + 2, block & 0xffff);
-		if (send_wait_ack(x, 4 + (size_t)n, block))
+		/*
+		 * In a window, a repeated ACK of the last acknowledged block says the
+		 * next one was lost (RFC 7440): resend at once, but once per block,
+		 * so a burst of repeats cannot multiply the windows in flight, and
+		 * an ignored repeat does not put the timeout off.
+		 */
+		until = now_s() + x->timeout;
+		do
+			got = wait_ack(x, window > 1 ? acked - 1 : acked, hi, until);
+		while (got == acked && resent_after == acked);
+		if (got == ACK_FAILED)
 			return -1;
-		off += n;
-		*blocks = block;
-		if ((size_t)n < blksize)
-			return off;
+		if (got == acked) {
+			resent_after = acked;
+			x->retransmits++;
+			continue;
+		}
+		if (got == ACK_TIMEOUT) {
+			if (++tries > TFTP_RETRIES) {
+				x->why = "no ACK after the retransmissions";
+				return -1;
+			}
+			x->retransmits++;
+			continue;
+		}
+		tries = 0;
+		acked = got;
+		if (acked == last) {
+			*blocks = (unsigned int)last;
+			return (long long)(last - 1) * blksize + last_len;
+		}
 	}
 }
 
@@ -267,14 +343,14 @@ static void transfer(int dirfd, const char *addr, const struct tftp_req *r,
 		goto out;
 	}
 	len = build_oack(r, st.st_size);
-	if (len == 0 || !send_wait_ack(&x, len, 0))
-		sent = send_file(&x, fd, r->blksize, &blocks);
+	if (len == 0 || !send_oack(&x, len))
+		sent = send_file(&x, fd, r->blksize, r->windowsize, &blocks);
 	close(fd);
 out:
 	if (sent >= 0)
-		printf("netpeer: tftp: sent %s to %s:%u: %lld bytes, %u blocks of %u, %u retransmits\n",
+		printf("netpeer: tftp: sent %s to %s:%u: %lld bytes, %u blocks of %u, window %u, %u retransmits\n",
 		       r->file, inet_ntoa(client->sin_addr), ntohs(client->sin_port), sent, blocks,
-		       r->blksize, x.retransmits);
+		       r->blksize, r->windowsize, x.retransmits);
 	else
 		printf("netpeer: tftp: %s to %s: failed: %s\n", r->file, inet_ntoa(client->sin_addr),
 		       x.why ? x.why : "socket");

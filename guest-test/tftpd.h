@@ -4,8 +4,9 @@
 
 /*
  * Serve the regular files directly inside @dir, read-only, over TFTP (RFC
- * 1350 read requests; the blksize, timeout and tsize options of RFC 2347,
- * 2348 and 2349) on @addr port 69, one transfer at a time, for @seconds.
+ * 1350 read requests; the blksize, timeout, tsize and windowsize options of
+ * RFC 2347, 2348, 2349 and 7440) on @addr port 69, one transfer at a time,
+ * for @seconds.
  * Each transfer's outcome is one line on stdout. Returns 0, or 1 if the
  * socket could not be set up.
  */
