@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
+
 #define UART_THR	((volatile uint8_t *)0x09000000UL)	/* README "Guest memory map" */
 #define FDT_MAGIC	0xd00dfeedU
 #define FDT_BEGIN_NODE	1
@@ -173,22 +175,6 @@ static int has_word(const char *args, const char *word)
 			return 1;
 	}
 	return 0;
-}
-
-static uint64_t counter_ticks(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
-	return v;
-}
-
-static uint64_t counter_hz(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
-	return v;
 }
 
 static void print_split(void)

@@ -19,6 +19,9 @@
  *                                                and never read it: a console reader
  *                                                that stopped (tests/e2e: a VMM whose
  *                                                stdout is full must still stop)
+ *   tinyvmm-netpeer tftp ADDR DIR SECONDS        read-only TFTP server for DIR's files
+ *                                                (tftpd.c: firmware network boots)
+ *   tinyvmm-netpeer uimage-script IN OUT         U-Boot script IN as a uImage for `source`
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -42,6 +45,7 @@
 #include "netif.h"
 #include "nettest.h"
 #include "pattern.h"
+#include "tftpd.h"
 
 static int tap_persist(const char *name, int persist)
 {
@@ -376,6 +380,10 @@ int main(int argc, char **argv)
 		return flood(argv[2], atof(argv[3]), strtoul(argv[4], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "stall-reader"))
 		return stall_reader(argv[2], (unsigned int)atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "tftp"))
+		return tftpd_serve(argv[2], argv[3], (unsigned int)atoi(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "uimage-script"))
+		return uimage_script(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "tap-delete"))
 		return tap_persist(argv[2], 0) ? 1 : 0;
 	if (argc == 6 && !strcmp(argv[1], "serve-multi"))
@@ -388,6 +396,6 @@ int main(int argc, char **argv)
 			     argc > 5 ? (unsigned int)atoi(argv[5]) : 1,
 			     argc > 6 ? strtoull(argv[6], NULL, 10) : bytes);
 	}
-	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | flood NAME SECONDS SIZE | spoof-dellink PID NAME | serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]] | serve-multi ADDR BYTES STREAMS TIMEOUT\n");
+	fprintf(stderr, "usage: tinyvmm-netpeer tap-setup NAME ADDR PREFIX | tap-delete NAME | flood NAME SECONDS SIZE | spoof-dellink PID NAME | serve ADDR BYTES TIMEOUT [ROUNDS [ROUND_BYTES]] | serve-multi ADDR BYTES STREAMS TIMEOUT | tftp ADDR DIR SECONDS | uimage-script IN OUT\n");
 	return 2;
 }

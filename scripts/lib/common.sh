@@ -9,6 +9,7 @@ TVM_BUILD=$TVM_ROOT/build
 TVM_SYSROOT=$TVM_CACHE/arm64-sysroot
 TVM_KERNEL_DIR=$TVM_CACHE/kernel        # Image, version, modules/<name>.ko
 TVM_BUSYBOX=$TVM_CACHE/busybox/busybox
+TVM_UBOOT_DIR=$TVM_CACHE/u-boot         # u-boot.bin (QEMU virt, arm64), version
 TVM_GUEST_INITRD=$TVM_BUILD/guest-test.cpio.gz
 
 # Modules each side needs, in load order (dependencies first). The stock

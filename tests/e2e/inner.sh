@@ -3,8 +3,9 @@
 #
 # usage (in the host): sh inner.sh SUITE LOGDIR [PATTERN]
 #   SUITE    gic3 (most checks), net (network checks, GICv3), novhost
-#            (network without /dev/vhost-net), gic2 (the GICv2 host checks)
-#            or a53 (a Cortex-A53 host: page size and IPA limit errors)
+#            (network without /dev/vhost-net), gic2 (the GICv2 host checks),
+#            a53 (a Cortex-A53 host: page size and IPA limit errors) or virt
+#            (QEMU's virt board: U-Boot and bare-metal programs)
 #   LOGDIR   where each check's stdout/stderr and timings.txt go
 #   PATTERN  only run checks whose name matches this extended regex
 #
@@ -1969,6 +1970,195 @@ suite_novhost() {
   try check_novhost_auto
   check_novhost_on
   check_host_check_novhost
+}
+
+# --- QEMU's virt board: firmware and bare-metal programs (issue 23) -----
+# The same checks for any VMM: each takes the VMM's command line as its
+# arguments (qemu-system-aarch64 now, `tinyvmm --machine virt` once it
+# lands: run.sh's VIRT_PENDING_CHECKS). One TAP, tapv 10.3.0.1/16; the
+# guest is 10.3.0.2 (udhcpd offers it; virtnet.c has it built in).
+VIRT_TAP=tapv
+VIRT_HOST=10.3.0.1
+VIRT_GUEST=10.3.0.2
+VIRT_LIMIT=${E2E_VIRT_LIMIT:-240}      # seconds for one VMM run (~60 s on a quiet machine)
+UBOOT_BYTES=${E2E_UBOOT_BYTES:-4194304} # the payload U-Boot loads by TFTP
+VIRT_DIR=/tmp/virt                      # TFTP root, udhcpd files
+UBOOT=/mnt/share/u-boot.bin
+VIRTNET=/mnt/share/virtnet
+
+# virt_run NAME CMD ARGS...: vmm's logs and RC/SECS, for any command;
+# FAIL NAME and return 1 if it ran into VIRT_LIMIT.
+virt_run() {
+  name=$1
+  shift
+  OUT=$LOGDIR/$name.out
+  ERR=$LOGDIR/$name.err
+  echo "$*" >"$LOGDIR/$name.cmd"
+  t0=$(now_cs)
+  timeout "$VIRT_LIMIT" "$@" >"$OUT" 2>"$ERR" </dev/null
+  RC=$?
+  SECS=$(awk -v a="$t0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+  echo "$SUITE $name rc=$RC ${SECS}s" >>"$LOGDIR/timings.txt"
+  # QEMU stopped by timeout's SIGTERM exits 0: say it ran out of time.
+  if awk -v s="$SECS" -v l="$VIRT_LIMIT" 'BEGIN { exit !(s >= l - 1) }'; then
+    fail "$name" "still running at the ${VIRT_LIMIT}s limit"
+    tail_logs
+    return 1
+  fi
+}
+
+# uboot_files: the TFTP root, once: a random payload, its CRC32 (busybox
+# crc32 is zlib's, as U-Boot's), and boot.scr.uimg, which U-Boot's distro
+# boot (bootcmd_dhcp) loads from the DHCP server's siaddr and sources: ping
+# the host, load the payload (8 blocks a window, RFC 7440: lock-step takes
+# minutes in the emulated host; 64 overflow U-Boot's receive ring, which it
+# does not recover from), compare its CRC32 with the host's (crc32 stores it big-endian; mw.l
+# writes a little-endian word), say so, power off.
+uboot_files() {
+  [ -s $VIRT_DIR/boot.scr.uimg ] && return 0
+  mkdir -p $VIRT_DIR
+  head -c "$UBOOT_BYTES" /dev/urandom >$VIRT_DIR/payload.bin || return 1
+  UBOOT_CRC=$(crc32 $VIRT_DIR/payload.bin | cut -d' ' -f1)
+  echo "$UBOOT_CRC" >$VIRT_DIR/payload.crc32
+  swapped=$(echo "$UBOOT_CRC" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/')
+  cat >$VIRT_DIR/boot.cmd <<SCRIPT
+echo uboot-e2e: script from \${serverip}, address \${ipaddr}
+if ping \${serverip}; then echo uboot-e2e: ping ok; else echo uboot-e2e: FAIL ping; poweroff; fi
+setenv tftpwindowsize 8
+if tftpboot \${kernel_addr_r} payload.bin; then echo uboot-e2e: tftp ok; else echo uboot-e2e: FAIL tftp; poweroff; fi
+crc32 \${kernel_addr_r} \${filesize} 0x40380000
+mw.l 0x40380010 0x$swapped
+if cmp.l 0x40380000 0x40380010 1; then echo uboot-e2e: crc32 ok; else echo uboot-e2e: FAIL crc32; fi
+poweroff
+SCRIPT
+  tinyvmm-netpeer uimage-script $VIRT_DIR/boot.cmd $VIRT_DIR/boot.scr.uimg
+}
+
+# virt_servers_start NAME / virt_servers_stop: udhcpd (one lease, the
+# guest's address, siaddr = the host) and tinyvmm-netpeer's TFTP server on
+# tapv, logs in NAME.dhcp and NAME.tftp.
+virt_servers_start() {
+  cat >$VIRT_DIR/udhcpd.conf <<CONF
+interface $VIRT_TAP
+start $VIRT_GUEST
+end $VIRT_GUEST
+max_leases 1
+siaddr $VIRT_HOST
+lease_file $VIRT_DIR/udhcpd.leases
+pidfile $VIRT_DIR/udhcpd.pid
+option subnet 255.255.0.0
+option lease 600
+CONF
+  rm -f $VIRT_DIR/udhcpd.leases && touch $VIRT_DIR/udhcpd.leases
+  udhcpd -f $VIRT_DIR/udhcpd.conf >"$LOGDIR/$1.dhcp" 2>&1 &
+  DHCPD=$!
+  tinyvmm-netpeer tftp $VIRT_HOST $VIRT_DIR "$VIRT_LIMIT" >"$LOGDIR/$1.tftp" 2>&1 &
+  TFTPD=$!
+}
+virt_servers_stop() {
+  kill "$DHCPD" "$TFTPD" 2>/dev/null
+  wait "$DHCPD" "$TFTPD" 2>/dev/null
+}
+
+# check_uboot NAME VMM-ARGS...: Debian's U-Boot (as the VMM's firmware)
+# gets its address by DHCP, loads boot.scr.uimg by TFTP and runs it: a
+# ping of the host, the payload by TFTP with its CRC32 checked in U-Boot
+# and on the console, then power-off (exit 0).
+check_uboot() {
+  name=$1
+  shift
+  wanted "$name" || return 0
+  if ! uboot_files; then
+    fail "$name" "could not make the TFTP files in $VIRT_DIR"
+    return 0
+  fi
+  crc=$(cat $VIRT_DIR/payload.crc32)
+  virt_servers_start "$name"
+  virt_run "$name" "$@"
+  rc=$?
+  virt_servers_stop
+  [ $rc = 0 ] || return 0
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "DHCP client bound to address $VIRT_GUEST" || return 0
+  expect_out "$name" "uboot-e2e: script from $VIRT_HOST, address $VIRT_GUEST" || return 0
+  expect_out "$name" "host $VIRT_HOST is alive" || return 0
+  expect_out "$name" "Bytes transferred = $UBOOT_BYTES " || return 0
+  expect_out "$name" "==> $crc" || return 0
+  expect_out "$name" "uboot-e2e: crc32 ok" || return 0
+  if ! grep -q "^netpeer: tftp: sent payload.bin to $VIRT_GUEST:[0-9]*: $UBOOT_BYTES bytes" "$LOGDIR/$name.tftp"; then
+    fail "$name" "the TFTP server did not send the whole payload: $(tail -n 2 "$LOGDIR/$name.tftp" | tr '\n' ' ')"
+    return 0
+  fi
+  pass "$name"
+}
+
+# check_virt_baremetal NAME FORMAT VMM-ARGS...: guest-test/virtnet.c (an
+# elf or a raw bin, the VMM's arguments load it) finds the NIC in the last
+# virtio-mmio transport, as QEMU places the first one, drives it as a
+# legacy device and gets the host's ARP reply. Raw binaries are entered
+# with x0 = the device tree.
+check_virt_baremetal() {
+  name=$1 format=$2
+  shift 2
+  wanted "$name" || return 0
+  virt_run "$name" "$@" || return 0
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "virtnet: hello from 0x40080000" || return 0
+  if [ "$format" = bin ]; then
+    expect_out "$name" "virtnet: hello from 0x40080000, x0=0x[0-9a-f]* (a device tree)" || return 0
+  fi
+  expect_out "$name" "virtnet: virtio-net in transport 31 at 0x0a003e00, version 1" || return 0
+  expect_out "$name" "virtnet: ARP reply: $VIRT_HOST is-at " || return 0
+  expect_out "$name" "virtnet: ok" || return 0
+  pass "$name"
+}
+
+# QEMU (scripts/lib/bench-qemu.sh's run tree, which run.sh puts in the
+# share) as `qemu-system-aarch64`, from /tmp: 9p is slow to load it from.
+virt_qemu_install() {
+  [ -x /usr/local/bin/qemu-system-aarch64 ] && return 0
+  [ -x /mnt/share/qemu/qemu-system-aarch64 ] || return 1
+  cp -r /mnt/share/qemu /tmp/qemu || return 1
+  mkdir -p /usr/local/bin
+  cat >/usr/local/bin/qemu-system-aarch64 <<'WRAP'
+#!/bin/sh
+exec /tmp/qemu/lib/ld-linux-aarch64.so.1 --library-path /tmp/qemu/lib /tmp/qemu/qemu-system-aarch64 "$@"
+WRAP
+  chmod 755 /usr/local/bin/qemu-system-aarch64
+}
+
+suite_virt() {
+  net_setup $VIRT_TAP --address $VIRT_HOST/16
+  # QEMU as its users run it for the virt board: KVM, the host's CPU, the
+  # PL011 on stdio; -netdev tap on tapv (vhost=on: Tier 1B's equivalent).
+  # Without the run tree (run.sh stages it) the qemu-* checks fail: exit 127.
+  virt_qemu_install || echo "e2e: no QEMU run tree in /mnt/share/qemu" >>"$LOGDIR/$SUITE-setup.log"
+  set -- qemu-system-aarch64 -M virt -accel kvm -cpu host -m 256 -nographic -nodefaults \
+    -serial stdio -no-reboot
+  tap="tap,id=n0,ifname=$VIRT_TAP,script=no,downscript=no"
+  check_uboot qemu-uboot-legacy "$@" -bios $UBOOT -netdev "$tap,vhost=off" -device virtio-net-device,netdev=n0
+  check_uboot qemu-uboot-legacy-vhost "$@" -bios $UBOOT -netdev "$tap,vhost=on" -device virtio-net-device,netdev=n0
+  check_uboot qemu-uboot-modern "$@" -bios $UBOOT -global virtio-mmio.force-legacy=false \
+    -netdev "$tap,vhost=off" -device virtio-net-device,netdev=n0
+  check_uboot qemu-uboot-modern-vhost "$@" -bios $UBOOT -global virtio-mmio.force-legacy=false \
+    -netdev "$tap,vhost=on" -device virtio-net-device,netdev=n0
+  # romfile=: no option ROM (U-Boot has its own virtio-pci driver).
+  check_uboot qemu-uboot-pci "$@" -bios $UBOOT -netdev "$tap,vhost=off" -device virtio-net-pci,netdev=n0,romfile=
+  check_uboot qemu-uboot-pci-vhost "$@" -bios $UBOOT -netdev "$tap,vhost=on" -device virtio-net-pci,netdev=n0,romfile=
+  check_virt_baremetal qemu-virt-baremetal-elf elf "$@" -kernel $VIRTNET.elf \
+    -netdev "$tap,vhost=off" -device virtio-net-device,netdev=n0
+  check_virt_baremetal qemu-virt-baremetal-bin bin "$@" -kernel $VIRTNET.bin \
+    -netdev "$tap,vhost=on" -device virtio-net-device,netdev=n0
+  # tinyvmm's side (run.sh's VIRT_PENDING_CHECKS until --machine virt and --bios land).
+  set -- tinyvmm --machine virt --mem 256 --tap $VIRT_TAP --timeout $((VIRT_LIMIT - 10)) --no-pmu --no-pauth --no-sve
+  check_uboot tinyvmm-uboot-legacy-t2 "$@" --bios $UBOOT --vhost off
+  check_uboot tinyvmm-uboot-legacy-1b "$@" --bios $UBOOT --vhost on
+  check_uboot tinyvmm-uboot-modern-t2 "$@" --bios $UBOOT --vhost off --virtio-mmio modern
+  check_uboot tinyvmm-uboot-modern-1b "$@" --bios $UBOOT --vhost on --virtio-mmio modern
+  check_uboot tinyvmm-uboot-pci-t2 "$@" --bios $UBOOT --vhost off --transport pci
+  check_uboot tinyvmm-uboot-pci-1b "$@" --bios $UBOOT --vhost on --transport pci
+  check_virt_baremetal tinyvmm-virt-baremetal-elf elf "$@" --kernel $VIRTNET.elf --vhost off
+  check_virt_baremetal tinyvmm-virt-baremetal-bin bin "$@" --kernel $VIRTNET.bin --vhost on
 }
 
 if ! command -v tinyvmm >/dev/null; then

@@ -7,12 +7,13 @@
 #   PATTERN  extended regex: only run checks whose name matches
 #            (e.g. 'boot|panic'); a host boot with no match is skipped
 #
-# Five emulated host boots (~3 s each plus the checks): a GICv3 host runs
+# Six emulated host boots (~3 s each plus the checks): a GICv3 host runs
 # the boot, CLI, CPU-feature and CI smoke-test checks, a second GICv3 host
 # the network checks (TAPs, tinyvmm-netpeer, all tiers, multi-queue, reset
 # loops, unprivileged use), a host without vhost_net the Tier 2 fallback
-# checks, a GICv2 host the GICv2 ones, and a Cortex-A53 host (no 16K pages,
-# 40-bit IPA) the page-size and IPA limit errors; then 6.12 16K-page hosts
+# checks, a GICv2 host the GICv2 ones, a Cortex-A53 host (no 16K pages,
+# 40-bit IPA) the page-size and IPA limit errors, and a GICv3 host the
+# checks of QEMU's virt board (U-Boot, bare-metal; VIRT_CHECKS); then 6.12 16K-page hosts
 # (GICv3 and GICv2) a representative subset, and docs/ci.md's x86_64 job
 # (a host boot of its own) and its arm64 build step on this machine. Each check prints
 # `PASS name` or `FAIL name: reason`; the last line is `N passed, N failed`
@@ -54,6 +55,20 @@ GIC2_CHECKS+=' pci-gicv2m'
 # Per-queue interrupts over virtio-pci (issue 15's tests).
 NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-tier1b'
 GIC2_CHECKS+=' pci-gicv2m-tier1a'
+
+# QEMU's virt board (issue 23, inner.sh suite_virt): the harness for U-Boot
+# (Debian's u-boot-qemu, network-booting over DHCP and TFTP) and a bare-metal
+# program with its own legacy virtio-net driver (guest-test/virtnet.c),
+# proven against qemu-system-aarch64 -M virt -accel kvm in the emulated host.
+VIRT_CHECKS='qemu-uboot-legacy qemu-uboot-modern-vhost qemu-uboot-pci-vhost qemu-virt-baremetal-elf qemu-virt-baremetal-bin'
+# The same checks with tinyvmm as the VMM: NOT run yet. Move a name into
+# VIRT_CHECKS once tinyvmm has --machine virt, --bios and --virtio-mmio
+# (E2E_VIRT_PENDING=1 runs them anyway, e.g. `E2E_VIRT_PENDING=1
+# tests/e2e/run.sh tinyvmm-uboot`). More QEMU variants, for when a VMM
+# check fails and QEMU's behaviour is in question: qemu-uboot-legacy-vhost
+# qemu-uboot-modern qemu-uboot-pci.
+VIRT_PENDING_CHECKS='tinyvmm-uboot-legacy-t2 tinyvmm-uboot-legacy-1b tinyvmm-uboot-modern-t2 tinyvmm-uboot-modern-1b tinyvmm-uboot-pci-t2 tinyvmm-uboot-pci-1b tinyvmm-virt-baremetal-elf tinyvmm-virt-baremetal-bin qemu-uboot-legacy-vhost qemu-uboot-modern qemu-uboot-pci'
+[[ -n ${E2E_VIRT_PENDING:-} ]] && VIRT_CHECKS+=" $VIRT_PENDING_CHECKS"
 
 total_pass=0
 total_fail=0
@@ -194,6 +209,40 @@ run_k16_suite() {
   run_suite "$suite" "$pattern" --host-kernel "$pkg" "$@"
 }
 
+# only_these PATTERN NAMES: a regex matching the NAMES that PATTERN matches,
+# and no other name (inner.sh runs only those of a suite).
+only_these() {
+  local name list=()
+  for name in $2; do
+    grep -Eq -- "$1" <<<"$name" && list+=("$name")
+  done
+  local IFS='|'
+  echo "^(${list[*]})\$"
+}
+
+# run_virt_suite PATTERN: QEMU's arm64 run tree (bench-qemu.sh: Debian's
+# qemu-system-arm, fetched once), U-Boot and virtnet in the share, then a
+# GICv3 host boot running the virt checks PATTERN picks from VIRT_CHECKS.
+run_virt_suite() {
+  local bin
+  bin=$(dirname "${TINYVMM_BIN:-$TVM_BUILD/arm64/tinyvmm}")
+  if ! [[ -s $TVM_UBOOT_DIR/u-boot.bin && -s $bin/tinyvmm-virtnet.bin ]]; then
+    echo "FAIL virt-host: no .cache/u-boot/u-boot.bin or build/arm64/tinyvmm-virtnet.bin (run scripts/setup)"
+    total_fail=$((total_fail + 1))
+    return 0
+  fi
+  cp "$TVM_UBOOT_DIR/u-boot.bin" "$E2E_DIR/u-boot.bin"
+  cp "$bin/tinyvmm-virtnet" "$E2E_DIR/virtnet.elf"
+  cp "$bin/tinyvmm-virtnet.bin" "$E2E_DIR/virtnet.bin"
+  if any_wanted "$1" "$(tr ' ' '\n' <<<"$VIRT_CHECKS" | grep '^qemu-')"; then
+    # shellcheck source=SCRIPTDIR/../../scripts/lib/bench-qemu.sh
+    source "$TVM_ROOT/scripts/lib/bench-qemu.sh"
+    bench_qemu_fetch
+    bench_qemu_stage "$E2E_DIR/qemu"
+  fi
+  run_suite virt "$(only_these "$1" "$VIRT_CHECKS")" --gic 3 --cpus 2 --timeout 1200
+}
+
 # Every --report-json file the checks left must match the documented schema.
 validate_reports() {
   local reports=("$E2E_DIR"/logs/report-*.json)
@@ -239,6 +288,7 @@ main() {
     run_k16_suite k16 "$pattern" --gic 3 --cpus 2 --timeout 1200
   any_wanted "$pattern" "$K16GIC2_CHECKS" &&
     run_k16_suite k16gic2 "$pattern" --gic 2 --cpus 2 --timeout 1200
+  any_wanted "$pattern" "$VIRT_CHECKS" && run_virt_suite "$pattern"
   any_wanted "$pattern" "$A53_CHECKS" &&
     EMUHOST_CPU=cortex-a53 run_suite a53 "$pattern" --gic 3 --cpus 2 --timeout 600
   validate_reports
