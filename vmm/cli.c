@@ -128,7 +128,8 @@ void cli_print_help(void)
 	       "Exit codes: 0 guest powered off (or --expect matched), 1 tinyvmm/host error,\n"
 	       "  2 bad usage or input, 3 guest reset (--on-reset exit), 4 timeout, 5 guest crashed,\n"
 	       "  6 no ARM64 KVM on this host, 7 quit with Ctrl-A x, 8 --fail-on matched,\n"
-	       "  9 guest powered off before --expect matched, 130 SIGINT, 143 SIGTERM;\n"
+	       "  9 guest powered off before --expect matched, 10 the seccomp sandbox refused a\n"
+	       "  system call (stderr names it), 130 SIGINT, 143 SIGTERM;\n"
 	       "  with --exit-device, whatever the guest wrote (mod 256).\n"
 	       "On a host without ARM64 KVM (e.g. x86_64) run it inside the emulated host:\n"
 	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
