@@ -120,13 +120,18 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	return kvm_add_memory(&vm->kvm, &vm->mem, err);
 }
 
-/* The files as read; kept in memory for --on-reset reboot (no file opens then). */
+/*
+ * The files as read (a gzip kernel decompressed once, here); kept in memory
+ * for --on-reset reboot (no file opens or decompression then).
+ */
 static int read_images(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 
 	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
-			    &vm->kernel_size, err))
+			    &vm->kernel_size, err) ||
+	    loader_unpack_kernel(&vm->kernel_data, &vm->kernel_size, vm->mem.size,
+				 &vm->kernel_gzipped, err))
 		return -1;
 	if (cfg->initrd_path &&
 	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &vm->initrd_data,
@@ -236,6 +241,7 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, bl, err) ||
 	    loader_place_initrd_and_fdt(&vm->mem, vm->initrd_data, vm->initrd_size, bl, err))
 		return -1;
+	bl->gzipped = vm->kernel_gzipped;	/* unpacked once, by read_images() */
 	if (first_boot && check_kernel_page_size(vm, err))
 		return -1;
 	return install_fdt(vm, bl, first_boot, err);
