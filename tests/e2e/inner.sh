@@ -1077,11 +1077,22 @@ check_drop_privileges() {
   name=drop-privileges
   wanted "$name" || return 0
   PEER=$TAP0_PEER
-  check_net "$name" tap0 "" --user 65534 || return 0
+  # Every file the run writes is created as the --user target (README).
+  files=$LOGDIR/$name.files
+  rm -rf "$files" && mkdir -p "$files" && chown 65534 "$files"
+  check_net "$name" tap0 "" --user 65534 --console-log "$files/console.log" \
+    --report-json "$files/report.json" --dump-dtb "$files/board.dtb" || return 0
   if [ "$VMM_UID" != 65534 ]; then
     fail "$name" "tinyvmm ran with uid '$VMM_UID' after --user 65534"
     return 0
   fi
+  for f in console.log report.json board.dtb; do
+    owner=$(stat -c %u "$files/$f" 2>/dev/null)
+    if [ "$owner" != 65534 ]; then
+      fail "$name" "--user 65534 left $f owned by uid '${owner:-(no file)}', want 65534"
+      return 0
+    fi
+  done
   pass "$name"
 }
 
