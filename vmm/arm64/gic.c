@@ -14,7 +14,8 @@
 
 #include "vmm/arm64/layout.h"
 
-static int set_attr(int fd, uint32_t group, uint64_t attr, void *value)
+/* KVM_SET_DEVICE_ATTR or KVM_GET_DEVICE_ATTR (@request) of a device fd. */
+static int device_attr(int fd, unsigned long request, uint32_t group, uint64_t attr, void *value)
 {
 	struct kvm_device_attr a = {
 		.group = group,
@@ -22,7 +23,12 @@ static int set_attr(int fd, uint32_t group, uint64_t attr, void *value)
 		.addr = (uint64_t)(uintptr_t)value,
 	};
 
-	return ioctl(fd, KVM_SET_DEVICE_ATTR, &a);
+	return ioctl(fd, request, &a);
+}
+
+static int set_attr(int fd, uint32_t group, uint64_t attr, void *value)
+{
+	return device_attr(fd, KVM_SET_DEVICE_ATTR, group, attr, value);
 }
 
 static int create_device(int vm_fd, uint32_t type)
@@ -172,13 +178,7 @@ int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err)
 
 static int get_attr(int fd, uint32_t group, uint64_t attr, void *value)
 {
-	struct kvm_device_attr a = {
-		.group = group,
-		.attr = attr,
-		.addr = (uint64_t)(uintptr_t)value,
-	};
-
-	return ioctl(fd, KVM_GET_DEVICE_ATTR, &a);
+	return device_attr(fd, KVM_GET_DEVICE_ATTR, group, attr, value);
 }
 
 /* KVM_DEV_ARM_VGIC_GRP_REDIST_REGS attr: the vCPU's affinity in bits 63:32, then @offset. */
