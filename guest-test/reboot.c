@@ -9,14 +9,19 @@
  * Peer: tinyvmm-netpeer serve ADDR BYTES TIMEOUT LOOPS+1 BYTES.
  *
  * Lines: `guest-test: reboot boot I of N`, `guest-test: reboot boot I
- * transfer verified`, `guest-test: reboot rebooting` (boots before the
- * last), then `guest-test: reboot all N boots done`.
+ * transfer verified`, `guest-test: reboot boot I tainted T` (the kernel's
+ * taint mask, 0 when clean) and `guest-test: reboot boot I GIC warnings: W`
+ * (each such kernel line before it, read from the kernel log, which `quiet`
+ * keeps off the console only), `guest-test: reboot rebooting` (boots before
+ * the last), then `guest-test: reboot all N boots done`.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/reboot.h>
 #include <unistd.h>
 
@@ -43,6 +48,61 @@ static unsigned int boot_count(void)
 	       (unsigned int)cell[2] << 8 | cell[3];
 }
 
+/*
+ * What a kernel says when the interrupt controller kept the last boot's
+ * state (drivers/irqchip/irq-gic-v3-its.c: the redistributors' LPIs).
+ */
+static const char *const gic_warnings[] = {
+	"Booted with LPIs enabled", "disabling LPIs", "disable LPIs", "Expected reserved range",
+};
+
+static bool is_gic_warning(const char *line)
+{
+	for (size_t i = 0; i < sizeof(gic_warnings) / sizeof(gic_warnings[0]); i++)
+		if (strstr(line, gic_warnings[i]))
+			return true;
+	return false;
+}
+
+/* Say each GIC warning in the kernel log, then their count (-1: no log). */
+static int say_gic_warnings(unsigned int boot)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *log, *line, *save = NULL;
+	int n, warnings = 0;
+
+	if (size <= 0 || !(log = malloc((size_t)size + 1)))
+		return -1;
+	n = klogctl(3, log, size);		/* SYSLOG_ACTION_READ_ALL */
+	if (n < 0) {
+		free(log);
+		return -1;
+	}
+	log[n] = '\0';
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!is_gic_warning(line))
+			continue;
+		guest_say("reboot", "boot %u GIC warning: %s", boot, line);
+		warnings++;
+	}
+	free(log);
+	return warnings;
+}
+
+/* The kernel's taint mask, or -1 when it cannot be read. */
+static long kernel_tainted(void)
+{
+	char buf[32] = "";
+	int fd = open("/proc/sys/kernel/tainted", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
 int guest_reboot_run(void)
 {
 	char buf[32];
@@ -63,6 +123,9 @@ int guest_reboot_run(void)
 			return -1;
 		guest_say("reboot", "boot %u transfer verified", boot);
 	}
+	/* A boot that inherited the last one's state says so (the host checks these). */
+	guest_say("reboot", "boot %u tainted %ld", boot, kernel_tainted());
+	guest_say("reboot", "boot %u GIC warnings: %d", boot, say_gic_warnings(boot));
 	if (boot == loops + 1) {
 		guest_say("reboot", "all %u boots done", boot);
 		return 0;

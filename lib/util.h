@@ -22,6 +22,7 @@ enum tvm_exit_code {
 	TVM_EXIT_QUIT = 7,	/* user pressed Ctrl-A x */
 	TVM_EXIT_FAIL_ON = 8,	/* the console matched a --fail-on pattern */
 	TVM_EXIT_NO_EXPECT = 9,	/* guest powered off before --expect matched */
+	TVM_EXIT_SECCOMP = 10,	/* the seccomp filter refused a system call (a tinyvmm bug) */
 	TVM_EXIT_SIGINT = 130,
 	TVM_EXIT_SIGTERM = 143,
 };

@@ -46,6 +46,7 @@ K16GIC2_CHECKS=$(for c in $K16_SUBSET; do printf 'k16gic2-%s ' "$c"; done)
 # The MSI backends against the host's KVM (tests/kvm/msi_probe.c), GICv3 and GICv2.
 GIC3_CHECKS+=' msi-probe-gic3'
 GIC3_CHECKS+=' reboot-loop-timeout'
+GIC3_CHECKS+=' reboot-mmio-clean'
 GIC3_CHECKS+=' reboot-cpu-features'
 GIC2_CHECKS+=' msi-probe-gic2'
 NET_CHECKS+=' pci-tier2 pci-tier1b pci-tier1b-relay pci-reset-loop-tier1b'

@@ -9,21 +9,21 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "vmm/core/seccomp.h"
+#include "vmm/crash.h"
 
-/*
- * Run @fn in a child under the filter (@msi: the --transport pci list,
- * @reboot: the --on-reset reboot list); its wait status.
- */
-static int run_confined_with(void (*fn)(void), bool msi, bool reboot)
+/* Run @fn in a child under the filter of @pol; its wait status. */
+static int run_confined_policy(void (*fn)(void), const struct seccomp_policy *pol)
 {
 	pid_t pid = fork();
 	int status;
@@ -32,13 +32,31 @@ static int run_confined_with(void (*fn)(void), bool msi, bool reboot)
 	if (pid == 0) {
 		struct tvm_error err;
 
-		if (seccomp_install(SECCOMP_MODE_ON, msi, reboot, &err))
+		if (seccomp_install(pol, &err))
 			_exit(100);
 		fn();
 		_exit(0);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+/* The fds the reboot ioctls are pinned to in these tests. */
+static const int test_vcpu_fds[] = { STDOUT_FILENO }, test_gic_fds[] = { STDIN_FILENO };
+
+/*
+ * Run @fn under the filter (@msi: the --transport pci lists with MSI-X,
+ * @reboot: the --on-reset reboot list, on the test fds above).
+ */
+static int run_confined_with(void (*fn)(void), bool msi, bool reboot)
+{
+	struct seccomp_policy pol = {
+		.mode = SECCOMP_MODE_ON, .pci = msi, .msi = msi, .reboot = reboot,
+		.vcpu_fds = test_vcpu_fds, .nvcpu_fds = 1,
+		.gic_fds = test_gic_fds, .ngic_fds = 1,
+	};
+
+	return run_confined_policy(fn, &pol);
 }
 
 static int run_confined_as(void (*fn)(void), bool msi)
@@ -263,4 +281,212 @@ Test(seccomp, device_attrs_only_with_on_reset_reboot)
 	status = run_confined_with(device_attr_ioctl, false, true);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "KVM_SET_DEVICE_ATTR refused with --on-reset reboot (status 0x%x)", status);
+}
+
+static void tgkill_own_thread(void)
+{
+	/* Signal 0: only checks that the thread exists (what a kick's tgkill reaches). */
+	if (syscall(__NR_tgkill, getpid(), gettid(), 0))
+		_exit(6);
+	_exit(0);
+}
+
+static pid_t parent_pid;	/* set before the fork: getppid() is not on the list */
+
+static void tgkill_other_process(void)
+{
+	syscall(__NR_tgkill, parent_pid, parent_pid, 0);
+	_exit(0);
+}
+
+/* tgkill reaches this process's threads only, never another process. */
+Test(seccomp, tgkill_only_toward_this_process)
+{
+	parent_pid = getpid();
+	assert_allowed(tgkill_own_thread, "tgkill toward its own thread");
+	assert_killed(tgkill_other_process, "tgkill toward the parent process");
+}
+
+static void set_device_attr_on_vcpu_fd(void)
+{
+	ioctl(test_vcpu_fds[0], KVM_SET_DEVICE_ATTR, NULL);
+	_exit(0);
+}
+
+static void set_one_reg_on_vcpu_fd(void)
+{
+	ioctl(test_vcpu_fds[0], KVM_SET_ONE_REG, NULL);
+	_exit(0);
+}
+
+static void set_one_reg_on_gic_fd(void)
+{
+	ioctl(test_gic_fds[0], KVM_SET_ONE_REG, NULL);
+	_exit(0);
+}
+
+static void get_device_attr_on_gic_fd(void)
+{
+	ioctl(test_gic_fds[0], KVM_GET_DEVICE_ATTR, NULL);
+	_exit(0);
+}
+
+static void assert_status_allowed(int status, const char *what)
+{
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s was refused (status 0x%x)",
+		  what, status);
+}
+
+static void assert_status_killed(int status, const char *what)
+{
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+		  "%s was allowed (status 0x%x)", what, status);
+}
+
+/* --on-reset reboot: vCPU requests on the vCPU fds, device attributes on the vGIC's. */
+Test(seccomp, reboot_ioctls_only_on_their_fds)
+{
+	assert_status_allowed(run_confined_with(set_one_reg_on_vcpu_fd, false, true),
+			      "KVM_SET_ONE_REG on a vCPU fd");
+	assert_status_killed(run_confined_with(set_one_reg_on_gic_fd, false, true),
+			     "KVM_SET_ONE_REG on the vGIC fd");
+	assert_status_allowed(run_confined_with(get_device_attr_on_gic_fd, false, true),
+			      "KVM_GET_DEVICE_ATTR on the vGIC fd");
+	assert_status_killed(run_confined_with(set_device_attr_on_vcpu_fd, false, true),
+			     "KVM_SET_DEVICE_ATTR on a vCPU fd");
+	assert_status_killed(run_confined_with(set_one_reg_on_vcpu_fd, true, false),
+			     "KVM_SET_ONE_REG without --on-reset reboot");
+}
+
+#define MANY_FDS 250
+static int many_fds[MANY_FDS];
+
+static void set_one_reg_on_last_of_many(void)
+{
+	ioctl(many_fds[MANY_FDS - 1], KVM_SET_ONE_REG, NULL);
+	_exit(0);
+}
+
+static void set_one_reg_on_one_past_many(void)
+{
+	ioctl(many_fds[MANY_FDS - 1] + 1, KVM_SET_ONE_REG, NULL);
+	_exit(0);
+}
+
+/* Many vCPUs: the pinned-fd checks are longer than an 8-bit jump. */
+Test(seccomp, reboot_fd_pins_hold_for_many_vcpus)
+{
+	struct seccomp_policy pol = {
+		.mode = SECCOMP_MODE_ON, .reboot = true,
+		.vcpu_fds = many_fds, .nvcpu_fds = MANY_FDS,
+		.gic_fds = test_gic_fds, .ngic_fds = 1,
+	};
+
+	for (int i = 0; i < MANY_FDS; i++)
+		many_fds[i] = 1000 + i;
+	assert_status_allowed(run_confined_policy(set_one_reg_on_last_of_many, &pol),
+			      "KVM_SET_ONE_REG on the last of 250 vCPU fds");
+	assert_status_killed(run_confined_policy(set_one_reg_on_one_past_many, &pol),
+			     "KVM_SET_ONE_REG on an fd not pinned");
+	assert_status_allowed(run_confined_policy(get_device_attr_on_gic_fd, &pol),
+			      "KVM_GET_DEVICE_ATTR on the vGIC fd, past 250 vCPU fds");
+}
+
+static void ioeventfd_ioctl(void)
+{
+	ioctl(STDIN_FILENO, KVM_IOEVENTFD, NULL);
+	_exit(0);
+}
+
+static void irqfd_ioctl(void)
+{
+	ioctl(STDIN_FILENO, KVM_IRQFD, NULL);
+	_exit(0);
+}
+
+static void signal_msi_ioctl(void)
+{
+	ioctl(STDIN_FILENO, KVM_SIGNAL_MSI, NULL);
+	_exit(0);
+}
+
+/* --transport pci with INTx only: the notification BAR, no MSI ioctls. */
+Test(seccomp, intx_only_pci_has_no_msi_ioctls)
+{
+	struct seccomp_policy pol = { .mode = SECCOMP_MODE_ON, .pci = true, .msi = false };
+
+	assert_status_allowed(run_confined_policy(ioeventfd_ioctl, &pol), "KVM_IOEVENTFD (INTx)");
+	assert_status_killed(run_confined_policy(msi_ioctl, &pol), "KVM_SET_GSI_ROUTING (INTx)");
+	assert_status_killed(run_confined_policy(irqfd_ioctl, &pol), "KVM_IRQFD (INTx)");
+	assert_status_killed(run_confined_policy(signal_msi_ioctl, &pol), "KVM_SIGNAL_MSI (INTx)");
+	pol.msi = true;
+	assert_status_allowed(run_confined_policy(signal_msi_ioctl, &pol), "KVM_SIGNAL_MSI (MSI-X)");
+}
+
+/* Run @fn under the filter with crash.c's handlers; its stderr in @buf, its wait status. */
+static int run_reported(void (*fn)(void), char *buf, size_t size)
+{
+	struct seccomp_policy pol = { .mode = SECCOMP_MODE_ON };
+	int pipefd[2], status;
+	size_t len = 0;
+	ssize_t got;
+	pid_t pid;
+
+	cr_assert_eq(pipe(pipefd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct tvm_error err;
+
+		dup2(pipefd[1], STDERR_FILENO);
+		crash_handler_install();
+		if (seccomp_install(&pol, &err))
+			_exit(100);
+		fn();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	while (len + 1 < size && (got = read(pipefd[0], buf + len, size - 1 - len)) > 0)
+		len += (size_t)got;
+	buf[len] = '\0';
+	close(pipefd[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void refused_socket(void)
+{
+	socket(AF_INET, SOCK_STREAM, 0);
+}
+
+/* A refused call is named on stderr, and the run ends with exit code 10. */
+Test(seccomp, a_refused_call_is_named_and_exits_10)
+{
+	char out[1024], want[128];
+	int status = run_reported(refused_socket, out, sizeof(out));
+
+	cr_assert(WIFEXITED(status), "died of signal %d, not exit 10; stderr: %s",
+		  WTERMSIG(status), out);
+	cr_assert_eq(WEXITSTATUS(status), TVM_EXIT_SECCOMP, "stderr: %s", out);
+	snprintf(want, sizeof(want), "tinyvmm: seccomp refused system call %d (socket) in thread ",
+		 __NR_socket);
+	cr_assert_not_null(strstr(out, want), "stderr: %s", out);
+	cr_assert_not_null(strstr(out, "Exit code 10\n"), "stderr: %s", out);
+}
+
+static void refused_ioctl(void)
+{
+	ioctl(STDIN_FILENO, TUNSETIFF, NULL);
+}
+
+Test(seccomp, a_refused_ioctl_names_its_fd_and_request)
+{
+	char out[1024], want[128];
+	int status = run_reported(refused_ioctl, out, sizeof(out));
+
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == TVM_EXIT_SECCOMP,
+		  "status 0x%x; stderr: %s", status, out);
+	snprintf(want, sizeof(want), "(ioctl on fd 0, request 0x%016lx)",
+		 (unsigned long)TUNSETIFF);
+	cr_assert_not_null(strstr(out, want), "want %s; stderr: %s", want, out);
 }

@@ -2,6 +2,8 @@
 #ifndef TINYVMM_GIC_H
 #define TINYVMM_GIC_H
 
+#include <stdint.h>
+
 #include "lib/util.h"
 
 enum gic_request { GIC_AUTO = 0, GIC_V2 = 2, GIC_V3 = 3 };
@@ -29,8 +31,12 @@ int gic_finalize(struct gic *gic, struct tvm_error *err);
  */
 int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err);
 
-/* A guest reboot, vCPUs stopped: SPIs disabled, not pending, not active; ITS reset. */
-int gic_reset(struct gic *gic, struct tvm_error *err);
+/*
+ * A guest reboot, vCPUs stopped: SPIs disabled, not pending, not active;
+ * on a GICv3 each redistributor's LPIs disabled and its LPI table bases
+ * cleared (@mpidrs: the @ncpus vCPUs' MPIDR_EL1); ITS reset.
+ */
+int gic_reset(struct gic *gic, const uint64_t *mpidrs, unsigned int ncpus, struct tvm_error *err);
 void gic_close(struct gic *gic);
 
 #endif

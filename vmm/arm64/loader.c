@@ -268,6 +268,23 @@ int loader_load_kernel(const struct guest_mem *mem, const uint8_t *data,
 	return ret;
 }
 
+int loader_unpack_kernel(uint8_t **data, size_t *size, size_t max_out, bool *gzipped,
+			 struct tvm_error *err)
+{
+	uint8_t *plain;
+	size_t plain_size;
+
+	*gzipped = is_gzip(*data, *size);
+	if (!*gzipped)
+		return 0;
+	if (loader_gunzip(*data, *size, max_out, &plain, &plain_size, err))
+		return -1;
+	free(*data);
+	*data = plain;
+	*size = plain_size;
+	return 0;
+}
+
 int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 				const uint8_t *initrd, size_t initrd_size,
 				struct boot_layout *bl, struct tvm_error *err)

@@ -40,6 +40,16 @@ int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 				const uint8_t *initrd, size_t initrd_size,
 				struct boot_layout *bl, struct tvm_error *err);
 
+/*
+ * At start, for a kernel kept for reboots: a gzip file is decompressed
+ * here, once, and *@data (malloc'd, freed here) replaced by the plain
+ * image; *@gzipped says it was. Every boot then loads the plain image, so
+ * nothing decompresses under the seccomp filter, where glibc growing a
+ * large buffer (mremap) is refused. Other files are left as they are.
+ */
+int loader_unpack_kernel(uint8_t **data, size_t *size, size_t max_out, bool *gzipped,
+			 struct tvm_error *err);
+
 /* Decompress a gzip stream, refusing output larger than @max_out. */
 int loader_gunzip(const uint8_t *in, size_t in_size, size_t max_out,
 		  uint8_t **out, size_t *out_size, struct tvm_error *err);

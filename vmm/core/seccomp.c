@@ -44,7 +44,7 @@ static const int allowed_syscalls[] = {
 	__NR_fstat, __NR_lseek, __NR_ftruncate, __NR_uname, __NR_timerfd_settime,
 	__NR_futex, __NR_set_robust_list, __NR_rseq,
 	__NR_munmap, __NR_madvise, __NR_brk,
-	__NR_rt_sigprocmask, __NR_rt_sigreturn, __NR_tgkill, __NR_getpid, __NR_gettid,
+	__NR_rt_sigprocmask, __NR_rt_sigreturn, __NR_getpid, __NR_gettid,
 	__NR_rt_sigtimedwait,	/* a vCPU takes its kick off the queue */
 	__NR_ppoll,		/* a vCPU waits for room on a full stdout (console.c) */
 	__NR_exit, __NR_exit_group, __NR_sched_yield, __NR_clock_gettime,
@@ -61,7 +61,7 @@ static const int allowed_syscalls[] = {
 #endif
 };
 
-/* ioctl requests allowed at run time (the rest happened during set-up). */
+/* ioctl requests allowed at run time on any fd (the rest happened during set-up). */
 static const unsigned int allowed_ioctls[] = {
 	KVM_RUN, KVM_IRQ_LINE,
 	KVM_GET_ONE_REG, KVM_GET_MP_STATE,	/* where the vCPUs were at --timeout */
@@ -72,35 +72,47 @@ static const unsigned int allowed_ioctls[] = {
 	TCGETS, TCSETS, TCSETSW, TCSETSF,	/* restoring the terminal at exit */
 };
 
-/*
- * Only with --transport pci: MSI-X (un)masking moves irqfds and routes at
- * run time, and the guest places the notification BAR (its ioeventfds).
- */
-static const unsigned int msi_ioctls[] = {
-	KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI, KVM_IOEVENTFD,
+/* Only with --transport pci: the guest places the notification BAR (its ioeventfds). */
+static const unsigned int pci_ioctls[] = {
+	KVM_IOEVENTFD,
 };
 
 /*
- * Only with --on-reset reboot: the vCPUs' re-init and boot registers, and
- * the vGIC/ITS reset (device attributes).
+ * Only with MSI-X vectors (--transport pci, not INTx-only): (un)masking
+ * moves irqfds and routes at run time, and tinyvmm sends its own messages.
  */
-static const unsigned int reboot_ioctls[] = {
-	TVM_KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG, KVM_SET_DEVICE_ATTR,
+static const unsigned int msi_ioctls[] = {
+	KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI,
+};
+
+/*
+ * Only with --on-reset reboot, and only on the fds named in the policy:
+ * the vCPUs' re-init and boot registers (vCPU fds), the vGIC/ITS reset and
+ * its read-back (the vGIC and vITS device fds).
+ */
+static const unsigned int reboot_vcpu_ioctls[] = {
+	TVM_KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG,
+};
+static const unsigned int reboot_gic_ioctls[] = {
+	KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR,
 };
 
 /* Threads only: clone() must carry all of these (fork() and friends lack them). */
 #define THREAD_CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 			    CLONE_THREAD | CLONE_SYSVSEM)
 
-#define N_SYSCALLS (sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]))
-#define N_IOCTLS (sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]))
-#define N_MSI_IOCTLS (sizeof(msi_ioctls) / sizeof(msi_ioctls[0]))
-#define N_REBOOT_IOCTLS (sizeof(reboot_ioctls) / sizeof(reboot_ioctls[0]))
-#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * (N_IOCTLS + N_MSI_IOCTLS + N_REBOOT_IOCTLS))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define N_SYSCALLS ARRAY_LEN(allowed_syscalls)
+/* Every block below at its longest, plus one pinned-fd check per fd. */
+#define MAX_PROG (64 + 2 * N_SYSCALLS + 2 * (ARRAY_LEN(allowed_ioctls) + ARRAY_LEN(pci_ioctls) + \
+		  ARRAY_LEN(msi_ioctls) + ARRAY_LEN(reboot_vcpu_ioctls) + \
+		  ARRAY_LEN(reboot_gic_ioctls) + SECCOMP_MAX_PINNED_FDS))
 
 #define LOAD(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
 #define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
 #define JUMP(op, k, jt, jf) ((struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), (jt), (jf)))
+/* Unconditional, with a 32-bit offset (the conditional ones have 8 bits). */
+#define SKIP(k) ((struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (k)))
 /* Low 32 bits of argument @i (the filter sees little-endian 64-bit slots). */
 #define ARG_LO(i) (offsetof(struct seccomp_data, args[i]))
 
@@ -165,36 +177,80 @@ static unsigned int allow_requests(struct sock_filter *p, const unsigned int *li
 	return (unsigned int)(2 * n);
 }
 
-/*
- * ioctl: the request (argument 1) must be on allowed_ioctls (and msi_ioctls
- * if @msi, reboot_ioctls if @reboot).
- */
-static unsigned int block_ioctl(struct sock_filter *p, bool msi, bool reboot, uint32_t deny)
+/* ALLOW if argument 0 (the fd) is one of @fds, else @deny. */
+static unsigned int allow_fds(struct sock_filter *p, const int *fds, unsigned int n,
+			      uint32_t deny)
 {
-	size_t requests = N_IOCTLS + (msi ? N_MSI_IOCTLS : 0) + (reboot ? N_REBOOT_IOCTLS : 0);
-	unsigned int n = 0;
+	unsigned int len = 0;
 
-	p[n++] = JUMP(BPF_JEQ, __NR_ioctl, 0, (unsigned char)(2 * requests + 2));
-	p[n++] = LOAD(ARG_LO(1));
-	n += allow_requests(p + n, allowed_ioctls, N_IOCTLS);
-	if (msi)
-		n += allow_requests(p + n, msi_ioctls, N_MSI_IOCTLS);
-	if (reboot)
-		n += allow_requests(p + n, reboot_ioctls, N_REBOOT_IOCTLS);
+	p[len++] = LOAD(ARG_LO(0));
+	for (unsigned int i = 0; i < n; i++) {
+		p[len++] = JUMP(BPF_JEQ, (uint32_t)fds[i], 0, 1);
+		p[len++] = RET(SECCOMP_RET_ALLOW);
+	}
+	p[len++] = RET(deny);
+	return len;
+}
+
+/*
+ * With --on-reset reboot, requests that are allowed only on some fds: each
+ * jumps to the fd check for its list. The gic check comes first so that
+ * every jump stays short whatever the vCPU count (8-bit offsets).
+ */
+static unsigned int pinned_requests(struct sock_filter *p, const struct seccomp_policy *pol,
+				    uint32_t deny)
+{
+	unsigned int nv = ARRAY_LEN(reboot_vcpu_ioctls), ng = ARRAY_LEN(reboot_gic_ioctls);
+	unsigned int gic_check = nv + ng + 1, n = 0;
+	unsigned int vcpu_check = gic_check + 2 + 2 * pol->ngic_fds;
+
+	for (unsigned int i = 0; i < nv; i++, n++)
+		p[n] = JUMP(BPF_JEQ, reboot_vcpu_ioctls[i], (unsigned char)(vcpu_check - n - 1), 0);
+	for (unsigned int i = 0; i < ng; i++, n++)
+		p[n] = JUMP(BPF_JEQ, reboot_gic_ioctls[i], (unsigned char)(gic_check - n - 1), 0);
 	p[n++] = RET(deny);
+	n += allow_fds(p + n, pol->gic_fds, pol->ngic_fds, deny);
+	n += allow_fds(p + n, pol->vcpu_fds, pol->nvcpu_fds, deny);
 	return n;
 }
 
-static unsigned int build(struct sock_filter *p, bool msi, bool reboot, uint32_t deny)
+/*
+ * ioctl: the request (argument 1) must be on allowed_ioctls, or on a list
+ * the policy adds; the reboot lists also pin the fd (argument 0).
+ */
+static unsigned int block_ioctl(struct sock_filter *p, const struct seccomp_policy *pol,
+				uint32_t deny)
+{
+	unsigned int n = 2;
+
+	p[n++] = LOAD(ARG_LO(1));
+	n += allow_requests(p + n, allowed_ioctls, ARRAY_LEN(allowed_ioctls));
+	if (pol->pci)
+		n += allow_requests(p + n, pci_ioctls, ARRAY_LEN(pci_ioctls));
+	if (pol->msi)
+		n += allow_requests(p + n, msi_ioctls, ARRAY_LEN(msi_ioctls));
+	if (pol->reboot)
+		n += pinned_requests(p + n, pol, deny);
+	else
+		p[n++] = RET(deny);
+	/* Not ioctl: past the block, however long it is. */
+	p[0] = JUMP(BPF_JEQ, __NR_ioctl, 1, 0);
+	p[1] = SKIP(n - 2);
+	return n;
+}
+
+static unsigned int build(struct sock_filter *p, const struct seccomp_policy *pol,
+			  uint32_t deny)
 {
 	unsigned int n = 0;
+	uint32_t pid = (uint32_t)getpid();
 
 	/* Wrong architecture (e.g. a 32-bit syscall ABI): deny outright. */
 	p[n++] = LOAD(offsetof(struct seccomp_data, arch));
 	p[n++] = JUMP(BPF_JEQ, TVM_AUDIT_ARCH, 1, 0);
 	p[n++] = RET(deny);
 	p[n++] = LOAD(offsetof(struct seccomp_data, nr));
-	n += block_ioctl(p + n, msi, reboot, deny);
+	n += block_ioctl(p + n, pol, deny);
 	/* No new executable memory: nothing of ours JITs or loads code. */
 	n += block_deny_bits(p + n, __NR_mmap, 2, PROT_EXEC, deny);
 	n += block_deny_bits(p + n, __NR_mprotect, 2, PROT_EXEC, deny);
@@ -206,6 +262,8 @@ static unsigned int build(struct sock_filter *p, bool msi, bool reboot, uint32_t
 	 * the crash handler (crash.c) naming the thread that faulted.
 	 */
 	n += block_need_value(p + n, __NR_prctl, 0, PR_SET_NAME, PR_GET_NAME, deny);
+	/* Signals to this process's own threads only (vCPU kicks, raise()). */
+	n += block_need_value(p + n, __NR_tgkill, 0, pid, pid, deny);
 	for (unsigned int i = 0; i < N_SYSCALLS; i++) {
 		p[n++] = JUMP(BPF_JEQ, (uint32_t)allowed_syscalls[i], 0, 1);
 		p[n++] = RET(SECCOMP_RET_ALLOW);
@@ -214,16 +272,19 @@ static unsigned int build(struct sock_filter *p, bool msi, bool reboot, uint32_t
 	return n;
 }
 
-int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot,
-		    struct tvm_error *err)
+int seccomp_install(const struct seccomp_policy *pol, struct tvm_error *err)
 {
-	struct sock_filter prog[MAX_PROG + 4];
+	struct sock_filter prog[MAX_PROG];
 	struct sock_fprog fprog;
-	uint32_t deny = mode == SECCOMP_MODE_LOG ? SECCOMP_RET_LOG : SECCOMP_RET_KILL_PROCESS;
+	uint32_t deny = pol->mode == SECCOMP_MODE_LOG ? SECCOMP_RET_LOG : SECCOMP_RET_TRAP;
 
-	if (mode == SECCOMP_MODE_OFF)
+	if (pol->mode == SECCOMP_MODE_OFF)
 		return 0;
-	fprog.len = (unsigned short)build(prog, msi_routing, reboot, deny);
+	if (pol->reboot && pol->nvcpu_fds + pol->ngic_fds > SECCOMP_MAX_PINNED_FDS)
+		return tvm_fail(err, TVM_EXIT_ERROR,
+				"seccomp: %u vCPU and vGIC fds to pin, at most %u fit the filter. Use --seccomp off",
+				pol->nvcpu_fds + pol->ngic_fds, SECCOMP_MAX_PINNED_FDS);
+	fprog.len = (unsigned short)build(prog, pol, deny);
 	fprog.filter = prog;
 	/* Without no_new_privs only CAP_SYS_ADMIN may install a filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))

@@ -264,6 +264,23 @@ static void run_failed(struct vcpu *vcpu, int e)
 				vcpu->id, strerror(e));
 }
 
+/*
+ * KVM completes an MMIO read (and steps past the instruction) only at the
+ * next KVM_RUN (api.rst, KVM_EXIT_MMIO). A vCPU leaving its loop for a
+ * reboot right after an MMIO exit would have the next boot's first
+ * KVM_RUN write the old value into a register and skip the new boot's
+ * first instruction. One KVM_RUN with immediate_exit set completes it
+ * without running the guest (it returns EINTR), before the re-init.
+ */
+static void complete_last_exit(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0 && errno != EINTR && errno != EAGAIN)
+		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR,
+				"vCPU %u: completing its last exit before the reboot failed: %s",
+				vcpu->id, strerror(errno));
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -285,6 +302,8 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	if (vm_rebooting(vcpu->vm) && !vm_stopping(vcpu->vm))
+		complete_last_exit(vcpu);
 	return NULL;
 }
 

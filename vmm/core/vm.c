@@ -120,13 +120,18 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	return kvm_add_memory(&vm->kvm, &vm->mem, err);
 }
 
-/* The files as read; kept in memory for --on-reset reboot (no file opens then). */
+/*
+ * The files as read (a gzip kernel decompressed once, here); kept in memory
+ * for --on-reset reboot (no file opens or decompression then).
+ */
 static int read_images(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 
 	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
-			    &vm->kernel_size, err))
+			    &vm->kernel_size, err) ||
+	    loader_unpack_kernel(&vm->kernel_data, &vm->kernel_size, vm->mem.size,
+				 &vm->kernel_gzipped, err))
 		return -1;
 	if (cfg->initrd_path &&
 	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &vm->initrd_data,
@@ -156,8 +161,12 @@ static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
 	return granule_check(vm->boot.image_flags, mmfr0, err);
 }
 
-static int write_dtb_file(const char *path, const void *fdt, size_t size, struct tvm_error *err)
+/* --dump-dtb: the device tree the first boot got, as it is in guest RAM. */
+static int dump_dtb(const struct vm *vm, struct tvm_error *err)
 {
+	const char *path = vm->cfg->dump_dtb_path;
+	const void *fdt = guest_mem_ptr(&vm->mem, vm->boot.fdt_addr, LAYOUT_FDT_MAX_SIZE);
+	size_t size = fdt_totalsize(fdt);
 	FILE *f = fopen(path, "wb");
 
 	if (!f || fwrite(fdt, 1, size, f) != size) {
@@ -173,8 +182,7 @@ static int write_dtb_file(const char *path, const void *fdt, size_t size, struct
 	return 0;
 }
 
-static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_boot,
-		       struct tvm_error *err)
+static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_error *err)
 {
 	uint8_t seed[FDT_RNG_SEED_SIZE];
 	uint64_t *mpidrs;
@@ -217,11 +225,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_b
 		p.rng_seed = seed;
 	ret = fdt_build(&p, dst, LAYOUT_FDT_MAX_SIZE, err);
 	free(mpidrs);
-	if (ret)
-		return -1;
-	if (vm->cfg->dump_dtb_path && first_boot)
-		return write_dtb_file(vm->cfg->dump_dtb_path, dst, fdt_totalsize(dst), err);
-	return 0;
+	return ret ? -1 : 0;
 }
 
 /*
@@ -236,9 +240,10 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, bl, err) ||
 	    loader_place_initrd_and_fdt(&vm->mem, vm->initrd_data, vm->initrd_size, bl, err))
 		return -1;
+	bl->gzipped = vm->kernel_gzipped;	/* unpacked once, by read_images() */
 	if (first_boot && check_kernel_page_size(vm, err))
 		return -1;
-	return install_fdt(vm, bl, first_boot, err);
+	return install_fdt(vm, bl, err);
 }
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
@@ -357,11 +362,18 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
 	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
 		vhost_workers_find("/proc", getpid(), &vm->vhost_workers);
-	if (console_open(&vm->console, vm->cfg->console_log_path, err))
-		return -1;
 	if (vm->cfg->run_as_user && drop_privileges(vm->cfg->run_as_user, err))
 		return -1;
+	/*
+	 * Every file the run writes (--console-log, --dump-dtb, --report-json)
+	 * is created from here on: with --user, as USER, owned by USER and only
+	 * where USER may write, never by root on USER's behalf.
+	 */
+	if (console_open(&vm->console, vm->cfg->console_log_path, err))
+		return -1;
 	vm->console_open = true;
+	if (vm->cfg->dump_dtb_path && dump_dtb(vm, err))
+		return -1;
 	print_banner(vm, bl);
 	if (vm->cfg->report_json_path && report_open(vm))
 		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --report-json '%s': %s. Choose a writable path",

@@ -88,6 +88,7 @@ struct vm {
 	struct tvm_ratelimit reboot_msgs;	/* a guest rebooting in a loop cannot flood stderr */
 	uint8_t *kernel_data, *initrd_data;	/* the files as read, kept for reboots */
 	size_t kernel_size, initrd_size;
+	bool kernel_gzipped;		/* kernel_data is the file decompressed */
 };
 
 /*

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -18,6 +19,7 @@
 
 #include "vmm/core/seccomp.h"
 #include "vmm/core/vm_internal.h"
+#include "vmm/core/vm_pci.h"
 
 enum loop_source {
 	SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK, SRC_TAP_GONE,
@@ -364,6 +366,35 @@ static int start_vcpus(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
+/*
+ * The allow-list for this configuration: the pci and MSI lists only where
+ * they are used, the reboot requests only on the vCPU and vGIC/ITS fds.
+ */
+static int install_sandbox(struct vm *vm, struct tvm_error *err)
+{
+	int gic_fds[2] = { vm->gic.fd, vm->gic.its_fd };
+	int *vcpu_fds = calloc(vm->ncpus, sizeof(*vcpu_fds));
+	struct seccomp_policy pol = {
+		.mode = (enum seccomp_mode)vm->cfg->seccomp,
+		.pci = vm->pci != NULL,
+		.msi = vm->pci && vm_pci_msi_mode(vm) != MSI_MODE_INTX,
+		.reboot = vm->cfg->reboot_on_reset,
+		.vcpu_fds = vcpu_fds,
+		.nvcpu_fds = vm->ncpus,
+		.gic_fds = gic_fds,
+		.ngic_fds = vm->gic.its_fd >= 0 ? 2 : 1,
+	};
+	int ret;
+
+	if (!vcpu_fds)
+		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the seccomp filter");
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_fds[i] = vm->vcpus[i].fd;
+	ret = seccomp_install(&pol, err);
+	free(vcpu_fds);
+	return ret;
+}
+
 int vm_main_loop(struct vm *vm)
 {
 	struct tvm_error err;
@@ -377,7 +408,7 @@ int vm_main_loop(struct vm *vm)
 	 */
 	vcpu_install_kick_signal();
 	if (loop_open(vm, &l, &err) || set_kick_masks(vm, &err) ||
-	    seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, vm->cfg->reboot_on_reset, &err) ||
+	    install_sandbox(vm, &err) ||
 	    start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
 		loop_close(&l);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,11 +48,25 @@ static void reset_net(struct vm *vm)
 	virtio_mmio_access(&vm->net_mmio, VIRTIO_MMIO_STATUS, zero, sizeof(zero), true);
 }
 
+static int reset_gic(struct vm *vm, struct tvm_error *err)
+{
+	uint64_t *mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
+	int ret;
+
+	if (!mpidrs)
+		return tvm_fail(err, TVM_EXIT_ERROR, "rebooting: out of memory");
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		mpidrs[i] = vm->vcpus[i].mpidr;
+	ret = gic_reset(&vm->gic, mpidrs, vm->ncpus, err);
+	free(mpidrs);
+	return ret;
+}
+
 static int reset_devices(struct vm *vm, struct tvm_error *err)
 {
 	reset_net(vm);
 	uart_reset(&vm->uart);
-	return gic_reset(&vm->gic, err);
+	return reset_gic(vm, err);
 }
 
 static int restart_vcpus(struct vm *vm, struct tvm_error *err)
