@@ -6,8 +6,9 @@
 # usage: sh bench-host.sh RUNS BYTES SEED CONFIGS...
 #
 # Share layout (made by scripts/bench): qemu/ (run tree), guest-test.cpio.gz.
-# Writes out/raw/RUN-CFG.{out,err,peerN,kv} (peerN: the peer of phase N) and
-# out/runs.tsv (one line of metrics per run) and prints one progress line
+# Writes out/raw/RUN-CFG.{out,err,peerN,kv,cmd} (peerN: the peer of phase N)
+# and out/runs.jsonl (one JSON object per run: its raw sample, named; see
+# record) and prints one progress line
 # per configuration run. Every configuration gets the same guest kernel,
 # initramfs, vCPUs, 256 MiB and transfer size; only the VMM and its network
 # flags differ.
@@ -19,9 +20,11 @@
 set -u
 MATRIX_STREAMS="1 2 4"
 
-# --rerecord OUTDIR BYTES: rebuild OUTDIR/runs.tsv from OUTDIR/raw (any host).
+# --rerecord OUTDIR [BYTES]: rebuild OUTDIR/runs.jsonl from the raw files in
+# OUTDIR/raw (on any host with sh and awk; scripts/bench --rerecord). BYTES
+# is only for runs whose .cmd does not say (guest-test.bytes=).
 if [ "${1:-}" = --rerecord ]; then
-  RERECORD=1 OUT=$2 BYTES=$3 MEM=256 STREAMS=2
+  RERECORD=1 OUT=$2 BYTES_ARG=${3:-} MEM=256 STREAMS=2
   RAW=$OUT/raw
 else
   RERECORD=0
@@ -89,7 +92,7 @@ matrix_setup() {
     t2-q*) NETARGS="--vhost off --queues ${1#t2-q}" ;;
     *) NETARGS="--vhost on --queues ${1#*-q}" ;;
   esac
-  NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null)"
+  NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null || :)"
   GOPTS="quiet guest-test.mode=bench guest-test.bytes=$BYTES guest-test.streams=$(echo "$MATRIX_STREAMS" | tr ' ' ,) guest-test.ip=$GIP guest-test.peer=$ADDR"
   # A run moves (sum of the stream counts) x BYTES each way: allow 0.2 MB/s.
   sum=0 # (not n: main_loop's counter; sh has no locals)
@@ -111,7 +114,7 @@ cfg_setup() {
   [ "$NSTREAMS" -gt 1 ] && PHASES="single $NSTREAMS"
   GOPTS="quiet guest-test.mode=bench guest-test.bytes=$BYTES guest-test.streams=$NSTREAMS guest-test.ip=$GIP guest-test.peer=$ADDR"
   # scripts/bench --guest-args: more guest kernel command line (e.g. guest-test.cpu=0).
-  GOPTS="$GOPTS $(cat /mnt/share/guest-extra-args 2>/dev/null)"
+  GOPTS="$GOPTS $(cat /mnt/share/guest-extra-args 2>/dev/null || :)"
   case $1 in
     tinyvmm-*)
       VMM=tinyvmm
@@ -126,7 +129,7 @@ cfg_setup() {
         *) log "error: unknown configuration $1"; return 1 ;;
       esac
       # scripts/bench --tinyvmm-args: extra options for every tinyvmm run.
-      NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null)"
+      NETARGS="$NETARGS $(cat /mnt/share/tinyvmm-extra-args 2>/dev/null || :)"
       ;;
     qemu-*)
       # QDEV: the virtio-net device; QX: more QEMU options. The -modern
@@ -364,7 +367,7 @@ final() {
 
 kv() { sed -n "s/^$1=//p" "$BASE.kv" | tail -n1; }
 
-# run_one RUN CFG: one VMM run, then a line in runs.tsv.
+# run_one RUN CFG: one VMM run, then its line in runs.jsonl.
 run_one() {
   run=$1 cfg=$2
   BASE=$RAW/$run-$cfg
@@ -414,162 +417,92 @@ run_one() {
   cp "$BASE".* "$OUT/raw/"
 }
 
-# awk functions shared by the record functions: field(LINE, KEY) is the
-# value of KEY= in LINE; read_kv(FILE) fills V[] from a .kv file; d(K, A, B)
-# is counter K at snapshot B minus at A; per(X, MB) is X per MB.
-AWK_LIB='
-    function field(line, key,   i, n, a) {
-      n = split(line, a, " ")
-      for (i = 1; i <= n; i++) if (index(a[i], key "=") == 1) return substr(a[i], length(key) + 2)
-      return ""
-    }
-    function read_kv(f,   l, i) { while ((getline l < f) > 0) { i = index(l, "="); V[substr(l, 1, i - 1)] = substr(l, i + 1) } }
-    function d(k, a, b) { return (V[b "." k] != "" && V[a "." k] != "") ? V[b "." k] - V[a "." k] : "" }
-    function per(x, mb) { return (x == "" || mb <= 0) ? "" : sprintf("%.1f", x / mb) }
-    # per2(NS, MB): ms per MB from nanoseconds, 3 significant digits
-    function per2(x, mb) { return (x == "" || mb <= 0) ? "" : sprintf("%.3g", x / 1e6 / mb) }
-'
-
-# record RUN CFG: derive the per-run metrics (raw numbers stay in .kv/.out).
+# record RUN CFG: the run's raw sample as one JSON line in runs.jsonl (the
+# analysis, scripts/lib/bench_analyze.py, derives every metric from it on
+# the build host). Named fields only, nothing derived here:
+#   run cfg kind vmm bytes mem_mib cpus streams host_kernel host_cpus cmd
+#   kv      every NAME=VALUE of RUN-CFG.kv (snapshots: s0.exits, s1.guest_ns, ...)
+#   guest   each "guest-test: bench WHAT k=v ..." line as guest.WHAT {k: v}
+#           (multi: a list, one per phase, in order)
+#   peer    per phase N ("1", "2", ...): the k=v of the peer's guest->host line
+#           (single) or its aggregate line (multi); MB/s is the receiver's rate
+#   dev     tinyvmm's SIGUSR1 blocks on stderr, one per snapshot: irq (its
+#           interrupts raised), rx_kicks, tx_kicks (summed over the pairs)
+#   features  what the guest negotiated (the "negotiated:" line)
+# Numbers are JSON numbers, everything else strings.
 record() {
   tr -d '\r' <"$BASE.out" >"$BASE.out.tmp" && mv "$BASE.out.tmp" "$BASE.out"
-  is_matrix "$2" && { record_matrix "$1" "$2"; return; }
-  awk -v run="$1" -v cfg="$2" -v bytes="$BYTES" -v mem="$MEM" -v tck=100 \
-      -v ns="$NSTREAMS" -v kvf="$BASE.kv" -v peerf="$BASE.peer1" -v peer2f="$BASE.peer2" \
-      -v errf="$BASE.err" "
-    $AWK_LIB"'
+  kind=compare streams=$NSTREAMS
+  is_matrix "$2" && kind=matrix streams=$(echo "$MATRIX_STREAMS" | tr ' ' ,)
+  awk -v run="$1" -v cfg="$2" -v kind="$kind" -v vmm="$VMM" -v bytes="$BYTES" -v mem="$MEM" \
+      -v cpus="$CPUS" -v streams="$streams" -v rerecord="$RERECORD" \
+      -v base="$BASE" '
+    function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s); return "\"" s "\"" }
+    function val(s) { return (s ~ /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) ? s : q(s) }
+    # kvobj(LINE): the k=v words of LINE as a JSON object (the first of a repeated key).
+    function kvobj(line,   n, a, i, k, o, seen) {
+      n = split(line, a, " ")
+      for (i = 1; i <= n; i++) {
+        if (!index(a[i], "=")) continue
+        k = substr(a[i], 1, index(a[i], "=") - 1)
+        if (k in seen) continue
+        seen[k] = 1
+        o = o (o == "" ? "" : ",") q(k) ":" val(substr(a[i], length(k) + 2))
+      }
+      return "{" o "}"
+    }
     BEGIN {
-      read_kv(kvf)
-      # SIGUSR1 blocks on stderr, one per snapshot (tinyvmm): kicks, interrupts
-      while ((getline l < errf) > 0) {
-        if (l ~ /^ *virtio-net \(Tier/) { k++; IR[k] = l; sub(/.*: /, "", IR[k]); sub(/ .*/, "", IR[k]) }
-        if (k && l ~ /pair [0-9]+: rx .*kicks rx/) { split(l, w, "kicks rx "); split(w[2], x, " "); RK[k] += x[1]; TK[k] += x[3] }
+      f = base ".kv"
+      while ((getline l < f) > 0) if ((i = index(l, "=")) > 1) { k = substr(l, 1, i - 1); if (!(k in KV)) ko[++nk] = k; KV[k] = substr(l, i + 1) }
+      for (i = 1; i <= nk; i++) kvs = kvs (i > 1 ? "," : "") q(ko[i]) ":" val(KV[ko[i]])
+      f = base ".err"
+      while ((getline l < f) > 0) {
+        if (l ~ /^ *virtio-net \(Tier/) { nd++; t = l; sub(/.*: /, "", t); sub(/ .*/, "", t); IR[nd] = t; RK[nd] = TK[nd] = 0 }
+        if (nd && l ~ /pair [0-9]+: rx .*kicks rx/) { split(l, w, "kicks rx "); split(w[2], kx, " "); RK[nd] += kx[1]; TK[nd] += kx[3] }
       }
-      while ((getline l < peerf) > 0) if (l ~ /guest->host/) g2h_peer = field(l, "MB/s")
-      while ((getline l < peer2f) > 0) if (l ~ /aggregate/) g2h2_peer = field(l, "MB/s")
-    }
-    /guest-test: bench ready/  { irq0 = field($0, "irq") }
-    /guest-test: bench single/ { irq1 = field($0, "irq"); h2g = field($0, "rx_MBs"); g2h_guest = field($0, "tx_MBs")
-                                 ok1 = (field($0, "tx_ok") == "yes" && field($0, "rx_ok") == "yes") }
-    /guest-test: bench multi/  { irq2 = field($0, "irq"); g2h2 = field($0, "tx_MBs"); h2g2 = field($0, "rx_MBs")
-                                 if (g2h2_peer != "") g2h2 = g2h2_peer   # the receiver side
-                                 ok2 = field($0, "ok") == "yes" }
-    /guest-test: bench rings/  { rings = field($0, "rx") "/" field($0, "tx") }
-    /negotiated:/ { sub(/.*negotiated: */, ""); gsub(/ /, ","); feat = $0 }
-    END {
-      mb1 = 2 * bytes / 1e6; mb2 = 2 * ns * bytes / 1e6
-      ok = ok1 && (ns == 1 || ok2)   # transfers verified; the VMM exit is in rc/hung
-      start = (V["started_cs"] != "") ? sprintf("%.2f", (V["started_cs"] - V["t0_cs"]) / 100) : ""
-      hwm = V["hwm_kb"] != "" ? sprintf("%.1f", V["hwm_kb"] / 1024) : ""
-      over_hwm = V["hwm_kb"] != "" ? sprintf("%.1f", (V["hwm_kb"] - mem * 1024) / 1024) : ""
-      over_rss = V["rss_kb"] != "" ? sprintf("%.1f", (V["rss_kb"] - V["guest_ram_rss_kb"]) / 1024) : ""
-      thp_pct = V["guest_ram_rss_kb"] > 0 ? sprintf("%.0f", 100 * V["guest_ram_thp_kb"] / V["guest_ram_rss_kb"]) : ""
-      g2h = g2h_peer != "" ? g2h_peer : g2h_guest
-      cpu1 = d("cpu", "s0", "s1"); vcpu1 = d("vhost_cpu", "s0", "s1")
-      # runs.tsv columns (scripts/bench reads them by name from the header)
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-        run, cfg, ok ? "yes" : "no", g2h, h2g, per(d("exits", "s0", "s1"), mb1),
-        per((irq1 != "" && irq0 != "") ? irq1 - irq0 : "", mb1), start, hwm, over_hwm, over_rss,
-        (ns > 1 ? g2h2 : ""), (ns > 1 ? h2g2 : ""),
-        (ns > 1 ? per(d("exits", "s1", "s2"), mb2) : ""),
-        (ns > 1 ? per((irq2 != "" && irq1 != "") ? irq2 - irq1 : "", mb2) : ""),
-        per(d("mmio_exit_user", "s0", "s1"), mb1), per(d("mmio_exit_kernel", "s0", "s1"), mb1),
-        per(d("wfi_exit_stat", "s0", "s1"), mb1),
-        per(cpu1 == "" ? "" : cpu1 * 1000 / tck, mb1), per(vcpu1 == "" ? "" : vcpu1 * 1000 / tck, mb1),
-        per2(d("guest_ns", "s0", "s1"), mb1), per2(d("own_ns", "s0", "s1"), mb1), per2(d("vhost_ns", "s0", "s1"), mb1),
-        (k >= 2 ? per(RK[2] - RK[1], mb1) : ""), (k >= 2 ? per(TK[2] - TK[1], mb1) : ""), (k >= 2 ? per(IR[2] - IR[1], mb1) : ""),
-        per2(d("guest_si_ns", "s0", "s1"), mb1), per2(d("own_si_ns", "s0", "s1"), mb1),
-        per2(d("vhost_si_ns", "s0", "s1"), mb1), per2(d("si_ns", "s0", "s1"), mb1),
-        thp_pct, (feat == "" ? "-" : feat), (rings == "" ? "-" : rings), (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
-    }' "$BASE.out" >>"$OUT/runs.tsv"
-}
-
-# record_matrix RUN CFG: one runs.tsv line of a --matrix run. Per stream
-# count S (phase K, between snapshots K-1 and K): g2h_S (the peer's aggregate,
-# receiver side), h2g_S (the guest's), txq_S/rxq_S (queues with traffic),
-# txmax_S/rxmax_S (the busiest queue's % of the bytes), exits and guest
-# virtio interrupts per MB moved (2 x S x BYTES).
-record_matrix() {
-  awk -v run="$1" -v cfg="$2" -v bytes="$BYTES" -v streams="$MATRIX_STREAMS" \
-      -v kvf="$BASE.kv" -v peerbase="$BASE.peer" "
-    $AWK_LIB"'
-    function maxshare(list,   n, a, i, t, m) {
-      n = split(list, a, ",")
-      for (i = 1; i <= n; i++) { t += a[i]; if (a[i] + 0 > m) m = a[i] + 0 }
-      return t > 0 ? sprintf("%.0f", 100 * m / t) : ""
-    }
-    BEGIN { read_kv(kvf); ns = split(streams, S, " ") }
-    /guest-test: bench ready/ { irq[0] = field($0, "irq") }
-    /guest-test: bench channels/ { pairs = field($0, "combined") }
-    /guest-test: bench multi / {
-      k++; s = field($0, "streams"); K[s] = k; irq[k] = field($0, "irq")
-      OK[s] = field($0, "ok") == "yes"; H[s] = field($0, "rx_MBs"); G[s] = field($0, "tx_MBs")
-      TQ[s] = field($0, "txq"); RQ[s] = field($0, "rxq")
-      TM[s] = maxshare(field($0, "tx_bytes")); RM[s] = maxshare(field($0, "rx_bytes"))
-      f = peerbase k
-      while ((getline l < f) > 0) if (l ~ /aggregate/) G[s] = field(l, "MB/s")
-    }
-    /negotiated:/ { sub(/.*negotiated: */, ""); gsub(/ /, ","); feat = $0 }
-    END {
-      ok = 1
-      for (i = 1; i <= ns; i++) ok = ok && OK[S[i]]
-      printf "%s\t%s\t%s", run, cfg, ok ? "yes" : "no"
-      for (i = 1; i <= ns; i++) {
-        s = S[i]; k = K[s]; mb = 2 * s * bytes / 1e6
-        printf "\t%s\t%s\t%s\t%s\t%s\t%s", G[s], H[s], TQ[s], RQ[s], TM[s], RM[s]
-        printf "\t%s\t%s", (k ? per(d("exits", "s" (k - 1), "s" k), mb) : ""),
-          (k && irq[k] != "" && irq[k - 1] != "" ? per(irq[k] - irq[k - 1], mb) : "")
+      for (i = 1; i <= nd; i++) devs = devs (i > 1 ? "," : "") "{\"irq\":" val(IR[i]) ",\"rx_kicks\":" RK[i] ",\"tx_kicks\":" TK[i] "}"
+      for (p = 1; ; p++) {
+        f = base ".peer" p; agg = one = ""; seen_file = 0
+        while ((getline l < f) > 0) {
+          seen_file = 1
+          if (l ~ /aggregate/) agg = l; else if (l ~ /guest->host/ && l ~ /MB\/s=/) one = l
+        }
+        if (!seen_file) break
+        close(f)
+        peers = peers (p > 1 ? "," : "") q(p) ":" kvobj(agg != "" ? agg : one)
       }
-      printf "\t%s\t%s\t%s\t%s\n", pairs, (feat == "" ? "-" : feat),
-        (V["rc"] == "" ? "?" : V["rc"]), (V["hung_after_done"] ? "yes" : "no")
-    }' "$BASE.out" >>"$OUT/runs.tsv"
+      # The emulated host itself; unknown when re-recorded on another host.
+      if (!rerecord) { "uname -r" | getline kernel; "nproc" | getline hostcpus }
+      cmd = ""; f = base ".cmd"
+      if ((getline cmd < f) <= 0) cmd = ""
+    }
+    /guest-test: bench multi / { sub(/.*guest-test: bench multi /, ""); multi = multi (multi == "" ? "" : ",") kvobj($0); next }
+    /guest-test: bench [a-z]+( |$)/ {
+      rest = $0; sub(/.*guest-test: bench /, "", rest); what = rest; sub(/ .*/, "", what)
+      if (what == "done") { G["done"] = "{}"; next }
+      sub(/^[a-z]+/, "", rest); G[what] = kvobj(rest); next
+    }
+    /negotiated:/ { sub(/.*negotiated: */, ""); feat = $0 }
+    END {
+      for (k in G) gs = gs (gs == "" ? "" : ",") q(k) ":" G[k]
+      if (multi != "") gs = gs (gs == "" ? "" : ",") "\"multi\":[" multi "]"
+      printf "{\"schema\":1,\"run\":%s,\"cfg\":%s,\"kind\":%s,\"vmm\":%s,\"bytes\":%s,\"mem_mib\":%s,\"cpus\":%s,\"streams\":%s,",
+        val(run), q(cfg), q(kind), q(vmm), val(bytes), val(mem), val(cpus), val(streams)
+      printf "\"host_kernel\":%s,\"host_cpus\":%s,\"cmd\":%s,", q(kernel), val(hostcpus), q(cmd)
+      printf "\"kv\":{%s},\"guest\":{%s},\"peer\":{%s},\"dev\":[%s],\"features\":%s}\n", kvs, gs, peers, devs, q(feat)
+    }' "$BASE.out" >>"$OUT/runs.jsonl"
 }
-
-# The runs.tsv header of a --matrix run (scripts/bench reads columns by name).
-matrix_header() {
-  printf 'run\tcfg\tok'
-  for s in $MATRIX_STREAMS; do
-    printf '\tg2h_%s\th2g_%s\ttxq_%s\trxq_%s\ttxmax_%s\trxmax_%s\texits_mb_%s\tirq_mb_%s' \
-      "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s"
-  done
-  printf '\tpairs_on\tfeatures\trc\thung\n'
-}
-
-HEADER="run	cfg	ok	g2h	h2g	exits_mb	irq_mb	start_s	hwm_mib	hwm_minus_ram_mib	rss_nonguest_mib	g2h2	h2g2	exits_mb2	irq_mb2	mmio_user_mb	mmio_kernel_mb	wfi_mb	vmm_cpu_ms_mb	vhost_ticks_ms_mb	guest_cpu_ms_mb	vmm_own_cpu_ms_mb	vhost_cpu_ms_mb	rx_kicks_mb	tx_kicks_mb	dev_irq_mb	guest_softirq_ms_mb	own_softirq_ms_mb	vhost_softirq_ms_mb	softirq_ms_mb	thp_pct	features	rings	rc	hung"
 
 # Deterministic shuffle per run (awk srand(SEED+RUN)): no configuration is
 # always first or always after the same neighbour.
 shuffle() { echo "$2" | tr ' ' '\n' | grep . | awk -v s="$1" 'BEGIN { srand(s) } { print rand() "\t" $0 }' | sort -n | cut -f2; }
 
-# progress N TOTAL CFG: one line about the run just recorded.
+# progress N TOTAL CFG: one line about the run just recorded, the guest's
+# own phase lines as they came (scripts/bench's report has the metrics).
 progress() {
-  if is_matrix "$3"; then
-    { head -n1 "$OUT/runs.tsv"; tail -n1 "$OUT/runs.tsv"; } | awk -F'\t' -v n="$1" -v t="$2" -v streams="$MATRIX_STREAMS" '
-      NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-      {
-        printf "bench: [%d/%d] run %s %-5s verified=%s MB/s g2h/h2g (queues tx/rx):", n, t, $1, $2, $3
-        ns = split(streams, S, " ")
-        for (i = 1; i <= ns; i++) { s = S[i]
-          printf " %s: %s/%s (%s/%s)", s, $c["g2h_" s], $c["h2g_" s], $c["txq_" s], $c["rxq_" s] }
-        if ($c["rc"] != 0) printf " | VMM exit status %s", $c["rc"]
-        if ($c["hung"] == "yes") printf " (killed: still running 30 s after the guest powered off)"
-        printf "\n" }'
-    return
-  fi
-  { head -n1 "$OUT/runs.tsv"; tail -n1 "$OUT/runs.tsv"; } | awk -F'\t' -v n="$1" -v t="$2" '
-    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    {
-      printf "bench: [%d/%d] run %s %-11s verified=%s g2h=%s h2g=%s MB/s exits/MB=%s irq/MB=%s start=%ss rss-ram=%sMiB thp=%s%%",
-        n, t, $1, $2, $3, $c["g2h"], $c["h2g"], $c["exits_mb"], $c["irq_mb"], $c["start_s"], $c["rss_nonguest_mib"], $c["thp_pct"]
-      if ($c["g2h2"] != "") printf " | 2 streams g2h=%s h2g=%s exits/MB=%s", $c["g2h2"], $c["h2g2"], $c["exits_mb2"]
-      if ($c["rc"] != 0) printf " | VMM exit status %s", $c["rc"]
-      if ($c["hung"] == "yes") printf " (killed: still running 30 s after the guest powered off)"
-      printf "\n" }'
-}
-
-# header CFG: the runs.tsv header for runs of CFG's kind.
-header() {
-  if is_matrix "$1"; then matrix_header; else echo "$HEADER"; fi
+  awk -v n="$1" -v t="$2" -v run="$run" -v cfg="$3" -v rc="$rc" '
+    /guest-test: bench (single|multi) / { sub(/.*guest-test: bench /, ""); sub(/ (txq|tx_bytes)=.*/, ""); ph = ph " | " $0 }
+    END { printf "bench: [%d/%d] run %s %-11s VMM exit status %s%s\n", n, t, run, cfg, rc, ph == "" ? " | no phase finished" : ph }' "$BASE.out"
 }
 
 main_loop() {
@@ -592,20 +525,19 @@ main_loop() {
 }
 
 if [ $RERECORD = 1 ]; then
-  rm -f "$OUT/runs.tsv"
+  rm -f "$OUT/runs.jsonl"
   for f in "$RAW"/*.kv; do
     name=${f##*/}
     name=${name%.kv}
     run=${name%%-*}
     cfg=${name#*-}
     BASE=$RAW/$name
-    [ -e "$OUT/runs.tsv" ] || header "$cfg" >"$OUT/runs.tsv"
+    # The transfer size the run really used, from its command line.
+    BYTES=$(sed -n 's/.*guest-test\.bytes=\([0-9]*\).*/\1/p' "$BASE.cmd" 2>/dev/null)
+    BYTES=${BYTES:-$BYTES_ARG}
     cfg_setup "$cfg" && record "$run" "$cfg"
   done
 else
-  # shellcheck disable=SC2086 # CONFIGS is a word list
-  set -- $CONFIGS
-  [ -e "$OUT/runs.tsv" ] || header "$1" >"$OUT/runs.tsv"
   host_setup
   main_loop
 fi

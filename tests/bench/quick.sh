@@ -4,6 +4,8 @@
 # real --quick set (every configuration of both VMMs, 1 run, 4 MiB each way,
 # in one emulated host) into a scratch results directory and checks what a
 # user gets: a report, a TSV with a row per configuration, a PNG chart,
+# the named records (JSON lines, one raw sample per run, that parse and from
+# which scripts/lib/bench_analyze.py derives the metrics checked here),
 # verified tinyvmm transfers and tinyvmm/QEMU ratios. Then
 # `scripts/bench --deterministic` on a small set (DET_CONFIGS, 1 MiB): every
 # figure, the per-thread CPU per MB included, must be there (figures, not
@@ -55,8 +57,38 @@ run_bench() {
 }
 
 DET_CONFIGS="tinyvmm-t2 tinyvmm-1b qemu-1b-modern"
-# Columns every deterministic row must have (vhost: Tier 1 only).
+# Metrics every deterministic run must have (vhost: Tier 1 only).
 DET_COLS="g2h h2g exits_mb irq_mb start_s rss_nonguest_mib guest_cpu_ms_mb vmm_own_cpu_ms_mb softirq_ms_mb"
+
+# named_missing JSONL CFG METRICS...: of METRICS, those CFG's record lacks
+# (no number, or CPU time not above 0), as bench_analyze.py derives them
+# from the raw sample in JSONL; "the whole record" when CFG has none, and
+# the parse error when JSONL is not JSON lines.
+named_missing() {
+  local jsonl=$1 cfg=$2
+  shift 2
+  python3 - "$jsonl" "$cfg" "$@" <<'PY'
+import json, subprocess, sys
+jsonl, cfg, want = sys.argv[1], sys.argv[2], sys.argv[3:]
+try:
+    raw = [json.loads(l) for l in open(jsonl) if l.strip()]
+except ValueError as e:
+    sys.exit(print(f"{jsonl} is not JSON lines: {e}"))
+mine = [r for r in raw if r.get("cfg") == cfg]
+if not mine or not all(isinstance(r.get("kv"), dict) and isinstance(r.get("guest"), dict) for r in mine):
+    sys.exit(print("the whole record (raw sample with kv and guest)"))
+out = subprocess.run([sys.executable, "scripts/lib/bench_analyze.py", "metrics", jsonl],
+                     capture_output=True, text=True, check=True).stdout
+for rec in map(json.loads, out.splitlines()):
+    if rec["cfg"] != cfg:
+        continue
+    m = rec["metrics"]
+    bad = [w for w in want if not isinstance(m.get(w), (int, float)) or ("cpu" in w and m[w] <= 0)]
+    if not rec["ok"]:
+        bad.insert(0, "ok (verified transfers)")
+    print(" ".join(bad))
+PY
+}
 
 run_det() {
   rm -rf "$out/det" && mkdir -p "$out/det"
@@ -74,31 +106,27 @@ check_det() {
   grep -q -- '-icount shift=' "$md" || { bad "$md does not say it ran under -icount"; return; }
   # One emulated host CPU: a thread's run time is then its own instructions.
   grep -q ', 1 emulated host CPU(s),' "$md" || { bad "$md does not say it ran on one emulated host CPU"; return; }
+  [[ -s ${md%.md}.jsonl ]] || { bad "no named records ${md%.md}.jsonl"; return; }
   for cfg in $DET_CONFIGS; do
-    missing=$(awk -F'\t' -v c="$cfg" -v want="$DET_COLS" '
-      NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-      $2 == c {
-        n = split(want, w, " ")
-        if (c ~ /-1b/) w[++n] = "vhost_cpu_ms_mb"
-        for (i = 1; i <= n; i++) if ($col[w[i]] !~ /^[0-9.]+$/ || (w[i] ~ /cpu/ && $col[w[i]] + 0 <= 0)) printf "%s ", w[i]
-        found = 1
-      }
-      END { if (!found) print "the whole row" }' "$tsv")
+    # shellcheck disable=SC2086,SC2046 # DET_COLS and the extra metric are word lists
+    missing=$(named_missing "${md%.md}.jsonl" "$cfg" $DET_COLS $([[ $cfg == *-1b* ]] && echo vhost_cpu_ms_mb))
     if [[ -n $missing ]]; then
-      bad "deterministic $cfg: no figure for $missing($tsv)" "$cfg"
+      bad "deterministic $cfg: no figure for $missing (${md%.md}.jsonl)" "$cfg"
       return
     fi
   done
   grep -q '^| qemu-1b-modern .*version_1' "$md" || { bad "qemu-1b-modern did not negotiate version_1 ($md)"; return; }
-  ok "deterministic: $DET_CONFIGS, every figure incl. CPU ms per MB per thread class ($tsv)"
+  ok "deterministic: $DET_CONFIGS, every figure incl. CPU ms per MB per thread class, named (${md%.md}.jsonl)"
 }
 
 check() {
-  local md tsv png cfg row
+  local md tsv png jsonl cfg row missing
   ((rc == 0)) || { bad "scripts/bench --quick exited $rc (log $log)"; return; }
   md=$(ls "$out"/results/bench-*.md 2>/dev/null | head -n1)
-  tsv=${md%.md}.tsv png=${md%.md}.png
+  tsv=${md%.md}.tsv png=${md%.md}.png jsonl=${md%.md}.jsonl
   [[ -n $md && -s $tsv ]] || { bad "no report or TSV in $out/results"; return; }
+  [[ -s $jsonl ]] || { bad "no named records $jsonl"; return; }
+  cmp -s "$jsonl" "$out/results/latest.jsonl" || { bad "latest.jsonl is not the new run"; return; }
   [[ $(head -c 4 "$png" 2>/dev/null | tail -c 3) == PNG ]] || { bad "$png is not a PNG chart"; return; }
   cmp -s "$tsv" "$out/results/latest.tsv" || { bad "latest.tsv is not the new run"; return; }
   grep -q '^| guest→host TCP MB/s (1 stream)' "$md" || { bad "report has no throughput row"; return; }
@@ -110,13 +138,20 @@ check() {
       bad "$cfg did not verify its transfers (see build/bench/share/out/raw)" "$cfg"
       return
     fi
+    # The named record: the metrics the report's main rows come from.
+    if [[ $cfg == tinyvmm-* ]]; then
+      # shellcheck disable=SC2046 # the 2-stream metrics are a word list
+      missing=$(named_missing "$jsonl" "$cfg" g2h h2g exits_mb irq_mb start_s rss_nonguest_mib \
+        $([[ $cfg == *-1a ]] && echo g2h2 h2g2 exits_mb2))
+      [[ -z $missing ]] || { bad "$cfg: its record in $jsonl has no $missing" "$cfg"; return; }
+    fi
   done
   # A ratio cell for every tier (when QEMU verified) or the report's failure count.
-  if ! grep -q '× \(better\|\*\*worse\*\*\|≈\)' "$md"; then
+  if ! grep -q '× \(better\|\*\*worse\*\*\|≈\|(too few runs)\)' "$md"; then
     bad "report has no tinyvmm/QEMU ratio"
     return
   fi
-  ok "6 configurations, report, TSV and chart in $out/results ($(grep -c '× ' "$md") rows with ratios)"
+  ok "6 configurations, report, TSV, named records and chart in $out/results ($(grep -c '× ' "$md") rows with ratios)"
 }
 run_bench
 check
