@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "devices/net/net_user.h"
+#include "lib/dev_lock.h"
 #include "lib/fault.h"
 #include "vhost/tap.h"
 
@@ -491,8 +492,11 @@ static void *net_worker(void *arg)
 	}
 	while (!stop) {
 		struct epoll_event evs[4];
+		int n;
+
+		dev_lock_assert_none("the Tier 2 worker's epoll_wait");
 		/* Work left over from a full batch: poll without sleeping (wait_ms()). */
-		int n = epoll_wait(epfd, evs, 4, wait_ms(pair, busy));
+		n = epoll_wait(epfd, evs, 4, wait_ms(pair, busy));
 
 		if (n < 0 && errno != EINTR)
 			break;

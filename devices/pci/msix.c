@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 static struct msix_msg entry_msg(const struct msix_entry *e)
 {
 	return (struct msix_msg){ .addr = (uint64_t)e->addr_hi << 32 | e->addr_lo,
@@ -72,7 +74,7 @@ static void ctrl_written(void *opaque, unsigned int cap, unsigned int off, unsig
 	struct vector_state old[MSIX_MAX_VECTORS];
 	bool toggled;
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		old[v] = change_begin(m, v);
 	toggled = m->enabled != !!(ctrl & MSIX_CTRL_ENABLE);
@@ -80,7 +82,7 @@ static void ctrl_written(void *opaque, unsigned int cap, unsigned int off, unsig
 	m->function_masked = ctrl & MSIX_CTRL_MASKALL;
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		change_end(m, v, old[v]);
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	/* Outside the lock: the listener may take device locks that nest outside it. */
 	if (toggled && m->ops && m->ops->enable_changed)
 		m->ops->enable_changed(m->opaque, ctrl & MSIX_CTRL_ENABLE);
@@ -137,7 +139,7 @@ void msix_reset(struct msix *m)
 {
 	struct vector_state old[MSIX_MAX_VECTORS];
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		old[v] = change_begin(m, v);
 	m->enabled = m->function_masked = false;
@@ -147,7 +149,7 @@ void msix_reset(struct msix *m)
 		m->table[v] = (struct msix_entry){ .ctrl = MSIX_ENTRY_MASKED };
 		change_end(m, v, old[v]);
 	}
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 }
 
 void msix_destroy(struct msix *m)
@@ -234,7 +236,7 @@ bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t offset, uint8_t 
 {
 	bool hit = true;
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	if (bar == m->table_bar &&
 	    in_region(offset, len, m->table_off, msix_table_bytes(m->nvectors)))
 		table_access(m, (uint32_t)(offset - m->table_off), data, len, is_write);
@@ -243,7 +245,7 @@ bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t offset, uint8_t 
 		pba_access(m, (uint32_t)(offset - m->pba_off), data, len, is_write);
 	else
 		hit = false;
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	return hit;
 }
 
@@ -253,7 +255,7 @@ bool msix_fire(struct msix *m, unsigned int vector)
 
 	if (vector >= m->nvectors)
 		return false;
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	if (masked_locked(m, vector)) {
 		set_pending(m, vector, true);
 		m->pended++;
@@ -262,7 +264,7 @@ bool msix_fire(struct msix *m, unsigned int vector)
 		deliver_locked(m, vector);
 		delivered = true;
 	}
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	return delivered;
 }
 
@@ -270,13 +272,13 @@ struct msix_vector_info msix_vector_info(struct msix *m, unsigned int vector)
 {
 	struct msix_vector_info info = { .masked = true };
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	if (vector < m->nvectors) {
 		info.msg = entry_msg(&m->table[vector]);
 		info.masked = masked_locked(m, vector);
 		info.pending = pending_locked(m, vector);
 	}
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	return info;
 }
 
@@ -284,8 +286,8 @@ bool msix_enabled(struct msix *m)
 {
 	bool enabled;
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	enabled = m->enabled;
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	return enabled;
 }

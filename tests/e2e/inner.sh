@@ -709,6 +709,7 @@ suite_gic3() {
   check_console_flood   # tests a hang tinyvmm caused: never retried
   check_console_pipe_closed   # likewise
   check_console_stalled_reader   # likewise
+  check_console_stalled_input   # likewise
   check_panic
   check_hang_timeout
   check_sigterm
@@ -1276,22 +1277,28 @@ vcpus_waiting_on_output() {
 # shrinks it to one page). The guest's console output then waits for room
 # in its vCPU thread, and --timeout (exit 4) and SIGTERM (exit 143) must
 # still end the run within seconds. They did not: the vCPU sat in
-# pipe_write() and the main thread joined it for ever.
+# pipe_write() and the main thread joined it for ever. "input": one byte
+# of console input once the vCPU waits, then --timeout (the vCPU waited
+# holding the UART lock, and the main loop blocked on it in uart_receive()
+# until the reader went away: lib/dev_lock.h's rule).
 check_console_stalled_reader() {
   name=console-stalled-reader
   wanted "$name" || return 0
-  for what in timeout sigterm; do
+  for what in timeout sigterm input; do
     OUT=$LOGDIR/$name-$what.out ERR=$LOGDIR/$name-$what.err fifo=/tmp/$name.fifo
-    rm -f "$fifo" && mkfifo "$fifo"
+    infifo=/tmp/$name-in.fifo
+    rm -f "$fifo" "$infifo" && mkfifo "$fifo" "$infifo"
+    # Read-write: opening it neither blocks nor ever reads end of file.
+    exec 7<>"$infifo"
     tinyvmm-netpeer stall-reader "$fifo" 200 >"$OUT" 2>&1 &
     stall=$!
     limit='' want=143
-    [ $what = timeout ] && limit='--timeout 30' want=4
-    echo "tinyvmm $limit --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' >FIFO-nobody-reads" >"$LOGDIR/$name-$what.cmd"
+    [ $what != sigterm ] && limit='--timeout 30' want=4
+    echo "tinyvmm $limit --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' >FIFO-nobody-reads <FIFO-$what" >"$LOGDIR/$name-$what.cmd"
     # Not quiet: the boot log fills the page within seconds of the console's start.
     # shellcheck disable=SC2086 # $limit is empty or two words
     timeout "$RUN_LIMIT" tinyvmm --kernel "$K" --initrd "$I" --mem 256 $limit \
-      --cmdline "console=ttyS0 guest-test.mode=hang" >"$fifo" 2>"$ERR" </dev/null &
+      --cmdline "console=ttyS0 guest-test.mode=hang" >"$fifo" 2>"$ERR" <"$infifo" &
     pid=$(vmm_pid $!)
     i=0 blocked=0
     while [ $i -lt 50 ] && [ "$blocked" = 0 ]; do
@@ -1300,13 +1307,15 @@ check_console_stalled_reader() {
       blocked=$(vcpus_waiting_on_output "$pid")
     done
     [ $what = sigterm ] && kill -TERM "$pid"
+    [ $what = input ] && printf x >&7
     t0=$(now_cs)
     wait "$pid"
     RC=$?
     SECS=$(awk -v a="$t0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')
     kill "$stall" 2>/dev/null
     wait "$stall" 2>/dev/null
-    rm -f "$fifo"
+    exec 7>&-
+    rm -f "$fifo" "$infifo"
     if [ "$blocked" = 0 ]; then
       fail "$name" "$what: the console never waited on the full pipe, so this proved nothing"
       return 0
@@ -1318,6 +1327,35 @@ check_console_stalled_reader() {
       return 0
     fi
   done
+  pass "$name"
+}
+
+# The same as a user types it: `(sleep 2; echo x) | tinyvmm --timeout 5 ...
+# | sleep 60` must exit 4 in about 5 s, whatever the console is doing when
+# the byte arrives (a reader that never reads, input waiting).
+check_console_stalled_input() {
+  name=console-stalled-input
+  wanted "$name" || return 0
+  OUT=$LOGDIR/$name.out ERR=$LOGDIR/$name.err rcf=/tmp/$name.rc
+  rm -f "$rcf"
+  echo "(sleep 2; echo x) | tinyvmm --timeout 5 --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' | sleep 60" >"$LOGDIR/$name.cmd"
+  t0=$(now_cs)
+  { (sleep 2; echo x) | timeout "$RUN_LIMIT" tinyvmm --timeout 5 --kernel "$K" --initrd "$I" --mem 256 \
+      --cmdline "console=ttyS0 guest-test.mode=hang" 2>"$ERR"; echo $? >"$rcf"; } | sleep 60 &
+  sleeper=$!
+  while [ ! -s "$rcf" ] && [ $(($(now_cs) - t0)) -lt 9000 ]; do sleep 0.2; done
+  SECS=$(awk -v a="$t0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+  RC=$(cat "$rcf" 2>/dev/null)
+  kill "$sleeper" 2>/dev/null
+  wait "$sleeper" 2>/dev/null
+  rm -f "$rcf"
+  : >"$OUT"
+  expect_rc "$name" 4 || return 0
+  # 5 s, plus the emulated host's start-up and teardown.
+  if awk -v s="$SECS" 'BEGIN { exit !(s > 20) }'; then
+    fail "$name" "tinyvmm took ${SECS}s to stop at --timeout 5"
+    return 0
+  fi
   pass "$name"
 }
 

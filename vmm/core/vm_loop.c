@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "vmm/core/seccomp.h"
+#include "lib/dev_lock.h"
 #include "vmm/core/vm_internal.h"
 
 enum loop_source {
@@ -385,7 +386,10 @@ int vm_main_loop(struct vm *vm)
 	}
 	while (!vm_stopping(vm)) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(l.epfd, evs, 8, vm_smoke_wait_ms(vm));
+		int n;
+
+		dev_lock_assert_none("the main loop's epoll_wait");
+		n = epoll_wait(l.epfd, evs, 8, vm_smoke_wait_ms(vm));
 
 		if (n < 0 && errno != EINTR) {
 			vm_request_stop(vm, TVM_EXIT_ERROR, "epoll_wait: %s", strerror(errno));

@@ -126,7 +126,7 @@ static void matched(struct vm *vm, enum console_match_kind kind, double now)
 	vm->match_time = t;
 }
 
-/* vCPU thread, UART lock held: every byte the guest writes to the console. */
+/* vCPU thread, no device lock held: every byte the guest writes to the console. */
 void vm_smoke_output(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	if (vm->milestones.first_user_line < 0)
