@@ -46,16 +46,36 @@ static enum console_match_kind search(struct console_watch *w)
 	return r ? r : console_match_check(&w->match);
 }
 
+/* Call with match_lock held: a result goes to one caller only. */
+static enum console_match_kind report_once(struct console_watch *w, enum console_match_kind r)
+{
+	if (w->reported)
+		r = CONSOLE_MATCH_NONE;
+	else if (r)
+		w->reported = true;
+	return r;
+}
+
 enum console_match_kind console_watch_check(struct console_watch *w)
 {
 	enum console_match_kind r;
 
 	dev_lock(&w->match_lock);
-	r = search(w);
-	if (w->reported)
-		r = CONSOLE_MATCH_NONE;
-	else if (r)
-		w->reported = true;
+	r = report_once(w, search(w));
+	dev_unlock(&w->match_lock);
+	return r;
+}
+
+enum console_match_kind console_watch_poll(struct console_watch *w, bool *pending)
+{
+	enum console_match_kind r;
+
+	dev_lock(&w->match_lock);
+	r = drain_stage(w);
+	if (!r)
+		r = console_match_check_bounded(&w->match);
+	r = report_once(w, r);
+	*pending = console_match_pending(&w->match);
 	dev_unlock(&w->match_lock);
 	return r;
 }
