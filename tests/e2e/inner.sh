@@ -1152,11 +1152,15 @@ check_tap_deleted() {
 
 # vmm_own_ticks PID: CPU ticks of tinyvmm's own threads, the vCPUs' left out
 # (they run the guest's code: an idle guest's timer ticks are not tinyvmm's).
+# The process's ticks minus the vCPUs': a Tier 2 worker that has exited (a
+# device reset) still counts.
 vmm_own_ticks() {
-  n=0
+  n=$(cpu_ticks "$1")
+  n=${n:-0}
   for t in /proc/"$1"/task/*; do
-    case $(cat "$t/comm" 2>/dev/null) in vcpu*) continue ;; esac
-    n=$((n + $(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null || echo 0)))
+    case $(cat "$t/comm" 2>/dev/null) in
+      vcpu*) v=$(cpu_ticks "${t#/proc/}") && n=$((n - ${v:-0})) ;;
+    esac
   done
   echo "$n"
 }
