@@ -3,10 +3,14 @@
 
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 void uart_init(struct uart16550 *uart, const struct uart_ops *ops)
 {
 	memset(uart, 0, sizeof(*uart));
 	pthread_mutex_init(&uart->lock, NULL);
+	pthread_mutex_init(&uart->tx_lock, NULL);
+	pthread_cond_init(&uart->tx_cond, NULL);
 	uart->ops = *ops;
 	uart->mcr = 0x08;	/* OUT2: lets the interrupt through on PCs; harmless here */
 }
@@ -14,6 +18,8 @@ void uart_init(struct uart16550 *uart, const struct uart_ops *ops)
 void uart_destroy(struct uart16550 *uart)
 {
 	pthread_mutex_destroy(&uart->lock);
+	pthread_mutex_destroy(&uart->tx_lock);
+	pthread_cond_destroy(&uart->tx_cond);
 }
 
 static void rx_push(struct uart16550 *uart, uint8_t c)
@@ -66,7 +72,7 @@ void uart_reset(struct uart16550 *uart)
 {
 	bool drained;
 
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	drained = uart->rx_drain_armed;
 	uart->ier = uart->lcr = uart->scr = uart->dll = uart->dlm = uart->fcr = 0;
 	uart->mcr = 0x08;
@@ -74,7 +80,7 @@ void uart_reset(struct uart16550 *uart)
 	uart->rx_head = uart->rx_count = 0;
 	uart->rx_drain_armed = false;
 	update_irq(uart);
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
 	if (drained && uart->ops.rx_drained)
 		uart->ops.rx_drained(uart->ops.opaque);
 }
@@ -114,7 +120,16 @@ static uint8_t uart_read(struct uart16550 *uart, unsigned int reg)
 	}
 }
 
-static void uart_write(struct uart16550 *uart, unsigned int reg, uint8_t v)
+/* What an access leaves to do once the lock is dropped (the rule in lib/dev_lock.h). */
+struct uart_after {
+	bool tx;		/* send @byte, in turn @ticket */
+	uint8_t byte;
+	uint64_t ticket;
+	bool drained;		/* call ops.rx_drained */
+};
+
+static void uart_write(struct uart16550 *uart, unsigned int reg, uint8_t v,
+		       struct uart_after *after)
 {
 	bool dlab = uart->lcr & UART_LCR_DLAB;
 
@@ -123,10 +138,13 @@ static void uart_write(struct uart16550 *uart, unsigned int reg, uint8_t v)
 		if (dlab) {
 			uart->dll = v;
 		} else {
-			if (uart->mcr & UART_MCR_LOOP)
+			if (uart->mcr & UART_MCR_LOOP) {
 				rx_push(uart, v);
-			else
-				uart->ops.tx(uart->ops.opaque, &v, 1);
+			} else {
+				after->tx = true;
+				after->byte = v;
+				after->ticket = uart->tx_next++;
+			}
 			/* Sent at once: THR is empty again, which is an interrupt. */
 			uart->thre_pending = true;
 		}
@@ -160,19 +178,39 @@ static void uart_write(struct uart16550 *uart, unsigned int reg, uint8_t v)
 	}
 }
 
+/*
+ * Hand a transmitted byte to ops.tx, which may wait for stdout's reader,
+ * with no lock held: the main loop's uart_receive() must never wait behind
+ * it. Bytes leave in the order the guest wrote THR (the tickets taken under
+ * the lock), whichever vCPUs wrote them.
+ */
+static void send_in_turn(struct uart16550 *uart, uint8_t byte, uint64_t ticket)
+{
+	pthread_mutex_lock(&uart->tx_lock);
+	while (uart->tx_turn != ticket)
+		pthread_cond_wait(&uart->tx_cond, &uart->tx_lock);
+	pthread_mutex_unlock(&uart->tx_lock);
+	uart->ops.tx(uart->ops.opaque, &byte, 1);
+	pthread_mutex_lock(&uart->tx_lock);
+	uart->tx_turn++;
+	pthread_cond_broadcast(&uart->tx_cond);
+	pthread_mutex_unlock(&uart->tx_lock);
+}
+
 void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 	       bool is_write)
 {
 	struct uart16550 *uart = opaque;
 	unsigned int reg = (unsigned int)(offset & 7);
+	struct uart_after after = { 0 };
 
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	if (offset >= 8) {
 		/* Outside the eight registers: reads as zero, writes ignored. */
 		if (!is_write)
 			memset(data, 0, len);
 	} else if (is_write) {
-		uart_write(uart, reg, data[0]);
+		uart_write(uart, reg, data[0], &after);
 	} else {
 		memset(data, 0, len);
 		data[0] = uart_read(uart, reg);
@@ -180,23 +218,26 @@ void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 	update_irq(uart);
 	if (uart->rx_drain_armed && !uart->rx_count) {
 		uart->rx_drain_armed = false;
-		if (uart->ops.rx_drained)
-			uart->ops.rx_drained(uart->ops.opaque);
+		after.drained = true;
 	}
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
+	if (after.drained && uart->ops.rx_drained)
+		uart->ops.rx_drained(uart->ops.opaque);
+	if (after.tx)
+		send_in_turn(uart, after.byte, after.ticket);
 }
 
 size_t uart_receive(struct uart16550 *uart, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;
 
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	while (n < len && uart->rx_count < UART_RX_FIFO_SIZE)
 		rx_push(uart, buf[n++]);
 	if (n)
 		uart->rx_drain_armed = true;
 	update_irq(uart);
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
 	return n;
 }
 
@@ -204,8 +245,8 @@ size_t uart_rx_space(struct uart16550 *uart)
 {
 	size_t space;
 
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	space = UART_RX_FIFO_SIZE - uart->rx_count;
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
 	return space;
 }

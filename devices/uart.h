@@ -15,20 +15,34 @@
 #define UART_RX_FIFO_SIZE 64
 
 struct uart_ops {
+	/*
+	 * Transmitted bytes, in the order the guest wrote them. Called with no
+	 * lock held (lib/dev_lock.h), so it may wait for stdout's reader.
+	 */
 	void (*tx)(void *opaque, const uint8_t *buf, size_t len);
+	/* Called with the UART lock held: must not block (KVM_IRQ_LINE). */
 	void (*set_irq)(void *opaque, bool level);
 	/*
 	 * Optional: the guest read the last byte uart_receive() put in the
 	 * receive FIFO (so the host side can pace its input by how fast the
-	 * guest drains it). Called with the UART lock held, so it must only
-	 * signal (e.g. write an eventfd).
+	 * guest drains it). Called after the UART lock is dropped; it should
+	 * only signal (e.g. write an eventfd).
 	 */
 	void (*rx_drained)(void *opaque);
 	void *opaque;
 };
 
 struct uart16550 {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	/* a device lock (lib/dev_lock.h): the registers and FIFO */
+	/*
+	 * Transmit order without a lock held across ops.tx: a THR write takes
+	 * ticket tx_next under @lock, and calls ops.tx when tx_turn reaches it.
+	 * tx_lock only guards tx_turn; nobody holds it across ops.tx.
+	 */
+	uint64_t tx_next;
+	uint64_t tx_turn;
+	pthread_mutex_t tx_lock;
+	pthread_cond_t tx_cond;
 	struct uart_ops ops;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thre_pending;	/* THR-empty interrupt not yet acknowledged */

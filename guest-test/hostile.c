@@ -10,6 +10,7 @@
  * hostile_pci.c's (config space, BARs, MSI-X table).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,19 +27,6 @@
 #define MMIO_BASE	0x0a000000UL	/* tinyvmm's first virtio-mmio slot */
 #define PLATFORM_DEV	"a000000.virtio_mmio"
 
-#define R_STATUS	0x070
-#define R_QSEL		0x030
-#define R_QNUM		0x038
-#define R_QREADY	0x044
-#define R_NOTIFY	0x050
-#define R_DFSEL		0x014
-#define R_DF		0x010
-#define R_GFSEL		0x024
-#define R_GF		0x020
-#define R_QDESC		0x080
-#define R_QDRIVER	0x090
-#define R_QDEVICE	0x0a0
-#define ST_NEEDS_RESET	64
 
 static volatile uint32_t *regs;
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -166,7 +154,7 @@ static void one_round(uint8_t *pages, const uint64_t *phys)
 		wr((unsigned int)(hostile_rnd() % 0x100) & ~3U, (uint32_t)hostile_rnd());
 }
 
-static int attack(unsigned int rounds)
+static int attack(unsigned int rounds, bool oversize)
 {
 	uint64_t phys[PAGES];
 	unsigned int needs_reset = 0, live = 0;
@@ -188,6 +176,8 @@ static int attack(unsigned int rounds)
 		needs_reset += !!(rd(R_STATUS) & ST_NEEDS_RESET);
 		live += (rd(R_STATUS) & (4 | ST_NEEDS_RESET)) == 4;	/* running on garbage */
 	}
+	if (oversize && (hostile_oversize_tx(regs, false) || hostile_oversize_tx(regs, true)))
+		return -1;
 	wr(R_STATUS, 0);	/* leave it reset for the real driver */
 	printf("guest-test: hostile: rounds=%u needs_reset=%u still_running=%u\n", rounds,
 	       needs_reset, live);
@@ -202,6 +192,8 @@ int guest_hostile_run(void)
 	char buf[16];
 	char seed_text[32], func[64];
 	unsigned int rounds = (unsigned int)atoi(guest_net_opt("guest-test.rounds", "200", buf, sizeof(buf)));
+	/* guest-test.oversize=1: also one 16 MiB TX descriptor per ring layout (Tier 2). */
+	bool oversize = atoi(guest_net_opt("guest-test.oversize", "0", buf, sizeof(buf))) == 1;
 
 	/*
 	 * A fresh seed each run, printed, so a failure can be re-run exactly
@@ -227,7 +219,7 @@ int guest_hostile_run(void)
 		printf("guest-test: hostile: error: cannot unbind %s: %s\n", PLATFORM_DEV, strerror(errno));
 		return -1;
 	}
-	if (attack(rounds))
+	if (attack(rounds, oversize))
 		return -1;
 	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", PLATFORM_DEV)) {
 		printf("guest-test: hostile: error: cannot bind %s again: %s\n", PLATFORM_DEV, strerror(errno));

@@ -12,7 +12,9 @@
  * later one. Without the variable every call returns false.
  *
  * Points:
- *   vhost-start   handing the rings to vhost-net at DRIVER_OK
+ *   vhost-start     handing the rings to vhost-net at DRIVER_OK
+ *   tap-tx-enobufs  a Tier 2 TX write to the TAP fails with ENOBUFS (out of memory)
+ *   tap-tx-eagain   a Tier 2 TX write to the TAP fails with EAGAIN (full)
  */
 #ifdef TINYVMM_TEST_HOOKS
 bool fault_inject(const char *point);

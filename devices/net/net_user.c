@@ -12,9 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/net/net_user.h"
+#include "lib/dev_lock.h"
+#include "lib/fault.h"
 #include "vhost/tap.h"
 
 #define NET_IRQ_TX 1	/* irq_pending bits: which rings asked this pass */
@@ -72,29 +76,86 @@ static void interrupt_if_pending(struct net_queue_pair *pair)
 	virtio_dev_interrupt(&pair->net->vdev, queues);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* writev() on the TAP; test builds can make it answer as a TAP in trouble. */
+static ssize_t tap_writev(int fd, const struct iovec *iov, unsigned int n)
+{
+	if (fault_inject("tap-tx-enobufs")) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (fault_inject("tap-tx-eagain")) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return writev(fd, iov, (int)n);
+}
+
+/* Give the chain back to the guest unsent, counted in tx_dropped and @why. */
+static void drop_chain(struct net_queue_pair *pair, struct virtq *vq,
+		       struct virtq_chain *chain, uint64_t *why)
+{
+	stat_add(&pair->stats.tx_dropped, 1);
+	if (why)
+		stat_add(why, 1);
+	pair->tx_tries = 0;
+	virtq_push(vq, chain, 0);
+}
+
 /*
- * Send one TX chain. Returns false when the TAP is full (EAGAIN): the chain
- * then stays with the device and TX waits for the TAP to become writable,
- * so back-pressure reaches the guest instead of frames being dropped.
+ * The TAP refused the chain for now. Full (EAGAIN): wait for EPOLLOUT, so
+ * back-pressure reaches the guest instead of frames being dropped. Out of
+ * memory (ENOBUFS): EPOLLOUT says nothing then (tun reports it at once), so
+ * wait 1, 2, 4... ms instead. Either way, at most NET_TX_TRIES times for one
+ * chain, then it is dropped: the worker never retries the same chain
+ * without a bound. Returns false when the chain waits (unpopped).
+ */
+static bool tap_refused(struct net_queue_pair *pair, struct virtq *vq,
+			struct virtq_chain *chain, int err)
+{
+	if (++pair->tx_tries >= NET_TX_TRIES) {
+		drop_chain(pair, vq, chain, &pair->stats.tx_refused);
+		return true;
+	}
+	virtq_unpop(vq, chain);
+	pair->tx_retry_ns = err == ENOBUFS ? now_ns() + (1000000ULL << (pair->tx_tries - 1)) : 0;
+	return false;
+}
+
+/*
+ * Send one TX chain. Returns false when the TAP refused it for now: the
+ * chain then stays with the device and TX waits (tap_refused()).
  */
 static bool send_chain(struct net_queue_pair *pair, struct virtq *vq, struct virtq_chain *chain)
 {
-	ssize_t w = -1;
+	ssize_t w;
 
 	/* A TX chain is a vnet header and a frame, all device-readable. */
-	if (!chain->nin && chain->out_len >= VNET_HDR_SIZE) {
-		w = writev(pair->tap_fd, chain->iov, (int)chain->nout);
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
-			virtq_unpop(vq, chain);
-			return false;
-		}
+	if (chain->nin || chain->out_len < VNET_HDR_SIZE) {
+		drop_chain(pair, vq, chain, NULL);
+		return true;
 	}
+	if (chain->out_len > NET_TX_FRAME_MAX) {
+		drop_chain(pair, vq, chain, &pair->stats.tx_oversize);
+		return true;
+	}
+	w = tap_writev(pair->tap_fd, chain->iov, chain->nout);
+	if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+		return tap_refused(pair, vq, chain, errno);
 	if (w < 0) {
-		stat_add(&pair->stats.tx_dropped, 1);
-	} else {
-		stat_add(&pair->stats.tx_packets, 1);
-		stat_add(&pair->stats.tx_bytes, chain->out_len - VNET_HDR_SIZE);
+		drop_chain(pair, vq, chain, NULL);
+		return true;
 	}
+	stat_add(&pair->stats.tx_packets, 1);
+	stat_add(&pair->stats.tx_bytes, chain->out_len - VNET_HDR_SIZE);
+	pair->tx_tries = 0;
 	virtq_push(vq, chain, 0);
 	return true;
 }
@@ -301,7 +362,8 @@ static void update_tap_polling(struct net_queue_pair *pair, int epfd, bool broke
 		pair->tap_watched = false;
 		return;
 	}
-	e.events = (pair->rx_waiting ? 0 : EPOLLIN) | (pair->tx_blocked ? EPOLLOUT : 0);
+	e.events = (pair->rx_waiting ? 0 : EPOLLIN) |
+		   (pair->tx_blocked && !pair->tx_retry_ns ? EPOLLOUT : 0);
 	/* Most passes change nothing: no syscall for those. */
 	if (e.events != pair->tap_events && epoll_ctl(epfd, EPOLL_CTL_MOD, pair->tap_fd, &e) == 0)
 		pair->tap_events = e.events;
@@ -312,8 +374,33 @@ static void handle_tap_event(struct net_queue_pair *pair, uint32_t events)
 	/* Readable: process_rx reads it. An error means the interface is gone. */
 	if (events & (EPOLLERR | EPOLLHUP))
 		pair->tap_gone = true;
-	if (events & EPOLLOUT)
+	if ((events & EPOLLOUT) && !pair->tx_retry_ns)
 		pair->tx_blocked = false;
+}
+
+/*
+ * How long epoll_wait may sleep: not at all with work left over from a full
+ * batch, until the retry after an ENOBUFS, else until an event.
+ */
+static int wait_ms(const struct net_queue_pair *pair, bool busy)
+{
+	uint64_t now;
+
+	if (busy)
+		return 0;
+	if (!pair->tx_blocked || !pair->tx_retry_ns)
+		return -1;
+	now = now_ns();
+	return now >= pair->tx_retry_ns ? 0 : (int)((pair->tx_retry_ns - now + 999999) / 1000000);
+}
+
+/* The pause after an ENOBUFS is over: TX may offer the chain again. */
+static void end_tx_pause(struct net_queue_pair *pair)
+{
+	if (pair->tx_blocked && pair->tx_retry_ns && now_ns() >= pair->tx_retry_ns) {
+		pair->tx_blocked = false;
+		pair->tx_retry_ns = 0;
+	}
 }
 
 static void handle_events(struct net_queue_pair *pair, struct epoll_event *evs, int n,
@@ -405,8 +492,11 @@ static void *net_worker(void *arg)
 	}
 	while (!stop) {
 		struct epoll_event evs[4];
-		/* Work left over from a full batch: poll without sleeping. */
-		int n = epoll_wait(epfd, evs, 4, busy ? 0 : -1);
+		int n;
+
+		dev_lock_assert_none("the Tier 2 worker's epoll_wait");
+		/* Work left over from a full batch: poll without sleeping (wait_ms()). */
+		n = epoll_wait(epfd, evs, 4, wait_ms(pair, busy));
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -414,6 +504,7 @@ static void *net_worker(void *arg)
 		handle_events(pair, evs, n > 0 ? n : 0, &stop);
 		if (stop)
 			break;
+		end_tx_pause(pair);
 		busy = 0;
 		if (!broken && (busy = serve_pair(pair)) < 0) {
 			/* A hostile or buggy driver: stop serving, tell it to reset. */
@@ -434,6 +525,8 @@ int net_user_start_pair(struct net_queue_pair *pair)
 	pair->rx_frame_len = 0;
 	pair->rx_waiting = false;
 	pair->tx_blocked = false;
+	pair->tx_tries = 0;
+	pair->tx_retry_ns = 0;
 	pair->irq_pending = 0;
 	pair->tap_gone = __atomic_load_n(&pair->net->link_down, __ATOMIC_SEQ_CST);
 	pair->tap_gone_reported = pair->tap_gone;

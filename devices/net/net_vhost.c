@@ -15,6 +15,7 @@
 
 #include "devices/net/net_vhost.h"
 #include "devices/net/net_irqfd.h"
+#include "lib/dev_lock.h"
 #include "lib/fault.h"
 
 static int new_eventfd_pair(int fd[2])
@@ -133,7 +134,7 @@ static void ring_error(struct virtio_net *net, unsigned int pair, unsigned int r
 {
 	struct virtio_dev *dev = &net->vdev;
 
-	pthread_mutex_lock(&dev->lock);
+	dev_lock(&dev->lock);
 	if (eventfd_drain(net->pairs[pair].err_fd[ring]) && dev->active &&
 	    net->active_backend == NET_BACKEND_VHOST) {
 		/* Said once: a hostile guest must not be able to flood stderr. */
@@ -142,7 +143,7 @@ static void ring_error(struct virtio_net *net, unsigned int pair, unsigned int r
 				 ring ? "TX" : "RX", pair);
 		virtio_dev_needs_reset(dev);
 	}
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock(&dev->lock);
 }
 
 /* epoll data: the stop fd is ~0; else pair << 2 | ring << 1 | is_error. */

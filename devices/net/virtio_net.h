@@ -21,6 +21,14 @@
 #define NET_MAX_QUEUE_PAIRS	16
 #define NET_QUEUE_SIZE_MAX	1024
 #define NET_RX_FRAME_MAX	(65536 + 14 + 4 + 12)	/* GSO frame + VLAN + vnet header */
+/*
+ * The longest TX chain a TAP can take: the vnet header, a 64 KiB GSO frame
+ * and its Ethernet header (VLAN tag included). Longer ones are dropped
+ * unsent: tun cannot allocate them (ENOBUFS) however often it is asked.
+ */
+#define NET_TX_FRAME_MAX	NET_RX_FRAME_MAX
+/* Times one TX chain is offered to a TAP that refuses it for now, then dropped. */
+#define NET_TX_TRIES		8
 #define NET_RX_MAX_MERGE	64	/* buffers one merged RX frame may span */
 
 enum net_backend { NET_BACKEND_USERSPACE, NET_BACKEND_VHOST };
@@ -53,6 +61,8 @@ struct net_pair_stats {
 	uint64_t interrupts_saved;	/* passes where TX and RX shared one edge */
 	uint64_t rx_waits;	/* RX slept for lack of guest buffers */
 	uint64_t tx_waits;	/* TX slept until the TAP had room again */
+	uint64_t tx_oversize;	/* TX frames longer than NET_TX_FRAME_MAX: dropped */
+	uint64_t tx_refused;	/* TX frames the TAP refused NET_TX_TRIES times: dropped */
 	uint64_t worker_wakeups;	/* returns from epoll_wait: a spinning worker shows here */
 };
 
@@ -70,7 +80,9 @@ struct net_queue_pair {
 	struct vhost_net vhost;
 	struct tvm_worker worker;	/* Tier 2: the thread serving this pair */
 	bool rx_waiting;	/* out of RX buffers: TAP not polled until a kick */
-	bool tx_blocked;	/* the TAP refused a frame (EAGAIN): wait for EPOLLOUT */
+	bool tx_blocked;	/* the TAP refused a frame: wait for EPOLLOUT or tx_retry_ns */
+	unsigned int tx_tries;	/* refusals of the chain at the head of TX so far */
+	uint64_t tx_retry_ns;	/* ENOBUFS: retry then (CLOCK_MONOTONIC), 0: at EPOLLOUT */
 	unsigned int irq_pending;	/* rings of this pass that want an interrupt */
 	bool tap_gone;		/* the TAP was deleted under us: never poll it again */
 	bool tap_gone_reported;	/* tap_gone_fd written for this loss */

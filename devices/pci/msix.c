@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 static struct msix_msg entry_msg(const struct msix_entry *e)
 {
 	return (struct msix_msg){ .addr = (uint64_t)e->addr_hi << 32 | e->addr_lo,
@@ -87,7 +89,7 @@ static void ctrl_written(void *opaque, unsigned int cap, unsigned int off, unsig
 	struct vector_state old[MSIX_MAX_VECTORS];
 	bool toggled;
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		old[v] = change_begin(m, v);
 	toggled = m->enabled != !!(ctrl & MSIX_CTRL_ENABLE);
@@ -95,7 +97,7 @@ static void ctrl_written(void *opaque, unsigned int cap, unsigned int off, unsig
 	m->function_masked = ctrl & MSIX_CTRL_MASKALL;
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		change_end(m, v, old[v]);
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	/* Outside the lock: the listener may take device locks that nest outside it. */
 	if (toggled && m->ops && m->ops->enable_changed)
 		m->ops->enable_changed(m->opaque, ctrl & MSIX_CTRL_ENABLE);
@@ -153,7 +155,7 @@ void msix_reset(struct msix *m)
 {
 	struct vector_state old[MSIX_MAX_VECTORS];
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	for (unsigned int v = 0; v < m->nvectors; v++)
 		old[v] = change_begin(m, v);
 	m->enabled = m->function_masked = false;
@@ -166,7 +168,7 @@ void msix_reset(struct msix *m)
 		if (m->ops && m->ops->discard_pending)
 			m->ops->discard_pending(m->opaque, v);
 	}
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	settled(m);
 }
 
@@ -258,7 +260,7 @@ bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t offset, uint8_t 
 {
 	bool hit = true;
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	if (bar == m->table_bar &&
 	    in_region(offset, len, m->table_off, msix_table_bytes(m->nvectors)))
 		table_access(m, (uint32_t)(offset - m->table_off), data, len, is_write);
@@ -267,7 +269,7 @@ bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t offset, uint8_t 
 		pba_access(m, (uint32_t)(offset - m->pba_off), data, len, is_write);
 	else
 		hit = false;
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	if (hit && is_write)
 		settled(m);
 	return hit;
@@ -279,7 +281,7 @@ bool msix_fire(struct msix *m, unsigned int vector)
 
 	if (vector >= m->nvectors)
 		return false;
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	if (masked_locked(m, vector)) {
 		set_pending(m, vector, true);
 		m->pended++;
@@ -288,7 +290,7 @@ bool msix_fire(struct msix *m, unsigned int vector)
 		deliver_locked(m, vector);
 		delivered = true;
 	}
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	return delivered;
 }
 
@@ -296,13 +298,13 @@ struct msix_vector_info msix_vector_info(struct msix *m, unsigned int vector)
 {
 	struct msix_vector_info info = { .masked = true };
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	if (vector < m->nvectors) {
 		info.msg = entry_msg(&m->table[vector]);
 		info.masked = masked_locked(m, vector);
 		info.pending = pba_bit_locked(m, vector);
 	}
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	return info;
 }
 
@@ -310,8 +312,8 @@ bool msix_enabled(struct msix *m)
 {
 	bool enabled;
 
-	pthread_mutex_lock(&m->lock);
+	dev_lock(&m->lock);
 	enabled = m->enabled;
-	pthread_mutex_unlock(&m->lock);
+	dev_unlock(&m->lock);
 	return enabled;
 }

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 void pci_host_init(struct pci_host *host, uint64_t ecam_base, uint64_t mmio32_base,
 		   uint64_t mmio32_size, uint64_t mmio64_base, uint64_t mmio64_size)
 {
@@ -88,7 +90,7 @@ void pci_host_ecam_access(void *opaque, uint64_t offset, uint8_t *data, unsigned
 {
 	struct pci_host *host = opaque;
 
-	pthread_mutex_lock(&host->lock);
+	dev_lock(&host->lock);
 	if (len == 8) {
 		/* Config space is a dword interface: split a 64-bit access. */
 		ecam_dword(host, offset, data, 4, is_write);
@@ -98,7 +100,7 @@ void pci_host_ecam_access(void *opaque, uint64_t offset, uint8_t *data, unsigned
 	} else if (!is_write) {
 		memset(data, 0xff, len);
 	}
-	pthread_mutex_unlock(&host->lock);
+	dev_unlock(&host->lock);
 }
 
 void pci_host_window_access(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
@@ -110,7 +112,7 @@ void pci_host_window_access(void *opaque, uint64_t offset, uint8_t *data, unsign
 	uint64_t addr = w->base + offset, bar_off = 0;
 	int bar = -1;
 
-	pthread_mutex_lock(&host->lock);
+	dev_lock(&host->lock);
 	for (unsigned int i = 0; i < PCI_HOST_SLOTS && bar < 0; i++) {
 		if (!host->slots[i].cfg)
 			continue;
@@ -118,7 +120,7 @@ void pci_host_window_access(void *opaque, uint64_t offset, uint8_t *data, unsign
 		if (bar >= 0)
 			found = host->slots[i];
 	}
-	pthread_mutex_unlock(&host->lock);
+	dev_unlock(&host->lock);
 	if (bar >= 0 && found.bar_access) {
 		found.bar_access(found.opaque, (unsigned int)bar, bar_off, data, len, is_write);
 		return;

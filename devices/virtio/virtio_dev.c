@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 static void no_interrupt(void *opaque, uint64_t queues) { }
 static void no_config_interrupt(void *opaque) { }
 static void no_irq_bypass(void *opaque, bool on) { }
@@ -90,10 +92,10 @@ int virtio_dev_queue_irqfd(struct virtio_dev *vdev, unsigned int q)
 
 void virtio_dev_config_changed(struct virtio_dev *vdev)
 {
-	pthread_mutex_lock(&vdev->lock);
+	dev_lock(&vdev->lock);
 	/* The driver re-reads config space when the generation moves. */
 	vdev->config_generation++;
-	pthread_mutex_unlock(&vdev->lock);
+	dev_unlock(&vdev->lock);
 	__atomic_add_fetch(&vdev->interrupts, 1, __ATOMIC_RELAXED);
 	vdev->transport.config_interrupt(vdev->transport.opaque);
 }
@@ -125,9 +127,9 @@ static void reset_locked(struct virtio_dev *vdev)
 
 void virtio_dev_reset(struct virtio_dev *vdev)
 {
-	pthread_mutex_lock(&vdev->lock);
+	dev_lock(&vdev->lock);
 	reset_locked(vdev);
-	pthread_mutex_unlock(&vdev->lock);
+	dev_unlock(&vdev->lock);
 }
 
 static bool can_set_features(struct virtio_dev *vdev)

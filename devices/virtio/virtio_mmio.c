@@ -10,6 +10,8 @@
 #include <endian.h>
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 /* Set InterruptStatus bits, then raise the line (order matters to Linux). */
 static void raise(struct virtio_mmio *mmio, uint32_t bits)
 {
@@ -168,7 +170,7 @@ void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
 	struct virtio_mmio *mmio = opaque;
 	uint32_t v;
 
-	pthread_mutex_lock(&mmio->vdev->lock);
+	dev_lock(&mmio->vdev->lock);
 	if (offset >= VIRTIO_MMIO_CONFIG) {
 		virtio_dev_config_access(mmio->vdev, offset - VIRTIO_MMIO_CONFIG, data, len,
 					 is_write);
@@ -183,5 +185,5 @@ void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
 		v = htole32(read_reg(mmio, offset));
 		memcpy(data, &v, 4);
 	}
-	pthread_mutex_unlock(&mmio->vdev->lock);
+	dev_unlock(&mmio->vdev->lock);
 }

@@ -12,6 +12,8 @@
 #include <endian.h>
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 #define PCI_CAP_ID_VNDR		0x09
 #define VIRTIO_CAP_LEN		16
 #define VIRTIO_NOTIFY_CAP_LEN	20
@@ -185,9 +187,9 @@ static int pci_queue_irqfd(void *opaque, unsigned int q)
 
 void virtio_pci_msix_toggled(struct virtio_pci *vp)
 {
-	pthread_mutex_lock(&vp->vdev->lock);
+	dev_lock(&vp->vdev->lock);
 	virtio_dev_queue_irqfds_changed(vp->vdev);
-	pthread_mutex_unlock(&vp->vdev->lock);
+	dev_unlock(&vp->vdev->lock);
 }
 
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t class_code,
@@ -314,9 +316,9 @@ void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint
 			memset(data, 0, len);
 		return;
 	}
-	pthread_mutex_lock(&vp->vdev->lock);
+	dev_lock(&vp->vdev->lock);
 	bar0_access(vp, offset, data, len, is_write);
-	pthread_mutex_unlock(&vp->vdev->lock);
+	dev_unlock(&vp->vdev->lock);
 }
 
 /*
@@ -329,9 +331,9 @@ void virtio_pci_reset(struct virtio_pci *vp)
 {
 	uint8_t status = 0;
 
-	pthread_mutex_lock(&vp->vdev->lock);	/* as for the driver's write */
+	dev_lock(&vp->vdev->lock);	/* as for the driver's write */
 	virtio_pci_common_access(vp, VIRTIO_PCI_COMMON_STATUS, &status, 1, true);
-	pthread_mutex_unlock(&vp->vdev->lock);
+	dev_unlock(&vp->vdev->lock);
 	if (vp->has_msix)
 		msix_reset(&vp->msix);
 	pci_config_reset(&vp->cfg);

@@ -734,6 +734,7 @@ suite_gic3() {
   check_console_flood   # tests a hang tinyvmm caused: never retried
   check_console_pipe_closed   # likewise
   check_console_stalled_reader   # likewise
+  check_console_stalled_input   # likewise
   check_panic
   check_hang_timeout
   check_sigterm
@@ -821,13 +822,21 @@ running() {
 # Linux 6.4 a kernel thread, since then a thread inside tinyvmm, so look
 # in both places) and VMM_UID (tinyvmm's real uid, as last seen).
 watch_vmm() {
-  MAX_VHOST=0 MAX_TUN=0 VHOST_THREAD=no VMM_UID= MARK_TICKS= LAST_TICKS= MARK_CS=
+  MAX_VHOST=0 MAX_TUN=0 VHOST_THREAD=no VMM_UID= MARK_TICKS= LAST_TICKS= MARK_CS= ticks_seen=0
   while running "$1"; do
     # WATCH_MARK: from its first line on the console, count tinyvmm's CPU.
     ticks=$(cpu_ticks "$1")
     [ -n "$ticks" ] && LAST_TICKS=$ticks LAST_CS=$(now_cs)
     if [ -n "${WATCH_MARK:-}" ] && [ -z "$MARK_TICKS" ] && grep -q "$WATCH_MARK" "$OUT" 2>/dev/null; then
       MARK_TICKS=$ticks MARK_CS=$(now_cs)
+    fi
+    # WATCH_TICKS (grep -E): tinyvmm's CPU ticks and the time when each such console line is first seen.
+    if [ -n "${WATCH_TICKS:-}" ] && [ -n "$ticks" ]; then
+      n=$(grep -cE "$WATCH_TICKS" "$OUT" 2>/dev/null)
+      while [ "$ticks_seen" -lt "${n:-0}" ]; do
+        ticks_seen=$((ticks_seen + 1))
+        echo "$ticks_seen $ticks $(now_cs) $(vmm_own_ticks "$1")" >>"$TICKS_LOG"
+      done
     fi
     # The last uid seen: --user drops root only after set-up.
     uid=$(awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
@@ -1178,20 +1187,67 @@ check_tap_deleted() {
   pass "$name"
 }
 
+# vmm_own_ticks PID: CPU ticks of tinyvmm's own threads, the vCPUs' left out
+# (they run the guest's code: an idle guest's timer ticks are not tinyvmm's).
+# The process's ticks minus the vCPUs': a Tier 2 worker that has exited (a
+# device reset) still counts.
+vmm_own_ticks() {
+  n=$(cpu_ticks "$1")
+  n=${n:-0}
+  for t in /proc/"$1"/task/*; do
+    case $(cat "$t/comm" 2>/dev/null) in
+      vcpu*) v=$(cpu_ticks "${t#/proc/}") && n=$((n - ${v:-0})) ;;
+    esac
+  done
+  echo "$n"
+}
+
+# check_oversize_idle NAME RING: the hostile guest's 16 MiB TX descriptor on
+# RING came back at once (Tier 2 once retried it for ever, its worker a host
+# core at 100 %), and over the 10 s the guest then idled tinyvmm's own
+# threads used under 3 % of a core (TICKS_LOG: whole-process and own-thread
+# CPU ticks when each line was seen).
+check_oversize_idle() {
+  expect_out "$1" "hostile: oversize TX ($2 ring): chain returned, needs_reset=0; idle 10 s" || return 1
+  expect_out "$1" "hostile: oversize TX ($2 ring): idle done" || return 1
+  first=1
+  [ "$2" = packed ] && first=3
+  pct=$(awk -v a=$first '$1 == a { t0 = $4; c0 = $3 } $1 == a + 1 { t1 = $4; c1 = $3 }
+    END { if (c1 > c0) printf "%.1f", 100 * (t1 - t0) / (c1 - c0); else print "none" }' "$TICKS_LOG")
+  all=$(awk -v a=$first '$1 == a { t0 = $2; c0 = $3 } $1 == a + 1 { t1 = $2; c1 = $3 }
+    END { if (c1 > c0) printf "%.1f", 100 * (t1 - t0) / (c1 - c0); else print "none" }' "$TICKS_LOG")
+  echo "e2e: $1: while the guest idled after the $2-ring oversize TX tinyvmm's own threads used $pct % of a core ($all % with the vCPU's)" >>"$PEERLOG"
+  if [ "$pct" = none ] || awk -v p="$pct" 'BEGIN { exit !(p >= 3) }'; then
+    fail "$1" "tinyvmm used $pct % of a core (want < 3) over the 10 s after the $2-ring oversize TX"
+    return 1
+  fi
+}
+
 # guest-test.mode=hostile: the guest drives the device itself with garbage
 # (random features, ring addresses, descriptors) for 200 rounds
 # ($HOSTILE_ROUNDS); tinyvmm
 # must survive and the real driver must work afterwards.
 # check_hostile NAME STDERR-PATTERN [TINYVMM-ARGS...]: the pattern ("" for
-# none) is what tinyvmm must have said about the attack.
+# none) is what tinyvmm must have said about the attack. HOSTILE_OVERSIZE=1:
+# also a 16 MiB TX descriptor on each ring layout (check_oversize_idle).
 check_hostile() {
   name=$1 said=$2
   shift 2
   wanted "$name" || return 0
   PEER=$TAP0_PEER
   rounds=${HOSTILE_ROUNDS:-200}
-  net_vmm "$name" tap0 "guest-test.mode=hostile guest-test.rounds=$rounds guest-test.bytes=$NET_BYTES" "$@"
+  oversize=${HOSTILE_OVERSIZE:-0}
+  TICKS_LOG=$LOGDIR/$name.ticks
+  rm -f "$TICKS_LOG"
+  [ "$oversize" = 1 ] && WATCH_TICKS='hostile: oversize TX .*(idle 10 s|idle done)'
+  net_vmm "$name" tap0 "guest-test.mode=hostile guest-test.rounds=$rounds guest-test.bytes=$NET_BYTES guest-test.oversize=$oversize" "$@"
+  WATCH_TICKS=
   expect_rc "$name" 0 || return 0
+  if [ "$oversize" = 1 ]; then
+    check_oversize_idle "$name" split || return 0
+    check_oversize_idle "$name" packed || return 0
+    expect_report "$name" '"tx_oversize": [1-9]' || return 0
+  fi
   expect_out "$name" "guest-test: hostile: seed=[0-9]* (re-run with guest-test.seed=" || return 0
   expect_out "$name" "guest-test: hostile: rounds=$rounds " || return 0
   expect_out "$name" "hostile: device recovered, transfer verified" || return 0
@@ -1313,22 +1369,28 @@ vcpus_waiting_on_output() {
 # shrinks it to one page). The guest's console output then waits for room
 # in its vCPU thread, and --timeout (exit 4) and SIGTERM (exit 143) must
 # still end the run within seconds. They did not: the vCPU sat in
-# pipe_write() and the main thread joined it for ever.
+# pipe_write() and the main thread joined it for ever. "input": one byte
+# of console input once the vCPU waits, then --timeout (the vCPU waited
+# holding the UART lock, and the main loop blocked on it in uart_receive()
+# until the reader went away: lib/dev_lock.h's rule).
 check_console_stalled_reader() {
   name=console-stalled-reader
   wanted "$name" || return 0
-  for what in timeout sigterm; do
+  for what in timeout sigterm input; do
     OUT=$LOGDIR/$name-$what.out ERR=$LOGDIR/$name-$what.err fifo=/tmp/$name.fifo
-    rm -f "$fifo" && mkfifo "$fifo"
+    infifo=/tmp/$name-in.fifo
+    rm -f "$fifo" "$infifo" && mkfifo "$fifo" "$infifo"
+    # Read-write: opening it neither blocks nor ever reads end of file.
+    exec 7<>"$infifo"
     tinyvmm-netpeer stall-reader "$fifo" 200 >"$OUT" 2>&1 &
     stall=$!
     limit='' want=143
-    [ $what = timeout ] && limit='--timeout 30' want=4
-    echo "tinyvmm $limit --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' >FIFO-nobody-reads" >"$LOGDIR/$name-$what.cmd"
+    [ $what != sigterm ] && limit='--timeout 30' want=4
+    echo "tinyvmm $limit --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' >FIFO-nobody-reads <FIFO-$what" >"$LOGDIR/$name-$what.cmd"
     # Not quiet: the boot log fills the page within seconds of the console's start.
     # shellcheck disable=SC2086 # $limit is empty or two words
     timeout "$RUN_LIMIT" tinyvmm --kernel "$K" --initrd "$I" --mem 256 $limit \
-      --cmdline "console=ttyS0 guest-test.mode=hang" >"$fifo" 2>"$ERR" </dev/null &
+      --cmdline "console=ttyS0 guest-test.mode=hang" >"$fifo" 2>"$ERR" <"$infifo" &
     pid=$(vmm_pid $!)
     i=0 blocked=0
     while [ $i -lt 50 ] && [ "$blocked" = 0 ]; do
@@ -1337,13 +1399,15 @@ check_console_stalled_reader() {
       blocked=$(vcpus_waiting_on_output "$pid")
     done
     [ $what = sigterm ] && kill -TERM "$pid"
+    [ $what = input ] && printf x >&7
     t0=$(now_cs)
     wait "$pid"
     RC=$?
     SECS=$(awk -v a="$t0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')
     kill "$stall" 2>/dev/null
     wait "$stall" 2>/dev/null
-    rm -f "$fifo"
+    exec 7>&-
+    rm -f "$fifo" "$infifo"
     if [ "$blocked" = 0 ]; then
       fail "$name" "$what: the console never waited on the full pipe, so this proved nothing"
       return 0
@@ -1355,6 +1419,35 @@ check_console_stalled_reader() {
       return 0
     fi
   done
+  pass "$name"
+}
+
+# The same as a user types it: `(sleep 2; echo x) | tinyvmm --timeout 5 ...
+# | sleep 60` must exit 4 in about 5 s, whatever the console is doing when
+# the byte arrives (a reader that never reads, input waiting).
+check_console_stalled_input() {
+  name=console-stalled-input
+  wanted "$name" || return 0
+  OUT=$LOGDIR/$name.out ERR=$LOGDIR/$name.err rcf=/tmp/$name.rc
+  rm -f "$rcf"
+  echo "(sleep 2; echo x) | tinyvmm --timeout 5 --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' | sleep 60" >"$LOGDIR/$name.cmd"
+  t0=$(now_cs)
+  { (sleep 2; echo x) | timeout "$RUN_LIMIT" tinyvmm --timeout 5 --kernel "$K" --initrd "$I" --mem 256 \
+      --cmdline "console=ttyS0 guest-test.mode=hang" 2>"$ERR"; echo $? >"$rcf"; } | sleep 60 &
+  sleeper=$!
+  while [ ! -s "$rcf" ] && [ $(($(now_cs) - t0)) -lt 9000 ]; do sleep 0.2; done
+  SECS=$(awk -v a="$t0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+  RC=$(cat "$rcf" 2>/dev/null)
+  kill "$sleeper" 2>/dev/null
+  wait "$sleeper" 2>/dev/null
+  rm -f "$rcf"
+  : >"$OUT"
+  expect_rc "$name" 4 || return 0
+  # 5 s, plus the emulated host's start-up and teardown.
+  if awk -v s="$SECS" 'BEGIN { exit !(s > 20) }'; then
+    fail "$name" "tinyvmm took ${SECS}s to stop at --timeout 5"
+    return 0
+  fi
   pass "$name"
 }
 
@@ -1952,6 +2045,10 @@ suite_net() {
   try check_vhost_fault vhost-fault-auto auto
   try check_vhost_fault vhost-fault-on on
   check_hostile hostile-tier2 "" --vhost off
+  # The 16 MiB TX descriptor on its own (no random rounds before it).
+  HOSTILE_OVERSIZE=1 HOSTILE_ROUNDS=0
+  check_hostile hostile-oversize-tier2 "" --vhost off --report-json "$LOGDIR/report-hostile-oversize-tier2.json"
+  HOSTILE_OVERSIZE= HOSTILE_ROUNDS=
   check_rx_starve   # tests a spin and a hang tinyvmm caused: never retried
   # vhost-net's own ring checks fire too: its error eventfd must be heard.
   check_hostile hostile-tier1b "vhost-net stopped .* queue 0: the guest's ring or buffers are malformed" \

@@ -265,3 +265,97 @@ Test(console_match, invalid_and_empty_patterns)
 	cr_assert_not_null(strstr(err.msg, "matches the empty string"), "%s", err.msg);
 	init("x", NULL, 0, false);
 }
+
+/*
+ * "Can this pattern match a newline", as regcomp(REG_EXTENDED | REG_NEWLINE)
+ * reads it. (Before: any '[' said yes, so every burst searched 4 KiB back
+ * per pattern.)
+ */
+Test(console_match, newline_classification_follows_the_ere)
+{
+	static const char *const no[] = {
+		"login: $", "[0-9]+ ms", "^[[:alpha:]_]+=", "[^x]+end", "[^\n]", "a.*b",
+		"[[:punct:]]", "[]a]", "[^]a]", "\\[ *[0-9.]+\\]", "[a-z]", "[\x0b-z]",
+		"x\\n", "(ab)\\1", "\\w+\\S", "[.]", "[=a=]", "[\\s]", "[[.-.]a]",
+	};
+	static const char *const yes[] = {
+		"a\nb", "end[[:space:]]+start", "[[:cntrl:]]", "[\n]", "[a\nb]", "[\x01-z]",
+		"[\t-\r]", "x\\sy", "x\\Wy", "[[=\n=]]", "[[.\n.]]", "[[.newline.]]", "(a|\n)",
+		"[]\n]", "[[.\t.]-\x0c]",
+	};
+
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_assert_not(console_match_may_span_lines(no[i]), "pattern %zu: '%s'", i, no[i]);
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_assert(console_match_may_span_lines(yes[i]), "pattern %zu: '%s'", i, yes[i]);
+}
+
+/* The classification against regexec() itself: each "no" never matches across "\n". */
+Test(console_match, patterns_said_line_bound_never_match_a_newline)
+{
+	static const char *const no[] = { "[^x]+", "a.*b", "[a-z ]+", "[\x0b-z]+", "\\w+\\S*", "[=a=]" };
+	const char *text = "a\nb";
+
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		regex_t re;
+		regmatch_t pm;
+
+		cr_assert_eq(regcomp(&re, no[i], REG_EXTENDED | REG_NEWLINE), 0);
+		for (size_t from = 0; from < strlen(text); from++)
+			if (!regexec(&re, text + from, 1, &pm, 0))
+				cr_assert_not(memchr(text + from + pm.rm_so, '\n',
+						     (size_t)(pm.rm_eo - pm.rm_so)), "'%s'", no[i]);
+		regfree(&re);
+	}
+}
+
+/*
+ * One long line arriving a byte per burst, 16 patterns: the per-burst
+ * searches hand regexec() at most CONSOLE_MATCH_RESCAN + 1 bytes per byte
+ * of output per pattern, plus one window at the end. (Before: every burst
+ * rescanned the line so far, up to 4 KiB, for every pattern: ~2000 times
+ * more.) Work is counted in bytes searched, not time.
+ */
+Test(console_match, work_per_burst_is_bounded_on_a_long_line)
+{
+	static const char *const fail[] = {
+		"[0-9]+ ms", "[^ ]+ failed", "a[bc]d", "e[fg]h", "i[jk]l", "m[no]p", "q[rs]t",
+		"u[vw]x", "y[za]b", "c[de]f", "g[hi]j", "k[lm]n", "o[pq]r",
+	};
+	const size_t line = 6000;
+	unsigned int npat;
+	uint64_t bound;
+
+	init("never[[:alpha:]]", fail, sizeof(fail) / sizeof(fail[0]), true);
+	npat = m.nfail + 1;
+	cr_assert_eq(npat, 17);
+	cr_assert_not(m.multiline, "no pattern can match a newline");
+	for (size_t i = 0; i < line; i++) {
+		console_match_feed(&m, (const uint8_t *)"z", 1);
+		console_match_check_bounded(&m);
+	}
+	console_match_check(&m);	/* what the caller's timer does once output pauses */
+	cr_assert_eq(m.result, CONSOLE_MATCH_NONE);
+	cr_assert_not(console_match_pending(&m));
+	bound = ((CONSOLE_MATCH_RESCAN + 1) * line + CONSOLE_MATCH_WINDOW) * npat;
+	cr_assert_leq(m.work, bound, "%llu bytes searched for %zu bytes of output (bound %llu)",
+		      (unsigned long long)m.work, line, (unsigned long long)bound);
+}
+
+/* Deferred is not lost: the match is there as soon as the caller searches. */
+Test(console_match, a_deferred_search_still_finds_the_match)
+{
+	char text[2100];
+
+	init("needle", NULL, 0, false);
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	memcpy(text + 2000, "needle", 6);
+	for (size_t i = 0; i < 2006; i++) {
+		console_match_feed(&m, (const uint8_t *)text + i, 1);
+		console_match_check_bounded(&m);
+	}
+	cr_assert(console_match_pending(&m) || m.result == CONSOLE_MATCH_EXPECT);
+	cr_assert_eq(console_match_check(&m), CONSOLE_MATCH_EXPECT);
+	cr_assert_eq(m.matched_at, 2000);
+}

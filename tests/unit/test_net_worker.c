@@ -402,3 +402,79 @@ Test(net_worker, tx_that_never_empties_still_lets_a_reset_through)
 	__atomic_store_n(&feeding, false, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 }
+
+/*
+ * A TX chain the TAP refuses for as long as it is offered: it is offered
+ * NET_TX_TRIES times, then given back to the guest, dropped and counted,
+ * and the worker sleeps. (Before: ENOBUFS was taken for a full TAP, the
+ * worker waited for an EPOLLOUT that tun reports at once, and offered the
+ * same chain again without end.)
+ */
+static void tap_keeps_refusing(const char *fault)
+{
+	uint8_t frame[HDR + 100];
+	uint32_t id, len;
+
+	cr_assert_eq(setenv("TINYVMM_FAULT", fault, 1), 0);
+	start(0);
+	memset(frame, 0, sizeof(frame));
+	nd_post(&drv, &txr, frame, sizeof(frame), false);
+	cr_assert(nd_wait_used(&drv, &txr, &id, &len), "%s: the TX chain never came back", fault);
+	cr_assert_eq(counter(&pair->stats.tx_refused), 1);
+	cr_assert_eq(counter(&pair->stats.tx_dropped), 1);
+	cr_assert_eq(counter(&pair->stats.tx_packets), 0);
+	cr_assert_eq(counter(&pair->stats.tx_waits), NET_TX_TRIES - 1,
+		     "%s: offered %llu times", fault,
+		     (unsigned long long)counter(&pair->stats.tx_waits) + 1);
+	assert_asleep(fault);
+	cr_assert_not(virtio_dev_status(&net.vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+Test(net_worker, tx_enobufs_is_retried_a_bounded_number_of_times_then_dropped)
+{
+	tap_keeps_refusing("tap-tx-enobufs:1+");
+}
+
+/* A TAP that says it has room (EPOLLOUT) and still refuses: the same bound. */
+Test(net_worker, tx_eagain_despite_room_is_retried_a_bounded_number_of_times)
+{
+	tap_keeps_refusing("tap-tx-eagain:1+");
+}
+
+/* An ENOBUFS that passes: the chain goes out on a later try, nothing dropped. */
+Test(net_worker, tx_enobufs_that_passes_loses_nothing)
+{
+	uint8_t frame[HDR + 100], got[sizeof(frame)];
+	uint32_t id, len;
+
+	cr_assert_eq(setenv("TINYVMM_FAULT", "tap-tx-enobufs:1", 1), 0);
+	start(0);
+	memset(frame, 0x5a, sizeof(frame));
+	nd_post(&drv, &txr, frame, sizeof(frame), false);
+	cr_assert(nd_wait_used(&drv, &txr, &id, &len));
+	cr_assert_eq(read(host_fd, got, sizeof(got)), (ssize_t)sizeof(frame));
+	cr_assert_eq(counter(&pair->stats.tx_packets), 1);
+	cr_assert_eq(counter(&pair->stats.tx_dropped), 0);
+	cr_assert_eq(counter(&pair->stats.tx_waits), 1);
+}
+
+/*
+ * Longer than any TAP takes: dropped unsent and counted, and the frame
+ * after it goes out as usual.
+ */
+Test(net_worker, tx_frame_longer_than_any_tap_takes_is_dropped_and_counted)
+{
+	uint8_t frame[HDR + 100], got[sizeof(frame)];
+	uint32_t id, len;
+
+	start(0);
+	memset(frame, 0, sizeof(frame));
+	nd_post(&drv, &txr, NULL, NET_TX_FRAME_MAX + 1, false);
+	nd_post(&drv, &txr, frame, sizeof(frame), false);
+	cr_assert(nd_wait_used(&drv, &txr, &id, &len) && nd_wait_used(&drv, &txr, &id, &len));
+	cr_assert_eq(counter(&pair->stats.tx_oversize), 1);
+	cr_assert_eq(counter(&pair->stats.tx_dropped), 1);
+	cr_assert_eq(counter(&pair->stats.tx_packets), 1);
+	cr_assert_eq(read(host_fd, got, sizeof(got)), (ssize_t)sizeof(frame), "only the second frame");
+	assert_asleep("after an oversize frame");
+}

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* 16550 UART model driven through its MMIO handler, with mock backends. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devices/uart.h"
+#include "lib/dev_lock.h"
 
 struct mock {
 	uint8_t tx[256];
@@ -441,4 +444,101 @@ Test(uart, uart_reset_with_nothing_pending_is_quiet)
 	uart_reset(&uart);
 	cr_assert_eq(mock.drained, 0);
 	cr_assert_eq(mock.raises + mock.drops, 0, "the line moved without a cause");
+}
+
+/*
+ * The rule of lib/dev_lock.h: ops.tx may block (stdout's reader stalled)
+ * and is called with no lock held, so the main loop's uart_receive() and
+ * another vCPU's register reads return meanwhile. (Before: a vCPU waited
+ * in ops.tx holding the UART lock, and the main loop, the one thread that
+ * handles SIGTERM and --timeout, blocked in uart_receive() for good.)
+ */
+static struct {
+	int release[2];		/* a pipe: tx blocks reading it */
+	unsigned int entered, locks_in_tx;
+	char sent[8];
+} stall;
+
+static void stalling_tx(void *opaque, const uint8_t *buf, size_t len)
+{
+	unsigned int n = __atomic_load_n(&stall.entered, __ATOMIC_ACQUIRE);
+	char c;
+
+	(void)opaque;
+	stall.locks_in_tx += dev_locks_held();
+	stall.sent[n] = (char)buf[0];
+	__atomic_store_n(&stall.entered, n + 1, __ATOMIC_RELEASE);
+	cr_assert_eq(read(stall.release[0], &c, 1), 1);
+	(void)len;
+}
+
+static void *write_thr(void *arg)
+{
+	uint8_t v = (uint8_t)(uintptr_t)arg;
+
+	uart_mmio(&uart, UART_THR, &v, 1, true);
+	return NULL;
+}
+
+static void *receive_one(void *arg)
+{
+	uart_receive(&uart, (const uint8_t *)"y", 1);
+	__atomic_store_n((bool *)arg, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait (up to 2 s) for *@count to reach @want. */
+static bool wait_for(const unsigned int *count, unsigned int want)
+{
+	for (int i = 0; i < 2000 && __atomic_load_n(count, __ATOMIC_ACQUIRE) < want; i++)
+		usleep(1000);
+	return __atomic_load_n(count, __ATOMIC_ACQUIRE) >= want;
+}
+
+static void stalling_uart(void)
+{
+	struct uart_ops ops = { .tx = stalling_tx, .set_irq = mock_set_irq, .opaque = &mock };
+
+	uart_destroy(&uart);
+	uart_init(&uart, &ops);
+	memset(&stall, 0, sizeof(stall));
+	cr_assert_eq(pipe(stall.release), 0);
+}
+
+Test(uart, a_blocked_tx_holds_up_neither_receive_nor_register_reads)
+{
+	pthread_t vcpu, main_loop;
+	bool received = false;
+
+	stalling_uart();
+	cr_assert_eq(pthread_create(&vcpu, NULL, write_thr, (void *)(uintptr_t)'x'), 0);
+	cr_assert(wait_for(&stall.entered, 1), "tx was never called");
+	cr_assert_eq(pthread_create(&main_loop, NULL, receive_one, &received), 0);
+	for (int i = 0; i < 2000 && !__atomic_load_n(&received, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	cr_assert(__atomic_load_n(&received, __ATOMIC_ACQUIRE),
+		  "uart_receive() waited behind a blocked tx");
+	cr_assert(rd(UART_LSR) & UART_LSR_DR, "another vCPU reads the registers meanwhile");
+	cr_assert_eq(write(stall.release[1], "g", 1), 1);
+	pthread_join(vcpu, NULL);
+	pthread_join(main_loop, NULL);
+	cr_assert_eq(stall.locks_in_tx, 0, "tx was called with a device lock held");
+}
+
+/* Two vCPUs' bytes: sent one at a time, in the order THR was written. */
+Test(uart, bytes_leave_in_thr_order_one_at_a_time)
+{
+	pthread_t a, b;
+
+	stalling_uart();
+	cr_assert_eq(pthread_create(&a, NULL, write_thr, (void *)(uintptr_t)'a'), 0);
+	cr_assert(wait_for(&stall.entered, 1));
+	cr_assert_eq(pthread_create(&b, NULL, write_thr, (void *)(uintptr_t)'b'), 0);
+	usleep(100 * 1000);	/* room for a wrong 'b' to overtake */
+	cr_assert_eq(__atomic_load_n(&stall.entered, __ATOMIC_ACQUIRE), 1,
+		     "a second byte went to tx while the first was still in it");
+	cr_assert_eq(write(stall.release[1], "gg", 2), 2);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	cr_assert_str_eq(stall.sent, "ab");
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/console/console.h"
+#include "lib/dev_lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +104,7 @@ static bool wait_for_room(int fd, int abandon_fd)
 {
 	struct pollfd p[2] = { { .fd = fd, .events = POLLOUT }, { .fd = abandon_fd, .events = POLLIN } };
 
+	dev_lock_assert_none("console poll");
 	while (poll(p, 2, -1) < 0)
 		if (errno != EINTR)
 			return false;
@@ -112,6 +114,7 @@ static bool wait_for_room(int fd, int abandon_fd)
 /* @abandon_fd < 0: @fd never makes us wait (a file). */
 static void write_all(int fd, const uint8_t *buf, size_t len, int abandon_fd)
 {
+	dev_lock_assert_none("console write");
 	while (len) {
 		ssize_t n;
 

@@ -56,14 +56,102 @@ int console_match_validate(const char *option, const char *pattern, struct tvm_e
 }
 
 /*
- * Could @pattern match a newline? Only through a literal one, a bracket
- * expression ([[:space:]]) or GNU's \s and \W: REG_NEWLINE keeps "." and
- * [^...] off newlines. Erring towards yes only costs search time.
+ * "Can this pattern match a newline" (console_match_may_span_lines()), for
+ * regcomp(REG_EXTENDED | REG_NEWLINE) in the C locale, atom by atom: with
+ * REG_NEWLINE neither "." nor a non-matching list [^...] matches a newline,
+ * and anchors consume nothing, so a match crosses a line only through an
+ * atom that is a newline itself, a matching list holding one ([\n],
+ * [[:space:]], [[:cntrl:]], a range across 0x0a), or GNU's \s and \W.
+ * Where the syntax is beyond this reading (a multi-character collating
+ * element), the answer is yes: that only costs search time.
  */
-static bool may_span_lines(const char *pattern)
+
+/* The bracket-expression element at @p: [:class:], [=c=], [.c.] or one byte. */
+struct bracket_elem {
+	int lo;			/* the byte it stands for; -1: a class or a name */
+	bool has_newline;	/* the element itself may match a newline */
+	const char *next;
+};
+
+static struct bracket_elem bracket_elem(const char *p)
 {
-	return strchr(pattern, '\n') || strchr(pattern, '[') || strstr(pattern, "\\s") ||
-	       strstr(pattern, "\\W");
+	struct bracket_elem e = { .lo = (unsigned char)*p, .next = p + 1 };
+	const char *end;
+
+	if (p[0] == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+		char kind = p[1], close[3] = { kind, ']', '\0' };
+
+		end = strstr(p + 2, close);
+		if (!end)	/* regcomp refused it already; be safe */
+			return (struct bracket_elem){ .lo = -1, .has_newline = true, .next = p + strlen(p) };
+		e.next = end + 2;
+		if (kind == ':') {
+			e.lo = -1;
+			e.has_newline = !strncmp(p + 2, "space:", 6) || !strncmp(p + 2, "cntrl:", 6);
+		} else if (end == p + 3) {
+			e.lo = (unsigned char)p[2];	/* [=c=] or [.c.]: the byte c */
+		} else {
+			e.lo = -1;
+			e.has_newline = true;	/* a named element: could be <newline> */
+		}
+	}
+	if (e.lo == '\n')
+		e.has_newline = true;
+	return e;
+}
+
+/*
+ * The bracket expression at @p ('['): whether it matches a newline, and
+ * where it ends. A range lo-hi holds the newline when lo <= 0x0a <= hi.
+ */
+static bool bracket_has_newline(const char *p, const char **next)
+{
+	bool negated = false, found = false, first = true;
+
+	p++;
+	if (*p == '^') {
+		negated = true;
+		p++;
+	}
+	while (*p && (first || *p != ']')) {
+		struct bracket_elem lo = bracket_elem(p), hi;
+
+		first = false;
+		p = lo.next;
+		found |= lo.has_newline;
+		if (p[0] == '-' && p[1] && p[1] != ']' && lo.lo >= 0) {
+			hi = bracket_elem(p + 1);
+			p = hi.next;
+			found |= hi.lo < 0 ? hi.has_newline : lo.lo <= '\n' && '\n' <= hi.lo;
+		}
+	}
+	*next = *p ? p + 1 : p;
+	/* REG_NEWLINE: a non-matching list never matches a newline. */
+	return found && !negated;
+}
+
+bool console_match_may_span_lines(const char *pattern)
+{
+	const char *p = pattern;
+
+	while (*p) {
+		if (*p == '[') {
+			if (bracket_has_newline(p, &p))
+				return true;
+			continue;
+		}
+		if (*p == '\\' && p[1]) {
+			/* GNU classes: \s (space) and \W (not a word byte) hold the newline. */
+			if (p[1] == 's' || p[1] == 'W' || p[1] == '\n')
+				return true;
+			p += 2;
+			continue;
+		}
+		if (*p == '\n')
+			return true;
+		p++;
+	}
+	return false;
 }
 
 static int add_fail(struct console_match *m, const char *pattern, bool is_default,
@@ -79,7 +167,7 @@ static int add_fail(struct console_match *m, const char *pattern, bool is_defaul
 		return -1;
 	p->text = pattern;
 	p->is_default = is_default;
-	m->multiline |= may_span_lines(pattern);
+	m->multiline |= console_match_may_span_lines(pattern);
 	m->nfail++;
 	return 0;
 }
@@ -106,7 +194,7 @@ int console_match_init(struct console_match *m, const struct console_match_confi
 			return -1;
 		m->expect.text = cfg->expect;
 		m->has_expect = true;
-		m->multiline = may_span_lines(cfg->expect);
+		m->multiline = console_match_may_span_lines(cfg->expect);
 	}
 	for (unsigned int i = 0; cfg->default_fail_on && i < console_match_ndefault_fail; i++)
 		if (add_fail(m, console_match_default_fail[i], true, err))
@@ -145,21 +233,23 @@ static void copy_line(struct console_match *m, size_t pos)
 	m->matched_line[n] = '\0';
 }
 
-/* Offset of @p's first match in @text, or -1. */
-static long first_match(const struct console_pattern *p, const char *text, int eflags)
+/* Offset of @p's first match in @text (@len bytes), or -1. */
+static long first_match(struct console_match *m, const struct console_pattern *p,
+			const char *text, size_t len, int eflags)
 {
 	regmatch_t pm;
 
+	m->work += len;
 	if (regexec(&p->re, text, 1, &pm, eflags))
 		return -1;
 	return (long)pm.rm_so;
 }
 
 static void consider(struct console_match *m, const struct console_pattern *p,
-		     enum console_match_kind kind, const char *text, int eflags,
+		     enum console_match_kind kind, const char *text, size_t len, int eflags,
 		     long *best)
 {
-	long at = first_match(p, text, eflags);
+	long at = first_match(m, p, text, len, eflags);
 
 	/* Strictly earlier wins; fail patterns are tried first, so win ties. */
 	if (at >= 0 && (*best < 0 || at < *best)) {
@@ -202,9 +292,11 @@ enum console_match_kind console_match_check(struct console_match *m)
 	if (from ? m->window[from - 1] != '\n' : !m->window_at_bol)
 		eflags |= REG_NOTBOL;
 	for (unsigned int i = 0; i < m->nfail; i++)
-		consider(m, &m->fail[i], CONSOLE_MATCH_FAIL, m->window + from, eflags, &best);
+		consider(m, &m->fail[i], CONSOLE_MATCH_FAIL, m->window + from, m->len - from,
+			 eflags, &best);
 	if (m->has_expect)
-		consider(m, &m->expect, CONSOLE_MATCH_EXPECT, m->window + from, eflags, &best);
+		consider(m, &m->expect, CONSOLE_MATCH_EXPECT, m->window + from, m->len - from,
+			 eflags, &best);
 	m->unchecked = 0;
 	if (best >= 0) {
 		m->matched_at = from + (size_t)best;
@@ -212,6 +304,27 @@ enum console_match_kind console_match_check(struct console_match *m)
 		copy_line(m, m->matched_at);
 	}
 	return m->result;
+}
+
+/*
+ * A burst's search, unless it would mostly rescan old bytes: a search
+ * covers the new bytes and up to CONSOLE_MATCH_MAX_LEN - 1 before them (or
+ * the start of their line), so one-byte bursts into a long line would each
+ * cost the whole line per pattern. Deferred until the new bytes are at
+ * least 1/CONSOLE_MATCH_RESCAN of the rescan (or the window fills, or the
+ * caller's timer calls console_match_check()), the work stays within
+ * CONSOLE_MATCH_RESCAN + 1 bytes searched per byte of output per pattern.
+ */
+enum console_match_kind console_match_check_bounded(struct console_match *m)
+{
+	size_t new_start;
+
+	if (m->result || !m->unchecked)
+		return m->result;
+	new_start = m->len - m->unchecked;
+	if (new_start - search_start(m, new_start) > CONSOLE_MATCH_RESCAN * m->unchecked)
+		return CONSOLE_MATCH_NONE;
+	return console_match_check(m);
 }
 
 /* Search what is pending, then keep only the context the next search needs. */

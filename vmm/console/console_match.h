@@ -27,6 +27,8 @@
 #define CONSOLE_MATCH_WINDOW	(2 * CONSOLE_MATCH_MAX_LEN)
 #define CONSOLE_MATCH_MAX_FAIL	16	/* --fail-on patterns, defaults included */
 #define CONSOLE_MATCH_LINE_MAX	160	/* bytes of the matched line kept for messages */
+/* console_match_check_bounded(): old bytes rescanned per new byte, at most. */
+#define CONSOLE_MATCH_RESCAN	4
 
 enum console_match_kind {
 	CONSOLE_MATCH_NONE = 0,
@@ -57,6 +59,7 @@ struct console_match {
 	size_t unchecked;	/* bytes at the end of the window not yet searched */
 	bool window_at_bol;	/* window[0] starts a line */
 	bool multiline;		/* some pattern may match across a newline */
+	uint64_t work;		/* bytes handed to regexec(), summed over the patterns */
 	/* The result, once there is one; feeding stops then. */
 	enum console_match_kind result;
 	const struct console_pattern *matched;
@@ -103,5 +106,25 @@ enum console_match_kind console_match_feed(struct console_match *m, const uint8_
  * a tie. Returns the result so far.
  */
 enum console_match_kind console_match_check(struct console_match *m);
+
+/*
+ * The same for one burst, but deferred (CONSOLE_MATCH_NONE, the bytes kept
+ * unsearched) while it would rescan more than CONSOLE_MATCH_RESCAN old
+ * bytes per new one: the caller calls console_match_check() once output
+ * pauses (console_match_pending()). Bounds the search work per burst.
+ */
+enum console_match_kind console_match_check_bounded(struct console_match *m);
+
+/* Bytes fed and not searched yet (while there is no result). */
+static inline bool console_match_pending(const struct console_match *m)
+{
+	return !m->result && m->unchecked;
+}
+
+/*
+ * Can a match of @pattern (POSIX ERE, REG_NEWLINE, C locale) contain a
+ * newline? If none can, a search starts at the line the new bytes are in.
+ */
+bool console_match_may_span_lines(const char *pattern);
 
 #endif

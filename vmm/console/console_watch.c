@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/dev_lock.h"
+
 int console_watch_init(struct console_watch *w, const struct console_match_config *cfg,
 		       int wake_fd, struct tvm_error *err)
 {
@@ -28,11 +30,11 @@ static enum console_match_kind drain_stage(struct console_watch *w)
 {
 	enum console_match_kind r;
 
-	pthread_mutex_lock(&w->stage_lock);
+	dev_lock(&w->stage_lock);
 	r = console_match_feed(&w->match, w->stage, w->stage_len);
 	w->stage_len = 0;
 	w->wake_pending = false;
-	pthread_mutex_unlock(&w->stage_lock);
+	dev_unlock(&w->stage_lock);
 	return r;
 }
 
@@ -44,17 +46,37 @@ static enum console_match_kind search(struct console_watch *w)
 	return r ? r : console_match_check(&w->match);
 }
 
-enum console_match_kind console_watch_check(struct console_watch *w)
+/* Call with match_lock held: a result goes to one caller only. */
+static enum console_match_kind report_once(struct console_watch *w, enum console_match_kind r)
 {
-	enum console_match_kind r;
-
-	pthread_mutex_lock(&w->match_lock);
-	r = search(w);
 	if (w->reported)
 		r = CONSOLE_MATCH_NONE;
 	else if (r)
 		w->reported = true;
-	pthread_mutex_unlock(&w->match_lock);
+	return r;
+}
+
+enum console_match_kind console_watch_check(struct console_watch *w)
+{
+	enum console_match_kind r;
+
+	dev_lock(&w->match_lock);
+	r = report_once(w, search(w));
+	dev_unlock(&w->match_lock);
+	return r;
+}
+
+enum console_match_kind console_watch_poll(struct console_watch *w, bool *pending)
+{
+	enum console_match_kind r;
+
+	dev_lock(&w->match_lock);
+	r = drain_stage(w);
+	if (!r)
+		r = console_match_check_bounded(&w->match);
+	r = report_once(w, r);
+	*pending = console_match_pending(&w->match);
+	dev_unlock(&w->match_lock);
 	return r;
 }
 
@@ -63,7 +85,7 @@ static size_t stage_bytes(struct console_watch *w, const uint8_t *buf, size_t le
 {
 	size_t n;
 
-	pthread_mutex_lock(&w->stage_lock);
+	dev_lock(&w->stage_lock);
 	n = CONSOLE_WATCH_STAGE - w->stage_len;
 	if (n > len)
 		n = len;
@@ -72,7 +94,7 @@ static size_t stage_bytes(struct console_watch *w, const uint8_t *buf, size_t le
 	*wake = n && !w->wake_pending;
 	if (*wake)
 		w->wake_pending = true;
-	pthread_mutex_unlock(&w->stage_lock);
+	dev_unlock(&w->stage_lock);
 	return n;
 }
 
@@ -95,8 +117,8 @@ void console_watch_output(struct console_watch *w, const uint8_t *buf, size_t le
 		 * output is lost. The bytes staged next wake the main loop,
 		 * which reports any result.
 		 */
-		pthread_mutex_lock(&w->match_lock);
+		dev_lock(&w->match_lock);
 		search(w);
-		pthread_mutex_unlock(&w->match_lock);
+		dev_unlock(&w->match_lock);
 	}
 }

@@ -45,4 +45,11 @@ void console_watch_output(struct console_watch *w, const uint8_t *buf, size_t le
  */
 enum console_match_kind console_watch_check(struct console_watch *w);
 
+/*
+ * The same, for each burst: the search may be deferred to bound its work
+ * (console_match_check_bounded()); then *@pending is true and the caller
+ * calls console_watch_check() once output pauses.
+ */
+enum console_match_kind console_watch_poll(struct console_watch *w, bool *pending);
+
 #endif

@@ -100,10 +100,11 @@ void report_print_stats(struct vm *vm, FILE *f)
 			fprintf(f, "  pair %u: moved by vhost-net (kernel); no userspace counters\r\n", i);
 			continue;
 		}
-		fprintf(f, "  pair %u: rx %llu pkts %llu B (%llu dropped), tx %llu pkts %llu B (%llu dropped), kicks rx %llu tx %llu\r\n",
+		fprintf(f, "  pair %u: rx %llu pkts %llu B (%llu dropped), tx %llu pkts %llu B (%llu dropped: %llu oversize, %llu refused by the TAP), kicks rx %llu tx %llu\r\n",
 			i, (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 			(unsigned long long)s->rx_dropped, (unsigned long long)s->tx_packets,
 			(unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped,
+			(unsigned long long)s->tx_oversize, (unsigned long long)s->tx_refused,
 			(unsigned long long)s->rx_kicks, (unsigned long long)s->tx_kicks);
 	}
 }
@@ -175,6 +176,8 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 		json_u64(j, "interrupts_saved", s->interrupts_saved);
 		json_u64(j, "rx_waits", s->rx_waits);
 		json_u64(j, "tx_waits", s->tx_waits);
+		json_u64(j, "tx_oversize", s->tx_oversize);
+		json_u64(j, "tx_refused", s->tx_refused);
 		json_u64(j, "worker_wakeups", s->worker_wakeups);
 		json_end_object(j);
 	}

@@ -12,6 +12,7 @@
 #include "vmm/arm64/guest_walk.h"
 #include "vmm/arm64/vcpu_features.h"
 #include "vmm/core/vm_internal.h"
+#include "lib/dev_lock.h"
 
 #define ARM64_CORE_REG(field) \
 	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
@@ -289,6 +290,7 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
 	while (!vm_stopping(vcpu->vm) && !vm_rebooting(vcpu->vm)) {
+		dev_lock_assert_none("KVM_RUN");
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			int e = errno;
 

@@ -81,6 +81,7 @@ struct vm {
 	bool fail_stopped;		/* its stop request was the first */
 	double match_time;		/* s since start of the --fail-on match */
 	double last_output;		/* CLOCK_MONOTONIC s of the last output burst */
+	double match_deferred_at;	/* when output waiting for a deferred search came, or -1 */
 	struct boot_milestones milestones;
 	/* --on-reset reboot (vm_reboot.c). */
 	bool reboot_pending;		/* atomic: a vCPU saw PSCI SYSTEM_RESET */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vmm/core/seccomp.h"
+#include "lib/dev_lock.h"
 #include "vmm/core/vm_internal.h"
 #include "vmm/core/vm_pci.h"
 
@@ -416,7 +417,10 @@ int vm_main_loop(struct vm *vm)
 	}
 	while (!vm_stopping(vm)) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(l.epfd, evs, 8, vm_smoke_wait_ms(vm));
+		int n;
+
+		dev_lock_assert_none("the main loop's epoll_wait");
+		n = epoll_wait(l.epfd, evs, 8, vm_smoke_wait_ms(vm));
 
 		if (n < 0 && errno != EINTR) {
 			vm_request_stop(vm, TVM_EXIT_ERROR, "epoll_wait: %s", strerror(errno));

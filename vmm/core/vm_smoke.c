@@ -65,6 +65,7 @@ int vm_smoke_setup(struct vm *vm, struct tvm_error *err)
 	const struct vm_config *cfg = vm->cfg;
 
 	boot_milestones_init(&vm->milestones);
+	vm->match_deferred_at = -1;
 	if (cfg->exit_device && add_exit_device(vm, err))
 		return -1;
 	if ((cfg->expect || cfg->nfail_on) && add_watch(vm, err))
@@ -113,6 +114,8 @@ static void stop_on_match(struct vm *vm, enum console_match_kind kind, double t)
  */
 #define SMOKE_FAIL_QUIET_S	1.0
 #define SMOKE_FAIL_GRACE_S	10.0
+/* Longest a burst's deferred search waits (console_match_check_bounded()). */
+#define SMOKE_DEFER_S		0.05
 
 static void matched(struct vm *vm, enum console_match_kind kind, double now)
 {
@@ -126,7 +129,7 @@ static void matched(struct vm *vm, enum console_match_kind kind, double now)
 	vm->match_time = t;
 }
 
-/* vCPU thread, UART lock held: every byte the guest writes to the console. */
+/* vCPU thread, no device lock held: every byte the guest writes to the console. */
 void vm_smoke_output(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	if (vm->milestones.first_user_line < 0)
@@ -135,17 +138,37 @@ void vm_smoke_output(struct vm *vm, const uint8_t *buf, size_t len)
 		console_watch_output(vm->watch, buf, len);
 }
 
-/* Main loop: the watch's eventfd fired (a burst of output began). */
+/*
+ * Main loop: the watch's eventfd fired (a burst of output began). The
+ * search may be deferred to bound its work per burst; deferred bytes are
+ * searched SMOKE_DEFER_S after the first of them (vm_smoke_tick()).
+ */
 void vm_smoke_check(struct vm *vm)
 {
 	enum console_match_kind kind;
 	double now = report_now();
+	bool pending;
 
 	eventfd_drain(vm->console_efd);
 	vm->last_output = now;
-	kind = console_watch_check(vm->watch);
+	kind = console_watch_poll(vm->watch, &pending);
 	if (kind)
 		matched(vm, kind, now);
+	if (!pending)
+		vm->match_deferred_at = -1;
+	else if (vm->match_deferred_at < 0)
+		vm->match_deferred_at = now;
+}
+
+/* Seconds until deferred output is due to be searched (0: now), or -1. */
+static double deferred_due_in(const struct vm *vm, double now)
+{
+	double due;
+
+	if (vm->match_deferred_at < 0)
+		return -1;
+	due = vm->match_deferred_at + SMOKE_DEFER_S - now;
+	return due > 0 ? due : 0;
 }
 
 /* Seconds until a pending --fail-on stop is due (0: now), or -1. */
@@ -163,18 +186,33 @@ static double fail_due_in(const struct vm *vm, double now)
 
 int vm_smoke_wait_ms(const struct vm *vm)
 {
-	double due;
+	double now, due, deferred;
 
-	if (!vm->fail_pending)
+	if (!vm->fail_pending && vm->match_deferred_at < 0)
 		return -1;
-	due = fail_due_in(vm, report_now());
-
+	now = report_now();
+	due = fail_due_in(vm, now);
+	deferred = deferred_due_in(vm, now);
+	if (deferred >= 0 && (due < 0 || deferred < due))
+		due = deferred;
 	return due < 0 ? -1 : (int)(due * 1000) + 1;
 }
 
 void vm_smoke_tick(struct vm *vm)
 {
-	if (vm->fail_pending && fail_due_in(vm, report_now()) == 0)
+	enum console_match_kind kind;
+	double now;
+
+	if (!vm->fail_pending && vm->match_deferred_at < 0)
+		return;
+	now = report_now();
+	if (deferred_due_in(vm, now) == 0) {
+		vm->match_deferred_at = -1;
+		kind = console_watch_check(vm->watch);
+		if (kind)
+			matched(vm, kind, now);
+	}
+	if (vm->fail_pending && fail_due_in(vm, now) == 0)
 		stop_on_match(vm, CONSOLE_MATCH_FAIL, vm->match_time);
 }
 

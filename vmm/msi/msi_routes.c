@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/dev_lock.h"
+
 int msi_routes_init(struct msi_routes *r, unsigned int nr_spis, msi_routes_push_fn push,
 		    void *opaque)
 {
@@ -80,7 +82,7 @@ int msi_routes_add(struct msi_routes *r, const struct msi_route_msg *msg)
 {
 	int gsi = -1;
 
-	pthread_mutex_lock(&r->lock);
+	dev_lock(&r->lock);
 	for (unsigned int i = 0; i < MSI_ROUTES_MAX; i++) {
 		if (r->used[i])
 			continue;
@@ -92,7 +94,7 @@ int msi_routes_add(struct msi_routes *r, const struct msi_route_msg *msg)
 			gsi = (int)(r->nr_spis + i);
 		break;
 	}
-	pthread_mutex_unlock(&r->lock);
+	dev_unlock(&r->lock);
 	return gsi;
 }
 
@@ -115,7 +117,7 @@ int msi_routes_set(struct msi_routes *r, unsigned int gsi, const struct msi_rout
 	int i, ret = 0;
 	struct msi_route_msg old;
 
-	pthread_mutex_lock(&r->lock);
+	dev_lock(&r->lock);
 	i = slot_of(r, gsi);
 	if (i < 0) {
 		ret = -1;
@@ -126,7 +128,7 @@ int msi_routes_set(struct msi_routes *r, unsigned int gsi, const struct msi_rout
 		if (ret)
 			r->msi[i] = old;
 	}
-	pthread_mutex_unlock(&r->lock);
+	dev_unlock(&r->lock);
 	return ret ? -1 : 0;
 }
 
@@ -134,7 +136,7 @@ int msi_routes_remove(struct msi_routes *r, unsigned int gsi)
 {
 	int i, ret = -1;
 
-	pthread_mutex_lock(&r->lock);
+	dev_lock(&r->lock);
 	i = slot_of(r, gsi);
 	if (i >= 0) {
 		r->used[i] = false;
@@ -142,6 +144,6 @@ int msi_routes_remove(struct msi_routes *r, unsigned int gsi)
 		if (ret)
 			r->used[i] = true;
 	}
-	pthread_mutex_unlock(&r->lock);
+	dev_unlock(&r->lock);
 	return ret ? -1 : 0;
 }
