@@ -54,28 +54,6 @@ bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	return true;
 }
 
-static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct vm *vm = opaque;
-
-	console_output(&vm->console, buf, len);
-	vm_smoke_output(vm, buf, len);
-}
-
-static void uart_input_drained(void *opaque)
-{
-	struct vm *vm = opaque;
-
-	eventfd_signal(vm->uart_space_efd);	/* fails only when already signalled */
-}
-
-static void uart_set_irq(void *opaque, bool level)
-{
-	struct vm *vm = opaque;
-
-	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + vm->board->uart_spi, level);
-}
-
 static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -238,22 +216,8 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
-	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
-				.rx_drained = uart_input_drained, .opaque = vm };
-
-	/* TODO(v3-board): the PL011 console comes with branch v1-pl011-pl031. */
-	if (vm->board->console != BOARD_CONSOLE_NS16550)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--machine %s: this build has no PL011 console yet. Use --machine tinyvmm",
-				vm->board->name);
-	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->uart_space_efd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	uart_init(&vm->uart, &ops);
-	vm->uart_ready = true;
-	if (mmio_bus_register(&vm->bus, vm->board->uart.base, vm->board->uart.size, uart_mmio,
-			      &vm->uart, "uart"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
+	if (vm_serial_add(vm, err))
+		return -1;
 	if (vm_smoke_setup(vm, err) || vm_virtio_add_empty(vm, err))
 		return -1;
 	if (vm->cfg->tap_name)
@@ -424,10 +388,7 @@ static void teardown(struct vm *vm)
 	vm_net_detach(vm);
 	if (vm->console_open)
 		console_close(&vm->console);
-	if (vm->uart_ready)
-		uart_destroy(&vm->uart);
-	if (vm->uart_space_efd >= 0)
-		close(vm->uart_space_efd);
+	vm_serial_destroy(vm);
 	vm_smoke_teardown(vm);
 	gic_close(&vm->gic);
 	if (vm->stats_fd >= 0)

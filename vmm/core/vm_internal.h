@@ -50,8 +50,9 @@ struct vm {
 	struct cpu_features cpu;	/* what the vCPUs got at KVM_ARM_VCPU_INIT */
 	struct guest_mem mem;
 	struct mmio_bus bus;
-	struct uart16550 uart;
-	bool uart_ready;
+	/* The console's serial device: the board's kind of UART (vm_serial.c). */
+	struct uart16550 uart;		/* BOARD_CONSOLE_NS16550 */
+	const struct vm_serial_ops *serial;	/* the one in use; NULL until set up */
 	int uart_space_efd;	/* the guest read all the console input given to it */
 	struct console console;
 	bool console_open;
@@ -100,6 +101,15 @@ struct vm {
  */
 bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The console's serial device (vm_serial.c): the board's kind, at its
+ * address; input to its receive FIFO; its power-on reset (a reboot).
+ */
+int vm_serial_add(struct vm *vm, struct tvm_error *err);
+size_t vm_serial_receive(struct vm *vm, const uint8_t *buf, size_t len);
+void vm_serial_reset(struct vm *vm);
+void vm_serial_destroy(struct vm *vm);
 
 uint64_t vm_net_acks_in_kernel(struct vm *vm);
 /* The board's virtio-mmio transports the device tree lists; returns how many (vm_net.c). */

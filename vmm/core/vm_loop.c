@@ -250,7 +250,7 @@ static void feed_input(struct vm *vm, struct loop *l)
 	size_t n;
 
 	if (l->pending_len && !l->pacing && !l->in_fifo) {
-		n = uart_receive(&vm->uart, l->pending, l->pending_len);
+		n = vm_serial_receive(vm, l->pending, l->pending_len);
 		memmove(l->pending, l->pending + n, l->pending_len - n);
 		l->pending_len -= n;
 		if (n) {
