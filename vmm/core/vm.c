@@ -232,6 +232,9 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	if (vm->cfg->quiet)
 		return;
 	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
+	/* The default board's banner stays as it always was. */
+	if (vm->cfg->machine != BOARD_TINYVMM)
+		fprintf(stderr, "=== Machine: %s (%s) ===\n", vm->board->name, vm->board->model);
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
 	cpu_features_describe(&vm->cpu, line, sizeof(line));
 	fprintf(stderr, "=== CPU features: %s ===\n", line);
