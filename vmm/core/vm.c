@@ -172,7 +172,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_b
 	struct fdt_pci pci;
 	int ret;
 
-	board_fdt_platform(vm->board, &p.board, vm->gic.version, vm->ncpus, false,
+	board_fdt_platform(vm->board, &p.board, vm->gic.version, vm->ncpus, vm->board->rtc.size != 0,
 			   vm->cfg->exit_device);
 	if (vm->pci) {
 		vm_pci_fdt(vm, &pci);
@@ -216,7 +216,7 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
-	if (vm_serial_add(vm, err))
+	if (vm_serial_add(vm, err) || vm_rtc_add(vm, err))
 		return -1;
 	if (vm_smoke_setup(vm, err) || vm_virtio_add_empty(vm, err))
 		return -1;
@@ -392,6 +392,7 @@ static void teardown(struct vm *vm)
 	if (vm->console_open)
 		console_close(&vm->console);
 	vm_serial_destroy(vm);
+	vm_rtc_destroy(vm);
 	vm_smoke_teardown(vm);
 	gic_close(&vm->gic);
 	if (vm->stats_fd >= 0)
@@ -422,6 +423,7 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->net_irqfd = -1;
 	vm->net_ack_fd = -1;
 	vm->uart_space_efd = -1;
+	vm->rtc_timerfd = -1;
 	vm->report_fd = -1;
 	vm->reboot_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(32, 60);
 	vm->console_efd = -1;

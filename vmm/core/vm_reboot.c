@@ -50,6 +50,7 @@ static int reset_devices(struct vm *vm, struct tvm_error *err)
 {
 	reset_net(vm);
 	vm_serial_reset(vm);
+	vm_rtc_reset(vm);
 	return gic_reset(&vm->gic, err);
 }
 

@@ -40,11 +40,26 @@ static const struct vm_serial_ops ns16550_ops = {
 	.reset = ns16550_reset, .receive = ns16550_receive, .mmio = uart_mmio,
 };
 
+static void *pl011_dev(struct vm *vm) { return &vm->pl011; }
+static void pl011_init_dev(void *dev, const struct uart_ops *ops) { pl011_init(dev, ops); }
+static void pl011_destroy_dev(void *dev) { pl011_destroy(dev); }
+static void pl011_reset_dev(void *dev) { pl011_reset(dev); }
+
+static size_t pl011_receive_dev(void *dev, const uint8_t *buf, size_t len)
+{
+	return pl011_receive(dev, buf, len);
+}
+
+static const struct vm_serial_ops pl011_ops = {
+	.name = "pl011", .dev = pl011_dev, .init = pl011_init_dev, .destroy = pl011_destroy_dev,
+	.reset = pl011_reset_dev, .receive = pl011_receive_dev, .mmio = pl011_mmio,
+};
+
 static const struct vm_serial_ops *ops_for(enum board_console kind)
 {
 	switch (kind) {
 	case BOARD_CONSOLE_NS16550:	return &ns16550_ops;
-	case BOARD_CONSOLE_PL011:	return NULL;	/* TODO(v3-board): with v1-pl011-pl031 */
+	case BOARD_CONSOLE_PL011:	return &pl011_ops;
 	}
 	return NULL;
 }
@@ -78,8 +93,7 @@ int vm_serial_add(struct vm *vm, struct tvm_error *err)
 				.rx_drained = serial_input_drained, .opaque = vm };
 
 	if (!s)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--machine %s: this build has no PL011 console yet. Use --machine tinyvmm",
+		return tvm_fail(err, TVM_EXIT_ERROR, "--machine %s: unknown console device",
 				vm->board->name);
 	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->uart_space_efd < 0)
