@@ -693,6 +693,88 @@ check_host_check_a53() {
   pass "$name"
 }
 
+# --- --machine virt (QEMU's board) ------------------------------------
+
+# expect_clock NAME T0: the guest's wall clock (set from the PL031 at boot)
+# is the host's: between T0 (host seconds before the run) and now, give or
+# take 5 s.
+expect_clock() {
+  g=$(sed -n 's/^guest-test: clock realtime=\([0-9]*\).*/\1/p' "$OUT" | head -n 1)
+  now=$(date +%s)
+  if [ -z "$g" ] || [ "$g" -lt $(($2 - 5)) ] || [ "$g" -gt $((now + 5)) ]; then
+    fail "$1" "guest clock ${g:-missing}, host's was $2..$now (no RTC?)"
+    tail_logs
+    return 1
+  fi
+  echo "e2e: guest clock $g, host $2..$now" >>"$ERR"
+}
+
+# check_virt_boot NAME CPUS GIC [ARGS...]: --machine virt with the console on
+# the PL011 (ttyAMA0, the only UART) to guest-test's report; the guest's
+# clock is the host's (PL031).
+check_virt_boot() {
+  name=$1 cpus=$2 gic=$3
+  shift 3
+  wanted "$name" || return 0
+  t0=$(date +%s)
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --cpus "$cpus" --mem 256 --timeout 150 \
+    --cmdline "console=ttyAMA0 quiet" "$@"
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "guest-test: cpus=$cpus kernel=$(guest_release "$K") mem_kib=" || return 0
+  expect_err "$name" "=== Machine: virt (linux,dummy-virt) ===" || return 0
+  expect_err "$name" "=== GIC Version: $gic ===" || return 0
+  expect_clock "$name" "$t0" || return 0
+  pass "$name"
+}
+
+# virt's default command line, console=ttyAMA0 earlycon: the early console
+# and then the PL011 driver's (a verbose boot is slow in the emulated host,
+# so --expect ends it once the kernel has read its command line).
+check_virt_default_cmdline() {
+  name=virt-default-cmdline
+  wanted "$name" || return 0
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --mem 256 --timeout 150 \
+    --expect 'Kernel command line: console=ttyAMA0 earlycon'
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "earlycon: pl11 at MMIO 0x0000000009000000" || return 0
+  pass "$name"
+}
+
+# tinyvmm's own board has the PL031 too: a guest no longer boots in 1970.
+check_rtc_tinyvmm() {
+  name=rtc-tinyvmm
+  wanted "$name" || return 0
+  t0=$(date +%s)
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout 150 --cmdline "console=ttyS0 quiet"
+  expect_rc "$name" 0 || return 0
+  expect_clock "$name" "$t0" || return 0
+  pass "$name"
+}
+
+# --expect on the PL011 console: the match ends the run, exit 0.
+check_virt_expect() {
+  name=virt-expect
+  wanted "$name" || return 0
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --mem 256 --timeout 150 \
+    --cmdline "console=ttyAMA0 quiet guest-test.mode=hang" --expect 'guest-test: hang(ing)?$'
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "^tinyvmm: console matched --expect 'guest-test: hang(ing)?[$]' after [0-9.]* s; guest stopped; exit code 0$" || return 0
+  pass "$name"
+}
+
+# --on-reset reboot on virt: the second boot comes up on the reset PL011.
+check_virt_reboot() {
+  name=virt-reboot
+  wanted "$name" || return 0
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --cpus 2 --mem 256 --on-reset reboot \
+    --timeout 200 --cmdline "console=ttyAMA0 quiet guest-test.mode=reboot guest-test.bytes=0 guest-test.loops=1"
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "guest-test: reboot all 2 boots done" || return 0
+  n=$(grep -c 'guest-test: started' "$OUT")
+  [ "$n" = 2 ] || { fail "$name" "the guest started $n times, want 2"; return 0; }
+  pass "$name"
+}
+
 suite_a53() {
   check_page_size_unsupported
   # 1 TiB: more than a 40-bit IPA space holds above the 2 GiB RAM base.
@@ -741,6 +823,11 @@ suite_gic3() {
   check_host_check_cpu
   check_retry
   check_msi_probe msi-probe-gic3 ITS
+  try check_virt_boot virt-boot 2 3
+  try check_virt_default_cmdline
+  try check_rtc_tinyvmm
+  try check_virt_expect
+  try check_virt_reboot
 }
 
 suite_gic2() {
@@ -758,6 +845,7 @@ suite_gic2() {
   fi
   # PMUv3 with a GICv2: its PPI goes to each vCPU through the DT's CPU mask.
   try check_cpu_features cpu-features-gic2 2
+  try check_virt_boot virt-gicv2-boot 2 2
 }
 
 # --- network ----------------------------------------------------------
@@ -841,7 +929,7 @@ net_vmm() {
   ERR=$LOGDIR/$name.err
   PEERLOG=$LOGDIR/$name.peer
   set -- --kernel "$K" --initrd "$I" --mem 256 --tap "$tap" --timeout $((limit - 20)) \
-    --cmdline "console=ttyS0 quiet $gopts" "$@"
+    --cmdline "console=${GUEST_CONSOLE:-ttyS0} quiet $gopts" "$@"
   { echo "tinyvmm-netpeer $PEER &"; echo "${AS_USER:+su $AS_USER: }${VMM:-tinyvmm} $*"; } >"$LOGDIR/$name.cmd"
   t0=$(now_cs)
   # shellcheck disable=SC2086 # PEER is a word list
@@ -1908,6 +1996,12 @@ suite_net() {
   try check_reset reset-loop-tier1a "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 \
     --queues 2 --cpus 2 --transport mmio
   RESET_TAP= RESET_ADDR= RESET_PAIRS=
+  # --machine virt: the NIC in QEMU's transport 31, the console on the PL011.
+  GUEST_CONSOLE=ttyAMA0
+  try check_net_tier virt-tier2 "userspace virtio-net (Tier 2)" --machine virt --vhost off
+  try check_net_tier virt-tier1b "vhost-net acceleration (Tier 1B)" --machine virt
+  try check_pci_mq virt-pci-tier1a ITS --machine virt
+  GUEST_CONSOLE=
 }
 
 # check_net_tier NAME TIER [ARGS...]: verified transfers both ways on tap0,
@@ -1959,6 +2053,7 @@ suite_k16_common() {
   check_elf "$p-elf"
   try check_cpu_features "$p-cpu-features" 2
   check_host_check_page "$p-host-check" 16K
+  try check_virt_boot "$p-virt-boot" 2 "$gic"
 }
 
 suite_k16() { suite_k16_common k16 3; }
