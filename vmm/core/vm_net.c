@@ -54,12 +54,22 @@ uint64_t vm_net_acks_in_kernel(struct vm *vm)
 	return vm->net_acks_in_kernel;
 }
 
+/* --virtio-mmio auto is the board's default: modern (version 2) on tinyvmm's board. */
+static bool mmio_legacy(const struct vm_config *cfg)
+{
+	return cfg->virtio_mmio == VIRTIO_MMIO_MODE_LEGACY;
+}
+
 /* virtio-mmio: one SPI for every queue, kicks and acks through ioeventfds. */
 static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_error *err)
 {
 	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE;
 
-	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
+	/* Legacy or not, kicks and ACKs sit at the same offsets: the rest is unchanged. */
+	if (mmio_legacy(cfg))
+		virtio_mmio_init_legacy(&vm->net_mmio, &vm->net->vdev);
+	else
+		virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
 	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
 			      &vm->net_mmio, "virtio-net"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");
