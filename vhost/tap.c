@@ -55,7 +55,7 @@ static int attach(int fd, const char *name, bool multi_queue)
 
 int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 {
-	int hdr_size = VNET_HDR_SIZE, fd;
+	int fd;
 
 	if (!*name || strlen(name) >= IFNAMSIZ)
 		return tvm_fail(err, TVM_EXIT_USAGE,
@@ -73,7 +73,7 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 		return open_failure(name, multi_queue, e, err);
 	}
 	/* Persistent TAPs remember an old size: always set ours (12, VERSION_1). */
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
+	if (tap_set_vnet_hdr_size(fd, VNET_HDR_SIZE) < 0) {
 		close(fd);
 		return tvm_fail(err, TVM_EXIT_ERROR, "--tap %s: TUNSETVNETHDRSZ failed: %s",
 				name, strerror(errno));
@@ -81,6 +81,11 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 	/* No offloads until the guest says which it takes. */
 	tap_set_offload(fd, 0);
 	return fd;
+}
+
+int tap_set_vnet_hdr_size(int fd, int size)
+{
+	return ioctl(fd, TUNSETVNETHDRSZ, &size);
 }
 
 int tap_set_offload(int fd, unsigned int tun_flags)

@@ -6,8 +6,14 @@
 
 #include "lib/util.h"
 
-/* virtio-net header as VERSION_1 devices use it: 12 bytes incl. num_buffers. */
+/*
+ * virtio-net header as VERSION_1 devices use it: 12 bytes incl. num_buffers
+ * (also legacy with MRG_RXBUF); a legacy driver without MRG_RXBUF has the
+ * 10 bytes before it (virtio 1.2 §5.1.6.1). tap_open() sets 12 until a
+ * driver negotiates.
+ */
 #define VNET_HDR_SIZE 12
+#define VNET_HDR_SIZE_LEGACY 10
 
 /*
  * Open one queue of TAP interface @name (creating it when it does not exist
@@ -23,6 +29,9 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err);
 #ifndef TUN_F_USO6
 #define TUN_F_USO6 0x40
 #endif
+
+/* The vnet header the TAP reads and writes before each frame (TUNSETVNETHDRSZ). */
+int tap_set_vnet_hdr_size(int fd, int size);
 
 /* TUN_F_* offloads the guest can take (from its GUEST_* features). */
 int tap_set_offload(int fd, unsigned int tun_flags);

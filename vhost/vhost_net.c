@@ -181,8 +181,13 @@ int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 
 	/*
 	 * 3. VHOST_SET_FEATURES: the ring features the guest accepted. With
-	 *    VERSION_1 and no bit 27, vhost expects the 12-byte header to come
-	 *    from the TAP (TUNSETVNETHDRSZ 12, done when the TAP was opened).
+	 *    no bit 27, vhost expects the header to come from the TAP, of the
+	 *    length it derives from these features: 12 bytes with VERSION_1 or
+	 *    MRG_RXBUF, else 10 (a legacy driver). The TAP's TUNSETVNETHDRSZ
+	 *    was set to the same at activation (virtio_net_hdr_len()). Without
+	 *    VERSION_1 vhost reads the rings in the host's byte order, which is
+	 *    the little-endian guest's (legacy is guest-native; arm64 hosts and
+	 *    guests are little-endian here), so no VHOST_SET_VRING_ENDIAN.
 	 */
 	if (ioctl(vh->fd, VHOST_SET_FEATURES, &features) < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "vhost-net: VHOST_SET_FEATURES 0x%llx failed: %s",

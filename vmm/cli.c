@@ -20,7 +20,7 @@ enum opt_id {
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
-	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_MACHINE,
+	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_MACHINE, OPT_VIRTIO_MMIO,
 };
 
 struct opt_desc {
@@ -59,6 +59,7 @@ static const struct opt_desc options[] = {
 	{ "vhost-irq", OPT_VHOST_IRQ, true },
 	{ "vhost-poll-us", OPT_VHOST_POLL_US, true },
 	{ "transport", OPT_TRANSPORT, true },
+	{ "virtio-mmio", OPT_VIRTIO_MMIO, true },
 	{ "expect", OPT_EXPECT, true },
 	{ "fail-on", OPT_FAIL_ON, true },
 	{ "no-default-fail-on", OPT_NO_DEFAULT_FAIL_ON, false },
@@ -111,6 +112,9 @@ void cli_print_help(void)
 	       "  --transport auto|mmio|pci  virtio-net on virtio-mmio, or on virtio-pci with MSI-X\n"
 	       "                       (default auto: pci when --queues > 1, else mmio; always mmio\n"
 	       "                       on --machine virt, as QEMU's -device virtio-net-device)\n"
+	       "  --virtio-mmio legacy|modern  virtio-mmio version 1 (legacy interface, as QEMU's\n"
+	       "                       default) or version 2 (default: legacy on --machine virt,\n"
+	       "                       modern on tinyvmm)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --user USER          started as root: become USER once devices are open (default: stay)\n"
 	       "  --seccomp on|log|off system-call allow-list once set up; log only logs (default: on)\n"
@@ -226,6 +230,16 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 					v);
 		cfg->transport_pci = !strcmp(v, "pci");
 		break;
+	case OPT_VIRTIO_MMIO:
+		if (!strcmp(v, "legacy"))
+			cfg->virtio_mmio = VIRTIO_MMIO_MODE_LEGACY;
+		else if (!strcmp(v, "modern"))
+			cfg->virtio_mmio = VIRTIO_MMIO_MODE_MODERN;
+		else
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--virtio-mmio '%s' is not a virtio-mmio interface. Use legacy or modern",
+					v);
+		break;
 	case OPT_QUEUES:
 		if (parse_u64(v, 1, 16, &n))
 			return tvm_fail(err, TVM_EXIT_USAGE,
@@ -281,6 +295,9 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 			       cfg->vhost_poll_set))
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"network options need a NIC. Add --tap NAME");
+	if (cfg->transport_set && cfg->transport_pci && cfg->virtio_mmio == VIRTIO_MMIO_MODE_LEGACY)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--virtio-mmio legacy needs the NIC on virtio-mmio, but --transport pci puts it on virtio-pci. Drop one of them");
 	/* Tier 2 has no vhost worker to poll: say so rather than ignore it. */
 	if (cfg->vhost_poll_set && cfg->vhost == VHOST_OFF)
 		return tvm_fail(err, TVM_EXIT_USAGE,
@@ -422,10 +439,12 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 	 * auto: multi-queue needs a vector per queue, which only virtio-pci
 	 * has; one pair stays on virtio-mmio, which every guest (and
 	 * bare-metal OSes with only an mmio driver) can drive. A board copied
-	 * from QEMU keeps the NIC where -device virtio-net-device puts it.
+	 * from QEMU keeps the NIC where -device virtio-net-device puts it, and
+	 * asking for legacy virtio-mmio asks for virtio-mmio: multi-queue stays there.
 	 */
 	if (!cfg->transport_set)
 		cfg->transport_pci = cfg->tap_name && cfg->queues > 1 &&
-				     board->multiqueue_prefers_pci;
+				     board->multiqueue_prefers_pci &&
+				     cfg->virtio_mmio != VIRTIO_MMIO_MODE_LEGACY;
 	return 0;
 }

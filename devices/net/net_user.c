@@ -33,6 +33,12 @@ static struct virtq *txq(struct net_queue_pair *pair)
 	return &pair->net->vdev.queues[2 * pair->index + 1];
 }
 
+/* The negotiated vnet header: 10 bytes for a legacy driver without MRG_RXBUF, else 12. */
+static size_t hdr_len(const struct net_queue_pair *pair)
+{
+	return virtio_net_hdr_len(pair->net->vdev.driver_features);
+}
+
 /* Counters are read by other threads (reports, tests) while the worker runs. */
 static void stat_add(uint64_t *counter, uint64_t n)
 {
@@ -82,7 +88,7 @@ static bool send_chain(struct net_queue_pair *pair, struct virtq *vq, struct vir
 	ssize_t w = -1;
 
 	/* A TX chain is a vnet header and a frame, all device-readable. */
-	if (!chain->nin && chain->out_len >= VNET_HDR_SIZE) {
+	if (!chain->nin && chain->out_len >= hdr_len(pair)) {
 		w = writev(pair->tap_fd, chain->iov, (int)chain->nout);
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			virtq_unpop(vq, chain);
@@ -93,7 +99,7 @@ static bool send_chain(struct net_queue_pair *pair, struct virtq *vq, struct vir
 		stat_add(&pair->stats.tx_dropped, 1);
 	} else {
 		stat_add(&pair->stats.tx_packets, 1);
-		stat_add(&pair->stats.tx_bytes, chain->out_len - VNET_HDR_SIZE);
+		stat_add(&pair->stats.tx_bytes, chain->out_len - hdr_len(pair));
 	}
 	virtq_push(vq, chain, 0);
 	return true;
@@ -186,7 +192,7 @@ static int deliver_frame(struct net_queue_pair *pair)
 	struct virtq *vq = rxq(pair);
 	bool mergeable = virtio_has_feature(pair->net->vdev.driver_features,
 					    VIRTIO_NET_F_MRG_RXBUF);
-	size_t len = pair->rx_frame_len, covered = 0, off = 0;
+	size_t len = pair->rx_frame_len, hdr = hdr_len(pair), covered = 0, off = 0;
 	int got = pop_rx_buffers(pair, vq, mergeable ? NET_RX_MAX_MERGE : 1, &covered);
 	unsigned int n;
 	uint16_t num_buffers;
@@ -195,15 +201,16 @@ static int deliver_frame(struct net_queue_pair *pair)
 		return got;
 	n = (unsigned int)got;
 	/* Too small (driver bug or frame beyond what it posted): drop it. */
-	if (covered < len || pair->chains[0].in_len < VNET_HDR_SIZE) {
+	if (covered < len || pair->chains[0].in_len < hdr) {
 		for (unsigned int i = 0; i < n; i++)
 			virtq_push(vq, &pair->chains[i], 0);
 		stat_add(&pair->stats.rx_dropped, 1);
 		return 1;
 	}
-	/* The TAP left num_buffers alone; it is ours to fill (VERSION_1). */
+	/* The TAP left num_buffers alone; it is ours to fill (none in a 10-byte header). */
 	num_buffers = htole16((uint16_t)n);
-	memcpy(pair->rx_frame + 10, &num_buffers, sizeof(num_buffers));
+	if (hdr == VNET_HDR_SIZE)
+		memcpy(pair->rx_frame + VNET_HDR_SIZE_LEGACY, &num_buffers, sizeof(num_buffers));
 	for (unsigned int i = 0; i < n; i++) {
 		size_t part = len - off < pair->chains[i].in_len ? len - off : pair->chains[i].in_len;
 
@@ -212,7 +219,7 @@ static int deliver_frame(struct net_queue_pair *pair)
 		off += part;
 	}
 	stat_add(&pair->stats.rx_packets, 1);
-	stat_add(&pair->stats.rx_bytes, len - VNET_HDR_SIZE);
+	stat_add(&pair->stats.rx_bytes, len - hdr);
 	return 1;
 }
 
@@ -233,7 +240,7 @@ static bool read_frame(struct net_queue_pair *pair)
 			pair->tap_gone = true;
 		if (n <= 0)
 			return false;
-		if ((size_t)n > VNET_HDR_SIZE)
+		if ((size_t)n > hdr_len(pair))
 			break;
 		stat_add(&pair->stats.rx_dropped, 1);
 	}

@@ -79,6 +79,13 @@ unsigned int virtio_net_tun_offloads(uint64_t f)
 	return t;
 }
 
+unsigned int virtio_net_hdr_len(uint64_t f)
+{
+	if (f & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		return VNET_HDR_SIZE;
+	return VNET_HDR_SIZE_LEGACY;
+}
+
 bool virtio_net_features_valid(uint64_t f)
 {
 	uint64_t guest_gso = BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
@@ -185,6 +192,16 @@ const char *virtio_net_feature_name(unsigned int bit)
 	return NULL;
 }
 
+const char *virtio_net_packed_not_offered(const struct virtio_net *net)
+{
+	if (!net->opts.packed ||
+	    virtio_has_feature(net->vdev.device_features, VIRTIO_F_RING_PACKED))
+		return NULL;
+	if (net->vdev.legacy)
+		return "legacy virtio-mmio has no packed ring (--virtio-mmio modern has); split ring in use";
+	return "vhost-net has no packed ring support; split ring in use";
+}
+
 static void append_feature_names(char *buf, size_t size, uint64_t f)
 {
 	size_t off = strlen(buf);
@@ -201,21 +218,25 @@ static void append_feature_names(char *buf, size_t size, uint64_t f)
 static void report_negotiation(struct virtio_net *net)
 {
 	struct virtio_dev *dev = &net->vdev;
-	char accepted[512] = "";
+	const char *no_packed = virtio_net_packed_not_offered(net);
+	char accepted[512] = "", legacy[96] = "";
 
 	if (net->opts.quiet || !tvm_ratelimit(&net->activation_msgs))
 		return;
 	append_feature_names(accepted, sizeof(accepted), dev->driver_features);
-	fprintf(stderr, "tinyvmm: virtio-net: driver ready: %s ring, rx/tx queue size %u/%u, backend %s%s\n",
+	if (dev->legacy)
+		snprintf(legacy, sizeof(legacy), ", legacy interface (virtio-mmio version 1, %u-byte header)",
+			 virtio_net_hdr_len(dev->driver_features));
+	fprintf(stderr, "tinyvmm: virtio-net: driver ready: %s ring, rx/tx queue size %u/%u, backend %s%s%s\n",
 		virtio_has_feature(dev->driver_features, VIRTIO_F_RING_PACKED) ? "packed" : "split",
 		dev->queues[0].size, dev->queues[1].size,
 		net->active_backend == NET_BACKEND_VHOST ? "vhost-net" : "userspace",
 		net->active_backend != NET_BACKEND_VHOST ? "" :
 		net->opts.irq_mode == NET_IRQ_DIRECT ? ", interrupts irqfd-direct" :
-						       ", interrupts relayed");
+						       ", interrupts relayed", legacy);
 	fprintf(stderr, "tinyvmm: virtio-net: features in effect:%s\n", accepted);
-	if (net->opts.packed && !virtio_has_feature(dev->device_features, VIRTIO_F_RING_PACKED))
-		fprintf(stderr, "tinyvmm: virtio-net: packed ring not offered: vhost-net has no packed ring support (split ring in use; --vhost off gives packed)\n");
+	if (no_packed)
+		fprintf(stderr, "tinyvmm: virtio-net: packed ring not offered: %s\n", no_packed);
 	else if (net->opts.packed &&
 		 !virtio_has_feature(dev->driver_features, VIRTIO_F_RING_PACKED))
 		fprintf(stderr, "tinyvmm: virtio-net: packed ring offered but the driver chose split\n");
@@ -257,11 +278,33 @@ static int start_backend(struct virtio_net *net)
 
 static void net_reset(struct virtio_dev *dev);
 
+/*
+ * The TAP's vnet header must be the one the driver negotiated (10 bytes
+ * for a legacy driver without MRG_RXBUF): the TAP, Tier 2's worker and
+ * vhost-net (from VHOST_SET_FEATURES) all frame with it.
+ */
+static int set_tap_hdr_len(struct virtio_net *net, unsigned int hdr_len)
+{
+	for (unsigned int i = 0; i < net->npairs; i++) {
+		/* EBADFD: the TAP was deleted; it carries no frames of either size. */
+		if (tap_set_vnet_hdr_size(net->pairs[i].tap_fd, (int)hdr_len) < 0 &&
+		    errno != EBADFD) {
+			if (tvm_ratelimit(&net->activation_msgs))
+				tvm_warn("TAP %s: TUNSETVNETHDRSZ %u failed: %s; the device needs a reset",
+					 net->opts.tap_name, hdr_len, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int net_activate(struct virtio_dev *dev)
 {
 	struct virtio_net *net = net_of(dev);
 	unsigned int offloads = virtio_net_tun_offloads(dev->driver_features);
 
+	if (set_tap_hdr_len(net, virtio_net_hdr_len(dev->driver_features)))
+		return -1;
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		/* Only after negotiation do we know which offloads the guest takes. */
 		/* Said once: the guest decides how often we get here. */

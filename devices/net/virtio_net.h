@@ -141,6 +141,12 @@ uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs);
 uint64_t virtio_net_udp_gso_features(unsigned int tap_offloads);
 /* TUN_F_* offloads matching the guest's accepted GUEST_* features. */
 unsigned int virtio_net_tun_offloads(uint64_t features);
+/*
+ * Bytes of virtio-net header before each frame for negotiated @features:
+ * 12 with VERSION_1 or MRG_RXBUF, else 10 (a legacy driver; §5.1.6.1).
+ * vhost-net derives the same from the features it is given.
+ */
+unsigned int virtio_net_hdr_len(uint64_t features);
 /* §5.1.3.1 dependency rules; false refuses FEATURES_OK. */
 bool virtio_net_features_valid(uint64_t features);
 /* A stable locally administered MAC derived from @seed. */
@@ -159,6 +165,9 @@ void virtio_net_destroy(struct virtio_net *net);
  * send a config-change interrupt, once. The guest keeps running.
  */
 void virtio_net_link_down(struct virtio_net *net, const char *why);
+
+/* Why the packed ring was asked for (not --no-packed) but not offered, or NULL. */
+const char *virtio_net_packed_not_offered(const struct virtio_net *net);
 
 /* Lower-case name of a feature bit tinyvmm knows ("mrg_rxbuf"), or NULL. */
 const char *virtio_net_feature_name(unsigned int bit);

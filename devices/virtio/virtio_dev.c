@@ -130,10 +130,13 @@ void virtio_dev_reset(struct virtio_dev *vdev)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
+/* Legacy has no FEATURES_OK: features and queues may change until DRIVER_OK. */
 static bool can_set_features(struct virtio_dev *vdev)
 {
 	uint32_t s = vdev->status;
 
+	if (vdev->legacy)
+		return !(s & VIRTIO_CONFIG_S_DRIVER_OK);
 	return (s & VIRTIO_CONFIG_S_DRIVER) && !(s & VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
@@ -141,19 +144,27 @@ static bool can_set_queues(struct virtio_dev *vdev)
 {
 	uint32_t s = vdev->status;
 
+	if (vdev->legacy)
+		return !(s & VIRTIO_CONFIG_S_DRIVER_OK);
 	return (s & VIRTIO_CONFIG_S_FEATURES_OK) && !(s & VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+/* The last feature word a driver can select: legacy has one (bits 0-31). */
+static uint32_t last_feature_word(const struct virtio_dev *vdev)
+{
+	return vdev->legacy ? 0 : 1;
 }
 
 uint32_t virtio_dev_device_features(struct virtio_dev *vdev, uint32_t sel)
 {
-	return sel > 1 ? 0 : (uint32_t)(vdev->device_features >> (32 * sel));
+	return sel > last_feature_word(vdev) ? 0 : (uint32_t)(vdev->device_features >> (32 * sel));
 }
 
 void virtio_dev_write_driver_features(struct virtio_dev *vdev, uint32_t sel, uint32_t v)
 {
 	unsigned int shift;
 
-	if (!can_set_features(vdev) || sel > 1)
+	if (!can_set_features(vdev) || sel > last_feature_word(vdev))
 		return;
 	shift = 32 * sel;
 	vdev->driver_features = (vdev->driver_features & ~(0xffffffffULL << shift)) |
@@ -227,14 +238,16 @@ static bool features_acceptable(struct virtio_dev *vdev)
 
 	if (f & ~vdev->device_features)
 		return false;	/* accepted something never offered */
-	if (!virtio_has_feature(f, VIRTIO_F_VERSION_1))
-		return false;	/* tinyvmm's transports are modern only */
+	if (!vdev->legacy && !virtio_has_feature(f, VIRTIO_F_VERSION_1))
+		return false;	/* a modern device takes modern drivers only (§2.2.3) */
 	return !vdev->ops->features_ok || vdev->ops->features_ok(vdev, f);
 }
 
 /* Start serving queues: every ready queue must map inside guest RAM. */
 static void activate(struct virtio_dev *vdev)
 {
+	if (__atomic_load_n(&vdev->needs_reset, __ATOMIC_SEQ_CST))
+		return;	/* the driver broke the set-up (legacy: a bad QueuePFN) */
 	for (unsigned int i = 0; i < vdev->nqueues; i++) {
 		if (vdev->queue_ready[i] && virtq_start(&vdev->queues[i])) {
 			virtio_dev_needs_reset(vdev);
@@ -245,6 +258,26 @@ static void activate(struct virtio_dev *vdev)
 		vdev->active = true;
 	else
 		virtio_dev_needs_reset(vdev);
+}
+
+/*
+ * Legacy: no FEATURES_OK step (the bit means nothing and is not kept); the
+ * features are checked once, when DRIVER_OK arrives, and a driver that
+ * accepted something unacceptable gets a device that stays down
+ * (DEVICE_NEEDS_RESET) instead of one running with them.
+ */
+static void write_status_legacy(struct virtio_dev *vdev, uint32_t old, uint32_t v)
+{
+	v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;
+	__atomic_store_n(&vdev->status, v, __ATOMIC_SEQ_CST);
+	if (!(v & VIRTIO_CONFIG_S_DRIVER_OK) || (old & VIRTIO_CONFIG_S_DRIVER_OK))
+		return;
+	if (!features_acceptable(vdev)) {
+		virtio_dev_needs_reset(vdev);
+		return;
+	}
+	apply_ring_features(vdev);
+	activate(vdev);
 }
 
 void virtio_dev_write_status(struct virtio_dev *vdev, uint32_t v)
@@ -263,6 +296,10 @@ void virtio_dev_write_status(struct virtio_dev *vdev, uint32_t v)
 	 * lock, so this read-modify-write cannot race.
 	 */
 	v = (v | old) & 0xff & ~(uint32_t)VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (vdev->legacy) {
+		write_status_legacy(vdev, old, v);
+		return;
+	}
 	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		if (!features_acceptable(vdev))
 			v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;
@@ -275,4 +312,72 @@ void virtio_dev_write_status(struct virtio_dev *vdev, uint32_t v)
 	__atomic_store_n(&vdev->status, v, __ATOMIC_SEQ_CST);
 	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
 		activate(vdev);
+}
+
+void virtio_dev_set_legacy(struct virtio_dev *vdev)
+{
+	vdev->legacy = true;
+	/* One 32-bit word: VERSION_1, RING_PACKED and the rest above 31 go. */
+	vdev->device_features &= 0xffffffffULL;
+}
+
+bool virtio_legacy_size_valid(uint32_t v, uint32_t min)
+{
+	return v >= min && v <= VIRTIO_LEGACY_SIZE_MAX && (v & (v - 1)) == 0;
+}
+
+static void legacy_release_queue(struct virtio_dev *vdev, uint32_t q)
+{
+	struct virtq *vq = &vdev->queues[q];
+
+	vq->desc_gpa = vq->driver_gpa = vq->device_gpa = 0;
+	vdev->queue_ready[q] = false;
+}
+
+/* Where the rings of a queue of @size at @base go, if all of it is guest RAM. */
+static bool legacy_layout(struct virtq *vq, uint64_t base, uint32_t align)
+{
+	uint16_t size = vq->size;
+	uint64_t used = base + virtq_legacy_used_offset(size, align);
+
+	if (!size || (size & (size - 1)))
+		return false;	/* unset, too large (recorded as 0) or not a power of two */
+	if (!guest_mem_ptr(vq->mem, base, used - base + virtq_device_bytes(false, size)))
+		return false;
+	vq->desc_gpa = base;
+	vq->driver_gpa = base + virtq_desc_bytes(false, size);
+	vq->device_gpa = used;
+	return true;
+}
+
+int virtio_dev_legacy_set_queue(struct virtio_dev *vdev, uint32_t q, uint32_t pfn,
+				uint32_t page_size, uint32_t align)
+{
+	struct virtq *vq;
+
+	if (q >= vdev->nqueues || !can_set_queues(vdev))
+		return -1;	/* no such queue, or live: ignored */
+	if (pfn == 0) {
+		legacy_release_queue(vdev, q);
+		return -1;
+	}
+	vq = virtio_dev_queue_for_setup(vdev, q);
+	if (!vq)
+		return -1;	/* set already: release it first */
+	/* pfn < 2^32 and page_size <= 2^16: the base fits 48 bits, no overflow. */
+	if (!virtio_legacy_size_valid(page_size, 1) ||
+	    !virtio_legacy_size_valid(align, VIRTIO_LEGACY_ALIGN_MIN) ||
+	    !legacy_layout(vq, (uint64_t)pfn * page_size, align)) {
+		virtio_dev_needs_reset(vdev);
+		return -1;
+	}
+	vdev->queue_ready[q] = true;
+	return 0;
+}
+
+uint32_t virtio_dev_legacy_queue_pfn(struct virtio_dev *vdev, uint32_t q, uint32_t page_size)
+{
+	if (!virtio_dev_queue_ready(vdev, q) || !virtio_legacy_size_valid(page_size, 1))
+		return 0;
+	return (uint32_t)(vdev->queues[q].desc_gpa / page_size);
 }

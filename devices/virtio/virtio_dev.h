@@ -22,6 +22,21 @@
  */
 #define VIRTIO_MAX_QUEUES	33	/* 16 queue pairs + control */
 
+/*
+ * The legacy interface (virtio 1.2 §4.2.4, virtio-mmio version 1): features
+ * are one 32-bit word (no VERSION_1, so no packed ring), there is no
+ * FEATURES_OK step, and a queue is placed by one page frame number in the
+ * legacy layout (§2.7.2) instead of three addresses. Values are in the
+ * guest's byte order, which tinyvmm takes as little-endian (arm64 guests
+ * run little-endian; a big-endian guest kernel is not supported).
+ * GuestPageSize and QueueAlign: powers of two up to 64 KiB (arm64's
+ * largest page); the used ring needs QueueAlign >= 4.
+ */
+#define VIRTIO_LEGACY_ALIGN_DEFAULT	4096
+#define VIRTIO_LEGACY_PAGE_DEFAULT	4096
+#define VIRTIO_LEGACY_SIZE_MAX		65536
+#define VIRTIO_LEGACY_ALIGN_MIN		4
+
 struct virtio_dev;
 
 /* The device model's side. */
@@ -75,6 +90,7 @@ struct virtio_dev {
 	struct virtio_transport transport;
 
 	uint32_t device_id;
+	bool legacy;			/* legacy interface (set at attach, never changes) */
 	uint64_t device_features;
 	uint64_t driver_features;
 	uint32_t status;		/* the driver's bits; written under the lock */
@@ -120,6 +136,27 @@ void virtio_dev_notify(struct virtio_dev *vdev, uint32_t q);
 /* Device config space access (reads of nothing give zeros). */
 void virtio_dev_config_access(struct virtio_dev *vdev, uint64_t offset, uint8_t *data,
 			      unsigned int len, bool is_write);
+
+/*
+ * Legacy interface. virtio_dev_set_legacy() once, when a legacy transport
+ * attaches (after the device model set its features): it keeps only the
+ * features a legacy driver can see.
+ */
+void virtio_dev_set_legacy(struct virtio_dev *vdev);
+/* A GuestPageSize (@min 1) or QueueAlign (@min VIRTIO_LEGACY_ALIGN_MIN) a device accepts. */
+bool virtio_legacy_size_valid(uint32_t v, uint32_t min);
+/*
+ * QueuePFN: place queue @q's rings at @pfn * @page_size in the legacy
+ * layout with its used ring at @align; 0 releases the queue. Ignored
+ * outside set-up (live, no such queue). A ring that would not lie wholly
+ * in guest RAM, a queue size that is not a power of two, or an invalid
+ * page size or alignment leaves the queue unset and the device in
+ * DEVICE_NEEDS_RESET (it will not start). Returns 0 if the queue is set.
+ */
+int virtio_dev_legacy_set_queue(struct virtio_dev *vdev, uint32_t q, uint32_t pfn,
+				uint32_t page_size, uint32_t align);
+/* QueuePFN as read back: the page of a set queue's descriptors, else 0. */
+uint32_t virtio_dev_legacy_queue_pfn(struct virtio_dev *vdev, uint32_t q, uint32_t page_size);
 
 /* The transport's per-queue irqfds changed (lock held): tell the device model. */
 void virtio_dev_queue_irqfds_changed(struct virtio_dev *vdev);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * virtio-mmio transport, version 2 (virtio 1.2 §4.2): decodes the register
- * file into virtio core calls (virtio_dev.c, which checks every value) and
- * turns the core's interrupts into InterruptStatus bits and an edge on the
- * device's one interrupt line.
+ * virtio-mmio transport (virtio 1.2 §4.2): decodes the register file into
+ * virtio core calls (virtio_dev.c, which checks every value) and turns the
+ * core's interrupts into InterruptStatus bits and an edge on the device's
+ * one interrupt line. Version 2 by default; version 1 (the legacy
+ * interface, §4.2.4) differs only in how features and ring addresses are
+ * given: GuestPageSize, QueueAlign and QueuePFN instead of QueueReady and
+ * the address registers, and the core in legacy mode.
  */
 #include "devices/virtio/virtio_mmio.h"
 
@@ -37,15 +40,30 @@ static void mmio_irq_bypass(void *opaque, bool on)
 	mmio->vring_irq_bypass = on;
 }
 
+static void reset_queue_aligns(struct virtio_mmio *mmio)
+{
+	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		mmio->queue_align[q] = VIRTIO_LEGACY_ALIGN_DEFAULT;
+}
+
 void virtio_mmio_init(struct virtio_mmio *mmio, struct virtio_dev *vdev)
 {
 	memset(mmio, 0, sizeof(*mmio));
 	mmio->vdev = vdev;
+	mmio->guest_page_size = VIRTIO_LEGACY_PAGE_DEFAULT;
+	reset_queue_aligns(mmio);
 	/* One line for every queue: no per-queue irqfds. */
 	vdev->transport = (struct virtio_transport){
 		.interrupt = mmio_interrupt, .config_interrupt = mmio_config_interrupt,
 		.irq_bypass = mmio_irq_bypass, .opaque = mmio,
 	};
+}
+
+void virtio_mmio_init_legacy(struct virtio_mmio *mmio, struct virtio_dev *vdev)
+{
+	virtio_mmio_init(mmio, vdev);
+	mmio->legacy = true;
+	virtio_dev_set_legacy(vdev);
 }
 
 static uint32_t read_queue_reg(struct virtio_mmio *mmio, uint64_t reg)
@@ -56,7 +74,19 @@ static uint32_t read_queue_reg(struct virtio_mmio *mmio, uint64_t reg)
 		return 0;	/* §4.2.2: a queue that does not exist reads as size 0 */
 	if (reg == VIRTIO_MMIO_QUEUE_NUM_MAX)
 		return vdev->queue_num_max;
+	if (reg == VIRTIO_MMIO_QUEUE_PFN)
+		return virtio_dev_legacy_queue_pfn(vdev, mmio->queue_sel, mmio->guest_page_size);
 	return virtio_dev_queue_ready(vdev, mmio->queue_sel);
+}
+
+/* Registers one version has and the other does not: reserved there. */
+static bool reserved_in_this_version(const struct virtio_mmio *mmio, uint64_t reg)
+{
+	if (mmio->legacy)
+		return reg == VIRTIO_MMIO_QUEUE_READY ||
+		       (reg >= VIRTIO_MMIO_QUEUE_DESC_LOW && reg <= VIRTIO_MMIO_CONFIG_GENERATION);
+	return reg == VIRTIO_MMIO_GUEST_PAGE_SIZE || reg == VIRTIO_MMIO_QUEUE_ALIGN ||
+	       reg == VIRTIO_MMIO_QUEUE_PFN;
 }
 
 static uint32_t read_reg(struct virtio_mmio *mmio, uint64_t reg)
@@ -65,13 +95,14 @@ static uint32_t read_reg(struct virtio_mmio *mmio, uint64_t reg)
 
 	switch (reg) {
 	case VIRTIO_MMIO_MAGIC_VALUE:	return VIRTIO_MMIO_MAGIC;
-	case VIRTIO_MMIO_VERSION:	return 2;
+	case VIRTIO_MMIO_VERSION:	return mmio->legacy ? 1 : 2;
 	case VIRTIO_MMIO_DEVICE_ID:	return vdev->device_id;
 	case VIRTIO_MMIO_VENDOR_ID:	return VIRTIO_MMIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
 		return virtio_dev_device_features(vdev, mmio->device_features_sel);
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 	case VIRTIO_MMIO_QUEUE_READY:
+	case VIRTIO_MMIO_QUEUE_PFN:
 		return read_queue_reg(mmio, reg);
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return __atomic_load_n(&mmio->interrupt_status, __ATOMIC_SEQ_CST) |
@@ -125,6 +156,37 @@ static void write_status(struct virtio_mmio *mmio, uint32_t v)
 	/* A reset clears the transport's registers too. */
 	mmio->device_features_sel = mmio->driver_features_sel = mmio->queue_sel = 0;
 	__atomic_store_n(&mmio->interrupt_status, 0, __ATOMIC_SEQ_CST);
+	reset_queue_aligns(mmio);
+}
+
+/*
+ * Legacy set-up registers. A value no device could use (not a power of
+ * two, 0, beyond 64 KiB) is not kept, and the device will not start
+ * (DEVICE_NEEDS_RESET) rather than run on a guess.
+ */
+static void write_legacy_reg(struct virtio_mmio *mmio, uint64_t reg, uint32_t v)
+{
+	struct virtio_dev *vdev = mmio->vdev;
+	uint32_t q = mmio->queue_sel;
+
+	if (reg == VIRTIO_MMIO_GUEST_PAGE_SIZE) {
+		if (virtio_legacy_size_valid(v, 1))
+			mmio->guest_page_size = v;
+		else
+			virtio_dev_needs_reset(vdev);
+		return;
+	}
+	if (q >= vdev->nqueues)
+		return;	/* no such queue */
+	if (reg == VIRTIO_MMIO_QUEUE_PFN) {
+		virtio_dev_legacy_set_queue(vdev, q, v, mmio->guest_page_size,
+					    mmio->queue_align[q]);
+	} else if (virtio_dev_queue_for_setup(vdev, q)) {
+		if (virtio_legacy_size_valid(v, VIRTIO_LEGACY_ALIGN_MIN))
+			mmio->queue_align[q] = v;
+		else
+			virtio_dev_needs_reset(vdev);
+	}
 }
 
 static void write_reg(struct virtio_mmio *mmio, uint64_t reg, uint32_t v)
@@ -157,6 +219,11 @@ static void write_reg(struct virtio_mmio *mmio, uint64_t reg, uint32_t v)
 	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
 		write_queue_addr(mmio, reg, v);
 		break;
+	case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+	case VIRTIO_MMIO_QUEUE_ALIGN:
+	case VIRTIO_MMIO_QUEUE_PFN:
+		write_legacy_reg(mmio, reg, v);
+		break;
 	default:
 		break;	/* read-only or unknown: ignored */
 	}
@@ -172,7 +239,7 @@ void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
 	if (offset >= VIRTIO_MMIO_CONFIG) {
 		virtio_dev_config_access(mmio->vdev, offset - VIRTIO_MMIO_CONFIG, data, len,
 					 is_write);
-	} else if (len != 4 || (offset & 3)) {
+	} else if (len != 4 || (offset & 3) || reserved_in_this_version(mmio, offset)) {
 		/* §4.2.2.2: registers are 32-bit, aligned; anything else is ignored. */
 		if (!is_write)
 			memset(data, 0, len);
@@ -183,5 +250,13 @@ void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
 		v = htole32(read_reg(mmio, offset));
 		memcpy(data, &v, 4);
 	}
+	pthread_mutex_unlock(&mmio->vdev->lock);
+}
+
+void virtio_mmio_reset(struct virtio_mmio *mmio)
+{
+	pthread_mutex_lock(&mmio->vdev->lock);
+	write_status(mmio, 0);
+	mmio->guest_page_size = VIRTIO_LEGACY_PAGE_DEFAULT;
 	pthread_mutex_unlock(&mmio->vdev->lock);
 }

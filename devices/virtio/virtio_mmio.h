@@ -38,6 +38,11 @@
 #define VIRTIO_MMIO_CONFIG_GENERATION	0x0fc
 #define VIRTIO_MMIO_CONFIG		0x100
 
+/* Version 1 (legacy, §4.2.4) only: the rest of its registers are version 2's. */
+#define VIRTIO_MMIO_GUEST_PAGE_SIZE	0x028
+#define VIRTIO_MMIO_QUEUE_ALIGN		0x03c
+#define VIRTIO_MMIO_QUEUE_PFN		0x040
+
 #define VIRTIO_MMIO_MAGIC		0x74726976	/* "virt" */
 #define VIRTIO_MMIO_VENDOR		0x4d565954	/* "TYVM" */
 
@@ -71,10 +76,24 @@ struct virtio_mmio {
 	 * interrupt anyway. Set once at setup; survives device resets.
 	 */
 	bool vring_ack_in_kernel;
+
+	/*
+	 * Version 1 (legacy interface): the device's virtio core is in legacy
+	 * mode. GuestPageSize survives a driver reset (Linux writes it once,
+	 * at probe); each queue's QueueAlign goes back to its default then.
+	 */
+	bool legacy;
+	uint32_t guest_page_size;
+	uint32_t queue_align[VIRTIO_MAX_QUEUES];
 };
 
 /* Attach @vdev to a new virtio-mmio transport @mmio (vdev's interrupts go here). */
 void virtio_mmio_init(struct virtio_mmio *mmio, struct virtio_dev *vdev);
+/* The same, version 1 (legacy): call after the device model set its features. */
+void virtio_mmio_init_legacy(struct virtio_mmio *mmio, struct virtio_dev *vdev);
+
+/* Power-on reset (machine reset): the device and every transport register. */
+void virtio_mmio_reset(struct virtio_mmio *mmio);
 
 /* MMIO handler (struct mmio_bus signature); @opaque is the struct virtio_mmio. */
 void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data,

@@ -21,6 +21,13 @@ uint64_t virtq_device_bytes(bool packed, uint16_t size)
 	return packed ? 4 : 6 + 8ULL * size;
 }
 
+uint64_t virtq_legacy_used_offset(uint16_t size, uint32_t align)
+{
+	uint64_t avail_end = virtq_desc_bytes(false, size) + virtq_driver_bytes(false, size);
+
+	return (avail_end + align - 1) & ~((uint64_t)align - 1);
+}
+
 static bool aligned(uint64_t v, uint64_t a)
 {
 	return (v & (a - 1)) == 0;

@@ -105,6 +105,12 @@ unsigned int virtq_slots_held(const struct virtq_chain *chains, unsigned int n);
 uint64_t virtq_desc_bytes(bool packed, uint16_t size);
 uint64_t virtq_driver_bytes(bool packed, uint16_t size);
 uint64_t virtq_device_bytes(bool packed, uint16_t size);
+/*
+ * Legacy layout (virtio 1.2 §2.7.2): one block with the descriptors, then
+ * the available ring, then the used ring at the next @align boundary.
+ * Offset of the used ring from the start; @align a power of two.
+ */
+uint64_t virtq_legacy_used_offset(uint16_t size, uint32_t align);
 
 /* Split ring internals shared with virtq_packed.c's counterpart. */
 enum virtq_pop_result virtq_split_pop(struct virtq *vq, struct virtq_chain *chain);

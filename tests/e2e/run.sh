@@ -50,6 +50,8 @@ GIC2_CHECKS+=' msi-probe-gic2'
 NET_CHECKS+=' pci-tier2 pci-tier1b pci-tier1b-relay pci-reset-loop-tier1b'
 NET_CHECKS+=' reboot-tier1b reboot-tier2 reboot-pci-tier1b reboot-pci-tier2'
 NET_CHECKS+=' tier1b-poll'
+# Legacy virtio-mmio (version 1, --virtio-mmio legacy): inner.sh suite_legacy.
+NET_CHECKS+=' legacy-tier2 legacy-tier1b legacy-mq-tier2 legacy-mq-tier1a legacy-reset-loop-tier1b legacy-reset-loop-tier2 legacy-reboot-tier1b legacy-reboot-tier2'
 GIC2_CHECKS+=' pci-gicv2m'
 # Per-queue interrupts over virtio-pci (issue 15's tests).
 NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-tier1b'
@@ -57,7 +59,7 @@ GIC2_CHECKS+=' pci-gicv2m-tier1a'
 # --machine virt (QEMU's board: PL011, PL031, 32 virtio-mmio transports) and the RTC.
 GIC3_CHECKS+=' virt-boot virt-default-cmdline rtc-tinyvmm virt-expect virt-reboot'
 GIC2_CHECKS+=' virt-gicv2-boot'
-NET_CHECKS+=' virt-tier2 virt-tier1b virt-pci-tier1a'
+NET_CHECKS+=' virt-tier2 virt-tier1b virt-modern-tier2 virt-modern-tier1b virt-pci-tier1a'
 
 total_pass=0
 total_fail=0

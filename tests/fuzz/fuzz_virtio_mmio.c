@@ -7,7 +7,8 @@
  * pops and pushes real chains. Input:
  *
  *   u8 nqueues, u16 queue_num_max, u32 extra offered features (low half),
- *   u8 activate_fails, u8 nops, nops x {u8 kind, u8 reg, u32 value},
+ *   u8 mode (bit 0: activate() fails; bit 1: version 1, the legacy
+ *   interface), u8 nops, nops x {u8 kind, u8 reg, u32 value},
  *   then the first bytes of the 64 KiB guest RAM.
  *
  * kind bit 0: write; bits 1-2: size 4, 4, 1 or 2 (bit 3 set: 8); bit 4: reg
@@ -28,6 +29,7 @@ static struct virtio_dev vdev;
 static struct virtio_mmio dev;
 static struct virtq_chain chain;
 static bool activate_fails;
+static bool legacy;
 
 /* The rings as they were at activation: nothing may move them while live. */
 static struct virtq snap[VIRTIO_MAX_QUEUES];
@@ -35,7 +37,8 @@ static struct virtq snap[VIRTIO_MAX_QUEUES];
 static int fake_activate(struct virtio_dev *m)
 {
 	FZ_CHECK(!m->active);	/* activate twice = a second set of workers */
-	FZ_CHECK(m->status & VIRTIO_CONFIG_S_FEATURES_OK);
+	/* Legacy has no FEATURES_OK step: the features were checked at DRIVER_OK. */
+	FZ_CHECK(legacy || (m->status & VIRTIO_CONFIG_S_FEATURES_OK));
 	FZ_CHECK(!(m->driver_features & ~m->device_features));
 	for (unsigned int i = 0; i < m->nqueues; i++) {
 		snap[i] = m->queues[i];
@@ -43,6 +46,7 @@ static int fake_activate(struct virtio_dev *m)
 			struct virtq *vq = &m->queues[i];
 
 			FZ_CHECK(vq->desc && vq->size && vq->size <= m->queue_num_max);
+			FZ_CHECK(!legacy || (!vq->packed && !(vq->size & (vq->size - 1))));
 			FZ_CHECK(fz_in_ram(&mem, vq->desc, virtq_desc_bytes(vq->packed, vq->size)));
 			FZ_CHECK(fz_in_ram(&mem, vq->driver, virtq_driver_bytes(vq->packed, vq->size)));
 			FZ_CHECK(fz_in_ram(&mem, vq->device, virtq_device_bytes(vq->packed, vq->size)));
@@ -105,6 +109,28 @@ static const struct virtio_dev_ops ops = {
 	.features_ok = fake_features_ok,
 };
 
+/*
+ * Legacy: one feature word offered, FEATURES_OK never kept, and a queue
+ * set by QueuePFN lies wholly in RAM in the legacy layout (§2.7.2).
+ */
+static void check_legacy_state(const struct virtio_dev *m)
+{
+	FZ_CHECK(m->legacy && !(m->device_features >> 32));
+	FZ_CHECK(!(m->status & VIRTIO_CONFIG_S_FEATURES_OK));
+	if (m->active)
+		FZ_CHECK(!(m->driver_features & ~m->device_features));
+	for (unsigned int i = 0; i < m->nqueues; i++) {
+		const struct virtq *vq = &m->queues[i];
+		uint64_t used_end = vq->device_gpa + virtq_device_bytes(false, vq->size);
+
+		if (!m->queue_ready[i])
+			continue;
+		FZ_CHECK(vq->driver_gpa == vq->desc_gpa + virtq_desc_bytes(false, vq->size));
+		FZ_CHECK(vq->device_gpa >= vq->driver_gpa + virtq_driver_bytes(false, vq->size));
+		FZ_CHECK(vq->desc_gpa >= RAM_BASE && used_end <= RAM_BASE + RAM_SIZE);
+	}
+}
+
 static void check_state(const struct virtio_dev *m)
 {
 	uint32_t s = m->status;
@@ -112,7 +138,9 @@ static void check_state(const struct virtio_dev *m)
 	FZ_CHECK(!(s & ~0xffu));
 	/* NEEDS_RESET is the device's flag: no driver write may set it. */
 	FZ_CHECK(!(s & VIRTIO_CONFIG_S_NEEDS_RESET));
-	if (s & VIRTIO_CONFIG_S_DRIVER_OK)
+	if (legacy)
+		check_legacy_state(m);
+	else if (s & VIRTIO_CONFIG_S_DRIVER_OK)
 		FZ_CHECK(s & VIRTIO_CONFIG_S_FEATURES_OK);
 	if (s & VIRTIO_CONFIG_S_FEATURES_OK)
 		FZ_CHECK(!(m->driver_features & ~m->device_features));
@@ -133,8 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (1ULL << VIRTIO_RING_F_EVENT_IDX) | (1ULL << VIRTIO_F_RING_PACKED);
 	unsigned int nops;
 	const uint8_t *opp;
+	uint8_t mode;
 
-	activate_fails = fz_u8(&f) & 1;
+	mode = fz_u8(&f);
+	activate_fails = mode & 1;
+	legacy = mode & 2;
 	nops = fz_u8(&f);
 	if (f.n < 6 * (size_t)nops)
 		nops = (unsigned int)(f.n / 6);
@@ -143,7 +174,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.n -= 6 * nops;
 	fz_mem_load(&mem, RAM_BASE, RAM_SIZE, f.p, f.n);
 	virtio_dev_init(&vdev, 1, features, nqueues, qmax, &mem, &ops, NULL);
-	virtio_mmio_init(&dev, &vdev);
+	if (legacy)
+		virtio_mmio_init_legacy(&dev, &vdev);
+	else
+		virtio_mmio_init(&dev, &vdev);
 	for (unsigned int i = 0; i < nops; i++) {
 		const uint8_t *op = opp + 6 * i;
 		uint8_t kind = op[0];

@@ -96,7 +96,8 @@ def seeds_rings():
 # virtio-mmio registers
 R = dict(STATUS=0x70, DFSEL=0x24, DF=0x20, DEVFSEL=0x14, DEVF=0x10, QSEL=0x30, QMAX=0x34,
          QNUM=0x38, QREADY=0x44, QNOTIFY=0x50, ISR=0x60, ACK=0x64, DLO=0x80, DHI=0x84,
-         DRLO=0x90, DRHI=0x94, DVLO=0xa0, DVHI=0xa4, GEN=0xfc)
+         DRLO=0x90, DRHI=0x94, DVLO=0xa0, DVHI=0xa4, GEN=0xfc,
+         PAGESIZE=0x28, QALIGN=0x3c, QPFN=0x40)
 
 
 def w(reg, v):
@@ -131,6 +132,25 @@ def seeds_mmio():
         write("virtio_mmio", name, struct.pack("<BHIBB", 2, 256, 0, 0, len(ops)) + b"".join(ops) + img)
     ops = mmio_bringup(1, 0)
     write("virtio_mmio", "no-ring-features", struct.pack("<BHIBB", 2, 256, 0, 0, len(ops)) + b"".join(ops) + split_ring())
+    # Version 1 (mode bit 1): 1 KiB pages, QueueAlign 256 puts the used ring
+    # at DEVICE, so the same ring images serve; then a rebind, and one PFN past RAM.
+    img = bytearray()
+    put(img, 0, split_ring())
+    put(img, 0x400, split_ring())
+    for name, pfns in (("legacy", (RAM // 1024, (RAM + 0x400) // 1024)),
+                       ("legacy-pfn-outside-ram", (RAM // 1024, (RAM + 0x10000) // 1024))):
+        ops = legacy_bringup(lo, pfns) + legacy_bringup(lo, pfns)
+        write("virtio_mmio", name, struct.pack("<BHIBB", 2, 256, 0, 2, len(ops)) + b"".join(ops) + img)
+
+
+def legacy_bringup(features, pfns):
+    ops = [w("STATUS", 1), w("STATUS", 3), w("PAGESIZE", 1024), rd("DEVF"), w("DFSEL", 0),
+           w("DF", features)]
+    for q, pfn in enumerate(pfns):
+        ops += [w("QSEL", q), rd("QPFN"), rd("QMAX"), w("QNUM", 8), w("QALIGN", 256),
+                w("QPFN", pfn), rd("QPFN")]
+    return ops + [w("STATUS", 7), w("QNOTIFY", 0), w("QNOTIFY", 1), rd("ISR"), w("ACK", 1),
+                  rd("STATUS"), w("STATUS", 0)]
 
 
 def seeds_net_ctrl():

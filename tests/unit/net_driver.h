@@ -90,6 +90,34 @@ static inline void nd_setup_queue(struct net_driver *d, unsigned int q, struct n
 	nd_reg_write(d, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
+/* Legacy (version 1): Status 1, 3, GuestPageSize 4 KiB, the one feature word. */
+static inline void nd_negotiate_legacy(struct net_driver *d, uint32_t features)
+{
+	nd_reg_write(d, VIRTIO_MMIO_STATUS, 1);
+	nd_reg_write(d, VIRTIO_MMIO_STATUS, 3);
+	nd_reg_write(d, VIRTIO_MMIO_GUEST_PAGE_SIZE, 4096);
+	nd_reg_write(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	nd_reg_write(d, VIRTIO_MMIO_DRIVER_FEATURES, features);
+}
+
+/*
+ * Legacy: @r's rings move into the legacy layout at r->desc (page-aligned):
+ * the available ring right after the descriptors, the used ring at the
+ * next 4 KiB; QueuePFN gives the device just that page.
+ */
+static inline void nd_setup_queue_legacy(struct net_driver *d, unsigned int q, struct nd_ring *r)
+{
+	r->avail = r->desc + 16ULL * r->size;
+	r->used = (r->avail + 6 + 2ULL * r->size + 4095) & ~4095ULL;
+	r->avail_idx = r->used_seen = 0;
+	memset(nd_gp(d, r->avail), 0, 6 + 2ULL * r->size);
+	memset(nd_gp(d, r->used), 0, 6 + 8ULL * r->size);
+	nd_reg_write(d, VIRTIO_MMIO_QUEUE_SEL, q);
+	nd_reg_write(d, VIRTIO_MMIO_QUEUE_NUM, r->size);
+	nd_reg_write(d, VIRTIO_MMIO_QUEUE_ALIGN, 4096);
+	nd_reg_write(d, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(r->desc / 4096));
+}
+
 /* Post a one-descriptor chain (no kick); returns the buffer's guest address. */
 static inline uint64_t nd_post_quiet(struct net_driver *d, struct nd_ring *r, const void *data,
 				     uint32_t len, bool writable)

@@ -425,6 +425,29 @@ Test(cli, transport_auto)
 	cr_assert_not(cfg.transport_pci, "no NIC: no PCI");
 }
 
+Test(cli, virtio_mmio_mode)
+{
+	char *none[] = { "tinyvmm", "--kernel", "k", "--tap", "t" };
+	char *legacy[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--virtio-mmio", "legacy" };
+	char *modern[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--virtio-mmio=modern" };
+	char *mq[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--queues", "2", "--virtio-mmio", "legacy" };
+	char *bad[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--virtio-mmio", "v1" };
+	char *pci[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--transport", "pci",
+			"--virtio-mmio", "legacy" };
+
+	expect_ok(ARGC(none), none);
+	cr_assert_eq(cfg.virtio_mmio, VIRTIO_MMIO_MODE_AUTO, "the board decides");
+	expect_ok(ARGC(legacy), legacy);
+	cr_assert_eq(cfg.virtio_mmio, VIRTIO_MMIO_MODE_LEGACY);
+	cr_assert_not(cfg.transport_pci);
+	expect_ok(ARGC(modern), modern);
+	cr_assert_eq(cfg.virtio_mmio, VIRTIO_MMIO_MODE_MODERN);
+	expect_ok(ARGC(mq), mq);
+	cr_assert_not(cfg.transport_pci, "legacy virtio-mmio keeps multi-queue on virtio-mmio");
+	expect_usage_error(ARGC(bad), bad, "--virtio-mmio 'v1' is not a virtio-mmio interface. Use legacy or modern");
+	expect_usage_error(ARGC(pci), pci, "--virtio-mmio legacy");
+}
+
 Test(cli, network_bad_values)
 {
 	char *vh[] = { "tinyvmm", "--kernel", "k", "--tap", "t", "--vhost", "maybe" };

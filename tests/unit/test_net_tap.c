@@ -92,7 +92,8 @@ static void write_sysctl(const char *path, const char *v)
 	}
 }
 
-static void start_device(uint64_t features)
+/* The device on a TAP in a namespace of this test's own, on virtio-mmio version 2 or 1. */
+static void create_device(bool legacy)
 {
 	struct net_options o = { .tap_name = TAP_NAME, .packed = false, .vhost = NET_VHOST_OFF,
 				 .queues = 1, .quiet = true };
@@ -108,10 +109,18 @@ static void start_device(uint64_t features)
 	nd_init(&drv, &rxr, &txr, &mmio, &mem, RAM_BASE, RAM_SIZE, QSIZE);
 	memcpy(o.mac, guest_mac, 6);
 	cr_assert_eq(virtio_net_init(&net, &o, &mem, &err), 0, "%s", err.msg);
-	virtio_mmio_init(&mmio, &net.vdev);
+	if (legacy)
+		virtio_mmio_init_legacy(&mmio, &net.vdev);
+	else
+		virtio_mmio_init(&mmio, &net.vdev);
 	set_ip(TAP_NAME, HOST_IP);
 	rxr.kick_fd = net.pairs[0].kick_fd[0];
 	txr.kick_fd = net.pairs[0].kick_fd[1];
+}
+
+static void start_device(uint64_t features)
+{
+	create_device(false);
 	cr_assert(nd_negotiate(&drv, features), "device refused the features");
 	nd_setup_queue(&drv, 0, &rxr);
 	nd_setup_queue(&drv, 1, &txr);
@@ -152,13 +161,14 @@ static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static size_t arp_request(uint8_t *f)
+/* An ARP request after a vnet header of @hdr bytes (10: legacy without MRG_RXBUF). */
+static size_t arp_request_hdr(uint8_t *f, size_t hdr)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	uint8_t *a = f + 12 + 14;
-	size_t n = 12 + eth(f + 12, bcast, 0x0806);
+	uint8_t *a = f + hdr + 14;
+	size_t n = hdr + eth(f + hdr, bcast, 0x0806);
 
-	memset(f, 0, 12);	/* vnet header: nothing to offload */
+	memset(f, 0, hdr);	/* vnet header: nothing to offload */
 	memcpy(a, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
 	memcpy(a + 8, guest_mac, 6);
 	inet_pton(AF_INET, GUEST_IP, a + 14);
@@ -170,10 +180,11 @@ static size_t arp_request(uint8_t *f)
 static const uint8_t *rx_frame(uint64_t buf) { return gp(buf); }
 
 /*
- * Post 4 RX buffers and an ARP request for the host; return the RX buffer
- * the host's reply landed in (other host chatter is skipped).
+ * Post 4 RX buffers and an ARP request for the host (after a vnet header of
+ * @hdr bytes); return the RX buffer the host's reply landed in (other host
+ * chatter is skipped).
  */
-static const uint8_t *arp_round_trip(void)
+static const uint8_t *arp_round_trip_hdr(size_t hdr)
 {
 	uint8_t frame[128];
 	uint64_t bufs[4], rxbuf;
@@ -181,15 +192,53 @@ static const uint8_t *arp_round_trip(void)
 
 	for (int i = 0; i < 4; i++)
 		bufs[i] = nd_post(&drv, &rxr, NULL, 2048, true);
-	nd_post(&drv, &txr, frame, (uint32_t)arp_request(frame), false);
+	nd_post(&drv, &txr, frame, (uint32_t)arp_request_hdr(frame, hdr), false);
 	cr_assert(nd_wait_used(&drv, &txr, &id, &len), "TX chain never returned");
 	cr_assert_eq(len, 0, "TX chains report 0 bytes written");
 	do {
 		cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "no ARP reply arrived");
 		cr_assert_lt(id, 4);
 		rxbuf = bufs[id];
-	} while (rx_frame(rxbuf)[12 + 13] != 0x06);
+	} while (rx_frame(rxbuf)[hdr + 13] != 0x06);
 	return rx_frame(rxbuf);
+}
+
+static const uint8_t *arp_round_trip(void)
+{
+	return arp_round_trip_hdr(12);
+}
+
+/* A legacy driver's (re)bind: reset, features, rings by QueuePFN, DRIVER_OK. */
+static void bind_legacy(uint32_t features)
+{
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 0);
+	nd_negotiate_legacy(&drv, features);
+	nd_setup_queue_legacy(&drv, 0, &rxr);
+	nd_setup_queue_legacy(&drv, 1, &txr);
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 7);
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 7, "device refused DRIVER_OK");
+}
+
+/*
+ * The TAP frames with the header each legacy session negotiated: 10 bytes
+ * without MRG_RXBUF, 12 with it, 10 again after the next reset. A TAP
+ * left at 12 would read the first two bytes of every frame as num_buffers.
+ */
+Test(net_tap, legacy_driver_gets_the_header_it_negotiated)
+{
+	const uint32_t legacy = (uint32_t)(F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS));
+	const uint32_t sizes[] = { 10, 12, 10 };
+
+	create_device(true);
+	for (int i = 0; i < 3; i++) {
+		const uint8_t *r;
+
+		bind_legacy(legacy | (sizes[i] == 12 ? (uint32_t)F(VIRTIO_NET_F_MRG_RXBUF) : 0));
+		r = arp_round_trip_hdr(sizes[i]);
+		cr_assert_eq(r[sizes[i] + 14 + 7], 2, "session %d: an ARP reply", i);
+		cr_assert_arr_eq(r + sizes[i], guest_mac, 6, "session %d: addressed to the guest", i);
+	}
+	cr_assert_eq(net.activations, 3);
 }
 
 Test(net_tap, arp_request_gets_answered_through_the_tap)

@@ -66,22 +66,44 @@ static void init_pair(void)
 	txr.kick_fd = pair->kick_fd[1];
 }
 
-static void start(uint64_t features)
+/* The worker over virtio-mmio version 2, or version 1 (@legacy: rings by QueuePFN). */
+static void start_mode(uint64_t features, bool legacy)
 {
 	struct tvm_error err;
+	uint32_t driver_ok = legacy ? 7 : 15;
 
 	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
 	nd_init(&drv, &rxr, &txr, &mmio, &mem, RAM_BASE, RAM_SIZE, QSIZE);
 	memset(&net, 0, sizeof(net));
 	virtio_dev_init(&net.vdev, VIRTIO_ID_NET, features, 2, QSIZE, &mem, &stub_ops, &net);
-	virtio_mmio_init(&mmio, &net.vdev);
+	if (legacy)
+		virtio_mmio_init_legacy(&mmio, &net.vdev);
+	else
+		virtio_mmio_init(&mmio, &net.vdev);
 	init_pair();
-	cr_assert(nd_negotiate(&drv, features | F(VIRTIO_F_VERSION_1)));
-	nd_setup_queue(&drv, 0, &rxr);
-	nd_setup_queue(&drv, 1, &txr);
-	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, 15);
-	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), 15);
+	if (legacy) {
+		nd_negotiate_legacy(&drv, (uint32_t)features);
+		nd_setup_queue_legacy(&drv, 0, &rxr);
+		nd_setup_queue_legacy(&drv, 1, &txr);
+	} else {
+		cr_assert(nd_negotiate(&drv, features | F(VIRTIO_F_VERSION_1)));
+		nd_setup_queue(&drv, 0, &rxr);
+		nd_setup_queue(&drv, 1, &txr);
+	}
+	nd_reg_write(&drv, VIRTIO_MMIO_STATUS, driver_ok);
+	cr_assert_eq(nd_reg_read(&drv, VIRTIO_MMIO_STATUS), driver_ok);
 	cr_assert_eq(net_user_start_pair(pair), 0);
+}
+
+static void start(uint64_t features)
+{
+	start_mode(features, false);
+}
+
+static void start_legacy(uint32_t features)
+{
+	start_mode(features, true);
+	cr_assert_eq(net.vdev.driver_features, features, "no VERSION_1");
 }
 
 static void finish(void)
@@ -116,14 +138,69 @@ static void assert_asleep(const char *what)
 		     (unsigned long long)(counter(&pair->stats.worker_wakeups) - before));
 }
 
-/* A frame as the TAP hands it over: vnet header (zeroed) and @len bytes. */
-static void host_send(size_t len, uint8_t fill)
+/* A frame as the TAP hands it over: a vnet header of @hdr bytes (zeroed) and @len bytes. */
+static void host_send_hdr(size_t hdr, size_t len, uint8_t fill)
 {
 	static uint8_t buf[HDR + 65536];
 
-	memset(buf, 0, HDR);
-	memset(buf + HDR, fill, len);
-	cr_assert_eq(write(host_fd, buf, HDR + len), (ssize_t)(HDR + len), "%s", strerror(errno));
+	memset(buf, 0, hdr);
+	memset(buf + hdr, fill, len);
+	cr_assert_eq(write(host_fd, buf, hdr + len), (ssize_t)(hdr + len), "%s", strerror(errno));
+}
+
+static void host_send(size_t len, uint8_t fill)
+{
+	host_send_hdr(HDR, len, fill);
+}
+
+/*
+ * A legacy driver without MRG_RXBUF: 10-byte headers both ways, and no
+ * num_buffers written into the frame's first bytes.
+ */
+Test(net_worker, legacy_driver_moves_frames_with_10_byte_headers)
+{
+	uint8_t frame[10 + 200], got[10 + 300];
+	uint32_t id, len;
+	uint64_t buf;
+
+	start_legacy(F(VIRTIO_RING_F_EVENT_IDX));
+	buf = nd_post(&drv, &rxr, NULL, 2048, true);
+	host_send_hdr(10, 300, 0x5a);
+	cr_assert(nd_wait_used(&drv, &rxr, &id, &len));
+	cr_assert_eq(len, 10 + 300);
+	memcpy(got, nd_gp(&drv, buf), sizeof(got));
+	for (size_t i = 10; i < sizeof(got); i++)
+		cr_assert_eq(got[i], 0x5a, "byte %zu of the frame", i);
+	memset(frame, 0, 10);
+	memset(frame + 10, 0xc3, 200);
+	nd_post(&drv, &txr, frame, sizeof(frame), false);
+	cr_assert(nd_wait_used(&drv, &txr, &id, &len));
+	cr_assert_eq(read(host_fd, got, sizeof(got)), (ssize_t)sizeof(frame), "10-byte header + frame");
+	cr_assert_eq(got[10], 0xc3);
+	cr_assert_eq(counter(&pair->stats.tx_bytes), 200);
+	cr_assert_eq(counter(&pair->stats.rx_bytes), 300);
+}
+
+/* Legacy with MRG_RXBUF: the 12-byte header, num_buffers filled in. */
+Test(net_worker, legacy_driver_with_mrg_rxbuf_gets_num_buffers)
+{
+	uint32_t id, len, total = 0;
+	uint64_t first;
+	uint16_t nbufs;
+
+	start_legacy(F(VIRTIO_NET_F_MRG_RXBUF));
+	first = nd_post_quiet(&drv, &rxr, NULL, 256, true);
+	for (int i = 0; i < 3; i++)
+		nd_post_quiet(&drv, &rxr, NULL, 256, true);
+	nd_kick(&rxr);
+	host_send_hdr(12, 600, 7);	/* 612 bytes: three buffers */
+	for (int i = 0; i < 3; i++) {
+		cr_assert(nd_wait_used(&drv, &rxr, &id, &len), "buffer %d", i);
+		total += len;
+	}
+	cr_assert_eq(total, 12 + 600);
+	memcpy(&nbufs, nd_gp(&drv, first) + 10, 2);
+	cr_assert_eq(le16toh(nbufs), 3, "num_buffers");
 }
 
 Test(net_worker, rx_with_too_few_buffers_sleeps_then_resumes_on_refill)

@@ -316,3 +316,264 @@ Test(virtio_mmio, driver_cannot_clear_status_bits_of_a_live_device)
 	cr_assert_eq(activations, 1, "activated twice");
 	cr_assert(vdev.active);
 }
+
+/*
+ * Version 1 (legacy interface, virtio 1.2 §4.2.4): the same device and
+ * core, in legacy mode. Offered: VERSION_1 | EVENT_IDX | bit 5 (OFFERED)
+ * plus RING_PACKED, so that what a legacy driver must not see is there.
+ */
+#define LEGACY_OFFERED (OFFERED | (1ULL << VIRTIO_F_RING_PACKED))
+#define PAGE 4096u
+#define NEEDS_RESET(s) ((s) & VIRTIO_CONFIG_S_NEEDS_RESET)
+
+static void setup_legacy(void)
+{
+	setup();
+	vdev.device_features = LEGACY_OFFERED;
+	virtio_mmio_init_legacy(&dev, &vdev);
+	dev.raise_irq = fake_irq;
+}
+
+TestSuite(virtio_mmio_legacy, .init = setup_legacy, .fini = teardown);
+
+/* ACKNOWLEDGE, DRIVER, GuestPageSize, features word 0 (what Linux's v1 path does). */
+static void legacy_begin(uint32_t features)
+{
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, PAGE);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, features);
+}
+
+static void legacy_queue(unsigned int q, uint32_t num, uint32_t align, uint32_t pfn)
+{
+	wr(VIRTIO_MMIO_QUEUE_SEL, q);
+	wr(VIRTIO_MMIO_QUEUE_NUM, num);
+	wr(VIRTIO_MMIO_QUEUE_ALIGN, align);
+	wr(VIRTIO_MMIO_QUEUE_PFN, pfn);
+}
+
+static const uint32_t LEGACY_DRIVER_OK = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					 VIRTIO_CONFIG_S_DRIVER_OK;
+static const uint32_t RAM_PFN = (uint32_t)(TD_RAM_BASE / PAGE);
+
+Test(virtio_mmio_legacy, identity_says_version_1)
+{
+	cr_assert_eq(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	cr_assert_eq(rd(VIRTIO_MMIO_VERSION), 1);
+	cr_assert_eq(rd(VIRTIO_MMIO_DEVICE_ID), 1);
+	/* Version 2's registers are reserved here. */
+	cr_assert_eq(rd(VIRTIO_MMIO_SHM_LEN_LOW), 0);
+	cr_assert_eq(rd(VIRTIO_MMIO_CONFIG_GENERATION), 0);
+}
+
+Test(virtio_mmio_legacy, one_feature_word_without_version_1_or_packed)
+{
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	cr_assert_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)OFFERED);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	cr_assert_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0, "no VERSION_1, no RING_PACKED");
+	cr_assert_eq(vdev.device_features, (uint32_t)OFFERED);
+	/* Word 1 cannot be accepted either. */
+	legacy_begin(1u << VIRTIO_RING_F_EVENT_IDX);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	cr_assert_eq(vdev.driver_features, 1ULL << VIRTIO_RING_F_EVENT_IDX);
+}
+
+Test(virtio_mmio_legacy, pfn_places_the_rings_in_the_legacy_layout)
+{
+	uint32_t pfn = RAM_PFN + 0x10;
+	uint64_t base = (uint64_t)pfn * PAGE;
+
+	legacy_begin(1u << VIRTIO_RING_F_EVENT_IDX);
+	legacy_queue(0, 256, PAGE, pfn);
+	/* desc 256 x 16 = 4096, avail 6 + 2 x 256 = 518: used at the next 4 KiB. */
+	cr_assert_eq(vdev.queues[0].desc_gpa, base);
+	cr_assert_eq(vdev.queues[0].driver_gpa, base + 4096);
+	cr_assert_eq(vdev.queues[0].device_gpa, base + 8192);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), pfn);
+	/* A small alignment packs it tighter: 8 x 16 + 22 = 150, used at 192. */
+	legacy_queue(1, 8, 64, pfn + 4);
+	cr_assert_eq(vdev.queues[1].driver_gpa, base + 4 * PAGE + 128);
+	cr_assert_eq(vdev.queues[1].device_gpa, base + 4 * PAGE + 192);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), pfn + 4);
+	wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+	cr_assert_eq(activations, 1);
+	cr_assert_eq(rd(VIRTIO_MMIO_STATUS), LEGACY_DRIVER_OK, "no FEATURES_OK in legacy");
+	cr_assert(vdev.queues[0].event_idx && !vdev.queues[0].packed);
+	cr_assert_eq(vdev.queues[0].device, guest_mem_ptr(&mem, base + 8192, 1));
+}
+
+Test(virtio_mmio_legacy, page_size_scales_the_pfn)
+{
+	legacy_begin(0);
+	wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, 65536);	/* a 64K-page guest kernel */
+	legacy_queue(0, 16, 65536, (uint32_t)(TD_RAM_BASE / 65536) + 2);
+	cr_assert_eq(vdev.queues[0].desc_gpa, TD_RAM_BASE + 2 * 65536);
+	cr_assert_eq(vdev.queues[0].device_gpa, TD_RAM_BASE + 3 * 65536);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), (uint32_t)(TD_RAM_BASE / 65536) + 2);
+}
+
+Test(virtio_mmio_legacy, features_ok_is_not_a_step_and_queues_need_no_ready)
+{
+	legacy_begin(0);
+	/* A legacy driver never writes FEATURES_OK; one that does gets nothing from it. */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			       VIRTIO_CONFIG_S_FEATURES_OK);
+	cr_assert_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	legacy_queue(0, 16, PAGE, RAM_PFN);
+	legacy_queue(1, 16, PAGE, RAM_PFN + 2);
+	cr_assert(virtio_dev_queue_ready(&vdev, 0) && virtio_dev_queue_ready(&vdev, 1));
+	wr(VIRTIO_MMIO_QUEUE_READY, 0);	/* version 2's register: reserved */
+	cr_assert(virtio_dev_queue_ready(&vdev, 1));
+	wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+	cr_assert_eq(activations, 1);
+	cr_assert_eq(NEEDS_RESET(rd(VIRTIO_MMIO_STATUS)), 0);
+}
+
+Test(virtio_mmio_legacy, pfn_zero_releases_the_queue)
+{
+	legacy_begin(0);
+	legacy_queue(0, 16, PAGE, RAM_PFN);
+	/* Set already: a second PFN is ignored until the queue is released. */
+	wr(VIRTIO_MMIO_QUEUE_PFN, RAM_PFN + 8);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), RAM_PFN);
+	wr(VIRTIO_MMIO_QUEUE_PFN, 0);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), 0);
+	cr_assert_not(virtio_dev_queue_ready(&vdev, 0));
+	wr(VIRTIO_MMIO_QUEUE_PFN, RAM_PFN + 8);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), RAM_PFN + 8);
+}
+
+Test(virtio_mmio_legacy, live_queues_ignore_pfn_and_align)
+{
+	legacy_begin(0);
+	legacy_queue(0, 16, PAGE, RAM_PFN);
+	wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+	cr_assert_eq(activations, 1);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_PFN, 0);
+	wr(VIRTIO_MMIO_QUEUE_ALIGN, 3);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 8);
+	cr_assert(virtio_dev_queue_ready(&vdev, 0));
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), RAM_PFN);
+	cr_assert_eq(vdev.queues[0].size, 16);
+	cr_assert_eq(NEEDS_RESET(rd(VIRTIO_MMIO_STATUS)), 0);
+}
+
+/* Set up queue 0 with @pfn (after @page/@align), then DRIVER_OK: it must not start. */
+static void assert_refused(uint32_t page, uint32_t align, uint32_t num, uint32_t pfn)
+{
+	legacy_begin(0);
+	wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, page);
+	legacy_queue(0, num, align, pfn);
+	cr_assert(NEEDS_RESET(rd(VIRTIO_MMIO_STATUS)),
+		  "page %u align %u num %u pfn 0x%x: accepted", page, align, num, pfn);
+	cr_assert_not(virtio_dev_queue_ready(&vdev, 0));
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), 0);
+	wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+	cr_assert_eq(activations, 0, "started with a refused queue");
+	/* A reset clears it; the next driver can bind. */
+	wr(VIRTIO_MMIO_STATUS, 0);
+	cr_assert_eq(rd(VIRTIO_MMIO_STATUS), 0);
+}
+
+Test(virtio_mmio_legacy, rings_outside_ram_need_reset)
+{
+	uint32_t end_pfn = (uint32_t)((TD_RAM_BASE + TD_RAM_SIZE) / PAGE);
+
+	assert_refused(PAGE, PAGE, 256, RAM_PFN - 1);		/* below RAM */
+	assert_refused(PAGE, PAGE, 256, end_pfn);		/* just past its end */
+	assert_refused(PAGE, PAGE, 256, end_pfn - 2);		/* desc in RAM, used ring not */
+	assert_refused(PAGE, PAGE, 256, 0xffffffff);		/* the largest PFN */
+	assert_refused(65536, 65536, 256, 0xffffffff);		/* 2^48: no overflow either */
+	/* The last place a 256-entry ring fits (3 pages) is accepted. */
+	legacy_begin(0);
+	legacy_queue(0, 256, PAGE, end_pfn - 3);
+	cr_assert(virtio_dev_queue_ready(&vdev, 0));
+}
+
+Test(virtio_mmio_legacy, queue_num_must_be_a_power_of_two_up_to_max)
+{
+	assert_refused(PAGE, PAGE, 100, RAM_PFN);
+	assert_refused(PAGE, PAGE, 512, RAM_PFN);	/* max is 256 */
+	assert_refused(PAGE, PAGE, 0, RAM_PFN);
+}
+
+Test(virtio_mmio_legacy, hostile_page_size_and_align_need_reset)
+{
+	static const uint32_t bad_pages[] = { 0, 3, 4097, 131072, 0x80000000u };
+	static const uint32_t bad_aligns[] = { 0, 1, 2, 6, 4095, 131072, 0xffffffffu };
+
+	for (size_t i = 0; i < sizeof(bad_pages) / sizeof(bad_pages[0]); i++) {
+		legacy_begin(0);
+		wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, bad_pages[i]);
+		cr_assert(NEEDS_RESET(rd(VIRTIO_MMIO_STATUS)), "page size %u", bad_pages[i]);
+		cr_assert_eq(dev.guest_page_size, PAGE, "page size %u was kept", bad_pages[i]);
+		wr(VIRTIO_MMIO_STATUS, 0);
+	}
+	for (size_t i = 0; i < sizeof(bad_aligns) / sizeof(bad_aligns[0]); i++) {
+		legacy_begin(0);
+		legacy_queue(0, 16, bad_aligns[i], RAM_PFN);
+		cr_assert(NEEDS_RESET(rd(VIRTIO_MMIO_STATUS)), "align %u", bad_aligns[i]);
+		cr_assert_eq(dev.queue_align[0], VIRTIO_LEGACY_ALIGN_DEFAULT,
+			     "align %u was kept", bad_aligns[i]);
+		wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+		cr_assert_eq(activations, 0, "started after align %u", bad_aligns[i]);
+		wr(VIRTIO_MMIO_STATUS, 0);
+	}
+}
+
+Test(virtio_mmio_legacy, unacceptable_features_keep_the_device_down)
+{
+	/* Bit 3 was never offered: legacy has no FEATURES_OK to refuse it at. */
+	legacy_begin(1u << 3);
+	legacy_queue(0, 16, PAGE, RAM_PFN);
+	wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+	cr_assert_eq(activations, 0);
+	cr_assert(NEEDS_RESET(rd(VIRTIO_MMIO_STATUS)));
+}
+
+Test(virtio_mmio_legacy, driver_reset_keeps_page_size_power_on_reset_does_not)
+{
+	legacy_begin(1u << VIRTIO_RING_F_EVENT_IDX);
+	wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, 16384);
+	legacy_queue(0, 16, 64, (uint32_t)(TD_RAM_BASE / 16384));
+	wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+	cr_assert_eq(activations, 1);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	cr_assert_eq(resets, 1);
+	cr_assert_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), 0, "queues released");
+	cr_assert_eq(vdev.driver_features, 0);
+	cr_assert_eq(dev.queue_align[0], VIRTIO_LEGACY_ALIGN_DEFAULT);
+	/* Linux writes GuestPageSize once, at probe: a driver reset keeps it. */
+	cr_assert_eq(dev.guest_page_size, 16384);
+	/* Bind again without writing it. */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	legacy_queue(0, 16, PAGE, (uint32_t)(TD_RAM_BASE / 16384) + 1);
+	cr_assert_eq(vdev.queues[0].desc_gpa, TD_RAM_BASE + 16384);
+	wr(VIRTIO_MMIO_STATUS, LEGACY_DRIVER_OK);
+	cr_assert_eq(activations, 2);
+	/* A machine reset is power-on: every register to its default. */
+	virtio_mmio_reset(&dev);
+	cr_assert_eq(resets, 2);
+	cr_assert_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	cr_assert_eq(dev.guest_page_size, VIRTIO_LEGACY_PAGE_DEFAULT);
+	cr_assert(dev.legacy, "still version 1");
+}
+
+Test(virtio_mmio, legacy_registers_are_reserved_in_version_2)
+{
+	negotiate((1ULL << VIRTIO_F_VERSION_1));
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
+	wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, 3);
+	wr(VIRTIO_MMIO_QUEUE_ALIGN, 3);
+	wr(VIRTIO_MMIO_QUEUE_PFN, RAM_PFN);
+	cr_assert_not(virtio_dev_queue_ready(&vdev, 0));
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_PFN), 0);
+	cr_assert_eq(NEEDS_RESET(rd(VIRTIO_MMIO_STATUS)), 0);
+}

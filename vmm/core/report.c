@@ -128,14 +128,14 @@ static void write_features(struct json *j, const char *key, uint64_t f)
 
 static void write_not_in_effect(struct json *j, const struct virtio_net *net)
 {
-	const struct virtio_dev *dev = &net->vdev;
 	uint64_t packed = 1ULL << VIRTIO_F_RING_PACKED;
+	const char *no_packed = virtio_net_packed_not_offered(net);
 
 	json_begin_array(j, "not_in_effect");
-	if (net->opts.packed && !(dev->device_features & packed)) {
+	if (no_packed) {
 		json_begin_object(j, NULL);
 		json_string(j, "feature", "ring_packed");
-		json_string(j, "reason", "vhost-net has no packed ring support; split ring in use");
+		json_string(j, "reason", no_packed);
 		json_end_object(j);
 	} else if (net->opts.packed && net->activations && !(net->negotiated_features & packed)) {
 		json_begin_object(j, NULL);
@@ -223,6 +223,9 @@ static void write_network(struct json *j, struct vm *vm)
 	json_string(j, "interrupts_via", net->backend != NET_BACKEND_VHOST ? "irqfd" :
 					 net->opts.irq_mode == NET_IRQ_DIRECT ? "vhost-irqfd-direct"
 									      : "relay");
+	json_string(j, "transport", vm->pci ? "pci" : "mmio");
+	/* virtio-mmio version 1 (--virtio-mmio legacy) or the virtio 1.x interface. */
+	json_string(j, "virtio_interface", dev->legacy ? "legacy" : "modern");
 	/* Set on every ring at start-up and read back (vhost_net_set_busyloop). */
 	if (net->backend == NET_BACKEND_VHOST)
 		json_u64(j, "vhost_poll_us", net->opts.vhost_poll_us);

@@ -69,6 +69,7 @@ static const unsigned int allowed_ioctls[] = {
 	VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_SET_VRING_ERR,
 	VHOST_GET_VRING_BASE, VHOST_NET_SET_BACKEND,
 	TUNSETOFFLOAD, TUNSETQUEUE,
+	TUNSETVNETHDRSZ,	/* at each DRIVER_OK: the negotiated header (10 bytes in legacy) */
 	TCGETS, TCSETS, TCSETSW, TCSETSF,	/* restoring the terminal at exit */
 };
 

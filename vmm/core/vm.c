@@ -259,8 +259,10 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 			tier_description(tier_of_net(vm->net)), vm->net->npairs, line,
 			vm->cfg->tap_name);
 	} else if (vm->net) {
-		fprintf(stderr, "=== Network: %s, %u queue pair(s), TAP %s ===\n",
-			tier_description(tier_of_net(vm->net)), vm->net->npairs, vm->cfg->tap_name);
+		fprintf(stderr, "=== Network: %s, %u queue pair(s), %sTAP %s ===\n",
+			tier_description(tier_of_net(vm->net)), vm->net->npairs,
+			vm->net->vdev.legacy ? "legacy virtio-mmio (version 1), " : "",
+			vm->cfg->tap_name);
 	}
 	else
 		fprintf(stderr, "=== Network: none (no --tap) ===\n");

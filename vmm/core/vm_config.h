@@ -16,6 +16,9 @@
 
 enum vhost_mode { VHOST_AUTO = 0, VHOST_ON, VHOST_OFF };
 
+/* --virtio-mmio: the interface virtio-mmio devices speak; auto is the board's default. */
+enum virtio_mmio_mode { VIRTIO_MMIO_MODE_AUTO = 0, VIRTIO_MMIO_MODE_MODERN, VIRTIO_MMIO_MODE_LEGACY };
+
 #define VM_MAX_FAIL_ON		12	/* the matcher's limit less the defaults */
 
 struct vm_config {
@@ -54,6 +57,7 @@ struct vm_config {
 	unsigned int queues;
 	bool transport_pci;		/* virtio-net on virtio-pci (after auto is resolved) */
 	bool transport_set;		/* --transport mmio|pci given; else auto: pci when --queues > 1 */
+	enum virtio_mmio_mode virtio_mmio;	/* version 2 (modern) or 1 (legacy) */
 };
 
 #endif

@@ -53,6 +53,13 @@ uint64_t vm_net_acks_in_kernel(struct vm *vm)
 	return vm->net_acks_in_kernel;
 }
 
+/* --virtio-mmio auto is the board's default: legacy on virt (as QEMU 7.2's), else modern. */
+static bool mmio_legacy(const struct vm *vm)
+{
+	return vm->cfg->virtio_mmio == VIRTIO_MMIO_MODE_LEGACY ||
+	       (vm->cfg->virtio_mmio == VIRTIO_MMIO_MODE_AUTO && vm->board->virtio_mmio_legacy);
+}
+
 /* The NIC is on the board's virtio-mmio transport (not --transport pci). */
 static bool net_on_mmio(const struct vm *vm)
 {
@@ -96,7 +103,7 @@ int vm_virtio_add_empty(struct vm *vm, struct tvm_error *err)
 	if (!b->virtio_all_present)
 		return 0;
 	vm->empty_mmio = (struct virtio_mmio_empty){ .slot_size = b->virtio_slot_size,
-						     .version = 2 };
+						     .version = mmio_legacy(vm) ? 1 : 2 };
 	if (add_empty_run(vm, 0, used < b->virtio_slots ? used : b->virtio_slots, err))
 		return -1;
 	return used < b->virtio_slots ? add_empty_run(vm, used + 1, b->virtio_slots, err) : 0;
@@ -108,7 +115,11 @@ static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_er
 	struct fdt_virtio_slot slot = board_virtio_slot(vm->board, vm->board->net_slot);
 	uint64_t base = slot.base;
 
-	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
+	/* Legacy or not, kicks and ACKs sit at the same offsets: the rest is unchanged. */
+	if (mmio_legacy(vm))
+		virtio_mmio_init_legacy(&vm->net_mmio, &vm->net->vdev);
+	else
+		virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
 	if (mmio_bus_register(&vm->bus, base, slot.size, virtio_mmio_access,
 			      &vm->net_mmio, "virtio-net"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");

@@ -35,15 +35,13 @@ void vm_request_reboot(struct vm *vm)
  */
 static void reset_net(struct vm *vm)
 {
-	uint8_t zero[4] = { 0 };
-
 	if (!vm->net)
 		return;
 	if (vm->pci) {
 		vm_pci_reset(vm);
 		return;
 	}
-	virtio_mmio_access(&vm->net_mmio, VIRTIO_MMIO_STATUS, zero, sizeof(zero), true);
+	virtio_mmio_reset(&vm->net_mmio);
 }
 
 static int reset_devices(struct vm *vm, struct tvm_error *err)
