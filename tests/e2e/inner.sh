@@ -835,9 +835,13 @@ suite_gic2() {
   try check_boot gicv2-host-gic-v2 1 2 "$K" --gic v2 --cmdline "console=ttyS0 quiet"
   check_host_check_gic2
   check_msi_probe msi-probe-gic2 GICv2m
-  if wanted pci-gicv2m; then
+  if wanted pci-gicv2m || wanted virt-pci-gicv2m; then
     net_setup tap0 --address 169.254.0.1/16
     try check_pci pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off
+    # virt: QEMU's PCIe host and its v2m SPIs (from 48).
+    GUEST_CONSOLE=ttyAMA0
+    try check_pci virt-pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off --machine virt
+    GUEST_CONSOLE=
   fi
   if wanted pci-gicv2m-tier1a; then
     net_setup tap1 --queues 2 --address 10.1.0.1/16

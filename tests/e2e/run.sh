@@ -58,7 +58,7 @@ NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-
 GIC2_CHECKS+=' pci-gicv2m-tier1a'
 # --machine virt (QEMU's board: PL011, PL031, 32 virtio-mmio transports) and the RTC.
 GIC3_CHECKS+=' virt-boot virt-default-cmdline rtc-tinyvmm virt-expect virt-reboot'
-GIC2_CHECKS+=' virt-gicv2-boot'
+GIC2_CHECKS+=' virt-gicv2-boot virt-pci-gicv2m'
 NET_CHECKS+=' virt-tier2 virt-tier1b virt-modern-tier2 virt-modern-tier1b virt-pci-tier1a'
 
 total_pass=0
