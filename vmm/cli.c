@@ -133,7 +133,7 @@ void cli_print_help(void)
 	       "  --no-sve             no SVE (default: on, host's vector lengths, when the host KVM has it)\n"
 	       "  --quiet              do not print the start-up banner or the boot milestones\n"
 	       "  --help               show this help and exit\n"
-	       "  --version            show the version and exit\n"
+	       "  --version            show the version and the git commit built from, and exit\n"
 	       "\n"
 	       "Console: the guest's ttyS0 (ttyAMA0 on virt) is on stdin/stdout; Ctrl-A x quits,\n"
 	       "  Ctrl-A Ctrl-A sends Ctrl-A.\n"
@@ -147,6 +147,15 @@ void cli_print_help(void)
 	       CLI_DEFAULT_CMDLINE, board_get(BOARD_VIRT)->default_cmdline, CLI_DEFAULT_CPUS,
 	       CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US,
 	       (unsigned long long)board_get(BOARD_TINYVMM)->exit_device.base);
+}
+
+/* The table for tests/unit/test_completion.c: the I-th option, NULL past the end. */
+const char *cli_option_name(size_t i, bool *takes_value)
+{
+	if (i >= sizeof(options) / sizeof(options[0]))
+		return NULL;
+	*takes_value = options[i].takes_value;
+	return options[i].name;
 }
 
 static const struct opt_desc *find_option(const char *name, size_t len)

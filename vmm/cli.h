@@ -3,6 +3,7 @@
 #define TINYVMM_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/util.h"
@@ -22,5 +23,6 @@ void cli_defaults(struct vm_config *cfg);
 int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 	      enum cli_action *action, struct tvm_error *err);
 void cli_print_help(void);
+const char *cli_option_name(size_t i, bool *takes_value);
 
 #endif

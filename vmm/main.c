@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (action == CLI_VERSION) {
-		printf("tinyvmm %s\n", TINYVMM_VERSION);
+		printf("tinyvmm %s (commit %s)\n", TINYVMM_VERSION, TINYVMM_COMMIT);
 		return 0;
 	}
 	crash_handler_install();

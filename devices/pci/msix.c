@@ -25,6 +25,21 @@ static bool pending_locked(const struct msix *m, unsigned int v)
 	return m->pba[v / 64] & (1ULL << (v % 64));
 }
 
+/* Pending as the PBA shows it: ours, or a message the backend holds for a masked vector. */
+static bool pba_bit_locked(const struct msix *m, unsigned int v)
+{
+	if (pending_locked(m, v))
+		return true;
+	return masked_locked(m, v) && m->ops && m->ops->backend_pending &&
+	       m->ops->backend_pending(m->opaque, v);
+}
+
+static void settled(const struct msix *m)
+{
+	if (m->ops && m->ops->settled)
+		m->ops->settled(m->opaque);
+}
+
 static void set_pending(struct msix *m, unsigned int v, bool on)
 {
 	if (on)
@@ -84,6 +99,7 @@ static void ctrl_written(void *opaque, unsigned int cap, unsigned int off, unsig
 	/* Outside the lock: the listener may take device locks that nest outside it. */
 	if (toggled && m->ops && m->ops->enable_changed)
 		m->ops->enable_changed(m->opaque, ctrl & MSIX_CTRL_ENABLE);
+	settled(m);
 }
 
 static bool region_fits(const struct pci_config *cfg, unsigned int bar, uint32_t off,
@@ -146,8 +162,12 @@ void msix_reset(struct msix *m)
 	for (unsigned int v = 0; v < m->nvectors; v++) {
 		m->table[v] = (struct msix_entry){ .ctrl = MSIX_ENTRY_MASKED };
 		change_end(m, v, old[v]);
+		/* Masked now: nothing the backend held may reach the next boot. */
+		if (m->ops && m->ops->discard_pending)
+			m->ops->discard_pending(m->opaque, v);
 	}
 	pthread_mutex_unlock(&m->lock);
+	settled(m);
 }
 
 void msix_destroy(struct msix *m)
@@ -220,7 +240,11 @@ static void pba_access(struct msix *m, uint32_t off, uint8_t *data, unsigned int
 		memset(data, 0, len);
 		return;
 	}
-	word = m->pba[off / 8] >> (off % 8 ? 32 : 0);
+	word = 0;
+	for (unsigned int bit = 0; bit < 64 && off / 8 * 64 + bit < m->nvectors; bit++)
+		if (pba_bit_locked(m, off / 8 * 64 + bit))
+			word |= 1ULL << bit;
+	word >>= off % 8 ? 32 : 0;
 	memcpy(data, &word, len);	/* little-endian host (arm64, x86_64) */
 }
 
@@ -244,6 +268,8 @@ bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t offset, uint8_t 
 	else
 		hit = false;
 	pthread_mutex_unlock(&m->lock);
+	if (hit && is_write)
+		settled(m);
 	return hit;
 }
 
@@ -274,7 +300,7 @@ struct msix_vector_info msix_vector_info(struct msix *m, unsigned int vector)
 	if (vector < m->nvectors) {
 		info.msg = entry_msg(&m->table[vector]);
 		info.masked = masked_locked(m, vector);
-		info.pending = pending_locked(m, vector);
+		info.pending = pba_bit_locked(m, vector);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return info;

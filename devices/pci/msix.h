@@ -55,6 +55,21 @@ struct msix_ops {
 	 * vector_changed calls): MSI-X Enable was turned on or off.
 	 */
 	void (*enable_changed)(void *opaque, bool enabled);
+	/*
+	 * Optional, WITHOUT the MSI-X lock: a guest write (table entry or
+	 * message control) is done and its vector_changed calls with it; what
+	 * they changed may now be acted on under locks that nest outside
+	 * this one (a device's, to re-point its irqfds).
+	 */
+	void (*settled)(void *opaque);
+	/*
+	 * Optional: whether the backend holds a message for masked @vector
+	 * that it sends at unmask (vhost signalled the vector's eventfd while
+	 * it was masked). The PBA shows it as pending.
+	 */
+	bool (*backend_pending)(void *opaque, unsigned int vector);
+	/* Optional: drop what the backend holds for @vector (msix_reset). */
+	void (*discard_pending)(void *opaque, unsigned int vector);
 };
 
 struct msix_entry {
@@ -97,7 +112,10 @@ int msix_init(struct msix *m, struct pci_config *cfg, unsigned int nvectors,
 	      unsigned int table_bar, uint32_t table_off, unsigned int pba_bar, uint32_t pba_off,
 	      const struct msix_ops *ops, void *opaque);
 void msix_destroy(struct msix *m);
-/* Back to the reset state (MSI-X off, all masked, none pending); tells the backend. */
+/*
+ * Back to the reset state (MSI-X off, all masked, none pending, the
+ * backend's pending messages discarded too); tells the backend.
+ */
 void msix_reset(struct msix *m);
 
 /*
@@ -114,7 +132,7 @@ bool msix_fire(struct msix *m, unsigned int vector);
 /* One vector's state, read at once; out-of-range vectors read masked, empty. */
 struct msix_vector_info {
 	struct msix_msg msg;
-	bool masked, pending;
+	bool masked, pending;	/* pending: as the PBA shows it */
 };
 
 struct msix_vector_info msix_vector_info(struct msix *m, unsigned int vector);

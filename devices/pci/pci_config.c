@@ -47,6 +47,7 @@ void pci_config_init(struct pci_config *cfg, const struct pci_config_ids *ids,
 		     const struct pci_config_ops *ops, void *opaque)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	pthread_mutex_init(&cfg->intx_lock, NULL);
 	cfg->ops = ops;
 	cfg->opaque = opaque;
 	cfg->next_cap = PCI_CFG_CAP_START;
@@ -60,6 +61,62 @@ void pci_config_init(struct pci_config *cfg, const struct pci_config_ids *ids,
 	pci_config_set_wmask(cfg, PCI_CFG_COMMAND, 2, PCI_CMD_WRITABLE);
 	pci_config_set_wmask(cfg, PCI_CFG_CACHE_LINE, 1, 0xff);
 	pci_config_set_wmask(cfg, PCI_CFG_INT_LINE, 1, 0xff);
+}
+
+void pci_config_destroy(struct pci_config *cfg)
+{
+	pthread_mutex_destroy(&cfg->intx_lock);
+}
+
+void pci_config_set_intx_pin(struct pci_config *cfg, pci_intx_pin_fn pin, void *opaque)
+{
+	pthread_mutex_lock(&cfg->intx_lock);
+	cfg->intx_pin = pin;
+	cfg->intx_opaque = opaque;
+	pthread_mutex_unlock(&cfg->intx_lock);
+}
+
+/* The pin follows the condition and the disable bit; intx_lock held. */
+static void intx_update_locked(struct pci_config *cfg)
+{
+	bool line = cfg->intx_state && !cfg->intx_disabled;
+
+	if (line == cfg->intx_line)
+		return;
+	cfg->intx_line = line;
+	if (cfg->intx_pin)
+		cfg->intx_pin(cfg->intx_opaque, line);
+}
+
+void pci_config_intx(struct pci_config *cfg, bool asserted)
+{
+	pthread_mutex_lock(&cfg->intx_lock);
+	cfg->intx_state = asserted;
+	intx_update_locked(cfg);
+	pthread_mutex_unlock(&cfg->intx_lock);
+}
+
+/* Command was written (bus lock held): INTX_DISABLE gates the pin. */
+static void intx_command_written(struct pci_config *cfg)
+{
+	pthread_mutex_lock(&cfg->intx_lock);
+	cfg->intx_disabled = pci_config_get(cfg, PCI_CFG_COMMAND, 2) & PCI_CMD_INTX_DISABLE;
+	intx_update_locked(cfg);
+	pthread_mutex_unlock(&cfg->intx_lock);
+}
+
+/* Status.INTERRUPT from the condition, before a guest read of Status (bus lock held). */
+static void intx_refresh_status(struct pci_config *cfg)
+{
+	bool on;
+
+	pthread_mutex_lock(&cfg->intx_lock);
+	on = cfg->intx_state;
+	pthread_mutex_unlock(&cfg->intx_lock);
+	if (on)
+		cfg->regs[PCI_CFG_STATUS] |= PCI_STATUS_INTERRUPT;
+	else
+		cfg->regs[PCI_CFG_STATUS] &= (uint8_t)~PCI_STATUS_INTERRUPT;
 }
 
 static bool is_pow2(uint64_t v)
@@ -150,12 +207,20 @@ static void run_cap_hooks(struct pci_config *cfg, unsigned int off, unsigned int
 	}
 }
 
+/* Whether guest access [off, off + len) touches config byte @reg. */
+static bool touches(unsigned int off, unsigned int len, unsigned int reg)
+{
+	return off <= reg && reg - off < len;
+}
+
 uint32_t pci_config_read(struct pci_config *cfg, unsigned int off, unsigned int len)
 {
 	if (!valid_len(len))
 		return 0xffffffffU;
 	if (off < PCI_CFG_HDR_SIZE)
 		run_cap_hooks(cfg, off, len, false);
+	if (touches(off, len, PCI_CFG_STATUS))
+		intx_refresh_status(cfg);
 	return pci_config_get(cfg, off, len);
 }
 
@@ -202,7 +267,25 @@ void pci_config_write(struct pci_config *cfg, unsigned int off, unsigned int len
 		update_bars(cfg);
 	if (was_enabled != pci_config_memory_enabled(cfg) && cfg->ops && cfg->ops->decode_changed)
 		cfg->ops->decode_changed(cfg->opaque, !was_enabled);
+	if (touches(off, len, PCI_CFG_COMMAND + 1))	/* INTX_DISABLE is bit 10 */
+		intx_command_written(cfg);
 	run_cap_hooks(cfg, off, len, true);
+}
+
+void pci_config_reset(struct pci_config *cfg)
+{
+	bool was_enabled = pci_config_memory_enabled(cfg);
+
+	for (unsigned int i = 0; i < PCI_CFG_HDR_SIZE; i++)
+		cfg->regs[i] &= (uint8_t)~cfg->wmask[i];
+	cfg->regs[PCI_CFG_STATUS] &= (uint8_t)~PCI_STATUS_INTERRUPT;
+	update_bars(cfg);
+	if (was_enabled && cfg->ops && cfg->ops->decode_changed)
+		cfg->ops->decode_changed(cfg->opaque, false);
+	pthread_mutex_lock(&cfg->intx_lock);
+	cfg->intx_state = cfg->intx_disabled = false;
+	intx_update_locked(cfg);
+	pthread_mutex_unlock(&cfg->intx_lock);
 }
 
 bool pci_config_memory_enabled(const struct pci_config *cfg)

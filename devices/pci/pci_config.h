@@ -2,6 +2,7 @@
 #ifndef TINYVMM_PCI_CONFIG_H
 #define TINYVMM_PCI_CONFIG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -12,7 +13,9 @@
  * its size are read-only zero, so writing all-ones reads back the size mask
  * with the flag bits. The first 256 bytes are emulated; the extended space
  * (256..4095) reads 0 and ignores writes, which tells Linux there are no
- * extended capabilities. Not locked: the bus (pci_host) serialises accesses.
+ * extended capabilities. Not locked: the bus (pci_host) serialises accesses;
+ * only the INTx state (pci_config_intx) is changed by other threads, under
+ * its own lock.
  */
 #define PCI_CFG_SPACE_SIZE	4096
 #define PCI_CFG_HDR_SIZE	256
@@ -99,6 +102,13 @@ struct pci_cap {
 	void *opaque;
 };
 
+/*
+ * Where the function's INTx pin goes (a level). Called with the INTx lock
+ * held, from any thread: it must not block (KVM_IRQ_LINE does not) nor
+ * call back into this function.
+ */
+typedef void (*pci_intx_pin_fn)(void *opaque, bool level);
+
 struct pci_config {
 	uint8_t regs[PCI_CFG_HDR_SIZE];
 	uint8_t wmask[PCI_CFG_HDR_SIZE];
@@ -108,6 +118,18 @@ struct pci_config {
 	unsigned int next_cap;	/* where the next capability goes */
 	const struct pci_config_ops *ops;
 	void *opaque;
+
+	/*
+	 * INTx (PCI 3.0 §6.2.2-3): Status.INTERRUPT is the function's interrupt
+	 * condition, the pin drives it unless Command.INTX_DISABLE. The fields
+	 * are under intx_lock: the condition changes on device threads.
+	 */
+	pthread_mutex_t intx_lock;
+	bool intx_state;	/* the condition (Status.INTERRUPT) */
+	bool intx_disabled;	/* Command.INTX_DISABLE, as last written */
+	bool intx_line;		/* what the pin was last told */
+	pci_intx_pin_fn intx_pin;
+	void *intx_opaque;
 };
 
 struct pci_config_ids {
@@ -120,6 +142,25 @@ struct pci_config_ids {
 
 void pci_config_init(struct pci_config *cfg, const struct pci_config_ids *ids,
 		     const struct pci_config_ops *ops, void *opaque);
+void pci_config_destroy(struct pci_config *cfg);
+
+/*
+ * Power-on reset of the function (a guest reboot): every guest-writable bit
+ * back to 0, its power-on value (Command, BAR addresses, cache line size,
+ * INT_LINE, the writable capability registers), the INTx condition cleared.
+ * The ops hear of the BARs leaving and decoding stopping as for guest
+ * writes; capability hooks are not run: their owners reset their own state.
+ */
+void pci_config_reset(struct pci_config *cfg);
+
+/* Where INTx goes (before the guest runs); none until set. */
+void pci_config_set_intx_pin(struct pci_config *cfg, pci_intx_pin_fn pin, void *opaque);
+
+/*
+ * The function's interrupt condition, any thread: Status.INTERRUPT reads
+ * it, and the pin follows it while Command.INTX_DISABLE is clear.
+ */
+void pci_config_intx(struct pci_config *cfg, bool asserted);
 
 /*
  * Declare BAR @bar (before the guest runs). @size: a power of two, at least

@@ -107,12 +107,23 @@ static bool msix_on(struct virtio_pci *vp)
 	return vp->has_msix && msix_enabled(&vp->msix);
 }
 
-/* INTx: ISR bits, then the line (level, until the driver reads ISR). */
+/*
+ * INTx: ISR bits, then the function's interrupt condition (level, until the
+ * driver reads ISR); pci_config gates the pin with Command.INTX_DISABLE.
+ */
 static void raise_intx(struct virtio_pci *vp, uint8_t bits)
 {
 	__atomic_or_fetch(&vp->isr, bits, __ATOMIC_SEQ_CST);
+	pci_config_intx(&vp->cfg, true);
+}
+
+/* struct pci_config's INTx pin: the line vm_pci (or a test) wired up. */
+static void intx_pin(void *opaque, bool level)
+{
+	struct virtio_pci *vp = opaque;
+
 	if (vp->set_intx)
-		vp->set_intx(vp->intx_opaque, true);
+		vp->set_intx(vp->intx_opaque, level);
 }
 
 static void pci_interrupt(void *opaque, uint64_t queues)
@@ -201,6 +212,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev, uint32_t cla
 	memcpy(vp->queue_vector_at_ready, vp->queue_vector, sizeof(vp->queue_vector));
 	vp->config_vector_at_ready = VIRTIO_PCI_NO_VECTOR;
 	pci_config_init(&vp->cfg, &ids, NULL, NULL);
+	pci_config_set_intx_pin(&vp->cfg, intx_pin, vp);
 	if (pci_config_add_bar(&vp->cfg, VIRTIO_PCI_BAR, PCI_BAR_MEM32, VIRTIO_PCI_BAR_SIZE, false) ||
 	    add_virtio_cap(&vp->cfg, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
 			   VIRTIO_PCI_COMMON_LEN) ||
@@ -232,6 +244,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	if (vp->has_msix)
 		msix_destroy(&vp->msix);
 	vp->has_msix = false;
+	pci_config_destroy(&vp->cfg);
 }
 
 void virtio_pci_set_config_ops(struct virtio_pci *vp, const struct pci_config_ops *ops,
@@ -254,11 +267,9 @@ static void isr_read(struct virtio_pci *vp, uint8_t *data, unsigned int len)
 
 	memset(data, 0, len);
 	data[0] = isr;
-	if (!vp->set_intx)
-		return;
-	vp->set_intx(vp->intx_opaque, false);
+	pci_config_intx(&vp->cfg, false);
 	if (__atomic_load_n(&vp->isr, __ATOMIC_SEQ_CST))
-		vp->set_intx(vp->intx_opaque, true);	/* raised again meanwhile */
+		pci_config_intx(&vp->cfg, true);	/* raised again meanwhile */
 }
 
 static bool in_range(uint64_t off, unsigned int len, uint64_t start, uint64_t size)
@@ -310,9 +321,9 @@ void virtio_pci_bar_access(void *opaque, unsigned int bar, uint64_t offset, uint
 
 /*
  * A guest reboot: the device reset a driver's status 0 does, then the PCI
- * function back to power-on (decoding off, BARs unassigned, MSI-X reset),
- * through pci_config_write so the VM's hooks drop what followed the BARs.
- * The next kernel enumerates and programs it again.
+ * function's power-on reset (MSI-X, then config space: decoding off, BARs
+ * unassigned, every register the last kernel wrote cleared; the VM's hooks
+ * drop what followed the BARs). The next kernel enumerates it again.
  */
 void virtio_pci_reset(struct virtio_pci *vp)
 {
@@ -323,7 +334,5 @@ void virtio_pci_reset(struct virtio_pci *vp)
 	pthread_mutex_unlock(&vp->vdev->lock);
 	if (vp->has_msix)
 		msix_reset(&vp->msix);
-	pci_config_write(&vp->cfg, PCI_CFG_COMMAND, 2, 0);
-	for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++)
-		pci_config_write(&vp->cfg, PCI_CFG_BAR0 + 4 * bar, 4, 0);
+	pci_config_reset(&vp->cfg);
 }

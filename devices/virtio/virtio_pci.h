@@ -51,7 +51,10 @@ struct virtio_pci {
 	struct pci_config cfg;
 	struct msix msix;
 	bool has_msix;
-	/* The INTx line (level): asserted while ISR is non-zero. */
+	/*
+	 * The INTx line (level): asserted while ISR is non-zero and
+	 * Command.INTX_DISABLE is clear (pci_config drives it).
+	 */
 	void (*set_intx)(void *opaque, bool level);
 	void *intx_opaque;
 
@@ -60,6 +63,12 @@ struct virtio_pci {
 	uint16_t queue_select;
 	uint16_t config_vector;		/* read without the lock by interrupt paths */
 	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+	/*
+	 * Bit q: the driver wrote queue q's size since the last reset. Until
+	 * then queue_size reads (and enabling takes) the maximum; after, what
+	 * the core recorded: 0 for a size it refused, so DRIVER_OK fails.
+	 */
+	uint64_t queue_size_written;
 	/* queue_vector as of the last DRIVER_OK, kept across resets (for reports). */
 	uint16_t queue_vector_at_ready[VIRTIO_MAX_QUEUES];
 	uint16_t config_vector_at_ready;
@@ -67,9 +76,11 @@ struct virtio_pci {
 	unsigned int pci_cfg_cap;	/* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 	/*
 	 * Optional: the eventfd that sends MSI-X vector @vector's message in
-	 * the kernel (its KVM irqfd, detached while masked), or -1. With it,
-	 * each queue's irqfd (struct virtio_transport.queue_irqfd) is its
-	 * vector's: vhost then signals the guest directly.
+	 * the kernel (its KVM irqfd, detached while masked), or -1 when the
+	 * kernel cannot (no route). With it, each queue's irqfd (struct
+	 * virtio_transport.queue_irqfd) is its vector's: vhost then signals
+	 * the guest directly. When its answer changes, the owner calls
+	 * virtio_pci_msix_toggled().
 	 */
 	int (*vector_fd)(void *opaque, unsigned int vector);
 	void *vector_fd_opaque;
@@ -99,8 +110,9 @@ void virtio_pci_set_config_ops(struct virtio_pci *vp, const struct pci_config_op
 			       void *opaque);
 
 /*
- * The driver turned MSI-X on or off (struct msix_ops.enable_changed, MSI-X
- * lock not held): the queues' irqfds change with it. Takes vdev->lock.
+ * The driver turned MSI-X on or off (struct msix_ops.enable_changed), or a
+ * vector's vector_fd() answer changed (after its msix_ops.settled); MSI-X
+ * lock not held: the queues' irqfds change with it. Takes vdev->lock.
  */
 void virtio_pci_msix_toggled(struct virtio_pci *vp);
 

@@ -56,6 +56,13 @@ static uint64_t *queue_addr(struct virtq *vq, uint64_t off)
 	return &vq->device_gpa;
 }
 
+_Static_assert(VIRTIO_MAX_QUEUES <= 64, "queue_size_written is a 64-bit mask");
+
+static bool size_written(const struct virtio_pci *vp, unsigned int q)
+{
+	return vp->queue_size_written & (1ULL << q);
+}
+
 static uint32_t read_queue_field(struct virtio_pci *vp, uint64_t off)
 {
 	struct virtio_dev *vdev = vp->vdev;
@@ -68,7 +75,7 @@ static uint32_t read_queue_field(struct virtio_pci *vp, uint64_t off)
 	switch (off) {
 	case VIRTIO_PCI_COMMON_Q_SIZE:
 		/* Until the driver picks a size, it reads the maximum (§4.1.4.3). */
-		return vq->size ? vq->size : vdev->queue_num_max;
+		return size_written(vp, q) ? vq->size : vdev->queue_num_max;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
 		return __atomic_load_n(&vp->queue_vector[q], __ATOMIC_RELAXED);
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
@@ -128,7 +135,10 @@ static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
 		return;
 	switch (off) {
 	case VIRTIO_PCI_COMMON_Q_SIZE:
+		if (!virtio_dev_queue_for_setup(vdev, q))
+			break;	/* wrong phase or a live queue: ignored */
 		virtio_dev_set_queue_size(vdev, q, v);
+		vp->queue_size_written |= 1ULL << q;
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
 		/* Live or not: Linux's vp_find_vqs retries with fewer vectors. */
@@ -137,10 +147,14 @@ static void write_queue_field(struct virtio_pci *vp, uint64_t off, uint32_t v)
 			virtio_dev_queue_irqfds_changed(vdev);
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
-		/* Only 1 may be written; an untouched size means the maximum. */
+		/*
+		 * Only 1 may be written; an untouched size means the maximum. A
+		 * size the core refused stays 0, so DRIVER_OK sets NEEDS_RESET
+		 * instead of device and driver disagreeing on the ring.
+		 */
 		if (v != 1 || !virtio_dev_queue_for_setup(vdev, q))
 			break;
-		if (!vdev->queues[q].size)
+		if (!size_written(vp, q))
 			virtio_dev_set_queue_size(vdev, q, vdev->queue_num_max);
 		virtio_dev_set_queue_ready(vdev, q, true);
 		break;
@@ -166,10 +180,10 @@ static void write_status(struct virtio_pci *vp, uint32_t v)
 	/* A reset returns the transport's registers to their initial state too. */
 	vp->device_feature_select = vp->driver_feature_select = 0;
 	vp->queue_select = 0;
+	vp->queue_size_written = 0;
 	virtio_pci_reset_vectors(vp);
 	__atomic_store_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
-	if (vp->set_intx)
-		vp->set_intx(vp->intx_opaque, false);
+	pci_config_intx(&vp->cfg, false);
 }
 
 static void write_common(struct virtio_pci *vp, uint64_t off, uint32_t v)

@@ -11,6 +11,11 @@
  * 0: ECAM of slot 3 (offset % 4 KiB), 1: anywhere in ECAM (% 1 MiB),
  * 2: 32-bit window (% 256 KiB), 3: 64-bit window (% 256 KiB),
  * 4: the device fires vector (offset % 80), 5+: ECAM of slot 5.
+ * kind bits 6-7, when not 0, replace the access: 1: the backend holds a
+ * message for vector offset % nvectors (value bit 0: or no longer), as
+ * vhost's signal in a masked vector's eventfd; 2: slot 3's INTx condition
+ * becomes value bit 0; 3: a reboot (msix_reset, pci_config_reset of both
+ * functions), after which config space must be exactly as at power-on.
  */
 #include "devices/mmio_bus.h"
 #include "devices/pci/msix.h"
@@ -25,6 +30,9 @@ static struct pci_host host;
 static struct pci_config cfg3, cfg5;
 static struct msix mx;
 static bool reported_masked[MSIX_MAX_VECTORS];
+static bool held[MSIX_MAX_VECTORS];	/* messages the backend holds (vhost's) */
+static bool pin3;			/* slot 3's INTx pin */
+static uint8_t power_on3[PCI_CFG_HDR_SIZE], power_on5[PCI_CFG_HDR_SIZE];
 
 static bool masked_now(const struct msix *m, unsigned int v)
 {
@@ -37,6 +45,8 @@ static void on_changed(void *opaque, unsigned int v, struct msix_msg msg, bool m
 	FZ_CHECK(masked == masked_now(&mx, v));
 	FZ_CHECK(!(msg.addr & 3));
 	reported_masked[v] = masked;
+	if (!masked)
+		held[v] = false;	/* an attached irqfd takes what waited */
 }
 
 static void on_deliver(void *opaque, unsigned int v, struct msix_msg msg)
@@ -45,7 +55,34 @@ static void on_deliver(void *opaque, unsigned int v, struct msix_msg msg)
 	FZ_CHECK(!masked_now(&mx, v));	/* never deliver a masked vector */
 }
 
-static const struct msix_ops mops = { .vector_changed = on_changed, .deliver = on_deliver };
+static bool on_backend_pending(void *opaque, unsigned int v)
+{
+	FZ_CHECK(v < mx.nvectors && masked_now(&mx, v));	/* asked only of masked vectors */
+	return held[v];
+}
+
+static void on_discard(void *opaque, unsigned int v)
+{
+	FZ_CHECK(v < mx.nvectors && masked_now(&mx, v));
+	held[v] = false;
+}
+
+static void on_settled(void *opaque)
+{
+	FZ_CHECK(pthread_mutex_trylock(&mx.lock) == 0);	/* never under the MSI-X lock */
+	pthread_mutex_unlock(&mx.lock);
+}
+
+static void on_pin(void *opaque, bool level)
+{
+	FZ_CHECK(level != pin3);	/* told only of changes */
+	pin3 = level;
+}
+
+static const struct msix_ops mops = {
+	.vector_changed = on_changed, .deliver = on_deliver, .settled = on_settled,
+	.backend_pending = on_backend_pending, .discard_pending = on_discard,
+};
 
 static void bar_access3(void *opaque, unsigned int bar, uint64_t off, uint8_t *data,
 			unsigned int len, bool is_write)
@@ -84,8 +121,29 @@ static void setup(unsigned int nvectors)
 	FZ_CHECK(!pci_host_add(&host, 3, &cfg3, bar_access3, NULL));
 	FZ_CHECK(!pci_host_add(&host, 5, &cfg5, bar_access5, NULL));
 	FZ_CHECK(!pci_host_register(&host, &bus));
-	for (unsigned int v = 0; v < MSIX_MAX_VECTORS; v++)
+	for (unsigned int v = 0; v < MSIX_MAX_VECTORS; v++) {
 		reported_masked[v] = true;
+		held[v] = false;
+	}
+	pin3 = false;
+	pci_config_set_intx_pin(&cfg3, on_pin, NULL);
+	memcpy(power_on3, cfg3.regs, sizeof(power_on3));
+	memcpy(power_on5, cfg5.regs, sizeof(power_on5));
+}
+
+/* A reboot: both functions back at power-on, nothing pending, no INTx. */
+static void reboot(void)
+{
+	msix_reset(&mx);
+	pci_config_reset(&cfg3);
+	pci_config_reset(&cfg5);
+	FZ_CHECK(!memcmp(cfg3.regs, power_on3, sizeof(power_on3)));
+	FZ_CHECK(!memcmp(cfg5.regs, power_on5, sizeof(power_on5)));
+	for (unsigned int v = 0; v < MSIX_MAX_VECTORS; v++)
+		FZ_CHECK(!held[v] && !(mx.pba[v / 64] & (1ULL << (v % 64))));
+	for (unsigned int b = 0; b < PCI_NUM_BARS; b++)
+		FZ_CHECK(!cfg3.bars[b].addr && !cfg5.bars[b].addr);
+	FZ_CHECK(!pin3 && !mx.enabled);
 }
 
 /* Linux's capability walk must end, and find MSI-X where it is. */
@@ -121,12 +179,15 @@ static void check_state(void)
 		bool pending = mx.pba[v / 64] & (1ULL << (v % 64));
 
 		FZ_CHECK(!pending || masked_now(&mx, v));	/* unmask delivers pending */
+		FZ_CHECK(!msix_vector_info(&mx, v).pending || masked_now(&mx, v));
 		FZ_CHECK(reported_masked[v] == masked_now(&mx, v));
 		FZ_CHECK(!(mx.table[v].ctrl & ~MSIX_ENTRY_MASKED) && !(mx.table[v].addr_lo & 3));
 	}
 	for (unsigned int v = mx.nvectors; v < MSIX_MAX_VECTORS; v++)
 		FZ_CHECK(!(mx.pba[v / 64] & (1ULL << (v % 64))));
 	check_caps();
+	FZ_CHECK(pin3 == (cfg3.intx_state &&
+			  !(pci_config_get(&cfg3, PCI_CFG_COMMAND, 2) & PCI_CMD_INTX_DISABLE)));
 }
 
 static uint64_t target_addr(unsigned int target, uint32_t offset)
@@ -155,7 +216,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned int target = (kind >> 3) & 7, len = sizes[(kind >> 1) & 3];
 		uint8_t buf[8];
 
-		if (target == 4) {
+		if (kind >> 6 == 1) {
+			if (masked_now(&mx, offset % nvectors))
+				held[offset % nvectors] = !(value & 1);
+		} else if (kind >> 6 == 2) {
+			pci_config_intx(&cfg3, value & 1);
+		} else if (kind >> 6 == 3) {
+			reboot();
+		} else if (target == 4) {
 			msix_fire(&mx, offset % 80);
 		} else {
 			memcpy(buf, &value, 4);

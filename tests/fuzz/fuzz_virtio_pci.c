@@ -11,7 +11,9 @@
  * 0: ECAM of the function (offset % 4 KiB), 1: common config (% 64),
  * 2: anywhere in BAR 0, 3: anywhere in BAR 1, 4: the device interrupts the
  * queues in value, 5: config change, 6: the device needs a reset,
- * 7: raw address in the 32-bit window (offset << 4).
+ * 7: raw address in the 32-bit window (offset << 4); bits 6-7 both set:
+ * instead, a guest reboot (virtio_pci_reset), after which config space
+ * must be exactly as at power-on.
  * BAR 0 is expected at 0x40000000 and BAR 1 at 0x40010000 (the seeds put
  * them there); guest RAM is separate, at 0x80000000.
  */
@@ -32,6 +34,7 @@ static struct virtio_pci vp;
 static struct pci_host host;
 static struct mmio_bus bus;
 static bool intx;
+static uint8_t power_on_regs[PCI_CFG_HDR_SIZE];	/* config space right after init */
 
 static int fake_activate(struct virtio_dev *d)
 {
@@ -78,6 +81,23 @@ static void check_state(void)
 		FZ_CHECK(vdev.status & VIRTIO_CONFIG_S_DRIVER_OK);
 	for (unsigned int q = 0; q < vdev.nqueues; q++)
 		FZ_CHECK(vdev.queues[q].size <= vdev.queue_num_max);
+	/* INTx: the pin is the condition gated by Command.INTX_DISABLE, never more. */
+	FZ_CHECK(intx == (vp.cfg.intx_state && !vp.cfg.intx_disabled));
+	FZ_CHECK(vp.cfg.intx_disabled ==
+		 !!(pci_config_get(&vp.cfg, PCI_CFG_COMMAND, 2) & PCI_CMD_INTX_DISABLE));
+	FZ_CHECK(!!(pci_config_read(&vp.cfg, PCI_CFG_STATUS, 2) & PCI_STATUS_INTERRUPT) ==
+		 vp.cfg.intx_state);
+}
+
+/* A reboot: the device stopped, the function exactly at power-on. */
+static void reboot(void)
+{
+	virtio_pci_reset(&vp);
+	FZ_CHECK(!vdev.active && !vdev.status && !intx && !vp.isr);
+	FZ_CHECK(!vp.has_msix || (!vp.msix.enabled && !vp.msix.pba[0]));
+	FZ_CHECK(!memcmp(vp.cfg.regs, power_on_regs, sizeof(power_on_regs)));
+	for (unsigned int b = 0; b < PCI_NUM_BARS; b++)
+		FZ_CHECK(!vp.cfg.bars[b].addr);
 }
 
 static uint64_t target_addr(unsigned int target, uint16_t offset)
@@ -105,6 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			nqueues, 256, &mem, &ops, NULL);
 	FZ_CHECK(!virtio_pci_init(&vp, &vdev, 0x020000, nvectors, &mops, NULL));
 	vp.set_intx = set_intx;
+	intx = false;
+	memcpy(power_on_regs, vp.cfg.regs, sizeof(power_on_regs));
 	memset(&bus, 0, sizeof(bus));
 	pci_host_init(&host, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_MMIO32_BASE, LAYOUT_PCI_MMIO32_SIZE,
 		      0, 0);
@@ -118,7 +140,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(buf, &value, 4);
 		memcpy(buf + 4, &value, 4);
-		if (target == 4)
+		if ((kind & 0xc0) == 0xc0)
+			reboot();
+		else if (target == 4)
 			virtio_dev_interrupt(&vdev, value);
 		else if (target == 5)
 			virtio_dev_config_changed(&vdev);

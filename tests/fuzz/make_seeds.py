@@ -294,6 +294,16 @@ def seeds_pci():
     write("pci", "linux-bringup", struct.pack("<BB", 3, len(ops)) + b"".join(ops))
     # The same with all 64 vectors and the 64-bit window used for BAR2.
     write("pci", "max-vectors", struct.pack("<BB", 63, len(ops)) + b"".join(ops))
+    # vhost holds a message for masked vector 1 (kind bits 6-7 = 1), INTx
+    # raised (2) with INTX_DISABLE set and cleared, then a reboot (3) and
+    # the bring-up again.
+    extra = [pci_op(1, 4, WIN32, 16 + 12, 1), struct.pack("<BII", 0x40, 1, 0),
+             pci_op(0, 8, WIN32, 0x800, 0), struct.pack("<BII", 0x80, 0, 1),
+             pci_op(1, 2, ECAM, 0x04, 0x406), pci_op(0, 2, ECAM, 0x06, 0),
+             pci_op(1, 2, ECAM, 0x04, 0x6), pci_op(1, 1, ECAM, 0x3c, 0x2b),
+             struct.pack("<BII", 0xc0, 0, 0)]
+    again = ops + extra + ops
+    write("pci", "reboot", struct.pack("<BB", 3, len(again)) + b"".join(again))
 
 
 def vpci_op(write, size, target, offset, value):
@@ -324,6 +334,51 @@ def seeds_virtio_pci():
     write("virtio_pci", "linux-bringup", struct.pack("<BBB", 2, 3, len(ops)) + b"".join(ops))
     intx = ops[:3] + ops[4:]
     write("virtio_pci", "intx", struct.pack("<BBB", 2, 0, len(intx)) + b"".join(intx))
+    # INTx disabled and enabled around an interrupt, then a reboot (kind
+    # bits 6-7) and the same bring-up again: the second boot starts clean.
+    gate = [vpci_op(1, 2, ECAM, 0x04, 0x406), vpci_op(1, 4, IRQ, 0, 1),
+            vpci_op(0, 2, ECAM, 0x06, 0), vpci_op(1, 2, ECAM, 0x04, 0x6),
+            vpci_op(0, 1, BAR0, 0x1000, 0)]
+    reboot = [struct.pack("<BHI", 0xc0, 0, 0)]
+    again = intx + gate + reboot + intx
+    write("virtio_pci", "intx-reboot", struct.pack("<BBB", 2, 0, len(again)) + b"".join(again))
+    # A queue size above the maximum (256): DRIVER_OK must refuse it.
+    big = [op if op != vpci_op(1, 2, COMMON, 24, 64) else vpci_op(1, 2, COMMON, 24, 512)
+           for op in ops]
+    write("virtio_pci", "oversized-queue", struct.pack("<BBB", 2, 3, len(big)) + b"".join(big))
+
+
+def msi_op(kind, offset=0, value=0):
+    return struct.pack("<BII", kind, offset, value)
+
+
+def msi_seed(doorbell, data_base, bad_data):
+    """tests/fuzz/fuzz_msi.c: Linux enables MSI-X with the function masked,
+    programs and unmasks four vectors, vhost signals each; one is masked
+    and signalled (the PBA shows it), KVM refuses a route while vhost
+    signals another, a message goes bad, then a reboot and a second boot."""
+    TABLE, READ, CTRL, FIRE, VHOST, REFUSE, REBOOT = 0, 1, 2, 3, 4, 5, 6
+    boot = [msi_op(CTRL, 0, 0xc000)]
+    for v in range(4):
+        boot += [msi_op(TABLE, 16 * v, doorbell), msi_op(TABLE, 16 * v + 4, 0),
+                 msi_op(TABLE, 16 * v + 8, data_base + v), msi_op(TABLE, 16 * v + 12, 0)]
+    boot += [msi_op(CTRL, 0, 0x8000)]
+    ops = boot + [msi_op(VHOST, v) for v in range(4)]
+    ops += [msi_op(TABLE, 16 + 12, 1), msi_op(VHOST, 1), msi_op(READ | 8, 0x800),
+            msi_op(REFUSE, 0, 1), msi_op(TABLE, 32 + 8, data_base + 9), msi_op(VHOST, 2),
+            msi_op(FIRE, 2), msi_op(REFUSE, 0, 0), msi_op(TABLE, 32 + 8, data_base + 2),
+            msi_op(TABLE, 48 + 8, bad_data), msi_op(VHOST, 3), msi_op(REFUSE, 0, 2),
+            msi_op(TABLE, 16 + 12, 0), msi_op(REFUSE, 0, 0), msi_op(VHOST, 1),
+            msi_op(TABLE, 12, 1), msi_op(VHOST, 0), msi_op(REBOOT)]
+    ops += boot + [msi_op(VHOST, 0), msi_op(7)]
+    return ops
+
+
+def seeds_msi():
+    its = msi_seed(0x08090040, 0, 0x7fffffff)
+    write("msi", "its", struct.pack("<BBB", 2, 3, len(its)) + b"".join(its))
+    v2m = msi_seed(0x08020040, 32 + 64, 33)
+    write("msi", "gicv2m", struct.pack("<BBB", 1, 3, len(v2m)) + b"".join(v2m))
 
 
 def prime_op(write, size, offset, value, action=0):
@@ -392,3 +447,4 @@ if __name__ == "__main__":
     seeds_virtio_pci()
     seeds_pl011()
     seeds_pl031()
+    seeds_msi()

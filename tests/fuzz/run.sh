@@ -7,6 +7,16 @@
 #                                     executions and coverage, also written to
 #                                     docs/fuzzing.md
 #   tests/fuzz/run.sh --build         just build
+#   tests/fuzz/run.sh --minimize      add to corpus/<target>/ the fewest,
+#                                     smallest inputs of what --long found
+#                                     (build/fuzz/work/<target>/) that cover
+#                                     what the committed seeds do not
+#                                     (libFuzzer -merge=1; the named seeds of
+#                                     make_seeds.py stay)
+#
+# Any mode takes target names after its arguments to run only those (e.g.
+# two --long sessions in parallel, one per core); --long rewrites
+# docs/fuzzing.md only when it ran every target.
 #
 # Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev). Builds in
 # build/fuzz with ASan + UBSan. The committed seeds in corpus/<target>/ are
@@ -15,21 +25,34 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-TARGETS=(split_ring packed_ring virtio_mmio net_ctrl net_rx loader cli guest_walk console pci virtio_pci pl011 pl031)
+TARGETS=(split_ring packed_ring virtio_mmio net_ctrl net_rx loader cli guest_walk console pci virtio_pci pl011 pl031 msi)
 SMOKE_RUNS=${TINYVMM_FUZZ_RUNS:-20000}
 BUILD=build/fuzz
 LOGS=$BUILD/logs
 WORK=$BUILD/work	# --long keeps growing this corpus; --smoke starts empty each time
 
+usage() {
+  echo "usage: $0 --smoke | --long SECONDS | --build | --minimize  [TARGET...]" >&2
+  exit 2
+}
 mode=${1:-}
 seconds=0
 case $mode in
-  --smoke|--build) ;;
+  --smoke|--build|--minimize) shift ;;
   --long)
     seconds=${2:-}
-    [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 --long SECONDS" >&2; exit 2; } ;;
-  *) echo "usage: $0 --smoke | --long SECONDS | --build" >&2; exit 2 ;;
+    [[ $seconds =~ ^[1-9][0-9]*$ ]] || usage
+    shift 2 ;;
+  *) usage ;;
 esac
+all_targets=1
+if (($#)); then
+  for t in "$@"; do
+    [[ " ${TARGETS[*]} " == *" $t "* ]] || { echo "$0: no target '$t' (${TARGETS[*]})" >&2; exit 2; }
+  done
+  TARGETS=("$@")
+  all_targets=0
+fi
 
 build() {
   local cc=${CC:-clang}
@@ -88,6 +111,24 @@ if ! build; then
 fi
 [[ $mode == --build ]] && { echo "built: ${TARGETS[*]/#/$BUILD/fuzz_}"; exit 0; }
 
+if [[ $mode == --minimize ]]; then
+  for t in "${TARGETS[@]}"; do
+    mkdir -p "$WORK/$t" "tests/fuzz/corpus/$t"
+    # -use_counters=0: a new edge earns a place, not a new hit count of one.
+    if "$BUILD/fuzz_$t" -merge=1 -use_counters=0 -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+         "tests/fuzz/corpus/$t" "$WORK/$t" >"$LOGS/$t.minimize.log" 2>&1; then
+      echo "PASS $t: $(ls "tests/fuzz/corpus/$t" | wc -l) inputs, $(du -sh "tests/fuzz/corpus/$t" | cut -f1)"
+      passed=$((passed + 1))
+    else
+      echo "FAIL $t: $(why "$LOGS/$t.minimize.log")"
+      failed=$((failed + 1))
+    fi
+  done
+  echo "$passed passed, $failed failed"
+  ((failed == 0))
+  exit
+fi
+
 if [[ $mode == --smoke ]]; then
   WORK=$BUILD/smoke-work
   for t in "${TARGETS[@]}"; do
@@ -98,7 +139,7 @@ if [[ $mode == --smoke ]]; then
       failed=$((failed + 1)); continue
     fi
     if fuzz "$t" -runs="$SMOKE_RUNS"; then
-      echo "PASS $t ($(stat number_of_executed_units "$LOGS/$t.log") execs, cov $(last_field cov "$LOGS/$t.log"))"
+      echo "PASS $t ($(stat number_of_executed_units "$LOGS/$t.log") execs, cov $(last_field cov "$LOGS/$t.log"), ft $(last_field ft "$LOGS/$t.log"), corpus $(last_field corp "$LOGS/$t.log"))"
       passed=$((passed + 1))
     else
       echo "FAIL $t: $(why "$LOGS/$t.log") (log: $LOGS/$t.log; input in $BUILD/artifacts/$t/)"
@@ -128,36 +169,18 @@ for t in "${TARGETS[@]}"; do
 done
 echo
 echo "$table"
+if ((!all_targets)); then
+  echo
+  echo "$passed passed, $failed failed (docs/fuzzing.md not rewritten: not every target ran)"
+  ((failed == 0))
+  exit
+fi
+# Everything above "## Last long run" in docs/fuzzing.md is kept as written
+# (the target table and how to run them live there, in one place).
+doc_head=$(sed '/^## Last long run/,$d' docs/fuzzing.md)
 {
+  printf '%s\n\n' "$doc_head"
   cat <<DOC
-# Fuzzing
-
-tinyvmm's guest-controlled inputs are fuzzed with libFuzzer (clang) under
-AddressSanitizer and UndefinedBehaviorSanitizer. The targets drive the real
-code in \`tinyvmm_core\`; tests/fuzz/fuzz_*.c describe each input layout.
-
-| target | code under test |
-| --- | --- |
-| split_ring | devices/virtio/virtq.c, virtq_split.c: pop/push/unpop/interrupt/kick sequences on a hostile split ring |
-| packed_ring | the same for packed rings (devices/virtio/virtq_packed.c) |
-| virtio_mmio | devices/virtio/virtio_mmio.c register file over the virtio core (virtio_dev.c): status machine, features, queue setup, DRIVER_OK into virtq_start |
-| net_ctrl | net_ctrl_parse() on raw commands, net_ctrl_process() on a fuzzed control ring |
-| net_rx | mergeable RX filling in devices/net/net_user.c (net_rx_deliver()) on fuzzed frames and RX rings |
-| loader | loader_load_kernel() (Image, gzip, ELF) and loader_place_initrd_and_fdt() |
-| cli | cli_parse() on a fuzzed argv |
-
-Every popped chain is checked to lie inside guest RAM with at most
-VIRTQ_MAX_IOV buffers; guest RAM is on the heap so ASan reports any access
-past it. Packages: \`clang\` and \`libclang-rt-14-dev\` (Debian 12).
-
-    tests/fuzz/run.sh --smoke         # $SMOKE_RUNS runs per target + regressions (scripts/test runs this)
-    tests/fuzz/run.sh --long SECONDS  # each target for SECONDS; rewrites this table
-    tests/fuzz/make_seeds.py          # regenerate tests/fuzz/corpus/
-
-A crash leaves its input in build/fuzz/artifacts/<target>/; minimize it with
-\`build/fuzz/fuzz_<target> -minimize_crash=1 -runs=10000 FILE\`, fix the bug
-and add the input to tests/fuzz/regressions/<target>/ (replayed by --smoke).
-
 ## Last long run
 
 $(date -u +%Y-%m-%d) ($(nproc) cores, one target at a time, -seed=1, corpus kept in build/fuzz/work/):

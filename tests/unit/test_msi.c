@@ -10,6 +10,7 @@
  * each test process exits after one test).
  */
 #include "thread_fixture.h"
+#include "lib/util.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/msi/msi.h"
 
@@ -188,6 +189,72 @@ Test(msi, irqfd_failure_reported)
 	kvm.fail_irqfd = true;
 	cr_assert_eq(msi_vector_update(&its_be, &v, (struct msix_msg){ ITS_DOORBELL, 1 }, false), -1);
 	cr_assert_not(v.attached);
+	cr_assert_eq(msi_vector_irqfd(&v), -1, "vhost would signal an eventfd nobody reads");
+}
+
+static int refuse_push(void *opaque, const struct kvm_irq_routing *t)
+{
+	return -1;
+}
+
+/*
+ * Which eventfd vhost may signal: the vector's only while KVM delivers what
+ * it gets (now or at unmask). Otherwise -1, and vhost signals the relay.
+ */
+Test(msi, vector_irqfd_only_while_kvm_delivers)
+{
+	struct msi_vector v, w;
+	struct msix_msg msg = { .addr = ITS_DOORBELL, .data = 3 };
+
+	msi_vector_init(&v, new_eventfd(), true, 0x18);
+	cr_assert_eq(msi_vector_irqfd(&v), -1, "never programmed");
+	cr_assert_eq(msi_vector_update(&its_be, &v, msg, true), 0);
+	cr_assert_eq(msi_vector_irqfd(&v), v.fd, "masked with a route: KVM sends it at unmask");
+	cr_assert_eq(msi_vector_update(&its_be, &v, msg, false), 0);
+	cr_assert_eq(msi_vector_irqfd(&v), v.fd);
+	/* KVM refuses the new message: detached (the old route must not fire), no irqfd. */
+	routes.push = refuse_push;
+	msg.data = 4;
+	cr_assert_eq(msi_vector_update(&its_be, &v, msg, false), -1);
+	cr_assert_not(v.attached, "the irqfd still sends the old message");
+	cr_assert_eq(msi_vector_irqfd(&v), -1);
+	/* Accepted again: back on the irqfd. */
+	routes.push = fake_push;
+	cr_assert_eq(msi_vector_update(&its_be, &v, msg, false), 0);
+	cr_assert(v.attached);
+	cr_assert_eq(msi_vector_irqfd(&v), v.fd);
+	/* A route KVM never took. */
+	routes.push = refuse_push;
+	msi_vector_init(&w, new_eventfd(), true, 0x18);
+	cr_assert_eq(msi_vector_update(&its_be, &w, msg, true), -1);
+	cr_assert_eq(msi_vector_irqfd(&w), -1);
+	routes.push = fake_push;
+	/* GICv2m: a message outside the frame has no irqfd, one inside has. */
+	msi_vector_init(&w, new_eventfd(), false, 0);
+	cr_assert_eq(msi_vector_update(&v2m_be, &w, (struct msix_msg){ V2M_DOORBELL, 33 }, false), 0);
+	cr_assert_eq(msi_vector_irqfd(&w), -1, "a GICv2m message outside the frame");
+	cr_assert_eq(msi_vector_update(&v2m_be, &w, (struct msix_msg){ V2M_DOORBELL, 96 }, false), 0);
+	cr_assert_eq(msi_vector_irqfd(&w), w.fd);
+	msi_vector_release(&v2m_be, &w);
+	cr_assert_eq(msi_vector_irqfd(&w), -1);
+}
+
+/* What waits in a detached vector's eventfd is seen without being consumed, and can be dropped. */
+Test(msi, signalled_and_discard)
+{
+	struct msi_vector v;
+	struct msix_msg msg = { .addr = ITS_DOORBELL, .data = 3 };
+
+	msi_vector_init(&v, new_eventfd(), true, 0x18);
+	cr_assert_eq(msi_vector_update(&its_be, &v, msg, true), 0);
+	cr_assert_not(msi_vector_signalled(&v));
+	eventfd_signal(v.fd);
+	cr_assert(msi_vector_signalled(&v));
+	cr_assert(msi_vector_signalled(&v), "looking consumed it");
+	msi_vector_discard(&v);
+	cr_assert_not(msi_vector_signalled(&v));
+	cr_assert_eq(msi_vector_update(&its_be, &v, msg, false), 0);
+	cr_assert_eq(v.pending_at_attach, 0, "a discarded signal reached the guest");
 }
 
 Test(msi, v2m_vector_follows_its_spi)
@@ -254,6 +321,20 @@ static void glue_deliver(void *opaque, unsigned int v, struct msix_msg msg)
 	msi_vector_deliver(g->be, &g->vec[v], msg);
 }
 
+static bool glue_pending(void *opaque, unsigned int v)
+{
+	struct glue *g = opaque;
+
+	return msi_vector_signalled(&g->vec[v]);
+}
+
+static void glue_discard(void *opaque, unsigned int v)
+{
+	struct glue *g = opaque;
+
+	msi_vector_discard(&g->vec[v]);
+}
+
 Test(msi, msix_table_drives_its_backend)
 {
 	static const struct msix_ops mops = { .vector_changed = glue_changed,
@@ -287,5 +368,57 @@ Test(msi, msix_table_drives_its_backend)
 	cr_assert_eq(kvm.last_signal.devid, 0x18);
 	cr_assert_eq(g.vec[0].gsi, -1, "never programmed nor unmasked: no route");
 	cr_assert_eq(kvm.nr_routes, NR_SPIS + 1);
+	msix_destroy(&mx);
+}
+
+static void glue_write(struct msix *mx, unsigned int v, unsigned int field, uint32_t w)
+{
+	msix_bar_access(mx, 0, 0x1000 + 16 * v + field, (uint8_t *)&w, 4, true);
+}
+
+/*
+ * A reboot with vhost's interrupt waiting in a masked vector's eventfd: the
+ * PBA shows it while the boot lasts, the power-on reset drops it, and the
+ * next kernel's first unmask delivers nothing from the last boot.
+ */
+Test(msi, reboot_drops_vhost_signals_of_the_last_boot)
+{
+	static const struct msix_ops mops = {
+		.vector_changed = glue_changed, .deliver = glue_deliver,
+		.backend_pending = glue_pending, .discard_pending = glue_discard,
+	};
+	struct pci_config_ids ids = { .vendor = 0x1af4, .device = 0x1041 };
+	struct pci_config cfg;
+	struct msix mx;
+	struct glue g = { .be = &its_be };
+	uint64_t pba = 0, n = 0;
+
+	for (unsigned int i = 0; i < 4; i++)
+		msi_vector_init(&g.vec[i], new_eventfd(), true, 0x18);
+	pci_config_init(&cfg, &ids, NULL, NULL);
+	cr_assert_eq(pci_config_add_bar(&cfg, 0, PCI_BAR_MEM64, 0x10000, false), 0);
+	cr_assert_eq(msix_init(&mx, &cfg, 4, 0, 0x1000, 0, 0x1800, &mops, &g), 0);
+	pci_config_write(&cfg, mx.cap + MSIX_CAP_CTRL, 2, MSIX_CTRL_ENABLE);
+	glue_write(&mx, 1, MSIX_ENTRY_ADDR_LO, (uint32_t)ITS_DOORBELL);
+	glue_write(&mx, 1, MSIX_ENTRY_DATA, 1);
+	glue_write(&mx, 1, MSIX_ENTRY_CTRL, 0);
+	cr_assert(g.vec[1].attached);
+	/* The guest masks vector 1; vhost completes a ring on it. */
+	glue_write(&mx, 1, MSIX_ENTRY_CTRL, 1);
+	eventfd_signal(g.vec[1].fd);
+	cr_assert(msix_bar_access(&mx, 0, 0x1800, (uint8_t *)&pba, 8, false));
+	cr_assert_eq(pba, 1U << 1, "the PBA never shows vhost's pending vector");
+	/* Reboot. */
+	msix_reset(&mx);
+	cr_assert(msix_bar_access(&mx, 0, 0x1800, (uint8_t *)&pba, 8, false));
+	cr_assert_eq(pba, 0);
+	/* The next kernel programs and unmasks the same vector. */
+	pci_config_write(&cfg, mx.cap + MSIX_CAP_CTRL, 2, MSIX_CTRL_ENABLE);
+	glue_write(&mx, 1, MSIX_ENTRY_ADDR_LO, (uint32_t)ITS_DOORBELL);
+	glue_write(&mx, 1, MSIX_ENTRY_DATA, 1);
+	glue_write(&mx, 1, MSIX_ENTRY_CTRL, 0);
+	cr_assert(g.vec[1].attached);
+	cr_assert_eq(g.vec[1].pending_at_attach, 0, "the last boot's interrupt was re-sent");
+	cr_assert_eq(read(g.vec[1].fd, &n, sizeof(n)), -1, "a signal left for KVM to inject");
 	msix_destroy(&mx);
 }

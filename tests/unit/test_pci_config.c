@@ -369,3 +369,98 @@ Test(pci_config, odd_and_out_of_range_accesses)
 	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_COMMAND, 2), 0);
 	cr_assert_eq(pci_config_read(&cfg, 0, 4), 0x10411af4);
 }
+
+static int pin_level = -1;
+static unsigned int pin_calls;
+
+static void on_pin(void *opaque, bool level)
+{
+	cr_assert_eq(opaque, &ev);
+	pin_level = level;
+	pin_calls++;
+}
+
+/* PCI 3.0 §6.2.2-3: Status.INTERRUPT is the condition; INTX_DISABLE gates only the pin. */
+Test(pci_config, intx_disable_gates_the_pin_and_status_shows_the_condition)
+{
+	pin_level = -1;
+	pin_calls = 0;
+	pci_config_set_intx_pin(&cfg, on_pin, &ev);
+	pci_config_intx(&cfg, true);
+	cr_assert_eq(pin_level, 1);
+	cr_assert(pci_config_read(&cfg, PCI_CFG_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	cr_assert(pci_config_read(&cfg, PCI_CFG_COMMAND, 4) & (PCI_STATUS_INTERRUPT << 16));
+	/* The driver disables INTx (Linux does when it enables MSI-X): the pin drops. */
+	pci_config_write(&cfg, PCI_CFG_COMMAND, 2, PCI_CMD_INTX_DISABLE);
+	cr_assert_eq(pin_level, 0, "INTX_DISABLE ignored");
+	cr_assert(pci_config_read(&cfg, PCI_CFG_STATUS, 1) & PCI_STATUS_INTERRUPT,
+		  "the condition is still there");
+	/* Raised again while disabled: still low. */
+	pci_config_intx(&cfg, true);
+	cr_assert_eq(pin_level, 0);
+	/* Re-enabled with the condition still set: the pin comes back (a byte write). */
+	pci_config_write(&cfg, PCI_CFG_COMMAND + 1, 1, 0);
+	cr_assert_eq(pin_level, 1);
+	pci_config_intx(&cfg, false);
+	cr_assert_eq(pin_level, 0);
+	cr_assert_not(pci_config_read(&cfg, PCI_CFG_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* Status stays read-only to the guest. */
+	pci_config_write(&cfg, PCI_CFG_STATUS, 2, PCI_STATUS_INTERRUPT);
+	cr_assert_not(pci_config_read(&cfg, PCI_CFG_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	cr_assert_eq(pin_calls, 4, "the pin is told only of changes");
+}
+
+/*
+ * A reboot: what the last kernel wrote (command, BARs, cache line size,
+ * INT_LINE, a writable capability field) is gone, read-only fields stay, and
+ * the hooks hear of it as of guest writes.
+ */
+Test(pci_config, power_on_reset_clears_what_the_guest_wrote)
+{
+	int cap = pci_config_add_cap(&cfg, 0x09, 8, NULL, NULL);
+
+	cr_assert_geq(cap, 0x40);
+	pci_config_set(&cfg, cap + 2, 1, 0x5a);	/* a read-only capability byte */
+	pci_config_set_wmask(&cfg, cap + 4, 4, 0xffffffff);
+	cr_assert_eq(pci_config_add_bar(&cfg, 0, PCI_BAR_MEM32, 0x10000, false), 0);
+	cr_assert_eq(pci_config_add_bar(&cfg, 2, PCI_BAR_MEM64, 0x100000, true), 0);
+	pci_config_set_intx_pin(&cfg, on_pin, &ev);
+	pci_config_write(&cfg, PCI_CFG_BAR0, 4, 0x50000000);
+	pci_config_write(&cfg, PCI_CFG_BAR0 + 8, 4, 0x00100000);
+	pci_config_write(&cfg, PCI_CFG_BAR0 + 12, 4, 0x80);
+	pci_config_write(&cfg, PCI_CFG_COMMAND, 2, PCI_CMD_MEMORY | PCI_CMD_MASTER |
+					     PCI_CMD_INTX_DISABLE);
+	pci_config_write(&cfg, PCI_CFG_CACHE_LINE, 1, 0x10);
+	pci_config_write(&cfg, PCI_CFG_INT_LINE, 1, 0x2b);
+	pci_config_write(&cfg, cap + 4, 4, 0x12345678);
+	pci_config_intx(&cfg, true);
+	memset(&ev, 0, sizeof(ev));
+
+	pci_config_reset(&cfg);
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_COMMAND, 2), 0);
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_CACHE_LINE, 1), 0, "cache line size survived");
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_INT_LINE, 1), 0, "INT_LINE survived");
+	cr_assert_eq(pci_config_read(&cfg, cap + 4, 4), 0, "a capability register survived");
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_BAR0, 4), 0, "BAR 0 still assigned");
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_BAR0 + 8, 4), PCI_BAR_MEM_TYPE_64 |
+								PCI_BAR_MEM_PREFETCH);
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_BAR0 + 12, 4), 0);
+	cr_assert_eq(cfg.bars[0].addr, 0);
+	cr_assert_eq(cfg.bars[2].addr, 0);
+	cr_assert_eq(ev.moved, 2, "the BARs' owner was not told they left");
+	cr_assert_eq(ev.decode, 1);
+	cr_assert_not(ev.last_enabled);
+	/* Read-only contents are the power-on ones already. */
+	cr_assert_eq(pci_config_read(&cfg, 0, 4), 0x10411af4);
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_INT_PIN, 1), 1);
+	cr_assert_eq(pci_config_read(&cfg, cap, 4), 0x5a0009);
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_STATUS, 2), PCI_STATUS_CAP_LIST,
+		     "Status.INTERRUPT survived");
+	/* INTx condition gone; a new one drives the pin (INTX_DISABLE was cleared). */
+	cr_assert_neq(pin_level, 1);
+	pci_config_intx(&cfg, true);
+	cr_assert_eq(pin_level, 1);
+	/* Sizing works as at the first boot. */
+	pci_config_write(&cfg, PCI_CFG_BAR0, 4, 0xffffffff);
+	cr_assert_eq(pci_config_read(&cfg, PCI_CFG_BAR0, 4), 0xffff0000);
+}

@@ -164,7 +164,8 @@ Test(virtio_pci, ids_and_capabilities)
 	cr_assert_eq(rd(ecam(PCI_CFG_BAR0 + 4), 4), 0xffff0000);
 }
 
-static void bring_up(uint16_t vec_base)
+/* Linux's bring-up, every queue given @qsize entries (0: size left untouched). */
+static void bring_up_sized(uint16_t vec_base, uint32_t qsize)
 {
 	uint32_t status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 
@@ -191,7 +192,8 @@ static void bring_up(uint16_t vec_base)
 		wr(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, q);
 		cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SIZE), 2), 256, "max until written");
 		cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_NOFF), 2), q);
-		wr(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, 128);
+		if (qsize)
+			wr(common(VIRTIO_PCI_COMMON_Q_SIZE), 2, qsize);
 		wr(common(VIRTIO_PCI_COMMON_Q_MSIX), 2, vec_base + 1 + q);
 		wr(common(VIRTIO_PCI_COMMON_Q_DESCLO), 4, (uint32_t)base);
 		wr(common(VIRTIO_PCI_COMMON_Q_DESCHI), 4, 0);
@@ -203,6 +205,11 @@ static void bring_up(uint16_t vec_base)
 		cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_ENABLE), 2), 1);
 	}
 	wr(common(VIRTIO_PCI_COMMON_STATUS), 1, status | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void bring_up(uint16_t vec_base)
+{
+	bring_up_sized(vec_base, 128);
 }
 
 Test(virtio_pci, linux_bring_up_and_queue_registers)
@@ -237,6 +244,35 @@ Test(virtio_pci, linux_bring_up_and_queue_registers)
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_MSIX), 2), VIRTIO_PCI_NO_VECTOR);
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SELECT), 2), 0);
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_MSIX), 2), VIRTIO_PCI_NO_VECTOR);
+}
+
+/* An untouched queue size is the maximum the driver read. */
+Test(virtio_pci, untouched_queue_size_is_the_maximum)
+{
+	bring_up_sized(0, 0);
+	cr_assert(vdev.active);
+	cr_assert_eq(vdev.queues[2].size, 256);
+	cr_assert_not(virtio_dev_status(&vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/*
+ * A size above the maximum is refused, not replaced by the maximum: the
+ * driver would lay out a ring of its size over one of ours. DRIVER_OK then
+ * sets NEEDS_RESET (virtio_dev.h's promise) and the device stays stopped.
+ */
+Test(virtio_pci, oversized_queue_size_needs_reset)
+{
+	bring_up_sized(0, 512);
+	cr_assert_eq(activations, 0, "the device started with a ring the driver did not describe");
+	cr_assert_not(vdev.active);
+	cr_assert(virtio_dev_status(&vdev) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	wr(common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 1);
+	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SIZE), 2), 0, "reads back as not taken");
+	/* A reset forgets the refused size: the maximum again. */
+	wr(common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_Q_SIZE), 2), 256);
+	bring_up(0);
+	cr_assert_eq(activations, 1);
 }
 
 Test(virtio_pci, vectors_not_honourable_read_no_vector)
@@ -344,6 +380,31 @@ Test(virtio_pci, intx_when_msix_is_off)
 	cr_assert_eq(rd(BAR0_ADDR + VIRTIO_PCI_ISR_OFF, 1), 0);
 }
 
+/*
+ * Command.INTX_DISABLE (Linux sets it when MSI-X is on, and around
+ * suspend): the line stays low; Status.INTERRUPT still tells the condition,
+ * and the line comes back if the driver re-enables INTx before reading ISR.
+ */
+Test(virtio_pci, intx_disable_and_status_interrupt)
+{
+	bring_up(0);
+	wr(ecam(vp.msix.cap + MSIX_CAP_CTRL), 2, 0);
+	cr_assert_not(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT);
+	virtio_dev_interrupt(&vdev, 1U << 0);
+	cr_assert(intx_level);
+	cr_assert(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT, "Status.INTERRUPT never set");
+	wr(ecam(PCI_CFG_COMMAND), 2, PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
+	cr_assert_not(intx_level, "INTX_DISABLE ignored");
+	virtio_dev_interrupt(&vdev, 1U << 1);
+	cr_assert_not(intx_level, "raised although INTx is disabled");
+	cr_assert(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT);
+	wr(ecam(PCI_CFG_COMMAND), 2, PCI_CMD_MEMORY | PCI_CMD_MASTER);
+	cr_assert(intx_level, "the pending interrupt is lost");
+	cr_assert_eq(rd(BAR0_ADDR + VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_QUEUE);
+	cr_assert_not(intx_level);
+	cr_assert_not(rd(ecam(PCI_CFG_STATUS), 2) & PCI_STATUS_INTERRUPT);
+}
+
 Test(virtio_pci, intx_only_function, .init = NULL)
 {
 	make(0);
@@ -410,8 +471,15 @@ Test(virtio_pci, reboot_reset_returns_function_to_power_on)
 {
 	uint32_t zero = 0;
 
+	int cfg_cap = find_virtio_cap(VIRTIO_PCI_CAP_PCI_CFG);
+
 	bring_up(0);
 	cr_assert_eq(activations, 1);
+	/* What firmware and the kernel write besides the BARs. */
+	wr(ecam(PCI_CFG_CACHE_LINE), 1, 0x10);
+	wr(ecam(PCI_CFG_INT_LINE), 1, 0x2b);
+	wr(ecam(cfg_cap + VIRTIO_PCI_CAP_OFFSET), 4, VIRTIO_PCI_COMMON_NUMQ);
+	wr(ecam(cfg_cap + VIRTIO_PCI_CAP_LENGTH), 4, 2);
 	for (unsigned int v = 0; v < NVEC; v++)
 		msix_bar_access(&vp.msix, 1, 16 * v + MSIX_ENTRY_CTRL, (uint8_t *)&zero, 4, true);
 	/* Vector 2 masked with a message pending: the next boot must not see it. */
@@ -433,6 +501,10 @@ Test(virtio_pci, reboot_reset_returns_function_to_power_on)
 	cr_assert_eq(vp.msix.pba[0], 0, "a pending vector survived");
 	cr_assert_eq(deliveries, 0, "the reset sent a message");
 	cr_assert_not(intx_level);
+	cr_assert_eq(rd(ecam(PCI_CFG_CACHE_LINE), 1), 0, "cache line size survived");
+	cr_assert_eq(rd(ecam(PCI_CFG_INT_LINE), 1), 0, "INT_LINE survived");
+	cr_assert_eq(rd(ecam(cfg_cap + VIRTIO_PCI_CAP_OFFSET), 4), 0, "config window survived");
+	cr_assert_eq(rd(ecam(cfg_cap + VIRTIO_PCI_CAP_LENGTH), 4), 0);
 
 	/* The BARs decode nothing until the next kernel assigns them. */
 	cr_assert_eq(rd(common(VIRTIO_PCI_COMMON_STATUS), 1), 0xff, "BAR 0 still decodes");

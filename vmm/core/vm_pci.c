@@ -4,7 +4,8 @@
  * eventfd that is a KVM irqfd while the vector is unmasked (vmm/msi/msi.c);
  * a message the device sends goes out by writing that eventfd, or, if the
  * vector has no irqfd (KVM refused the route), through KVM_SIGNAL_MSI or an
- * SPI edge. Queue notifications complete in KVM: an ioeventfd per queue on
+ * SPI edge. vhost signals a vector's eventfd only while it has an irqfd
+ * route; otherwise its rings signal the relay, which ends up here too. Queue notifications complete in KVM: an ioeventfd per queue on
  * its notification address, moved with BAR 0.
  */
 #include "vmm/core/vm_pci.h"
@@ -45,6 +46,8 @@ struct vm_pci {
 	unsigned long intx_raised;	/* atomic */
 	unsigned long sent[MSIX_MAX_VECTORS];	/* per vector, messages tinyvmm sent (MSI-X lock) */
 	uint64_t notify_base;		/* BAR 0 where the queue ioeventfds are; 0: none */
+	bool irqfds_moved;		/* atomic: a vector's msi_vector_irqfd() changed */
+	struct tvm_ratelimit route_msgs;	/* the guest chooses its messages (MSI-X lock) */
 };
 
 static struct vm_pci *pci_of(const struct vm *vm)
@@ -59,6 +62,7 @@ int vm_pci_prepare(struct vm *vm, struct tvm_error *err)
 
 	if (!p)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for PCI");
+	p->route_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(8, 60);
 	vm->pci = p;
 	if (vm->gic.version == 3 && gic_its_create(&vm->gic, vm->kvm.vm_fd, &its_err))
 		tvm_warn("%s", its_err.msg);
@@ -113,13 +117,48 @@ void vm_pci_fdt(const struct vm *vm, struct fdt_pci *pci)
 	}
 }
 
-/* struct msix_ops, under the MSI-X lock. */
+/*
+ * struct msix_ops, under the MSI-X lock. A vector that loses its irqfd
+ * (KVM refused the message, or a GICv2m message outside the frame) must
+ * not keep vhost signalling its eventfd: settled() moves vhost to the
+ * relay, whose interrupts go out through deliver() below.
+ */
 static void vector_changed(void *opaque, unsigned int v, struct msix_msg msg, bool masked)
 {
 	struct vm_pci *p = opaque;
+	struct msi_vector *vec = &p->vectors[v];
+	int before = msi_vector_irqfd(vec);
 
-	if (msi_vector_update(&p->backend, &p->vectors[v], msg, masked))
-		tvm_warn("PCI: MSI-X vector %u could not be routed (KVM refused it)", v);
+	if (msi_vector_update(&p->backend, vec, msg, masked) && tvm_ratelimit(&p->route_msgs))
+		tvm_warn("PCI: MSI-X vector %u could not be routed (KVM refused it); its interrupts go through tinyvmm",
+			 v);
+	if (msi_vector_irqfd(vec) != before)
+		__atomic_store_n(&p->irqfds_moved, true, __ATOMIC_RELAXED);
+}
+
+/* After a guest's MSI-X write, no MSI-X lock: vhost follows the vectors' irqfds. */
+static void settled(void *opaque)
+{
+	struct vm_pci *p = opaque;
+
+	if (__atomic_exchange_n(&p->irqfds_moved, false, __ATOMIC_RELAXED))
+		virtio_pci_msix_toggled(&p->net);
+}
+
+/* The PBA shows what vhost sent a masked vector (waiting in its eventfd). */
+static bool backend_pending(void *opaque, unsigned int v)
+{
+	struct vm_pci *p = opaque;
+
+	return msi_vector_signalled(&p->vectors[v]);
+}
+
+/* A power-on reset: vhost's signals to the last boot's vectors are dropped. */
+static void discard_pending(void *opaque, unsigned int v)
+{
+	struct vm_pci *p = opaque;
+
+	msi_vector_discard(&p->vectors[v]);
 }
 
 static void deliver(void *opaque, unsigned int v, struct msix_msg msg)
@@ -143,14 +182,15 @@ static void enable_changed(void *opaque, bool enabled)
 
 static const struct msix_ops vm_msix_ops = {
 	.vector_changed = vector_changed, .deliver = deliver, .enable_changed = enable_changed,
+	.settled = settled, .backend_pending = backend_pending, .discard_pending = discard_pending,
 };
 
-/* Vector @v's eventfd, which vhost may signal directly (it is the vector's irqfd). */
+/* Vector @v's eventfd, which vhost may signal directly (when it is a KVM irqfd). */
 static int vector_fd(void *opaque, unsigned int v)
 {
 	struct vm_pci *p = opaque;
 
-	return v < p->nvectors ? p->vectors[v].fd : -1;
+	return v < p->nvectors ? msi_vector_irqfd(&p->vectors[v]) : -1;
 }
 
 /* INTA of our slot, after the interrupt-map swizzle (pin 1: line = slot % 4). */

@@ -6,6 +6,7 @@
  */
 #include "vmm/msi/msi.h"
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -111,11 +112,41 @@ static int update_v2m(const struct msi_backend *b, struct msi_vector *v, struct 
 int msi_vector_update(const struct msi_backend *b, struct msi_vector *v, struct msix_msg msg,
 		      bool masked)
 {
+	int ret;
+
 	switch (b->mode) {
-	case MSI_MODE_ITS: return update_its(b, v, msg, masked);
-	case MSI_MODE_V2M: return update_v2m(b, v, msg, masked);
+	case MSI_MODE_ITS: ret = update_its(b, v, msg, masked); break;
+	case MSI_MODE_V2M: ret = update_v2m(b, v, msg, masked); break;
 	default: return 0;
 	}
+	/*
+	 * Refused: an irqfd left attached would send the old message; detach
+	 * it so the eventfd's signals go nowhere until the signaller moves.
+	 */
+	if (ret && v->attached)
+		set_attached(b, v, false);
+	__atomic_store_n(&v->routed, !ret && v->gsi >= 0 && v->fd >= 0, __ATOMIC_RELAXED);
+	return ret;
+}
+
+int msi_vector_irqfd(const struct msi_vector *v)
+{
+	return __atomic_load_n(&v->routed, __ATOMIC_RELAXED) ? v->fd : -1;
+}
+
+bool msi_vector_signalled(const struct msi_vector *v)
+{
+	struct pollfd pfd = { .fd = v->fd, .events = POLLIN };
+
+	if (v->fd < 0 || v->attached)
+		return false;	/* attached: KVM consumes every signal at once */
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+void msi_vector_discard(struct msi_vector *v)
+{
+	if (v->fd >= 0 && !v->attached)
+		eventfd_drain(v->fd);
 }
 
 int msi_vector_deliver(const struct msi_backend *b, struct msi_vector *v, struct msix_msg msg)
@@ -132,6 +163,7 @@ int msi_vector_deliver(const struct msi_backend *b, struct msi_vector *v, struct
 
 void msi_vector_release(const struct msi_backend *b, struct msi_vector *v)
 {
+	__atomic_store_n(&v->routed, false, __ATOMIC_RELAXED);
 	set_attached(b, v, false);
 	if (b->mode == MSI_MODE_ITS && v->gsi >= 0)
 		msi_routes_remove(b->routes, (unsigned int)v->gsi);

@@ -54,6 +54,12 @@ struct msi_vector {
 	int fd;			/* -1: no eventfd; deliveries via msi_vector_deliver only */
 	int gsi;		/* -1: none yet */
 	bool attached;		/* fd is a KVM irqfd on gsi */
+	/*
+	 * Atomic (read without the MSI-X lock): KVM took the vector's
+	 * current message (route or SPI) and, if unmasked, its irqfd; what
+	 * the eventfd gets reaches the guest. See msi_vector_irqfd().
+	 */
+	bool routed;
 	bool has_devid;		/* ITS: KVM_CAP_MSI_DEVID */
 	uint32_t devid;		/* the function's requester ID */
 	/*
@@ -73,6 +79,26 @@ void msi_vector_init(struct msi_vector *v, int fd, bool has_devid, uint32_t devi
  */
 int msi_vector_update(const struct msi_backend *b, struct msi_vector *v, struct msix_msg msg,
 		      bool masked);
+
+/*
+ * The eventfd a signaller (vhost) may use for this vector: @v's fd when
+ * KVM delivers what it gets (now, or at unmask), -1 when the message has
+ * no route (KVM refused it, a GICv2m message outside the frame) or the
+ * irqfd was refused: then the signaller must go through userspace
+ * (msi_vector_deliver), or its interrupts would sit in an eventfd no one
+ * reads. Any thread.
+ */
+int msi_vector_irqfd(const struct msi_vector *v);
+
+/*
+ * A signal waits in @v's eventfd, detached (vhost signalled the vector
+ * while it was masked): KVM injects it at the next attach. Does not
+ * consume it; never blocks.
+ */
+bool msi_vector_signalled(const struct msi_vector *v);
+
+/* Drop a signal waiting in @v's eventfd (a power-on reset: not for the next boot). */
+void msi_vector_discard(struct msi_vector *v);
 
 /* Inject @msg once from userspace (struct msix_ops.deliver). */
 int msi_vector_deliver(const struct msi_backend *b, struct msi_vector *v, struct msix_msg msg);
