@@ -31,6 +31,7 @@ _tinyvmm_run_options='
 --vhost-poll-us N
 --queues N
 --transport auto|mmio|pci
+--virtio-mmio legacy|modern
 --no-packed
 --user USER
 --seccomp on|log|off
