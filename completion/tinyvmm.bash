@@ -11,6 +11,7 @@
 # here fails that test, which says what line to add.
 
 _tinyvmm_run_options='
+--machine tinyvmm|virt
 --kernel FILE
 --initrd FILE
 --cmdline TEXT

@@ -718,6 +718,88 @@ check_host_check_a53() {
   pass "$name"
 }
 
+# --- --machine virt (QEMU's board) ------------------------------------
+
+# expect_clock NAME T0: the guest's wall clock (set from the PL031 at boot)
+# is the host's: between T0 (host seconds before the run) and now, give or
+# take 5 s.
+expect_clock() {
+  g=$(sed -n 's/^guest-test: clock realtime=\([0-9]*\).*/\1/p' "$OUT" | head -n 1)
+  now=$(date +%s)
+  if [ -z "$g" ] || [ "$g" -lt $(($2 - 5)) ] || [ "$g" -gt $((now + 5)) ]; then
+    fail "$1" "guest clock ${g:-missing}, host's was $2..$now (no RTC?)"
+    tail_logs
+    return 1
+  fi
+  echo "e2e: guest clock $g, host $2..$now" >>"$ERR"
+}
+
+# check_virt_boot NAME CPUS GIC [ARGS...]: --machine virt with the console on
+# the PL011 (ttyAMA0, the only UART) to guest-test's report; the guest's
+# clock is the host's (PL031).
+check_virt_boot() {
+  name=$1 cpus=$2 gic=$3
+  shift 3
+  wanted "$name" || return 0
+  t0=$(date +%s)
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --cpus "$cpus" --mem 256 --timeout 150 \
+    --cmdline "console=ttyAMA0 quiet" "$@"
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "guest-test: cpus=$cpus kernel=$(guest_release "$K") mem_kib=" || return 0
+  expect_err "$name" "=== Machine: virt (linux,dummy-virt) ===" || return 0
+  expect_err "$name" "=== GIC Version: $gic ===" || return 0
+  expect_clock "$name" "$t0" || return 0
+  pass "$name"
+}
+
+# virt's default command line, console=ttyAMA0 earlycon: the early console
+# and then the PL011 driver's (a verbose boot is slow in the emulated host,
+# so --expect ends it once the kernel has read its command line).
+check_virt_default_cmdline() {
+  name=virt-default-cmdline
+  wanted "$name" || return 0
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --mem 256 --timeout 150 \
+    --expect 'Kernel command line: console=ttyAMA0 earlycon'
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "earlycon: pl11 at MMIO 0x0000000009000000" || return 0
+  pass "$name"
+}
+
+# tinyvmm's own board has the PL031 too: a guest no longer boots in 1970.
+check_rtc_tinyvmm() {
+  name=rtc-tinyvmm
+  wanted "$name" || return 0
+  t0=$(date +%s)
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout 150 --cmdline "console=ttyS0 quiet"
+  expect_rc "$name" 0 || return 0
+  expect_clock "$name" "$t0" || return 0
+  pass "$name"
+}
+
+# --expect on the PL011 console: the match ends the run, exit 0.
+check_virt_expect() {
+  name=virt-expect
+  wanted "$name" || return 0
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --mem 256 --timeout 150 \
+    --cmdline "console=ttyAMA0 quiet guest-test.mode=hang" --expect 'guest-test: hang(ing)?$'
+  expect_rc "$name" 0 || return 0
+  expect_err "$name" "^tinyvmm: console matched --expect 'guest-test: hang(ing)?[$]' after [0-9.]* s; guest stopped; exit code 0$" || return 0
+  pass "$name"
+}
+
+# --on-reset reboot on virt: the second boot comes up on the reset PL011.
+check_virt_reboot() {
+  name=virt-reboot
+  wanted "$name" || return 0
+  vmm "$name" --machine virt --kernel "$K" --initrd "$I" --cpus 2 --mem 256 --on-reset reboot \
+    --timeout 200 --cmdline "console=ttyAMA0 quiet guest-test.mode=reboot guest-test.bytes=0 guest-test.loops=1"
+  expect_rc "$name" 0 || return 0
+  expect_out "$name" "guest-test: reboot all 2 boots done" || return 0
+  n=$(grep -c 'guest-test: started' "$OUT")
+  [ "$n" = 2 ] || { fail "$name" "the guest started $n times, want 2"; return 0; }
+  pass "$name"
+}
+
 suite_a53() {
   check_page_size_unsupported
   # 1 TiB: more than a 40-bit IPA space holds above the 2 GiB RAM base.
@@ -768,6 +850,11 @@ suite_gic3() {
   check_host_check_cpu
   check_retry
   check_msi_probe msi-probe-gic3 ITS
+  try check_virt_boot virt-boot 2 3
+  try check_virt_default_cmdline
+  try check_rtc_tinyvmm
+  try check_virt_expect
+  try check_virt_reboot
 }
 
 suite_gic2() {
@@ -775,9 +862,13 @@ suite_gic2() {
   try check_boot gicv2-host-gic-v2 1 2 "$K" --gic v2 --cmdline "console=ttyS0 quiet"
   check_host_check_gic2
   check_msi_probe msi-probe-gic2 GICv2m
-  if wanted pci-gicv2m; then
+  if wanted pci-gicv2m || wanted virt-pci-gicv2m; then
     net_setup tap0 --address 169.254.0.1/16
     try check_pci pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off
+    # virt: QEMU's PCIe host and its v2m SPIs (from 48).
+    GUEST_CONSOLE=ttyAMA0
+    try check_pci virt-pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off --machine virt
+    GUEST_CONSOLE=
   fi
   if wanted pci-gicv2m-tier1a; then
     net_setup tap1 --queues 2 --address 10.1.0.1/16
@@ -785,6 +876,7 @@ suite_gic2() {
   fi
   # PMUv3 with a GICv2: its PPI goes to each vCPU through the DT's CPU mask.
   try check_cpu_features cpu-features-gic2 2
+  try check_virt_boot virt-gicv2-boot 2 2
 }
 
 # --- network ----------------------------------------------------------
@@ -876,7 +968,7 @@ net_vmm() {
   ERR=$LOGDIR/$name.err
   PEERLOG=$LOGDIR/$name.peer
   set -- --kernel "$K" --initrd "$I" --mem 256 --tap "$tap" --timeout $((limit - 20)) \
-    --cmdline "console=ttyS0 quiet $gopts" "$@"
+    --cmdline "console=${GUEST_CONSOLE:-ttyS0} quiet $gopts" "$@"
   { echo "tinyvmm-netpeer $PEER &"; echo "${AS_USER:+su $AS_USER: }${VMM:-tinyvmm} $*"; } >"$LOGDIR/$name.cmd"
   t0=$(now_cs)
   # shellcheck disable=SC2086 # PEER is a word list
@@ -2067,6 +2159,15 @@ suite_net() {
   try check_reset reset-loop-tier1a "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 \
     --queues 2 --cpus 2 --transport mmio
   RESET_TAP= RESET_ADDR= RESET_PAIRS=
+  # --machine virt: the NIC in QEMU's transport 31, legacy virtio-mmio by
+  # default (as QEMU 7.2's), the console on the PL011.
+  GUEST_CONSOLE=ttyAMA0
+  try check_virt_net virt-tier2 legacy --vhost off
+  try check_virt_net virt-tier1b legacy
+  try check_virt_net virt-modern-tier2 modern --vhost off --virtio-mmio modern
+  try check_virt_net virt-modern-tier1b modern --virtio-mmio modern
+  try check_pci_mq virt-pci-tier1a ITS --machine virt
+  GUEST_CONSOLE=
   suite_legacy
 }
 
@@ -2103,6 +2204,22 @@ suite_legacy() {
   RESET_VIA=
   try check_reboot legacy-reboot-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --virtio-mmio legacy
   try check_reboot legacy-reboot-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off --virtio-mmio legacy
+}
+
+# check_virt_net NAME legacy|modern [TINYVMM-ARGS...]: verified transfers both
+# ways on --machine virt, whose NIC is in the last of its 32 transports (the
+# others say DeviceID 0); it speaks the interface asked for (legacy is virt's
+# default).
+check_virt_net() {
+  name=$1 iface=$2
+  shift 2
+  wanted "$name" || return 0
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" --machine virt --report-json "$LOGDIR/report-$name.json" "$@" || return 0
+  if [ "$iface" = legacy ]; then via=$LEGACY_VIA; else via=; fi
+  expect_err "$name" "=== Network: .*, 1 queue pair(s), ${via}TAP tap0 ===" || return 0
+  expect_report "$name" "\"virtio_interface\": \"$iface\"" '"transport": "mmio"' || return 0
+  pass "$name"
 }
 
 # check_net_tier NAME TIER [ARGS...]: verified transfers both ways on tap0,
@@ -2154,6 +2271,7 @@ suite_k16_common() {
   check_elf "$p-elf"
   try check_cpu_features "$p-cpu-features" 2
   check_host_check_page "$p-host-check" 16K
+  try check_virt_boot "$p-virt-boot" 2 "$gic"
 }
 
 suite_k16() { suite_k16_common k16 3; }

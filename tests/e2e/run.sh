@@ -40,7 +40,7 @@ CI_CHECKS='ci-recipe-x86_64 ci-recipe-arm64-build'
 # A Cortex-A53 host: no 16K granule, 40-bit IPA (bad input only, no boots).
 A53_CHECKS='page-size-unsupported mem-beyond-ipa host-check-a53'
 # 6.12 hosts with 16K pages, GICv3 and GICv2 (inner.sh suite_k16_common).
-K16_SUBSET='boot guest16k-boot tier1b-net tier2-net elf cpu-features host-check'
+K16_SUBSET='boot guest16k-boot tier1b-net tier2-net elf cpu-features host-check virt-boot'
 K16_CHECKS=$(for c in $K16_SUBSET; do printf 'k16-%s ' "$c"; done)
 K16GIC2_CHECKS=$(for c in $K16_SUBSET; do printf 'k16gic2-%s ' "$c"; done)
 # The MSI backends against the host's KVM (tests/kvm/msi_probe.c), GICv3 and GICv2.
@@ -58,6 +58,10 @@ GIC2_CHECKS+=' pci-gicv2m'
 # Per-queue interrupts over virtio-pci (issue 15's tests).
 NET_CHECKS+=' pci-tier2-split pci-tier1a pci-intx pci-hostile-tier2 pci-hostile-tier1b'
 GIC2_CHECKS+=' pci-gicv2m-tier1a'
+# --machine virt (QEMU's board: PL011, PL031, 32 virtio-mmio transports) and the RTC.
+GIC3_CHECKS+=' virt-boot virt-default-cmdline rtc-tinyvmm virt-expect virt-reboot'
+GIC2_CHECKS+=' virt-gicv2-boot virt-pci-gicv2m'
+NET_CHECKS+=' virt-tier2 virt-tier1b virt-modern-tier2 virt-modern-tier1b virt-pci-tier1a'
 
 # QEMU's virt board (issue 23, inner.sh suite_virt): the harness for U-Boot
 # (Debian's u-boot-qemu, network-booting over DHCP and TFTP) and a bare-metal

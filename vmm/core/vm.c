@@ -54,28 +54,6 @@ bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	return true;
 }
 
-static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct vm *vm = opaque;
-
-	console_output(&vm->console, buf, len);
-	vm_smoke_output(vm, buf, len);
-}
-
-static void uart_input_drained(void *opaque)
-{
-	struct vm *vm = opaque;
-
-	eventfd_signal(vm->uart_space_efd);	/* fails only when already signalled */
-}
-
-static void uart_set_irq(void *opaque, bool level)
-{
-	struct vm *vm = opaque;
-
-	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + LAYOUT_UART_SPI, level);
-}
-
 static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -95,8 +73,8 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	struct cpu_features_offered offered;
 
 	/* The IPA limit first: no amount of host RAM lifts it. */
-	if (layout_check_host_page(host_page_size(), ram, err) ||
-	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
+	if (layout_check_host_page(vm->board, host_page_size(), ram, err) ||
+	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, vm->board->ram_base, ram, err) ||
 	    check_host_ram(ram, err))
 		return -1;
 	vcpu_features_offered(vm->kvm.vm_fd, &offered);
@@ -105,7 +83,7 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
 				cfg->cpus, vm->kvm.max_vcpus);
-	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, &vm->gic, err))
+	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, vm->board, &vm->gic, err))
 		return -1;
 	if (cfg->transport_pci && cfg->tap_name && vm_pci_prepare(vm, err))
 		return -1;
@@ -115,7 +93,7 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	for (unsigned int i = 0; i < cfg->cpus; i++)
 		if (vcpu_create(vm, i, err))
 			return -1;
-	if (guest_mem_alloc(&vm->mem, LAYOUT_RAM_BASE, ram, err))
+	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err))
 		return -1;
 	return kvm_add_memory(&vm->kvm, &vm->mem, err);
 }
@@ -198,23 +176,18 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.boot_count = vm->cfg->reboot_on_reset ? vm->reboots + 1 : 0,
 	};
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
+	struct fdt_virtio_slot slots[VM_MAX_VIRTIO_SLOTS];
 	struct fdt_pci pci;
 	int ret;
 
-	struct fdt_virtio_slot net_slot = {
-		.base = LAYOUT_VIRTIO_MMIO_BASE,
-		.size = LAYOUT_VIRTIO_MMIO_SLOT_SIZE,
-		.spi = LAYOUT_VIRTIO_FIRST_SPI,
-	};
-
-	board_fdt_platform(&p.board, vm->gic.version, vm->ncpus, vm->cfg->exit_device);
+	board_fdt_platform(vm->board, &p.board, vm->gic.version, vm->ncpus, vm->board->rtc.size != 0,
+			   vm->cfg->exit_device);
 	if (vm->pci) {
 		vm_pci_fdt(vm, &pci);
 		p.pci = &pci;
-	} else if (vm->cfg->tap_name) {
-		p.virtio = &net_slot;
-		p.nvirtio = 1;
 	}
+	p.virtio = slots;
+	p.nvirtio = vm_virtio_slots(vm, slots);
 	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
 	if (!mpidrs)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
@@ -248,18 +221,9 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
-	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
-				.rx_drained = uart_input_drained, .opaque = vm };
-
-	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->uart_space_efd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	uart_init(&vm->uart, &ops);
-	vm->uart_ready = true;
-	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
-			      &vm->uart, "uart"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
-	if (vm_smoke_setup(vm, err))
+	if (vm_serial_add(vm, err) || vm_rtc_add(vm, err))
+		return -1;
+	if (vm_smoke_setup(vm, err) || vm_virtio_add_empty(vm, err))
 		return -1;
 	if (vm->cfg->tap_name)
 		return vm_net_attach(vm, err);
@@ -273,6 +237,9 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	if (vm->cfg->quiet)
 		return;
 	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
+	/* The default board's banner stays as it always was. */
+	if (vm->cfg->machine != BOARD_TINYVMM)
+		fprintf(stderr, "=== Machine: %s (%s) ===\n", vm->board->name, vm->board->model);
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
 	cpu_features_describe(&vm->cpu, line, sizeof(line));
 	fprintf(stderr, "=== CPU features: %s ===\n", line);
@@ -438,10 +405,8 @@ static void teardown(struct vm *vm)
 	vm_net_detach(vm);
 	if (vm->console_open)
 		console_close(&vm->console);
-	if (vm->uart_ready)
-		uart_destroy(&vm->uart);
-	if (vm->uart_space_efd >= 0)
-		close(vm->uart_space_efd);
+	vm_serial_destroy(vm);
+	vm_rtc_destroy(vm);
 	vm_smoke_teardown(vm);
 	gic_close(&vm->gic);
 	if (vm->stats_fd >= 0)
@@ -465,12 +430,14 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	if (!vm)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory");
 	vm->cfg = cfg;
+	vm->board = board_get(cfg->machine);
 	vm->exit_code = -1;
 	vm->stop_efd = -1;
 	vm->stats_fd = -1;
 	vm->net_irqfd = -1;
 	vm->net_ack_fd = -1;
 	vm->uart_space_efd = -1;
+	vm->rtc_timerfd = -1;
 	vm->report_fd = -1;
 	vm->reboot_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(32, 60);
 	vm->console_efd = -1;

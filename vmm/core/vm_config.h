@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/arm64/board.h"
 #include "vmm/arm64/cpu_features.h"
 #include "vmm/arm64/gic.h"
 
@@ -21,6 +22,7 @@ enum virtio_mmio_mode { VIRTIO_MMIO_MODE_AUTO = 0, VIRTIO_MMIO_MODE_MODERN, VIRT
 #define VM_MAX_FAIL_ON		12	/* the matcher's limit less the defaults */
 
 struct vm_config {
+	enum board_id machine;		/* --machine: the board (vmm/arm64/board.c) */
 	const char *kernel_path;
 	const char *initrd_path;
 	const char *cmdline;

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/arm64/layout.h"
 #include "vmm/core/vm_internal.h"
 #include "vmm/core/vm_pci.h"
 
@@ -63,7 +62,8 @@ static int reset_gic(struct vm *vm, struct tvm_error *err)
 static int reset_devices(struct vm *vm, struct tvm_error *err)
 {
 	reset_net(vm);
-	uart_reset(&vm->uart);
+	vm_serial_reset(vm);
+	vm_rtc_reset(vm);
 	return reset_gic(vm, err);
 }
 
