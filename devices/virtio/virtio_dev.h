@@ -15,7 +15,7 @@
  * The virtio core (virtio 1.2 §2-3): what every virtio device has whatever
  * transport carries it — the status state machine, feature negotiation and
  * its checks, queue configuration and its phase rules, DEVICE_NEEDS_RESET,
- * the config generation. A transport (virtio_mmio.c, later virtio-pci)
+ * the config generation. A transport (virtio_mmio.c or virtio_pci.c)
  * decodes the driver's register accesses into these calls and delivers
  * interrupts; a device model (devices/net/) sees only this interface.
  * Every value the driver writes is untrusted and checked here.

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * VM assembly and the main loop. Set-up order follows what KVM requires:
- * VM (with IPA size) -> vGIC device -> vCPUs (optional features, SVE
- * finalized) -> memory -> guest images (page size checked) and DTB ->
- * vGIC init -> PMU init -> boot registers -> run.
+ * VM assembly and teardown; the run loop is vm_loop.c. Set-up order
+ * follows what KVM requires: VM (with IPA size) -> vGIC device -> vCPUs
+ * (optional features, SVE finalized) -> memory -> guest images (page size
+ * checked) and DTB -> vGIC init -> PMU init -> boot registers -> run.
  */
 #include <errno.h>
 #include <fcntl.h>
