@@ -189,7 +189,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_b
 		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
 		.boot_count = vm->cfg->reboot_on_reset ? vm->reboots + 1 : 0,
 	};
-	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
+	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, bl->fdt_max_size);
 	struct fdt_pci pci;
 	int ret;
 
@@ -215,7 +215,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_b
 	p.mpidrs = mpidrs;
 	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
 		p.rng_seed = seed;
-	ret = fdt_build(&p, dst, LAYOUT_FDT_MAX_SIZE, err);
+	ret = fdt_build(&p, dst, bl->fdt_max_size, err);
 	free(mpidrs);
 	if (ret)
 		return -1;
@@ -233,7 +233,7 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 {
 	struct boot_layout *bl = &vm->boot;
 
-	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, bl, err) ||
+	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, NULL, bl, err) ||
 	    loader_place_initrd_and_fdt(&vm->mem, vm->initrd_data, vm->initrd_size, bl, err))
 		return -1;
 	if (first_boot && check_kernel_page_size(vm, err))
@@ -273,8 +273,11 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	fprintf(stderr, "=== CPU features: %s ===\n", line);
 	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
-		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
+		bl->gzipped ? "gzip " : "", loader_format_name(bl->format),
 		bl->initrd_size ? ", initrd" : "");
+	if (bl->format == KERNEL_RAW)
+		fprintf(stderr, "=== Kernel: no arm64 Image header and not ELF: a raw binary at 0x%llx (QEMU's rule) ===\n",
+			(unsigned long long)bl->entry);
 	if (vm->net && vm->net->npairs > vm->ncpus) {
 		tier_queues_warning(line, sizeof(line), vm->net->npairs, vm->ncpus);
 		tvm_warn("%s", line);
