@@ -2,8 +2,11 @@
 /*
  * The guest device tree, written with libfdt's sequential-write API.
  * Bindings: arm,gic-v3 / arm,cortex-a15-gic, arm,armv8-timer, arm,psci-*,
- * arm,armv8-pmuv3,
- * ns16550a, virtio,mmio (Documentation/devicetree/bindings in Linux).
+ * arm,armv8-pmuv3, ns16550a, arm,pl011, arm,pl031, fixed-clock, cfi-flash,
+ * virtio,mmio, pci-host-ecam-generic (Documentation/devicetree/bindings in
+ * Linux). For the PrimeCell devices and the PCIe host the node names and
+ * properties follow what QEMU's virt board writes (hw/arm/virt.c), so a
+ * guest written for it finds them where it looks.
  */
 #include "fdt/fdt.h"
 
@@ -43,13 +46,19 @@ static int fdt_irq(void *fdt, unsigned int type, unsigned int num, unsigned int 
 	return fdt_property(fdt, "interrupts", irq, sizeof(irq));
 }
 
+/* "/uart@BASE" or "/pl011@BASE": the console node's path. */
+static void uart_path(const struct fdt_platform *b, char *buf, size_t size)
+{
+	snprintf(buf, size, "/%s@%llx", b->uart_kind == FDT_UART_PL011 ? "pl011" : "uart",
+		 (unsigned long long)b->uart.base);
+}
+
 static int add_chosen(void *fdt, const struct fdt_params *p)
 {
 	char stdout_path[64];
 	int r = 0;
 
-	snprintf(stdout_path, sizeof(stdout_path), "/uart@%llx",
-		 (unsigned long long)p->board.uart.base);
+	uart_path(&p->board, stdout_path, sizeof(stdout_path));
 	r |= fdt_begin_node(fdt, "chosen");
 	if (p->cmdline)
 		r |= fdt_property_string(fdt, "bootargs", p->cmdline);
@@ -142,7 +151,8 @@ static int begin_device(void *fdt, const char *name, const char *compatible,
 static int add_msi_controller(void *fdt, const struct fdt_pci *pci)
 {
 	bool its = pci->msi == FDT_MSI_ITS;
-	int r = begin_device(fdt, its ? "msi-controller" : "v2m",
+	const char *name = pci->msi_node_name ? pci->msi_node_name : its ? "msi-controller" : "v2m";
+	int r = begin_device(fdt, name,
 			     its ? "arm,gic-v3-its" : "arm,gic-v2m-frame", pci->msi_base,
 			     pci->msi_size);
 
@@ -233,12 +243,83 @@ static int add_timer(void *fdt, const struct fdt_params *p)
 	return r;
 }
 
+static bool has_primecell(const struct fdt_platform *b)
+{
+	return b->uart_kind == FDT_UART_PL011 || b->rtc.size;
+}
+
+/* The bus clock AMBA drivers ask for ("apb_pclk"), as QEMU's virt board names it. */
+static int add_apb_clock(void *fdt)
+{
+	int r = 0;
+
+	r |= fdt_begin_node(fdt, "apb-pclk");
+	r |= fdt_property_string(fdt, "compatible", "fixed-clock");
+	r |= fdt_property_cell(fdt, "#clock-cells", 0);
+	r |= fdt_property_cell(fdt, "clock-frequency", FDT_APB_CLOCK_HZ);
+	r |= fdt_property_string(fdt, "clock-output-names", "clk24mhz");
+	r |= fdt_property_cell(fdt, "phandle", FDT_PHANDLE_APB_CLOCK);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+/* A PrimeCell (AMBA) device: compatible @model + "arm,primecell", the APB clock. */
+static int add_primecell(void *fdt, const char *name, const char *model,
+			 const struct fdt_region *reg, unsigned int spi, bool uart)
+{
+	char compat[32];
+	size_t len = (size_t)snprintf(compat, sizeof(compat), "%s", model) + 1;
+	fdt32_t clocks[2] = { cpu_to_fdt32(FDT_PHANDLE_APB_CLOCK),
+			      cpu_to_fdt32(FDT_PHANDLE_APB_CLOCK) };
+	static const char uart_clocks[] = "uartclk\0apb_pclk";
+	char node[48];
+	int r = 0;
+
+	memcpy(compat + len, "arm,primecell", sizeof("arm,primecell"));
+	len += sizeof("arm,primecell");
+	snprintf(node, sizeof(node), "%s@%llx", name, (unsigned long long)reg->base);
+	r |= fdt_begin_node(fdt, node);
+	r |= fdt_property(fdt, "compatible", compat, (int)len);
+	r |= fdt_reg(fdt, reg->base, reg->size);
+	r |= fdt_irq(fdt, GIC_FDT_SPI, spi, IRQ_LEVEL_HIGH);
+	/* The PL011 takes its baud clock and the bus clock; the PL031 the bus clock. */
+	r |= fdt_property(fdt, "clocks", clocks, uart ? sizeof(clocks) : sizeof(clocks[0]));
+	if (uart)
+		r |= fdt_property(fdt, "clock-names", uart_clocks, sizeof(uart_clocks));
+	else
+		r |= fdt_property_string(fdt, "clock-names", "apb_pclk");
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
 static int add_uart(void *fdt, const struct fdt_platform *b)
 {
-	int r = begin_device(fdt, "uart", "ns16550a", b->uart.base, b->uart.size);
+	int r;
 
+	if (b->uart_kind == FDT_UART_PL011)
+		return add_primecell(fdt, "pl011", "arm,pl011", &b->uart, b->uart_spi, true);
+	r = begin_device(fdt, "uart", "ns16550a", b->uart.base, b->uart.size);
 	r |= fdt_irq(fdt, GIC_FDT_SPI, b->uart_spi, IRQ_LEVEL_HIGH);
 	r |= fdt_property_cell(fdt, "clock-frequency", UART_CLOCK_HZ);
+	r |= fdt_end_node(fdt);
+	return r;
+}
+
+/* Both CFI banks in one node, as QEMU's virt board writes them. */
+static int add_flash(void *fdt, const struct fdt_region *flash)
+{
+	fdt64_t reg[4] = {
+		cpu_to_fdt64(flash[0].base), cpu_to_fdt64(flash[0].size),
+		cpu_to_fdt64(flash[1].base), cpu_to_fdt64(flash[1].size),
+	};
+	char node[32];
+	int r = 0;
+
+	snprintf(node, sizeof(node), "flash@%llx", (unsigned long long)flash[0].base);
+	r |= fdt_begin_node(fdt, node);
+	r |= fdt_property_string(fdt, "compatible", "cfi-flash");
+	r |= fdt_property(fdt, "reg", reg, flash[1].size ? sizeof(reg) : sizeof(reg) / 2);
+	r |= fdt_property_cell(fdt, "bank-width", 4);
 	r |= fdt_end_node(fdt);
 	return r;
 }
@@ -303,8 +384,18 @@ static int add_pci_intx(void *fdt, const struct fdt_pci *pci)
 static int add_pci(void *fdt, const struct fdt_pci *pci)
 {
 	fdt32_t ranges[2 * PCI_RANGE_CELLS], bus_range[2] = { 0, 0 };
-	int nranges = 1;
-	int r = begin_device(fdt, "pci", "pci-host-ecam-generic", pci->ecam_base, pci->ecam_size);
+	int nranges = 1, r;
+	char node[48];
+
+	if (pci->node_name) {
+		snprintf(node, sizeof(node), "%s", pci->node_name);
+		r = fdt_begin_node(fdt, node);
+		r |= fdt_property_string(fdt, "compatible", "pci-host-ecam-generic");
+		r |= fdt_reg(fdt, pci->ecam_base, pci->ecam_size);
+	} else {
+		r = begin_device(fdt, "pci", "pci-host-ecam-generic", pci->ecam_base,
+				 pci->ecam_size);
+	}
 
 	pci_range(ranges, FDT_PCI_SPACE_MEM32, pci->mmio32_base, pci->mmio32_size);
 	if (pci->mmio64_size) {
@@ -339,12 +430,12 @@ static int add_exit_device(void *fdt, const struct fdt_region *exit_device)
 	return r;
 }
 
-static int add_root_props(void *fdt)
+static int add_root_props(void *fdt, const struct fdt_platform *b)
 {
 	int r = 0;
 
 	r |= fdt_property_string(fdt, "compatible", "linux,dummy-virt");
-	r |= fdt_property_string(fdt, "model", "tinyvmm");
+	r |= fdt_property_string(fdt, "model", b->model ? b->model : "tinyvmm");
 	r |= fdt_property_cell(fdt, "#address-cells", 2);
 	r |= fdt_property_cell(fdt, "#size-cells", 2);
 	r |= fdt_property_cell(fdt, "interrupt-parent", FDT_PHANDLE_GIC);
@@ -356,7 +447,7 @@ static int add_aliases(void *fdt, const struct fdt_platform *b)
 	char path[64];
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/uart@%llx", (unsigned long long)b->uart.base);
+	uart_path(b, path, sizeof(path));
 	r |= fdt_begin_node(fdt, "aliases");
 	r |= fdt_property_string(fdt, "serial0", path);
 	r |= fdt_end_node(fdt);
@@ -388,7 +479,7 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 				size, fdt_strerror(r));
 	r |= fdt_finish_reservemap(buf);
 	r |= fdt_begin_node(buf, "");
-	r |= add_root_props(buf);
+	r |= add_root_props(buf, &p->board);
 	r |= add_chosen(buf, p);
 	r |= add_aliases(buf, &p->board);
 	r |= add_memory(buf, p);
@@ -397,7 +488,14 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	r |= add_gic(buf, p);
 	r |= add_timer(buf, p);
 	r |= add_pmu(buf, p);
+	if (has_primecell(&p->board))
+		r |= add_apb_clock(buf);
+	if (p->board.flash[0].size)
+		r |= add_flash(buf, p->board.flash);
 	r |= add_uart(buf, &p->board);
+	if (p->board.rtc.size)
+		r |= add_primecell(buf, "pl031", "arm,pl031", &p->board.rtc, p->board.rtc_spi,
+				   false);
 	for (unsigned int i = 0; i < p->nvirtio; i++)
 		r |= add_virtio(buf, &p->virtio[i]);
 	if (p->pci)

@@ -30,6 +30,8 @@ struct fdt_pci {
 	enum fdt_msi_kind msi;
 	uint64_t msi_base, msi_size;		/* the ITS or v2m frame */
 	unsigned int intx_first_spi;		/* INTA-INTD: 4 SPIs from here, level */
+	const char *node_name;		/* NULL: "pci@<ECAM base>" */
+	const char *msi_node_name;	/* NULL: "msi-controller" (ITS) or "v2m" */
 };
 
 /* A device's MMIO window in guest physical memory. */
@@ -38,15 +40,26 @@ struct fdt_region {
 	uint64_t size;
 };
 
+/* The console UART's programming model. */
+enum fdt_uart_kind {
+	FDT_UART_NS16550,	/* "uart@", ns16550a */
+	FDT_UART_PL011,		/* "pl011@", arm,pl011 + arm,primecell */
+};
+
 /*
  * The fixed devices of the board, placed by the VM's memory map (fdt/ knows
  * no addresses of its own).
  */
 struct fdt_platform {
+	const char *model;		/* the root's "model"; NULL: "tinyvmm" */
+	struct fdt_region flash[2];	/* CFI flash banks; bank 0 size 0: no flash node */
 	struct fdt_region gic_dist;
 	struct fdt_region gic_cpu;	/* GICv3: the redistributors (all vCPUs'); v2: CPU interface */
+	enum fdt_uart_kind uart_kind;
 	struct fdt_region uart;
 	unsigned int uart_spi;
+	struct fdt_region rtc;		/* PL031; size 0: none */
+	unsigned int rtc_spi;
 	/* Architected timer PPIs: secure, non-secure, virtual, hypervisor. */
 	unsigned int timer_ppis[4];
 	struct fdt_region exit_device;	/* size 0: no "tinyvmm,exit" node */
@@ -73,6 +86,8 @@ struct fdt_params {
 #define FDT_RNG_SEED_SIZE 64
 #define FDT_PHANDLE_GIC 1
 #define FDT_PHANDLE_MSI 2	/* the ITS or v2m frame */
+#define FDT_PHANDLE_APB_CLOCK 3	/* the PrimeCell devices' bus clock */
+#define FDT_APB_CLOCK_HZ 24000000	/* QEMU virt's "clk24mhz" */
 
 /* PCI "ranges" space codes (phys.hi bits 25:24, IEEE 1275 PCI binding). */
 #define FDT_PCI_SPACE_MEM32	0x02000000U

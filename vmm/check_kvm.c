@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vmm/arm64/granule.h"
+#include "vmm/arm64/board.h"
 #include "vmm/arm64/ipa.h"
 #include "vmm/msi/msi.h"
 
@@ -25,15 +26,16 @@ void check_line(FILE *out, const char *mark, const char *fmt, ...)
 	fputc('\n', out);
 }
 
-/* The IPA line: how much guest RAM fits above LAYOUT_RAM_BASE. */
+/* The IPA line: how much guest RAM fits above the default board's RAM base. */
 static void report_ipa(FILE *out, const struct kvm_check_info *k)
 {
 	unsigned int bits = k->max_ipa_bits ? (unsigned int)k->max_ipa_bits : IPA_DEFAULT_BITS;
+	uint64_t base = board_get(BOARD_TINYVMM)->ram_base;
 
 	check_line(out, "ok", "IPA size: %s %u bits (guest RAM up to %llu GiB, --mem %llu)",
 		   k->max_ipa_bits ? "up to" : "fixed", bits,
-		   (unsigned long long)(ipa_max_ram(bits) >> 30),
-		   (unsigned long long)(ipa_max_ram(bits) >> 20));
+		   (unsigned long long)(ipa_max_ram(bits, base) >> 30),
+		   (unsigned long long)(ipa_max_ram(bits, base) >> 20));
 }
 
 /* How PCI devices (--transport pci) would interrupt the guest here. */

@@ -11,7 +11,7 @@
 
 #include "devices/net/virtio_net.h"
 #include "vmm/console/console_match.h"
-#include "vmm/arm64/layout.h"
+#include "vmm/arm64/board.h"
 #include "vmm/core/seccomp.h"
 #include "version.h"
 
@@ -20,7 +20,7 @@ enum opt_id {
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
-	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US,
+	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_MACHINE,
 };
 
 struct opt_desc {
@@ -30,6 +30,7 @@ struct opt_desc {
 };
 
 static const struct opt_desc options[] = {
+	{ "machine", OPT_MACHINE, true },
 	{ "kernel", OPT_KERNEL, true },
 	{ "initrd", OPT_INITRD, true },
 	{ "cmdline", OPT_CMDLINE, true },
@@ -83,9 +84,13 @@ void cli_print_help(void)
 	       "       tinyvmm tap create|delete|show NAME ...             persistent (multi-queue) TAPs\n"
 	       "Run an ARM64 Linux kernel or bare-metal ELF under KVM on an ARM64 host.\n"
 	       "\n"
+	       "  --machine tinyvmm|virt  the board: tinyvmm's own (16550 UART, RAM at 2 GiB), or QEMU's\n"
+	       "                       virt memory map (PL011, PL031, 32 virtio-mmio transports, NIC in\n"
+	       "                       the last, RAM at 1 GiB) (default: tinyvmm)\n"
 	       "  --kernel FILE        arm64 Image, gzip-compressed Image (vmlinuz) or ELF (required)\n"
 	       "  --initrd FILE        initial ramdisk (default: none)\n"
-	       "  --cmdline TEXT       kernel command line (alias --append; default: \"%s\")\n"
+	       "  --cmdline TEXT       kernel command line (alias --append; default: \"%s\",\n"
+	       "                       on --machine virt \"%s\")\n"
 	       "  --cpus N             number of vCPUs (default: %u)\n"
 	       "  --mem MIB            guest RAM in MiB (default: %u)\n"
 	       "  --gic auto|v2|v3     interrupt controller; auto tries v3 then v2 (default: auto)\n"
@@ -104,7 +109,8 @@ void cli_print_help(void)
 	       "                       (VHOST_SET_VRING_BUSYLOOP_TIMEOUT; default: 0, no polling)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --transport auto|mmio|pci  virtio-net on virtio-mmio, or on virtio-pci with MSI-X\n"
-	       "                       (default auto: pci when --queues > 1, else mmio)\n"
+	       "                       (default auto: pci when --queues > 1, else mmio; always mmio\n"
+	       "                       on --machine virt, as QEMU's -device virtio-net-device)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
 	       "  --user USER          started as root: become USER once devices are open (default: stay)\n"
 	       "  --seccomp on|log|off system-call allow-list once set up; log only logs (default: on)\n"
@@ -116,7 +122,8 @@ void cli_print_help(void)
 	       "  --no-default-fail-on only the --fail-on patterns given (default: with --expect, also\n"
 	       "                       'Kernel panic - not syncing', 'Internal error: Oops', 'BUG: ')\n"
 	       "  --exit-device        give the guest a \"tinyvmm,exit\" device: a 32-bit write of V\n"
-	       "                       at 0x%llx ends the run with exit status V & 0xff (default: off)\n"
+	       "                       at 0x%llx (both boards) ends the run with exit status V & 0xff\n"
+	       "                       (default: off)\n"
 	       "  --no-pmu             no PMUv3 for the guest (default: on when the host KVM has it)\n"
 	       "  --no-pauth           no pointer authentication (default: on when the host KVM has it)\n"
 	       "  --no-sve             no SVE (default: on, host's vector lengths, when the host KVM has it)\n"
@@ -124,7 +131,8 @@ void cli_print_help(void)
 	       "  --help               show this help and exit\n"
 	       "  --version            show the version and exit\n"
 	       "\n"
-	       "Console: the guest's ttyS0 is on stdin/stdout; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	       "Console: the guest's ttyS0 (ttyAMA0 on virt) is on stdin/stdout; Ctrl-A x quits,\n"
+	       "  Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "Exit codes: 0 guest powered off (or --expect matched), 1 tinyvmm/host error,\n"
 	       "  2 bad usage or input, 3 guest reset (--on-reset exit), 4 timeout, 5 guest crashed,\n"
 	       "  6 no ARM64 KVM on this host, 7 quit with Ctrl-A x, 8 --fail-on matched,\n"
@@ -132,8 +140,9 @@ void cli_print_help(void)
 	       "  with --exit-device, whatever the guest wrote (mod 256).\n"
 	       "On a host without ARM64 KVM (e.g. x86_64) run it inside the emulated host:\n"
 	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
-	       CLI_DEFAULT_CMDLINE, CLI_DEFAULT_CPUS, CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US,
-	       (unsigned long long)LAYOUT_EXIT_DEVICE_BASE);
+	       CLI_DEFAULT_CMDLINE, board_get(BOARD_VIRT)->default_cmdline, CLI_DEFAULT_CPUS,
+	       CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US,
+	       (unsigned long long)board_get(BOARD_TINYVMM)->exit_device.base);
 }
 
 static const struct opt_desc *find_option(const char *name, size_t len)
@@ -299,6 +308,12 @@ static int apply_option(const struct opt_desc *o, const char *v,
 	case OPT_NO_SVE:	cfg->cpu.no_sve = true; break;
 	case OPT_HELP:		*action = CLI_HELP; break;
 	case OPT_VERSION:	*action = CLI_VERSION; break;
+	case OPT_MACHINE:
+		if (!board_by_name(v))
+			return tvm_fail(err, TVM_EXIT_USAGE,
+					"--machine '%s' is not a board. Use tinyvmm or virt", v);
+		cfg->machine = !strcmp(v, "virt") ? BOARD_VIRT : BOARD_TINYVMM;
+		break;
 	case OPT_CPUS:
 		if (parse_u64(v, 1, CLI_MAX_CPUS, &n))
 			return tvm_fail(err, TVM_EXIT_USAGE,
@@ -357,6 +372,9 @@ static int apply_option(const struct opt_desc *o, const char *v,
 int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 	      enum cli_action *action, struct tvm_error *err)
 {
+	const struct board *board;
+	bool cmdline_given = false;
+
 	*action = CLI_RUN;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *value = NULL, *eq;
@@ -388,6 +406,7 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 		}
 		if (apply_option(o, value, cfg, action, err))
 			return -1;
+		cmdline_given |= o->id == OPT_CMDLINE;
 	}
 	if (*action != CLI_RUN)
 		return 0;
@@ -396,12 +415,17 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 				"no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz or ELF)");
 	if (check_supported(cfg, err))
 		return -1;
+	board = board_get(cfg->machine);
+	if (!cmdline_given)
+		cfg->cmdline = board->default_cmdline;
 	/*
 	 * auto: multi-queue needs a vector per queue, which only virtio-pci
 	 * has; one pair stays on virtio-mmio, which every guest (and
-	 * bare-metal OSes with only an mmio driver) can drive.
+	 * bare-metal OSes with only an mmio driver) can drive. A board copied
+	 * from QEMU keeps the NIC where -device virtio-net-device puts it.
 	 */
 	if (!cfg->transport_set)
-		cfg->transport_pci = cfg->tap_name && cfg->queues > 1;
+		cfg->transport_pci = cfg->tap_name && cfg->queues > 1 &&
+				     board->multiqueue_prefers_pci;
 	return 0;
 }

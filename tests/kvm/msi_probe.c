@@ -109,7 +109,7 @@ static int setup_vm(struct kvm *kvm, struct gic *gic)
 	struct kvm_vcpu_init init;
 	int vcpu;
 
-	if (kvm_open(kvm, &err) || kvm_create_vm(kvm, LAYOUT_RAM_BASE + (64ULL << 20), &err) ||
+	if (kvm_open(kvm, &err) || kvm_create_vm(kvm, LAYOUT_RAM_BASE, 64ULL << 20, &err) ||
 	    gic_create(kvm->vm_fd, GIC_AUTO, 1, gic, &err)) {
 		tvm_print_error(&err);
 		return -1;

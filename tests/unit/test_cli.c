@@ -612,3 +612,53 @@ Test(cli, bad_on_reset)
 		cr_assert_not_null(strstr(err.msg, "Use exit or reboot"), "%s", err.msg);
 	}
 }
+
+Test(cli, machine_default_is_tinyvmm)
+{
+	char *argv[] = { "tinyvmm", "--kernel", "k" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_eq(cfg.machine, BOARD_TINYVMM);
+	cr_assert_str_eq(board_get(BOARD_TINYVMM)->default_cmdline, CLI_DEFAULT_CMDLINE);
+}
+
+/* virt: QEMU's board, its console on ttyAMA0 unless the user says otherwise. */
+Test(cli, machine_virt_and_its_command_line)
+{
+	char *virt[] = { "tinyvmm", "--machine", "virt", "--kernel", "k" };
+	char *own[] = { "tinyvmm", "--cmdline", "console=hvc0", "--machine=virt", "--kernel", "k" };
+	char *back[] = { "tinyvmm", "--machine", "virt", "--machine", "tinyvmm", "--kernel", "k" };
+
+	expect_ok(ARGC(virt), virt);
+	cr_assert_eq(cfg.machine, BOARD_VIRT);
+	cr_assert_str_eq(cfg.cmdline, "console=ttyAMA0 earlycon");
+	expect_ok(ARGC(own), own);
+	cr_assert_str_eq(cfg.cmdline, "console=hvc0", "a given --cmdline wins, before or after");
+	expect_ok(ARGC(back), back);
+	cr_assert_eq(cfg.machine, BOARD_TINYVMM);
+	cr_assert_str_eq(cfg.cmdline, CLI_DEFAULT_CMDLINE);
+}
+
+Test(cli, bad_machine)
+{
+	static const char *bad[] = { "virt-7.2", "VIRT", "q35", "" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "tinyvmm", "--kernel", "k", "--machine", (char *)bad[i] };
+
+		expect_usage_error(ARGC(argv), argv, "--machine");
+	}
+}
+
+/* On virt the NIC stays where -device virtio-net-device puts it, whatever --queues is. */
+Test(cli, machine_virt_transport_auto_stays_mmio)
+{
+	char *mq[] = { "tinyvmm", "--machine", "virt", "--kernel", "k", "--tap", "t", "--queues", "4" };
+	char *pci[] = { "tinyvmm", "--machine", "virt", "--kernel", "k", "--tap", "t", "--queues", "4",
+			"--transport", "pci" };
+
+	expect_ok(ARGC(mq), mq);
+	cr_assert_not(cfg.transport_pci);
+	expect_ok(ARGC(pci), pci);
+	cr_assert(cfg.transport_pci);
+}

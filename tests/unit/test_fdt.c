@@ -35,7 +35,7 @@ static struct fdt_params base_params(unsigned int ncpus, int gic)
 		.ram_size = RAM_SIZE,
 	};
 
-	board_fdt_platform(&p.board, gic, ncpus, false);
+	board_fdt_platform(board_get(BOARD_TINYVMM), &p.board, gic, ncpus, false, false);
 	return p;
 }
 
@@ -149,8 +149,12 @@ static void check_root(const void *fdt)
 
 static void check_memory(const void *fdt, uint64_t base, uint64_t size)
 {
-	int off = node(fdt, "/memory@80000000");
+	char path[32];
+	int off;
 	uint64_t want[2] = { base, size };
+
+	snprintf(path, sizeof(path), "/memory@%llx", (unsigned long long)base);
+	off = node(fdt, path);
 
 	check_string(fdt, off, "device_type", "memory");
 	check_reg64(fdt, off, want, 2);
@@ -697,7 +701,7 @@ Test(fdt, exit_device_node_only_when_asked)
 
 	cr_assert_lt(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), 0);
 	free(fdt);
-	board_fdt_platform(&p.board, 3, 1, true);
+	board_fdt_platform(board_get(BOARD_TINYVMM), &p.board, 3, 1, false, true);
 	fdt = build_ok(&p);
 	off = node(fdt, "/exit@9001000");
 	cr_assert_eq(fdt_node_offset_by_compatible(fdt, -1, "tinyvmm,exit"), off);
@@ -776,5 +780,179 @@ Test(fdt, boot_count_only_when_given)
 	p.boot_count = 4;
 	fdt = build_ok(&p);
 	cr_assert_eq(cell(fdt, node(fdt, "/chosen"), "tinyvmm,boot-count"), 4);
+	free(fdt);
+}
+
+/* A device tree for QEMU's virt board as tinyvmm's VM builds it (vm.c, vm_net.c, vm_pci.c). */
+static struct fdt_params virt_params(int gic, struct fdt_virtio_slot *slots)
+{
+	const struct board *b = board_get(BOARD_VIRT);
+	struct fdt_params p = {
+		.ncpus = 2,
+		.gic_version = gic,
+		.ram_base = b->ram_base,
+		.ram_size = RAM_SIZE,
+		.cmdline = b->default_cmdline,
+		.virtio = slots,
+		.nvirtio = b->virtio_slots,
+	};
+
+	board_fdt_platform(b, &p.board, gic, 2, true, true);
+	for (unsigned int i = 0; i < b->virtio_slots; i++)
+		slots[i] = board_virtio_slot(b, i);
+	return p;
+}
+
+static void check_compatible(const void *fdt, int off, const char *want, size_t want_len)
+{
+	int len;
+	const void *v = prop(fdt, off, "compatible", &len);
+
+	cr_assert_eq(len, (int)want_len, "compatible length %d, want %zu", len, want_len);
+	cr_assert_eq(memcmp(v, want, want_len), 0);
+}
+
+/* Node by node what QEMU 7.2's hw/arm/virt.c writes (create_uart, create_rtc, create_fdt). */
+Test(fdt, virt_board_nodes_as_qemu_writes_them)
+{
+	static const char pl011[] = "arm,pl011\0arm,primecell";
+	static const char pl031[] = "arm,pl031\0arm,primecell";
+	static const char uart_clocks[] = "uartclk\0apb_pclk";
+	struct fdt_virtio_slot slots[32];
+	struct fdt_params p = virt_params(3, slots);
+	void *fdt = build_ok(&p);
+	uint32_t clk[2] = { FDT_PHANDLE_APB_CLOCK, FDT_PHANDLE_APB_CLOCK };
+	int off, len;
+
+	check_string(fdt, 0, "model", "linux,dummy-virt");
+	check_string(fdt, 0, "compatible", "linux,dummy-virt");
+	check_memory(fdt, 0x40000000, RAM_SIZE);
+	/* The PrimeCells' bus clock. */
+	off = node(fdt, "/apb-pclk");
+	check_string(fdt, off, "compatible", "fixed-clock");
+	cr_assert_eq(cell(fdt, off, "clock-frequency"), 24000000);
+	cr_assert_eq(cell(fdt, off, "#clock-cells"), 0);
+	check_string(fdt, off, "clock-output-names", "clk24mhz");
+	cr_assert_eq(cell(fdt, off, "phandle"), FDT_PHANDLE_APB_CLOCK);
+	/* PL011: SPI 1 level-high, the clock twice (uartclk, apb_pclk); the console. */
+	off = node(fdt, "/pl011@9000000");
+	check_compatible(fdt, off, pl011, sizeof(pl011));
+	check_reg64(fdt, off, (uint64_t[]){ 0x09000000, 0x1000 }, 2);
+	check_cells(fdt, off, "interrupts", (uint32_t[]){ 0, 1, 4 }, 3);
+	check_cells(fdt, off, "clocks", clk, 2);
+	cr_assert_eq(memcmp(prop(fdt, off, "clock-names", &len), uart_clocks, sizeof(uart_clocks)), 0);
+	cr_assert_eq(len, (int)sizeof(uart_clocks));
+	check_string(fdt, node(fdt, "/chosen"), "stdout-path", "/pl011@9000000");
+	check_string(fdt, node(fdt, "/chosen"), "bootargs", "console=ttyAMA0 earlycon");
+	check_string(fdt, node(fdt, "/aliases"), "serial0", "/pl011@9000000");
+	cr_assert_lt(fdt_node_offset_by_compatible(fdt, -1, "ns16550a"), 0, "no 16550 on virt");
+	/* PL031: SPI 2, the bus clock. */
+	off = node(fdt, "/pl031@9010000");
+	check_compatible(fdt, off, pl031, sizeof(pl031));
+	check_reg64(fdt, off, (uint64_t[]){ 0x09010000, 0x1000 }, 2);
+	check_cells(fdt, off, "interrupts", (uint32_t[]){ 0, 2, 4 }, 3);
+	check_cells(fdt, off, "clocks", clk, 1);
+	check_string(fdt, off, "clock-names", "apb_pclk");
+	/* All 32 virtio-mmio transports, SPI 16 + n, edge-rising. */
+	for (unsigned int n = 0; n < 32; n++) {
+		char path[48];
+
+		snprintf(path, sizeof(path), "/virtio_mmio@%llx", 0x0a000000ULL + n * 0x200);
+		off = node(fdt, path);
+		check_string(fdt, off, "compatible", "virtio,mmio");
+		check_reg64(fdt, off, (uint64_t[]){ 0x0a000000ULL + n * 0x200, 0x200 }, 2);
+		check_cells(fdt, off, "interrupts", (uint32_t[]){ 0, 16 + n, 1 }, 3);
+		cr_assert_not_null(fdt_getprop(fdt, off, "dma-coherent", NULL));
+	}
+	/* GICv3, timer, PSCI 1.0 over HVC. */
+	off = node(fdt, "/intc@8000000");
+	check_string(fdt, off, "compatible", "arm,gic-v3");
+	check_reg64(fdt, off, (uint64_t[]){ 0x08000000, 0x10000, 0x080a0000, 2 * 0x20000 }, 4);
+	off = node(fdt, "/timer");
+	check_string(fdt, off, "compatible", "arm,armv8-timer");
+	off = node(fdt, "/psci");
+	cr_assert_str_eq(prop(fdt, off, "compatible", &len), "arm,psci-1.0");
+	check_string(fdt, off, "method", "hvc");
+	node(fdt, "/exit@9001000");
+	free(fdt);
+}
+
+/* GICv2: QEMU's 64 KiB CPU-interface frame; PCIe as create_pcie writes it, v2m from SPI 48. */
+Test(fdt, virt_board_gicv2_and_pcie)
+{
+	const struct board *b = board_get(BOARD_VIRT);
+	struct fdt_virtio_slot slots[32];
+	struct fdt_params p = virt_params(2, slots);
+	struct fdt_pci pci = {
+		.ecam_base = b->pci_ecam.base, .ecam_size = b->pci_ecam.size,
+		.mmio32_base = b->pci_mmio32.base, .mmio32_size = b->pci_mmio32.size,
+		.msi = FDT_MSI_V2M, .msi_base = b->gicv2m.base, .msi_size = b->gicv2m.size,
+		.intx_first_spi = b->pci_intx_first_spi, .node_name = b->pci_node,
+		.msi_node_name = "v2m",
+	};
+	const void *imap;
+	void *fdt;
+	int off, len;
+
+	p.pci = &pci;
+	fdt = build_ok(&p);
+	off = node(fdt, "/intc@8000000");
+	check_string(fdt, off, "compatible", "arm,cortex-a15-gic");
+	check_reg64(fdt, off, (uint64_t[]){ 0x08000000, 0x10000, 0x08010000, 0x10000 }, 4);
+	off = node(fdt, "/intc@8000000/v2m@8020000");
+	check_string(fdt, off, "compatible", "arm,gic-v2m-frame");
+	off = node(fdt, "/pcie@10000000");
+	check_string(fdt, off, "compatible", "pci-host-ecam-generic");
+	check_string(fdt, off, "device_type", "pci");
+	check_reg64(fdt, off, (uint64_t[]){ 0x3f000000, 0x100000 }, 2);
+	/* INTA of slot 0 on SPI 3, the swizzle over SPIs 3-6. */
+	imap = prop(fdt, off, "interrupt-map", &len);
+	cr_assert_eq(ld32(imap, 8), 3);
+	cr_assert_eq(ld32(imap, 10 + 8), 4);
+	cr_assert_eq(ld32(imap, 3 * 10 + 8), 6);
+	cr_assert_eq(cell(fdt, off, "msi-parent"), FDT_PHANDLE_MSI);
+	free(fdt);
+}
+
+/* The flash node, when a board has flash and the VM fills it (--bios). */
+Test(fdt, flash_node_for_both_banks)
+{
+	const struct board *b = board_get(BOARD_VIRT);
+	struct fdt_virtio_slot slots[32];
+	struct fdt_params p = virt_params(3, slots);
+	void *fdt = build_ok(&p);
+	int off;
+
+	cr_assert_lt(fdt_path_offset(fdt, "/flash@0"), 0, "no flash node unless asked");
+	free(fdt);
+	p.board.flash[0] = b->flash[0];
+	p.board.flash[1] = b->flash[1];
+	fdt = build_ok(&p);
+	off = node(fdt, "/flash@0");
+	check_string(fdt, off, "compatible", "cfi-flash");
+	check_reg64(fdt, off, (uint64_t[]){ 0, 64 << 20, 64 << 20, 64 << 20 }, 4);
+	cr_assert_eq(cell(fdt, off, "bank-width"), 4);
+	free(fdt);
+}
+
+/* tinyvmm's board with the RTC: the PL031 node and its clock, the 16550 stays the console. */
+Test(fdt, tinyvmm_board_with_the_rtc)
+{
+	struct fdt_params p = base_params(1, 3);
+	void *fdt;
+	int off;
+
+	board_fdt_platform(board_get(BOARD_TINYVMM), &p.board, 3, 1, true, false);
+	fdt = build_ok(&p);
+	off = node(fdt, "/pl031@9010000");
+	check_cells(fdt, off, "interrupts", (uint32_t[]){ 0, LAYOUT_RTC_SPI, 4 }, 3);
+	node(fdt, "/apb-pclk");
+	node(fdt, "/uart@9000000");
+	free(fdt);
+	/* Without it, no clock node either: the DT is what it always was. */
+	p = base_params(1, 3);
+	fdt = build_ok(&p);
+	cr_assert_lt(fdt_path_offset(fdt, "/apb-pclk"), 0);
+	cr_assert_lt(fdt_path_offset(fdt, "/pl031@9010000"), 0);
 	free(fdt);
 }

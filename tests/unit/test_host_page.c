@@ -6,6 +6,7 @@
 
 #include "lib/host_page.h"
 #include "vmm/arm64/layout_check.h"
+#include "vmm/arm64/board.h"
 #include "vmm/arm64/layout.h"
 
 #define KIB 1024ULL
@@ -34,7 +35,7 @@ Test(host_page, the_map_fits_4k_16k_and_64k_pages)
 		for (unsigned int m = 0; m < sizeof(mems) / sizeof(mems[0]); m++) {
 			struct tvm_error err = { 0 };
 
-			cr_assert_eq(layout_check_host_page(pages[p], mems[m], &err), 0,
+			cr_assert_eq(layout_check_host_page(board_get(BOARD_TINYVMM), pages[p], mems[m], &err), 0,
 				     "%llu KiB pages, %llu MiB: %s", (unsigned long long)(pages[p] >> 10),
 				     (unsigned long long)(mems[m] >> 20), err.msg);
 		}
@@ -54,10 +55,10 @@ Test(host_page, a_ram_size_off_the_page_is_refused)
 {
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(layout_check_host_page(64 * KIB, 16 * MIB + 4 * KIB, &err), -1);
+	cr_assert_eq(layout_check_host_page(board_get(BOARD_TINYVMM), 64 * KIB, 16 * MIB + 4 * KIB, &err), -1);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
 	cr_assert_str_eq(err.msg, "guest RAM at 0x80000000 (16388 KiB) is not 64 KiB-aligned as this host's 64 KiB pages need. Give --mem as a multiple of the host page size");
-	cr_assert_eq(layout_check_host_page(4 * KIB, 16 * MIB + 4 * KIB, &err), 0);
+	cr_assert_eq(layout_check_host_page(board_get(BOARD_TINYVMM), 4 * KIB, 16 * MIB + 4 * KIB, &err), 0);
 }
 
 /* A page size arm64 does not have (128K) breaks the fixed GICv2 frame: said, not ignored. */
@@ -65,7 +66,7 @@ Test(host_page, an_unsupported_page_size_is_named)
 {
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(layout_check_host_page(128 * KIB, 256 * MIB, &err), -1);
+	cr_assert_eq(layout_check_host_page(board_get(BOARD_TINYVMM), 128 * KIB, 256 * MIB, &err), -1);
 	cr_assert_not_null(strstr(err.msg, "GICv2 CPU interface at 0x8010000"), "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, "supports 4K, 16K and 64K host pages only"));
 }

@@ -34,20 +34,20 @@ static int create_device(int vm_fd, uint32_t type)
 	return (int)dev.fd;
 }
 
-static int place_v3(int fd, unsigned int ncpus)
+static int place_v3(int fd, const struct board *b)
 {
-	uint64_t dist = LAYOUT_GIC_DIST_BASE, redist = LAYOUT_GICV3_REDIST_BASE;
+	/* The redistributor region grows with the vCPU count. */
+	uint64_t dist = b->gic_dist.base, redist = b->gicv3_redist_base;
 
-	(void)ncpus;	/* the redistributor region grows with the vCPU count */
 	if (set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) ||
 	    set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist))
 		return -1;
 	return 0;
 }
 
-static int place_v2(int fd)
+static int place_v2(int fd, const struct board *b)
 {
-	uint64_t dist = LAYOUT_GIC_DIST_BASE, cpu = LAYOUT_GICV2_CPU_BASE;
+	uint64_t dist = b->gic_dist.base, cpu = b->gicv2_cpu.base;
 
 	if (set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist) ||
 	    set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu))
@@ -59,16 +59,16 @@ static int try_v3(int vm_fd, unsigned int ncpus, struct gic *gic, struct tvm_err
 {
 	int fd;
 
-	if (ncpus > LAYOUT_MAX_CPUS_GICV3)
+	if (ncpus > board_max_cpus(gic->board, 3))
 		return tvm_fail(err, TVM_EXIT_USAGE,
-				"GICv3 here supports at most %llu vCPUs. Lower --cpus",
-				(unsigned long long)LAYOUT_MAX_CPUS_GICV3);
+				"GICv3 here supports at most %u vCPUs. Lower --cpus",
+				board_max_cpus(gic->board, 3));
 	fd = create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 	if (fd < 0)
 		return tvm_fail(err, TVM_EXIT_NO_KVM,
 				"this host cannot create a GICv3 for guests (%s). Use --gic v2 or --gic auto",
 				strerror(errno));
-	if (place_v3(fd, ncpus)) {
+	if (place_v3(fd, gic->board)) {
 		close(fd);
 		return tvm_fail(err, TVM_EXIT_ERROR, "placing the GICv3 frames failed: %s",
 				strerror(errno));
@@ -91,7 +91,7 @@ static int try_v2(int vm_fd, unsigned int ncpus, struct gic *gic, struct tvm_err
 		return tvm_fail(err, TVM_EXIT_NO_KVM,
 				"this host cannot create a GICv2 for guests (%s). Use --gic v3 or --gic auto",
 				strerror(errno));
-	if (place_v2(fd)) {
+	if (place_v2(fd, gic->board)) {
 		close(fd);
 		return tvm_fail(err, TVM_EXIT_ERROR, "placing the GICv2 frames failed: %s",
 				strerror(errno));
@@ -102,12 +102,13 @@ static int try_v2(int vm_fd, unsigned int ncpus, struct gic *gic, struct tvm_err
 }
 
 int gic_create(int vm_fd, enum gic_request req, unsigned int ncpus,
-	       struct gic *gic, struct tvm_error *err)
+	       const struct board *board, struct gic *gic, struct tvm_error *err)
 {
 	struct tvm_error v3_err;
 
 	gic->fd = -1;
 	gic->its_fd = -1;
+	gic->board = board;
 	if (req == GIC_V3)
 		return try_v3(vm_fd, ncpus, gic, err);
 	if (req == GIC_V2)
@@ -136,7 +137,7 @@ int gic_finalize(struct gic *gic, struct tvm_error *err)
 
 int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err)
 {
-	uint64_t base = LAYOUT_GIC_ITS_BASE;
+	uint64_t base = gic->board->gic_its.base;
 	int fd;
 
 	if (gic->version != 3)

@@ -6,7 +6,10 @@
 #include <stdint.h>
 
 /*
- * Guest physical memory map. Documented in docs/memory-map.md; keep the two
+ * tinyvmm's board (--machine tinyvmm; vmm/arm64/board.c holds it and QEMU's
+ * virt as data) and what every board shares: the GICv3 redistributor
+ * stride, the GIC's interrupt count, the timer PPIs, the boot protocol.
+ * Guest physical memory map. Documented in README.md; keep the two
  * in step. Everything below RAM is MMIO and sits under 4 GiB so a 32-bit
  * IPA space would do for the devices alone.
  */
@@ -30,6 +33,10 @@
 /* --exit-device ("tinyvmm,exit"): the page after the UART's. */
 #define LAYOUT_EXIT_DEVICE_BASE		0x09001000ULL
 #define LAYOUT_EXIT_DEVICE_SIZE		0x00001000ULL
+
+/* PL031 RTC: where QEMU's virt board has it. */
+#define LAYOUT_RTC_BASE			0x09010000ULL
+#define LAYOUT_RTC_SIZE			0x00001000ULL
 
 #define LAYOUT_VIRTIO_MMIO_BASE		0x0a000000ULL
 #define LAYOUT_VIRTIO_MMIO_SLOT_SIZE	0x00000200ULL
@@ -60,6 +67,7 @@
 /* Interrupts: GIC INTIDs. SPIs start at 32; the DT names SPI n as INTID 32+n. */
 #define LAYOUT_SPI_BASE			32
 #define LAYOUT_UART_SPI			1
+#define LAYOUT_RTC_SPI			2
 #define LAYOUT_PCI_INTX_FIRST_SPI	8	/* INTA-INTD: SPIs 8-11, level */
 #define LAYOUT_PCI_INTX_LINES		4
 #define LAYOUT_VIRTIO_FIRST_SPI		16	/* one per virtio-mmio slot: SPIs 16-47 */
@@ -68,7 +76,7 @@
 #define LAYOUT_GIC_NR_IRQS		128	/* SGIs + PPIs + 96 SPIs */
 #define LAYOUT_GIC_NR_SPIS		(LAYOUT_GIC_NR_IRQS - LAYOUT_SPI_BASE)
 
-_Static_assert(LAYOUT_UART_SPI < LAYOUT_PCI_INTX_FIRST_SPI &&
+_Static_assert(LAYOUT_UART_SPI < LAYOUT_RTC_SPI && LAYOUT_RTC_SPI < LAYOUT_PCI_INTX_FIRST_SPI &&
 	       LAYOUT_PCI_INTX_FIRST_SPI + LAYOUT_PCI_INTX_LINES <= LAYOUT_VIRTIO_FIRST_SPI &&
 	       LAYOUT_VIRTIO_FIRST_SPI + LAYOUT_VIRTIO_MMIO_SLOTS <= LAYOUT_GICV2M_FIRST_SPI &&
 	       LAYOUT_GICV2M_FIRST_SPI + LAYOUT_GICV2M_NR_SPIS <= LAYOUT_GIC_NR_SPIS,

@@ -13,18 +13,19 @@ struct region {
 	const char *fix;
 };
 
-int layout_check_host_page(uint64_t page, uint64_t ram_bytes, struct tvm_error *err)
+int layout_check_host_page(const struct board *b, uint64_t page, uint64_t ram_bytes,
+			   struct tvm_error *err)
 {
 	static const char fixed_map[] =
 		"tinyvmm's memory map supports 4K, 16K and 64K host pages only. Run a host kernel with one of those";
 	/* The GICv2 CPU interface is the frame KVM maps with host pages (GICV). */
 	const struct region regions[] = {
-		{ "guest RAM", LAYOUT_RAM_BASE, ram_bytes, page,
+		{ "guest RAM", b->ram_base, ram_bytes, page,
 		  "Give --mem as a multiple of the host page size" },
-		{ "GIC distributor", LAYOUT_GIC_DIST_BASE, LAYOUT_GIC_DIST_SIZE, GIC_FRAME_ALIGN, fixed_map },
-		{ "GICv2 CPU interface", LAYOUT_GICV2_CPU_BASE, 0,
+		{ "GIC distributor", b->gic_dist.base, b->gic_dist.size, GIC_FRAME_ALIGN, fixed_map },
+		{ "GICv2 CPU interface", b->gicv2_cpu.base, 0,
 		  page > GIC_FRAME_ALIGN ? page : GIC_FRAME_ALIGN, fixed_map },
-		{ "GICv3 redistributors", LAYOUT_GICV3_REDIST_BASE, LAYOUT_GICV3_REDIST_SIZE_PER_CPU,
+		{ "GICv3 redistributors", b->gicv3_redist_base, LAYOUT_GICV3_REDIST_SIZE_PER_CPU,
 		  GIC_FRAME_ALIGN, fixed_map },
 	};
 

@@ -76,12 +76,12 @@ static unsigned long vm_type(int host_max_ipa, unsigned int bits)
 	return host_max_ipa > 0 ? KVM_VM_TYPE_ARM_IPA_SIZE(bits) : 0;
 }
 
-int kvm_create_vm(struct kvm *kvm, uint64_t ram_bytes, struct tvm_error *err)
+int kvm_create_vm(struct kvm *kvm, uint64_t ram_base, uint64_t ram_bytes, struct tvm_error *err)
 {
 	int max_ipa = ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
 	int n;
 
-	if (ipa_choose(max_ipa, ram_bytes, &kvm->ipa_bits, err))
+	if (ipa_choose(max_ipa, ram_base, ram_bytes, &kvm->ipa_bits, err))
 		return -1;
 	kvm->vm_fd = ioctl(kvm->fd, KVM_CREATE_VM, vm_type(max_ipa, kvm->ipa_bits));
 	if (kvm->vm_fd < 0)
@@ -210,7 +210,7 @@ int kvm_check_probe(struct kvm_check_info *info)
 	info->max_vcpus = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	info->binary_stats = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) > 0;
 	/* A scratch VM, sized as a run's would be: the vGIC models are a per-VM question. */
-	ipa_choose(info->max_ipa_bits, 0, &ipa_bits, &ignored);
+	ipa_choose(info->max_ipa_bits, 0, 0, &ipa_bits, &ignored);
 	vm_fd = ioctl(fd, KVM_CREATE_VM, vm_type(info->max_ipa_bits, ipa_bits));
 	info->vm_errno = vm_fd < 0 ? errno : 0;
 	if (vm_fd >= 0) {

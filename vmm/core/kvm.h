@@ -20,8 +20,8 @@ struct kvm {
 /* Open /dev/kvm and check the API version and the capabilities we rely on. */
 int kvm_open(struct kvm *kvm, struct tvm_error *err);
 
-/* Create the VM with an IPA space for @ram_bytes of RAM at LAYOUT_RAM_BASE (ipa_choose). */
-int kvm_create_vm(struct kvm *kvm, uint64_t ram_bytes, struct tvm_error *err);
+/* Create the VM with an IPA space for @ram_bytes of RAM at @ram_base (ipa_choose). */
+int kvm_create_vm(struct kvm *kvm, uint64_t ram_base, uint64_t ram_bytes, struct tvm_error *err);
 
 int kvm_add_memory(struct kvm *kvm, const struct guest_mem *mem, struct tvm_error *err);
 

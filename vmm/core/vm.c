@@ -73,7 +73,7 @@ static void uart_set_irq(void *opaque, bool level)
 {
 	struct vm *vm = opaque;
 
-	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + LAYOUT_UART_SPI, level);
+	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + vm->board->uart_spi, level);
 }
 
 static int check_host_ram(uint64_t bytes, struct tvm_error *err)
@@ -95,8 +95,8 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	struct cpu_features_offered offered;
 
 	/* The IPA limit first: no amount of host RAM lifts it. */
-	if (layout_check_host_page(host_page_size(), ram, err) ||
-	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, ram, err) ||
+	if (layout_check_host_page(vm->board, host_page_size(), ram, err) ||
+	    kvm_open(&vm->kvm, err) || kvm_create_vm(&vm->kvm, vm->board->ram_base, ram, err) ||
 	    check_host_ram(ram, err))
 		return -1;
 	vcpu_features_offered(vm->kvm.vm_fd, &offered);
@@ -105,7 +105,7 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
 				cfg->cpus, vm->kvm.max_vcpus);
-	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, &vm->gic, err))
+	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, vm->board, &vm->gic, err))
 		return -1;
 	if (cfg->transport_pci && cfg->tap_name && vm_pci_prepare(vm, err))
 		return -1;
@@ -115,7 +115,7 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	for (unsigned int i = 0; i < cfg->cpus; i++)
 		if (vcpu_create(vm, i, err))
 			return -1;
-	if (guest_mem_alloc(&vm->mem, LAYOUT_RAM_BASE, ram, err))
+	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err))
 		return -1;
 	return kvm_add_memory(&vm->kvm, &vm->mem, err);
 }
@@ -190,23 +190,18 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_b
 		.boot_count = vm->cfg->reboot_on_reset ? vm->reboots + 1 : 0,
 	};
 	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, bl->fdt_max_size);
+	struct fdt_virtio_slot slots[VM_MAX_VIRTIO_SLOTS];
 	struct fdt_pci pci;
 	int ret;
 
-	struct fdt_virtio_slot net_slot = {
-		.base = LAYOUT_VIRTIO_MMIO_BASE,
-		.size = LAYOUT_VIRTIO_MMIO_SLOT_SIZE,
-		.spi = LAYOUT_VIRTIO_FIRST_SPI,
-	};
-
-	board_fdt_platform(&p.board, vm->gic.version, vm->ncpus, vm->cfg->exit_device);
+	board_fdt_platform(vm->board, &p.board, vm->gic.version, vm->ncpus, false,
+			   vm->cfg->exit_device);
 	if (vm->pci) {
 		vm_pci_fdt(vm, &pci);
 		p.pci = &pci;
-	} else if (vm->cfg->tap_name) {
-		p.virtio = &net_slot;
-		p.nvirtio = 1;
 	}
+	p.virtio = slots;
+	p.nvirtio = vm_virtio_slots(vm, slots);
 	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
 	if (!mpidrs)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
@@ -246,15 +241,20 @@ static int add_devices(struct vm *vm, struct tvm_error *err)
 	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
 				.rx_drained = uart_input_drained, .opaque = vm };
 
+	/* TODO(v3-board): the PL011 console comes with branch v1-pl011-pl031. */
+	if (vm->board->console != BOARD_CONSOLE_NS16550)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--machine %s: this build has no PL011 console yet. Use --machine tinyvmm",
+				vm->board->name);
 	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->uart_space_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
 	uart_init(&vm->uart, &ops);
 	vm->uart_ready = true;
-	if (mmio_bus_register(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE, uart_mmio,
+	if (mmio_bus_register(&vm->bus, vm->board->uart.base, vm->board->uart.size, uart_mmio,
 			      &vm->uart, "uart"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
-	if (vm_smoke_setup(vm, err))
+	if (vm_smoke_setup(vm, err) || vm_virtio_add_empty(vm, err))
 		return -1;
 	if (vm->cfg->tap_name)
 		return vm_net_attach(vm, err);
@@ -454,6 +454,7 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	if (!vm)
 		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory");
 	vm->cfg = cfg;
+	vm->board = board_get(cfg->machine);
 	vm->exit_code = -1;
 	vm->stop_efd = -1;
 	vm->stats_fd = -1;

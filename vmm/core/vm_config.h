@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/arm64/board.h"
 #include "vmm/arm64/cpu_features.h"
 #include "vmm/arm64/gic.h"
 
@@ -18,6 +19,7 @@ enum vhost_mode { VHOST_AUTO = 0, VHOST_ON, VHOST_OFF };
 #define VM_MAX_FAIL_ON		12	/* the matcher's limit less the defaults */
 
 struct vm_config {
+	enum board_id machine;		/* --machine: the board (vmm/arm64/board.c) */
 	const char *kernel_path;
 	const char *initrd_path;
 	const char *cmdline;

@@ -13,6 +13,7 @@
 #include "devices/uart.h"
 #include "devices/net/virtio_net.h"
 #include "devices/virtio/virtio_mmio.h"
+#include "devices/virtio/virtio_mmio_empty.h"
 #include "vmm/console/boot_milestones.h"
 #include "vmm/core/vm_config.h"
 #include "vmm/console/console.h"
@@ -43,6 +44,7 @@ struct vcpu {
 
 struct vm {
 	const struct vm_config *cfg;
+	const struct board *board;	/* cfg->machine's memory map and devices */
 	struct kvm kvm;
 	struct gic gic;
 	struct cpu_features cpu;	/* what the vCPUs got at KVM_ARM_VCPU_INIT */
@@ -56,6 +58,7 @@ struct vm {
 	struct virtio_net *net;	/* NULL without --tap */
 	struct vm_pci *pci;	/* --transport pci (vmm/core/vm_pci.c), else NULL */
 	struct virtio_mmio net_mmio;	/* its transport */
+	struct virtio_mmio_empty empty_mmio;	/* the board's transports with no device */
 	int net_irqfd;
 	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
 	struct vhost_workers vhost_workers;	/* where vhost-net's workers run */
@@ -99,6 +102,11 @@ bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 uint64_t vm_net_acks_in_kernel(struct vm *vm);
+/* The board's virtio-mmio transports the device tree lists; returns how many (vm_net.c). */
+#define VM_MAX_VIRTIO_SLOTS 32
+unsigned int vm_virtio_slots(const struct vm *vm, struct fdt_virtio_slot *slots);
+/* Boards whose transports all exist: the ones without a device answer "none". */
+int vm_virtio_add_empty(struct vm *vm, struct tvm_error *err);
 /* --tap: the virtio-net device on its transport, wired to KVM (vm_net.c). */
 int vm_net_attach(struct vm *vm, struct tvm_error *err);
 void vm_net_detach(struct vm *vm);

@@ -12,7 +12,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/arm64/layout.h"
 #include "vmm/core/tier.h"
 #include "vmm/core/vm_internal.h"
 #include "vmm/core/vm_pci.h"
@@ -54,17 +53,67 @@ uint64_t vm_net_acks_in_kernel(struct vm *vm)
 	return vm->net_acks_in_kernel;
 }
 
+/* The NIC is on the board's virtio-mmio transport (not --transport pci). */
+static bool net_on_mmio(const struct vm *vm)
+{
+	return vm->cfg->tap_name && !vm->cfg->transport_pci;
+}
+
+unsigned int vm_virtio_slots(const struct vm *vm, struct fdt_virtio_slot *slots)
+{
+	const struct board *b = vm->board;
+	unsigned int n = 0;
+
+	if (b->virtio_all_present) {
+		for (unsigned int i = 0; i < b->virtio_slots && i < VM_MAX_VIRTIO_SLOTS; i++)
+			slots[n++] = board_virtio_slot(b, i);
+	} else if (net_on_mmio(vm)) {
+		slots[n++] = board_virtio_slot(b, b->net_slot);
+	}
+	return n;
+}
+
+/* Transports @first up to @end (exclusive) of the board, answering "no device". */
+static int add_empty_run(struct vm *vm, unsigned int first, unsigned int end,
+			 struct tvm_error *err)
+{
+	const struct board *b = vm->board;
+
+	if (first >= end)
+		return 0;
+	if (mmio_bus_register(&vm->bus, b->virtio_base + first * b->virtio_slot_size,
+			      (end - first) * b->virtio_slot_size, virtio_mmio_empty_access,
+			      &vm->empty_mmio, "virtio-mmio (empty)"))
+		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the empty virtio-mmio transports");
+	return 0;
+}
+
+int vm_virtio_add_empty(struct vm *vm, struct tvm_error *err)
+{
+	const struct board *b = vm->board;
+	unsigned int used = net_on_mmio(vm) ? b->net_slot : b->virtio_slots;
+
+	if (!b->virtio_all_present)
+		return 0;
+	vm->empty_mmio = (struct virtio_mmio_empty){ .slot_size = b->virtio_slot_size,
+						     .version = 2 };
+	if (add_empty_run(vm, 0, used < b->virtio_slots ? used : b->virtio_slots, err))
+		return -1;
+	return used < b->virtio_slots ? add_empty_run(vm, used + 1, b->virtio_slots, err) : 0;
+}
+
 /* virtio-mmio: one SPI for every queue, kicks and acks through ioeventfds. */
 static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_error *err)
 {
-	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE;
+	struct fdt_virtio_slot slot = board_virtio_slot(vm->board, vm->board->net_slot);
+	uint64_t base = slot.base;
 
 	virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
-	if (mmio_bus_register(&vm->bus, base, LAYOUT_VIRTIO_MMIO_SLOT_SIZE, virtio_mmio_access,
+	if (mmio_bus_register(&vm->bus, base, slot.size, virtio_mmio_access,
 			      &vm->net_mmio, "virtio-net"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");
 	vm->net_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, LAYOUT_VIRTIO_FIRST_SPI, err))
+	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, slot.spi, err))
 		return -1;
 	vm->net_mmio.raise_irq = irqfd_raise;
 	vm->net_mmio.irq_opaque = &vm->net_irqfd;
@@ -73,7 +122,7 @@ static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_er
 		for (unsigned int i = 0; i < vm->net->npairs; i++)
 			for (int q = 0; q < 2; q++)
 				if (kvm_irqfd(&vm->kvm, vm->net->pairs[i].call_fd[q],
-					      LAYOUT_VIRTIO_FIRST_SPI, err))
+					      slot.spi, err))
 					return -1;
 	}
 	if (add_net_ack_in_kernel(vm, base, err))

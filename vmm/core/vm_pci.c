@@ -85,25 +85,31 @@ void vm_pci_describe(const struct vm *vm, char *buf, size_t size)
 
 static bool has_mmio64(const struct vm *vm)
 {
-	return layout_pci_mmio64_usable(vm->mem.gpa_base + vm->mem.size, vm->kvm.ipa_bits);
+	return vm->mem.gpa_base + vm->mem.size <= vm->board->pci_mmio64.base &&
+	       layout_pci_mmio64_usable(vm->mem.gpa_base + vm->mem.size, vm->kvm.ipa_bits);
 }
 
 void vm_pci_fdt(const struct vm *vm, struct fdt_pci *pci)
 {
+	const struct board *b = vm->board;
 	enum msi_mode mode = pci_of(vm)->mode;
+	const struct fdt_region *msi = mode == MSI_MODE_ITS ? &b->gic_its : &b->gicv2m;
 
 	*pci = (struct fdt_pci){
-		.ecam_base = LAYOUT_PCI_ECAM_BASE, .ecam_size = LAYOUT_PCI_ECAM_SIZE,
-		.mmio32_base = LAYOUT_PCI_MMIO32_BASE, .mmio32_size = LAYOUT_PCI_MMIO32_SIZE,
+		.ecam_base = b->pci_ecam.base, .ecam_size = b->pci_ecam.size,
+		.mmio32_base = b->pci_mmio32.base, .mmio32_size = b->pci_mmio32.size,
 		.msi = mode == MSI_MODE_ITS ? FDT_MSI_ITS : mode == MSI_MODE_V2M ? FDT_MSI_V2M
 										  : FDT_MSI_NONE,
-		.msi_base = mode == MSI_MODE_ITS ? LAYOUT_GIC_ITS_BASE : LAYOUT_GICV2M_BASE,
-		.msi_size = mode == MSI_MODE_ITS ? LAYOUT_GIC_ITS_SIZE : LAYOUT_GICV2M_SIZE,
-		.intx_first_spi = LAYOUT_PCI_INTX_FIRST_SPI,
+		.msi_base = msi->base,
+		.msi_size = msi->size,
+		.intx_first_spi = b->pci_intx_first_spi,
+		.node_name = b->pci_node,
+		/* QEMU's names for the MSI frames, on the boards that copy its host node. */
+		.msi_node_name = !b->pci_node ? NULL : mode == MSI_MODE_ITS ? "its" : "v2m",
 	};
 	if (has_mmio64(vm)) {
-		pci->mmio64_base = LAYOUT_PCI_MMIO64_BASE;
-		pci->mmio64_size = LAYOUT_PCI_MMIO64_SIZE;
+		pci->mmio64_base = b->pci_mmio64.base;
+		pci->mmio64_size = b->pci_mmio64.size;
 	}
 }
 
@@ -151,7 +157,7 @@ static int vector_fd(void *opaque, unsigned int v)
 static void set_intx(void *opaque, bool level)
 {
 	struct vm *vm = opaque;
-	unsigned int spi = LAYOUT_PCI_INTX_FIRST_SPI + NET_PCI_SLOT % LAYOUT_PCI_INTX_LINES;
+	unsigned int spi = vm->board->pci_intx_first_spi + NET_PCI_SLOT % LAYOUT_PCI_INTX_LINES;
 
 	if (level)
 		__atomic_add_fetch(&vm->pci->intx_raised, 1, __ATOMIC_RELAXED);
@@ -203,10 +209,11 @@ static void set_notify_base(struct vm *vm, uint64_t base)
 static void bars_changed(struct vm *vm)
 {
 	struct vm_pci *p = vm->pci;
+	const struct fdt_region *win = &vm->board->pci_mmio32;
 	uint64_t base = p->net.cfg.bars[VIRTIO_PCI_BAR].addr;
 
-	if (!pci_config_memory_enabled(&p->net.cfg) || base < LAYOUT_PCI_MMIO32_BASE ||
-	    base - LAYOUT_PCI_MMIO32_BASE > LAYOUT_PCI_MMIO32_SIZE - VIRTIO_PCI_BAR_SIZE)
+	if (!pci_config_memory_enabled(&p->net.cfg) || base < win->base ||
+	    base - win->base > win->size - VIRTIO_PCI_BAR_SIZE)
 		base = 0;
 	if (base != p->notify_base)
 		set_notify_base(vm, base);
@@ -262,9 +269,9 @@ static int add_msi_backend(struct vm *vm, struct vm_pci *p, struct tvm_error *er
 		p->routes_ready = true;
 		p->backend.routes = &p->routes;
 	} else if (p->mode == MSI_MODE_V2M) {
-		gicv2m_init(&p->v2m, LAYOUT_GICV2M_BASE, LAYOUT_GICV2M_FIRST_SPI,
-			    LAYOUT_GICV2M_NR_SPIS, v2m_raise, vm);
-		if (mmio_bus_register(&vm->bus, LAYOUT_GICV2M_BASE, LAYOUT_GICV2M_SIZE,
+		gicv2m_init(&p->v2m, vm->board->gicv2m.base, vm->board->gicv2m_first_spi,
+			    vm->board->gicv2m_nr_spis, v2m_raise, vm);
+		if (mmio_bus_register(&vm->bus, vm->board->gicv2m.base, vm->board->gicv2m.size,
 				      gicv2m_access, &p->v2m, "gicv2m"))
 			return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the GICv2m frame");
 		p->backend.v2m = &p->v2m;
@@ -291,9 +298,9 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	p->net.vector_fd = vector_fd;
 	p->net.vector_fd_opaque = p;
 	virtio_pci_set_config_ops(&p->net, &vm_pci_config_ops, vm);
-	pci_host_init(&p->host, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_MMIO32_BASE,
-		      LAYOUT_PCI_MMIO32_SIZE, has_mmio64(vm) ? LAYOUT_PCI_MMIO64_BASE : 0,
-		      has_mmio64(vm) ? LAYOUT_PCI_MMIO64_SIZE : 0);
+	pci_host_init(&p->host, vm->board->pci_ecam.base, vm->board->pci_mmio32.base,
+		      vm->board->pci_mmio32.size, has_mmio64(vm) ? vm->board->pci_mmio64.base : 0,
+		      has_mmio64(vm) ? vm->board->pci_mmio64.size : 0);
 	p->host_ready = true;
 	if (pci_host_add(&p->host, NET_PCI_SLOT, &p->net.cfg, virtio_pci_bar_access, &p->net) ||
 	    pci_host_register(&p->host, &vm->bus))

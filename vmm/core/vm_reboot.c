@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/arm64/layout.h"
 #include "vmm/core/vm_internal.h"
 #include "vmm/core/vm_pci.h"
 

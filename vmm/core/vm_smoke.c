@@ -12,7 +12,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/arm64/layout.h"
 #include "vmm/core/vm_internal.h"
 
 static void exit_dev_request(void *opaque, unsigned int status, uint32_t written)
@@ -29,7 +28,7 @@ static int add_exit_device(struct vm *vm, struct tvm_error *err)
 	struct exit_dev_ops ops = { .request_exit = exit_dev_request, .opaque = vm };
 
 	exit_dev_init(&vm->exit_dev, &ops);
-	if (mmio_bus_register(&vm->bus, LAYOUT_EXIT_DEVICE_BASE, LAYOUT_EXIT_DEVICE_SIZE,
+	if (mmio_bus_register(&vm->bus, vm->board->exit_device.base, vm->board->exit_device.size,
 			      exit_dev_mmio, &vm->exit_dev, "exit-device"))
 		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the exit device");
 	return 0;
