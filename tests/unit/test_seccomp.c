@@ -32,7 +32,7 @@ static int run_confined_with(void (*fn)(void), bool msi, bool reboot)
 	if (pid == 0) {
 		struct tvm_error err;
 
-		if (seccomp_install(SECCOMP_MODE_ON, msi, reboot, &err))
+		if (seccomp_install(SECCOMP_MODE_ON, msi, reboot, false, &err))
 			_exit(100);
 		fn();
 		_exit(0);

@@ -88,6 +88,14 @@ static const unsigned int reboot_ioctls[] = {
 	TVM_KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG, KVM_SET_DEVICE_ATTR,
 };
 
+/*
+ * Only on boards with flash: a CFI command unmaps the bank's read-only
+ * memory slot so reads trap, read-array maps it again (devices/pflash.c).
+ */
+static const unsigned int flash_ioctls[] = {
+	KVM_SET_USER_MEMORY_REGION,
+};
+
 /* Threads only: clone() must carry all of these (fork() and friends lack them). */
 #define THREAD_CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 			    CLONE_THREAD | CLONE_SYSVSEM)
@@ -96,7 +104,9 @@ static const unsigned int reboot_ioctls[] = {
 #define N_IOCTLS (sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]))
 #define N_MSI_IOCTLS (sizeof(msi_ioctls) / sizeof(msi_ioctls[0]))
 #define N_REBOOT_IOCTLS (sizeof(reboot_ioctls) / sizeof(reboot_ioctls[0]))
-#define MAX_PROG (40 + 2 * N_SYSCALLS + 2 * (N_IOCTLS + N_MSI_IOCTLS + N_REBOOT_IOCTLS))
+#define N_FLASH_IOCTLS (sizeof(flash_ioctls) / sizeof(flash_ioctls[0]))
+#define MAX_PROG (40 + 2 * N_SYSCALLS + \
+		  2 * (N_IOCTLS + N_MSI_IOCTLS + N_REBOOT_IOCTLS + N_FLASH_IOCTLS))
 
 #define LOAD(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
 #define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
@@ -167,11 +177,13 @@ static unsigned int allow_requests(struct sock_filter *p, const unsigned int *li
 
 /*
  * ioctl: the request (argument 1) must be on allowed_ioctls (and msi_ioctls
- * if @msi, reboot_ioctls if @reboot).
+ * if @msi, reboot_ioctls if @reboot, flash_ioctls if @flash).
  */
-static unsigned int block_ioctl(struct sock_filter *p, bool msi, bool reboot, uint32_t deny)
+static unsigned int block_ioctl(struct sock_filter *p, bool msi, bool reboot, bool flash,
+				uint32_t deny)
 {
-	size_t requests = N_IOCTLS + (msi ? N_MSI_IOCTLS : 0) + (reboot ? N_REBOOT_IOCTLS : 0);
+	size_t requests = N_IOCTLS + (msi ? N_MSI_IOCTLS : 0) + (reboot ? N_REBOOT_IOCTLS : 0) +
+			  (flash ? N_FLASH_IOCTLS : 0);
 	unsigned int n = 0;
 
 	p[n++] = JUMP(BPF_JEQ, __NR_ioctl, 0, (unsigned char)(2 * requests + 2));
@@ -181,11 +193,14 @@ static unsigned int block_ioctl(struct sock_filter *p, bool msi, bool reboot, ui
 		n += allow_requests(p + n, msi_ioctls, N_MSI_IOCTLS);
 	if (reboot)
 		n += allow_requests(p + n, reboot_ioctls, N_REBOOT_IOCTLS);
+	if (flash)
+		n += allow_requests(p + n, flash_ioctls, N_FLASH_IOCTLS);
 	p[n++] = RET(deny);
 	return n;
 }
 
-static unsigned int build(struct sock_filter *p, bool msi, bool reboot, uint32_t deny)
+static unsigned int build(struct sock_filter *p, bool msi, bool reboot, bool flash,
+			  uint32_t deny)
 {
 	unsigned int n = 0;
 
@@ -194,7 +209,7 @@ static unsigned int build(struct sock_filter *p, bool msi, bool reboot, uint32_t
 	p[n++] = JUMP(BPF_JEQ, TVM_AUDIT_ARCH, 1, 0);
 	p[n++] = RET(deny);
 	p[n++] = LOAD(offsetof(struct seccomp_data, nr));
-	n += block_ioctl(p + n, msi, reboot, deny);
+	n += block_ioctl(p + n, msi, reboot, flash, deny);
 	/* No new executable memory: nothing of ours JITs or loads code. */
 	n += block_deny_bits(p + n, __NR_mmap, 2, PROT_EXEC, deny);
 	n += block_deny_bits(p + n, __NR_mprotect, 2, PROT_EXEC, deny);
@@ -214,7 +229,7 @@ static unsigned int build(struct sock_filter *p, bool msi, bool reboot, uint32_t
 	return n;
 }
 
-int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot,
+int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot, bool flash,
 		    struct tvm_error *err)
 {
 	struct sock_filter prog[MAX_PROG + 4];
@@ -223,7 +238,7 @@ int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot,
 
 	if (mode == SECCOMP_MODE_OFF)
 		return 0;
-	fprog.len = (unsigned short)build(prog, msi_routing, reboot, deny);
+	fprog.len = (unsigned short)build(prog, msi_routing, reboot, flash, deny);
 	fprog.filter = prog;
 	/* Without no_new_privs only CAP_SYS_ADMIN may install a filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))

@@ -16,9 +16,10 @@ enum seccomp_mode { SECCOMP_MODE_ON = 0, SECCOMP_MODE_LOG, SECCOMP_MODE_OFF };
  */
 /*
  * @msi_routing: also the KVM ioctls MSI-X needs at run time (--transport pci);
- * @reboot: also those a guest reboot needs (--on-reset reboot).
+ * @reboot: also those a guest reboot needs (--on-reset reboot);
+ * @flash: also the memory-slot changes of the board's flash banks.
  */
-int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot,
+int seccomp_install(enum seccomp_mode mode, bool msi_routing, bool reboot, bool flash,
 		    struct tvm_error *err);
 
 #endif

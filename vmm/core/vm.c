@@ -88,6 +88,17 @@ static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 	return 0;
 }
 
+/* The board's flash banks, as QEMU's virt has them even without -bios. */
+static int add_flash(struct vm *vm, struct tvm_error *err)
+{
+	const struct fdt_region *banks = vm->board->flash;
+
+	if (!banks[0].size)
+		return 0;
+	return vm_flash_attach(&vm->flash, &vm->kvm, &vm->bus, banks[0].base, banks[0].size,
+			       banks[1].size ? 2 : 1, vm->cfg->bios_path, err);
+}
+
 static int create_machine(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -115,9 +126,10 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	for (unsigned int i = 0; i < cfg->cpus; i++)
 		if (vcpu_create(vm, i, err))
 			return -1;
-	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err))
+	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err) ||
+	    kvm_add_memory(&vm->kvm, &vm->mem, err))
 		return -1;
-	return kvm_add_memory(&vm->kvm, &vm->mem, err);
+	return add_flash(vm, err);
 }
 
 /* The files as read; kept in memory for --on-reset reboot (no file opens then). */
@@ -125,7 +137,8 @@ static int read_images(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 
-	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
+	if (cfg->kernel_path &&
+	    read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
 			    &vm->kernel_size, err))
 		return -1;
 	if (cfg->initrd_path &&
@@ -228,6 +241,10 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 {
 	struct boot_layout *bl = &vm->boot;
 
+	if (vm->cfg->bios_path) {
+		loader_place_firmware(&vm->mem, vm->board->flash[0].base, bl);
+		return install_fdt(vm, bl, first_boot, err);
+	}
 	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, NULL, bl, err) ||
 	    loader_place_initrd_and_fdt(&vm->mem, vm->initrd_data, vm->initrd_size, bl, err))
 		return -1;
@@ -275,6 +292,10 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", loader_format_name(bl->format),
 		bl->initrd_size ? ", initrd" : "");
+	if (bl->format == KERNEL_FIRMWARE)
+		fprintf(stderr, "=== Firmware: %s in flash bank 0 at 0x%llx, device tree at 0x%llx ===\n",
+			vm->cfg->bios_path, (unsigned long long)bl->entry,
+			(unsigned long long)bl->fdt_addr);
 	if (bl->format == KERNEL_RAW)
 		fprintf(stderr, "=== Kernel: no arm64 Image header and not ELF: a raw binary at 0x%llx (QEMU's rule) ===\n",
 			(unsigned long long)bl->entry);
@@ -425,6 +446,7 @@ static void teardown(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vm_net_detach(vm);
+	vm_flash_detach(&vm->flash);
 	if (vm->console_open)
 		console_close(&vm->console);
 	if (vm->uart_ready)

@@ -21,6 +21,7 @@ enum vhost_mode { VHOST_AUTO = 0, VHOST_ON, VHOST_OFF };
 struct vm_config {
 	enum board_id machine;		/* --machine: the board (vmm/arm64/board.c) */
 	const char *kernel_path;
+	const char *bios_path;		/* --bios: firmware in flash bank 0, no kernel */
 	const char *initrd_path;
 	const char *cmdline;
 	const char *dump_dtb_path;

@@ -3,6 +3,7 @@
 #include "vmm/core/vm_flash.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>

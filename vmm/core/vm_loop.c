@@ -377,7 +377,8 @@ int vm_main_loop(struct vm *vm)
 	 */
 	vcpu_install_kick_signal();
 	if (loop_open(vm, &l, &err) || set_kick_masks(vm, &err) ||
-	    seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, vm->cfg->reboot_on_reset, &err) ||
+	    seccomp_install(vm->cfg->seccomp, vm->cfg->transport_pci, vm->cfg->reboot_on_reset,
+			    vm->flash.nbanks > 0, &err) ||
 	    start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
 		loop_close(&l);

@@ -50,6 +50,7 @@ static int reset_devices(struct vm *vm, struct tvm_error *err)
 {
 	reset_net(vm);
 	uart_reset(&vm->uart);
+	vm_flash_reset(&vm->flash);
 	return gic_reset(&vm->gic, err);
 }
 
