@@ -4,6 +4,7 @@
  * Prints machine-readable lines on the console that tests/e2e checks:
  *   guest-test: started
  *   guest-test: cpus=N kernel=RELEASE mem_kib=N
+ *   guest-test: clock realtime=SECONDS (since the epoch, from the RTC)
  *   guest-test: mode=NAME
  * and with guest-test.mode=cpu:
  *   guest-test: cpu features=<cpu 0's /proc/cpuinfo Features>
@@ -27,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "irqs.h"
@@ -195,6 +197,8 @@ static void report(void)
 		fail("uname: %s", strerror(errno));
 	guest_say(NULL, "cpus=%d kernel=%s mem_kib=%ld", online_cpus(), u.release,
 	    mem_total_kib());
+	/* The wall clock the kernel set from the RTC (PL031): the host's time, not 1970. */
+	guest_say(NULL, "clock realtime=%lld", (long long)time(NULL));
 }
 
 /* Value of guest-test.mode= on /proc/cmdline, copied to buf. */

@@ -306,6 +306,59 @@ def seeds_virtio_pci():
     write("virtio_pci", "intx", struct.pack("<BBB", 2, 0, len(intx)) + b"".join(intx))
 
 
+def prime_op(write, size, offset, value, action=0):
+    """One step of fuzz_pl011.c / fuzz_pl031.c: an MMIO access (action 0) or a host event."""
+    code = {0: 0, 1: 0, 2: 1, 4: 2, 8: 3, 3: 4}[size]  # 0: an event, no access
+    return struct.pack("<BHI", (1 if write else 0) | code << 1 | action << 4, offset, value)
+
+
+def seeds_pl011():
+    """Linux on a PL011 (tests/fuzz/fuzz_pl011.c): the AMBA bus reads the IDs,
+    earlycon writes bytes and polls FR, amba-pl011 programs 115200 8n1 with
+    FIFOs and RX/RT interrupts, input arrives and is read, a reboot; then a
+    loopback self-test and a polled bare-metal driver."""
+    DR, FR, IBRD, FBRD, LCRH, CR, IFLS, IMSC, ICR = 0, 0x18, 0x24, 0x28, 0x2c, 0x30, 0x34, 0x38, 0x44
+    ops = [prime_op(0, 4, 0xfe0 + 4 * i, 0) for i in range(8)]
+    for c in b"Booting":
+        ops += [prime_op(0, 4, FR, 0), prime_op(1, 1, DR, c), prime_op(0, 4, FR, 0)]
+    ops += [prime_op(1, 2, CR, 0), prime_op(1, 2, IBRD, 13), prime_op(1, 2, FBRD, 1),
+            prime_op(1, 2, LCRH, 0x70), prime_op(1, 2, IFLS, 0x12),
+            prime_op(1, 2, CR, 0x301), prime_op(1, 2, ICR, 0x7f0), prime_op(1, 2, IMSC, 0x50),
+            prime_op(0, 0, 0, 0x6c0005, 2), prime_op(0, 2, 0x40, 0)]
+    ops += [prime_op(0, 2, FR, 0), prime_op(0, 2, DR, 0)] * 6
+    ops += [prime_op(1, 2, IMSC, 0x70), prime_op(1, 2, DR, ord("$")), prime_op(0, 2, 0x3c, 0),
+            prime_op(1, 2, ICR, 0x20), prime_op(0, 0, 0, 0x410012, 2), prime_op(0, 0, 0, 0, 3),
+            prime_op(0, 4, CR, 0)]
+    write("pl011", "linux", b"".join(ops))
+    loop = [prime_op(1, 4, LCRH, 0x70), prime_op(1, 4, CR, 0x3f81), prime_op(1, 4, IMSC, 0x7ff)]
+    loop += [prime_op(1, 4, DR, 0x41 + i) for i in range(18)]
+    loop += [prime_op(0, 4, 0x04, 0), prime_op(1, 4, LCRH, 0x71), prime_op(0, 4, DR, 0)] * 2
+    loop += [prime_op(0, 0, 0, 0x300003, 2), prime_op(1, 4, 0x04, 0), prime_op(1, 4, CR, 0x301)]
+    write("pl011", "loopback", b"".join(loop))
+    polled = [prime_op(1, 4, DR, c) for c in b"hello\n"]
+    polled += [prime_op(0, 0, 0, 0x780001, 2), prime_op(0, 1, FR, 0), prime_op(0, 1, DR, 0),
+               prime_op(0, 8, DR, 0), prime_op(1, 1, CR + 1, 0xff), prime_op(0, 3, 0xffd, 0)]
+    write("pl011", "bare-metal", b"".join(polled))
+
+
+def seeds_pl031():
+    """Linux's rtc-pl031 (tests/fuzz/fuzz_pl031.c): IDs, start, read the time,
+    set it, an alarm 5 s ahead that the host timer delivers, clear it; then a
+    reboot, the host's clock set back, and a load that wraps the counter."""
+    DR, MR, LR, CR, IMSC, RIS, MIS, ICR = 0, 4, 8, 0xc, 0x10, 0x14, 0x18, 0x1c
+    ops = [prime_op(0, 4, 0xfe0 + 4 * i, 0) for i in range(8)]
+    ops += [prime_op(0, 4, CR, 0), prime_op(1, 4, CR, 1), prime_op(0, 4, DR, 0),
+            prime_op(1, 4, LR, 1700000100), prime_op(1, 4, MR, 1700000105),
+            prime_op(1, 4, IMSC, 1), prime_op(0, 0, 0, 1000000000, 1),
+            prime_op(0, 0, 0, 0, 2), prime_op(0, 0, 0, 1000000000, 1),
+            prime_op(0, 0, 0, 0, 2), prime_op(0, 4, MIS, 0), prime_op(1, 4, ICR, 1),
+            prime_op(0, 4, RIS, 0), prime_op(0, 0, 0, 0, 3),
+            prime_op(1, 0, 0, 1600000000, 3), prime_op(1, 4, LR, 0xfffffffe),
+            prime_op(1, 4, MR, 1), prime_op(0, 0, 0, 0xffffffff, 1), prime_op(0, 0, 0, 0, 2),
+            prime_op(0, 1, DR + 2, 0), prime_op(0, 8, MR, 0)]
+    write("pl031", "linux", b"".join(ops))
+
+
 if __name__ == "__main__":
     seeds_rings()
     seeds_mmio()
@@ -317,3 +370,5 @@ if __name__ == "__main__":
     seeds_guest_walk()
     seeds_pci()
     seeds_virtio_pci()
+    seeds_pl011()
+    seeds_pl031()

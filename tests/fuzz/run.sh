@@ -15,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-TARGETS=(split_ring packed_ring virtio_mmio net_ctrl net_rx loader cli guest_walk console pci virtio_pci)
+TARGETS=(split_ring packed_ring virtio_mmio net_ctrl net_rx loader cli guest_walk console pci virtio_pci pl011 pl031)
 SMOKE_RUNS=${TINYVMM_FUZZ_RUNS:-20000}
 BUILD=build/fuzz
 LOGS=$BUILD/logs

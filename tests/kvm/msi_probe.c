@@ -110,7 +110,7 @@ static int setup_vm(struct kvm *kvm, struct gic *gic)
 	int vcpu;
 
 	if (kvm_open(kvm, &err) || kvm_create_vm(kvm, LAYOUT_RAM_BASE, 64ULL << 20, &err) ||
-	    gic_create(kvm->vm_fd, GIC_AUTO, 1, gic, &err)) {
+	    gic_create(kvm->vm_fd, GIC_AUTO, 1, board_get(BOARD_TINYVMM), gic, &err)) {
 		tvm_print_error(&err);
 		return -1;
 	}

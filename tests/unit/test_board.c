@@ -128,6 +128,7 @@ Test(board, virt_is_qemu_virt)
 	cr_assert_eq(b->virtio_slot_size, 0x200);
 	cr_assert_eq(b->virtio_slots, 32);
 	cr_assert(b->virtio_all_present);
+	cr_assert(b->virtio_mmio_legacy, "QEMU 7.2's virtio-mmio is legacy by default");
 	cr_assert_eq(nic.base, 0x0a003e00, "the NIC in the last transport");
 	cr_assert_eq(nic.spi, 16 + 31);
 	cr_assert_eq(b->pci_mmio32.base, 0x10000000);
@@ -151,6 +152,7 @@ Test(board, tinyvmm_is_the_layout_h_map)
 	cr_assert_eq(b->uart.base, LAYOUT_UART_BASE);
 	cr_assert_eq(b->net_slot, 0);
 	cr_assert_not(b->virtio_all_present);
+	cr_assert_not(b->virtio_mmio_legacy);
 	cr_assert_eq(b->flash[0].size, 0, "no flash on tinyvmm's board");
 	cr_assert_eq(b->pci_ecam.base, LAYOUT_PCI_ECAM_BASE);
 	cr_assert(b->multiqueue_prefers_pci);

@@ -38,6 +38,7 @@ static const struct board tinyvmm_board = {
 	.virtio_first_spi = LAYOUT_VIRTIO_FIRST_SPI,
 	.net_slot = 0,
 	.virtio_all_present = false,
+	.virtio_mmio_legacy = false,
 	.pci_ecam = { LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_ECAM_SIZE },
 	.pci_mmio32 = { LAYOUT_PCI_MMIO32_BASE, LAYOUT_PCI_MMIO32_SIZE },
 	.pci_mmio64 = { LAYOUT_PCI_MMIO64_BASE, LAYOUT_PCI_MMIO64_SIZE },
@@ -80,6 +81,7 @@ static const struct board virt_board = {
 	.virtio_first_spi = 16,
 	.net_slot = 31,	/* QEMU fills the highest free transport first */
 	.virtio_all_present = true,
+	.virtio_mmio_legacy = true,	/* QEMU 7.2: virtio-mmio.force-legacy=true */
 	.pci_ecam = { 0x3f000000ULL, 1 * MIB },
 	.pci_mmio32 = { 0x10000000ULL, 0x2eff0000ULL },
 	.pci_mmio64 = { 0x8000000000ULL, 0x8000000000ULL },

@@ -53,6 +53,8 @@ struct board {
 	unsigned int net_slot;		/* the transport that holds the NIC */
 	/* Every transport exists, a device behind it or not (QEMU's); else only the NIC's. */
 	bool virtio_all_present;
+	/* --virtio-mmio's default: legacy (version 1, QEMU 7.2's force-legacy=true) or modern. */
+	bool virtio_mmio_legacy;
 
 	/* PCIe host (--transport pci): ECAM for bus 0, 32- and 64-bit windows. */
 	struct fdt_region pci_ecam, pci_mmio32, pci_mmio64;

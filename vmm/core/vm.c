@@ -54,28 +54,6 @@ bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	return true;
 }
 
-static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct vm *vm = opaque;
-
-	console_output(&vm->console, buf, len);
-	vm_smoke_output(vm, buf, len);
-}
-
-static void uart_input_drained(void *opaque)
-{
-	struct vm *vm = opaque;
-
-	eventfd_signal(vm->uart_space_efd);	/* fails only when already signalled */
-}
-
-static void uart_set_irq(void *opaque, bool level)
-{
-	struct vm *vm = opaque;
-
-	kvm_irq_line(&vm->kvm, LAYOUT_SPI_BASE + vm->board->uart_spi, level);
-}
-
 static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -207,7 +185,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, bool first_b
 	struct fdt_pci pci;
 	int ret;
 
-	board_fdt_platform(vm->board, &p.board, vm->gic.version, vm->ncpus, false,
+	board_fdt_platform(vm->board, &p.board, vm->gic.version, vm->ncpus, vm->board->rtc.size != 0,
 			   vm->cfg->exit_device);
 	if (vm->pci) {
 		vm_pci_fdt(vm, &pci);
@@ -255,22 +233,8 @@ int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
 {
-	struct uart_ops ops = { .tx = uart_tx, .set_irq = uart_set_irq,
-				.rx_drained = uart_input_drained, .opaque = vm };
-
-	/* TODO(v3-board): the PL011 console comes with branch v1-pl011-pl031. */
-	if (vm->board->console != BOARD_CONSOLE_NS16550)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--machine %s: this build has no PL011 console yet. Use --machine tinyvmm",
-				vm->board->name);
-	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->uart_space_efd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	uart_init(&vm->uart, &ops);
-	vm->uart_ready = true;
-	if (mmio_bus_register(&vm->bus, vm->board->uart.base, vm->board->uart.size, uart_mmio,
-			      &vm->uart, "uart"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the UART");
+	if (vm_serial_add(vm, err) || vm_rtc_add(vm, err))
+		return -1;
 	if (vm_smoke_setup(vm, err) || vm_virtio_add_empty(vm, err))
 		return -1;
 	if (vm->cfg->tap_name)
@@ -285,6 +249,9 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	if (vm->cfg->quiet)
 		return;
 	fprintf(stderr, "=== Platform: ARM64 host with KVM acceleration ===\n");
+	/* The default board's banner stays as it always was. */
+	if (vm->cfg->machine != BOARD_TINYVMM)
+		fprintf(stderr, "=== Machine: %s (%s) ===\n", vm->board->name, vm->board->model);
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
 	cpu_features_describe(&vm->cpu, line, sizeof(line));
 	fprintf(stderr, "=== CPU features: %s ===\n", line);
@@ -449,10 +416,8 @@ static void teardown(struct vm *vm)
 	vm_flash_detach(&vm->flash);
 	if (vm->console_open)
 		console_close(&vm->console);
-	if (vm->uart_ready)
-		uart_destroy(&vm->uart);
-	if (vm->uart_space_efd >= 0)
-		close(vm->uart_space_efd);
+	vm_serial_destroy(vm);
+	vm_rtc_destroy(vm);
 	vm_smoke_teardown(vm);
 	gic_close(&vm->gic);
 	if (vm->stats_fd >= 0)
@@ -483,6 +448,7 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	vm->net_irqfd = -1;
 	vm->net_ack_fd = -1;
 	vm->uart_space_efd = -1;
+	vm->rtc_timerfd = -1;
 	vm->report_fd = -1;
 	vm->reboot_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(32, 60);
 	vm->console_efd = -1;

@@ -10,6 +10,8 @@
 
 #include "devices/exit_dev.h"
 #include "devices/mmio_bus.h"
+#include "devices/pl011.h"
+#include "devices/pl031.h"
 #include "devices/uart.h"
 #include "devices/net/virtio_net.h"
 #include "devices/virtio/virtio_mmio.h"
@@ -51,9 +53,14 @@ struct vm {
 	struct cpu_features cpu;	/* what the vCPUs got at KVM_ARM_VCPU_INIT */
 	struct guest_mem mem;
 	struct mmio_bus bus;
-	struct uart16550 uart;
-	bool uart_ready;
+	/* The console's serial device: the board's kind of UART (vm_serial.c). */
+	struct uart16550 uart;		/* BOARD_CONSOLE_NS16550 */
+	struct pl011 pl011;		/* BOARD_CONSOLE_PL011 */
+	const struct vm_serial_ops *serial;	/* the one in use; NULL until set up */
 	int uart_space_efd;	/* the guest read all the console input given to it */
+	struct pl031 rtc;	/* every board's RTC (vm_rtc.c) */
+	bool rtc_ready;
+	int rtc_timerfd;	/* CLOCK_REALTIME: the RTC's next match */
 	struct console console;
 	bool console_open;
 	struct virtio_net *net;	/* NULL without --tap */
@@ -102,6 +109,20 @@ struct vm {
  */
 bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The console's serial device (vm_serial.c): the board's kind, at its
+ * address; input to its receive FIFO; its power-on reset (a reboot).
+ */
+int vm_serial_add(struct vm *vm, struct tvm_error *err);
+size_t vm_serial_receive(struct vm *vm, const uint8_t *buf, size_t len);
+void vm_serial_reset(struct vm *vm);
+void vm_serial_destroy(struct vm *vm);
+/* The PL031 RTC (vm_rtc.c): its match timer fires on rtc_timerfd (main loop). */
+int vm_rtc_add(struct vm *vm, struct tvm_error *err);
+void vm_rtc_timer(struct vm *vm);
+void vm_rtc_reset(struct vm *vm);
+void vm_rtc_destroy(struct vm *vm);
 
 uint64_t vm_net_acks_in_kernel(struct vm *vm);
 /* The board's virtio-mmio transports the device tree lists; returns how many (vm_net.c). */

@@ -21,7 +21,7 @@
 
 enum loop_source {
 	SRC_STOP, SRC_SIGNAL, SRC_TIMER, SRC_STDIN, SRC_NETLINK, SRC_TAP_GONE,
-	SRC_UART_SPACE, SRC_INPUT_PACE, SRC_CONSOLE,
+	SRC_UART_SPACE, SRC_INPUT_PACE, SRC_CONSOLE, SRC_RTC,
 };
 
 /*
@@ -166,6 +166,8 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 			return tvm_fail(err, TVM_EXIT_ERROR, "setting up --timeout: %s",
 					strerror(errno));
 	}
+	if (vm->rtc_timerfd >= 0 && watch(l, vm->rtc_timerfd, SRC_RTC))
+		return tvm_fail(err, TVM_EXIT_ERROR, "watching the RTC's timer: %s", strerror(errno));
 	if (vm->console_efd >= 0 && watch(l, vm->console_efd, SRC_CONSOLE))
 		return tvm_fail(err, TVM_EXIT_ERROR, "watching the console for --expect/--fail-on: %s",
 				strerror(errno));
@@ -250,7 +252,7 @@ static void feed_input(struct vm *vm, struct loop *l)
 	size_t n;
 
 	if (l->pending_len && !l->pacing && !l->in_fifo) {
-		n = uart_receive(&vm->uart, l->pending, l->pending_len);
+		n = vm_serial_receive(vm, l->pending, l->pending_len);
 		memmove(l->pending, l->pending + n, l->pending_len - n);
 		l->pending_len -= n;
 		if (n) {
@@ -340,6 +342,9 @@ static void dispatch(struct vm *vm, struct loop *l, enum loop_source src)
 		break;
 	case SRC_CONSOLE:
 		vm_smoke_check(vm);
+		break;
+	case SRC_RTC:
+		vm_rtc_timer(vm);
 		break;
 	}
 }

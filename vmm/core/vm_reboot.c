@@ -49,7 +49,8 @@ static void reset_net(struct vm *vm)
 static int reset_devices(struct vm *vm, struct tvm_error *err)
 {
 	reset_net(vm);
-	uart_reset(&vm->uart);
+	vm_serial_reset(vm);
+	vm_rtc_reset(vm);
 	vm_flash_reset(&vm->flash);
 	return gic_reset(&vm->gic, err);
 }
