@@ -255,9 +255,10 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
 	cpu_features_describe(&vm->cpu, line, sizeof(line));
 	fprintf(stderr, "=== CPU features: %s ===\n", line);
-	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
+	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s%s%s ===\n",
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		bl->gzipped ? "gzip " : "", loader_format_name(bl->format),
+		bl->format == KERNEL_FIRMWARE ? "" : " kernel",
 		bl->initrd_size ? ", initrd" : "");
 	if (bl->format == KERNEL_FIRMWARE)
 		fprintf(stderr, "=== Firmware: %s in flash bank 0 at 0x%llx, device tree at 0x%llx ===\n",
