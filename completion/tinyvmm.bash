@@ -13,6 +13,7 @@
 _tinyvmm_run_options='
 --machine tinyvmm|virt
 --kernel FILE
+--bios FILE
 --initrd FILE
 --cmdline TEXT
 --append TEXT

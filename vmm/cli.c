@@ -20,7 +20,8 @@ enum opt_id {
 	OPT_DUMP_DTB, OPT_CONSOLE_LOG, OPT_REPORT_JSON, OPT_USER, OPT_SECCOMP, OPT_TIMEOUT, OPT_QUIET, OPT_HELP,
 	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
-	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_MACHINE, OPT_VIRTIO_MMIO,
+
+	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_MACHINE, OPT_VIRTIO_MMIO, OPT_BIOS,
 };
 
 struct opt_desc {
@@ -32,6 +33,7 @@ struct opt_desc {
 static const struct opt_desc options[] = {
 	{ "machine", OPT_MACHINE, true },
 	{ "kernel", OPT_KERNEL, true },
+	{ "bios", OPT_BIOS, true },
 	{ "initrd", OPT_INITRD, true },
 	{ "cmdline", OPT_CMDLINE, true },
 	{ "append", OPT_CMDLINE, true },
@@ -81,6 +83,7 @@ void cli_defaults(struct vm_config *cfg)
 void cli_print_help(void)
 {
 	printf("Usage: tinyvmm --kernel FILE [OPTIONS]\n"
+	       "       tinyvmm --machine virt --bios FIRMWARE [OPTIONS]\n"
 	       "       tinyvmm check [--tap NAME] [--queues N] [--cpus N]   what this host can run\n"
 	       "       tinyvmm tap create|delete|show NAME ...             persistent (multi-queue) TAPs\n"
 	       "Run an ARM64 Linux kernel or bare-metal ELF under KVM on an ARM64 host.\n"
@@ -88,7 +91,10 @@ void cli_print_help(void)
 	       "  --machine tinyvmm|virt  the board: tinyvmm's own (16550 UART, RAM at 2 GiB), or QEMU's\n"
 	       "                       virt memory map (PL011, PL031, 32 virtio-mmio transports, NIC in\n"
 	       "                       the last, RAM at 1 GiB) (default: tinyvmm)\n"
-	       "  --kernel FILE        arm64 Image, gzip-compressed Image (vmlinuz) or ELF (required)\n"
+	       "  --kernel FILE        arm64 Image, ELF, or a raw binary (at RAM base + 0x80000, as\n"
+	       "                       QEMU), each maybe gzip'ed (required, unless --bios)\n"
+	       "  --bios FILE          firmware (e.g. U-Boot) in flash bank 0, started at 0x0 with the\n"
+	       "                       device tree at the start of RAM; not with --kernel/--initrd/--cmdline\n"
 	       "  --initrd FILE        initial ramdisk (default: none)\n"
 	       "  --cmdline TEXT       kernel command line (alias --append; default: \"%s\",\n"
 	       "                       on --machine virt \"%s\")\n"
@@ -316,6 +322,30 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 	return 0;
 }
 
+/*
+ * A kernel, or firmware in flash (--bios) that loads what it likes. As in
+ * QEMU, the kernel's companions (initrd, command line) need a kernel:
+ * tinyvmm has no fw_cfg to hand them to firmware.
+ */
+static int check_boot_source(const struct vm_config *cfg, const struct board *board,
+			     bool cmdline_given, struct tvm_error *err)
+{
+	if (!cfg->bios_path && !cfg->kernel_path)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz, ELF or raw binary) or --bios FIRMWARE");
+	if (!cfg->bios_path)
+		return 0;
+	if (!board->flash[0].size)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--bios needs a board with flash; --machine %s has none. Add --machine virt",
+				board->name);
+	if (cfg->kernel_path || cfg->initrd_path || cmdline_given)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"--%s cannot go with --bios: tinyvmm has no fw_cfg to hand it to the firmware. Let the firmware load the kernel (e.g. over TFTP), or drop --bios",
+				cfg->kernel_path ? "kernel" : cfg->initrd_path ? "initrd" : "cmdline");
+	return 0;
+}
+
 static int apply_option(const struct opt_desc *o, const char *v,
 			struct vm_config *cfg, enum cli_action *action,
 			struct tvm_error *err)
@@ -324,6 +354,7 @@ static int apply_option(const struct opt_desc *o, const char *v,
 
 	switch (o->id) {
 	case OPT_KERNEL:	cfg->kernel_path = v; break;
+	case OPT_BIOS:		cfg->bios_path = v; break;
 	case OPT_INITRD:	cfg->initrd_path = v; break;
 	case OPT_CMDLINE:	cfg->cmdline = v; break;
 	case OPT_DUMP_DTB:	cfg->dump_dtb_path = v; break;
@@ -438,14 +469,11 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 	}
 	if (*action != CLI_RUN)
 		return 0;
-	if (!cfg->kernel_path)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz or ELF)");
-	if (check_supported(cfg, err))
-		return -1;
 	board = board_get(cfg->machine);
+	if (check_boot_source(cfg, board, cmdline_given, err) || check_supported(cfg, err))
+		return -1;
 	if (!cmdline_given)
-		cfg->cmdline = board->default_cmdline;
+		cfg->cmdline = cfg->bios_path ? NULL : board->default_cmdline;
 	/*
 	 * auto: multi-queue needs a vector per queue, which only virtio-pci
 	 * has; one pair stays on virtio-mmio, which every guest (and

@@ -283,21 +283,52 @@ check_too_big() {
   rm -f /tmp/big.initrd
 }
 
-# A bare-metal ELF guest (guest-test/baremetal.S): its hello and the DTB
+# A bare-metal guest (guest-test/baremetal.S): its hello and the DTB
 # address in x0 on the console, then PSCI SYSTEM_OFF.
-check_elf() {
-  name=$1
+# check_baremetal NAME FILE FORMAT: FORMAT as the banner names it ("ELF",
+# "raw binary": objcopy'd from the same ELF, linked where QEMU's rule puts
+# raw binaries, RAM base + 0x80000).
+check_baremetal() {
+  name=$1 file=$2 format=$3
   wanted "$name" || return 0
-  if [ -z "${TINYVMM_GUEST_ELF:-}" ]; then
-    fail "$name" "no bare-metal ELF in the emulated host (build/arm64/tinyvmm-baremetal missing?)"
+  if [ -z "$file" ] || [ ! -e "$file" ]; then
+    fail "$name" "no bare-metal guest '$file' in the emulated host (build/arm64/tinyvmm-baremetal missing?)"
     return 0
   fi
-  vmm "$name" --kernel "$TINYVMM_GUEST_ELF" --mem 64 --cpus 1
+  vmm "$name" --kernel "$file" --mem 64 --cpus 1
   expect_rc "$name" 0 || return 0
-  expect_err "$name" "=== Guest: 1 vCPU(s), 64 MiB RAM, ELF kernel ===" || return 0
+  expect_err "$name" "=== Guest: 1 vCPU(s), 64 MiB RAM, $format kernel ===" || return 0
   expect_out "$name" "tinyvmm-baremetal: hello from an ELF at EL1" || return 0
   expect_out "$name" "tinyvmm-baremetal: x0 points at a device tree" || return 0
   pass "$name"
+}
+
+# Random bytes are neither an Image nor an ELF: by QEMU's rule a raw binary,
+# loaded and run. The guest runs garbage; tinyvmm must say what it loaded
+# and end the run at --timeout (4) or at a guest crash (5), never die.
+check_random_kernel() {
+  name=random-kernel
+  wanted "$name" || return 0
+  head -c 1048576 /dev/urandom >/tmp/random.img
+  vmm "$name" --kernel /tmp/random.img --mem 64 --timeout 5
+  rm -f /tmp/random.img
+  case $RC in
+  4 | 5) ;;
+  *) fail "$name" "exit status $RC, want 4 (timeout) or 5 (guest crash)"; tail_logs; return 0 ;;
+  esac
+  expect_err "$name" "a raw binary at 0x80080000 (QEMU's rule)" || return 0
+  pass "$name"
+}
+
+# A file that is recognisably for another architecture: one clear line.
+check_x86_kernel() {
+  name=x86-kernel
+  wanted "$name" || return 0
+  head -c 8192 /dev/zero >/tmp/bzImage
+  printf 'HdrS' | dd of=/tmp/bzImage bs=1 seek=514 conv=notrunc 2>/dev/null
+  check_bad_says "$name" "^tinyvmm: kernel is an x86 bzImage, not an arm64 kernel" \
+    --kernel /tmp/bzImage --initrd "$I"
+  rm -f /tmp/bzImage
 }
 
 # --on-reset reboot re-initialises every vCPU: the second boot must get the
@@ -824,8 +855,8 @@ suite_gic3() {
   try check_gzip_kernel
   try check_console_log_and_dtb
   check_bad missing-kernel --kernel /nonexistent/Image --initrd "$I"
-  head -c 1048576 /dev/urandom >/tmp/random.img
-  check_bad random-kernel --kernel /tmp/random.img --initrd "$I"
+  check_random_kernel
+  check_x86_kernel
   check_bad cpus-zero --kernel "$K" --initrd "$I" --cpus 0
   check_bad mem-zero --kernel "$K" --initrd "$I" --mem 0
   check_bad unknown-option --kernel "$K" --initrd "$I" --no-such-option
@@ -844,7 +875,8 @@ suite_gic3() {
   try check_reboot_cpu_features
   check_bad expect-bad-regex --kernel "$K" --initrd "$I" --expect '(unclosed'
   try check_ci_recipe_arm64
-  check_elf baremetal-elf
+  check_baremetal baremetal-elf "${TINYVMM_GUEST_ELF:-}" ELF
+  check_baremetal baremetal-raw "$(dirname "$0")/baremetal-raw.bin" "raw binary"
   try check_cpu_features cpu-features 2
   try check_cpu_features_off
   check_host_check_cpu
@@ -2268,7 +2300,7 @@ suite_k16_common() {
   fi
   try check_net_tier "$p-tier1b-net" "vhost-net acceleration (Tier 1B)"
   try check_net_tier "$p-tier2-net" "userspace virtio-net (Tier 2)" --vhost off
-  check_elf "$p-elf"
+  check_baremetal "$p-elf" "${TINYVMM_GUEST_ELF:-}" ELF
   try check_cpu_features "$p-cpu-features" 2
   check_host_check_page "$p-host-check" 16K
   try check_virt_boot "$p-virt-boot" 2 "$gic"

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* An exact-size copy of the file: ASan sees any read past its end. */
 	kernel = malloc(f.n ? f.n : 1);
 	memcpy(kernel, f.p, f.n);
-	if (loader_load_kernel(&mem, kernel, f.n, &bl, &err)) {
+	if (loader_load_kernel(&mem, kernel, f.n, NULL, &bl, &err)) {
 		FZ_CHECK(err.code == TVM_EXIT_USAGE || err.code == TVM_EXIT_ERROR);
 		FZ_CHECK(memchr(err.msg, 0, sizeof(err.msg)) && err.msg[0]);
 		free(kernel);

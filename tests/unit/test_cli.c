@@ -685,3 +685,34 @@ Test(cli, machine_virt_transport_auto_stays_mmio)
 	expect_ok(ARGC(pci), pci);
 	cr_assert(cfg.transport_pci);
 }
+
+/* --bios: firmware instead of a kernel, on a board with flash (QEMU's -bios). */
+Test(cli, bios_boots_firmware_without_a_kernel)
+{
+	char *argv[] = { "tinyvmm", "--machine", "virt", "--bios", "u-boot.bin" };
+
+	expect_ok(ARGC(argv), argv);
+	cr_assert_str_eq(cfg.bios_path, "u-boot.bin");
+	cr_assert_null(cfg.kernel_path);
+	cr_assert_null(cfg.cmdline, "no bootargs: the firmware chooses what to boot");
+}
+
+Test(cli, bios_refuses_kernel_initrd_cmdline_and_a_board_without_flash)
+{
+	char *kernel[] = { "tinyvmm", "--machine", "virt", "--bios", "f", "--kernel", "k" };
+	char *initrd[] = { "tinyvmm", "--machine", "virt", "--bios", "f", "--initrd", "i" };
+	char *cmdline[] = { "tinyvmm", "--machine", "virt", "--bios", "f", "--append", "x" };
+	char *own_board[] = { "tinyvmm", "--bios", "f" };
+
+	expect_usage_error(ARGC(kernel), kernel, "--kernel cannot go with --bios");
+	expect_usage_error(ARGC(initrd), initrd, "--initrd cannot go with --bios");
+	expect_usage_error(ARGC(cmdline), cmdline, "--cmdline cannot go with --bios");
+	expect_usage_error(ARGC(own_board), own_board, "Add --machine virt");
+}
+
+Test(cli, neither_kernel_nor_bios)
+{
+	char *argv[] = { "tinyvmm", "--machine", "virt" };
+
+	expect_usage_error(ARGC(argv), argv, "--bios FIRMWARE");
+}

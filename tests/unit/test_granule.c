@@ -104,7 +104,7 @@ Test(granule, through_the_image_loader)
 	image[17] = 0x10;			/* image_size 0x1000 (little-endian) */
 	image[24] = (uint8_t)flags(3);		/* 64K pages */
 	memcpy(image + 56, "ARM\x64", 4);
-	cr_assert_eq(loader_load_kernel(&mem, image, sizeof(image), &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, image, sizeof(image), NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(image_page_kib(bl.image_flags), 64);
 	cr_assert_eq(granule_check(bl.image_flags, mmfr0(0, 1, 0xf), &err), -1);
 	cr_assert_not_null(strstr(err.msg, "built for 64K pages"));

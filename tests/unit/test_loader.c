@@ -91,7 +91,7 @@ static void expect_fail(const uint8_t *d, size_t n, int code, const char *needle
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), -1,
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), -1,
 		     "load unexpectedly succeeded (want error with '%s')", needle);
 	cr_assert_eq(err.code, code, "code %d, want %d (%s)", err.code, code, err.msg);
 	cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
@@ -106,7 +106,7 @@ Test(image, valid_header_loads_at_text_offset)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.format, KERNEL_IMAGE);
 	cr_assert_not(bl.gzipped);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x80000);
@@ -126,7 +126,7 @@ Test(image, text_offset_zero)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.entry, RAM_BASE);
 	cr_assert_eq(bl.kernel_end, RAM_BASE + 8192);
 	cr_assert_arr_eq(host(RAM_BASE), d, n);
@@ -141,7 +141,7 @@ Test(image, old_kernel_image_size_zero_implies_0x80000)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x80000);
 	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x80000 + n);
 	cr_assert_arr_eq(host(RAM_BASE + 0x80000), d, n);
@@ -155,7 +155,7 @@ Test(image, file_longer_than_image_size)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x80000 + n);
 	cr_assert_arr_eq(host(RAM_BASE + 0x80000), d, n);
 	free(d);
@@ -170,7 +170,7 @@ Test(image, unaligned_ram_base_rounds_to_2mib)
 	uint8_t *d = make_image(n, 0x80000, n);
 
 	cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE + 0x100000, 16 * MIB, &err), 0);
-	cr_assert_eq(loader_load_kernel(&m2, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&m2, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.kernel_start, RAM_BASE + 0x200000);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x280000);
 	cr_assert_arr_eq(m2.host + 0x180000, d, n);
@@ -185,7 +185,7 @@ Test(image, exactly_fills_ram)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.kernel_end, RAM_BASE + RAM_SIZE);
 	free(d);
 	d = make_image(n, 0x80000, RAM_SIZE - 0x80000 + 1);
@@ -232,7 +232,7 @@ Test(image, truncated_header)
 		uint8_t *copy = malloc(n);
 
 		memcpy(copy, d, n);
-		expect_fail(copy, n, TVM_EXIT_USAGE, "not an arm64 Image");
+		expect_fail(copy, n, TVM_EXIT_USAGE, "Image header is truncated");
 		free(copy);
 	}
 	free(d);
@@ -241,21 +241,62 @@ Test(image, truncated_header)
 Test(image, empty_and_tiny_inputs)
 {
 	uint8_t *one = malloc(1);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
 
 	one[0] = 0x1f;
-	expect_fail(one, 1, TVM_EXIT_USAGE, "not an arm64 Image");
-	expect_fail(one, 0, TVM_EXIT_USAGE, "not an arm64 Image");
+	expect_fail(one, 0, TVM_EXIT_USAGE, "empty");
+	/* One byte is a (tiny) raw binary, as QEMU takes it. */
+	cr_assert_eq(loader_load_kernel(&mem, one, 1, NULL, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.format, KERNEL_RAW);
+	cr_assert_eq(*host(RAM_BASE + LOADER_RAW_OFFSET), 0x1f);
 	free(one);
 }
 
-Test(image, wrong_magic)
+/* No ARM\x64 magic and not ELF: a raw binary at RAM base + 0x80000 (QEMU's hw/arm/boot.c). */
+Test(image, wrong_magic_is_a_raw_binary)
 {
-	uint8_t *d = make_image(4096, 0x80000, 4096);
+	uint8_t *d = make_image(4096, 0x200000, 4096);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
 
-	put_le32(d + 56, 0x644d5242);
-	expect_fail(d, 4096, TVM_EXIT_USAGE, "not an arm64 Image");
-	put_le32(d + 56, 0x41524d64);	/* byte-swapped */
-	expect_fail(d, 4096, TVM_EXIT_USAGE, "not an arm64 Image");
+	put_le32(d + 56, 0x41524d64);	/* byte-swapped magic */
+	cr_assert_eq(loader_load_kernel(&mem, d, 4096, NULL, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.format, KERNEL_RAW);
+	cr_assert_eq(bl.entry, RAM_BASE + LOADER_RAW_OFFSET, "entered where it was put");
+	cr_assert_eq(bl.kernel_start, RAM_BASE + LOADER_RAW_OFFSET);
+	cr_assert_eq(bl.kernel_end, RAM_BASE + LOADER_RAW_OFFSET + 4096);
+	cr_assert_eq(memcmp(host(RAM_BASE + LOADER_RAW_OFFSET), d, 4096), 0);
+	cr_assert(all_bytes(host(RAM_BASE + LOADER_RAW_OFFSET + 4096), 4096, 0xaa));
+	cr_assert(all_bytes(host(RAM_BASE), LOADER_RAW_OFFSET, 0xaa), "nothing below it");
+	cr_assert_str_eq(loader_format_name(bl.format), "raw binary");
+	free(d);
+}
+
+Test(image, raw_binary_larger_than_ram_is_refused)
+{
+	size_t n = RAM_SIZE - LOADER_RAW_OFFSET + 1;
+	uint8_t *d = calloc(1, n);
+
+	expect_fail(d, n, TVM_EXIT_USAGE, "raw binary");
+	expect_fail(d, n, TVM_EXIT_USAGE, "Raise --mem");
+	/* Exactly to the end of RAM fits. */
+	{
+		struct boot_layout bl;
+		struct tvm_error err = { 0 };
+
+		cr_assert_eq(loader_load_kernel(&mem, d, n - 1, NULL, &bl, &err), 0, "%s", err.msg);
+		cr_assert_eq(bl.kernel_end, RAM_BASE + RAM_SIZE);
+	}
+	free(d);
+}
+
+Test(image, x86_bzimage_is_named)
+{
+	uint8_t *d = calloc(1, 8192);
+
+	memcpy(d + 0x202, "HdrS", 4);
+	expect_fail(d, 8192, TVM_EXIT_USAGE, "x86 bzImage");
 	free(d);
 }
 
@@ -318,7 +359,7 @@ Test(gzip, compressed_image_loads)
 	struct tvm_error err = { 0 };
 
 	cr_assert_lt(gz_n, n);
-	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert(bl.gzipped);
 	cr_assert_eq(bl.format, KERNEL_IMAGE);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x80000);
@@ -340,7 +381,7 @@ Test(gzip, highly_compressible_image_needs_buffer_growth)
 	d[n - 1] = 0x5a;
 	gz = gzip_buf(d, n, &gz_n);
 	cr_assert_lt(gz_n * 100, n);
-	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert(bl.gzipped);
 	cr_assert_arr_eq(host(bl.entry), d, n);
 	free(gz);
@@ -372,7 +413,7 @@ static void load_for_reboots(void)
 		struct boot_layout bl;
 
 		memset(mem.host, 0xaa, mem.size);
-		if (loader_load_kernel(&mem, reboot_kernel, reboot_kernel_size, &bl, &err) ||
+		if (loader_load_kernel(&mem, reboot_kernel, reboot_kernel_size, NULL, &bl, &err) ||
 		    loader_place_initrd_and_fdt(&mem, reboot_image, 4096, &bl, &err))
 			_exit(3);
 		if (memcmp(host(bl.entry), reboot_image, reboot_image_size))
@@ -493,13 +534,22 @@ Test(gzip, gunzip_respects_max_out)
 	free(d);
 }
 
-Test(gzip, gzip_of_garbage_is_rejected)
+/* QEMU decompresses, then finds no Image header: a raw binary. */
+Test(gzip, gzip_of_a_raw_binary_loads_raw)
 {
 	size_t n = 5000, gz_n;
 	uint8_t *d = calloc(1, n);
-	uint8_t *gz = gzip_buf(d, n, &gz_n);
+	uint8_t *gz;
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
 
-	expect_fail(gz, gz_n, TVM_EXIT_USAGE, "not an arm64 Image");
+	d[0] = 0x42;
+	gz = gzip_buf(d, n, &gz_n);
+	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, NULL, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.format, KERNEL_RAW);
+	cr_assert(bl.gzipped);
+	cr_assert_eq(bl.kernel_end - bl.kernel_start, n);
+	cr_assert_eq(*host(RAM_BASE + LOADER_RAW_OFFSET), 0x42);
 	free(gz);
 	free(d);
 }
@@ -582,7 +632,7 @@ Test(elf, single_segment_with_bss)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.format, KERNEL_ELF);
 	cr_assert_not(bl.gzipped);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x10040);
@@ -607,7 +657,7 @@ Test(elf, two_segments_and_ignored_note)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x200000);
 	cr_assert_eq(bl.kernel_start, RAM_BASE + 0x200000);
 	cr_assert_eq(bl.kernel_end, RAM_BASE + 0x410000);
@@ -627,7 +677,7 @@ Test(elf, virtual_entry_is_translated)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x100040);
 	/* Loaded at the physical address, not the virtual one. */
 	cr_assert(all_bytes(host(RAM_BASE + 0x100000), 0x1000, 0x77));
@@ -643,7 +693,7 @@ Test(elf, physical_entry_with_distinct_vaddr)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x100800);
 	free(d);
 }
@@ -656,7 +706,7 @@ Test(elf, entry_in_bss_is_accepted)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(bl.entry, RAM_BASE + 0x1ffc);
 	free(d);
 }
@@ -671,7 +721,7 @@ Test(elf, gzipped_elf_loads)
 	struct boot_layout bl;
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, gz, gz_n, NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert(bl.gzipped);
 	cr_assert_eq(bl.format, KERNEL_ELF);
 	cr_assert(all_bytes(host(RAM_BASE + 0x80000), 0x3000, 0x42));
@@ -822,9 +872,32 @@ Test(elf, segment_outside_ram)
 		struct boot_layout bl;
 		struct tvm_error err = { 0 };
 
-		cr_assert_eq(loader_load_kernel(&mem, d, n, &bl, &err), 0, "%s", err.msg);
+		cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
 		cr_assert_eq(bl.kernel_end, RAM_BASE + RAM_SIZE);
 	}
+	free(d);
+}
+
+Test(elf, segment_linked_for_another_board_says_which)
+{
+	struct loader_hint hint = { .ram_base = 0x40000000, .ram_end = RAM_BASE,
+				    .advice = "Built for QEMU's virt board? Add --machine virt" };
+	size_t n;
+	uint8_t *d = good_elf(&n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	phdr(d, 0)->p_paddr = 0x40080000;
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &hint, &bl, &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, "0x40080000"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "linked for RAM at 0x40000000"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "--machine virt"), "%s", err.msg);
+	/* Below both boards' RAM: the plain advice. */
+	phdr(d, 0)->p_paddr = 0x1000;
+	cr_assert_eq(loader_load_kernel(&mem, d, n, &hint, &bl, &err), -1);
+	cr_assert_null(strstr(err.msg, "--machine"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "Link it into RAM"), "%s", err.msg);
 	free(d);
 }
 
@@ -874,7 +947,7 @@ static void load_small_image(struct boot_layout *bl, uint64_t image_size)
 	uint8_t *d = make_image(4096, 0x80000, image_size);
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(loader_load_kernel(&mem, d, 4096, bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_load_kernel(&mem, d, 4096, NULL, bl, &err), 0, "%s", err.msg);
 	free(d);
 }
 
@@ -891,6 +964,59 @@ Test(place, no_initrd)
 	cr_assert_eq(bl.fdt_addr % (2 * MIB), 0);
 	cr_assert_eq(bl.initrd_size, 0);
 	cr_assert_eq(bl.initrd_start, 0);
+}
+
+/* QEMU's rule for ELFs: the device tree at the start of RAM when the program leaves room. */
+Test(place, elf_leaving_room_gets_the_fdt_at_ram_start)
+{
+	struct seg s = { .paddr = RAM_BASE + 0x80000, .filesz = 0x1000, .memsz = 0x1000,
+			 .fill = 1 };
+	size_t n;
+	uint8_t *d = make_elf(&s, 1, RAM_BASE + 0x80000, &n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+	uint8_t initrd[4096] = { 7 };
+
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, sizeof(initrd), &bl, &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(bl.fdt_addr, RAM_BASE);
+	cr_assert_eq(bl.fdt_max_size, 0x80000, "up to the program, no further");
+	cr_assert_eq(bl.initrd_start + bl.initrd_size <= fdt_slot, true, "initrd stays high");
+	cr_assert_geq(bl.initrd_start, RAM_BASE + 0x81000);
+	free(d);
+}
+
+Test(place, elf_at_ram_start_and_images_keep_the_top_slot)
+{
+	struct seg s = { .paddr = RAM_BASE + 0x8000, .filesz = 0x1000, .memsz = 0x1000 };
+	size_t n;
+	uint8_t *d = make_elf(&s, 1, RAM_BASE + 0x8000, &n);
+	struct boot_layout bl;
+	struct tvm_error err = { 0 };
+
+	/* 32 KiB below the program is too little for a device tree. */
+	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, NULL, 0, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.fdt_addr, fdt_slot);
+	cr_assert_eq(bl.fdt_max_size, LAYOUT_FDT_MAX_SIZE);
+	load_small_image(&bl, 0x100000);
+	cr_assert_eq(loader_place_initrd_and_fdt(&mem, NULL, 0, &bl, &err), 0, "%s", err.msg);
+	cr_assert_eq(bl.fdt_addr, fdt_slot);
+	free(d);
+}
+
+Test(place, firmware_boot_puts_the_fdt_at_ram_start)
+{
+	struct boot_layout bl = { .initrd_size = 99 };
+
+	loader_place_firmware(&mem, 0x0, &bl);
+	cr_assert_eq(bl.format, KERNEL_FIRMWARE);
+	cr_assert_eq(bl.entry, 0);
+	cr_assert_eq(bl.fdt_addr, RAM_BASE);
+	cr_assert_eq(bl.fdt_max_size, LAYOUT_FDT_MAX_SIZE);
+	cr_assert_eq(bl.initrd_size, 0);
+	cr_assert_str_eq(loader_format_name(bl.format), "firmware");
 }
 
 Test(place, fdt_slot_aligned_for_odd_ram_size)

@@ -160,6 +160,7 @@ void board_fdt_platform(const struct board *b, struct fdt_platform *p, int gic_v
 		.uart_kind = b->console == BOARD_CONSOLE_PL011 ? FDT_UART_PL011 : FDT_UART_NS16550,
 		.uart = b->uart,
 		.uart_spi = b->uart_spi,
+		.flash = { b->flash[0], b->flash[1] },
 		.timer_ppis = { LAYOUT_TIMER_PPI_SEC, LAYOUT_TIMER_PPI_NONSEC,
 				LAYOUT_TIMER_PPI_VIRT, LAYOUT_TIMER_PPI_HYP },
 	};

@@ -13,6 +13,9 @@
 
 #include "vmm/arm64/layout.h"
 
+/* The least room at the start of RAM worth putting a device tree in. */
+#define LOADER_FDT_MIN_ROOM	0x10000ULL
+
 static uint64_t get_le64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -154,8 +157,27 @@ static int check_elf_header(const Elf64_Ehdr *eh, size_t n, struct tvm_error *er
 	return 0;
 }
 
+/* The segment is outside RAM: say where it was linked, and for which board if known. */
+static int segment_outside_ram(const struct guest_mem *mem, const Elf64_Phdr *ph,
+			       const struct loader_hint *hint, struct tvm_error *err)
+{
+	unsigned long long start = ph->p_paddr, end = ph->p_paddr + ph->p_memsz;
+
+	if (hint && ph->p_paddr >= hint->ram_base && ph->p_paddr < hint->ram_end)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"kernel ELF segment 0x%llx-0x%llx lies outside guest RAM 0x%llx-0x%llx: it is linked for RAM at 0x%llx. %s",
+				start, end, (unsigned long long)mem->gpa_base,
+				(unsigned long long)guest_mem_end(mem),
+				(unsigned long long)hint->ram_base, hint->advice);
+	return tvm_fail(err, TVM_EXIT_USAGE,
+			"kernel ELF segment 0x%llx-0x%llx lies outside guest RAM 0x%llx-0x%llx. Link it into RAM or raise --mem",
+			start, end, (unsigned long long)mem->gpa_base,
+			(unsigned long long)guest_mem_end(mem));
+}
+
 static int load_elf_segment(const struct guest_mem *mem, const uint8_t *d, size_t n,
-			    const Elf64_Phdr *ph, struct tvm_error *err)
+			    const Elf64_Phdr *ph, const struct loader_hint *hint,
+			    struct tvm_error *err)
 {
 	uint8_t *dst;
 
@@ -165,12 +187,7 @@ static int load_elf_segment(const struct guest_mem *mem, const uint8_t *d, size_
 				(unsigned long long)ph->p_offset);
 	dst = guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz);
 	if (!dst)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel ELF segment 0x%llx-0x%llx lies outside guest RAM 0x%llx-0x%llx. Link it into RAM or raise --mem",
-				(unsigned long long)ph->p_paddr,
-				(unsigned long long)(ph->p_paddr + ph->p_memsz),
-				(unsigned long long)mem->gpa_base,
-				(unsigned long long)guest_mem_end(mem));
+		return segment_outside_ram(mem, ph, hint, err);
 	memcpy(dst, d + ph->p_offset, ph->p_filesz);
 	memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
 	return 0;
@@ -198,7 +215,8 @@ static bool elf_entry_to_phys(const Elf64_Phdr *phs, unsigned int num,
 }
 
 static int load_elf(const struct guest_mem *mem, const uint8_t *d, size_t n,
-		    struct boot_layout *bl, struct tvm_error *err)
+		    const struct loader_hint *hint, struct boot_layout *bl,
+		    struct tvm_error *err)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr *phs;
@@ -215,7 +233,7 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *d, size_t n,
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		if (phs[i].p_type != PT_LOAD || phs[i].p_memsz == 0)
 			continue;
-		if (load_elf_segment(mem, d, n, &phs[i], err))
+		if (load_elf_segment(mem, d, n, &phs[i], hint, err))
 			goto out;
 		lo = phs[i].p_paddr < lo ? phs[i].p_paddr : lo;
 		hi = phs[i].p_paddr + phs[i].p_memsz > hi ? phs[i].p_paddr + phs[i].p_memsz : hi;
@@ -239,19 +257,60 @@ out:
 	return ret;
 }
 
+/* QEMU's rule for anything that is neither an Image nor an ELF. */
+static int load_raw(const struct guest_mem *mem, const uint8_t *d, size_t n,
+		    struct boot_layout *bl, struct tvm_error *err)
+{
+	uint64_t base = mem->gpa_base + LOADER_RAW_OFFSET;
+	void *dst = guest_mem_ptr(mem, base, n);
+
+	if (!dst)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"kernel raw binary (%zu KiB at 0x%llx) does not fit in %llu MiB of guest RAM. Raise --mem",
+				n >> 10, (unsigned long long)base,
+				(unsigned long long)(mem->size >> 20));
+	memcpy(dst, d, n);
+	bl->format = KERNEL_RAW;
+	bl->entry = base;
+	bl->kernel_start = base;
+	bl->kernel_end = base + n;
+	return 0;
+}
+
+/*
+ * Files that are recognisably something else: loading them raw would only
+ * crash the guest, so say what they are. Returns 0 when none of them.
+ */
+static int refuse_foreign_format(const uint8_t *d, size_t n, struct tvm_error *err)
+{
+	if (n == 0)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"kernel file is empty. Pass arch/arm64/boot/Image, a vmlinuz, an AArch64 ELF or a raw binary");
+	if (n >= 60 && get_le32(d + 56) == ARM64_IMAGE_MAGIC)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"kernel Image header is truncated (%zu bytes). Pass an intact arm64 Image", n);
+	if (n >= 0x206 && !memcmp(d + 0x202, "HdrS", 4))
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"kernel is an x86 bzImage, not an arm64 kernel. Build the kernel for arm64 (arch/arm64/boot/Image)");
+	return 0;
+}
+
 static int load_uncompressed(const struct guest_mem *mem, const uint8_t *d, size_t n,
-			     struct boot_layout *bl, struct tvm_error *err)
+			     const struct loader_hint *hint, struct boot_layout *bl,
+			     struct tvm_error *err)
 {
 	if (is_arm64_image(d, n))
 		return load_image(mem, d, n, bl, err);
 	if (is_elf(d, n))
-		return load_elf(mem, d, n, bl, err);
-	return tvm_fail(err, TVM_EXIT_USAGE,
-			"kernel is not an arm64 Image, gzip-compressed Image or ELF. Pass arch/arm64/boot/Image, a vmlinuz or an AArch64 ELF");
+		return load_elf(mem, d, n, hint, bl, err);
+	if (refuse_foreign_format(d, n, err))
+		return -1;
+	return load_raw(mem, d, n, bl, err);
 }
 
 int loader_load_kernel(const struct guest_mem *mem, const uint8_t *data,
-		       size_t size, struct boot_layout *bl, struct tvm_error *err)
+		       size_t size, const struct loader_hint *hint,
+		       struct boot_layout *bl, struct tvm_error *err)
 {
 	uint8_t *plain;
 	size_t plain_size;
@@ -259,10 +318,10 @@ int loader_load_kernel(const struct guest_mem *mem, const uint8_t *data,
 
 	memset(bl, 0, sizeof(*bl));
 	if (!is_gzip(data, size))
-		return load_uncompressed(mem, data, size, bl, err);
+		return load_uncompressed(mem, data, size, hint, bl, err);
 	if (loader_gunzip(data, size, mem->size, &plain, &plain_size, err))
 		return -1;
-	ret = load_uncompressed(mem, plain, plain_size, bl, err);
+	ret = load_uncompressed(mem, plain, plain_size, hint, bl, err);
 	bl->gzipped = true;
 	free(plain);
 	return ret;
@@ -285,6 +344,48 @@ int loader_unpack_kernel(uint8_t **data, size_t *size, size_t max_out, bool *gzi
 	return 0;
 }
 
+const char *loader_format_name(enum kernel_format format)
+{
+	switch (format) {
+	case KERNEL_IMAGE:
+		return "Image";
+	case KERNEL_ELF:
+		return "ELF";
+	case KERNEL_RAW:
+		return "raw binary";
+	case KERNEL_FIRMWARE:
+		return "firmware";
+	}
+	return "?";
+}
+
+void loader_place_firmware(const struct guest_mem *mem, uint64_t entry,
+			   struct boot_layout *bl)
+{
+	memset(bl, 0, sizeof(*bl));
+	bl->format = KERNEL_FIRMWARE;
+	bl->entry = entry;
+	bl->fdt_addr = mem->gpa_base;
+	bl->fdt_max_size = LAYOUT_FDT_MAX_SIZE;
+}
+
+/*
+ * QEMU puts the device tree at the start of RAM for an ELF that leaves room
+ * there (programs written for its virt board look for it at 0x40000000).
+ * Returns the room, 0 when there is too little for a device tree.
+ */
+static uint64_t room_below_elf(const struct guest_mem *mem, const struct boot_layout *bl)
+{
+	uint64_t room;
+
+	if (bl->format != KERNEL_ELF || bl->kernel_start <= mem->gpa_base)
+		return 0;
+	room = bl->kernel_start - mem->gpa_base;
+	if (room < LOADER_FDT_MIN_ROOM)
+		return 0;
+	return room < LAYOUT_FDT_MAX_SIZE ? room : LAYOUT_FDT_MAX_SIZE;
+}
+
 int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 				const uint8_t *initrd, size_t initrd_size,
 				struct boot_layout *bl, struct tvm_error *err)
@@ -300,6 +401,11 @@ int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 				"kernel leaves no room for the device tree in %llu MiB of guest RAM. Raise --mem",
 				(unsigned long long)(mem->size >> 20));
 	bl->fdt_addr = fdt;
+	bl->fdt_max_size = LAYOUT_FDT_MAX_SIZE;
+	if (room_below_elf(mem, bl)) {
+		bl->fdt_max_size = room_below_elf(mem, bl);
+		bl->fdt_addr = mem->gpa_base;
+	}
 	bl->initrd_start = 0;
 	bl->initrd_size = 0;
 	if (!initrd || initrd_size == 0)

@@ -8,7 +8,26 @@
 #include "lib/guest_mem.h"
 #include "lib/util.h"
 
-enum kernel_format { KERNEL_IMAGE, KERNEL_ELF };
+/*
+ * What was loaded, by QEMU's rules (hw/arm/boot.c): an arm64 Image (its
+ * header places it), an ELF (its physical addresses), anything else a raw
+ * binary at RAM base + LOADER_RAW_OFFSET; or nothing, firmware in flash
+ * (--bios) boots and loads what it likes.
+ */
+enum kernel_format { KERNEL_IMAGE, KERNEL_ELF, KERNEL_RAW, KERNEL_FIRMWARE };
+
+/* Where QEMU puts raw AArch64 binaries (its KERNEL64_LOAD_ADDR). */
+#define LOADER_RAW_OFFSET	0x80000ULL
+
+/*
+ * Another board whose RAM would hold an ELF this board's RAM does not, so
+ * the error can say what to do (e.g. add --machine virt). Optional.
+ */
+struct loader_hint {
+	uint64_t ram_base;
+	uint64_t ram_end;	/* exclusive */
+	const char *advice;	/* "built for QEMU's virt board? Add --machine virt" */
+};
 
 /* Where things were put in guest RAM, for the vCPU registers and the DTB. */
 struct boot_layout {
@@ -21,20 +40,26 @@ struct boot_layout {
 	uint64_t initrd_start;		/* 0 when there is no initrd */
 	uint64_t initrd_size;
 	uint64_t fdt_addr;		/* x0 at entry */
+	uint64_t fdt_max_size;		/* room for the device tree at fdt_addr */
 };
 
 /*
  * Load a kernel from memory: arm64 Image (text_offset and image_size from
- * its header, 2 MiB aligned base), gzip of an Image or ELF, or an ELF64
- * AArch64 executable (PT_LOAD at physical addresses). The file is untrusted:
- * every length and address is checked against guest RAM.
+ * its header, 2 MiB aligned base), an ELF64 AArch64 executable (PT_LOAD at
+ * physical addresses, entry e_entry), or a raw binary (neither: at RAM base
+ * + LOADER_RAW_OFFSET, entered there), each possibly gzip-compressed. The
+ * file is untrusted: every length and address is checked against guest RAM.
+ * @hint may be NULL.
  */
 int loader_load_kernel(const struct guest_mem *mem, const uint8_t *data,
-		       size_t size, struct boot_layout *bl, struct tvm_error *err);
+		       size_t size, const struct loader_hint *hint,
+		       struct boot_layout *bl, struct tvm_error *err);
 
 /*
- * Place the initrd (may be NULL/0) and the FDT slot near the top of RAM,
- * clear of the kernel, and copy the initrd in.
+ * Place the initrd (may be NULL/0) below the FDT slot near the top of RAM,
+ * clear of the kernel, and copy the initrd in. The device tree goes in
+ * that slot, except below an ELF that leaves room at the start of RAM:
+ * there it goes at the start of RAM, where QEMU puts it for such programs.
  */
 int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 				const uint8_t *initrd, size_t initrd_size,
@@ -49,6 +74,16 @@ int loader_place_initrd_and_fdt(const struct guest_mem *mem,
  */
 int loader_unpack_kernel(uint8_t **data, size_t *size, size_t max_out, bool *gzipped,
 			 struct tvm_error *err);
+
+/*
+ * Firmware boot (--bios): no kernel; the boot vCPU starts at @entry (the
+ * flash) and the device tree goes at the start of RAM, as QEMU places it.
+ */
+void loader_place_firmware(const struct guest_mem *mem, uint64_t entry,
+			   struct boot_layout *bl);
+
+/* "Image", "ELF", "raw binary", "firmware": for the banner. */
+const char *loader_format_name(enum kernel_format format);
 
 /* Decompress a gzip stream, refusing output larger than @max_out. */
 int loader_gunzip(const uint8_t *in, size_t in_size, size_t max_out,

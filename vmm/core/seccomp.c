@@ -98,6 +98,14 @@ static const unsigned int reboot_gic_ioctls[] = {
 	KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR,
 };
 
+/*
+ * Only on boards with flash: a CFI command unmaps the bank's read-only
+ * memory slot so reads trap, read-array maps it again (devices/pflash.c).
+ */
+static const unsigned int flash_ioctls[] = {
+	KVM_SET_USER_MEMORY_REGION,
+};
+
 /* Threads only: clone() must carry all of these (fork() and friends lack them). */
 #define THREAD_CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 			    CLONE_THREAD | CLONE_SYSVSEM)
@@ -107,7 +115,8 @@ static const unsigned int reboot_gic_ioctls[] = {
 /* Every block below at its longest, plus one pinned-fd check per fd. */
 #define MAX_PROG (64 + 2 * N_SYSCALLS + 2 * (ARRAY_LEN(allowed_ioctls) + ARRAY_LEN(pci_ioctls) + \
 		  ARRAY_LEN(msi_ioctls) + ARRAY_LEN(reboot_vcpu_ioctls) + \
-		  ARRAY_LEN(reboot_gic_ioctls) + SECCOMP_MAX_PINNED_FDS))
+		  ARRAY_LEN(reboot_gic_ioctls) + ARRAY_LEN(flash_ioctls) + \
+		  SECCOMP_MAX_PINNED_FDS))
 
 #define LOAD(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
 #define RET(v) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v)))
@@ -230,6 +239,8 @@ static unsigned int block_ioctl(struct sock_filter *p, const struct seccomp_poli
 		n += allow_requests(p + n, pci_ioctls, ARRAY_LEN(pci_ioctls));
 	if (pol->msi)
 		n += allow_requests(p + n, msi_ioctls, ARRAY_LEN(msi_ioctls));
+	if (pol->flash)
+		n += allow_requests(p + n, flash_ioctls, ARRAY_LEN(flash_ioctls));
 	if (pol->reboot)
 		n += pinned_requests(p + n, pol, deny);
 	else

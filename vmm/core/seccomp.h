@@ -17,6 +17,7 @@ struct seccomp_policy {
 	bool pci;	/* --transport pci: the guest places the notification BAR (KVM_IOEVENTFD) */
 	bool msi;	/* MSI-X vectors (not INTx-only): irqfds, routes, KVM_SIGNAL_MSI */
 	bool reboot;	/* --on-reset reboot: vCPU re-init and the vGIC/ITS reset */
+	bool flash;	/* the board's flash banks: their memory slots come and go (pflash) */
 	/* --on-reset reboot: the only fds its ioctls may name. */
 	const int *vcpu_fds;	/* KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG */
 	unsigned int nvcpu_fds;

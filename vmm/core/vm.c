@@ -66,6 +66,17 @@ static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 	return 0;
 }
 
+/* The board's flash banks, as QEMU's virt has them even without -bios. */
+static int add_flash(struct vm *vm, struct tvm_error *err)
+{
+	const struct fdt_region *banks = vm->board->flash;
+
+	if (!banks[0].size)
+		return 0;
+	return vm_flash_attach(&vm->flash, &vm->kvm, &vm->bus, banks[0].base, banks[0].size,
+			       banks[1].size ? 2 : 1, vm->cfg->bios_path, err);
+}
+
 static int create_machine(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -93,9 +104,10 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	for (unsigned int i = 0; i < cfg->cpus; i++)
 		if (vcpu_create(vm, i, err))
 			return -1;
-	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err))
+	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err) ||
+	    kvm_add_memory(&vm->kvm, &vm->mem, err))
 		return -1;
-	return kvm_add_memory(&vm->kvm, &vm->mem, err);
+	return add_flash(vm, err);
 }
 
 /*
@@ -106,10 +118,11 @@ static int read_images(struct vm *vm, struct tvm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 
-	if (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
-			    &vm->kernel_size, err) ||
-	    loader_unpack_kernel(&vm->kernel_data, &vm->kernel_size, vm->mem.size,
-				 &vm->kernel_gzipped, err))
+	if (cfg->kernel_path &&
+	    (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
+			     &vm->kernel_size, err) ||
+	     loader_unpack_kernel(&vm->kernel_data, &vm->kernel_size, vm->mem.size,
+				  &vm->kernel_gzipped, err)))
 		return -1;
 	if (cfg->initrd_path &&
 	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &vm->initrd_data,
@@ -175,7 +188,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
 		.boot_count = vm->cfg->reboot_on_reset ? vm->reboots + 1 : 0,
 	};
-	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, LAYOUT_FDT_MAX_SIZE);
+	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, bl->fdt_max_size);
 	struct fdt_virtio_slot slots[VM_MAX_VIRTIO_SLOTS];
 	struct fdt_pci pci;
 	int ret;
@@ -196,7 +209,7 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 	p.mpidrs = mpidrs;
 	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
 		p.rng_seed = seed;
-	ret = fdt_build(&p, dst, LAYOUT_FDT_MAX_SIZE, err);
+	ret = fdt_build(&p, dst, bl->fdt_max_size, err);
 	free(mpidrs);
 	return ret ? -1 : 0;
 }
@@ -206,11 +219,33 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
  * start: at set-up and again at each --on-reset reboot (the same layout,
  * since the images and RAM are the same).
  */
+/*
+ * The other board, for an ELF linked outside this one's RAM: if the other
+ * board's RAM would hold it, the loader's error says which --machine.
+ */
+static void other_board_hint(const struct vm *vm, struct loader_hint *hint)
+{
+	const struct board *other = board_get(vm->board == board_get(BOARD_VIRT) ?
+					      BOARD_TINYVMM : BOARD_VIRT);
+
+	hint->ram_base = other->ram_base;
+	hint->ram_end = other->ram_base + vm->mem.size;
+	hint->advice = other == board_get(BOARD_VIRT) ?
+		"Built for QEMU's virt board? Add --machine virt" :
+		"Built for tinyvmm's own board? Use --machine tinyvmm";
+}
+
 int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
 {
 	struct boot_layout *bl = &vm->boot;
+	struct loader_hint hint;
 
-	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, bl, err) ||
+	if (vm->cfg->bios_path) {
+		loader_place_firmware(&vm->mem, vm->board->flash[0].base, bl);
+		return install_fdt(vm, bl, err);
+	}
+	other_board_hint(vm, &hint);
+	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, &hint, bl, err) ||
 	    loader_place_initrd_and_fdt(&vm->mem, vm->initrd_data, vm->initrd_size, bl, err))
 		return -1;
 	bl->gzipped = vm->kernel_gzipped;	/* unpacked once, by read_images() */
@@ -243,10 +278,18 @@ static void print_banner(const struct vm *vm, const struct boot_layout *bl)
 	fprintf(stderr, "=== GIC Version: %d ===\n", vm->gic.version);
 	cpu_features_describe(&vm->cpu, line, sizeof(line));
 	fprintf(stderr, "=== CPU features: %s ===\n", line);
-	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s kernel%s ===\n",
+	fprintf(stderr, "=== Guest: %u vCPU(s), %llu MiB RAM, %s%s%s%s ===\n",
 		vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
-		bl->gzipped ? "gzip " : "", bl->format == KERNEL_ELF ? "ELF" : "Image",
+		bl->gzipped ? "gzip " : "", loader_format_name(bl->format),
+		bl->format == KERNEL_FIRMWARE ? "" : " kernel",
 		bl->initrd_size ? ", initrd" : "");
+	if (bl->format == KERNEL_FIRMWARE)
+		fprintf(stderr, "=== Firmware: %s in flash bank 0 at 0x%llx, device tree at 0x%llx ===\n",
+			vm->cfg->bios_path, (unsigned long long)bl->entry,
+			(unsigned long long)bl->fdt_addr);
+	if (bl->format == KERNEL_RAW)
+		fprintf(stderr, "=== Kernel: no arm64 Image header and not ELF: a raw binary at 0x%llx (QEMU's rule) ===\n",
+			(unsigned long long)bl->entry);
 	if (vm->net && vm->net->npairs > vm->ncpus) {
 		tier_queues_warning(line, sizeof(line), vm->net->npairs, vm->ncpus);
 		tvm_warn("%s", line);
@@ -403,6 +446,7 @@ static void teardown(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vm_net_detach(vm);
+	vm_flash_detach(&vm->flash);
 	if (vm->console_open)
 		console_close(&vm->console);
 	vm_serial_destroy(vm);

@@ -24,6 +24,7 @@ enum virtio_mmio_mode { VIRTIO_MMIO_MODE_AUTO = 0, VIRTIO_MMIO_MODE_MODERN, VIRT
 struct vm_config {
 	enum board_id machine;		/* --machine: the board (vmm/arm64/board.c) */
 	const char *kernel_path;
+	const char *bios_path;		/* --bios: firmware in flash bank 0, no kernel */
 	const char *initrd_path;
 	const char *cmdline;
 	const char *dump_dtb_path;

@@ -25,6 +25,7 @@
 #include "vmm/arm64/gic.h"
 #include "lib/guest_mem.h"
 #include "vmm/core/kvm.h"
+#include "vmm/core/vm_flash.h"
 #include "vmm/arm64/loader.h"
 
 struct vm;
@@ -64,6 +65,7 @@ struct vm {
 	bool console_open;
 	struct virtio_net *net;	/* NULL without --tap */
 	struct vm_pci *pci;	/* --transport pci (vmm/core/vm_pci.c), else NULL */
+	struct vm_flash flash;	/* the board's flash banks (nbanks 0: none), --bios in bank 0 */
 	struct virtio_mmio net_mmio;	/* its transport */
 	struct virtio_mmio_empty empty_mmio;	/* the board's transports with no device */
 	int net_irqfd;

@@ -385,6 +385,7 @@ static int install_sandbox(struct vm *vm, struct tvm_error *err)
 		.pci = vm->pci != NULL,
 		.msi = vm->pci && vm_pci_msi_mode(vm) != MSI_MODE_INTX,
 		.reboot = vm->cfg->reboot_on_reset,
+		.flash = vm->flash.nbanks > 0,
 		.vcpu_fds = vcpu_fds,
 		.nvcpu_fds = vm->ncpus,
 		.gic_fds = gic_fds,

@@ -64,6 +64,7 @@ static int reset_devices(struct vm *vm, struct tvm_error *err)
 	reset_net(vm);
 	vm_serial_reset(vm);
 	vm_rtc_reset(vm);
+	vm_flash_reset(&vm->flash);
 	return reset_gic(vm, err);
 }
 
