@@ -2493,7 +2493,7 @@ suite_virt() {
     -netdev "$tap,vhost=off" -device virtio-net-device,netdev=n0
   check_virt_baremetal qemu-virt-baremetal-bin bin "$@" -kernel $VIRTNET.bin \
     -netdev "$tap,vhost=on" -device virtio-net-device,netdev=n0
-  # tinyvmm's side (run.sh's VIRT_PENDING_CHECKS until --machine virt and --bios land).
+  # tinyvmm's side: the same guests, on --machine virt.
   set -- tinyvmm --machine virt --mem 256 --tap $VIRT_TAP --timeout $((VIRT_LIMIT - 10)) --no-pmu --no-pauth --no-sve
   check_uboot tinyvmm-uboot-legacy-t2 "$@" --bios $UBOOT --vhost off
   check_uboot tinyvmm-uboot-legacy-1b "$@" --bios $UBOOT --vhost on
@@ -2503,6 +2503,10 @@ suite_virt() {
   check_uboot tinyvmm-uboot-pci-1b "$@" --bios $UBOOT --vhost on --transport pci
   check_virt_baremetal tinyvmm-virt-baremetal-elf elf "$@" --kernel $VIRTNET.elf --vhost off
   check_virt_baremetal tinyvmm-virt-baremetal-bin bin "$@" --kernel $VIRTNET.bin --vhost on
+  # The same ELF on tinyvmm's own board (RAM at 2 GiB): one line naming the fix.
+  check_bad_says virt-elf-on-tinyvmm-board \
+    "linked for RAM at 0x40000000. Built for QEMU's virt board? Add --machine virt\$" \
+    --kernel $VIRTNET.elf --mem 256
 }
 
 if ! command -v tinyvmm >/dev/null; then

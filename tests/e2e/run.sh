@@ -67,14 +67,16 @@ NET_CHECKS+=' virt-tier2 virt-tier1b virt-modern-tier2 virt-modern-tier1b virt-p
 # (Debian's u-boot-qemu, network-booting over DHCP and TFTP) and a bare-metal
 # program with its own legacy virtio-net driver (guest-test/virtnet.c),
 # proven against qemu-system-aarch64 -M virt -accel kvm in the emulated host.
-VIRT_CHECKS='qemu-uboot-legacy qemu-uboot-modern-vhost qemu-uboot-pci-vhost qemu-virt-baremetal-elf qemu-virt-baremetal-bin'
-# The same checks with tinyvmm as the VMM: NOT run yet. Move a name into
-# VIRT_CHECKS once tinyvmm has --machine virt, --bios and --virtio-mmio
-# (E2E_VIRT_PENDING=1 runs them anyway, e.g. `E2E_VIRT_PENDING=1
-# tests/e2e/run.sh tinyvmm-uboot`). More QEMU variants, for when a VMM
-# check fails and QEMU's behaviour is in question: qemu-uboot-legacy-vhost
-# qemu-uboot-modern qemu-uboot-pci.
-VIRT_PENDING_CHECKS='tinyvmm-uboot-legacy-t2 tinyvmm-uboot-legacy-1b tinyvmm-uboot-modern-t2 tinyvmm-uboot-modern-1b tinyvmm-uboot-pci-t2 tinyvmm-uboot-pci-1b tinyvmm-virt-baremetal-elf tinyvmm-virt-baremetal-bin qemu-uboot-legacy-vhost qemu-uboot-modern qemu-uboot-pci'
+# tinyvmm as the VMM (--machine virt, --bios, --virtio-mmio): U-Boot over
+# legacy and modern virtio-mmio and virtio-pci, each in Tier 2 and Tier 1B,
+# and the bare-metal program as an ELF and a raw binary. QEMU runs the same
+# harness once for U-Boot and once for the bare-metal program, so a failure
+# of tinyvmm's can be told from one of the harness's.
+VIRT_CHECKS='tinyvmm-uboot-legacy-t2 tinyvmm-uboot-legacy-1b tinyvmm-uboot-modern-t2 tinyvmm-uboot-modern-1b tinyvmm-uboot-pci-t2 tinyvmm-uboot-pci-1b tinyvmm-virt-baremetal-elf tinyvmm-virt-baremetal-bin virt-elf-on-tinyvmm-board qemu-uboot-legacy qemu-virt-baremetal-elf'
+# More QEMU variants, for when a tinyvmm check fails and QEMU's behaviour is
+# in question (E2E_VIRT_PENDING=1 runs them too, e.g.
+# `E2E_VIRT_PENDING=1 tests/e2e/run.sh qemu-uboot`).
+VIRT_PENDING_CHECKS='qemu-uboot-modern-vhost qemu-uboot-pci-vhost qemu-virt-baremetal-bin qemu-uboot-legacy-vhost qemu-uboot-modern qemu-uboot-pci'
 [[ -n ${E2E_VIRT_PENDING:-} ]] && VIRT_CHECKS+=" $VIRT_PENDING_CHECKS"
 
 total_pass=0
