@@ -7,6 +7,8 @@
  */
 #include "devices/pflash.h"
 
+#include "lib/dev_lock.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -206,9 +208,9 @@ static void sync_mapping(struct pflash *f)
 	if (!f->ops.set_mapped)
 		return;
 	pthread_mutex_lock(&f->map_lock);
-	pthread_mutex_lock(&f->lock);
+	dev_lock(&f->lock);
 	want = f->mode == PFLASH_READ_ARRAY;
-	pthread_mutex_unlock(&f->lock);
+	dev_unlock(&f->lock);
 	if (want != f->mapped) {
 		if (f->ops.set_mapped(f->ops.opaque, want) == 0)
 			f->mapped = want;
@@ -243,17 +245,17 @@ void pflash_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 	if (len == 0 || len > 8 || offset >= f->size || len > f->size - offset) {
 		if (!is_write)
 			memset(data, 0, len);
-		pthread_mutex_lock(&f->lock);
+		dev_lock(&f->lock);
 		note_odd(f, "access outside the bank", offset, len);
-		pthread_mutex_unlock(&f->lock);
+		dev_unlock(&f->lock);
 		return;
 	}
-	pthread_mutex_lock(&f->lock);
+	dev_lock(&f->lock);
 	if (is_write)
 		write_command(f, offset, data[0]);
 	else
 		read_bytes(f, offset, data, len);
-	pthread_mutex_unlock(&f->lock);
+	dev_unlock(&f->lock);
 	if (is_write)
 		sync_mapping(f);
 }
@@ -287,10 +289,10 @@ void pflash_destroy(struct pflash *flash)
 
 void pflash_reset(struct pflash *flash)
 {
-	pthread_mutex_lock(&flash->lock);
+	dev_lock(&flash->lock);
 	flash->mode = PFLASH_READ_ARRAY;
 	flash->status = PFLASH_SR_READY;
 	flash->buffer_words_left = 0;
-	pthread_mutex_unlock(&flash->lock);
+	dev_unlock(&flash->lock);
 	sync_mapping(flash);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "devices/pl011.h"
 
+#include "lib/dev_lock.h"
+
 #include <string.h>
 
 /*
@@ -183,11 +185,11 @@ void pl011_reset(struct pl011 *uart)
 {
 	struct pl011_after after = { 0 };
 
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	after.drained = uart->rx_drain_armed;
 	power_on_state(uart);
 	update_irq(uart);
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
 	run_after(uart, &after);
 }
 
@@ -345,13 +347,13 @@ void pl011_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 			memset(data, 0, len);
 		return;
 	}
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	if (is_write)
 		pl011_write(uart, reg, primecell_write_value(data, len), &after);
 	else
 		value = pl011_read(uart, reg);
 	settle(uart, &after);
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
 	if (!is_write)
 		primecell_read_lanes(value, offset, data, len);
 	run_after(uart, &after);
@@ -362,7 +364,7 @@ size_t pl011_receive(struct pl011 *uart, const uint8_t *buf, size_t len)
 	struct pl011_after after = { 0 };
 	size_t n = 0;
 
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	if (uart->cr & PL011_CR_LBE) {
 		/* The receive line is disconnected in loopback: the input is gone. */
 		n = len;
@@ -376,7 +378,7 @@ size_t pl011_receive(struct pl011 *uart, const uint8_t *buf, size_t len)
 		}
 	}
 	settle(uart, &after);
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
 	run_after(uart, &after);
 	return n;
 }
@@ -385,8 +387,8 @@ size_t pl011_rx_space(struct pl011 *uart)
 {
 	size_t space;
 
-	pthread_mutex_lock(&uart->lock);
+	dev_lock(&uart->lock);
 	space = uart->rx_count < rx_depth(uart) ? rx_depth(uart) - uart->rx_count : 0;
-	pthread_mutex_unlock(&uart->lock);
+	dev_unlock(&uart->lock);
 	return space;
 }

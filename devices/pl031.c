@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "devices/pl031.h"
 
+#include "lib/dev_lock.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -91,14 +93,14 @@ void pl031_reset(struct pl031 *rtc)
 {
 	uint64_t secs;
 
-	pthread_mutex_lock(&rtc->lock);
+	dev_lock(&rtc->lock);
 	secs = now_s(rtc);
 	rtc->last_count = count_at(rtc, secs);
 	rtc->mr = rtc->lr = 0;
 	rtc->imsc = rtc->ris = false;
 	rearm(rtc, secs, rtc->last_count);
 	update_irq(rtc);
-	pthread_mutex_unlock(&rtc->lock);
+	dev_unlock(&rtc->lock);
 }
 
 static uint32_t pl031_read(struct pl031 *rtc, uint32_t reg, uint32_t count)
@@ -169,7 +171,7 @@ void pl031_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 			memset(data, 0, len);
 		return;
 	}
-	pthread_mutex_lock(&rtc->lock);
+	dev_lock(&rtc->lock);
 	secs = now_s(rtc);
 	count = sync_count(rtc, secs);
 	if (is_write)
@@ -178,7 +180,7 @@ void pl031_mmio(void *opaque, uint64_t offset, uint8_t *data, unsigned int len,
 		value = pl031_read(rtc, reg, count);
 	rearm(rtc, secs, count);
 	update_irq(rtc);
-	pthread_mutex_unlock(&rtc->lock);
+	dev_unlock(&rtc->lock);
 	if (!is_write)
 		primecell_read_lanes(value, offset, data, len);
 }
@@ -187,10 +189,10 @@ void pl031_timer(struct pl031 *rtc)
 {
 	uint64_t secs;
 
-	pthread_mutex_lock(&rtc->lock);
+	dev_lock(&rtc->lock);
 	secs = now_s(rtc);
 	rtc->armed_ns = 0;	/* that timer is spent: arm again if the match is still ahead */
 	rearm(rtc, secs, sync_count(rtc, secs));
 	update_irq(rtc);
-	pthread_mutex_unlock(&rtc->lock);
+	dev_unlock(&rtc->lock);
 }

@@ -8,6 +8,8 @@
  */
 #include "devices/pci/pci_config.h"
 
+#include "lib/dev_lock.h"
+
 #include <string.h>
 
 #define PCI_CMD_WRITABLE \
@@ -70,10 +72,10 @@ void pci_config_destroy(struct pci_config *cfg)
 
 void pci_config_set_intx_pin(struct pci_config *cfg, pci_intx_pin_fn pin, void *opaque)
 {
-	pthread_mutex_lock(&cfg->intx_lock);
+	dev_lock(&cfg->intx_lock);
 	cfg->intx_pin = pin;
 	cfg->intx_opaque = opaque;
-	pthread_mutex_unlock(&cfg->intx_lock);
+	dev_unlock(&cfg->intx_lock);
 }
 
 /* The pin follows the condition and the disable bit; intx_lock held. */
@@ -90,19 +92,19 @@ static void intx_update_locked(struct pci_config *cfg)
 
 void pci_config_intx(struct pci_config *cfg, bool asserted)
 {
-	pthread_mutex_lock(&cfg->intx_lock);
+	dev_lock(&cfg->intx_lock);
 	cfg->intx_state = asserted;
 	intx_update_locked(cfg);
-	pthread_mutex_unlock(&cfg->intx_lock);
+	dev_unlock(&cfg->intx_lock);
 }
 
 /* Command was written (bus lock held): INTX_DISABLE gates the pin. */
 static void intx_command_written(struct pci_config *cfg)
 {
-	pthread_mutex_lock(&cfg->intx_lock);
+	dev_lock(&cfg->intx_lock);
 	cfg->intx_disabled = pci_config_get(cfg, PCI_CFG_COMMAND, 2) & PCI_CMD_INTX_DISABLE;
 	intx_update_locked(cfg);
-	pthread_mutex_unlock(&cfg->intx_lock);
+	dev_unlock(&cfg->intx_lock);
 }
 
 /* Status.INTERRUPT from the condition, before a guest read of Status (bus lock held). */
@@ -110,9 +112,9 @@ static void intx_refresh_status(struct pci_config *cfg)
 {
 	bool on;
 
-	pthread_mutex_lock(&cfg->intx_lock);
+	dev_lock(&cfg->intx_lock);
 	on = cfg->intx_state;
-	pthread_mutex_unlock(&cfg->intx_lock);
+	dev_unlock(&cfg->intx_lock);
 	if (on)
 		cfg->regs[PCI_CFG_STATUS] |= PCI_STATUS_INTERRUPT;
 	else
@@ -282,10 +284,10 @@ void pci_config_reset(struct pci_config *cfg)
 	update_bars(cfg);
 	if (was_enabled && cfg->ops && cfg->ops->decode_changed)
 		cfg->ops->decode_changed(cfg->opaque, false);
-	pthread_mutex_lock(&cfg->intx_lock);
+	dev_lock(&cfg->intx_lock);
 	cfg->intx_state = cfg->intx_disabled = false;
 	intx_update_locked(cfg);
-	pthread_mutex_unlock(&cfg->intx_lock);
+	dev_unlock(&cfg->intx_lock);
 }
 
 bool pci_config_memory_enabled(const struct pci_config *cfg)

@@ -10,10 +10,11 @@
  */
 #include "devices/virtio/virtio_mmio.h"
 
+#include "lib/dev_lock.h"
+
 #include <endian.h>
 #include <string.h>
 
-#include "lib/dev_lock.h"
 
 /* Set InterruptStatus bits, then raise the line (order matters to Linux). */
 static void raise(struct virtio_mmio *mmio, uint32_t bits)
@@ -257,8 +258,8 @@ void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
 
 void virtio_mmio_reset(struct virtio_mmio *mmio)
 {
-	pthread_mutex_lock(&mmio->vdev->lock);
+	dev_lock(&mmio->vdev->lock);
 	write_status(mmio, 0);
 	mmio->guest_page_size = VIRTIO_LEGACY_PAGE_DEFAULT;
-	pthread_mutex_unlock(&mmio->vdev->lock);
+	dev_unlock(&mmio->vdev->lock);
 }
