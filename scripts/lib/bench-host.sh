@@ -117,8 +117,11 @@ cfg_setup() {
   GOPTS="$GOPTS $(cat /mnt/share/guest-extra-args 2>/dev/null || :)"
   case $1 in
     tinyvmm-*)
-      VMM=tinyvmm
+      VMM=tinyvmm CONSOLE=ttyS0
       case $1 in
+        # QEMU's board with its legacy virtio-mmio: the seed's own QEMU rows' twins.
+        tinyvmm-virt-legacy-t2) NETARGS="--machine virt --vhost off" CONSOLE=ttyAMA0 ;;
+        tinyvmm-virt-legacy-1b) NETARGS="--machine virt --vhost on" CONSOLE=ttyAMA0 ;;
         # --transport mmio: the default (auto) would put Tier 1A on virtio-pci.
         *-t2) NETARGS="--vhost off --transport mmio" ;;
         *-1b) NETARGS="--vhost on --transport mmio" ;;
@@ -156,7 +159,7 @@ start_vmm() {
   if [ "$VMM" = tinyvmm ]; then
     # shellcheck disable=SC2086 # NETARGS is a word list
     set -- tinyvmm --kernel "$K" --initrd "$I" --mem "$MEM" --cpus "$CPUS" --tap "$TAP" \
-      $NETARGS --timeout $((LIMIT - 10)) --cmdline "console=ttyS0 $GOPTS"
+      $NETARGS --timeout $((LIMIT - 10)) --cmdline "console=$CONSOLE $GOPTS"
   else
     # shellcheck disable=SC2086 # QX is a word list
     set -- "$QLD" --library-path "$QLIB" "$QBIN" -M virt -accel kvm -cpu host \

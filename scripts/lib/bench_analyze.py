@@ -475,8 +475,10 @@ def write_tsv(table, path, matrix):
 
 
 # -- the comparison report ---------------------------------------------------
-CONFIGS = [("tinyvmm-t2", ""), ("tinyvmm-t2-pci", "`--transport pci`"), ("qemu-t2", ""),
-           ("tinyvmm-1b", ""), ("tinyvmm-1b-pci", "`--transport pci`"), ("qemu-1b", ""),
+CONFIGS = [("tinyvmm-t2", ""), ("tinyvmm-t2-pci", "`--transport pci`"),
+           ("tinyvmm-virt-legacy-t2", "`--machine virt` (legacy virtio-mmio)"), ("qemu-t2", ""),
+           ("tinyvmm-1b", ""), ("tinyvmm-1b-pci", "`--transport pci`"),
+           ("tinyvmm-virt-legacy-1b", "`--machine virt` (legacy virtio-mmio)"), ("qemu-1b", ""),
            ("qemu-1b-modern", "`-global virtio-mmio.force-legacy=false`"),
            ("qemu-1b-pci", "`virtio-net-pci`"), ("tinyvmm-1a", ""), ("tinyvmm-1a-pci", "`--transport pci`"),
            ("qemu-1a", ""), ("qemu-1a-pci", "`virtio-net-pci,mq=on,vectors=6`")]
