@@ -367,6 +367,7 @@ static const struct mode modes[] = {
 	{ "net", "ping and verified TCP both ways with tinyvmm-netpeer", mode_net },
 	{ "netmq", "channels, parallel streams, per-queue traffic (serve-multi)", mode_netmq },
 	{ "bench", "scripts/bench transfers with interrupt counts (see bench.c)", guest_bench_mode },
+	{ "latency", "sockperf and iperf3 against the host's servers (see latency.c)", guest_latency_mode },
 	{ "netreset", "net, then driver unbind/bind + verified transfer, loops times", mode_netreset },
 	{ "netstarve", "eth0 down under a host flood, then a timed driver unbind", mode_netstarve },
 	{ "reboot", "CPU features and net on each boot, guest-test.loops reboots (--on-reset reboot), power off", mode_reboot },

@@ -37,6 +37,8 @@ int guest_reboot_run(void);
 
 /* guest-test.mode=bench: see bench.c (used by scripts/bench). */
 void guest_bench_mode(void);
+/* guest-test.mode=latency: see latency.c (scripts/bench --latency). */
+void guest_latency_mode(void);
 
 /* Shared by the modes: wait for eth0, report features, address it, wait for carrier. */
 int guest_net_setup(const char *default_ip);
