@@ -51,12 +51,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(bl.entry >= base && bl.entry < end);
 	if (loader_place_initrd_and_fdt(&mem, (flags & 2) ? initrd : NULL, initrd_size, &bl, &err))
 		return 0;
-	FZ_CHECK(bl.fdt_addr >= bl.kernel_end && bl.fdt_addr >= base);
-	FZ_CHECK(bl.fdt_addr + LAYOUT_FDT_MAX_SIZE <= end);
+	/* The device tree's room: in RAM, clear of the kernel (above it, or below an ELF). */
+	FZ_CHECK(bl.fdt_addr >= base && bl.fdt_max_size > 0 && bl.fdt_max_size <= LAYOUT_FDT_MAX_SIZE);
+	FZ_CHECK(bl.fdt_addr + bl.fdt_max_size <= end);
+	FZ_CHECK(bl.fdt_addr >= bl.kernel_end || bl.fdt_addr + bl.fdt_max_size <= bl.kernel_start);
 	if (bl.initrd_size) {
 		FZ_CHECK(bl.initrd_size == initrd_size);
 		FZ_CHECK(bl.initrd_start >= bl.kernel_end);
-		FZ_CHECK(bl.initrd_start + bl.initrd_size <= bl.fdt_addr);
+		FZ_CHECK(bl.initrd_start + bl.initrd_size <= end);
+		FZ_CHECK(bl.initrd_start + bl.initrd_size <= bl.fdt_addr ||
+			 bl.initrd_start >= bl.fdt_addr + bl.fdt_max_size);
 	}
 	return 0;
 }
