@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* CFI query table of one x16 device (byte per CFI address). */
-#define CFI_TABLE_SIZE		0x40
 #define CFI_DEVICES		(PFLASH_BANK_WIDTH / PFLASH_DEVICE_WIDTH)
 /* Largest buffer write, in words of one device (2^6 bytes = 32 words). */
 #define CFI_WRITE_BUFFER_LOG2	6
@@ -25,7 +23,7 @@ static void fill_cfi_table(uint8_t *t, uint64_t bank_size)
 	uint64_t block_size = PFLASH_BLOCK_SIZE / CFI_DEVICES;
 	uint64_t blocks = device_size / block_size;
 
-	memset(t, 0, CFI_TABLE_SIZE);
+	memset(t, 0, PFLASH_CFI_TABLE_SIZE);
 	t[0x10] = 'Q';
 	t[0x11] = 'R';
 	t[0x12] = 'Y';
@@ -60,14 +58,9 @@ static uint32_t both_devices(uint16_t value)
 	return (uint32_t)value | (uint32_t)value << 16;
 }
 
-static uint32_t query_word(uint64_t bank_size, uint64_t word)
+static uint32_t query_word(const struct pflash *f, uint64_t word)
 {
-	uint8_t table[CFI_TABLE_SIZE];
-
-	if (word >= CFI_TABLE_SIZE)
-		return 0;
-	fill_cfi_table(table, bank_size);
-	return both_devices(table[word]);
+	return word < PFLASH_CFI_TABLE_SIZE ? both_devices(f->cfi[word]) : 0;
 }
 
 /* Read-ID mode: identifier codes at word 0/1 and each block's lock bit at 2. */
@@ -97,7 +90,7 @@ static uint32_t read_word(const struct pflash *f, uint64_t offset)
 	case PFLASH_READ_ID:
 		return id_word((offset % PFLASH_BLOCK_SIZE) / PFLASH_BANK_WIDTH);
 	case PFLASH_QUERY:
-		return query_word(f->size, offset / PFLASH_BANK_WIDTH);
+		return query_word(f, offset / PFLASH_BANK_WIDTH);
 	default:
 		return both_devices(f->status);
 	}
@@ -274,6 +267,7 @@ int pflash_init(struct pflash *flash, const uint8_t *array, uint64_t size,
 		flash->ops = *ops;
 	flash->array = array;
 	flash->size = size;
+	fill_cfi_table(flash->cfi, size);
 	flash->mode = PFLASH_READ_ARRAY;
 	flash->status = PFLASH_SR_READY;
 	flash->mapped = true;		/* the VM maps the slot before boot */

@@ -49,6 +49,9 @@
 #define PFLASH_CMD_LOCK_SETUP	0x60
 #define PFLASH_CMD_AMD_RESET	0xf0	/* probes for AMD parts send it: read array */
 
+/* The CFI query table of one device, one byte per CFI address. */
+#define PFLASH_CFI_TABLE_SIZE	0x40
+
 enum pflash_mode {
 	PFLASH_READ_ARRAY,
 	PFLASH_READ_ID,
@@ -77,6 +80,7 @@ struct pflash {
 	struct pflash_ops ops;
 	const uint8_t *array;		/* @size bytes, owned by the caller */
 	uint64_t size;
+	uint8_t cfi[PFLASH_CFI_TABLE_SIZE];	/* filled once, from the geometry */
 	enum pflash_mode mode;
 	uint8_t status;
 	uint32_t buffer_words_left;
