@@ -393,7 +393,7 @@ int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 	uint64_t ram_end = guest_mem_end(mem);
 	uint64_t fdt = align_down(ram_end - LAYOUT_FDT_MAX_SIZE, LAYOUT_KERNEL_ALIGN);
 	uint64_t floor = bl->kernel_end > mem->gpa_base ? bl->kernel_end : mem->gpa_base;
-	uint64_t start;
+	uint64_t start, room = room_below_elf(mem, bl);
 
 	/* The FDT slot goes at the top; it must not clip an ELF loaded high. */
 	if (fdt < floor || mem->size < LAYOUT_FDT_MAX_SIZE * 2)
@@ -402,8 +402,8 @@ int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 				(unsigned long long)(mem->size >> 20));
 	bl->fdt_addr = fdt;
 	bl->fdt_max_size = LAYOUT_FDT_MAX_SIZE;
-	if (room_below_elf(mem, bl)) {
-		bl->fdt_max_size = room_below_elf(mem, bl);
+	if (room) {
+		bl->fdt_max_size = room;
 		bl->fdt_addr = mem->gpa_base;
 	}
 	bl->initrd_start = 0;
