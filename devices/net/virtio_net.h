@@ -7,16 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/net/net_features.h"
 #include "devices/virtio/virtio_dev.h"
 #include "vhost/vhost_net.h"
 #include "lib/util.h"
-
-/* virtio 1.2 UDP segmentation offload bits; Debian 12's headers lack them. */
-#ifndef VIRTIO_NET_F_GUEST_USO4
-#define VIRTIO_NET_F_GUEST_USO4	54
-#define VIRTIO_NET_F_GUEST_USO6	55
-#define VIRTIO_NET_F_HOST_USO	56
-#endif
 
 #define NET_MAX_QUEUE_PAIRS	16
 #define NET_QUEUE_SIZE_MAX	1024
@@ -147,29 +141,13 @@ struct virtio_net {
 	bool offload_warned;		/* TUNSETOFFLOAD failure said once */
 };
 
-/* Features the device offers (device-level and ring-level). */
-uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs);
-/* UFO/USO feature bits to add for a TAP that takes @tap_offloads. */
-uint64_t virtio_net_udp_gso_features(unsigned int tap_offloads);
-/* TUN_F_* offloads matching the guest's accepted GUEST_* features. */
-unsigned int virtio_net_tun_offloads(uint64_t features);
-/*
- * Bytes of virtio-net header before each frame for negotiated @features:
- * 12 with VERSION_1 or MRG_RXBUF, else 10 (a legacy driver; §5.1.6.1).
- * vhost-net derives the same from the features it is given.
- */
-unsigned int virtio_net_hdr_len(uint64_t features);
-/* §5.1.3.1 dependency rules; false refuses FEATURES_OK. */
-bool virtio_net_features_valid(uint64_t features);
-/* A stable locally administered MAC derived from @seed. */
-void virtio_net_default_mac(const char *seed, uint8_t mac[6]);
-/* Parse "aa:bb:cc:dd:ee:ff"; rejects multicast addresses. */
-int virtio_net_parse_mac(const char *text, uint8_t mac[6]);
-
 int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err);
-/* Once the transport is attached (the vhost monitor's watch set depends on it). */
-int virtio_net_start(struct virtio_net *net, struct tvm_error *err);
+/*
+ * Start the vhost-net monitor thread (nothing to do for Tier 2), once the
+ * transport is attached: its watch set depends on it.
+ */
+int virtio_net_start_monitor(struct virtio_net *net, struct tvm_error *err);
 void virtio_net_destroy(struct virtio_net *net);
 
 /*
@@ -180,9 +158,6 @@ void virtio_net_link_down(struct virtio_net *net, const char *why);
 
 /* Why the packed ring was asked for (not --no-packed) but not offered, or NULL. */
 const char *virtio_net_packed_not_offered(const struct virtio_net *net);
-
-/* Lower-case name of a feature bit tinyvmm knows ("mrg_rxbuf"), or NULL. */
-const char *virtio_net_feature_name(unsigned int bit);
 
 /* Both rings of pair @i set up by the driver (it may leave extra pairs out). */
 bool virtio_net_pair_ready(const struct virtio_net *net, unsigned int i);

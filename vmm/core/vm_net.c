@@ -176,7 +176,7 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 		tvm_warn("--vhost-poll-us has no effect: no vhost-net, so no vhost worker to poll (Tier 2)");
 	if (vm->pci ? vm_pci_add_net(vm, err) : attach_mmio(vm, cfg, err))
 		return -1;
-	return virtio_net_start(vm->net, err);
+	return virtio_net_start_monitor(vm->net, err);
 }
 
 void vm_net_detach(struct vm *vm)
