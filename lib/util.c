@@ -14,13 +14,53 @@
 #include <time.h>
 #include <unistd.h>
 
+static void fill_error(struct tvm_error *err, enum tvm_err_kind kind, int errnum, int code,
+		       const char *fmt, va_list ap)
+{
+	err->code = code;
+	err->kind = kind;
+	err->errnum = errnum;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+}
+
+int tvm_fail_kind(struct tvm_error *err, enum tvm_err_kind kind, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fill_error(err, kind, 0, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int tvm_fail_errno(struct tvm_error *err, enum tvm_err_kind kind, int code, const char *fmt, ...)
+{
+	int errnum = errno;	/* before anything here can change it */
+	va_list ap;
+
+	va_start(ap, fmt);
+	fill_error(err, kind, errnum, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int tvm_fail_errnum(struct tvm_error *err, enum tvm_err_kind kind, int code, int errnum,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fill_error(err, kind, errnum, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	fill_error(err, TVM_ERR_UNSPECIFIED, 0, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -78,6 +118,8 @@ static int read_fully(int fd, uint8_t *buf, size_t size)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = 0;	/* the file ended early: no system call failed */
 		if (n <= 0)
 			return -1;
 		done += (size_t)n;
@@ -247,34 +289,37 @@ int read_whole_file(const char *path, const char *what, size_t max_size,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"cannot open %s '%s': %s. Check the path given with --%s",
-				what, path, strerror(errno), what);
+		return tvm_fail_errno(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				      "cannot open %s '%s': %s. Check the path given with --%s",
+				      what, path, strerror(errno), what);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s '%s' is not a regular file. Pass the %s image file with --%s",
-				what, path, what, what);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "%s '%s' is not a regular file. Pass the %s image file with --%s",
+				     what, path, what, what);
 	}
 	if (st.st_size == 0 || (uint64_t)st.st_size > max_size) {
 		close(fd);
 		if (st.st_size == 0)
-			return tvm_fail(err, TVM_EXIT_USAGE, "%s '%s' is empty. Pass a real %s image",
-					what, path, what);
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s '%s' (%llu MiB) does not fit in guest RAM. Raise --mem",
-				what, path, (unsigned long long)st.st_size >> 20);
+			return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+					     "%s '%s' is empty. Pass a real %s image",
+					     what, path, what);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "%s '%s' (%llu MiB) does not fit in guest RAM. Raise --mem",
+				     what, path, (unsigned long long)st.st_size >> 20);
 	}
 	buf = malloc((size_t)st.st_size);
 	if (!buf) {
 		close(fd);
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory reading %s '%s'", what, path);
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory reading %s '%s'", what, path);
 	}
 	if (read_fully(fd, buf, (size_t)st.st_size) < 0) {
+		tvm_fail_errno(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE, "cannot read %s '%s': %s",
+			       what, path, errno ? strerror(errno) : "short read");
 		free(buf);
 		close(fd);
-		return tvm_fail(err, TVM_EXIT_USAGE, "cannot read %s '%s': %s",
-				what, path, errno ? strerror(errno) : "short read");
+		return -1;
 	}
 	close(fd);
 	*data = buf;

@@ -27,13 +27,44 @@ enum tvm_exit_code {
 	TVM_EXIT_SIGTERM = 143,
 };
 
+/*
+ * What failed, for code and tests that act on the cause rather than on the
+ * wording (the message stays the user's explanation and fix). Not the exit
+ * code: bad input and a host failure can both be 1 or 2 (see the callers).
+ */
+enum tvm_err_kind {
+	TVM_ERR_UNSPECIFIED,	/* plain tvm_fail(): not classified yet */
+	TVM_ERR_INPUT,		/* an option, its value, or options that do not go together */
+	TVM_ERR_IMAGE,		/* a guest image (kernel, initrd, firmware): unreadable, malformed, or does not fit */
+	TVM_ERR_HOST,		/* a host resource or permission: memory, files, fds, threads, seccomp */
+	TVM_ERR_KVM,		/* KVM: an ioctl failed, or the host's KVM lacks what is needed */
+	TVM_ERR_VHOST,		/* vhost-net: an ioctl failed, or the kernel's lacks what is needed */
+	TVM_ERR_TAP,		/* the TAP: opening, attaching or configuring it */
+	TVM_ERR_INTERNAL,	/* tinyvmm broke one of its own rules: a bug */
+};
+
 /* An error on its way to the user: one line, plus the exit code to use. */
 struct tvm_error {
-	int code;
+	int code;		/* enum tvm_exit_code */
+	enum tvm_err_kind kind;
+	int errnum;		/* errno of the failing call, 0 if none */
 	char msg[512];
 };
 
-/* Fill @err and return -1, so callers can write `return tvm_fail(...)`. */
+/*
+ * Fill @err and return -1, so callers can write `return tvm_fail_kind(...)`.
+ * tvm_fail_errno() also keeps errno as it is on entry: call it right after
+ * the failing call, before any cleanup that may change errno.
+ * tvm_fail_errnum() takes the error number from a call that returns it
+ * (pthread_create) or that a caller already holds.
+ */
+int tvm_fail_kind(struct tvm_error *err, enum tvm_err_kind kind, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int tvm_fail_errno(struct tvm_error *err, enum tvm_err_kind kind, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int tvm_fail_errnum(struct tvm_error *err, enum tvm_err_kind kind, int code, int errnum,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* As tvm_fail_kind() with TVM_ERR_UNSPECIFIED. */
 int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

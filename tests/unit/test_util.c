@@ -1,13 +1,87 @@
 // SPDX-License-Identifier: MIT
-/* lib/util.c: the rate limiter for guest-triggered messages, the worker lifecycle. */
+/* lib/util.c: errors, the rate limiter for guest-triggered messages, the worker lifecycle. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "lib/util.h"
+
+Test(error, errno_is_kept_as_it_was_at_the_failure)
+{
+	struct tvm_error err = { 0 };
+
+	errno = EBADF;
+	cr_assert_eq(tvm_fail_errno(&err, TVM_ERR_KVM, TVM_EXIT_ERROR, "step %d: %s", 3, "why"), -1);
+	cr_assert_eq(err.errnum, EBADF);
+	cr_assert_eq(err.kind, TVM_ERR_KVM);
+	cr_assert_eq(err.code, TVM_EXIT_ERROR);
+	cr_assert_str_eq(err.msg, "step 3: why");
+}
+
+Test(error, an_error_number_that_was_returned_is_kept)
+{
+	struct tvm_error err = { 0 };
+
+	errno = 0;
+	cr_assert_eq(tvm_fail_errnum(&err, TVM_ERR_HOST, TVM_EXIT_ERROR, EAGAIN, "thread: %s",
+				     strerror(EAGAIN)), -1);
+	cr_assert_eq(err.errnum, EAGAIN, "from the argument, not from errno");
+	cr_assert_eq(err.kind, TVM_ERR_HOST);
+	cr_assert_eq(err.code, TVM_EXIT_ERROR);
+	cr_assert_str_eq(err.msg, "thread: Resource temporarily unavailable");
+}
+
+Test(error, a_reused_error_forgets_the_last_cause)
+{
+	struct tvm_error err = { 0 };
+
+	errno = EACCES;
+	tvm_fail_errno(&err, TVM_ERR_TAP, TVM_EXIT_ERROR, "first");
+	tvm_fail_kind(&err, TVM_ERR_INPUT, TVM_EXIT_USAGE, "second");
+	cr_assert_eq(err.errnum, 0, "no system call failed this time");
+	cr_assert_eq(err.kind, TVM_ERR_INPUT);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	tvm_fail(&err, TVM_EXIT_ERROR, "third");
+	cr_assert_eq(err.kind, TVM_ERR_UNSPECIFIED);
+	cr_assert_eq(err.errnum, 0);
+	cr_assert_str_eq(err.msg, "third");
+}
+
+Test(error, read_whole_file_says_why_it_failed)
+{
+	struct tvm_error err = { 0 };
+	char path[] = "/tmp/tinyvmm-test-XXXXXX";
+	uint8_t *data = NULL;
+	size_t size = 0;
+	int fd;
+
+	cr_assert_eq(read_whole_file("/nonexistent/Image", "kernel", 1 << 20, &data, &size, &err), -1);
+	cr_assert_eq(err.errnum, ENOENT);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_str_eq(err.msg, "cannot open kernel '/nonexistent/Image': No such file or directory. Check the path given with --kernel");
+	/* Opened, then refused for what it is: no errno to report. */
+	cr_assert_eq(read_whole_file("/tmp", "initrd", 1 << 20, &data, &size, &err), -1);
+	cr_assert_eq(err.errnum, 0);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "12345678", 8), 8);
+	close(fd);
+	cr_assert_eq(read_whole_file(path, "initrd", 4, &data, &size, &err), -1);
+	cr_assert_eq(err.errnum, 0);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
+	cr_assert_eq(read_whole_file(path, "initrd", 8, &data, &size, &err), 0);
+	cr_assert_eq(size, 8);
+	free(data);
+	unlink(path);
+}
 
 Test(ratelimit, lets_a_burst_through_then_holds_back_and_counts)
 {
