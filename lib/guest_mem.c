@@ -49,9 +49,9 @@ int guest_mem_alloc_aligned(struct guest_mem *mem, uint64_t gpa_base, uint64_t s
 
 	p = reserve_aligned(size, align);
 	if (p == MAP_FAILED)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"cannot reserve %llu MiB of guest RAM: %s. Lower --mem",
-				(unsigned long long)(size >> 20), strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_USAGE,
+				      "cannot reserve %llu MiB of guest RAM: %s. Lower --mem",
+				      (unsigned long long)(size >> 20), strerror(errno));
 	/* Huge pages cut stage-2 TLB misses and faults; advice only. */
 	madvise(p, size, MADV_HUGEPAGE);
 	mem->host = p;

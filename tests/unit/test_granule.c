@@ -107,6 +107,7 @@ Test(granule, through_the_image_loader)
 	cr_assert_eq(loader_load_kernel(&mem, image, sizeof(image), NULL, &bl, &err), 0, "%s", err.msg);
 	cr_assert_eq(image_page_kib(bl.image_flags), 64);
 	cr_assert_eq(granule_check(bl.image_flags, mmfr0(0, 1, 0xf), &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_not_null(strstr(err.msg, "built for 64K pages"));
 	cr_assert_eq(granule_check(bl.image_flags, mmfr0(0, 1, 0), &err), 0);
 	guest_mem_free(&mem);

@@ -57,6 +57,7 @@ Test(host_page, a_ram_size_off_the_page_is_refused)
 
 	cr_assert_eq(layout_check_host_page(board_get(BOARD_TINYVMM), 64 * KIB, 16 * MIB + 4 * KIB, &err), -1);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_INPUT, "--mem can fix it");
 	cr_assert_str_eq(err.msg, "guest RAM at 0x80000000 (16388 KiB) is not 64 KiB-aligned as this host's 64 KiB pages need. Give --mem as a multiple of the host page size");
 	cr_assert_eq(layout_check_host_page(board_get(BOARD_TINYVMM), 4 * KIB, 16 * MIB + 4 * KIB, &err), 0);
 }
@@ -67,6 +68,7 @@ Test(host_page, an_unsupported_page_size_is_named)
 	struct tvm_error err = { 0 };
 
 	cr_assert_eq(layout_check_host_page(board_get(BOARD_TINYVMM), 128 * KIB, 256 * MIB, &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_HOST, "no option fixes a fixed frame: %s", err.msg);
 	cr_assert_not_null(strstr(err.msg, "GICv2 CPU interface at 0x8010000"), "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, "supports 4K, 16K and 64K host pages only"));
 }

@@ -27,6 +27,8 @@ static struct tvm_error choose_fails(int host_max, uint64_t ram)
 	cr_assert_eq(ipa_choose(host_max, LAYOUT_RAM_BASE, ram, &bits, &err), -1, "host %d, %llu MiB fitted",
 		     host_max, (unsigned long long)(ram >> 20));
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_INPUT);
+	cr_assert_eq(err.errnum, 0);
 	return err;
 }
 

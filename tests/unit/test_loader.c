@@ -2,6 +2,7 @@
 /* Kernel loaders (Image, gzip, ELF), initrd/FDT placement and guest_mem. */
 #include <criterion/criterion.h>
 #include <elf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,8 @@ static void expect_fail(const uint8_t *d, size_t n, int code, const char *needle
 	cr_assert_eq(loader_load_kernel(&mem, d, n, NULL, &bl, &err), -1,
 		     "load unexpectedly succeeded (want error with '%s')", needle);
 	cr_assert_eq(err.code, code, "code %d, want %d (%s)", err.code, code, err.msg);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE, "kind %d (%s)", err.kind, err.msg);
+	cr_assert_eq(err.errnum, 0, "no system call failed (%s)", err.msg);
 	cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
 }
 
@@ -528,6 +531,7 @@ Test(gzip, gunzip_respects_max_out)
 	out = NULL;
 	cr_assert_eq(loader_gunzip(gz, gz_n, n - 1, &out, &out_n, &err), -1);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
 	cr_assert_null(out);
 	free(gz);
@@ -1137,6 +1141,7 @@ Test(place, tiny_ram_refused)
 	cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE, 3 * MIB, &err), 0);
 	bl.kernel_start = bl.kernel_end = RAM_BASE;
 	cr_assert_eq(loader_place_initrd_and_fdt(&m2, NULL, 0, &bl, &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
 	guest_mem_free(&m2);
 }
@@ -1230,6 +1235,8 @@ Test(guest_mem, alloc_failure_reports_mem)
 
 	cr_assert_eq(guest_mem_alloc(&m2, RAM_BASE, 1ULL << 62, &err), -1);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_HOST);
+	cr_assert_eq(err.errnum, ENOMEM, "errnum %d: %s", err.errnum, err.msg);
 	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
 	cr_assert_null(m2.host);
 }

@@ -69,11 +69,11 @@ int granule_check(uint64_t header_flags, uint64_t mmfr0, struct tvm_error *err)
 	if (!kib || (have & need))
 		return 0;
 	if (!have)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"kernel: built for %uK pages, but this CPU reports no translation granule (ID_AA64MMFR0_EL1 0x%llx). The host KVM is broken",
-				kib, (unsigned long long)mmfr0);
-	return tvm_fail(err, TVM_EXIT_USAGE,
-			"kernel: built for %uK pages, but this CPU supports %s pages only. Use a kernel built for %s pages",
-			kib, granule_list(have, "and", and_list, sizeof(and_list)),
-			granule_list(have, "or", or_list, sizeof(or_list)));
+		return tvm_fail_kind(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				     "kernel: built for %uK pages, but this CPU reports no translation granule (ID_AA64MMFR0_EL1 0x%llx). The host KVM is broken",
+				     kib, (unsigned long long)mmfr0);
+	return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+			     "kernel: built for %uK pages, but this CPU supports %s pages only. Use a kernel built for %s pages",
+			     kib, granule_list(have, "and", and_list, sizeof(and_list)),
+			     granule_list(have, "or", or_list, sizeof(or_list)));
 }

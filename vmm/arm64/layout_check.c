@@ -10,6 +10,7 @@
 struct region {
 	const char *what;
 	uint64_t base, size, align;
+	enum tvm_err_kind kind;	/* --mem can fix RAM; the fixed frames need another host */
 	const char *fix;
 };
 
@@ -20,25 +21,26 @@ int layout_check_host_page(const struct board *b, uint64_t page, uint64_t ram_by
 		"tinyvmm's memory map supports 4K, 16K and 64K host pages only. Run a host kernel with one of those";
 	/* The GICv2 CPU interface is the frame KVM maps with host pages (GICV). */
 	const struct region regions[] = {
-		{ "guest RAM", b->ram_base, ram_bytes, page,
+		{ "guest RAM", b->ram_base, ram_bytes, page, TVM_ERR_INPUT,
 		  "Give --mem as a multiple of the host page size" },
-		{ "GIC distributor", b->gic_dist.base, b->gic_dist.size, GIC_FRAME_ALIGN, fixed_map },
+		{ "GIC distributor", b->gic_dist.base, b->gic_dist.size, GIC_FRAME_ALIGN,
+		  TVM_ERR_HOST, fixed_map },
 		{ "GICv2 CPU interface", b->gicv2_cpu.base, 0,
-		  page > GIC_FRAME_ALIGN ? page : GIC_FRAME_ALIGN, fixed_map },
+		  page > GIC_FRAME_ALIGN ? page : GIC_FRAME_ALIGN, TVM_ERR_HOST, fixed_map },
 		{ "GICv3 redistributors", b->gicv3_redist_base, LAYOUT_GICV3_REDIST_SIZE_PER_CPU,
-		  GIC_FRAME_ALIGN, fixed_map },
+		  GIC_FRAME_ALIGN, TVM_ERR_HOST, fixed_map },
 	};
 
 	for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
 		const struct region *r = &regions[i];
 
 		if (r->base % r->align || r->size % r->align)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"%s at 0x%llx (%llu KiB) is not %llu KiB-aligned as this host's %llu KiB pages need. %s",
-					r->what, (unsigned long long)r->base,
-					(unsigned long long)(r->size >> 10),
-					(unsigned long long)(r->align >> 10),
-					(unsigned long long)(page >> 10), r->fix);
+			return tvm_fail_kind(err, r->kind, TVM_EXIT_USAGE,
+					     "%s at 0x%llx (%llu KiB) is not %llu KiB-aligned as this host's %llu KiB pages need. %s",
+					     r->what, (unsigned long long)r->base,
+					     (unsigned long long)(r->size >> 10),
+					     (unsigned long long)(r->align >> 10),
+					     (unsigned long long)(page >> 10), r->fix);
 	}
 	return 0;
 }

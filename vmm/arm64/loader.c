@@ -55,11 +55,13 @@ int loader_gunzip(const uint8_t *in, size_t in_size, size_t max_out,
 	int ret;
 
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot start gzip decompression");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "cannot start gzip decompression");
 	buf = malloc(cap ? cap : 1);
 	if (!buf) {
 		inflateEnd(&zs);
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory decompressing the kernel");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory decompressing the kernel");
 	}
 	zs.next_in = (Bytef *)in;
 	zs.avail_in = (uInt)in_size;
@@ -92,11 +94,11 @@ int loader_gunzip(const uint8_t *in, size_t in_size, size_t max_out,
 	if (ret != Z_STREAM_END) {
 		free(buf);
 		if (ret == Z_BUF_ERROR && *out_size >= max_out)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"decompressed kernel is larger than guest RAM (%zu MiB). Raise --mem",
-					max_out >> 20);
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel gzip stream is truncated or corrupt. Pass an intact vmlinuz or Image");
+			return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+					     "decompressed kernel is larger than guest RAM (%zu MiB). Raise --mem",
+					     max_out >> 20);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel gzip stream is truncated or corrupt. Pass an intact vmlinuz or Image");
 	}
 	*out = buf;
 	return 0;
@@ -117,16 +119,16 @@ static int load_image(const struct guest_mem *mem, const uint8_t *d, size_t n,
 		image_size = n;
 	}
 	if (text_offset >= LAYOUT_KERNEL_ALIGN * 512 || (text_offset & 0xfff))
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel Image header has an invalid text_offset 0x%llx. Pass an intact arm64 Image",
-				(unsigned long long)text_offset);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel Image header has an invalid text_offset 0x%llx. Pass an intact arm64 Image",
+				     (unsigned long long)text_offset);
 	span = image_size > n ? image_size : n;
 	dst = guest_mem_ptr(mem, base + text_offset, span);
 	if (!dst)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel needs %llu MiB but guest RAM is %llu MiB. Raise --mem",
-				(unsigned long long)((text_offset + span + (1 << 20) - 1) >> 20),
-				(unsigned long long)(mem->size >> 20));
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel needs %llu MiB but guest RAM is %llu MiB. Raise --mem",
+				     (unsigned long long)((text_offset + span + (1 << 20) - 1) >> 20),
+				     (unsigned long long)(mem->size >> 20));
 	memcpy(dst, d, n);
 	bl->format = KERNEL_IMAGE;
 	bl->image_flags = get_le64(d + 24);
@@ -140,20 +142,20 @@ static int check_elf_header(const Elf64_Ehdr *eh, size_t n, struct tvm_error *er
 {
 	if (n < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel ELF is not 64-bit little-endian. Build it for aarch64");
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel ELF is not 64-bit little-endian. Build it for aarch64");
 	if (eh->e_machine != EM_AARCH64)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel ELF is for machine %u, not AArch64. Build it for aarch64",
-				eh->e_machine);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel ELF is for machine %u, not AArch64. Build it for aarch64",
+				     eh->e_machine);
 	if (eh->e_type != ET_EXEC)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel ELF is not an executable (e_type %u). Link it as a static executable",
-				eh->e_type);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel ELF is not an executable (e_type %u). Link it as a static executable",
+				     eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
 	    eh->e_phoff > n || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > n - eh->e_phoff)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel ELF program headers are missing or truncated. Pass an intact ELF");
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel ELF program headers are missing or truncated. Pass an intact ELF");
 	return 0;
 }
 
@@ -164,15 +166,15 @@ static int segment_outside_ram(const struct guest_mem *mem, const Elf64_Phdr *ph
 	unsigned long long start = ph->p_paddr, end = ph->p_paddr + ph->p_memsz;
 
 	if (hint && ph->p_paddr >= hint->ram_base && ph->p_paddr < hint->ram_end)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel ELF segment 0x%llx-0x%llx lies outside guest RAM 0x%llx-0x%llx: it is linked for RAM at 0x%llx. %s",
-				start, end, (unsigned long long)mem->gpa_base,
-				(unsigned long long)guest_mem_end(mem),
-				(unsigned long long)hint->ram_base, hint->advice);
-	return tvm_fail(err, TVM_EXIT_USAGE,
-			"kernel ELF segment 0x%llx-0x%llx lies outside guest RAM 0x%llx-0x%llx. Link it into RAM or raise --mem",
-			start, end, (unsigned long long)mem->gpa_base,
-			(unsigned long long)guest_mem_end(mem));
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel ELF segment 0x%llx-0x%llx lies outside guest RAM 0x%llx-0x%llx: it is linked for RAM at 0x%llx. %s",
+				     start, end, (unsigned long long)mem->gpa_base,
+				     (unsigned long long)guest_mem_end(mem),
+				     (unsigned long long)hint->ram_base, hint->advice);
+	return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+			     "kernel ELF segment 0x%llx-0x%llx lies outside guest RAM 0x%llx-0x%llx. Link it into RAM or raise --mem",
+			     start, end, (unsigned long long)mem->gpa_base,
+			     (unsigned long long)guest_mem_end(mem));
 }
 
 static int load_elf_segment(const struct guest_mem *mem, const uint8_t *d, size_t n,
@@ -182,9 +184,9 @@ static int load_elf_segment(const struct guest_mem *mem, const uint8_t *d, size_
 	uint8_t *dst;
 
 	if (ph->p_filesz > ph->p_memsz || ph->p_offset > n || ph->p_filesz > n - ph->p_offset)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel ELF segment at offset 0x%llx is truncated or inconsistent. Pass an intact ELF",
-				(unsigned long long)ph->p_offset);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel ELF segment at offset 0x%llx is truncated or inconsistent. Pass an intact ELF",
+				     (unsigned long long)ph->p_offset);
 	dst = guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz);
 	if (!dst)
 		return segment_outside_ram(mem, ph, hint, err);
@@ -228,7 +230,8 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *d, size_t n,
 		return -1;
 	phs = malloc((size_t)eh.e_phnum * sizeof(*phs));
 	if (!phs)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory loading the kernel ELF");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory loading the kernel ELF");
 	memcpy(phs, d + eh.e_phoff, (size_t)eh.e_phnum * sizeof(*phs));
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		if (phs[i].p_type != PT_LOAD || phs[i].p_memsz == 0)
@@ -239,13 +242,14 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *d, size_t n,
 		hi = phs[i].p_paddr + phs[i].p_memsz > hi ? phs[i].p_paddr + phs[i].p_memsz : hi;
 	}
 	if (hi == 0) {
-		tvm_fail(err, TVM_EXIT_USAGE, "kernel ELF has no loadable segment. Pass a linked executable");
+		tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+			      "kernel ELF has no loadable segment. Pass a linked executable");
 		goto out;
 	}
 	if (!elf_entry_to_phys(phs, eh.e_phnum, eh.e_entry, &bl->entry)) {
-		tvm_fail(err, TVM_EXIT_USAGE,
-			 "kernel ELF entry point 0x%llx is in no loaded segment. Check the link script",
-			 (unsigned long long)eh.e_entry);
+		tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+			      "kernel ELF entry point 0x%llx is in no loaded segment. Check the link script",
+			      (unsigned long long)eh.e_entry);
 		goto out;
 	}
 	bl->format = KERNEL_ELF;
@@ -265,10 +269,10 @@ static int load_raw(const struct guest_mem *mem, const uint8_t *d, size_t n,
 	void *dst = guest_mem_ptr(mem, base, n);
 
 	if (!dst)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel raw binary (%zu KiB at 0x%llx) does not fit in %llu MiB of guest RAM. Raise --mem",
-				n >> 10, (unsigned long long)base,
-				(unsigned long long)(mem->size >> 20));
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel raw binary (%zu KiB at 0x%llx) does not fit in %llu MiB of guest RAM. Raise --mem",
+				     n >> 10, (unsigned long long)base,
+				     (unsigned long long)(mem->size >> 20));
 	memcpy(dst, d, n);
 	bl->format = KERNEL_RAW;
 	bl->entry = base;
@@ -284,14 +288,14 @@ static int load_raw(const struct guest_mem *mem, const uint8_t *d, size_t n,
 static int refuse_foreign_format(const uint8_t *d, size_t n, struct tvm_error *err)
 {
 	if (n == 0)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel file is empty. Pass arch/arm64/boot/Image, a vmlinuz, an AArch64 ELF or a raw binary");
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel file is empty. Pass arch/arm64/boot/Image, a vmlinuz, an AArch64 ELF or a raw binary");
 	if (n >= 60 && get_le32(d + 56) == ARM64_IMAGE_MAGIC)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel Image header is truncated (%zu bytes). Pass an intact arm64 Image", n);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel Image header is truncated (%zu bytes). Pass an intact arm64 Image", n);
 	if (n >= 0x206 && !memcmp(d + 0x202, "HdrS", 4))
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel is an x86 bzImage, not an arm64 kernel. Build the kernel for arm64 (arch/arm64/boot/Image)");
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel is an x86 bzImage, not an arm64 kernel. Build the kernel for arm64 (arch/arm64/boot/Image)");
 	return 0;
 }
 
@@ -397,9 +401,9 @@ int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 
 	/* The FDT slot goes at the top; it must not clip an ELF loaded high. */
 	if (fdt < floor || mem->size < LAYOUT_FDT_MAX_SIZE * 2)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel leaves no room for the device tree in %llu MiB of guest RAM. Raise --mem",
-				(unsigned long long)(mem->size >> 20));
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel leaves no room for the device tree in %llu MiB of guest RAM. Raise --mem",
+				     (unsigned long long)(mem->size >> 20));
 	bl->fdt_addr = fdt;
 	bl->fdt_max_size = LAYOUT_FDT_MAX_SIZE;
 	if (room) {
@@ -412,11 +416,11 @@ int loader_place_initrd_and_fdt(const struct guest_mem *mem,
 		return 0;
 	start = fdt > initrd_size ? align_down(fdt - initrd_size, 4096) : 0;
 	if (initrd_size > fdt - floor || start < align_up(floor, 4096))
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"kernel (%llu MiB) and initrd (%llu MiB) do not fit in %llu MiB of guest RAM. Raise --mem",
-				(unsigned long long)((bl->kernel_end - bl->kernel_start) >> 20),
-				(unsigned long long)(initrd_size >> 20),
-				(unsigned long long)(mem->size >> 20));
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "kernel (%llu MiB) and initrd (%llu MiB) do not fit in %llu MiB of guest RAM. Raise --mem",
+				     (unsigned long long)((bl->kernel_end - bl->kernel_start) >> 20),
+				     (unsigned long long)(initrd_size >> 20),
+				     (unsigned long long)(mem->size >> 20));
 	memcpy(guest_mem_ptr(mem, start, initrd_size), initrd, initrd_size);
 	bl->initrd_start = start;
 	bl->initrd_size = initrd_size;
