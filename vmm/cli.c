@@ -199,9 +199,9 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		break;
 	case OPT_MAC:
 		if (virtio_net_parse_mac(v, cfg->mac))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--mac '%s' is not a unicast MAC address. Use six hex bytes like 02:00:00:00:00:01",
-					v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--mac '%s' is not a unicast MAC address. Use six hex bytes like 02:00:00:00:00:01",
+					     v);
 		cfg->mac_set = true;
 		break;
 	case OPT_NO_PACKED:
@@ -215,8 +215,8 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		else if (!strcmp(v, "off"))
 			cfg->vhost = VHOST_OFF;
 		else
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--vhost '%s' is not a mode. Use auto, on or off", v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--vhost '%s' is not a mode. Use auto, on or off", v);
 		break;
 	case OPT_VHOST_IRQ:
 		if (!strcmp(v, "direct"))
@@ -224,15 +224,15 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		else if (!strcmp(v, "relay"))
 			cfg->vhost_irq_relay = true;
 		else
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--vhost-irq '%s' is not a mode. Use direct or relay", v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--vhost-irq '%s' is not a mode. Use direct or relay", v);
 		cfg->vhost_irq_set = true;
 		break;
 	case OPT_VHOST_POLL_US:
 		if (parse_u64(v, 0, CLI_MAX_VHOST_POLL_US, &n))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--vhost-poll-us '%s' is not a polling time. Use microseconds from 0 to %u",
-					v, CLI_MAX_VHOST_POLL_US);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--vhost-poll-us '%s' is not a polling time. Use microseconds from 0 to %u",
+					     v, CLI_MAX_VHOST_POLL_US);
 		cfg->vhost_poll_us = (unsigned int)n;
 		cfg->vhost_poll_set = true;
 		break;
@@ -242,9 +242,9 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		else if (!strcmp(v, "mmio") || !strcmp(v, "pci"))
 			cfg->transport_set = true;
 		else
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--transport '%s' is not a virtio transport. Use auto, mmio or pci",
-					v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--transport '%s' is not a virtio transport. Use auto, mmio or pci",
+					     v);
 		cfg->transport_pci = !strcmp(v, "pci");
 		break;
 	case OPT_VIRTIO_MMIO:
@@ -253,15 +253,15 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		else if (!strcmp(v, "modern"))
 			cfg->virtio_mmio = VIRTIO_MMIO_MODE_MODERN;
 		else
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--virtio-mmio '%s' is not a virtio-mmio interface. Use legacy or modern",
-					v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--virtio-mmio '%s' is not a virtio-mmio interface. Use legacy or modern",
+					     v);
 		break;
 	case OPT_QUEUES:
 		if (parse_u64(v, 1, 16, &n))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--queues '%s' is not a queue pair count. Use a number from 1 to 16",
-					v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--queues '%s' is not a queue pair count. Use a number from 1 to 16",
+					     v);
 		cfg->queues = (unsigned int)n;
 		break;
 	default:
@@ -276,18 +276,18 @@ static int apply_console_option(const struct opt_desc *o, const char *v,
 	switch (o->id) {
 	case OPT_EXPECT:
 		if (cfg->expect)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--expect given twice ('%s' and '%s'). Give one; join alternatives with |",
-					cfg->expect, v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--expect given twice ('%s' and '%s'). Give one; join alternatives with |",
+					     cfg->expect, v);
 		if (console_match_validate("--expect", v, err))
 			return -1;
 		cfg->expect = v;
 		break;
 	case OPT_FAIL_ON:
 		if (cfg->nfail_on == CLI_MAX_FAIL_ON)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"more than %u --fail-on patterns. Join some with |",
-					CLI_MAX_FAIL_ON);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "more than %u --fail-on patterns. Join some with |",
+					     CLI_MAX_FAIL_ON);
 		if (console_match_validate("--fail-on", v, err))
 			return -1;
 		cfg->fail_on[cfg->nfail_on++] = v;
@@ -310,15 +310,15 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1 ||
 			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO || cfg->transport_pci ||
 			       cfg->vhost_poll_set))
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"network options need a NIC. Add --tap NAME");
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "network options need a NIC. Add --tap NAME");
 	if (cfg->transport_set && cfg->transport_pci && cfg->virtio_mmio == VIRTIO_MMIO_MODE_LEGACY)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--virtio-mmio legacy needs the NIC on virtio-mmio, but --transport pci puts it on virtio-pci. Drop one of them");
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--virtio-mmio legacy needs the NIC on virtio-mmio, but --transport pci puts it on virtio-pci. Drop one of them");
 	/* Tier 2 has no vhost worker to poll: say so rather than ignore it. */
 	if (cfg->vhost_poll_set && cfg->vhost == VHOST_OFF)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--vhost-poll-us tunes vhost-net, which --vhost off turns off. Drop one of them");
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--vhost-poll-us tunes vhost-net, which --vhost off turns off. Drop one of them");
 	return 0;
 }
 
@@ -331,18 +331,18 @@ static int check_boot_source(const struct vm_config *cfg, const struct board *bo
 			     bool cmdline_given, struct tvm_error *err)
 {
 	if (!cfg->bios_path && !cfg->kernel_path)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz, ELF or raw binary) or --bios FIRMWARE");
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "no kernel given. Pass --kernel FILE (an arm64 Image, vmlinuz, ELF or raw binary) or --bios FIRMWARE");
 	if (!cfg->bios_path)
 		return 0;
 	if (!board->flash[0].size)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--bios needs a board with flash; --machine %s has none. Add --machine virt",
-				board->name);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--bios needs a board with flash; --machine %s has none. Add --machine virt",
+				     board->name);
 	if (cfg->kernel_path || cfg->initrd_path || cmdline_given)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--%s cannot go with --bios: tinyvmm has no fw_cfg to hand it to the firmware. Let the firmware load the kernel (e.g. over TFTP), or drop --bios",
-				cfg->kernel_path ? "kernel" : cfg->initrd_path ? "initrd" : "cmdline");
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--%s cannot go with --bios: tinyvmm has no fw_cfg to hand it to the firmware. Let the firmware load the kernel (e.g. over TFTP), or drop --bios",
+				     cfg->kernel_path ? "kernel" : cfg->initrd_path ? "initrd" : "cmdline");
 	return 0;
 }
 
@@ -369,23 +369,23 @@ static int apply_option(const struct opt_desc *o, const char *v,
 	case OPT_VERSION:	*action = CLI_VERSION; break;
 	case OPT_MACHINE:
 		if (!board_by_name(v))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--machine '%s' is not a board. Use tinyvmm or virt", v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--machine '%s' is not a board. Use tinyvmm or virt", v);
 		cfg->machine = !strcmp(v, "virt") ? BOARD_VIRT : BOARD_TINYVMM;
 		break;
 	case OPT_CPUS:
 		if (parse_u64(v, 1, CLI_MAX_CPUS, &n))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--cpus '%s' is not a vCPU count. Use a number from 1 to %u",
-					v, CLI_MAX_CPUS);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--cpus '%s' is not a vCPU count. Use a number from 1 to %u",
+					     v, CLI_MAX_CPUS);
 		cfg->cpus = (unsigned int)n;
 		break;
 	case OPT_MEM:
 		/* 16 MiB: below that not even a tiny kernel plus DTB fits. */
 		if (parse_u64(v, 16, 1ULL << 24, &n))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--mem '%s' is not a RAM size. Give MiB as a number of at least 16, e.g. --mem 512",
-					v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--mem '%s' is not a RAM size. Give MiB as a number of at least 16, e.g. --mem 512",
+					     v);
 		cfg->mem_mib = n;
 		break;
 	case OPT_SECCOMP:
@@ -396,25 +396,25 @@ static int apply_option(const struct opt_desc *o, const char *v,
 		else if (!strcmp(v, "off"))
 			cfg->seccomp = SECCOMP_MODE_OFF;
 		else
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--seccomp '%s' is not a mode. Use on, log or off", v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--seccomp '%s' is not a mode. Use on, log or off", v);
 		break;
 	case OPT_GIC:
 		if (parse_gic(v, &cfg->gic))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--gic '%s' is not a GIC version. Use auto, v2 or v3", v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--gic '%s' is not a GIC version. Use auto, v2 or v3", v);
 		break;
 	case OPT_TIMEOUT:
 		if (parse_u64(v, 1, 1000000000, &n))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--timeout '%s' is not a number of seconds. Use a whole number of at least 1",
-					v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--timeout '%s' is not a number of seconds. Use a whole number of at least 1",
+					     v);
 		cfg->timeout_s = (unsigned int)n;
 		break;
 	case OPT_ON_RESET:
 		if (strcmp(v, "exit") && strcmp(v, "reboot"))
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--on-reset '%s' is not an action. Use exit or reboot", v);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--on-reset '%s' is not an action. Use exit or reboot", v);
 		cfg->reboot_on_reset = !strcmp(v, "reboot");
 		break;
 	case OPT_EXPECT:
@@ -441,27 +441,27 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg,
 		size_t len;
 
 		if (strncmp(arg, "--", 2) || !arg[2])
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"unexpected argument '%s'. Options start with --; see tinyvmm --help",
-					arg);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "unexpected argument '%s'. Options start with --; see tinyvmm --help",
+					     arg);
 		eq = strchr(arg + 2, '=');
 		len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
 		o = find_option(arg + 2, len);
 		if (!o)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"unknown option '%.*s'. See tinyvmm --help for the options",
-					(int)(len + 2), arg);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "unknown option '%.*s'. See tinyvmm --help for the options",
+					     (int)(len + 2), arg);
 		if (o->takes_value) {
 			if (eq)
 				value = eq + 1;
 			else if (i + 1 < argc)
 				value = argv[++i];
 			else
-				return tvm_fail(err, TVM_EXIT_USAGE,
-						"--%s needs a value. See tinyvmm --help", o->name);
+				return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+						     "--%s needs a value. See tinyvmm --help", o->name);
 		} else if (eq) {
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--%s takes no value. Write just --%s", o->name, o->name);
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--%s takes no value. Write just --%s", o->name, o->name);
 		}
 		if (apply_option(o, value, cfg, action, err))
 			return -1;

@@ -29,6 +29,8 @@ static void expect_usage_error(int argc, char *const argv[], const char *needle)
 {
 	cr_assert_eq(parse(argc, argv), -1, "parse succeeded, want error with '%s'", needle);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE, "code %d (%s)", err.code, err.msg);
+	cr_assert_eq(err.kind, TVM_ERR_INPUT, "kind %d (%s)", err.kind, err.msg);
+	cr_assert_eq(err.errnum, 0, "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
 }
 

@@ -63,15 +63,17 @@ int console_open(struct console *con, const char *log_path, struct tvm_error *er
 	con->out_may_block = may_block(STDOUT_FILENO);
 	con->abandon_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (con->abandon_fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot create an eventfd: %s", strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "cannot create an eventfd: %s", strerror(errno));
 	if (log_path) {
 		con->log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (con->log_fd < 0) {
+			tvm_fail_errno(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				       "cannot write --console-log '%s': %s. Choose a writable path",
+				       log_path, strerror(errno));
 			close(con->abandon_fd);
 			con->abandon_fd = -1;
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"cannot write --console-log '%s': %s. Choose a writable path",
-					log_path, strerror(errno));
+			return -1;
 		}
 	}
 	make_raw();

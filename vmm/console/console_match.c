@@ -31,9 +31,9 @@ static int compile(regex_t *re, const char *option, const char *pattern,
 	if (r) {
 		regerror(r, re, why, sizeof(why));
 		regfree(re);
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s '%s': invalid regular expression: %s. Write a POSIX extended regular expression (grep -E syntax)",
-				option, pattern, why);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "%s '%s': invalid regular expression: %s. Write a POSIX extended regular expression (grep -E syntax)",
+				     option, pattern, why);
 	}
 	return 0;
 }
@@ -49,9 +49,9 @@ int console_match_validate(const char *option, const char *pattern, struct tvm_e
 	regfree(&re);
 	/* It would match before the guest says anything: surely a mistake. */
 	if (matches_empty)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s '%s' matches the empty string, so it matches any output at once. Give the text to wait for",
-				option, pattern);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "%s '%s' matches the empty string, so it matches any output at once. Give the text to wait for",
+				     option, pattern);
 	return 0;
 }
 
@@ -160,9 +160,9 @@ static int add_fail(struct console_match *m, const char *pattern, bool is_defaul
 	struct console_pattern *p = &m->fail[m->nfail];
 
 	if (m->nfail == CONSOLE_MATCH_MAX_FAIL)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"too many --fail-on patterns (at most %u with the defaults). Join some with |",
-				CONSOLE_MATCH_MAX_FAIL);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "too many --fail-on patterns (at most %u with the defaults). Join some with |",
+				     CONSOLE_MATCH_MAX_FAIL);
 	if (compile(&p->re, "--fail-on", pattern, err))
 		return -1;
 	p->text = pattern;
