@@ -460,13 +460,13 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	int r = 0;
 
 	if (p->gic_version != 2 && p->gic_version != 3)
-		return tvm_fail(err, TVM_EXIT_ERROR, "device tree: unknown GIC version %d",
-				p->gic_version);
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "device tree: unknown GIC version %d", p->gic_version);
 	if (p->pci && ((p->pci->msi == FDT_MSI_ITS && p->gic_version != 3) ||
 		       (p->pci->msi == FDT_MSI_V2M && p->gic_version != 2)))
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"device tree: that MSI controller does not exist on a GICv%d",
-				p->gic_version);
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "device tree: that MSI controller does not exist on a GICv%d",
+				     p->gic_version);
 	/*
 	 * Stop if fdt_create fails: the later calls trust the header in @buf,
 	 * which fdt_create did not write (stale bytes could send them out of
@@ -474,9 +474,9 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	 */
 	r = size > INT_MAX ? -FDT_ERR_NOSPACE : fdt_create(buf, (int)size);
 	if (r)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"device tree does not fit in %zu bytes (libfdt: %s)",
-				size, fdt_strerror(r));
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "device tree does not fit in %zu bytes (libfdt: %s)",
+				     size, fdt_strerror(r));
 	r |= fdt_finish_reservemap(buf);
 	r |= fdt_begin_node(buf, "");
 	r |= add_root_props(buf, &p->board);
@@ -506,10 +506,11 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t size,
 	r |= fdt_finish(buf);
 	/* libfdt errors are negative; OR-ing keeps "some step failed". */
 	if (r)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"device tree does not fit in %zu bytes (libfdt: %s)",
-				size, fdt_strerror(r < 0 ? r : -FDT_ERR_NOSPACE));
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "device tree does not fit in %zu bytes (libfdt: %s)",
+				     size, fdt_strerror(r < 0 ? r : -FDT_ERR_NOSPACE));
 	if (fdt_pack(buf))
-		return tvm_fail(err, TVM_EXIT_ERROR, "device tree could not be packed");
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "device tree could not be packed");
 	return 0;
 }

@@ -556,7 +556,8 @@ static int user_start(struct virtio_net *net, struct tvm_error *err)
 {
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (virtio_net_pair_ready(net, i) && net_user_start_pair(&net->pairs[i]))
-			return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: cannot start the queue pair %u thread", i);
+			return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+					     "virtio-net: cannot start the queue pair %u thread", i);
 	return 0;
 }
 

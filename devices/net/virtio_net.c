@@ -251,7 +251,8 @@ static int init_pair(struct virtio_net *net, unsigned int i, struct tvm_error *e
 	pair->chains = calloc(NET_RX_MAX_MERGE, sizeof(*pair->chains));
 	if (pair->kick_fd[0] < 0 || pair->kick_fd[1] < 0 || tvm_worker_open(&pair->worker) ||
 	    !pair->rx_frame || !pair->chains)
-		return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: out of memory or fds");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "virtio-net: out of memory or fds");
 	return 0;
 }
 
@@ -301,10 +302,12 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	virtio_dev_init(&net->vdev, VIRTIO_ID_NET, 0, nqueues, NET_QUEUE_SIZE_MAX, mem,
 			&net_ops, net);
 	if (net->npairs > NET_MAX_QUEUE_PAIRS)
-		return tvm_fail(err, TVM_EXIT_USAGE, "at most %d queue pairs", NET_MAX_QUEUE_PAIRS);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "at most %d queue pairs", NET_MAX_QUEUE_PAIRS);
 	net->tap_gone_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (net->tap_gone_fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: eventfd: %s", strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "virtio-net: eventfd: %s", strerror(errno));
 	features = virtio_net_offered_features(opts->packed, net->npairs);
 	net->vdev.device_features = features | (1ULL << VIRTIO_F_VERSION_1);
 	for (unsigned int i = 0; i < net->npairs; i++)
@@ -319,7 +322,8 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		net->ctrl_buf = malloc(NET_CTRL_MAX_CMD);
 		if (net->ctrl_kick_fd < 0 || tvm_worker_open(&net->ctrl_worker) || !net->ctrl_chain ||
 		    !net->ctrl_buf)
-			return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: out of memory or fds");
+			return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+					     "virtio-net: out of memory or fds");
 	}
 	if (choose_backend(net, err))
 		return -1;
@@ -336,8 +340,9 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 int virtio_net_start_monitor(struct virtio_net *net, struct tvm_error *err)
 {
 	if (net->backend == NET_BACKEND_VHOST && net_vhost_monitor_start(net))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot start the vhost-net monitor thread: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "cannot start the vhost-net monitor thread: %s",
+				      strerror(errno));
 	return 0;
 }
 
