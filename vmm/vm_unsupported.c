@@ -14,9 +14,9 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 
 	if (uname(&u))
 		u.machine[0] = '\0';
-	return tvm_fail(err, TVM_EXIT_NO_KVM,
-			"this %s host cannot run ARM64 guests with KVM (Tier 3: KVM for ARM64 needs an ARM64 host). Run tinyvmm inside the emulated ARM64 host: scripts/emuhost -- tinyvmm --kernel ...",
-			u.machine[0] ? u.machine : "non-ARM64");
+	return tvm_fail_kind(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM,
+			     "this %s host cannot run ARM64 guests with KVM (Tier 3: KVM for ARM64 needs an ARM64 host). Run tinyvmm inside the emulated ARM64 host: scripts/emuhost -- tinyvmm --kernel ...",
+			     u.machine[0] ? u.machine : "non-ARM64");
 }
 
 int kvm_check_probe(struct kvm_check_info *info)

@@ -66,18 +66,19 @@ static int try_v3(int vm_fd, unsigned int ncpus, struct gic *gic, struct tvm_err
 	int fd;
 
 	if (ncpus > board_max_cpus(gic->board, 3))
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"GICv3 here supports at most %u vCPUs. Lower --cpus",
-				board_max_cpus(gic->board, 3));
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "GICv3 here supports at most %u vCPUs. Lower --cpus",
+				     board_max_cpus(gic->board, 3));
 	fd = create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 	if (fd < 0)
-		return tvm_fail(err, TVM_EXIT_NO_KVM,
-				"this host cannot create a GICv3 for guests (%s). Use --gic v2 or --gic auto",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM,
+				      "this host cannot create a GICv3 for guests (%s). Use --gic v2 or --gic auto",
+				      strerror(errno));
 	if (place_v3(fd, gic->board)) {
+		tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+			       "placing the GICv3 frames failed: %s", strerror(errno));
 		close(fd);
-		return tvm_fail(err, TVM_EXIT_ERROR, "placing the GICv3 frames failed: %s",
-				strerror(errno));
+		return -1;
 	}
 	gic->fd = fd;
 	gic->version = 3;
@@ -89,18 +90,19 @@ static int try_v2(int vm_fd, unsigned int ncpus, struct gic *gic, struct tvm_err
 	int fd;
 
 	if (ncpus > LAYOUT_MAX_CPUS_GICV2)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"GICv2 supports at most %d vCPUs. Lower --cpus to 8 or use a GICv3 host",
-				LAYOUT_MAX_CPUS_GICV2);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "GICv2 supports at most %d vCPUs. Lower --cpus to 8 or use a GICv3 host",
+				     LAYOUT_MAX_CPUS_GICV2);
 	fd = create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2);
 	if (fd < 0)
-		return tvm_fail(err, TVM_EXIT_NO_KVM,
-				"this host cannot create a GICv2 for guests (%s). Use --gic v3 or --gic auto",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM,
+				      "this host cannot create a GICv2 for guests (%s). Use --gic v3 or --gic auto",
+				      strerror(errno));
 	if (place_v2(fd, gic->board)) {
+		tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+			       "placing the GICv2 frames failed: %s", strerror(errno));
 		close(fd);
-		return tvm_fail(err, TVM_EXIT_ERROR, "placing the GICv2 frames failed: %s",
-				strerror(errno));
+		return -1;
 	}
 	gic->fd = fd;
 	gic->version = 2;
@@ -133,11 +135,12 @@ int gic_finalize(struct gic *gic, struct tvm_error *err)
 	uint32_t nr_irqs = LAYOUT_GIC_NR_IRQS;
 
 	if (set_attr(gic->fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs))
-		return tvm_fail(err, TVM_EXIT_ERROR, "setting the vGIC interrupt count failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "setting the vGIC interrupt count failed: %s",
+				      strerror(errno));
 	if (set_attr(gic->fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL))
-		return tvm_fail(err, TVM_EXIT_ERROR, "initialising the vGIC failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "initialising the vGIC failed: %s", strerror(errno));
 	return 0;
 }
 
@@ -147,18 +150,20 @@ int gic_its_create(struct gic *gic, int vm_fd, struct tvm_error *err)
 	int fd;
 
 	if (gic->version != 3)
-		return tvm_fail(err, TVM_EXIT_ERROR, "an ITS needs a GICv3, this VM has a GICv%d",
-				gic->version);
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "an ITS needs a GICv3, this VM has a GICv%d", gic->version);
 	fd = create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS);
 	if (fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"this host cannot create a vITS (%s). PCI devices fall back to INTx",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "this host cannot create a vITS (%s). PCI devices fall back to INTx",
+				      strerror(errno));
 	if (set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &base) ||
 	    set_attr(fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL)) {
+		tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+			       "setting up the vITS at 0x%llx failed: %s",
+			       (unsigned long long)base, strerror(errno));
 		close(fd);
-		return tvm_fail(err, TVM_EXIT_ERROR, "setting up the vITS at 0x%llx failed: %s",
-				(unsigned long long)base, strerror(errno));
+		return -1;
 	}
 	gic->its_fd = fd;
 	return 0;
@@ -212,9 +217,9 @@ static int reset_spis(struct gic *gic, struct tvm_error *err)
 			uint32_t value = writes[w].value;
 
 			if (set_attr(gic->fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, reg, &value))
-				return tvm_fail(err, TVM_EXIT_ERROR,
-						"rebooting: writing vGIC distributor register 0x%llx failed: %s",
-						(unsigned long long)reg, strerror(errno));
+				return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+						      "rebooting: writing vGIC distributor register 0x%llx failed: %s",
+						      (unsigned long long)reg, strerror(errno));
 		}
 	return 0;
 }
@@ -236,13 +241,13 @@ static int disable_lpis(struct gic *gic, const uint64_t *mpidrs, unsigned int nc
 
 		if (set_attr(gic->fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, attr, &ctlr) ||
 		    get_attr(gic->fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, attr, &ctlr))
-			return tvm_fail(err, TVM_EXIT_ERROR,
-					"rebooting: clearing vCPU %u's GICR_CTLR failed: %s", i,
-					strerror(errno));
+			return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+					      "rebooting: clearing vCPU %u's GICR_CTLR failed: %s", i,
+					      strerror(errno));
 		if (ctlr & (GICR_CTLR_ENABLE_LPIS | GICR_CTLR_RWP))
-			return tvm_fail(err, TVM_EXIT_RESET,
-					"rebooting: this host's KVM cannot disable vCPU %u's LPIs (GICR_CTLR 0x%x), so the next kernel would inherit the last one's interrupt tables; the guest reset ends the run (exit code 3). Use a newer host kernel, or --on-reset exit",
-					i, ctlr);
+			return tvm_fail_kind(err, TVM_ERR_KVM, TVM_EXIT_RESET,
+					     "rebooting: this host's KVM cannot disable vCPU %u's LPIs (GICR_CTLR 0x%x), so the next kernel would inherit the last one's interrupt tables; the guest reset ends the run (exit code 3). Use a newer host kernel, or --on-reset exit",
+					     i, ctlr);
 	}
 	return 0;
 }
@@ -260,9 +265,9 @@ static int clear_lpi_tables(struct gic *gic, const uint64_t *mpidrs, unsigned in
 
 			if (set_attr(gic->fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
 				     redist_attr(mpidrs[i], regs[r]), &zero))
-				return tvm_fail(err, TVM_EXIT_ERROR,
-						"rebooting: clearing vCPU %u's redistributor register 0x%x failed: %s",
-						i, regs[r], strerror(errno));
+				return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+						      "rebooting: clearing vCPU %u's redistributor register 0x%x failed: %s",
+						      i, regs[r], strerror(errno));
 		}
 	return 0;
 }
@@ -287,8 +292,8 @@ int gic_reset(struct gic *gic, const uint64_t *mpidrs, unsigned int ncpus, struc
 		return -1;
 	if (gic->its_fd >= 0 &&
 	    set_attr(gic->its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_CTRL_RESET, NULL))
-		return tvm_fail(err, TVM_EXIT_ERROR, "rebooting: resetting the vITS failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "rebooting: resetting the vITS failed: %s", strerror(errno));
 	if (gic->version == 3)
 		return clear_lpi_tables(gic, mpidrs, ncpus, err);
 	return 0;

@@ -56,13 +56,13 @@ int vcpu_features_finalize(int vcpu_fd, unsigned int id, struct cpu_features *f,
 		return 0;
 	/* Every vCPU gets the same default set: the lengths the host offers. */
 	if (ioctl(vcpu_fd, KVM_GET_ONE_REG, &vls) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"reading the SVE vector lengths of vCPU %u failed: %s. Run with --no-sve",
-				id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "reading the SVE vector lengths of vCPU %u failed: %s. Run with --no-sve",
+				      id, strerror(errno));
 	if (ioctl(vcpu_fd, KVM_ARM_VCPU_FINALIZE, &what) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"KVM_ARM_VCPU_FINALIZE(SVE) for vCPU %u failed: %s. Run with --no-sve",
-				id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_ARM_VCPU_FINALIZE(SVE) for vCPU %u failed: %s. Run with --no-sve",
+				      id, strerror(errno));
 	return 0;
 }
 
@@ -76,15 +76,15 @@ int vcpu_pmu_init(int vcpu_fd, unsigned int id, struct tvm_error *err)
 	};
 
 	if (ioctl(vcpu_fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"setting the PMU interrupt (INTID %d) of vCPU %u failed: %s. Run with --no-pmu",
-				intid, id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "setting the PMU interrupt (INTID %d) of vCPU %u failed: %s. Run with --no-pmu",
+				      intid, id, strerror(errno));
 	attr.attr = KVM_ARM_VCPU_PMU_V3_INIT;
 	attr.addr = 0;
 	if (ioctl(vcpu_fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"initialising the PMU of vCPU %u failed: %s. Run with --no-pmu",
-				id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "initialising the PMU of vCPU %u failed: %s. Run with --no-pmu",
+				      id, strerror(errno));
 	return 0;
 }
 

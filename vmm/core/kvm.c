@@ -26,15 +26,17 @@ static const struct required_cap required_caps[] = {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 };
 
-static int open_failure(int e, struct tvm_error *err)
+/* Right after open("/dev/kvm") failed: errno says why. */
+static int open_failure(struct tvm_error *err)
 {
-	if (e == ENOENT || e == ENXIO || e == ENODEV)
-		return tvm_fail(err, TVM_EXIT_NO_KVM,
-				"/dev/kvm does not exist: this host cannot run ARM64 guests with KVM. Enable KVM in the host kernel (CONFIG_KVM, boot at EL2) or run inside the emulated host: scripts/emuhost -- tinyvmm ...");
-	if (e == EACCES || e == EPERM)
-		return tvm_fail(err, TVM_EXIT_NO_KVM,
-				"/dev/kvm: permission denied. Add your user to the kvm group (sudo usermod -aG kvm $USER, then log in again)");
-	return tvm_fail(err, TVM_EXIT_NO_KVM, "cannot open /dev/kvm: %s", strerror(e));
+	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM,
+				      "/dev/kvm does not exist: this host cannot run ARM64 guests with KVM. Enable KVM in the host kernel (CONFIG_KVM, boot at EL2) or run inside the emulated host: scripts/emuhost -- tinyvmm ...");
+	if (errno == EACCES || errno == EPERM)
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM,
+				      "/dev/kvm: permission denied. Add your user to the kvm group (sudo usermod -aG kvm $USER, then log in again)");
+	return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM, "cannot open /dev/kvm: %s",
+			      strerror(errno));
 }
 
 int kvm_open(struct kvm *kvm, struct tvm_error *err)
@@ -45,27 +47,28 @@ int kvm_open(struct kvm *kvm, struct tvm_error *err)
 	kvm->vm_fd = -1;
 	kvm->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm->fd < 0)
-		return open_failure(errno, err);
+		return open_failure(err);
 	version = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION) {
 		kvm_close(kvm);
-		return tvm_fail(err, TVM_EXIT_NO_KVM,
-				"/dev/kvm speaks KVM API %d, tinyvmm needs %d. Use a newer host kernel",
-				version, KVM_API_VERSION);
+		return tvm_fail_kind(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM,
+				     "/dev/kvm speaks KVM API %d, tinyvmm needs %d. Use a newer host kernel",
+				     version, KVM_API_VERSION);
 	}
 	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
 		if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
 			kvm_close(kvm);
-			return tvm_fail(err, TVM_EXIT_NO_KVM,
-					"host KVM lacks %s. Use a host kernel of 4.14 or newer",
-					required_caps[i].name);
+			return tvm_fail_kind(err, TVM_ERR_KVM, TVM_EXIT_NO_KVM,
+					     "host KVM lacks %s. Use a host kernel of 4.14 or newer",
+					     required_caps[i].name);
 		}
 	}
 	kvm->run_size = ioctl(kvm->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (kvm->run_size <= 0) {
+		tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+			       "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
 		kvm_close(kvm);
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_GET_VCPU_MMAP_SIZE failed: %s",
-				strerror(errno));
+		return -1;
 	}
 	return 0;
 }
@@ -85,8 +88,9 @@ int kvm_create_vm(struct kvm *kvm, uint64_t ram_base, uint64_t ram_bytes, struct
 		return -1;
 	kvm->vm_fd = ioctl(kvm->fd, KVM_CREATE_VM, vm_type(max_ipa, kvm->ipa_bits));
 	if (kvm->vm_fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VM (%u-bit IPA) failed: %s",
-				kvm->ipa_bits, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_CREATE_VM (%u-bit IPA) failed: %s",
+				      kvm->ipa_bits, strerror(errno));
 	n = ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (n <= 0)
 		n = ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
@@ -104,10 +108,10 @@ int kvm_add_memory(struct kvm *kvm, const struct guest_mem *mem, struct tvm_erro
 	};
 
 	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"KVM_SET_USER_MEMORY_REGION (%llu MiB at 0x%llx) failed: %s. Lower --mem",
-				(unsigned long long)(mem->size >> 20),
-				(unsigned long long)mem->gpa_base, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_SET_USER_MEMORY_REGION (%llu MiB at 0x%llx) failed: %s. Lower --mem",
+				      (unsigned long long)(mem->size >> 20),
+				      (unsigned long long)mem->gpa_base, strerror(errno));
 	return 0;
 }
 
@@ -127,9 +131,9 @@ int kvm_irqfd(struct kvm *kvm, int fd, unsigned int spi, struct tvm_error *err)
 	struct kvm_irqfd req = { .fd = (uint32_t)fd, .gsi = spi };
 
 	if (ioctl(kvm->vm_fd, KVM_IRQFD, &req) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"KVM_IRQFD for SPI %u failed: %s. The host KVM needs irqfd support (Linux 4.1+)",
-				spi, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_IRQFD for SPI %u failed: %s. The host KVM needs irqfd support (Linux 4.1+)",
+				      spi, strerror(errno));
 	return 0;
 }
 
@@ -145,9 +149,9 @@ int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t value, int fd,
 	};
 
 	if (ioctl(kvm->vm_fd, KVM_IOEVENTFD, &req) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"KVM_IOEVENTFD at 0x%llx failed: %s. The host KVM needs ioeventfd support",
-				(unsigned long long)addr, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_IOEVENTFD at 0x%llx failed: %s. The host KVM needs ioeventfd support",
+				      (unsigned long long)addr, strerror(errno));
 	return 0;
 }
 

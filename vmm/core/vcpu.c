@@ -60,8 +60,9 @@ int vcpu_set_kick_mask(struct vcpu *vcpu, const sigset_t *blocked, struct tvm_er
 	sigdelset(&during_run, VCPU_KICK_SIGNAL);
 	memcpy(&mask.set, &during_run, sizeof(mask.set));	/* glibc's first word is the kernel's */
 	if (ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &mask) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "vCPU %u: KVM_SET_SIGNAL_MASK failed: %s",
-				vcpu->id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "vCPU %u: KVM_SET_SIGNAL_MASK failed: %s",
+				      vcpu->id, strerror(errno));
 	return 0;
 }
 
@@ -97,8 +98,8 @@ static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
 
 	/* The host's own CPU type: what KVM can best present to the guest. */
 	if (ioctl(vm->kvm.vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_PREFERRED_TARGET failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_ARM_PREFERRED_TARGET failed: %s", strerror(errno));
 	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
 	init.features[0] |= vcpu_features_init_bits(&vm->cpu);
 	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
@@ -106,16 +107,18 @@ static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
 		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
 	vcpu->init = init;	/* a reboot re-inits with exactly these features */
 	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_VCPU_INIT for vCPU %u failed: %s%s",
-				vcpu->id, strerror(errno),
-				vcpu_features_init_bits(&vm->cpu)
-					? ". Try without the optional CPU features: --no-pmu --no-pauth --no-sve"
-					: "");
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_ARM_VCPU_INIT for vCPU %u failed: %s%s",
+				      vcpu->id, strerror(errno),
+				      vcpu_features_init_bits(&vm->cpu)
+					      ? ". Try without the optional CPU features: --no-pmu --no-pauth --no-sve"
+					      : "");
 	if (vcpu_features_finalize(vcpu->fd, vcpu->id, &vm->cpu, err))
 		return -1;
 	if (get_reg(vcpu->fd, ARM64_MPIDR_EL1, &vcpu->mpidr) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "reading MPIDR_EL1 of vCPU %u failed: %s",
-				vcpu->id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "reading MPIDR_EL1 of vCPU %u failed: %s",
+				      vcpu->id, strerror(errno));
 	return 0;
 }
 
@@ -129,14 +132,14 @@ int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err)
 	vcpu->stats_fd = -1;
 	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VCPU %u failed: %s",
-				id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_CREATE_VCPU %u failed: %s", id, strerror(errno));
 	vm->ncpus = id + 1;
 	run = mmap(NULL, (size_t)vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   vcpu->fd, 0);
 	if (run == MAP_FAILED)
-		return tvm_fail(err, TVM_EXIT_ERROR, "mapping kvm_run of vCPU %u failed: %s",
-				id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "mapping kvm_run of vCPU %u failed: %s", id, strerror(errno));
 	vcpu->run = run;
 	/* Optional: only for statistics (Linux 5.14+). */
 	vcpu->stats_fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
@@ -157,8 +160,9 @@ int vcpu_reinit(struct vcpu *vcpu, struct tvm_error *err)
 	struct kvm_vcpu_init init = vcpu->init;
 
 	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "rebooting: KVM_ARM_VCPU_INIT for vCPU %u failed: %s",
-				vcpu->id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "rebooting: KVM_ARM_VCPU_INIT for vCPU %u failed: %s",
+				      vcpu->id, strerror(errno));
 	/* The kick that stopped it must not bounce the next boot's first KVM_RUN. */
 	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
 	return 0;
@@ -179,8 +183,8 @@ int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_e
 	/* booting.rst: x0 = DTB address, x1-x3 = 0 (KVM resets them to 0). */
 	if (set_reg(vcpu->fd, ARM64_CORE_REG(regs.pc), pc) < 0 ||
 	    set_reg(vcpu->fd, ARM64_CORE_REG(regs.regs[0]), x0) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "setting boot registers failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "setting boot registers failed: %s", strerror(errno));
 	return 0;
 }
 
@@ -314,8 +318,8 @@ int vcpu_start(struct vcpu *vcpu, struct tvm_error *err)
 	int e = tvm_thread_start(&vcpu->thread, vcpu_thread, vcpu);
 
 	if (e)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot start vCPU %u thread: %s",
-				vcpu->id, strerror(e));
+		return tvm_fail_errnum(err, TVM_ERR_HOST, TVM_EXIT_ERROR, e,
+				       "cannot start vCPU %u thread: %s", vcpu->id, strerror(e));
 	vcpu->started = true;
 	return 0;
 }
