@@ -293,18 +293,19 @@ int seccomp_install(const struct seccomp_policy *pol, struct tvm_error *err)
 	if (pol->mode == SECCOMP_MODE_OFF)
 		return 0;
 	if (pol->reboot && pol->nvcpu_fds + pol->ngic_fds > SECCOMP_MAX_PINNED_FDS)
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"seccomp: %u vCPU and vGIC fds to pin, at most %u fit the filter. Use --seccomp off",
-				pol->nvcpu_fds + pol->ngic_fds, SECCOMP_MAX_PINNED_FDS);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_ERROR,
+				     "seccomp: %u vCPU and vGIC fds to pin, at most %u fit the filter. Use --seccomp off",
+				     pol->nvcpu_fds + pol->ngic_fds, SECCOMP_MAX_PINNED_FDS);
 	fprog.len = (unsigned short)build(prog, pol, deny);
 	fprog.filter = prog;
 	/* Without no_new_privs only CAP_SYS_ADMIN may install a filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return tvm_fail(err, TVM_EXIT_ERROR, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	/* TSYNC: threads started during set-up (interrupt relay) get it too. */
 	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog))
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"installing the seccomp filter failed: %s. Use --seccomp off to run without it",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "installing the seccomp filter failed: %s. Use --seccomp off to run without it",
+				      strerror(errno));
 	return 0;
 }

@@ -60,9 +60,9 @@ static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 	uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
 
 	if (host && bytes > host)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--mem %llu MiB is more than this host's %llu MiB of RAM. Lower --mem",
-				(unsigned long long)(bytes >> 20), (unsigned long long)(host >> 20));
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--mem %llu MiB is more than this host's %llu MiB of RAM. Lower --mem",
+				     (unsigned long long)(bytes >> 20), (unsigned long long)(host >> 20));
 	return 0;
 }
 
@@ -91,16 +91,16 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 	vcpu_features_offered(vm->kvm.vm_fd, &offered);
 	cpu_features_choose(&offered, &cfg->cpu, &vm->cpu);
 	if (cfg->cpus > vm->kvm.max_vcpus)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
-				cfg->cpus, vm->kvm.max_vcpus);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--cpus %u is above this host's KVM limit of %u vCPUs. Lower --cpus",
+				     cfg->cpus, vm->kvm.max_vcpus);
 	if (gic_create(vm->kvm.vm_fd, cfg->gic, cfg->cpus, vm->board, &vm->gic, err))
 		return -1;
 	if (cfg->transport_pci && cfg->tap_name && vm_pci_prepare(vm, err))
 		return -1;
 	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for vCPUs");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "out of memory for vCPUs");
 	for (unsigned int i = 0; i < cfg->cpus; i++)
 		if (vcpu_create(vm, i, err))
 			return -1;
@@ -147,8 +147,9 @@ static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
 	if (vm->boot.format != KERNEL_IMAGE)
 		return 0;	/* a bare-metal ELF sets up its own MMU, if any */
 	if (vcpu_read_mmfr0(vm->vcpus[0].fd, &mmfr0) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
+				      strerror(errno));
 	return granule_check(vm->boot.image_flags, mmfr0, err);
 }
 
@@ -161,15 +162,16 @@ static int dump_dtb(const struct vm *vm, struct tvm_error *err)
 	FILE *f = fopen(path, "wb");
 
 	if (!f || fwrite(fdt, 1, size, f) != size) {
+		tvm_fail_errno(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+			       "cannot write --dump-dtb '%s': %s. Choose a writable path",
+			       path, strerror(errno));
 		if (f)
 			fclose(f);
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"cannot write --dump-dtb '%s': %s. Choose a writable path",
-				path, strerror(errno));
+		return -1;
 	}
 	if (fclose(f))
-		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --dump-dtb '%s': %s",
-				path, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				      "cannot write --dump-dtb '%s': %s", path, strerror(errno));
 	return 0;
 }
 
@@ -203,7 +205,8 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 	p.nvirtio = vm_virtio_slots(vm, slots);
 	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
 	if (!mpidrs)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory building the device tree");
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		mpidrs[i] = vm->vcpus[i].mpidr;
 	p.mpidrs = mpidrs;
@@ -327,11 +330,13 @@ static int drop_privileges(const char *user, struct tvm_error *err)
 	FILE *f;
 
 	if (uid < 0)
-		return tvm_fail(err, TVM_EXIT_USAGE, "--user %s: no such user. Give a name from /etc/passwd or a number",
-				user);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--user %s: no such user. Give a name from /etc/passwd or a number",
+				     user);
 	if (geteuid() != 0)
-		return tvm_fail(err, TVM_EXIT_USAGE, "--user %s: tinyvmm is not running as root, so there is nothing to drop. Leave out --user",
-				user);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--user %s: tinyvmm is not running as root, so there is nothing to drop. Leave out --user",
+				     user);
 	/* The primary group: field 4 of the passwd line. */
 	f = fopen("/etc/passwd", "r");
 	while (f && gid < 0 && fgets(line, sizeof(line), f)) {
@@ -345,11 +350,12 @@ static int drop_privileges(const char *user, struct tvm_error *err)
 	if (gid < 0)
 		gid = uid;
 	if (setgroups(0, NULL) || setgid((gid_t)gid) || setuid((uid_t)uid))
-		return tvm_fail(err, TVM_EXIT_ERROR, "--user %s: cannot drop privileges: %s", user,
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "--user %s: cannot drop privileges: %s", user,
+				      strerror(errno));
 	if (setuid(0) == 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "--user %s: root could be regained; refusing to run",
-				user);
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "--user %s: root could be regained; refusing to run", user);
 	return 0;
 }
 
@@ -362,7 +368,8 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	vm_block_signals(&loop_signals);
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "eventfd: %s", strerror(errno));
 	if (create_machine(vm, err) || read_images(vm, err) || vm_place_images(vm, true, err) ||
 	    gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
@@ -388,8 +395,9 @@ static int setup(struct vm *vm, struct tvm_error *err)
 		return -1;
 	print_banner(vm, bl);
 	if (vm->cfg->report_json_path && report_open(vm))
-		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --report-json '%s': %s. Choose a writable path",
-				vm->cfg->report_json_path, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				      "cannot write --report-json '%s': %s. Choose a writable path",
+				      vm->cfg->report_json_path, strerror(errno));
 	return 0;
 }
 
@@ -472,7 +480,7 @@ int vm_run(const struct vm_config *cfg, struct tvm_error *err)
 	int code = -1;
 
 	if (!vm)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "out of memory");
 	vm->cfg = cfg;
 	vm->board = board_get(cfg->machine);
 	vm->exit_code = -1;

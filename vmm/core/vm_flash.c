@@ -37,18 +37,20 @@ static int load_bios(const char *path, uint8_t *dst, uint64_t bank_size,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return tvm_fail(err, TVM_EXIT_USAGE, "--bios '%s': %s. Pass a firmware image (e.g. /usr/lib/u-boot/qemu_arm64/u-boot.bin)",
-				path, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				      "--bios '%s': %s. Pass a firmware image (e.g. /usr/lib/u-boot/qemu_arm64/u-boot.bin)",
+				      path, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0 ||
 	    (uint64_t)st.st_size > bank_size) {
 		close(fd);
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > bank_size)
-			return tvm_fail(err, TVM_EXIT_USAGE,
-					"--bios '%s' is %llu KiB, larger than the %llu MiB flash bank. Pass a firmware image that fits the bank",
-					path, (unsigned long long)st.st_size >> 10,
-					(unsigned long long)bank_size >> 20);
-		return tvm_fail(err, TVM_EXIT_USAGE, "--bios '%s' is empty or not a regular file. Pass a firmware image file",
-				path);
+			return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+					     "--bios '%s' is %llu KiB, larger than the %llu MiB flash bank. Pass a firmware image that fits the bank",
+					     path, (unsigned long long)st.st_size >> 10,
+					     (unsigned long long)bank_size >> 20);
+		return tvm_fail_kind(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE,
+				     "--bios '%s' is empty or not a regular file. Pass a firmware image file",
+				     path);
 	}
 	while (done < (size_t)st.st_size) {
 		ssize_t n = read(fd, dst + done, (size_t)st.st_size - done);
@@ -56,9 +58,11 @@ static int load_bios(const char *path, uint8_t *dst, uint64_t bank_size,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			close(fd);
-			return tvm_fail(err, TVM_EXIT_USAGE, "--bios '%s': read failed: %s. Pass a readable file",
+			tvm_fail_errnum(err, TVM_ERR_IMAGE, TVM_EXIT_USAGE, n < 0 ? errno : 0,
+					"--bios '%s': read failed: %s. Pass a readable file",
 					path, n < 0 ? strerror(errno) : "short file");
+			close(fd);
+			return -1;
 		}
 		done += (size_t)n;
 	}
@@ -75,16 +79,18 @@ static int attach_bank(struct vm_flash *flash, struct mmio_bus *bus, unsigned in
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot map flash bank %u: %s", i,
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "cannot map flash bank %u: %s", i, strerror(errno));
 	bank->owner = flash;
 	bank->index = i;
 	bank->contents = p;
 	if (pflash_init(&bank->dev, bank->contents, flash->bank_size, &ops))
-		return tvm_fail(err, TVM_EXIT_ERROR, "flash bank %u: bad geometry", i);
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "flash bank %u: bad geometry", i);
 	if (mmio_bus_register(bus, flash->base + i * flash->bank_size, flash->bank_size,
 			      pflash_mmio, &bank->dev, "flash"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register flash bank %u", i);
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot register flash bank %u", i);
 	return 0;
 }
 
@@ -108,9 +114,9 @@ int vm_flash_attach(struct vm_flash *flash, struct kvm *kvm, struct mmio_bus *bu
 	/* Firmware reads the bank as memory from its first instruction. */
 	for (unsigned int i = 0; i < flash->nbanks; i++)
 		if (set_bank_mapped(&flash->banks[i], true))
-			return tvm_fail(err, TVM_EXIT_ERROR,
-					"KVM_SET_USER_MEMORY_REGION (flash bank %u, read-only) failed: %s", i,
-					strerror(errno));
+			return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+					      "KVM_SET_USER_MEMORY_REGION (flash bank %u, read-only) failed: %s", i,
+					      strerror(errno));
 	return 0;
 }
 

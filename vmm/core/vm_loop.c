@@ -158,22 +158,24 @@ static int loop_open(struct vm *vm, struct loop *l, struct tvm_error *err)
 	    watch(l, l->sigfd, SRC_SIGNAL) || watch(l, l->pacefd, SRC_INPUT_PACE) ||
 	    watch(l, vm->uart_space_efd, SRC_UART_SPACE) ||
 	    (vm->net && watch(l, vm->net->tap_gone_fd, SRC_TAP_GONE)))
-		return tvm_fail(err, TVM_EXIT_ERROR, "setting up the event loop: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "setting up the event loop: %s", strerror(errno));
 	if (vm->cfg->timeout_s) {
 		struct itimerspec its = { .it_value.tv_sec = vm->cfg->timeout_s };
 
 		l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (l->timerfd < 0 || timerfd_settime(l->timerfd, 0, &its, NULL) ||
 		    watch(l, l->timerfd, SRC_TIMER))
-			return tvm_fail(err, TVM_EXIT_ERROR, "setting up --timeout: %s",
-					strerror(errno));
+			return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+					      "setting up --timeout: %s", strerror(errno));
 	}
 	if (vm->rtc_timerfd >= 0 && watch(l, vm->rtc_timerfd, SRC_RTC))
-		return tvm_fail(err, TVM_EXIT_ERROR, "watching the RTC's timer: %s", strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "watching the RTC's timer: %s", strerror(errno));
 	if (vm->console_efd >= 0 && watch(l, vm->console_efd, SRC_CONSOLE))
-		return tvm_fail(err, TVM_EXIT_ERROR, "watching the console for --expect/--fail-on: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "watching the console for --expect/--fail-on: %s",
+				      strerror(errno));
 	open_link_monitor(vm, l);
 	/* stdin may be /dev/null or a file, which epoll refuses: then no input. */
 	if (watch(l, STDIN_FILENO, SRC_STDIN))
@@ -394,7 +396,8 @@ static int install_sandbox(struct vm *vm, struct tvm_error *err)
 	int ret;
 
 	if (!vcpu_fds)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the seccomp filter");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory building the seccomp filter");
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_fds[i] = vm->vcpus[i].fd;
 	ret = seccomp_install(&pol, err);

@@ -34,8 +34,8 @@ static int add_net_ack_in_kernel(struct vm *vm, uint64_t base, struct tvm_error 
 {
 	vm->net_ack_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->net_ack_fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot create an eventfd: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "cannot create an eventfd: %s", strerror(errno));
 	if (kvm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_VRING,
 			  vm->net_ack_fd, err))
 		return -1;
@@ -91,7 +91,8 @@ static int add_empty_run(struct vm *vm, unsigned int first, unsigned int end,
 	if (mmio_bus_register(&vm->bus, b->virtio_base + first * b->virtio_slot_size,
 			      (end - first) * b->virtio_slot_size, virtio_mmio_empty_access,
 			      &vm->empty_mmio, "virtio-mmio (empty)"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the empty virtio-mmio transports");
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot register the empty virtio-mmio transports");
 	return 0;
 }
 
@@ -122,7 +123,8 @@ static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_er
 		virtio_mmio_init(&vm->net_mmio, &vm->net->vdev);
 	if (mmio_bus_register(&vm->bus, base, slot.size, virtio_mmio_access,
 			      &vm->net_mmio, "virtio-net"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register virtio-net");
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot register virtio-net");
 	vm->net_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, slot.spi, err))
 		return -1;
@@ -169,7 +171,8 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 		virtio_net_default_mac(cfg->tap_name, opts.mac);
 	vm->net = calloc(1, sizeof(*vm->net));
 	if (!vm->net)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for virtio-net");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory for virtio-net");
 	if (virtio_net_init(vm->net, &opts, &vm->mem, err))
 		return -1;
 	if (cfg->vhost_poll_us && vm->net->backend != NET_BACKEND_VHOST)

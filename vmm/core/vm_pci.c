@@ -61,7 +61,7 @@ int vm_pci_prepare(struct vm *vm, struct tvm_error *err)
 	struct vm_pci *p = calloc(1, sizeof(*p));
 
 	if (!p)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for PCI");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "out of memory for PCI");
 	p->route_msgs = (struct tvm_ratelimit)TVM_RATELIMIT_INIT(8, 60);
 	vm->pci = p;
 	if (vm->gic.version == 3 && gic_its_create(&vm->gic, vm->kvm.vm_fd, &its_err))
@@ -290,8 +290,8 @@ static int add_vectors(struct vm_pci *p, unsigned int n, struct tvm_error *err)
 		int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 		if (fd < 0)
-			return tvm_fail(err, TVM_EXIT_ERROR, "cannot create an eventfd: %s",
-					strerror(errno));
+			return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+					      "cannot create an eventfd: %s", strerror(errno));
 		msi_vector_init(&p->vectors[v], fd, p->has_devid,
 				pci_host_requester_id(NET_PCI_SLOT));
 		p->nvectors = v + 1;
@@ -305,7 +305,8 @@ static int add_msi_backend(struct vm *vm, struct vm_pci *p, struct tvm_error *er
 					   .opaque = &vm->kvm };
 	if (p->mode == MSI_MODE_ITS) {
 		if (msi_routes_init(&p->routes, LAYOUT_GIC_NR_SPIS, msi_kvm_set_routing, &vm->kvm))
-			return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for MSI routes");
+			return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+					     "out of memory for MSI routes");
 		p->routes_ready = true;
 		p->backend.routes = &p->routes;
 	} else if (p->mode == MSI_MODE_V2M) {
@@ -313,7 +314,8 @@ static int add_msi_backend(struct vm *vm, struct vm_pci *p, struct tvm_error *er
 			    vm->board->gicv2m_nr_spis, v2m_raise, vm);
 		if (mmio_bus_register(&vm->bus, vm->board->gicv2m.base, vm->board->gicv2m.size,
 				      gicv2m_access, &p->v2m, "gicv2m"))
-			return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the GICv2m frame");
+			return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+					     "cannot register the GICv2m frame");
 		p->backend.v2m = &p->v2m;
 	}
 	return 0;
@@ -331,7 +333,8 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	if (add_msi_backend(vm, p, err) || add_vectors(p, n, err))
 		return -1;
 	if (virtio_pci_init(&p->net, vdev, PCI_CLASS_NET_ETHERNET, p->nvectors, &vm_msix_ops, p))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot set up the virtio-pci function");
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot set up the virtio-pci function");
 	p->net_ready = true;
 	p->net.set_intx = set_intx;
 	p->net.intx_opaque = vm;
@@ -344,7 +347,8 @@ int vm_pci_add_net(struct vm *vm, struct tvm_error *err)
 	p->host_ready = true;
 	if (pci_host_add(&p->host, NET_PCI_SLOT, &p->net.cfg, virtio_pci_bar_access, &p->net) ||
 	    pci_host_register(&p->host, &vm->bus))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the PCI host bridge");
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot register the PCI host bridge");
 	return 0;
 }
 

@@ -51,7 +51,7 @@ static int reset_gic(struct vm *vm, struct tvm_error *err)
 	int ret;
 
 	if (!mpidrs)
-		return tvm_fail(err, TVM_EXIT_ERROR, "rebooting: out of memory");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "rebooting: out of memory");
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		mpidrs[i] = vm->vcpus[i].mpidr;
 	ret = gic_reset(&vm->gic, mpidrs, vm->ncpus, err);

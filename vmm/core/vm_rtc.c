@@ -41,12 +41,13 @@ int vm_rtc_add(struct vm *vm, struct tvm_error *err)
 		return 0;
 	vm->rtc_timerfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (vm->rtc_timerfd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot create the RTC's timer: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "cannot create the RTC's timer: %s", strerror(errno));
 	pl031_init(&vm->rtc, &ops);
 	vm->rtc_ready = true;
 	if (mmio_bus_register(&vm->bus, b->rtc.base, b->rtc.size, pl031_mmio, &vm->rtc, "pl031"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the RTC");
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot register the RTC");
 	return 0;
 }
 

@@ -93,16 +93,18 @@ int vm_serial_add(struct vm *vm, struct tvm_error *err)
 				.rx_drained = serial_input_drained, .opaque = vm };
 
 	if (!s)
-		return tvm_fail(err, TVM_EXIT_ERROR, "--machine %s: unknown console device",
-				vm->board->name);
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "--machine %s: unknown console device", vm->board->name);
 	vm->uart_space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->uart_space_efd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "eventfd: %s", strerror(errno));
 	s->init(s->dev(vm), &ops);
 	vm->serial = s;
 	if (mmio_bus_register(&vm->bus, vm->board->uart.base, vm->board->uart.size, s->mmio,
 			      s->dev(vm), s->name))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the %s", s->name);
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot register the %s", s->name);
 	return 0;
 }
 

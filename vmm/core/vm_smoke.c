@@ -30,7 +30,8 @@ static int add_exit_device(struct vm *vm, struct tvm_error *err)
 	exit_dev_init(&vm->exit_dev, &ops);
 	if (mmio_bus_register(&vm->bus, vm->board->exit_device.base, vm->board->exit_device.size,
 			      exit_dev_mmio, &vm->exit_dev, "exit-device"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot register the exit device");
+		return tvm_fail_kind(err, TVM_ERR_INTERNAL, TVM_EXIT_ERROR,
+				     "cannot register the exit device");
 	return 0;
 }
 
@@ -46,11 +47,12 @@ static int add_watch(struct vm *vm, struct tvm_error *err)
 
 	vm->console_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->console_efd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "cannot create an eventfd: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "cannot create an eventfd: %s", strerror(errno));
 	vm->watch = malloc(sizeof(*vm->watch));
 	if (!vm->watch)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for the console matcher");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory for the console matcher");
 	if (console_watch_init(vm->watch, &mc, vm->console_efd, err)) {
 		free(vm->watch);
 		vm->watch = NULL;
