@@ -11,34 +11,35 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int open_failure(const char *name, bool multi_queue, int e, struct tvm_error *err)
+/* Right after opening or attaching the TAP failed: errno says why. */
+static int open_failure(const char *name, bool multi_queue, struct tvm_error *err)
 {
-	switch (e) {
+	switch (errno) {
 	case ENOENT:
 	case ENODEV:
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"--tap %s: /dev/net/tun is missing. Load the tun module: modprobe tun",
-				name);
+		return tvm_fail_errno(err, TVM_ERR_TAP, TVM_EXIT_ERROR,
+				      "--tap %s: /dev/net/tun is missing. Load the tun module: modprobe tun",
+				      name);
 	case EPERM:
 	case EACCES:
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"--tap %s: permission denied opening or creating the TAP. Create it for your user as root: ip tuntap add dev %s mode tap user $USER%s",
-				name, name, multi_queue ? " multi_queue" : "");
+		return tvm_fail_errno(err, TVM_ERR_TAP, TVM_EXIT_ERROR,
+				      "--tap %s: permission denied opening or creating the TAP. Create it for your user as root: ip tuntap add dev %s mode tap user $USER%s",
+				      name, name, multi_queue ? " multi_queue" : "");
 	case EBUSY:
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"--tap %s: the interface is busy (another process holds it, or it is not a TAP). Stop that process or choose another --tap",
-				name);
+		return tvm_fail_errno(err, TVM_ERR_TAP, TVM_EXIT_ERROR,
+				      "--tap %s: the interface is busy (another process holds it, or it is not a TAP). Stop that process or choose another --tap",
+				      name);
 	case EINVAL:
 		if (multi_queue)
-			return tvm_fail(err, TVM_EXIT_ERROR,
-					"--tap %s: the interface is not a multi-queue TAP, which --queues needs. Recreate it: tinyvmm tap delete %s; tinyvmm tap create %s --queues N (or: ip tuntap add dev %s mode tap multi_queue)",
-					name, name, name, name);
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"--tap %s: the interface exists but is not a TAP. Choose another name or create one: tinyvmm tap create %s",
-				name, name);
+			return tvm_fail_errno(err, TVM_ERR_TAP, TVM_EXIT_ERROR,
+					      "--tap %s: the interface is not a multi-queue TAP, which --queues needs. Recreate it: tinyvmm tap delete %s; tinyvmm tap create %s --queues N (or: ip tuntap add dev %s mode tap multi_queue)",
+					      name, name, name, name);
+		return tvm_fail_errno(err, TVM_ERR_TAP, TVM_EXIT_ERROR,
+				      "--tap %s: the interface exists but is not a TAP. Choose another name or create one: tinyvmm tap create %s",
+				      name, name);
 	default:
-		return tvm_fail(err, TVM_EXIT_ERROR, "--tap %s: cannot attach: %s", name,
-				strerror(e));
+		return tvm_fail_errno(err, TVM_ERR_TAP, TVM_EXIT_ERROR, "--tap %s: cannot attach: %s",
+				      name, strerror(errno));
 	}
 }
 
@@ -63,14 +64,13 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 				name, IFNAMSIZ - 1);
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return open_failure(name, multi_queue, errno, err);
+		return open_failure(name, multi_queue, err);
 	if (attach(fd, name, multi_queue) < 0 &&
 	    (multi_queue || errno != EINVAL || attach(fd, name, true) < 0)) {
 		/* A multi-queue TAP serves one queue just as well: retried above. */
-		int e = errno;
-
+		open_failure(name, multi_queue, err);
 		close(fd);
-		return open_failure(name, multi_queue, e, err);
+		return -1;
 	}
 	/* Persistent TAPs remember an old size: always set ours (12, VERSION_1). */
 	if (tap_set_vnet_hdr_size(fd, VNET_HDR_SIZE) < 0) {
