@@ -149,7 +149,12 @@ static inline bool vm_rebooting(const struct vm *vm)
 }
 /* Main loop, on a stop-eventfd wake-up with a reboot pending: restart the guest. */
 int vm_reboot(struct vm *vm, struct tvm_error *err);
-/* Kernel, initrd and device tree into guest RAM from the kept images (vm.c). */
+/*
+ * The boot images (vm_boot.c): the files read once at start, their
+ * placement (with the device tree) in guest RAM at set-up and each reboot.
+ */
+int vm_read_images(struct vm *vm, struct tvm_error *err);
+void vm_free_images(struct vm *vm);
 int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err);
 /* Kick every vCPU out of KVM_RUN and join its thread (vm.c). */
 void vm_stop_vcpus(struct vm *vm);
