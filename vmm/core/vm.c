@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * VM assembly and teardown; the run loop is vm_loop.c, the boot images
- * vm_boot.c. Set-up order follows what KVM requires: VM (with IPA size)
- * -> vGIC device -> vCPUs (optional features, SVE finalized) -> memory ->
- * guest images (page size checked) and DTB -> vGIC init -> PMU init ->
- * boot registers -> run.
+ * vm_boot.c, the vCPUs' environment and events vm_vcpus.c. Set-up order
+ * follows what KVM requires: VM (with IPA size) -> vGIC device -> vCPUs
+ * (optional features, SVE finalized) -> memory -> guest images (page size
+ * checked) and DTB -> vGIC init -> PMU init -> boot registers -> run.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libfdt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +32,6 @@
 #include "vmm/core/vm_internal.h"
 #include "vmm/core/vm_pci.h"
 
-
-bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
-{
-	int running = -1;
-	va_list ap;
-
-	if (!__atomic_compare_exchange_n(&vm->exit_code, &running, code, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return false;
-	if (fmt) {
-		va_start(ap, fmt);
-		vsnprintf(vm->stop_message, sizeof(vm->stop_message), fmt, ap);
-		va_end(ap);
-	}
-	/* A failed write is harmless: the main loop also polls exit_code. */
-	eventfd_signal(vm->stop_efd);
-	return true;
-}
 
 static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 {
@@ -96,12 +77,8 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 		return -1;
 	if (cfg->transport_pci && cfg->tap_name && vm_pci_prepare(vm, err))
 		return -1;
-	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for vCPUs");
-	for (unsigned int i = 0; i < cfg->cpus; i++)
-		if (vcpu_create(vm, i, err))
-			return -1;
+	if (vm_create_vcpus(vm, err))
+		return -1;
 	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err) ||
 	    kvm_add_memory(&vm->kvm, &vm->mem, err))
 		return -1;
@@ -239,7 +216,7 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
 	if (create_machine(vm, err) || vm_read_images(vm, err) || vm_place_images(vm, true, err) ||
-	    gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
+	    gic_finalize(&vm->gic, err) || vm_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))
 		return -1;
@@ -268,58 +245,12 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
-/*
- * A guest that ran into --timeout likely hung: say where each vCPU was, and
- * for those in the guest kernel, their stack. Best effort: on any failure
- * to allocate the text there is simply no detail.
- */
-static void describe_vcpus(struct vm *vm)
-{
-	char *stacks = NULL;
-	size_t summary_len, stacks_len;
-	FILE *summary = open_memstream(&vm->stop_detail, &summary_len);
-	FILE *stack_out = open_memstream(&stacks, &stacks_len);
-
-	if (!summary || !stack_out)
-		goto out;
-	fprintf(summary, "at the timeout:");
-	for (unsigned int i = 0; i < vm->ncpus; i++) {
-		fprintf(summary, "%s ", i ? "," : "");
-		vcpu_describe(&vm->vcpus[i], summary, stack_out);
-	}
-	fflush(stack_out);
-	if (stacks && stacks[0])
-		fprintf(summary, "%s\ntinyvmm: (Image+0xOFF: offset in the kernel Image; "
-			"scripts/guest-symbols System.map names the functions)", stacks);
-out:
-	if (stack_out)
-		fclose(stack_out);
-	free(stacks);
-	if (summary)
-		fclose(summary);
-}
-
-void vm_stop_vcpus(struct vm *vm)
-{
-	/* A vCPU waiting on a full stdout would not see the kick. */
-	if (vm->console_open)
-		console_abandon(&vm->console);
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		vcpu_join(&vm->vcpus[i]);
-	if (vm->console_open)
-		console_resume(&vm->console);
-}
-
 static void teardown(struct vm *vm)
 {
 	vm_stop_vcpus(vm);
 	if (__atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) == TVM_EXIT_TIMEOUT)
-		describe_vcpus(vm);
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		vcpu_destroy(&vm->vcpus[i]);
-	free(vm->vcpus);
+		vm_describe_vcpus(vm);
+	vm_destroy_vcpus(vm);
 	vm_net_detach(vm);
 	vm_flash_detach(&vm->flash);
 	if (vm->console_open)
