@@ -381,34 +381,33 @@ Test(vhost_steps, step20_set_backend_tx_detaches_rx)
 	cr_assert_eq(fake.backend_fd[fake.ncalls - 1], -1);
 }
 
+/* The fake kernel fails @request on ring @ring (-1: any) with @e: the ioctl was made. */
+static void kernel_fails(unsigned long request, int ring, int e)
+{
+	unsetenv("TINYVMM_FAULT");
+	fake.fail_request = request;
+	fake.fail_index = ring;
+	fake.fail_errno = e;
+}
+
 /* The kernel's own errors, with their errno and the fix. */
 Test(vhost_steps, kernel_efault_on_rx_backend_names_ring_0)
 {
-	unsetenv("TINYVMM_FAULT");
-	fake.fail_request = VHOST_NET_SET_BACKEND;
-	fake.fail_index = 0;
-	fake.fail_errno = EFAULT;
-	/* The kernel was asked: one more ioctl than with a fault. */
+	kernel_fails(VHOST_NET_SET_BACKEND, 0, EFAULT);
 	expect_start_fails(0, before(20, 0) + 1,
 			   "step 20 VHOST_NET_SET_BACKEND (queue pair 0, ring 0 RX) failed: Bad address. vhost cannot read the rings");
 }
 
 Test(vhost_steps, kernel_ebusy_on_vring_num_says_why)
 {
-	unsetenv("TINYVMM_FAULT");
-	fake.fail_request = VHOST_SET_VRING_NUM;
-	fake.fail_index = 1;
-	fake.fail_errno = EBUSY;
+	kernel_fails(VHOST_SET_VRING_NUM, 1, EBUSY);
 	expect_start_fails(0, before(14, 1) + 1,
 			   "step 14 VHOST_SET_VRING_NUM (queue pair 0, ring 1 TX) failed: Device or resource busy. A backend is still attached");
 }
 
 Test(vhost_steps, deleted_tap_on_backend_says_so)
 {
-	unsetenv("TINYVMM_FAULT");
-	fake.fail_request = VHOST_NET_SET_BACKEND;
-	fake.fail_index = -1;
-	fake.fail_errno = ENOTSOCK;
+	kernel_fails(VHOST_NET_SET_BACKEND, -1, ENOTSOCK);
 	expect_start_fails(0, before(20, 0) + 1,
 			   "(queue pair 0, ring 0 RX) failed: Socket operation on non-socket. The fd is not a TAP any more");
 }
