@@ -1647,7 +1647,7 @@ check_vhost_fault() {
   [ "$mode" = on ] && tries=5
   # The hooks exist only in the test build (lib/fault.h; CTest
   # release-has-no-test-hooks checks the release core has none).
-  export TINYVMM_FAULT=vhost-start:2
+  export TINYVMM_FAULT=VHOST_SET_FEATURES:2
   VMM=tinyvmm-faults
   net_vmm "$name" tap0 \
     "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=2 guest-test.loopbytes=$RESET_BYTES guest-test.tries=$tries" \
@@ -1656,7 +1656,7 @@ check_vhost_fault() {
   VMM=
   LIMIT=
   expect_rc "$name" 0 || return 0
-  expect_err "$name" "injected fault at vhost-start (pass 2" || return 0
+  expect_err "$name" "injected fault at VHOST_SET_FEATURES (pass 2" || return 0
   if [ "$mode" = auto ]; then
     expect_err "$name" "using userspace virtio-net (Tier 2) for this session" || return 0
     expect_out "$name" "guest-test: netreset 2 of 2 rebinds verified" || return 0
@@ -1667,7 +1667,7 @@ check_vhost_fault() {
     fi
     expect_peer "$name" || return 0
   else
-    expect_err "$name" "VHOST_SET_FEATURES failed: Input/output error; the device needs a reset" || return 0
+    expect_err "$name" "step 12 VHOST_SET_FEATURES (queue pair 0) failed: Input/output error; the device needs a reset" || return 0
     expect_out "$name" "guest-test: netreset error: loop 1/2: transfer after rebind failed" || return 0
   fi
   pass "$name"
