@@ -588,11 +588,10 @@ check_expect_split() {
 # The exit-status device from the bare-metal guest: each value's exit
 # status is the value mod 256; without --exit-device there is no node.
 check_exit_device() {
-  name=$1
-  bad=
+  check=$1 bad=
   for v in 0 1 42 255 300 4294967295; do
-    # vmm sets name, OUT and ERR.
-    vmm "exit-device-$v" --kernel "$BM" --mem 64 --timeout 60 --exit-device --cmdline "exit=$v"
+    # vmm sets name (to each run's), OUT and ERR.
+    vmm "$check-$v" --kernel "$BM" --mem 64 --timeout 60 --exit-device --cmdline "exit=$v"
     want=$((v % 256))
     hex=$(printf '0x%x' "$v")
     if [ "$RC" != "$want" ] || ! grep -q "^tinyvmm: guest wrote $hex to the exit device; exit code $want\$" "$ERR" ||
@@ -601,16 +600,16 @@ check_exit_device() {
       tail_logs
     fi
   done
-  vmm exit-device-absent --kernel "$BM" --mem 64 --timeout 60 --cmdline "exit=5"
+  vmm "$check-absent" --kernel "$BM" --mem 64 --timeout 60 --cmdline "exit=5"
   if [ "$RC" != 3 ] || ! grep -q "no tinyvmm,exit node" "$OUT"; then
     bad="$bad absent(exit $RC, want 3 and no node)"
     tail_logs
   fi
   if [ -n "$bad" ]; then
-    fail "$name" "wrong exit status or messages for:$bad"
+    fail "$check" "wrong exit status or messages for:$bad"
     return 0
   fi
-  pass "$name"
+  pass "$check"
 }
 
 # docs/ci.md's arm64-runner boot step, as written there (run.sh extracts
