@@ -270,6 +270,7 @@ Test(image, wrong_magic_is_a_raw_binary)
 	cr_assert(all_bytes(host(RAM_BASE + LOADER_RAW_OFFSET + 4096), 4096, 0xaa));
 	cr_assert(all_bytes(host(RAM_BASE), LOADER_RAW_OFFSET, 0xaa), "nothing below it");
 	cr_assert_str_eq(loader_format_name(bl.format), "raw binary");
+	cr_assert_str_eq(loader_format_report_name(bl.format), "raw");
 	free(d);
 }
 
@@ -1017,6 +1018,7 @@ Test(place, firmware_boot_puts_the_fdt_at_ram_start)
 	cr_assert_eq(bl.fdt_max_size, LAYOUT_FDT_MAX_SIZE);
 	cr_assert_eq(bl.initrd_size, 0);
 	cr_assert_str_eq(loader_format_name(bl.format), "firmware");
+	cr_assert_str_eq(loader_format_report_name(bl.format), "firmware");
 }
 
 Test(place, fdt_slot_aligned_for_odd_ram_size)
