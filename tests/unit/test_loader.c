@@ -1235,3 +1235,24 @@ Test(guest_mem, alloc_failure_reports_mem)
 	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
 	cr_assert_null(m2.host);
 }
+
+/* One table gives both names: the banner's, and --report-json's schema enum. */
+Test(loader, format_names_for_banner_and_report)
+{
+	static const struct {
+		enum kernel_format format;
+		const char *banner, *report;
+	} want[] = {
+		{ KERNEL_IMAGE, "Image", "image" },
+		{ KERNEL_ELF, "ELF", "elf" },
+		{ KERNEL_RAW, "raw binary", "raw" },
+		{ KERNEL_FIRMWARE, "firmware", "firmware" },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cr_assert_str_eq(loader_format_name(want[i].format), want[i].banner);
+		cr_assert_str_eq(loader_format_report_name(want[i].format), want[i].report);
+	}
+	cr_assert_str_eq(loader_format_name((enum kernel_format)99), "?");
+	cr_assert_str_eq(loader_format_report_name((enum kernel_format)99), "image");
+}
