@@ -63,9 +63,9 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 	int fd;
 
 	if (!*name || strlen(name) >= IFNAMSIZ)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"--tap '%s' is not an interface name. Use 1 to %d characters",
-				name, IFNAMSIZ - 1);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--tap '%s' is not an interface name. Use 1 to %d characters",
+				     name, IFNAMSIZ - 1);
 	/* 1. One fd per queue pair; vhost takes it at step 20. */
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -82,9 +82,10 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 	 *    VERSION_1); step 10 sets what the driver negotiated.
 	 */
 	if (tap_set_vnet_hdr_size(fd, VNET_HDR_SIZE) < 0) {
+		tvm_fail_errno(err, TVM_ERR_TAP, TVM_EXIT_ERROR, "--tap %s: TUNSETVNETHDRSZ failed: %s",
+			       name, strerror(errno));
 		close(fd);
-		return tvm_fail(err, TVM_EXIT_ERROR, "--tap %s: TUNSETVNETHDRSZ failed: %s",
-				name, strerror(errno));
+		return -1;
 	}
 	/* No offloads until the guest says which it takes. */
 	tap_set_offload(fd, 0);

@@ -156,9 +156,10 @@ static int step_failed(const struct vhost_net *vh, enum vhost_step step, int rin
 	else
 		snprintf(where, sizeof(where), "queue pair %u, ring %d %s", vh->pair, ring,
 			 ring == VHOST_NET_RX ? "RX" : "TX");
-	return tvm_fail(err, TVM_EXIT_ERROR, "vhost-net: step %d %s (%s) failed: %s%s%s",
-			(int)step, step_ioctl_name(step), where, strerror(e), fix ? ". " : "",
-			fix ? fix : "");
+	return tvm_fail_errnum(err, TVM_ERR_VHOST, TVM_EXIT_ERROR, e,
+			       "vhost-net: step %d %s (%s) failed: %s%s%s",
+			       (int)step, step_ioctl_name(step), where, strerror(e), fix ? ". " : "",
+			       fix ? fix : "");
 }
 
 /* Every ioctl of the sequence goes through here: -1 with errno set on failure. */
@@ -184,9 +185,10 @@ void vhost_net_describe_error(int e, char *buf, size_t size)
 
 static int open_failure(int e, struct tvm_error *err)
 {
-	vhost_net_describe_error(e, err->msg, sizeof(err->msg));
-	err->code = TVM_EXIT_ERROR;
-	return -1;
+	char why[sizeof(err->msg)];
+
+	vhost_net_describe_error(e, why, sizeof(why));
+	return tvm_fail_errnum(err, TVM_ERR_VHOST, TVM_EXIT_ERROR, e, "%s", why);
 }
 
 /* Step 5 or 6 failed: close the instance, report with errno @e. */
@@ -220,8 +222,8 @@ int vhost_net_open(struct vhost_net *vh, unsigned int pair, struct tvm_error *er
 		return open_step_failed(vh, STEP_GET_FEATURES, errno, err);
 	if (!(vh->features & BIT(VIRTIO_F_VERSION_1))) {
 		vhost_net_close(vh);
-		return tvm_fail(err, TVM_EXIT_ERROR,
-				"this kernel's vhost-net lacks VIRTIO_F_VERSION_1 (needs Linux 4.0+)");
+		return tvm_fail_kind(err, TVM_ERR_VHOST, TVM_EXIT_ERROR,
+				     "this kernel's vhost-net lacks VIRTIO_F_VERSION_1 (needs Linux 4.0+)");
 	}
 	return 0;
 }
@@ -238,6 +240,7 @@ int vhost_net_set_busyloop(struct vhost_net *vh, unsigned int us, struct tvm_err
 {
 	for (unsigned int i = VHOST_NET_RX; i <= VHOST_NET_TX; i++) {
 		struct vhost_vring_state s = { .index = i, .num = us };
+		int errnum = 0;
 
 		/*
 		 * 7. Per ring: the RX ring's timeout bounds the wait for TAP
@@ -246,15 +249,17 @@ int vhost_net_set_busyloop(struct vhost_net *vh, unsigned int us, struct tvm_err
 		 */
 		if (step_ioctl(vh, STEP_BUSYLOOP, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &s) < 0) {
 			if (errno == ENOTTY || errno == EINVAL)
-				return tvm_fail(err, TVM_EXIT_ERROR,
-						"vhost-net: this kernel cannot busy-poll (no VHOST_SET_VRING_BUSYLOOP_TIMEOUT, Linux 4.6+). Drop --vhost-poll-us");
+				return tvm_fail_errno(err, TVM_ERR_VHOST, TVM_EXIT_ERROR,
+						      "vhost-net: this kernel cannot busy-poll (no VHOST_SET_VRING_BUSYLOOP_TIMEOUT, Linux 4.6+). Drop --vhost-poll-us");
 			return step_failed(vh, STEP_BUSYLOOP, (int)i, errno, err);
 		}
 		s.num = ~0u;
-		if (ioctl(vh->fd, VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &s) < 0 || s.num != us)
-			return tvm_fail(err, TVM_EXIT_ERROR,
-					"vhost-net: step 7 (queue pair %u, ring %u %s): the ring did not keep the busy-poll time %u us (VHOST_GET_VRING_BUSYLOOP_TIMEOUT reads %u)",
-					vh->pair, i, i == VHOST_NET_RX ? "RX" : "TX", us, s.num);
+		if (ioctl(vh->fd, VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &s) < 0)
+			errnum = errno;
+		if (errnum || s.num != us)
+			return tvm_fail_errnum(err, TVM_ERR_VHOST, TVM_EXIT_ERROR, errnum,
+					       "vhost-net: step 7 (queue pair %u, ring %u %s): the ring did not keep the busy-poll time %u us (VHOST_GET_VRING_BUSYLOOP_TIMEOUT reads %u)",
+					       vh->pair, i, i == VHOST_NET_RX ? "RX" : "TX", us, s.num);
 	}
 	return 0;
 }

@@ -35,7 +35,8 @@ int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 			return -1;
 		/* The fds of steps 18 and 19; the kick fds (step 17) are the device's. */
 		if (new_eventfd_pair(pair->call_fd) || new_eventfd_pair(pair->err_fd))
-			return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
+			return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "eventfd: %s",
+					      strerror(errno));
 	}
 	return 0;
 }

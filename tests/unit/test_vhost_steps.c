@@ -121,6 +121,15 @@ static void fault_at(const char *spec)
 	cr_assert_eq(setenv("TINYVMM_FAULT", spec, 1), 0);
 }
 
+/* The fake kernel fails @request on ring @ring (-1: any) with @e: the ioctl was made. */
+static void kernel_fails(unsigned long request, int ring, int e)
+{
+	unsetenv("TINYVMM_FAULT");
+	fake.fail_request = request;
+	fake.fail_index = ring;
+	fake.fail_errno = e;
+}
+
 static void open_pair(struct vhost_net *vh, unsigned int pair)
 {
 	struct tvm_error err;
@@ -148,6 +157,9 @@ static void expect_start_fails(unsigned int pair, unsigned int calls_before, con
 	open_pair(&vh, pair);
 	cr_assert_eq(start(&vh, &err), -1);
 	cr_assert(strstr(err.msg, want), "message '%s' should contain '%s'", err.msg, want);
+	cr_assert_eq(err.kind, TVM_ERR_VHOST, "kind %d: %s", err.kind, err.msg);
+	cr_assert_eq(err.errnum, fake.fail_request ? fake.fail_errno : EIO,
+		     "errnum %d, want the failing ioctl's errno: %s", err.errnum, err.msg);
 	cr_assert_eq(fake.ncalls, calls_before, "%u ioctls before the failing step, want %u",
 		     fake.ncalls, calls_before);
 	cr_assert_not(vh.running);
@@ -212,6 +224,8 @@ Test(vhost_steps, step4_open)
 	fault_at("open /dev/vhost-net:1");
 	cr_assert_eq(vhost_net_open(&vh, 0, &err), -1);
 	cr_assert(strstr(err.msg, "cannot open /dev/vhost-net: Input/output error"), "%s", err.msg);
+	cr_assert_eq(err.kind, TVM_ERR_VHOST);
+	cr_assert_eq(err.errnum, EIO);
 }
 
 Test(vhost_steps, step5_set_owner)
@@ -223,6 +237,8 @@ Test(vhost_steps, step5_set_owner)
 	cr_assert_eq(vhost_net_open(&vh, 3, &err), -1);
 	cr_assert(strstr(err.msg, "vhost-net: step 5 VHOST_SET_OWNER (queue pair 3) failed: Input/output error"),
 		  "%s", err.msg);
+	cr_assert_eq(err.errnum, EIO, "errno of the ioctl, not of the close after it");
+	cr_assert_eq(err.kind, TVM_ERR_VHOST);
 	cr_assert_eq(vh.fd, -1, "closed again");
 }
 
@@ -235,6 +251,8 @@ Test(vhost_steps, step6_get_features)
 	cr_assert_eq(vhost_net_open(&vh, 1, &err), -1);
 	cr_assert(strstr(err.msg, "step 6 VHOST_GET_FEATURES (queue pair 1) failed: Input/output error"),
 		  "%s", err.msg);
+	cr_assert_eq(err.errnum, EIO);
+	cr_assert_eq(err.kind, TVM_ERR_VHOST);
 }
 
 Test(vhost_steps, step7_busyloop_tx_ring)
@@ -247,6 +265,20 @@ Test(vhost_steps, step7_busyloop_tx_ring)
 	cr_assert_eq(vhost_net_set_busyloop(&vh, 50, &err), -1);
 	cr_assert(strstr(err.msg, "step 7 VHOST_SET_VRING_BUSYLOOP_TIMEOUT (queue pair 2, ring 1 TX) failed: Input/output error"),
 		  "%s", err.msg);
+	vhost_net_close(&vh);
+}
+
+Test(vhost_steps, step7_busyloop_missing_in_the_kernel)
+{
+	struct vhost_net vh;
+	struct tvm_error err = { 0 };
+
+	open_pair(&vh, 0);
+	kernel_fails(VHOST_SET_VRING_BUSYLOOP_TIMEOUT, -1, ENOTTY);
+	cr_assert_eq(vhost_net_set_busyloop(&vh, 50, &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_VHOST);
+	cr_assert_eq(err.errnum, ENOTTY, "errnum %d: %s", err.errnum, err.msg);
+	cr_assert(strstr(err.msg, "Drop --vhost-poll-us"), "the fix: %s", err.msg);
 	vhost_net_close(&vh);
 }
 
@@ -379,15 +411,6 @@ Test(vhost_steps, step20_set_backend_tx_detaches_rx)
 	cr_assert_eq(fake.request[fake.ncalls - 1], VHOST_NET_SET_BACKEND);
 	cr_assert_eq(fake.index[fake.ncalls - 1], 0);
 	cr_assert_eq(fake.backend_fd[fake.ncalls - 1], -1);
-}
-
-/* The fake kernel fails @request on ring @ring (-1: any) with @e: the ioctl was made. */
-static void kernel_fails(unsigned long request, int ring, int e)
-{
-	unsetenv("TINYVMM_FAULT");
-	fake.fail_request = request;
-	fake.fail_index = ring;
-	fake.fail_errno = e;
 }
 
 /* The kernel's own errors, with their errno and the fix. */
