@@ -29,17 +29,17 @@ static int too_costly(const char *option, const char *pattern, struct tvm_error 
 	size_t len = strlen(pattern);
 
 	if (len > CONSOLE_MATCH_MAX_PATTERN)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s: the regular expression is %zu bytes long; at most %d. Shorten it, or split a --fail-on list into several patterns",
-				option, len, CONSOLE_MATCH_MAX_PATTERN);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "%s: the regular expression is %zu bytes long; at most %d. Shorten it, or split a --fail-on list into several patterns",
+				     option, len, CONSOLE_MATCH_MAX_PATTERN);
 	if (cost.stacked)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s '%s': the quantifier '%c' at offset %td repeats a repetition. Repeat each part once, e.g. 'a+' rather than 'a++'",
-				option, pattern, *cost.stacked, cost.stacked - pattern);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "%s '%s': the quantifier '%c' at offset %td repeats a repetition. Repeat each part once, e.g. 'a+' rather than 'a++'",
+				     option, pattern, *cost.stacked, cost.stacked - pattern);
 	if (cost.copies > CONSOLE_MATCH_MAX_COPIES)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s '%s': the regular expression compiles to over %d copies of its parts. Keep {n} counts and nested repetitions small",
-				option, pattern, CONSOLE_MATCH_MAX_COPIES);
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "%s '%s': the regular expression compiles to over %d copies of its parts. Keep {n} counts and nested repetitions small",
+				     option, pattern, CONSOLE_MATCH_MAX_COPIES);
 	return 0;
 }
 

@@ -104,8 +104,8 @@ static int init_vcpu(struct vcpu *vcpu, struct tvm_error *err)
 
 	/* The host's own CPU type: what KVM can best present to the guest. */
 	if (ioctl(vcpu->env.vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_PREFERRED_TARGET failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_ARM_PREFERRED_TARGET failed: %s", strerror(errno));
 	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
 	init.features[0] |= vcpu_features_init_bits(cpu);
 	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
@@ -113,11 +113,12 @@ static int init_vcpu(struct vcpu *vcpu, struct tvm_error *err)
 		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
 	vcpu->init = init;	/* a reboot re-inits with exactly these features */
 	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_VCPU_INIT for vCPU %u failed: %s%s",
-				vcpu->id, strerror(errno),
-				vcpu_features_init_bits(cpu)
-					? ". Try without the optional CPU features: --no-pmu --no-pauth --no-sve"
-					: "");
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_ARM_VCPU_INIT for vCPU %u failed: %s%s",
+				      vcpu->id, strerror(errno),
+				      vcpu_features_init_bits(cpu)
+					      ? ". Try without the optional CPU features: --no-pmu --no-pauth --no-sve"
+					      : "");
 	if (vcpu_features_finalize(vcpu->fd, vcpu->id, cpu, err))
 		return -1;
 	if (get_reg(vcpu->fd, ARM64_MPIDR_EL1, &vcpu->mpidr) < 0)
@@ -135,8 +136,8 @@ int vcpu_create(struct vcpu *vcpu, unsigned int id, const struct vcpu_env *env,
 	*vcpu = (struct vcpu){ .id = id, .fd = -1, .stats_fd = -1, .env = *env };
 	vcpu->fd = ioctl(env->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VCPU %u failed: %s",
-				id, strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "KVM_CREATE_VCPU %u failed: %s", id, strerror(errno));
 	run = mmap(NULL, env->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (run == MAP_FAILED)
 		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,

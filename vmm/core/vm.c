@@ -218,7 +218,8 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	vm_block_signals(&loop_signals);
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				      "eventfd: %s", strerror(errno));
 	if (create_machine(vm, err) || vm_read_images(vm, err) || vm_place_images(vm, true, err) ||
 	    gic_finalize(&vm->gic, err) || vm_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||

@@ -56,8 +56,8 @@ static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
 	if (vm->boot.format != KERNEL_IMAGE)
 		return 0;	/* a bare-metal ELF sets up its own MMU, if any */
 	if (vcpu_read_mmfr0(vm->vcpus[0].fd, &mmfr0) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
-				strerror(errno));
+		return tvm_fail_errno(err, TVM_ERR_KVM, TVM_EXIT_ERROR,
+				      "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s", strerror(errno));
 	return granule_check(vm->boot.image_flags, mmfr0, err);
 }
 
@@ -91,7 +91,8 @@ static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_e
 	p.nvirtio = vm_virtio_slots(vm, slots);
 	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
 	if (!mpidrs)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
+				     "out of memory building the device tree");
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		mpidrs[i] = vm->vcpus[i].mpidr;
 	p.mpidrs = mpidrs;

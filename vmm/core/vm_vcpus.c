@@ -67,7 +67,7 @@ int vm_create_vcpus(struct vm *vm, struct tvm_error *err)
 
 	vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for vCPUs");
+		return tvm_fail_kind(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "out of memory for vCPUs");
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
 		vm->ncpus = i + 1;	/* a half-made one too: vm_destroy_vcpus() undoes it */
 		if (vcpu_create(&vm->vcpus[i], i, &env, err))
