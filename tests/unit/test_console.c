@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The console: Ctrl-A escapes on input, line ends, and output to a stdout that blocks. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -340,4 +341,17 @@ Test(console, abandon_releases_a_writer_stuck_on_a_full_stdout, .timeout = 10)
 	cr_assert_gt(before, 0);
 	console_close(&c);
 	close(rd);
+}
+
+Test(console, an_unwritable_log_says_why_with_its_errno)
+{
+	struct console c = { 0 };
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(console_open(&c, "/nonexistent-dir/console.log", &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_INPUT, "the path given with --console-log");
+	cr_assert_eq(err.errnum, ENOENT, "open()'s errno, not close()'s: %d", err.errnum);
+	cr_assert_eq(c.abandon_fd, -1, "closed again");
+	cr_assert_str_eq(err.msg, "cannot write --console-log '/nonexistent-dir/console.log': No such file or directory. Choose a writable path");
 }

@@ -263,6 +263,7 @@ Test(console_match, invalid_and_empty_patterns)
 	cr_assert_eq(err.kind, TVM_ERR_INPUT);
 	cr_assert_not_null(strstr(err.msg, "--expect '(': invalid regular expression: "), "%s", err.msg);
 	cr_assert_eq(console_match_validate("--fail-on", "(a|)", &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_INPUT);
 	cr_assert_not_null(strstr(err.msg, "matches the empty string"), "%s", err.msg);
 	init("x", NULL, 0, false);
 }
@@ -378,6 +379,8 @@ static void refused(const char *pattern, const char *why)
 
 	cr_assert_eq(console_match_validate("--expect", pattern, &err), -1, "%s", pattern);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_INPUT);
+	cr_assert_eq(err.errnum, 0);
 	cr_assert_not_null(strstr(err.msg, why), "%s", err.msg);
 }
 

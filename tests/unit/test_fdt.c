@@ -484,6 +484,7 @@ Test(fdt, too_small_buffer_fails)
 		memset(buf, 0, sizes[i]);
 		cr_assert_eq(fdt_build(&p, buf, sizes[i], &err), -1, "size %zu", sizes[i]);
 		cr_assert_eq(err.code, TVM_EXIT_ERROR);
+		cr_assert_eq(err.kind, TVM_ERR_INTERNAL, "tinyvmm sizes the slot: %s", err.msg);
 		cr_assert_neq(err.msg[0], '\0');
 		free(buf);
 	}

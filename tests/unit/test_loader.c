@@ -895,12 +895,14 @@ Test(elf, segment_linked_for_another_board_says_which)
 	phdr(d, 0)->p_paddr = 0x40080000;
 	cr_assert_eq(loader_load_kernel(&mem, d, n, &hint, &bl, &err), -1);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_not_null(strstr(err.msg, "0x40080000"), "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, "linked for RAM at 0x40000000"), "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, "--machine virt"), "%s", err.msg);
 	/* Below both boards' RAM: the plain advice. */
 	phdr(d, 0)->p_paddr = 0x1000;
 	cr_assert_eq(loader_load_kernel(&mem, d, n, &hint, &bl, &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_null(strstr(err.msg, "--machine"), "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, "Link it into RAM"), "%s", err.msg);
 	free(d);
@@ -1071,6 +1073,7 @@ Test(place, kernel_plus_initrd_too_big)
 	load_small_image(&bl, 40 * MIB);
 	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, sz, &bl, &err), -1);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_not_null(strstr(err.msg, "Raise --mem"), "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, "initrd"), "%s", err.msg);
 	free(initrd);
@@ -1091,6 +1094,7 @@ Test(place, initrd_exact_fit_boundary)
 	cr_assert_eq(bl.initrd_start, bl.kernel_end);
 	cr_assert(all_bytes(host(bl.initrd_start), room, 0x3c));
 	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, room + 1, &bl, &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_not_null(strstr(err.msg, "Raise --mem"), "%s", err.msg);
 	cr_assert_eq(loader_place_initrd_and_fdt(&mem, initrd, room + 4096, &bl, &err), -1);
 	free(initrd);
@@ -1117,6 +1121,7 @@ Test(place, kernel_overlapping_fdt_slot)
 	load_small_image(&bl, RAM_SIZE - 0x80000 - MIB);	/* ends 1 MiB below the top */
 	cr_assert_eq(loader_place_initrd_and_fdt(&mem, NULL, 0, &bl, &err), -1);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_eq(err.kind, TVM_ERR_IMAGE);
 	cr_assert_not_null(strstr(err.msg, "Raise --mem"), "%s", err.msg);
 }
 

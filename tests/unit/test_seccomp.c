@@ -492,3 +492,19 @@ Test(seccomp, a_refused_ioctl_names_its_fd_and_request)
 		 (unsigned long)TUNSETIFF);
 	cr_assert_not_null(strstr(out, want), "want %s; stderr: %s", want, out);
 }
+
+Test(seccomp, too_many_fds_to_pin_is_refused_before_anything_is_installed)
+{
+	static int fds[SECCOMP_MAX_PINNED_FDS];
+	struct seccomp_policy pol = { .mode = SECCOMP_MODE_ON, .reboot = true,
+				      .vcpu_fds = fds, .nvcpu_fds = SECCOMP_MAX_PINNED_FDS,
+				      .gic_fds = fds, .ngic_fds = 1 };
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(seccomp_install(&pol, &err), -1);
+	cr_assert_eq(err.kind, TVM_ERR_INPUT, "--seccomp off or fewer --cpus fixes it: %s", err.msg);
+	cr_assert_eq(err.errnum, 0);
+	cr_assert_eq(err.code, TVM_EXIT_ERROR);
+	cr_assert_eq(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 0, "nothing was installed");
+	cr_assert_not_null(strstr(err.msg, "Use --seccomp off"), "%s", err.msg);
+}
