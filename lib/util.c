@@ -55,16 +55,6 @@ int tvm_fail_errnum(struct tvm_error *err, enum tvm_err_kind kind, int code, int
 	return -1;
 }
 
-int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fill_error(err, TVM_ERR_UNSPECIFIED, 0, code, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 void tvm_print_error(const struct tvm_error *err)
 {
 	fprintf(stderr, "tinyvmm: %s\n", err->msg);

@@ -33,10 +33,10 @@ enum tvm_exit_code {
  * code: bad input and a host failure can both be 1 or 2 (see the callers).
  */
 enum tvm_err_kind {
-	TVM_ERR_UNSPECIFIED,	/* plain tvm_fail(): not classified yet */
+	TVM_ERR_NONE,		/* a zeroed struct tvm_error: nothing has failed */
 	TVM_ERR_INPUT,		/* an option, its value, or options that do not go together */
 	TVM_ERR_IMAGE,		/* a guest image (kernel, initrd, firmware): unreadable, malformed, or does not fit */
-	TVM_ERR_HOST,		/* a host resource or permission: memory, files, fds, threads, seccomp */
+	TVM_ERR_HOST,		/* a host resource, limit or permission: memory, fds, threads, seccomp, page size */
 	TVM_ERR_KVM,		/* KVM: an ioctl failed, or the host's KVM lacks what is needed */
 	TVM_ERR_VHOST,		/* vhost-net: an ioctl failed, or the kernel's lacks what is needed */
 	TVM_ERR_TAP,		/* the TAP: opening, attaching or configuring it */
@@ -64,9 +64,6 @@ int tvm_fail_errno(struct tvm_error *err, enum tvm_err_kind kind, int code, cons
 	__attribute__((format(printf, 4, 5)));
 int tvm_fail_errnum(struct tvm_error *err, enum tvm_err_kind kind, int code, int errnum,
 		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* As tvm_fail_kind() with TVM_ERR_UNSPECIFIED. */
-int tvm_fail(struct tvm_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* Print "tinyvmm: <msg>" on stderr. */
 void tvm_print_error(const struct tvm_error *err);

@@ -672,7 +672,7 @@ Test(fdt, pci_msi_controller_must_match_gic)
 	p3.pci = &v2m;
 	cr_assert_eq(fdt_build(&p2, buf, sizeof(buf), &err), -1);
 	cr_assert_eq(err.kind, TVM_ERR_INTERNAL, "%s", err.msg);
-	err.kind = TVM_ERR_UNSPECIFIED;
+	err.kind = TVM_ERR_NONE;
 	cr_assert_eq(fdt_build(&p3, buf, sizeof(buf), &err), -1);
 	cr_assert_eq(err.kind, TVM_ERR_INTERNAL, "%s", err.msg);
 }

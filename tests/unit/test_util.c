@@ -47,9 +47,10 @@ Test(error, a_reused_error_forgets_the_last_cause)
 	cr_assert_eq(err.errnum, 0, "no system call failed this time");
 	cr_assert_eq(err.kind, TVM_ERR_INPUT);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
-	tvm_fail(&err, TVM_EXIT_ERROR, "third");
-	cr_assert_eq(err.kind, TVM_ERR_UNSPECIFIED);
-	cr_assert_eq(err.errnum, 0);
+	tvm_fail_errnum(&err, TVM_ERR_VHOST, TVM_EXIT_ERROR, EIO, "third");
+	cr_assert_eq(err.kind, TVM_ERR_VHOST);
+	cr_assert_eq(err.errnum, EIO);
+	cr_assert_eq(err.code, TVM_EXIT_ERROR);
 	cr_assert_str_eq(err.msg, "third");
 }
 
