@@ -233,9 +233,10 @@ static bool quantifier_at(const char *p, size_t *min, size_t *max, const char **
 		*max = *p == '?' ? 1 : *min + 1;	/* a* is one starred copy, a+ is aa* */
 		return true;
 	}
-	if (*p != '{' || p[1] < '0' || p[1] > '9')
+	/* glibc also takes {,n} for {0,n}. */
+	if (*p != '{' || ((p[1] < '0' || p[1] > '9') && p[1] != ','))
 		return false;
-	lo = strtoul(p + 1, &end, 10);
+	lo = strtoul(p + 1, &end, 10);	/* 0 and end at the ',' for {,n} */
 	hi = lo;
 	if (*end == ',') {
 		if (end[1] >= '0' && end[1] <= '9')
