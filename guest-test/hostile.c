@@ -154,7 +154,7 @@ static void one_round(uint8_t *pages, const uint64_t *phys)
 		wr((unsigned int)(hostile_rnd() % 0x100) & ~3U, (uint32_t)hostile_rnd());
 }
 
-static int attack(unsigned int rounds, bool oversize)
+static int attack(unsigned int rounds, bool oversize, unsigned int oversize_wait)
 {
 	uint64_t phys[PAGES];
 	unsigned int needs_reset = 0, live = 0;
@@ -176,7 +176,8 @@ static int attack(unsigned int rounds, bool oversize)
 		needs_reset += !!(rd(R_STATUS) & ST_NEEDS_RESET);
 		live += (rd(R_STATUS) & (4 | ST_NEEDS_RESET)) == 4;	/* running on garbage */
 	}
-	if (oversize && (hostile_oversize_tx(regs, false) || hostile_oversize_tx(regs, true)))
+	if (oversize && (hostile_oversize_tx(regs, false, oversize_wait) ||
+			 hostile_oversize_tx(regs, true, oversize_wait)))
 		return -1;
 	wr(R_STATUS, 0);	/* leave it reset for the real driver */
 	printf("guest-test: hostile: rounds=%u needs_reset=%u still_running=%u\n", rounds,
@@ -194,6 +195,8 @@ int guest_hostile_run(void)
 	unsigned int rounds = (unsigned int)atoi(guest_net_opt("guest-test.rounds", "200", buf, sizeof(buf)));
 	/* guest-test.oversize=1: also one 16 MiB TX descriptor per ring layout (Tier 2). */
 	bool oversize = atoi(guest_net_opt("guest-test.oversize", "0", buf, sizeof(buf))) == 1;
+	/* How long to wait for that chain (or NEEDS_RESET): vhost's watchdog needs seconds. */
+	int oversize_wait = atoi(guest_net_opt("guest-test.oversize_wait", "2", buf, sizeof(buf)));
 
 	/*
 	 * A fresh seed each run, printed, so a failure can be re-run exactly
@@ -219,7 +222,7 @@ int guest_hostile_run(void)
 		printf("guest-test: hostile: error: cannot unbind %s: %s\n", PLATFORM_DEV, strerror(errno));
 		return -1;
 	}
-	if (attack(rounds, oversize))
+	if (attack(rounds, oversize, oversize_wait > 0 && oversize_wait <= 600 ? (unsigned int)oversize_wait : 2))
 		return -1;
 	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", PLATFORM_DEV)) {
 		printf("guest-test: hostile: error: cannot bind %s again: %s\n", PLATFORM_DEV, strerror(errno));

@@ -33,7 +33,7 @@ source "$(dirname "$0")/../../scripts/lib/host-kernel.sh"
 E2E_DIR=${TVM_E2E_DIR:-$TVM_BUILD/e2e}
 GIC3_CHECKS='boot-cpus1 boot-cpus2 default-cmdline console-flood console-pipe-closed console-stalled-reader console-stalled-input panic-reset hang-timeout sigterm tty-restore gzip-kernel console-log-dtb missing-kernel random-kernel x86-kernel cpus-zero mem-zero unknown-option mem-too-small no-kvm usr1-stats expect-match expect-timeout expect-poweroff fail-on-panic fail-on-user expect-split exit-device expect-bad-regex ci-recipe-arm64 baremetal-elf baremetal-raw cpu-features cpu-features-off host-check-cpu retry-broken-guest'
 GIC2_CHECKS='gicv2-host-boot gicv2-host-gic-v2 host-check-gic2 cpu-features-gic2'
-NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split busyoff-tier2 busyoff-tier1b tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged host-check drop-privileges tap-deleted link-spoof vhost-fault-auto vhost-fault-on hostile-tier2 hostile-oversize-tier2 rx-starve-tier2 hostile-tier1b sigterm-transfer-tier1b sigterm-transfer-tier2 reset-loop-tier1a'
+NET_CHECKS='tier1b-net tier1b-relay tier2-packed tier2-split busyoff-tier2 busyoff-tier1b tier1a-mq tier2-mq mq-warn mq-single-tap reset-loop-tier1b reset-loop-tier2 tap-cmd unprivileged host-check drop-privileges tap-deleted link-spoof vhost-fault-auto vhost-fault-on hostile-tier2 hostile-oversize-tier2 hostile-oversize-tier1b rx-starve-tier2 hostile-tier1b sigterm-transfer-tier1b sigterm-transfer-tier2 reset-loop-tier1a'
 NOVHOST_CHECKS='novhost-auto novhost-on host-check-novhost'
 # Run here, not in an emulated host: docs/ci.md's x86_64 job boots its own.
 CI_CHECKS='ci-recipe-x86_64 ci-recipe-arm64-build'
