@@ -206,8 +206,11 @@ static void *monitor_thread(void *arg)
 
 			if (tag == TAG_STOP)
 				return NULL;
-			if (tag == TAG_WATCHDOG)
-				continue;	/* net_vhost_guard_run() drains it */
+			if (tag == TAG_WATCHDOG) {
+				/* Armed: the timeout below is the watchdog's now. */
+				eventfd_drain(net_vhost_guard_wake_fd(net));
+				continue;
+			}
 			if (tag & 1)
 				ring_error(net, pair, ring);
 			else if (eventfd_drain(net->pairs[pair].call_fd[ring]))

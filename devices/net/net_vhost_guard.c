@@ -196,7 +196,6 @@ void net_vhost_guard_run(struct virtio_net *net)
 	if (!g)
 		return;
 	generation = vhost_wd_generation(&g->wd);
-	eventfd_drain(g->wake_fd);
 	spinning = vhost_wd_tick(&g->wd, now_ms());
 	if (spinning)
 		stop_spinning(net, spinning, generation);
