@@ -199,9 +199,12 @@ static void *monitor_thread(void *arg)
 	pthread_setname_np(pthread_self(), "net-vhost-mon");
 	for (;;) {
 		struct epoll_event evs[8];
-		/* No timeout unless a device runs on vhost (the spin watchdog). */
-		int n = epoll_wait(epfd, evs, 8, net_vhost_guard_timeout_ms(net));
 		uint64_t queues = 0;
+		int n;
+
+		dev_lock_assert_none("the vhost monitor's epoll_wait");
+		/* No timeout unless a device runs on vhost (the spin watchdog). */
+		n = epoll_wait(epfd, evs, 8, net_vhost_guard_timeout_ms(net));
 
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;

@@ -39,12 +39,18 @@ static int worker_ticks(void *ctx, unsigned int pair, uint64_t *ticks)
 	return vhost_wd_parse_stat(buf, ticks);
 }
 
-/* vhost's own last_avail_idx: it only reads it (no stop), under the ring's mutex. */
+/*
+ * vhost's own last_avail_idx. VHOST_GET_VRING_BASE only reads it, under
+ * the device's and the ring's mutex (drivers/vhost/vhost.c
+ * vhost_vring_ioctl, 6.1 and 6.12): the ring keeps running.
+ */
 static int ring_pos(void *ctx, unsigned int pair, unsigned int ring, uint16_t *pos)
 {
 	struct net_vhost_guard *g = ctx;
 	struct vhost_vring_state state = { .index = ring };
 
+	/* It waits for vhost's ring mutex (one worker pass at most): no device lock. */
+	dev_lock_assert_none("VHOST_GET_VRING_BASE");
 	if (ioctl(g->net->pairs[pair].vhost.fd, VHOST_GET_VRING_BASE, &state) < 0)
 		return -1;
 	*pos = (uint16_t)state.num;
