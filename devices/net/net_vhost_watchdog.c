@@ -56,6 +56,12 @@ static bool read_pos(const struct vhost_watchdog *wd, unsigned int pair, uint16_
 	return true;
 }
 
+/* Descriptors both rings consumed between two readings (16-bit indices). */
+static unsigned int moved(const uint16_t before[2], const uint16_t after[2])
+{
+	return (uint16_t)(after[0] - before[0]) + (unsigned int)(uint16_t)(after[1] - before[1]);
+}
+
 /* One period of @pair; true if this was its VHOST_WD_STALL_TICKS'th busy one without progress. */
 static bool sample_pair(struct vhost_watchdog *wd, unsigned int pair, uint64_t elapsed_ms)
 {
@@ -82,8 +88,12 @@ static bool sample_pair(struct vhost_watchdog *wd, unsigned int pair, uint64_t e
 		p->stuck = 0;
 		return false;
 	}
-	/* Busy and moving is traffic; busy and still is a spin. */
-	if (p->have_pos && pos[0] == p->pos[0] && pos[1] == p->pos[1])
+	/*
+	 * Busy and moving is traffic; busy and (nearly) still is a spin. A
+	 * few descriptors a period do not count: frames trickling into RX
+	 * (broadcasts) would otherwise hide a TX spin for ever.
+	 */
+	if (p->have_pos && moved(p->pos, pos) < VHOST_WD_MIN_MOVED)
 		p->stuck++;
 	else
 		p->stuck = 0;

@@ -16,8 +16,11 @@
  * tinyvmm cannot see the chain (vhost reads the ring itself), so it
  * watches the symptom, from values the guest cannot forge: a pair whose
  * worker used at least VHOST_WD_BUSY_PERCENT of a core over each of
- * VHOST_WD_STALL_TICKS periods in a row while neither ring's position in
- * vhost (its last_avail_idx, VHOST_GET_VRING_BASE) moved is spinning. Its
+ * VHOST_WD_STALL_TICKS periods in a row while its rings' positions in
+ * vhost (last_avail_idx, VHOST_GET_VRING_BASE) moved by fewer than
+ * VHOST_WD_MIN_MOVED descriptors a period is spinning (half a core for
+ * under 64 descriptors is 8 ms a descriptor: no traffic costs that, and a
+ * trickle of broadcasts into RX cannot hide a TX spin). Its
  * backend is then detached and the device put in DEVICE_NEEDS_RESET, as
  * for a ring vhost itself gave up on; the guest's reset starts it afresh.
  * The ring indices in guest memory are not used: the guest can write both.
@@ -29,6 +32,7 @@
 #define VHOST_WD_PERIOD_MS	1000
 #define VHOST_WD_STALL_TICKS	3
 #define VHOST_WD_BUSY_PERCENT	50
+#define VHOST_WD_MIN_MOVED	64	/* descriptors a period, both rings */
 #define VHOST_WD_MAX_PAIRS	16
 
 /* Where the samples come from: /proc and vhost in tinyvmm, fakes in tests. */

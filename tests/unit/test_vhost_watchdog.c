@@ -2,8 +2,9 @@
 /*
  * The vhost-net spin watchdog (devices/net/net_vhost_watchdog.c) driven
  * period by period with a fake worker clock and fake ring positions: a
- * worker busy without moving a ring is stopped after VHOST_WD_STALL_TICKS
- * periods; a busy worker that moves a ring, an idle worker whose ring is
+ * worker busy without moving a ring (or moving it by fewer than
+ * VHOST_WD_MIN_MOVED descriptors a period) is stopped after
+ * VHOST_WD_STALL_TICKS periods; a busy worker that moves a ring, an idle worker whose ring is
  * stuck (backpressure, a guest that never kicks), a new session or a
  * worker that cannot be read are not.
  */
@@ -87,12 +88,42 @@ Test(vhost_watchdog, spin_without_progress_is_stopped)
 Test(vhost_watchdog, busy_worker_moving_the_ring_is_traffic)
 {
 	for (unsigned int i = 0; i < 10; i++)
-		cr_assert_eq(period(100, 1), 0, "period %u", i);
+		cr_assert_eq(period(100, VHOST_WD_MIN_MOVED), 0, "period %u", i);
 	/* RX moving alone is progress too. */
 	for (unsigned int i = 0; i < 10; i++) {
+		fake.pos[0][0] = (uint16_t)(fake.pos[0][0] + VHOST_WD_MIN_MOVED);
+		cr_assert_eq(period(100, 0), 0, "period %u", i);
+	}
+	/* Across the 16-bit wrap too. */
+	fake.pos[0][1] = 0xfff0;
+	for (unsigned int i = 0; i < 10; i++)
+		cr_assert_eq(period(100, 2 * VHOST_WD_MIN_MOVED), 0, "period %u", i);
+}
+
+/*
+ * The spin on TX while frames trickle into RX (broadcasts on the TAP's
+ * bridge: the guest does not even need to ask for them). A worker at a
+ * whole core that moves a descriptor a second is not carrying traffic.
+ */
+Test(vhost_watchdog, a_trickle_of_rx_does_not_hide_the_spin)
+{
+	cr_assert_eq(period(100, 0), 0);
+	for (unsigned int i = 1; i < VHOST_WD_STALL_TICKS; i++) {
 		fake.pos[0][0]++;
 		cr_assert_eq(period(100, 0), 0, "period %u", i);
 	}
+	fake.pos[0][0]++;
+	cr_assert_eq(period(100, 0), 1u << 0, "RX moving 1 a second hid the TX spin");
+}
+
+Test(vhost_watchdog, progress_threshold_is_min_moved_per_period)
+{
+	cr_assert_eq(period(100, 0), 0);
+	for (unsigned int i = 0; i < 10; i++)
+		cr_assert_eq(period(100, VHOST_WD_MIN_MOVED), 0, "period %u", i);
+	for (unsigned int i = 1; i < VHOST_WD_STALL_TICKS; i++)
+		cr_assert_eq(period(100, VHOST_WD_MIN_MOVED - 1), 0, "period %u", i);
+	cr_assert_eq(period(100, VHOST_WD_MIN_MOVED - 1), 1u << 0);
 }
 
 Test(vhost_watchdog, stuck_ring_idle_worker_is_backpressure)
@@ -135,7 +166,7 @@ Test(vhost_watchdog, only_the_spinning_pair_is_named)
 	for (unsigned int i = 0; i <= VHOST_WD_STALL_TICKS; i++) {
 		now += VHOST_WD_PERIOD_MS;
 		fake.ticks[0] += HZ;		/* pair 0: real traffic */
-		fake.pos[0][1] += 3;
+		fake.pos[0][1] += VHOST_WD_MIN_MOVED;
 		fake.ticks[1] += HZ;		/* pair 1: spinning */
 		got = vhost_wd_tick(&wd, now);
 	}
