@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hostile.h"
@@ -123,12 +124,21 @@ static bool completed(volatile uint16_t *seen, bool packed)
 	return packed ? (v & DESC_F_USED) && (v & DESC_F_AVAIL) : v == 1;
 }
 
+static unsigned int ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned int)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
 int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed, unsigned int wait_s)
 {
 	const char *ring = packed ? "packed" : "split";
 	uint64_t phys[CANDIDATES], rx[3], tx[3], hdr;
+	struct timespec start;
 	volatile uint16_t *done;
-	unsigned int waited = 0;
+	unsigned int waited_ms;
 	uint8_t *pages;
 
 	regs = mmio_regs;
@@ -160,12 +170,16 @@ int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed, unsigned int 
 	setup_queue(1, tx);
 	wr(R_STATUS, 15);
 	done = post(pages + 3 * 4096, hdr, packed);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	wr(R_NOTIFY, 1);
-	while (!completed(done, packed) && !(rd(R_STATUS) & ST_NEEDS_RESET) && waited++ < 100 * wait_s)
+	/* The clock, not a count of sleeps: a nested guest's usleep(10 ms) takes longer. */
+	while (!completed(done, packed) && !(rd(R_STATUS) & ST_NEEDS_RESET) &&
+	       (waited_ms = ms_since(&start)) < 1000 * wait_s)
 		usleep(10000);
-	printf("guest-test: hostile: oversize TX (%s ring): %s, needs_reset=%u; idle 10 s\n", ring,
-	       completed(done, packed) ? "chain returned" : "chain NOT returned",
-	       (rd(R_STATUS) & ST_NEEDS_RESET) ? 1u : 0u);
+	waited_ms = ms_since(&start);
+	printf("guest-test: hostile: oversize TX (%s ring): %s, needs_reset=%u; idle 10 s (waited %u.%02u s)\n",
+	       ring, completed(done, packed) ? "chain returned" : "chain NOT returned",
+	       (rd(R_STATUS) & ST_NEEDS_RESET) ? 1u : 0u, waited_ms / 1000, waited_ms % 1000 / 10);
 	fflush(stdout);
 	sleep(10);
 	printf("guest-test: hostile: oversize TX (%s ring): idle done\n", ring);
