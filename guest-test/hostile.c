@@ -181,7 +181,14 @@ static unsigned long mmio_device_of(const char *ifname, char *name, size_t size)
 	return base;
 }
 
-static int attack(unsigned long base, unsigned int rounds, bool oversize, unsigned int oversize_wait)
+/* guest-test.oversize=1: the oversize TX descriptor after the rounds. */
+struct oversize_opts {
+	bool on;
+	unsigned int wait_s;	/* for the chain or NEEDS_RESET */
+	uint32_t bytes;
+};
+
+static int attack(unsigned long base, unsigned int rounds, const struct oversize_opts *oversize)
 {
 	volatile uint8_t *page;
 	uint64_t phys[PAGES];
@@ -205,8 +212,8 @@ static int attack(unsigned long base, unsigned int rounds, bool oversize, unsign
 		needs_reset += !!(rd(R_STATUS) & ST_NEEDS_RESET);
 		live += (rd(R_STATUS) & (4 | ST_NEEDS_RESET)) == 4;	/* running on garbage */
 	}
-	if (oversize && (hostile_oversize_tx(regs, false, oversize_wait) ||
-			 hostile_oversize_tx(regs, true, oversize_wait)))
+	if (oversize->on && (hostile_oversize_tx(regs, false, oversize->wait_s, oversize->bytes) ||
+			     hostile_oversize_tx(regs, true, oversize->wait_s, oversize->bytes)))
 		return -1;
 	wr(R_STATUS, 0);	/* leave it reset for the real driver */
 	printf("guest-test: hostile: rounds=%u needs_reset=%u still_running=%u\n", rounds,
@@ -227,6 +234,13 @@ int guest_hostile_run(void)
 	bool oversize = atoi(guest_net_opt("guest-test.oversize", "0", buf, sizeof(buf))) == 1;
 	/* How long to wait for that chain (or NEEDS_RESET): vhost's watchdog needs seconds. */
 	int oversize_wait = atoi(guest_net_opt("guest-test.oversize_wait", "2", buf, sizeof(buf)));
+	/* Its size: 16 MiB fits a 16K-page host's kmalloc limit (32 MiB), 64 does not. */
+	int oversize_mib = atoi(guest_net_opt("guest-test.oversize_mib", "16", buf, sizeof(buf)));
+	struct oversize_opts over = {
+		.on = oversize,
+		.wait_s = oversize_wait > 0 && oversize_wait <= 600 ? (unsigned int)oversize_wait : 2,
+		.bytes = (oversize_mib > 0 && oversize_mib <= 128 ? (uint32_t)oversize_mib : 16) << 20,
+	};
 
 	/*
 	 * A fresh seed each run, printed, so a failure can be re-run exactly
@@ -253,7 +267,7 @@ int guest_hostile_run(void)
 		printf("guest-test: hostile: error: cannot unbind %s: %s\n", dev, strerror(errno));
 		return -1;
 	}
-	if (attack(base, rounds, oversize, oversize_wait > 0 && oversize_wait <= 600 ? (unsigned int)oversize_wait : 2))
+	if (attack(base, rounds, &over))
 		return -1;
 	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", dev)) {
 		printf("guest-test: hostile: error: cannot bind %s again: %s\n", dev, strerror(errno));

@@ -2,7 +2,8 @@
 /*
  * guest-test.mode=hostile guest-test.oversize=1: after the random attack,
  * the NIC is set up properly (VERSION_1 only, with or without the packed
- * ring) and TX gets one descriptor of 16 MiB whose vnet header is zeroed.
+ * ring) and TX gets one descriptor of 16 MiB (guest-test.oversize_mib=N:
+ * N MiB) whose vnet header is zeroed.
  * No TAP can take a frame that long (tun answered ENOBUFS, and Tier 2 once
  * retried it for ever, a host core at 100 %): in Tier 2 the chain must come
  * back at once and the device must not need a reset. vhost-net retries it
@@ -20,7 +21,6 @@
 
 #include "hostile.h"
 
-#define OVERSIZE	(16u << 20)
 #define QSIZE		8
 #define F_VERSION_1	32
 #define F_RING_PACKED	34
@@ -58,13 +58,13 @@ static uint64_t ram_end(void)
 }
 
 /*
- * A zeroed page with OVERSIZE bytes of RAM after it: the device only reads
+ * A zeroed page with @bytes of RAM after it: the device only reads
  * the descriptor's buffer, so what lies beyond the page is harmless.
  */
-static uint64_t pick_header_page(uint8_t *pages, const uint64_t *phys, uint64_t end)
+static uint64_t pick_header_page(uint8_t *pages, const uint64_t *phys, uint64_t end, uint32_t bytes)
 {
 	for (unsigned int i = 0; i < CANDIDATES; i++)
-		if (phys[i] && phys[i] + OVERSIZE <= end) {
+		if (phys[i] && phys[i] + bytes <= end) {
 			memset(pages + 4096 * i, 0, 4096);
 			return phys[i];
 		}
@@ -102,10 +102,10 @@ static void setup_queue(unsigned int q, const uint64_t *ring)
 }
 
 /* The one TX descriptor, made available; returns where its completion shows. */
-static volatile uint16_t *post(uint8_t *tx, uint64_t buf, bool packed)
+static volatile uint16_t *post(uint8_t *tx, uint64_t buf, uint32_t bytes, bool packed)
 {
 	memcpy(tx, &buf, 8);
-	memcpy(tx + 8, &(uint32_t){ OVERSIZE }, 4);
+	memcpy(tx + 8, &bytes, 4);
 	if (packed) {
 		memcpy(tx + 12, &(uint16_t){ 0 }, 2);	/* id */
 		__atomic_store_n((uint16_t *)(tx + 14), (uint16_t)DESC_F_AVAIL, __ATOMIC_RELEASE);
@@ -132,7 +132,7 @@ static unsigned int ms_since(const struct timespec *t0)
 	return (unsigned int)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
-int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed, unsigned int wait_s)
+int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed, unsigned int wait_s, uint32_t bytes)
 {
 	const char *ring = packed ? "packed" : "split";
 	uint64_t phys[CANDIDATES], rx[3], tx[3], hdr;
@@ -155,9 +155,9 @@ int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed, unsigned int 
 		rx[i] = phys[i];
 		tx[i] = phys[3 + i];
 	}
-	hdr = pick_header_page(pages + 6 * 4096, phys + 6, ram_end());
+	hdr = pick_header_page(pages + 6 * 4096, phys + 6, ram_end(), bytes);
 	if (!hdr || !rx[0] || !tx[0]) {
-		printf("guest-test: hostile: error: oversize TX: no page with 16 MiB of RAM after it\n");
+		printf("guest-test: hostile: error: oversize TX: no page with %u MiB of RAM after it\n", bytes >> 20);
 		return -1;
 	}
 	if (!negotiate(packed)) {
@@ -169,7 +169,7 @@ int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed, unsigned int 
 	setup_queue(0, rx);	/* RX: no buffers posted */
 	setup_queue(1, tx);
 	wr(R_STATUS, 15);
-	done = post(pages + 3 * 4096, hdr, packed);
+	done = post(pages + 3 * 4096, hdr, bytes, packed);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	wr(R_NOTIFY, 1);
 	/* The clock, not a count of sleeps: a nested guest's usleep(10 ms) takes longer. */

@@ -1345,7 +1345,8 @@ vhost_spin_summary() {
     { t = $2; c = $3 } END { if (n) printf "%.0f %% of a core in %d samples", s / n, n; else print "no busy sample" }' "$1"
 }
 
-# The 16 MiB TX descriptor under vhost-net (Tier 1B): the kernel retries it
+# check_hostile_oversize_vhost NAME [mib=N] [TINYVMM-ARGS...]: the 16 MiB
+# (N MiB) TX descriptor under vhost-net (Tier 1B): the kernel retries it
 # for ever (the TAP answers ENOBUFS), the vhost worker a host core at 100 %,
 # until tinyvmm's watchdog stops the ring and asks for a reset. The chain is
 # returned or the device needs a reset; over the 10 s the guest then idles
@@ -1353,14 +1354,15 @@ vhost_spin_summary() {
 # The log says what the workers used while they spun and how long the
 # guest waited (docs/findings/2026-12-07-vhost-tx-enobufs-spin.md).
 check_hostile_oversize_vhost() {
-  name=$1
+  name=$1 mib=16
   shift
+  case ${1:-} in mib=*) mib=${1#mib=} && shift ;; esac
   PEER=$TAP0_PEER
   vlog=$LOGDIR/$name.vhost-ticks
   rm -f "$vlog" "$LOGDIR/$name.out"
   vhost_sampler "$vlog" "$LOGDIR/$name.out" 'oversize TX \(split ring\): .*(idle 10 s|idle done)' &
   sampler=$!
-  net_vmm "$name" tap0 "guest-test.mode=hostile guest-test.rounds=0 guest-test.bytes=$NET_BYTES guest-test.oversize=1 guest-test.oversize_wait=60" \
+  net_vmm "$name" tap0 "guest-test.mode=hostile guest-test.rounds=0 guest-test.bytes=$NET_BYTES guest-test.oversize=1 guest-test.oversize_mib=$mib guest-test.oversize_wait=60" \
     --vhost on --report-json "$LOGDIR/report-$name.json" "$@"
   kill "$sampler" 2>/dev/null
   wait "$sampler" 2>/dev/null
