@@ -32,6 +32,10 @@ static int too_costly(const char *option, const char *pattern, struct tvm_error 
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "%s: the regular expression is %zu bytes long; at most %d. Shorten it, or split a --fail-on list into several patterns",
 				     option, len, CONSOLE_MATCH_MAX_PATTERN);
+	if (cost.backref)
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "%s '%s': back-references ('%.2s') are not supported: glibc's search for them is exponential in the text (a 4 KiB window took over a minute), and the main thread that searches also stops tinyvmm. Write the repeated text out",
+				     option, pattern, cost.backref);
 	if (cost.stacked)
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "%s '%s': the quantifier '%c' at offset %td repeats a repetition. Repeat each part once, e.g. 'a+' rather than 'a++'",
@@ -194,7 +198,9 @@ bool console_match_may_span_lines(const char *pattern)
  * group depth, the sequence so far and its last atom or group (what a
  * following quantifier repeats); counts saturate just above the limit, so
  * they are exact enough to refuse and never overflow. Stacked quantifiers
- * ("a+*", undefined in POSIX) are refused outright.
+ * ("a+*", undefined in POSIX) are refused outright, and so are
+ * back-references: they cost nothing to compile but make every search
+ * exponential.
  */
 #define REGEX_MAX_DEPTH 64
 #define REGEX_SATURATED (CONSOLE_MATCH_MAX_COPIES + 1)
@@ -233,9 +239,10 @@ static bool quantifier_at(const char *p, size_t *min, size_t *max, const char **
 		*max = *p == '?' ? 1 : *min + 1;	/* a* is one starred copy, a+ is aa* */
 		return true;
 	}
-	if (*p != '{' || p[1] < '0' || p[1] > '9')
+	/* glibc also takes {,n} for {0,n}. */
+	if (*p != '{' || ((p[1] < '0' || p[1] > '9') && p[1] != ','))
 		return false;
-	lo = strtoul(p + 1, &end, 10);
+	lo = strtoul(p + 1, &end, 10);	/* 0 and end at the ',' for {,n} */
 	hi = lo;
 	if (*end == ',') {
 		if (end[1] >= '0' && end[1] <= '9')
@@ -315,6 +322,8 @@ struct console_regex_cost console_match_regex_cost(const char *pattern)
 		} else if (*p == '[') {
 			bracket_has_newline(p, &next);
 		} else if (*p == '\\' && p[1]) {
+			if (p[1] >= '1' && p[1] <= '9' && !cost.backref)
+				cost.backref = p;
 			next = p + 2;
 		}
 		level_add(l, part);

@@ -83,14 +83,15 @@ extern const unsigned int console_match_ndefault_fail;
 /*
  * What regcomp() would spend on @pattern: the copies of its parts it builds
  * (a repetition copies what it repeats), how many of them may match nothing
- * (its closures grow with their square) and the first quantifier stacked
- * on another (points at it; NULL if none). Patterns over the bounds
+ * (its closures grow with their square), the first quantifier stacked on
+ * another and the first back-reference (each points at it; NULL if none). Patterns over the bounds
  * are refused before regcomp() can exhaust memory or time.
  */
 struct console_regex_cost {
 	size_t copies;
 	size_t optional;
 	const char *stacked;
+	const char *backref;
 };
 
 struct console_regex_cost console_match_regex_cost(const char *pattern);
