@@ -359,3 +359,51 @@ Test(console_match, a_deferred_search_still_finds_the_match)
 	cr_assert_eq(console_match_check(&m), CONSOLE_MATCH_EXPECT);
 	cr_assert_eq(m.matched_at, 2000);
 }
+
+/*
+ * glibc's regcomp() copies what a repetition repeats, and a repetition of
+ * a repetition multiplies: "d ++++..." (found by the cli fuzz target) asked
+ * for 2^100 copies and ran out of memory. The estimate must be close for
+ * ordinary patterns and refuse the explosive ones before regcomp().
+ */
+static size_t copies(const char *pattern)
+{
+	return console_match_regex_cost(pattern).copies;
+}
+
+static void refused(const char *pattern, const char *why)
+{
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(console_match_validate("--expect", pattern, &err), -1, "%s", pattern);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, why), "%s", err.msg);
+}
+
+Test(console_match, regex_copies_are_estimated_and_explosions_refused)
+{
+	char stacked[128] = "d ", long_one[CONSOLE_MATCH_MAX_PATTERN + 2];
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(copies("login:"), 6);
+	cr_assert_eq(copies("a+"), 2);
+	cr_assert_eq(copies("a{3,5}"), 5);
+	cr_assert_eq(copies("(ab){3}"), 9);
+	cr_assert_eq(copies("[a-z]{4}x|y"), 6);
+	cr_assert_eq(copies("a\\+"), 2);
+	cr_assert_eq(copies("x{32767}"), 32767);
+	cr_assert_null(console_match_regex_cost("(ab*)*c+|d?").stacked);
+	cr_assert_gt(copies("(.{64}){1024}"), CONSOLE_MATCH_MAX_COPIES);
+	refused("(.{64}){1024}", "copies of its parts");
+	memset(stacked + 2, '+', 100);
+	cr_assert_gt(copies(stacked), CONSOLE_MATCH_MAX_COPIES);
+	refused(stacked, "the quantifier '+' at offset 3 repeats a repetition");
+	refused("ab*?", "'?' at offset 3");
+	refused("x{2}{3}", "'{' at offset 4");
+	memset(long_one, 'a', sizeof(long_one) - 1);
+	long_one[sizeof(long_one) - 1] = '\0';
+	refused(long_one, "513 bytes long; at most 512");
+	long_one[CONSOLE_MATCH_MAX_PATTERN] = '\0';
+	cr_assert_eq(console_match_validate("--fail-on", long_one, &err), 0, "%s", err.msg);
+	cr_assert_eq(console_match_validate("--fail-on", "x{32767}", &err), 0, "%s", err.msg);
+}

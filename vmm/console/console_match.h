@@ -25,6 +25,9 @@
  */
 #define CONSOLE_MATCH_MAX_LEN	4096
 #define CONSOLE_MATCH_WINDOW	(2 * CONSOLE_MATCH_MAX_LEN)
+/* What a pattern may cost to compile (console_match_regex_cost()). */
+#define CONSOLE_MATCH_MAX_COPIES	32768	/* copies of its parts */
+#define CONSOLE_MATCH_MAX_PATTERN	512	/* bytes */
 #define CONSOLE_MATCH_MAX_FAIL	16	/* --fail-on patterns, defaults included */
 #define CONSOLE_MATCH_LINE_MAX	160	/* bytes of the matched line kept for messages */
 /* console_match_check_bounded(): old bytes rescanned per new byte, at most. */
@@ -76,6 +79,18 @@ extern const unsigned int console_match_ndefault_fail;
  * Compile @pattern once to see that it is valid; @option ("--expect")
  * names it in the error.
  */
+/*
+ * What regcomp() would spend on @pattern: the copies of its parts it builds
+ * (a repetition copies what it repeats) and the first quantifier stacked on
+ * another (points at it; NULL if none). Patterns over the bounds
+ * are refused before regcomp() can exhaust memory or time.
+ */
+struct console_regex_cost {
+	size_t copies;
+	const char *stacked;
+};
+
+struct console_regex_cost console_match_regex_cost(const char *pattern);
 int console_match_validate(const char *option, const char *pattern, struct tvm_error *err);
 
 int console_match_init(struct console_match *m, const struct console_match_config *cfg,
