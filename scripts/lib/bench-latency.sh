@@ -12,7 +12,8 @@
 # Share layout (made by scripts/bench): tools/ (sockperf, iperf3 and their
 # libraries: scripts/lib/latency-tools.sh), guest-test.cpio.gz (the same
 # tools inside), tinyvmm-extra-args, guest-extra-args.
-# Writes out/raw/RUN-CFG.{out,err,cmd} and out/latency.jsonl: one JSON
+# Writes out/raw/RUN-CFG[-VARIANT].{out,err,cmd,report.json} (report.json:
+# tinyvmm --report-json, its counters at exit) and out/latency.jsonl: one JSON
 # object per configuration run, its figures by name (see json_line), and
 # prints each line prefixed "bench-latency: " as it is written.
 set -u
@@ -142,7 +143,7 @@ run_one() {
   fi
   # shellcheck disable=SC2086 # NETARGS and GUEST_EXTRA are word lists
   set -- tinyvmm --kernel /tmp/Image --initrd /tmp/initrd.gz --mem "$MEM" --cpus "$CPUS" \
-    --tap "$TAP" $NETARGS --timeout $((LIMIT - 10)) --cmdline \
+    --tap "$TAP" $NETARGS --report-json "$base.report.json" --timeout $((LIMIT - 10)) --cmdline \
     "console=ttyS0 quiet guest-test.mode=latency guest-test.ip=$GIP guest-test.peer=$ADDR guest-test.seconds=$SECONDS_PER_TEST $GUEST_EXTRA"
   echo "$*" >"$base.cmd"
   timeout "$LIMIT" "$@" >"$base.out" 2>"$base.err" </dev/null
