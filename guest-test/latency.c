@@ -160,6 +160,23 @@ static void say_tool_error(const char *what, int rc, struct tool_run *r)
 	guest_say("latency", "error: %s failed (status %d): %.200s", what, rc, start);
 }
 
+/*
+ * sockperf's own "[Total Run] RunTime=... Warm up time=..." and "[Valid
+ * Duration] RunTime=..." lines, as "guest-test: latency sockperf-run ...":
+ * when its test ran, to place a trace window (guest-test.trace) in it.
+ */
+static void say_run_times(const struct tool_run *r)
+{
+	const char *line = r->out, *next;
+
+	for (; *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (memmem(line, (size_t)(next - line), "RunTime=", 8))
+			guest_say("latency", "sockperf-run %.*s", (int)strcspn(line, "\r\n"), line);
+	}
+}
+
 static int sockperf(const char *peer, const char *proto, const char *secs)
 {
 	static struct tool_run r;
@@ -181,6 +198,7 @@ static int sockperf(const char *peer, const char *proto, const char *secs)
 	}
 	guest_say("latency", "sockperf proto=%s msg=64 p50_us=%.3f p99_us=%.3f p999_us=%.3f tps=%.0f",
 		  proto, p50, p99, p999, received / runtime);
+	say_run_times(&r);
 	return 0;
 }
 
