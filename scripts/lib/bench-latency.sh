@@ -102,6 +102,16 @@ json_escape() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 # words ARGS: the words of ARGS, one space apart (no leading or trailing blank).
 words() { printf '%s' "$*"; }
 
+# tick_stall FILE: true when a sockperf p50 round trip is at least 3900 us,
+# i.e. the run fell into the host-tick stall of
+# docs/findings/2026-12-07-tick-stall.md (a vCPU spinning on a guest lock
+# whose holder the one emulated host CPU has preempted, until the host's
+# 4 ms tick); false when sockperf ran without it; null when it did not run.
+tick_stall() {
+  sed -n 's/^guest-test: latency sockperf proto=[a-z]* .*p50_us=\([0-9.]*\).*/\1/p' "$1" |
+    awk 'BEGIN { r = "null" } { r = (r == "true" || $1 >= 3900) ? "true" : "false" } END { print r }'
+}
+
 # json_line RUN CFG FILE SECS: the run's figures as one JSON object.
 json_line() {
   f=$3
@@ -110,8 +120,8 @@ json_line() {
   i0=$(input0 "$f")
   in_cpu=${i0% *} in_irqs=${i0#* }
   # shellcheck disable=SC2086 # split on purpose: words()
-  printf '{"kind":"latency","run":%s,"config":"%s","variant":"%s","vmm":"tinyvmm","tinyvmm_args":"%s","guest_args":"%s","host_cmd":"%s","seconds":%s,"ok":%s,"metrics":{' \
-    "$1" "$2" "$VAR_NAME" "$(words $NETARGS)" "$(words $GUEST_EXTRA)" "$(json_escape "$VAR_HOST")" "$4" "$ok"
+  printf '{"kind":"latency","run":%s,"config":"%s","variant":"%s","vmm":"tinyvmm","tinyvmm_args":"%s","guest_args":"%s","host_cmd":"%s","seconds":%s,"ok":%s,"tick_stall":%s,"metrics":{' \
+    "$1" "$2" "$VAR_NAME" "$(words $NETARGS)" "$(words $GUEST_EXTRA)" "$(json_escape "$VAR_HOST")" "$4" "$ok" "$(tick_stall "$f")"
   sep=
   for proto in udp tcp; do
     for k in p50_us p99_us p999_us tps; do
@@ -163,7 +173,7 @@ tool iperf3 --version 2>&1 | head -n1 | sed 's/^/bench-latency: /'
 # run_variants RUN CFG: the configuration once per line of the variants
 # file (or once, plainly, without one).
 run_variants() {
-  VAR_NAME= VAR_TVM= VAR_GUEST= VAR_HOST=
+  VAR_NAME='' VAR_TVM='' VAR_GUEST='' VAR_HOST=''
   if [ ! -s "$SHARE/variants" ]; then
     run_one "$1" "$2"
     return
