@@ -407,3 +407,29 @@ Test(console_match, regex_copies_are_estimated_and_explosions_refused)
 	cr_assert_eq(console_match_validate("--fail-on", long_one, &err), 0, "%s", err.msg);
 	cr_assert_eq(console_match_validate("--fail-on", "x{32767}", &err), 0, "%s", err.msg);
 }
+
+/*
+ * regcomp()'s closures grow with the square of the optional copies:
+ * "e{44,20929}" (the cli fuzz target's third find) took it over 14 s.
+ */
+Test(console_match, optional_copies_are_counted_and_bounded)
+{
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(console_match_regex_cost("login:").optional, 0);
+	cr_assert_eq(console_match_regex_cost("a*b?").optional, 2);
+	cr_assert_eq(console_match_regex_cost("a+").optional, 1);
+	cr_assert_eq(console_match_regex_cost("x{2,5}").optional, 3);
+	cr_assert_eq(console_match_regex_cost("(ab?){3}").optional, 3);
+	cr_assert_eq(console_match_regex_cost("(a|b*)c").optional, 1);
+	refused("e{44,20929}", "over 512 optional parts");
+	refused("x{0,4096}", "over 512 optional parts");
+	refused("a4{,20929}", "over 512 optional parts");	/* glibc's {,n} */
+	/* Cheap to compile, but (a*)\1b searched 4 KiB of 'a' for over a minute. */
+	refused("(a*)\\1b", "back-references ('\\1') are not supported");
+	cr_assert_eq(console_match_validate("--expect", "a\\.b\\\\1", &err), 0, "%s", err.msg);
+	refused("(x*){1000}", "over 512 optional parts");
+	cr_assert_eq(console_match_validate("--expect", "ax{0,512}", &err), 0, "%s", err.msg);
+	cr_assert_eq(console_match_validate("--expect", "[0-9]{1,3}(\\.[0-9]{1,3}){3} login: .*$", &err), 0,
+		     "%s", err.msg);
+}

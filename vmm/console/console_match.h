@@ -27,6 +27,7 @@
 #define CONSOLE_MATCH_WINDOW	(2 * CONSOLE_MATCH_MAX_LEN)
 /* What a pattern may cost to compile (console_match_regex_cost()). */
 #define CONSOLE_MATCH_MAX_COPIES	32768	/* copies of its parts */
+#define CONSOLE_MATCH_MAX_OPTIONAL	512	/* of those, ones that may match nothing */
 #define CONSOLE_MATCH_MAX_PATTERN	512	/* bytes */
 #define CONSOLE_MATCH_MAX_FAIL	16	/* --fail-on patterns, defaults included */
 #define CONSOLE_MATCH_LINE_MAX	160	/* bytes of the matched line kept for messages */
@@ -81,13 +82,16 @@ extern const unsigned int console_match_ndefault_fail;
  */
 /*
  * What regcomp() would spend on @pattern: the copies of its parts it builds
- * (a repetition copies what it repeats) and the first quantifier stacked on
- * another (points at it; NULL if none). Patterns over the bounds
+ * (a repetition copies what it repeats), how many of them may match nothing
+ * (its closures grow with their square), the first quantifier stacked on
+ * another and the first back-reference (each points at it; NULL if none). Patterns over the bounds
  * are refused before regcomp() can exhaust memory or time.
  */
 struct console_regex_cost {
 	size_t copies;
+	size_t optional;
 	const char *stacked;
+	const char *backref;
 };
 
 struct console_regex_cost console_match_regex_cost(const char *pattern);
