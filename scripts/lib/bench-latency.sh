@@ -104,7 +104,8 @@ words() { printf '%s' "$*"; }
 
 # tick_stall FILE: true when a sockperf p50 round trip is at least 3900 us,
 # i.e. the run fell into the host-tick stall of
-# docs/findings/2026-12-07-tick-stall.md (a vCPU spinning on a guest lock
+# docs/findings/2026-12-07-tick-stall.md (a vCPU in the guest without an
+# exit, most likely spinning on a guest lock
 # whose holder the one emulated host CPU has preempted, until the host's
 # 4 ms tick); false when sockperf ran without it; null when it did not run.
 tick_stall() {
