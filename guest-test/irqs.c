@@ -78,6 +78,62 @@ static void say_line(const struct irq_line *l, unsigned int ncpus)
 	guest_say("irqs", "%s chip=%s per-cpu=%s total=%llu", l->name, l->chip, counts, l->total);
 }
 
+/*
+ * "IPI0:  5  3  Rescheduling interrupts" or "11: 90 80 GICv3 27 Level
+ * arch_timer": the per-CPU counts and a short name, 0 if it is a timer or
+ * IPI line.
+ */
+static int parse_other(char *line, unsigned int ncpus, struct irq_line *l)
+{
+	char *p = strchr(line, ':'), *end;
+	int ipi = !strncmp(line + strspn(line, " "), "IPI", 3);
+
+	if (!p || (!ipi && !strstr(line, "arch_timer")))
+		return -1;
+	snprintf(l->chip, sizeof(l->chip), "%.*s", (int)(p - line - strspn(line, " ")),
+		 line + strspn(line, " "));
+	p++;
+	for (unsigned int c = 0; c < ncpus; c++) {
+		l->count[c] = strtoull(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	p += strspn(p, " \t");
+	if (!ipi)
+		p = strstr(p, "arch_timer");
+	snprintf(l->name, sizeof(l->name), "%.*s", (int)strcspn(p, " \t\n"), p);
+	return 0;
+}
+
+void guest_irqs_report_other(void)
+{
+	FILE *f = fopen("/proc/interrupts", "re");
+	static struct irq_line l;
+	unsigned int ncpus;
+	char line[1024];
+
+	if (!f || !fgets(line, sizeof(line), f)) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	ncpus = count_cpus(line);
+	while (fgets(line, sizeof(line), f)) {
+		char counts[MAX_CPUS * 21];
+		size_t off = 0;
+
+		if (parse_other(line, ncpus, &l))
+			continue;
+		counts[0] = '\0';
+		for (unsigned int c = 0; c < ncpus && off < sizeof(counts); c++)
+			off += (size_t)snprintf(counts + off, sizeof(counts) - off, "%s%llu",
+						c ? "," : "", l.count[c]);
+		guest_say("irqs-other", "%s per-cpu=%s name=%s", l.chip, counts, l.name);
+	}
+	fclose(f);
+}
+
 void guest_irqs_report(void)
 {
 	FILE *f = fopen("/proc/interrupts", "re");

@@ -8,4 +8,11 @@
  */
 void guest_irqs_report(void);
 
+/*
+ * The guest's timer and IPI counts per vCPU (arch_timer, IPI0 ...), one
+ * line each, for the latency mode's tick-stall findings:
+ *   guest-test: irqs-other LABEL per-cpu=N,N,... name=WORD
+ */
+void guest_irqs_report_other(void);
+
 #endif

@@ -5,7 +5,7 @@
  * initramfs: scripts/lib/latency-tools.sh) against servers the host started
  * on the TAP before the VM, and prints what they measured:
  *
- *   guest-test: latency ready
+ *   guest-test: latency ready cpu=N tests=LIST spin=on|none
  *   guest-test: latency sockperf proto=udp msg=64 p50_us=X p99_us=X p999_us=X tps=X
  *   guest-test: latency sockperf proto=tcp msg=64 ...
  *   guest-test: latency iperf3 dir=g2h mbps=X retr=N     (guest sends)
@@ -18,7 +18,14 @@
  *
  * Options: guest-test.ip=, guest-test.peer= (as net); guest-test.seconds=
  * per test (default 3); guest-test.cpu=N runs every tool pinned to vCPU N
- * (the stall of issue 27 depends on the vCPU taking input.0).
+ * (the stall of issue 27 depends on the vCPU taking input.0);
+ * guest-test.tests= a comma list of udp,tcp,g2h,h2g runs only those (default
+ * all four); guest-test.spin=N keeps vCPU N from ever idling (a SCHED_IDLE
+ * busy loop pinned there for the whole run: the arm64 guest has no idle=poll,
+ * so this is how the stall's idle path is taken out). At the end the virtio,
+ * timer and IPI interrupt counts per vCPU (irqs.h); guest-test.trace=MS
+ * records MS milliseconds (1-1000) of the guest kernel's ftrace 1 s into the
+ * first test and prints it at the end (trace.h).
  * Servers: sockperf UDP on port 11111, TCP on 11112; iperf3 on 5201.
  */
 #include <errno.h>
@@ -36,6 +43,7 @@
 #include "irqs.h"
 #include "net.h"
 #include "say.h"
+#include "trace.h"
 
 #define TOOL_OUTPUT_MAX 65536
 #define TOOL_GRACE_S 30	/* beyond the test's own duration */
@@ -152,6 +160,23 @@ static void say_tool_error(const char *what, int rc, struct tool_run *r)
 	guest_say("latency", "error: %s failed (status %d): %.200s", what, rc, start);
 }
 
+/*
+ * sockperf's own "[Total Run] RunTime=... Warm up time=..." and "[Valid
+ * Duration] RunTime=..." lines, as "guest-test: latency sockperf-run ...":
+ * when its test ran, to place a trace window (guest-test.trace) in it.
+ */
+static void say_run_times(const struct tool_run *r)
+{
+	const char *line = r->out, *next;
+
+	for (; *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (memmem(line, (size_t)(next - line), "RunTime=", 8))
+			guest_say("latency", "sockperf-run %.*s", (int)strcspn(line, "\r\n"), line);
+	}
+}
+
 static int sockperf(const char *peer, const char *proto, const char *secs)
 {
 	static struct tool_run r;
@@ -173,6 +198,7 @@ static int sockperf(const char *peer, const char *proto, const char *secs)
 	}
 	guest_say("latency", "sockperf proto=%s msg=64 p50_us=%.3f p99_us=%.3f p999_us=%.3f tps=%.0f",
 		  proto, p50, p99, p999, received / runtime);
+	say_run_times(&r);
 	return 0;
 }
 
@@ -234,10 +260,54 @@ static int iperf3(const char *peer, int reverse, const char *secs)
 	return 0;
 }
 
+/*
+ * A child pinned to @cpu at SCHED_IDLE that loops until killed: that vCPU
+ * then never executes WFI, but yields to any other task at once. Returns its
+ * pid, or -1.
+ */
+static pid_t spin_start(int cpu)
+{
+	struct sched_param none = { 0 };
+	cpu_set_t set;
+	pid_t pid;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	if (sched_setaffinity(0, sizeof(set), &set) || sched_setscheduler(0, SCHED_IDLE, &none))
+		_exit(1);
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}
+
+static void spin_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Whether the comma-separated LIST names TEST. */
+static int has_test(const char *list, const char *test)
+{
+	size_t n = strlen(test);
+
+	for (const char *p = list; *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, test, n) && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
 static int latency_run(void)
 {
 	const char *peer = guest_net_peer();
-	char buf[16], secs[16];
+	char buf[16], secs[16], list[32];
+	const char *tests;
+	pid_t spinner = -1, tracer = -1;
+	int rc = 0;
 	const char *v = guest_net_opt("guest-test.seconds", "3", buf, sizeof(buf));
 
 	if (atoi(v) <= 0 || atoi(v) > 600) {
@@ -250,12 +320,33 @@ static int latency_run(void)
 		latency_cpu = atoi(v);
 	if (guest_net_setup("169.254.0.2"))
 		return -1;
-	guest_say("latency", "ready cpu=%d", latency_cpu);
-	if (sockperf(peer, "udp", secs) || sockperf(peer, "tcp", secs) || iperf3(peer, 0, secs) ||
-	    iperf3(peer, 1, secs))
+	tests = guest_net_opt("guest-test.tests", "udp,tcp,g2h,h2g", list, sizeof(list));
+	v = guest_net_opt("guest-test.spin", "", buf, sizeof(buf));
+	if (v[0])
+		spinner = spin_start(atoi(v));
+	v = guest_net_opt("guest-test.trace", "", buf, sizeof(buf));
+	if (v[0] && (atoi(v) < 1 || atoi(v) > 1000)) {
+		guest_say("latency", "error: guest-test.trace=%s is not 1-1000 (ms)", v);
+		spin_stop(spinner);
+		return -1;
+	}
+	if (v[0])
+		tracer = guest_trace_start(1000, (unsigned int)atoi(v));
+	guest_say("latency", "ready cpu=%d tests=%s spin=%s", latency_cpu, tests,
+		  spinner > 0 ? "on" : "none");
+	if ((has_test(tests, "udp") && sockperf(peer, "udp", secs)) ||
+	    (has_test(tests, "tcp") && sockperf(peer, "tcp", secs)) ||
+	    (has_test(tests, "g2h") && iperf3(peer, 0, secs)) ||
+	    (has_test(tests, "h2g") && iperf3(peer, 1, secs)))
+		rc = -1;
+	spin_stop(spinner);
+	guest_trace_dump(tracer);
+	if (rc)
 		return -1;
 	/* Per vector and vCPU: which vCPU took input.0 (the pinned stall). */
 	guest_irqs_report();
+	/* Timer ticks and IPIs per vCPU: who waited for a tick. */
+	guest_irqs_report_other();
 	guest_say("latency", "done");
 	return 0;
 }

@@ -12,7 +12,8 @@
 # Share layout (made by scripts/bench): tools/ (sockperf, iperf3 and their
 # libraries: scripts/lib/latency-tools.sh), guest-test.cpio.gz (the same
 # tools inside), tinyvmm-extra-args, guest-extra-args.
-# Writes out/raw/RUN-CFG.{out,err,cmd} and out/latency.jsonl: one JSON
+# Writes out/raw/RUN-CFG[-VARIANT].{out,err,cmd,report.json} (report.json:
+# tinyvmm --report-json, its counters at exit) and out/latency.jsonl: one JSON
 # object per configuration run, its figures by name (see json_line), and
 # prints each line prefixed "bench-latency: " as it is written.
 set -u
@@ -75,7 +76,7 @@ cfg_setup() {
     *) log "error: unknown configuration $1"; return 1 ;;
   esac
   case $1 in *-1a*) TAP=tap1 ADDR=10.1.0.1 GIP=10.1.0.2 ;; esac
-  NETARGS="$NETARGS $(cat "$SHARE/tinyvmm-extra-args" 2>/dev/null)"
+  NETARGS="$NETARGS $(cat "$SHARE/tinyvmm-extra-args" 2>/dev/null) $VAR_TVM"
 }
 
 # guest_value FILE PATTERN KEY: value of KEY= on the first guest line matching PATTERN.
@@ -95,8 +96,22 @@ input0() {
     print best, substr($6, 7); exit }'
 }
 
+# json_escape S: S with backslashes and double quotes escaped for a JSON string.
+json_escape() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
+
 # words ARGS: the words of ARGS, one space apart (no leading or trailing blank).
 words() { printf '%s' "$*"; }
+
+# tick_stall FILE: true when a sockperf p50 round trip is at least 3900 us,
+# i.e. the run fell into the host-tick stall of
+# docs/findings/2026-12-07-tick-stall.md (a vCPU in the guest without an
+# exit, most likely spinning on a guest lock
+# whose holder the one emulated host CPU has preempted, until the host's
+# 4 ms tick); false when sockperf ran without it; null when it did not run.
+tick_stall() {
+  sed -n 's/^guest-test: latency sockperf proto=[a-z]* .*p50_us=\([0-9.]*\).*/\1/p' "$1" |
+    awk 'BEGIN { r = "null" } { r = (r == "true" || $1 >= 3900) ? "true" : "false" } END { print r }'
+}
 
 # json_line RUN CFG FILE SECS: the run's figures as one JSON object.
 json_line() {
@@ -106,8 +121,8 @@ json_line() {
   i0=$(input0 "$f")
   in_cpu=${i0% *} in_irqs=${i0#* }
   # shellcheck disable=SC2086 # split on purpose: words()
-  printf '{"kind":"latency","run":%s,"config":"%s","vmm":"tinyvmm","tinyvmm_args":"%s","guest_args":"%s","seconds":%s,"ok":%s,"metrics":{' \
-    "$1" "$2" "$(words $NETARGS)" "$(words $GUEST_EXTRA)" "$4" "$ok"
+  printf '{"kind":"latency","run":%s,"config":"%s","variant":"%s","vmm":"tinyvmm","tinyvmm_args":"%s","guest_args":"%s","host_cmd":"%s","seconds":%s,"ok":%s,"tick_stall":%s,"metrics":{' \
+    "$1" "$2" "$VAR_NAME" "$(words $NETARGS)" "$(words $GUEST_EXTRA)" "$(json_escape "$VAR_HOST")" "$4" "$ok" "$(tick_stall "$f")"
   sep=
   for proto in udp tcp; do
     for k in p50_us p99_us p999_us tps; do
@@ -125,18 +140,25 @@ json_line() {
     "$(num "$(guest_value "$f" "latency ready" cpu | sed 's/^-1$//')")"
 }
 
+# run_one RUN CFG: one guest run with the current variant (VAR_*).
 run_one() {
   run=$1 cfg=$2
   cfg_setup "$cfg" || return 1
-  base=$RAW/$run-$cfg
-  GUEST_EXTRA=$(cat "$SHARE/guest-extra-args" 2>/dev/null)
+  base=$RAW/$run-$cfg${VAR_NAME:+-$VAR_NAME}
+  GUEST_EXTRA="$(cat "$SHARE/guest-extra-args" 2>/dev/null) $VAR_GUEST"
   servers_start "$ADDR"
+  host_pid=
+  if [ -n "$VAR_HOST" ]; then
+    BENCH_GUEST_OUT=$base.out sh -c "$VAR_HOST" >"$base.host" 2>&1 &
+    host_pid=$!
+  fi
   # shellcheck disable=SC2086 # NETARGS and GUEST_EXTRA are word lists
   set -- tinyvmm --kernel /tmp/Image --initrd /tmp/initrd.gz --mem "$MEM" --cpus "$CPUS" \
-    --tap "$TAP" $NETARGS --timeout $((LIMIT - 10)) --cmdline \
+    --tap "$TAP" $NETARGS --report-json "$base.report.json" --timeout $((LIMIT - 10)) --cmdline \
     "console=ttyS0 quiet guest-test.mode=latency guest-test.ip=$GIP guest-test.peer=$ADDR guest-test.seconds=$SECONDS_PER_TEST $GUEST_EXTRA"
   echo "$*" >"$base.cmd"
   timeout "$LIMIT" "$@" >"$base.out" 2>"$base.err" </dev/null
+  if [ -n "$host_pid" ]; then kill "$host_pid" 2>/dev/null; wait "$host_pid" 2>/dev/null; fi
   servers_stop
   json_line "$run" "$cfg" "$base.out" "$SECONDS_PER_TEST" >"$base.json"
   cat "$base.json" >>"$OUT/latency.jsonl"
@@ -149,9 +171,23 @@ host_setup
 tool sockperf --version 2>&1 | head -n1 | sed 's/^/bench-latency: /'
 tool iperf3 --version 2>&1 | head -n1 | sed 's/^/bench-latency: /'
 : >"$OUT/latency.jsonl"
+# run_variants RUN CFG: the configuration once per line of the variants
+# file (or once, plainly, without one).
+run_variants() {
+  VAR_NAME='' VAR_TVM='' VAR_GUEST='' VAR_HOST=''
+  if [ ! -s "$SHARE/variants" ]; then
+    run_one "$1" "$2"
+    return
+  fi
+  while IFS='|' read -r VAR_NAME VAR_TVM VAR_GUEST VAR_HOST; do
+    case $VAR_NAME in '' | '#'*) continue ;; esac
+    run_one "$1" "$2" </dev/null
+  done <"$SHARE/variants"
+}
+
 r=1
 while [ "$r" -le "$RUNS" ]; do
-  for c in $CONFIGS; do run_one "$r" "$c"; done
+  for c in $CONFIGS; do run_variants "$r" "$c"; done
   r=$((r + 1))
 done
 log "done"
