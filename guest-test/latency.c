@@ -5,7 +5,7 @@
  * initramfs: scripts/lib/latency-tools.sh) against servers the host started
  * on the TAP before the VM, and prints what they measured:
  *
- *   guest-test: latency ready cpu=N tests=LIST spin=on|none
+ *   guest-test: latency ready cpu=N tests=LIST spin=N|none
  *   guest-test: latency sockperf proto=udp msg=64 p50_us=X p99_us=X p999_us=X tps=X
  *   guest-test: latency sockperf proto=tcp msg=64 ...
  *   guest-test: latency iperf3 dir=g2h mbps=X retr=N     (guest sends)
@@ -23,9 +23,7 @@
  * all four); guest-test.spin=N keeps vCPU N from ever idling (a SCHED_IDLE
  * busy loop pinned there for the whole run: the arm64 guest has no idle=poll,
  * so this is how the stall's idle path is taken out). At the end the virtio,
- * timer and IPI interrupt counts per vCPU (irqs.h); guest-test.trace=MS
- * records MS milliseconds (1-1000) of the guest kernel's ftrace 1 s into the
- * first test and prints it at the end (trace.h).
+ * timer and IPI interrupt counts per vCPU (irqs.h).
  * Servers: sockperf UDP on port 11111, TCP on 11112; iperf3 on 5201.
  */
 #include <errno.h>
@@ -43,7 +41,6 @@
 #include "irqs.h"
 #include "net.h"
 #include "say.h"
-#include "trace.h"
 
 #define TOOL_OUTPUT_MAX 65536
 #define TOOL_GRACE_S 30	/* beyond the test's own duration */
@@ -306,7 +303,7 @@ static int latency_run(void)
 	const char *peer = guest_net_peer();
 	char buf[16], secs[16], list[32];
 	const char *tests;
-	pid_t spinner = -1, tracer = -1;
+	pid_t spinner = -1;
 	int rc = 0;
 	const char *v = guest_net_opt("guest-test.seconds", "3", buf, sizeof(buf));
 
@@ -324,23 +321,14 @@ static int latency_run(void)
 	v = guest_net_opt("guest-test.spin", "", buf, sizeof(buf));
 	if (v[0])
 		spinner = spin_start(atoi(v));
-	v = guest_net_opt("guest-test.trace", "", buf, sizeof(buf));
-	if (v[0] && (atoi(v) < 1 || atoi(v) > 1000)) {
-		guest_say("latency", "error: guest-test.trace=%s is not 1-1000 (ms)", v);
-		spin_stop(spinner);
-		return -1;
-	}
-	if (v[0])
-		tracer = guest_trace_start(1000, (unsigned int)atoi(v));
 	guest_say("latency", "ready cpu=%d tests=%s spin=%s", latency_cpu, tests,
-		  spinner > 0 ? "on" : "none");
+		  spinner > 0 ? v : "none");
 	if ((has_test(tests, "udp") && sockperf(peer, "udp", secs)) ||
 	    (has_test(tests, "tcp") && sockperf(peer, "tcp", secs)) ||
 	    (has_test(tests, "g2h") && iperf3(peer, 0, secs)) ||
 	    (has_test(tests, "h2g") && iperf3(peer, 1, secs)))
 		rc = -1;
 	spin_stop(spinner);
-	guest_trace_dump(tracer);
 	if (rc)
 		return -1;
 	/* Per vector and vCPU: which vCPU took input.0 (the pinned stall). */
