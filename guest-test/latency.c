@@ -160,7 +160,7 @@ static void say_tool_error(const char *what, int rc, struct tool_run *r)
 /*
  * sockperf's own "[Total Run] RunTime=... Warm up time=..." and "[Valid
  * Duration] RunTime=..." lines, as "guest-test: latency sockperf-run ...":
- * when its test ran, to place a trace window (guest-test.trace) in it.
+ * when its test ran.
  */
 static void say_run_times(const struct tool_run *r)
 {
