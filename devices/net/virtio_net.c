@@ -40,6 +40,13 @@ uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs)
 	return f;
 }
 
+uint64_t virtio_net_device_features(const struct net_options *opts, unsigned int queue_pairs)
+{
+	uint64_t f = virtio_net_offered_features(opts->packed, queue_pairs) | BIT(VIRTIO_F_VERSION_1);
+
+	return f & ~opts->features_off;
+}
+
 /*
  * UDP segmentation, only where the TAP takes it (@tap_offloads from
  * tap_probe_offloads()): the guest may then both send (HOST_*) and receive
@@ -235,6 +242,12 @@ static void report_negotiation(struct virtio_net *net)
 		net->opts.irq_mode == NET_IRQ_DIRECT ? ", interrupts irqfd-direct" :
 						       ", interrupts relayed", legacy);
 	fprintf(stderr, "tinyvmm: virtio-net: features in effect:%s\n", accepted);
+	if (net->opts.features_off) {
+		char off[128] = "";
+
+		append_feature_names(off, sizeof(off), net->opts.features_off);
+		fprintf(stderr, "tinyvmm: virtio-net: not offered (command line):%s\n", off);
+	}
 	if (no_packed)
 		fprintf(stderr, "tinyvmm: virtio-net: packed ring not offered: %s\n", no_packed);
 	else if (net->opts.packed &&
@@ -444,7 +457,6 @@ static int choose_backend(struct virtio_net *net, struct tvm_error *err)
 int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err)
 {
-	uint64_t features;
 	unsigned int nqueues;
 
 	memset(net, 0, sizeof(*net));
@@ -466,8 +478,7 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	net->tap_gone_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (net->tap_gone_fd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "virtio-net: eventfd: %s", strerror(errno));
-	features = virtio_net_offered_features(opts->packed, net->npairs);
-	net->vdev.device_features = features | (1ULL << VIRTIO_F_VERSION_1);
+	net->vdev.device_features = virtio_net_device_features(opts, net->npairs);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (init_pair(net, i, err))
 			return -1;

@@ -46,6 +46,7 @@ struct net_options {
 	const char *tap_name;
 	uint8_t mac[6];
 	bool packed;		/* offer VIRTIO_F_RING_PACKED (userspace backend only) */
+	uint64_t features_off;	/* feature bits never offered (--no-event-idx, --no-mrg-rxbuf) */
 	enum net_vhost_mode vhost;
 	enum net_irq_mode irq_mode;
 	unsigned int vhost_poll_us;	/* vhost busy-poll time per ring, 0 = off */
@@ -149,6 +150,8 @@ struct virtio_net {
 
 /* Features the device offers (device-level and ring-level). */
 uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs);
+/* What a device with @opts and @queue_pairs offers before the TAP and vhost have their say. */
+uint64_t virtio_net_device_features(const struct net_options *opts, unsigned int queue_pairs);
 /* UFO/USO feature bits to add for a TAP that takes @tap_offloads. */
 uint64_t virtio_net_udp_gso_features(unsigned int tap_offloads);
 /* TUN_F_* offloads matching the guest's accepted GUEST_* features. */

@@ -22,6 +22,32 @@ Test(virtio_net, offered_features)
 	cr_assert(virtio_net_features_valid(packed), "what we offer is self-consistent");
 }
 
+/* --no-event-idx, --no-mrg-rxbuf: exactly those bits leave the offer. */
+Test(virtio_net, device_features_less_what_was_turned_off)
+{
+	struct net_options opts = { .packed = true };
+	uint64_t all = virtio_net_device_features(&opts, 2);
+	uint64_t off;
+
+	cr_assert(all & B(VIRTIO_RING_F_EVENT_IDX));
+	cr_assert(all & B(VIRTIO_NET_F_MRG_RXBUF));
+	cr_assert(all & B(VIRTIO_F_VERSION_1));
+	cr_assert(all & B(VIRTIO_NET_F_MQ));
+	opts.features_off = B(VIRTIO_RING_F_EVENT_IDX);
+	off = virtio_net_device_features(&opts, 2);
+	cr_assert_eq(off, all & ~B(VIRTIO_RING_F_EVENT_IDX));
+	opts.features_off = B(VIRTIO_NET_F_MRG_RXBUF);
+	off = virtio_net_device_features(&opts, 2);
+	cr_assert_eq(off, all & ~B(VIRTIO_NET_F_MRG_RXBUF));
+	cr_assert(virtio_net_features_valid(off), "no mrg_rxbuf is still a valid offer");
+	opts.features_off = B(VIRTIO_RING_F_EVENT_IDX) | B(VIRTIO_NET_F_MRG_RXBUF);
+	opts.packed = false;
+	off = virtio_net_device_features(&opts, 1);
+	cr_assert_not(off & (B(VIRTIO_RING_F_EVENT_IDX) | B(VIRTIO_NET_F_MRG_RXBUF) |
+			     B(VIRTIO_F_RING_PACKED) | B(VIRTIO_NET_F_MQ)));
+	cr_assert(off & B(VIRTIO_NET_F_GUEST_TSO4), "the rest of the offer stays");
+}
+
 Test(virtio_net, tun_offloads_follow_guest_features)
 {
 	cr_assert_eq(virtio_net_tun_offloads(0), 0);
