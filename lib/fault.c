@@ -11,7 +11,7 @@
 #include "lib/util.h"
 
 struct fault_spec {
-	char point[32];
+	char point[48];	/* the longest: VHOST_SET_VRING_BUSYLOOP_TIMEOUT */
 	unsigned long nth;
 	bool and_later;
 };

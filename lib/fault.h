@@ -12,7 +12,9 @@
  * later one. Without the variable every call returns false.
  *
  * Points:
- *   vhost-start     handing the rings to vhost-net at DRIVER_OK
+ *   VHOST_SET_OWNER, VHOST_NET_SET_BACKEND, ... "open /dev/vhost-net":
+ *                   that step of the vhost-net set-up fails with EIO (every
+ *                   step of vhost/vhost_net.c's map done there, by its name)
  *   tap-tx-enobufs  a Tier 2 TX write to the TAP fails with ENOBUFS (out of memory)
  *   tap-tx-eagain   a Tier 2 TX write to the TAP fails with EAGAIN (full)
  */

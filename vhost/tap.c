@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* TAP devices (drivers/net/tun.c): the host end of the guest's NIC. */
+/*
+ * TAP devices (drivers/net/tun.c): the host end of the guest's NIC. Steps
+ * 1-3 of the vhost-net map (vhost/vhost_net.c) are here; Tier 2 uses the
+ * same TAP.
+ */
 #include "vhost/tap.h"
 
 #include <errno.h>
@@ -61,6 +65,7 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_USAGE,
 				"--tap '%s' is not an interface name. Use 1 to %d characters",
 				name, IFNAMSIZ - 1);
+	/* 1. One fd per queue pair; vhost takes it at step 20. */
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return open_failure(name, multi_queue, errno, err);
@@ -72,7 +77,10 @@ int tap_open(const char *name, bool multi_queue, struct tvm_error *err)
 		close(fd);
 		return open_failure(name, multi_queue, e, err);
 	}
-	/* Persistent TAPs remember an old size: always set ours (12, VERSION_1). */
+	/*
+	 * 2. Persistent TAPs remember an old size: always set ours (12,
+	 *    VERSION_1); step 10 sets what the driver negotiated.
+	 */
 	if (tap_set_vnet_hdr_size(fd, VNET_HDR_SIZE) < 0) {
 		close(fd);
 		return tvm_fail(err, TVM_EXIT_ERROR, "--tap %s: TUNSETVNETHDRSZ failed: %s",
@@ -97,7 +105,7 @@ unsigned int tap_probe_offloads(int fd)
 {
 	unsigned int ok = 0;
 
-	/* TUNSETOFFLOAD refuses bits it does not know (EINVAL): the way to ask. */
+	/* 3. TUNSETOFFLOAD refuses bits it does not know (EINVAL): the way to ask. */
 	if (tap_set_offload(fd, TUN_F_CSUM | TUN_F_UFO) == 0)
 		ok |= TUN_F_UFO;
 	if (tap_set_offload(fd, TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6) == 0)

@@ -11,11 +11,13 @@
 
 /*
  * One /dev/vhost-net instance drives exactly one RX/TX virtqueue pair in
- * the host kernel (its own "vhost-<pid>" worker thread). docs/vhost-net.md
- * walks through the sequence implemented here.
+ * the host kernel (its own "vhost-<pid>" worker thread). vhost_net.c opens
+ * with the whole set-up sequence as a numbered map; docs/vhost-net.md uses
+ * the same numbers.
  */
 struct vhost_net {
 	int fd;
+	unsigned int pair;	/* the device's queue pair, for messages */
 	uint64_t features;	/* what this kernel's vhost-net offers */
 	bool running;		/* backend attached */
 };
@@ -25,10 +27,11 @@ struct vhost_net {
 #define VHOST_NET_TX 1
 
 /*
- * Open /dev/vhost-net, take ownership and read its features. On failure
- * @err names the reason and the fix (module not loaded, permissions).
+ * Steps 4-6: open /dev/vhost-net for queue pair @pair, take ownership and
+ * read its features. On failure @err names the step and the fix (module
+ * not loaded, permissions).
  */
-int vhost_net_open(struct vhost_net *vh, struct tvm_error *err);
+int vhost_net_open(struct vhost_net *vh, unsigned int pair, struct tvm_error *err);
 void vhost_net_close(struct vhost_net *vh);
 
 /* Why /dev/vhost-net failed to open with errno @e, and the fix. */
@@ -59,7 +62,10 @@ struct vhost_net_ring {
 	void *desc, *avail, *used;
 };
 
-/* Hand the two rings to the kernel; see the comments for the order. */
+/*
+ * Steps 12-20: hand the pair's two rings to the kernel, in order. On
+ * failure @err names the step, its ioctl, the pair and the ring.
+ */
 int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 		    uint64_t negotiated, const struct vhost_net_ring *rx,
 		    const struct vhost_net_ring *tx,
@@ -67,19 +73,20 @@ int vhost_net_start(struct vhost_net *vh, const struct guest_mem *mem,
 		    int tap_fd, struct tvm_error *err);
 
 /*
- * Point ring @index's completions at eventfd @call_fd, with the ring
- * running or not (vhost swaps it under the ring's mutex). -1 on failure.
+ * Step 18 again: point ring @index's completions at eventfd @call_fd, with
+ * the ring running or not (vhost swaps it under the ring's mutex). -1 on
+ * failure.
  */
 int vhost_net_set_call(struct vhost_net *vh, unsigned int index, int call_fd);
 
 /*
- * Let the vhost worker busy-poll each ring up to @us microseconds when it
+ * Step 7: let the vhost worker busy-poll each ring up to @us microseconds when it
  * runs empty (VHOST_SET_VRING_BUSYLOOP_TIMEOUT, Linux 4.6+; 0 = off), read
  * back with the GET ioctl. Kept across backend changes: call once after open.
  */
 int vhost_net_set_busyloop(struct vhost_net *vh, unsigned int us, struct tvm_error *err);
 
-/* Detach the backend and stop both rings (driver reset, shutdown). */
+/* Steps 21-22: detach the backend and stop both rings (driver reset, shutdown). */
 void vhost_net_stop(struct vhost_net *vh);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Tiers 1A/1B: virtio-net rings served by the kernel's vhost-net. This file
- * is the glue between the device model and vhost/vhost_net.c: one vhost-net
+ * is the glue between the device model and vhost/vhost_net.c (which opens
+ * with the numbered map of the whole set-up sequence): one vhost-net
  * instance per queue pair, the ways of turning vhost's "call" eventfd into
  * an interrupt (net_irqfd.h: an MSI-X vector's irqfd, mmio's SPI irqfd, or
  * relayed), and what happens when vhost gives up on a ring ("err" eventfd).
@@ -16,7 +17,6 @@
 #include "devices/net/net_vhost.h"
 #include "devices/net/net_irqfd.h"
 #include "lib/dev_lock.h"
-#include "lib/fault.h"
 
 static int new_eventfd_pair(int fd[2])
 {
@@ -30,8 +30,10 @@ int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 
-		if (vhost_net_open(&pair->vhost, err))
+		/* Steps 4-6 of vhost/vhost_net.c's map. */
+		if (vhost_net_open(&pair->vhost, i, err))
 			return -1;
+		/* The fds of steps 18 and 19; the kick fds (step 17) are the device's. */
 		if (new_eventfd_pair(pair->call_fd) || new_eventfd_pair(pair->err_fd))
 			return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
 	}
@@ -55,13 +57,13 @@ static struct vhost_net_ring vhost_ring_of(const struct virtq *vq)
 					.avail = vq->driver, .used = vq->device };
 }
 
+/*
+ * At DRIVER_OK, after steps 10-11 (virtio_net.c:net_activate()): steps
+ * 12-20 of vhost/vhost_net.c's map for every pair the driver set up.
+ */
 static int vhost_start(struct virtio_net *net, struct tvm_error *err)
 {
 	struct virtio_dev *dev = &net->vdev;
-
-	if (fault_inject("vhost-start"))
-		return tvm_fail(err, TVM_EXIT_ERROR, "vhost-net: VHOST_SET_FEATURES failed: %s",
-				strerror(EIO));
 
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
@@ -73,6 +75,7 @@ static int vhost_start(struct virtio_net *net, struct tvm_error *err)
 			continue;
 		for (unsigned int r = 0; r < 2; r++) {
 			rings[r] = vhost_ring_of(&dev->queues[2 * i + r]);
+			/* Step 8 on pci: the vector's irqfd, or the pair's call_fd. */
 			call[r] = net_irqfd_target(net, i, r);
 		}
 		/* An error from the last session must not reset this one. */

@@ -316,10 +316,11 @@ static int net_activate(struct virtio_dev *dev)
 	struct virtio_net *net = net_of(dev);
 	unsigned int offloads = virtio_net_tun_offloads(dev->driver_features);
 
+	/* Steps 10-11 of the vhost-net map (vhost/vhost_net.c), for every backend. */
 	if (set_tap_hdr_len(net, virtio_net_hdr_len(dev->driver_features)))
 		return -1;
 	for (unsigned int i = 0; i < net->npairs; i++) {
-		/* Only after negotiation do we know which offloads the guest takes. */
+		/* 11. Only after negotiation do we know which offloads the guest takes. */
 		/* Said once: the guest decides how often we get here. */
 		if (tap_set_offload(net->pairs[i].tap_fd, offloads) < 0 && !net->offload_warned) {
 			net->offload_warned = true;

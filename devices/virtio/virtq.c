@@ -68,30 +68,6 @@ void virtq_reset(struct virtq *vq)
 	vq->mem = mem;
 }
 
-int virtq_chain_add(struct virtq *vq, struct virtq_chain *chain, uint64_t addr,
-		    uint32_t len, bool writable)
-{
-	void *host;
-
-	if (chain->nout + chain->nin >= VIRTQ_MAX_IOV)
-		return -1;
-	/* Readable buffers first: a readable one after a writable is a bug (§2.7.4.2). */
-	if (!writable && chain->nin)
-		return -1;
-	host = guest_mem_ptr(vq->mem, addr, len);
-	if (!host)
-		return -1;
-	chain->iov[chain->nout + chain->nin] = (struct iovec){ host, len };
-	if (writable) {
-		chain->nin++;
-		chain->in_len += len;
-	} else {
-		chain->nout++;
-		chain->out_len += len;
-	}
-	return 0;
-}
-
 enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 {
 	enum virtq_pop_result r;

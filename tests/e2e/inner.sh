@@ -1,21 +1,27 @@
 # End-to-end checks that run INSIDE the emulated host (busybox sh), started
 # by tests/e2e/run.sh through scripts/emuhost. Not meant to be run directly.
 #
-# usage (in the host): sh inner.sh SUITE LOGDIR [PATTERN]
-#   SUITE    gic3 (most checks), net (network checks, GICv3), novhost
-#            (network without /dev/vhost-net), gic2 (the GICv2 host checks),
-#            a53 (a Cortex-A53 host: page size and IPA limit errors) or virt
-#            (QEMU's virt board: U-Boot and bare-metal programs)
+# usage (in the host): sh inner.sh HOST LOGDIR [PATTERN [PENDING]]
+#   HOST     which host this is: the rows of checks.list (next to this
+#            file) naming it run, in the list's order, after setup_HOST
 #   LOGDIR   where each check's stdout/stderr and timings.txt go
 #   PATTERN  only run checks whose name matches this extended regex
+#   PENDING  1: the list's `pending` rows too
 #
 # Prints `PASS name` / `FAIL name: reason` per check, `RETRY name: reason`
 # before a check's second attempt (see try) and, last,
-# `e2e-counts: pass=N fail=N retry=N` for the runner to add up.
+# `e2e-counts: pass=N fail=N retry=N` for the runner to add up. Each check
+# also appends a JSON line to results.jsonl beside LOGDIR (checks.sh
+# result_line).
 
 SUITE=$1
 LOGDIR=$2
 PATTERN=${3:-.}
+PENDING=${4:-0}
+CHECKS_LIST=$(dirname "$0")/checks.list
+RESULTS=$(dirname "$LOGDIR")/results.jsonl
+# shellcheck source=tests/e2e/checks.sh
+. "$(dirname "$0")/checks.sh"
 K=$TINYVMM_GUEST_KERNEL
 I=$TINYVMM_GUEST_INITRD
 # Generous: a nested boot takes ~10-20 s under TCG; a hung tinyvmm must
@@ -30,6 +36,7 @@ ATTEMPT=0	# 1 on a check's first attempt under try, 2 on its retry
 RETRY_REASON=
 
 pass() { echo "PASS $1"; npass=$((npass + 1)); }
+# fail NAME REASON: outside a check (a host's set-up), its result line too.
 fail() {
   if [ "$ATTEMPT" = 1 ] && guest_broke; then
     RETRY_REASON="$1: $2"
@@ -37,6 +44,8 @@ fail() {
   fi
   echo "FAIL $1: $2"
   nfail=$((nfail + 1))
+  CHECK_DETAIL=$2
+  [ -n "${CHECK_NAME:-}" ] || result_line "$RESULTS" "$1" "$SUITE" fail 0 0 "$2"
 }
 
 # guest_broke: the last run's guest broke by itself (guest-broke.sh).
@@ -96,8 +105,6 @@ tail_logs() {
   tail -n 8 "$ERR" | sed 's/^/  | /'
 }
 
-wanted() { echo "$1" | grep -Eq -- "$PATTERN"; }
-
 # expect_rc NAME WANT: FAIL unless RC is WANT; returns 1 on failure.
 expect_rc() {
   [ "$RC" = "$2" ] && return 0
@@ -135,7 +142,6 @@ guest_initrd() {
 check_boot() {
   name=$1 cpus=$2 gic=$3 kernel=$4
   shift 4
-  wanted "$name" || return 0
   # --timeout: a guest stuck at boot is stopped by tinyvmm itself, which
   # prints each vCPU's stack (the outer limit would only SIGTERM it).
   vmm "$name" --kernel "$kernel" --initrd "$(guest_initrd "$kernel")" --cpus "$cpus" --mem 256 \
@@ -151,8 +157,7 @@ check_boot() {
 # kernel panics; panic=-1 resets it) must give a RETRY, a second attempt
 # and a FAIL, with both attempts' logs. Its own counts are put back.
 check_retry() {
-  name=retry-broken-guest
-  wanted "$name" || return 0
+  name=$1
   counts="$npass $nfail $nretry"
   try check_boot "$name" 1 3 "$K" --cmdline "console=ttyS0 quiet rdinit=/no-such-init panic=-1" \
     >"$LOGDIR/$name.try.log"
@@ -173,7 +178,6 @@ check_retry() {
 check_bad() {
   name=$1
   shift
-  wanted "$name" || return 0
   vmm "$name" "$@"
   expect_rc "$name" 2 || return 0
   lines=$(grep -c . "$ERR")
@@ -189,7 +193,6 @@ check_bad() {
 check_bad_says() {
   name=$1 says=$2
   shift 2
-  wanted "$name" || return 0
   vmm "$name" "$@"
   expect_rc "$name" 2 || return 0
   if [ "$(grep -c . "$ERR")" != 1 ]; then
@@ -205,8 +208,7 @@ check_bad_says() {
 # guest kernel's own log, not just userspace lines. The only boot without
 # `quiet`: every UART byte is costly under nested emulation.
 check_default_cmdline() {
-  name=default-cmdline
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$K" --initrd "$I" --cpus 1 --mem 256
   expect_rc "$name" 0 || return 0
   expect_out "$name" "Linux version $(uname -r)" || return 0
@@ -215,12 +217,12 @@ check_default_cmdline() {
 }
 
 check_panic() {
-  wanted panic-reset || return 0
-  vmm panic-reset --kernel "$K" --initrd "$I" --cpus 1 --mem 256 \
+  name=$1
+  vmm "$name" --kernel "$K" --initrd "$I" --cpus 1 --mem 256 \
     --cmdline "console=ttyS0 quiet panic=-1 guest-test.mode=panic"
-  expect_rc panic-reset 3 || return 0
-  expect_out panic-reset "guest-test: triggering panic" || return 0
-  pass panic-reset
+  expect_rc "$name" 3 || return 0
+  expect_out "$name" "guest-test: triggering panic" || return 0
+  pass "$name"
 }
 
 # The guest idles with its vCPUs in cpu_do_idle's WFI. The guest kernel is
@@ -237,48 +239,48 @@ check_idle_stack() {
   # shellcheck disable=SC2086 # three words
   set -- $range
   if [ $# -ne 3 ]; then
-    fail hang-timeout "no _stext and cpu_do_idle in this host's /proc/kallsyms"
+    fail "$name" "no _stext and cpu_do_idle in this host's /proc/kallsyms"
     return 1
   fi
   lo=$((0x$2 - 0x$1 + 0x10000)) hi=$((0x$3 - 0x$1 + 0x10000))
   for pc in $(sed -n 's/^tinyvmm: vCPU [0-9]* stack: pc Image+\(0x[0-9a-f]*\) .*/\1/p' "$ERR"); do
     [ $((pc)) -ge "$lo" ] && [ $((pc)) -lt "$hi" ] && return 0
   done
-  fail hang-timeout "no vCPU stack has its pc in cpu_do_idle (Image+$(printf 0x%x "$lo")-$(printf 0x%x "$hi"))"
+  fail "$name" "no vCPU stack has its pc in cpu_do_idle (Image+$(printf 0x%x "$lo")-$(printf 0x%x "$hi"))"
   tail_logs
   return 1
 }
 
 check_hang_timeout() {
-  wanted hang-timeout || return 0
-  vmm hang-timeout --kernel "$K" --initrd "$I" --cpus 2 --mem 256 \
+  name=$1
+  vmm "$name" --kernel "$K" --initrd "$I" --cpus 2 --mem 256 \
     --cmdline "console=ttyS0 quiet guest-test.mode=hang" --timeout 5
-  expect_rc hang-timeout 4 || return 0
+  expect_rc "$name" 4 || return 0
   # Where the hung guest was: a PC per vCPU (or powered off, if the
   # secondary was not up yet), then each kernel stack as Image offsets.
-  expect_err hang-timeout "^tinyvmm: at the timeout: vCPU 0 pc 0x[0-9a-f]* (EL[0-3][ht]*[^)]*), vCPU 1 \(pc 0x[0-9a-f]* (EL[0-3][ht]*[^)]*)\|powered off\)$" || return 0
-  expect_err hang-timeout "^tinyvmm: vCPU 0 stack: pc Image+0x[0-9a-f]* lr Image+0x[0-9a-f]* frames\( Image+0x[0-9a-f]*\)\{3,\}" || return 0
+  expect_err "$name" "^tinyvmm: at the timeout: vCPU 0 pc 0x[0-9a-f]* (EL[0-3][ht]*[^)]*), vCPU 1 \(pc 0x[0-9a-f]* (EL[0-3][ht]*[^)]*)\|powered off\)$" || return 0
+  expect_err "$name" "^tinyvmm: vCPU 0 stack: pc Image+0x[0-9a-f]* lr Image+0x[0-9a-f]* frames\( Image+0x[0-9a-f]*\)\{3,\}" || return 0
   check_idle_stack || return 0
   # 5 s plus teardown; much longer means --timeout is not enforced.
   if [ "${SECS%.*}" -gt 30 ]; then
-    fail hang-timeout "took ${SECS}s for --timeout 5"
+    fail "$name" "took ${SECS}s for --timeout 5"
     return 0
   fi
-  pass hang-timeout
+  pass "$name"
 }
 
 check_gzip_kernel() {
-  wanted gzip-kernel || return 0
+  name=$1
   gzip -c "$K" >/tmp/Image.gz
-  check_boot gzip-kernel 1 3 /tmp/Image.gz --cmdline "console=ttyS0 quiet"
+  check_boot "$name" 1 3 /tmp/Image.gz --cmdline "console=ttyS0 quiet"
   rm -f /tmp/Image.gz
 }
 
 check_too_big() {
-  wanted mem-too-small || return 0
+  name=$1
   # Kernel (~33 MiB image_size ~35 MiB) + 40 MiB initrd cannot fit in 64 MiB.
   head -c 41943040 /dev/zero >/tmp/big.initrd
-  check_bad mem-too-small --kernel "$K" --initrd /tmp/big.initrd --mem 64 \
+  check_bad "$name" --kernel "$K" --initrd /tmp/big.initrd --mem 64 \
     --cmdline console=ttyS0
   rm -f /tmp/big.initrd
 }
@@ -290,7 +292,6 @@ check_too_big() {
 # raw binaries, RAM base + 0x80000).
 check_baremetal() {
   name=$1 file=$2 format=$3
-  wanted "$name" || return 0
   if [ -z "$file" ] || [ ! -e "$file" ]; then
     fail "$name" "no bare-metal guest '$file' in the emulated host (build/arm64/tinyvmm-baremetal missing?)"
     return 0
@@ -307,8 +308,7 @@ check_baremetal() {
 # loaded and run. The guest runs garbage; tinyvmm must say what it loaded
 # and end the run at --timeout (4) or at a guest crash (5), never die.
 check_random_kernel() {
-  name=random-kernel
-  wanted "$name" || return 0
+  name=$1
   head -c 1048576 /dev/urandom >/tmp/random.img
   vmm "$name" --kernel /tmp/random.img --mem 64 --timeout 5
   rm -f /tmp/random.img
@@ -322,8 +322,7 @@ check_random_kernel() {
 
 # A file that is recognisably for another architecture: one clear line.
 check_x86_kernel() {
-  name=x86-kernel
-  wanted "$name" || return 0
+  name=$1
   head -c 8192 /dev/zero >/tmp/bzImage
   printf 'HdrS' | dd of=/tmp/bzImage bs=1 seek=514 conv=notrunc 2>/dev/null
   check_bad_says "$name" "^tinyvmm: kernel is an x86 bzImage, not an arm64 kernel" \
@@ -334,8 +333,7 @@ check_x86_kernel() {
 # --on-reset reboot re-initialises every vCPU: the second boot must get the
 # first one's CPU, the host's PMUv3, pointer authentication and SVE included.
 check_reboot_cpu_features() {
-  name=reboot-cpu-features
-  wanted "$name" || return 0
+  name=$1
   check_cpu_host_has_them "$name" || return 0
   vmm "$name" --kernel "$K" --initrd "$I" --cpus 2 --mem 256 --on-reset reboot --timeout 200 \
     --cmdline "console=ttyS0 quiet guest-test.mode=reboot guest-test.bytes=0 guest-test.loops=1"
@@ -364,8 +362,7 @@ check_reboot_cpu_features() {
 # 3 boots after it had been the reader (on the 6.1 host, vCPU 1's PSCI
 # CPU_ON reset hid it there), so the mode reboots 12 times.
 check_reboot_mmio() {
-  name=reboot-mmio-clean
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$BM" --mem 64 --cpus 2 --timeout 150 --on-reset reboot --cmdline mmioreset
   expect_rc "$name" 0 || return 0
   expect_out "$name" "bare-metal: mmioreset all boots done" || return 0
@@ -382,8 +379,7 @@ check_reboot_mmio() {
 # keeps rebooting it, fast, until --timeout ends the run (exit 4) as usual;
 # SIGTERM is heard the same way.
 check_reboot_loop() {
-  name=reboot-loop-timeout
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$BM" --mem 64 --cpus 2 --timeout 20 --on-reset reboot --cmdline reset \
     --report-json "$LOGDIR/report-$name.json"
   expect_rc "$name" 4 || return 0
@@ -406,8 +402,7 @@ check_reboot_loop() {
 }
 
 check_console_log_and_dtb() {
-  name=console-log-dtb
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$K" --initrd "$I" --cpus 2 --mem 256 --quiet \
     --cmdline "console=ttyS0 quiet" \
     --console-log "$LOGDIR/$name.console" --dump-dtb "$LOGDIR/$name.dtb"
@@ -426,8 +421,7 @@ check_console_log_and_dtb() {
 
 # SIGTERM while a guest runs: exit 143 (and the guest is torn down).
 check_sigterm() {
-  name=sigterm
-  wanted "$name" || return 0
+  name=$1
   OUT=$LOGDIR/$name.out ERR=$LOGDIR/$name.err
   t0=$(now_cs)
   tinyvmm --kernel "$K" --initrd "$I" --cpus 1 --mem 256 \
@@ -451,12 +445,12 @@ check_sigterm() {
 
 # KVM missing on the host must give exit 6, not a crash or exit 1.
 check_no_kvm() {
-  wanted no-kvm || return 0
+  name=$1
   mv /dev/kvm /dev/kvm.hidden
-  vmm no-kvm --kernel "$K" --initrd "$I" --mem 256 --cmdline console=ttyS0
+  vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cmdline console=ttyS0
   mv /dev/kvm.hidden /dev/kvm
-  expect_rc no-kvm 6 || return 0
-  pass no-kvm
+  expect_rc "$name" 6 || return 0
+  pass "$name"
 }
 
 # tty-restore: tinyvmm on a real terminal (a pty, from tinyvmm-ptyrun) has
@@ -466,8 +460,7 @@ check_no_kvm() {
 # set-up. Exit statuses are the README's. All cases run; one FAIL names
 # the ones that went wrong (logs: tty-restore-CASE.out).
 check_tty_restore() {
-  name=tty-restore
-  wanted "$name" || return 0
+  name=$1
   bad=
   # CASE MODE EXTRA-CMDLINE TINYVMM-ARGS(,-separated) WANT-RC ACTION WAIT-FOR ("-": none)
   while read -r what mode extra args want action text; do
@@ -531,8 +524,8 @@ smoke_run() {
 
 # --expect on a guest that would hang after its line: only the match ends it.
 check_expect_match() {
-  wanted expect-match || return 0
-  smoke_run expect-match 0 guest-test.mode=hang --expect 'guest-test: hang(ing)?$' \
+  name=$1
+  smoke_run "$name" 0 guest-test.mode=hang --expect 'guest-test: hang(ing)?$' \
     --report-json "$LOGDIR/report-expect-match.json" || return 0
   expect_err "$name" "^tinyvmm: console matched --expect 'guest-test: hang(ing)?[$]' after [0-9.]* s; guest stopped; exit code 0$" || return 0
   expect_milestones "$name" "[0-9.]* s" || return 0
@@ -542,8 +535,8 @@ check_expect_match() {
 
 # --expect that never matches: the timeout's code, 4.
 check_expect_timeout() {
-  wanted expect-timeout || return 0
-  smoke_run expect-timeout 4 guest-test.mode=hang --expect 'never printed' --timeout 30 || return 0
+  name=$1
+  smoke_run "$name" 4 guest-test.mode=hang --expect 'never printed' --timeout 30 || return 0
   expect_out "$name" "guest-test: hanging" || return 0
   expect_err "$name" "^tinyvmm: --timeout of 30 s expired" || return 0
   expect_milestones "$name" "-" || return 0
@@ -552,8 +545,8 @@ check_expect_timeout() {
 
 # --expect and a guest that powers off without the line: 9.
 check_expect_poweroff() {
-  wanted expect-poweroff || return 0
-  smoke_run expect-poweroff 9 "" --expect 'never printed' || return 0
+  name=$1
+  smoke_run "$name" 9 "" --expect 'never printed' || return 0
   expect_out "$name" "guest-test: cpus=1 " || return 0
   expect_err "$name" "^tinyvmm: guest powered off before the console matched --expect 'never printed'; exit code 9$" || return 0
   pass "$name"
@@ -563,8 +556,8 @@ check_expect_poweroff() {
 # the timeout): --expect's default fail patterns end the run with 8, once
 # the panic report (reason, backtrace) is out.
 check_fail_on_panic() {
-  wanted fail-on-panic || return 0
-  smoke_run fail-on-panic 8 guest-test.mode=panic --expect 'never printed' || return 0
+  name=$1
+  smoke_run "$name" 8 guest-test.mode=panic --expect 'never printed' || return 0
   expect_out "$name" "guest-test: triggering panic" || return 0
   expect_err "$name" "^tinyvmm: console matched --fail-on 'Kernel panic - not syncing' (a default with --expect; --no-default-fail-on drops it) after [0-9.]* s in line \"\[ *[0-9.]*\] Kernel panic - not syncing: sysrq triggered crash\"; guest stopped; exit code 8$" || return 0
   # The guest was stopped only once it had finished its panic report.
@@ -575,8 +568,8 @@ check_fail_on_panic() {
 # The user's own --fail-on and no --expect, on a line just before a panic
 # that (panic=-1) resets the guest within the grace period: still 8.
 check_fail_on_user() {
-  wanted fail-on-user || return 0
-  smoke_run fail-on-user 8 "panic=-1 guest-test.mode=panic" --fail-on 'triggering (panic|oops)' || return 0
+  name=$1
+  smoke_run "$name" 8 "panic=-1 guest-test.mode=panic" --fail-on 'triggering (panic|oops)' || return 0
   expect_err "$name" "^tinyvmm: console matched --fail-on 'triggering (panic|oops)' after [0-9.]* s in line \"guest-test: triggering panic.*\"; guest stopped; exit code 8$" || return 0
   pass "$name"
 }
@@ -584,8 +577,7 @@ check_fail_on_user() {
 # One pattern in two console bursts far apart (the bare-metal guest waits
 # between "split-pat" and "tern").
 check_expect_split() {
-  name=expect-split
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$BM" --mem 64 --timeout 120 --cmdline "split" --expect 'split-pattern$'
   expect_rc "$name" 0 || return 0
   expect_out "$name" "bare-metal: split-pattern" || return 0
@@ -596,11 +588,10 @@ check_expect_split() {
 # The exit-status device from the bare-metal guest: each value's exit
 # status is the value mod 256; without --exit-device there is no node.
 check_exit_device() {
-  wanted exit-device || return 0
-  bad=
+  check=$1 bad=
   for v in 0 1 42 255 300 4294967295; do
-    # vmm sets name, OUT and ERR.
-    vmm "exit-device-$v" --kernel "$BM" --mem 64 --timeout 60 --exit-device --cmdline "exit=$v"
+    # vmm sets name (to each run's), OUT and ERR.
+    vmm "$check-$v" --kernel "$BM" --mem 64 --timeout 60 --exit-device --cmdline "exit=$v"
     want=$((v % 256))
     hex=$(printf '0x%x' "$v")
     if [ "$RC" != "$want" ] || ! grep -q "^tinyvmm: guest wrote $hex to the exit device; exit code $want\$" "$ERR" ||
@@ -609,23 +600,22 @@ check_exit_device() {
       tail_logs
     fi
   done
-  vmm exit-device-absent --kernel "$BM" --mem 64 --timeout 60 --cmdline "exit=5"
+  vmm "$check-absent" --kernel "$BM" --mem 64 --timeout 60 --cmdline "exit=5"
   if [ "$RC" != 3 ] || ! grep -q "no tinyvmm,exit node" "$OUT"; then
     bad="$bad absent(exit $RC, want 3 and no node)"
     tail_logs
   fi
   if [ -n "$bad" ]; then
-    fail exit-device "wrong exit status or messages for:$bad"
+    fail "$check" "wrong exit status or messages for:$bad"
     return 0
   fi
-  pass exit-device
+  pass "$check"
 }
 
 # docs/ci.md's arm64-runner boot step, as written there (run.sh extracts
 # it), with this host's kernel and guest-test initramfs as the user's.
 check_ci_recipe_arm64() {
-  name=ci-recipe-arm64
-  wanted "$name" || return 0
+  name=$1
   OUT=$LOGDIR/$name.out ERR=$LOGDIR/$name.err
   rm -rf /tmp/ci-artifacts && mkdir -p /tmp/ci-artifacts
   cp "$K" /tmp/ci-artifacts/Image && cp "$I" /tmp/ci-artifacts/initrd.img
@@ -672,7 +662,6 @@ check_cpu_host_has_them() {
 # check_cpu_features NAME CPUS: all on by default, as the host has them.
 check_cpu_features() {
   name=$1
-  wanted "$name" || return 0
   check_cpu_host_has_them "$name" || return 0
   vmm "$name" --kernel "$K" --initrd "$I" --cpus "$2" --mem 256 \
     --report-json "$LOGDIR/report-$name.json" --cmdline "console=ttyS0 quiet guest-test.mode=cpu"
@@ -697,8 +686,7 @@ check_cpu_features() {
 }
 
 check_cpu_features_off() {
-  name=cpu-features-off
-  wanted "$name" || return 0
+  name=$1
   check_cpu_host_has_them "$name" || return 0
   vmm "$name" --kernel "$K" --initrd "$I" --cpus 1 --mem 256 --no-pmu --no-pauth --no-sve \
     --cmdline "console=ttyS0 quiet guest-test.mode=cpu"
@@ -717,8 +705,7 @@ check_cpu_features_off() {
 
 # What the host offers guests, in `tinyvmm check`.
 check_host_check_cpu() {
-  name=host-check-cpu
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" check
   expect_rc "$name" 0 || return 0
   expect_out "$name" "\[ok\] CPU features for guests: PMUv3 yes, pointer authentication yes, SVE yes (" || return 0
@@ -729,18 +716,17 @@ check_host_check_cpu() {
 # The guest kernel with its Image header saying 16K pages (flags at offset
 # 24: bit 0 LE, bits 1-2 page size = 2, bit 3 anywhere): refused before boot.
 check_page_size_unsupported() {
-  wanted page-size-unsupported || return 0
+  name=$1
   cp "$K" /tmp/Image-16k-header
   printf '\014' | dd of=/tmp/Image-16k-header bs=1 seek=24 conv=notrunc 2>/dev/null
-  check_bad_says page-size-unsupported \
+  check_bad_says "$name" \
     "^tinyvmm: kernel: built for 16K pages, but this CPU supports 4K and 64K pages only. Use a kernel built for 4K or 64K pages$" \
     --kernel /tmp/Image-16k-header --initrd "$I" --mem 256
   rm -f /tmp/Image-16k-header
 }
 
 check_host_check_a53() {
-  name=host-check-a53
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" check
   expect_rc "$name" 0 || return 0
   expect_out "$name" "\[ok\] IPA size: up to 40 bits (guest RAM up to 1022 GiB, --mem 1046528)" || return 0
@@ -771,7 +757,6 @@ expect_clock() {
 check_virt_boot() {
   name=$1 cpus=$2 gic=$3
   shift 3
-  wanted "$name" || return 0
   t0=$(date +%s)
   vmm "$name" --machine virt --kernel "$K" --initrd "$I" --cpus "$cpus" --mem 256 --timeout 150 \
     --cmdline "console=ttyAMA0 quiet" "$@"
@@ -787,8 +772,7 @@ check_virt_boot() {
 # and then the PL011 driver's (a verbose boot is slow in the emulated host,
 # so --expect ends it once the kernel has read its command line).
 check_virt_default_cmdline() {
-  name=virt-default-cmdline
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --machine virt --kernel "$K" --initrd "$I" --mem 256 --timeout 150 \
     --expect 'Kernel command line: console=ttyAMA0 earlycon'
   expect_rc "$name" 0 || return 0
@@ -798,8 +782,7 @@ check_virt_default_cmdline() {
 
 # tinyvmm's own board has the PL031 too: a guest no longer boots in 1970.
 check_rtc_tinyvmm() {
-  name=rtc-tinyvmm
-  wanted "$name" || return 0
+  name=$1
   t0=$(date +%s)
   vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --timeout 150 --cmdline "console=ttyS0 quiet"
   expect_rc "$name" 0 || return 0
@@ -809,8 +792,7 @@ check_rtc_tinyvmm() {
 
 # --expect on the PL011 console: the match ends the run, exit 0.
 check_virt_expect() {
-  name=virt-expect
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --machine virt --kernel "$K" --initrd "$I" --mem 256 --timeout 150 \
     --cmdline "console=ttyAMA0 quiet guest-test.mode=hang" --expect 'guest-test: hang(ing)?$'
   expect_rc "$name" 0 || return 0
@@ -820,8 +802,7 @@ check_virt_expect() {
 
 # --on-reset reboot on virt: the second boot comes up on the reset PL011.
 check_virt_reboot() {
-  name=virt-reboot
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --machine virt --kernel "$K" --initrd "$I" --cpus 2 --mem 256 --on-reset reboot \
     --timeout 200 --cmdline "console=ttyAMA0 quiet guest-test.mode=reboot guest-test.bytes=0 guest-test.loops=1"
   expect_rc "$name" 0 || return 0
@@ -831,85 +812,8 @@ check_virt_reboot() {
   pass "$name"
 }
 
-suite_a53() {
-  check_page_size_unsupported
-  # 1 TiB: more than a 40-bit IPA space holds above the 2 GiB RAM base.
-  check_bad_says mem-beyond-ipa \
-    "^tinyvmm: --mem 1048576 MiB does not fit this host's 40-bit guest physical address space (KVM IPA limit; RAM starts at 0x80000000). Lower --mem to 1046528 or less$" \
-    --kernel "$K" --initrd "$I" --mem 1048576
-  check_host_check_a53
-}
 
-suite_gic3() {
-  try check_boot boot-cpus1 1 3 "$K" --cmdline "console=ttyS0 quiet"
-  try check_boot boot-cpus2 2 3 "$K" --cmdline "console=ttyS0 quiet"
-  try check_default_cmdline
-  check_console_flood   # tests a hang tinyvmm caused: never retried
-  check_console_pipe_closed   # likewise
-  check_console_stalled_reader   # likewise
-  check_console_stalled_input   # likewise
-  check_panic
-  check_hang_timeout
-  check_sigterm
-  check_tty_restore
-  try check_gzip_kernel
-  try check_console_log_and_dtb
-  check_bad missing-kernel --kernel /nonexistent/Image --initrd "$I"
-  check_random_kernel
-  check_x86_kernel
-  check_bad cpus-zero --kernel "$K" --initrd "$I" --cpus 0
-  check_bad mem-zero --kernel "$K" --initrd "$I" --mem 0
-  check_bad unknown-option --kernel "$K" --initrd "$I" --no-such-option
-  check_too_big
-  check_no_kvm
-  try check_usr1
-  try check_expect_match
-  try check_expect_timeout
-  try check_expect_poweroff
-  check_fail_on_panic
-  check_fail_on_user
-  check_expect_split
-  check_exit_device
-  check_reboot_loop
-  check_reboot_mmio
-  try check_reboot_cpu_features
-  check_bad expect-bad-regex --kernel "$K" --initrd "$I" --expect '(unclosed'
-  try check_ci_recipe_arm64
-  check_baremetal baremetal-elf "${TINYVMM_GUEST_ELF:-}" ELF
-  check_baremetal baremetal-raw "$(dirname "$0")/baremetal-raw.bin" "raw binary"
-  try check_cpu_features cpu-features 2
-  try check_cpu_features_off
-  check_host_check_cpu
-  check_retry
-  check_msi_probe msi-probe-gic3 ITS
-  try check_virt_boot virt-boot 2 3
-  try check_virt_default_cmdline
-  try check_rtc_tinyvmm
-  try check_virt_expect
-  try check_virt_reboot
-}
 
-suite_gic2() {
-  try check_boot gicv2-host-boot 2 2 "$K" --cmdline "console=ttyS0 quiet"
-  try check_boot gicv2-host-gic-v2 1 2 "$K" --gic v2 --cmdline "console=ttyS0 quiet"
-  check_host_check_gic2
-  check_msi_probe msi-probe-gic2 GICv2m
-  if wanted pci-gicv2m || wanted virt-pci-gicv2m; then
-    net_setup tap0 --address 169.254.0.1/16
-    try check_pci pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off
-    # virt: QEMU's PCIe host and its v2m SPIs (from 48).
-    GUEST_CONSOLE=ttyAMA0
-    try check_pci virt-pci-gicv2m GICv2m "KVM with userspace virtio-net (Tier 2)" --vhost off --machine virt
-    GUEST_CONSOLE=
-  fi
-  if wanted pci-gicv2m-tier1a; then
-    net_setup tap1 --queues 2 --address 10.1.0.1/16
-    try check_pci_mq pci-gicv2m-tier1a GICv2m
-  fi
-  # PMUv3 with a GICv2: its PPI goes to each vCPU through the DT's CPU mask.
-  try check_cpu_features cpu-features-gic2 2
-  try check_virt_boot virt-gicv2-boot 2 2
-}
 
 # --- network ----------------------------------------------------------
 # Each TAP has its own /16, so they can coexist in one host:
@@ -999,8 +903,13 @@ net_vmm() {
   OUT=$LOGDIR/$name.out
   ERR=$LOGDIR/$name.err
   PEERLOG=$LOGDIR/$name.peer
+  # The guest's console: QEMU's virt board has a PL011 (ttyAMA0), tinyvmm's a 16550.
+  case " $* " in
+  *" --machine virt "*) console=ttyAMA0 ;;
+  *) console=ttyS0 ;;
+  esac
   set -- --kernel "$K" --initrd "$I" --mem 256 --tap "$tap" --timeout $((limit - 20)) \
-    --cmdline "console=${GUEST_CONSOLE:-ttyS0} quiet $gopts" "$@"
+    --cmdline "console=$console quiet $gopts" "$@"
   { echo "tinyvmm-netpeer $PEER &"; echo "${AS_USER:+su $AS_USER: }${VMM:-tinyvmm} $*"; } >"$LOGDIR/$name.cmd"
   t0=$(now_cs)
   # shellcheck disable=SC2086 # PEER is a word list
@@ -1100,8 +1009,7 @@ check_net() {
 TAP0_PEER="serve 169.254.0.1 $NET_BYTES $((RUN_LIMIT - 20))"
 
 check_tier1b_net() {
-  name=tier1b-net
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --report-json "$LOGDIR/report-$name.json" || return 0
   expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), TAP tap0 ===" || return 0
@@ -1123,8 +1031,7 @@ check_tier1b_net() {
 # --vhost-poll-us: the busy-poll time is set on the rings (read back at start,
 # so a kernel that dropped it fails the run) and in the report; data still flows.
 check_tier1b_poll() {
-  name=tier1b-poll
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --vhost on --vhost-poll-us 50 --report-json "$LOGDIR/report-$name.json" || return 0
   expect_report "$name" '"tier": "1B"' '"vhost_poll_us": 50,' '"phase": "exit"' || return 0
@@ -1151,8 +1058,7 @@ vhost_workers_kind() {
 
 # tinyvmm check on a host with vhost-net and a 2-queue TAP.
 check_host_check() {
-  name=host-check
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" check --tap tap1 --queues 2 --cpus 2
   expect_rc "$name" 0 || return 0
   expect_out "$name" "\[ok\] /dev/kvm: opens, KVM API 12" || return 0
@@ -1165,8 +1071,7 @@ check_host_check() {
 }
 
 check_host_check_novhost() {
-  name=host-check-novhost
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" check
   expect_rc "$name" 0 || return 0
   expect_out "$name" "\[!!\] /dev/vhost-net does not exist (module not loaded). Load it: modprobe vhost_net" || return 0
@@ -1176,8 +1081,7 @@ check_host_check_novhost() {
 }
 
 check_host_check_gic2() {
-  name=host-check-gic2
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" check
   expect_rc "$name" 0 || return 0
   expect_out "$name" "vGIC: v3 no, v2 yes; --gic auto uses v2" || return 0
@@ -1190,7 +1094,6 @@ check_host_check_gic2() {
 # against this host's KVM, tests/kvm/msi_probe.c; MODE is what it must pick.
 check_msi_probe() {
   name=$1
-  wanted "$name" || return 0
   OUT=$LOGDIR/$name.out
   ERR=$LOGDIR/$name.err
   SECS=0
@@ -1208,8 +1111,7 @@ check_msi_probe() {
 
 # Started as root with --user: devices opened as root, the guest runs as 65534.
 check_drop_privileges() {
-  name=drop-privileges
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   # Every file the run writes is created as the --user target (README).
   files=$LOGDIR/$name.files
@@ -1261,8 +1163,7 @@ linkdown_guest() {
 # TAP (unicast to tinyvmm's netlink port): only the kernel is believed, so
 # the guest's link stays up until the TAP is really deleted.
 check_link_spoof() {
-  name=link-spoof
-  wanted "$name" || return 0
+  name=$1
   linkdown_guest "$name" taps 10.4
   tinyvmm-netpeer spoof-dellink "$pid" taps >>"$LOGDIR/$name.peer" 2>&1
   sleep 5
@@ -1283,8 +1184,7 @@ check_link_spoof() {
 }
 
 check_tap_deleted() {
-  name=tap-deleted
-  wanted "$name" || return 0
+  name=$1
   linkdown_guest "$name" tapd 10.3
   ip link delete tapd
   i=0
@@ -1348,19 +1248,24 @@ check_oversize_idle() {
 }
 
 # guest-test.mode=hostile: the guest drives the device itself with garbage
-# (random features, ring addresses, descriptors) for 200 rounds
-# ($HOSTILE_ROUNDS); tinyvmm
+# (random features, ring addresses, descriptors) for 200 rounds; tinyvmm
 # must survive and the real driver must work afterwards.
-# check_hostile NAME STDERR-PATTERN [TINYVMM-ARGS...]: the pattern ("" for
-# none) is what tinyvmm must have said about the attack. HOSTILE_OVERSIZE=1:
-# also a 16 MiB TX descriptor on each ring layout (check_oversize_idle).
+# check_hostile NAME STDERR-PATTERN [rounds=N] [oversize=1] [TINYVMM-ARGS...]:
+# the pattern ("" for none) is what tinyvmm must have said about the
+# attack. rounds=: other than 200; oversize=1: also a 16 MiB TX descriptor
+# on each ring layout (check_oversize_idle).
 check_hostile() {
-  name=$1 said=$2
+  name=$1 said=$2 rounds=200 oversize=0
   shift 2
-  wanted "$name" || return 0
+  while :; do
+    case ${1:-} in
+    rounds=*) rounds=${1#rounds=} ;;
+    oversize=*) oversize=${1#oversize=} ;;
+    *) break ;;
+    esac
+    shift
+  done
   PEER=$TAP0_PEER
-  rounds=${HOSTILE_ROUNDS:-200}
-  oversize=${HOSTILE_OVERSIZE:-0}
   TICKS_LOG=$LOGDIR/$name.ticks
   rm -f "$TICKS_LOG"
   [ "$oversize" = 1 ] && WATCH_TICKS='hostile: oversize TX .*(idle 10 s|idle done)'
@@ -1396,8 +1301,7 @@ check_hostile() {
 # 9000-byte frames; tinyvmm must sleep, not spin (it burned a whole core),
 # and the guest's driver unbind (a device reset) must return (it hung).
 check_rx_starve() {
-  name=rx-starve-tier2
-  wanted "$name" || return 0
+  name=$1
   PEER="flood tap0 60 9000"
   WATCH_MARK="netstarve eth0 down"
   LIMIT=200
@@ -1426,8 +1330,7 @@ check_rx_starve() {
 # spin on stdin, and the guest must still get to sleep and power off (it ran
 # into --timeout instead).
 check_console_flood() {
-  name=console-flood
-  wanted "$name" || return 0
+  name=$1
   OUT=$LOGDIR/$name.out
   ERR=$LOGDIR/$name.err
   echo "yes | tinyvmm --kernel K --initrd I --cmdline 'guest-test.mode=sleep guest-test.seconds=15' --timeout 150" >"$LOGDIR/$name.cmd"
@@ -1450,8 +1353,7 @@ check_console_flood() {
 # EPOLLHUP woke the main loop forever. tinyvmm's main thread (comm tinyvmm)
 # must stay nearly idle; the vCPU thread does the guest's work.
 check_console_pipe_closed() {
-  name=console-pipe-closed
-  wanted "$name" || return 0
+  name=$1
   OUT=$LOGDIR/$name.out
   ERR=$LOGDIR/$name.err
   echo "65536 bytes of y, then EOF | tinyvmm --kernel K --initrd I --cmdline guest-test.mode=sleep guest-test.seconds=15" >"$LOGDIR/$name.cmd"
@@ -1498,8 +1400,7 @@ vcpus_waiting_on_output() {
 # holding the UART lock, and the main loop blocked on it in uart_receive()
 # until the reader went away: lib/dev_lock.h's rule).
 check_console_stalled_reader() {
-  name=console-stalled-reader
-  wanted "$name" || return 0
+  name=$1
   for what in timeout sigterm input; do
     OUT=$LOGDIR/$name-$what.out ERR=$LOGDIR/$name-$what.err fifo=/tmp/$name.fifo
     infifo=/tmp/$name-in.fifo
@@ -1550,8 +1451,7 @@ check_console_stalled_reader() {
 # | sleep 60` must exit 4 in about 5 s, whatever the console is doing when
 # the byte arrives (a reader that never reads, input waiting).
 check_console_stalled_input() {
-  name=console-stalled-input
-  wanted "$name" || return 0
+  name=$1
   OUT=$LOGDIR/$name.out ERR=$LOGDIR/$name.err rcf=/tmp/$name.rc
   rm -f "$rcf"
   echo "(sleep 2; echo x) | tinyvmm --timeout 5 --kernel K --initrd I --cmdline 'console=ttyS0 guest-test.mode=hang' | sleep 60" >"$LOGDIR/$name.cmd"
@@ -1580,7 +1480,6 @@ check_console_stalled_input() {
 check_sigterm_transfer() {
   name=$1
   shift
-  wanted "$name" || return 0
   OUT=$LOGDIR/$name.out
   ERR=$LOGDIR/$name.err
   tinyvmm-netpeer serve 169.254.0.1 1099511627776 $((RUN_LIMIT - 20)) >"$LOGDIR/$name.peer" 2>&1 &
@@ -1638,7 +1537,6 @@ check_sigterm_transfer() {
 # ends when the guest powers off.
 check_vhost_fault() {
   name=$1 mode=$2
-  wanted "$name" || return 0
   plimit=$((RESET_LIMIT - 20))
   PEER="serve 169.254.0.1 $NET_BYTES $plimit 3 $RESET_BYTES"
   LIMIT=$RESET_LIMIT
@@ -1647,7 +1545,7 @@ check_vhost_fault() {
   [ "$mode" = on ] && tries=5
   # The hooks exist only in the test build (lib/fault.h; CTest
   # release-has-no-test-hooks checks the release core has none).
-  export TINYVMM_FAULT=vhost-start:2
+  export TINYVMM_FAULT=VHOST_SET_FEATURES:2
   VMM=tinyvmm-faults
   net_vmm "$name" tap0 \
     "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=2 guest-test.loopbytes=$RESET_BYTES guest-test.tries=$tries" \
@@ -1656,7 +1554,7 @@ check_vhost_fault() {
   VMM=
   LIMIT=
   expect_rc "$name" 0 || return 0
-  expect_err "$name" "injected fault at vhost-start (pass 2" || return 0
+  expect_err "$name" "injected fault at VHOST_SET_FEATURES (pass 2" || return 0
   if [ "$mode" = auto ]; then
     expect_err "$name" "using userspace virtio-net (Tier 2) for this session" || return 0
     expect_out "$name" "guest-test: netreset 2 of 2 rebinds verified" || return 0
@@ -1667,7 +1565,7 @@ check_vhost_fault() {
     fi
     expect_peer "$name" || return 0
   else
-    expect_err "$name" "VHOST_SET_FEATURES failed: Input/output error; the device needs a reset" || return 0
+    expect_err "$name" "step 12 VHOST_SET_FEATURES (queue pair 0) failed: Input/output error; the device needs a reset" || return 0
     expect_out "$name" "guest-test: netreset error: loop 1/2: transfer after rebind failed" || return 0
   fi
   pass "$name"
@@ -1675,8 +1573,7 @@ check_vhost_fault() {
 
 # kill -USR1 prints statistics; SIGTERM then stops cleanly (143).
 check_usr1() {
-  name=usr1-stats
-  wanted "$name" || return 0
+  name=$1
   OUT=$LOGDIR/$name.out
   ERR=$LOGDIR/$name.err
   timeout "$RUN_LIMIT" tinyvmm --kernel "$K" --initrd "$I" --mem 256 \
@@ -1701,8 +1598,7 @@ check_usr1() {
 }
 
 check_tier1b_relay() {
-  name=tier1b-relay
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --vhost-irq relay || return 0
   expect_err "$name" "backend vhost-net, interrupts relayed" || return 0
@@ -1710,8 +1606,7 @@ check_tier1b_relay() {
 }
 
 check_tier2_packed() {
-  name=tier2-packed
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --vhost off --report-json "$LOGDIR/report-$name.json" || return 0
   expect_err "$name" "=== Network: KVM with userspace virtio-net (Tier 2), 1 queue pair(s), TAP tap0 ===" || return 0
@@ -1723,25 +1618,36 @@ check_tier2_packed() {
   pass "$name"
 }
 
-# check_pci NAME MSI TIER [TINYVMM-ARGS...]: the verified transfer with
-# virtio-net on virtio-pci, its MSI-X vectors delivered the MSI way (ITS on
-# a GICv3 host, GICv2m on a GICv2 one) and really used.
+# check_pci NAME MSI TIER [ring=RING] [exit=RE] [report=RE] [TINYVMM-ARGS...]:
+# the verified transfer with virtio-net on virtio-pci, its MSI-X vectors
+# delivered the MSI way (ITS on a GICv3 host, GICv2m on a GICv2 one) and
+# really used. ring=: the ring the driver must use (default: any); exit=:
+# what the exit line must say after "MSI-X offered, " (default: tinyvmm
+# itself sent MSI-X messages); report=: what network.pci must hold
+# (default: per vector, tinyvmm sent some).
 check_pci() {
-  name=$1 msi=$2 tier=$3
+  name=$1 msi=$2 tier=$3 ring='[a-z]*' exits='[1-9][0-9]* MSI-X messages'
+  report='"messages_by_tinyvmm": [1-9]'
   shift 3
-  wanted "$name" || return 0
+  while :; do
+    case ${1:-} in
+    ring=*) ring=${1#ring=} ;;
+    exit=*) exits=${1#exit=} ;;
+    report=*) report=${1#report=} ;;
+    *) break ;;
+    esac
+    shift
+  done
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --transport pci --report-json "$LOGDIR/report-$name.json" "$@" || return 0
   expect_err "$name" "=== Transport: virtio-pci, $msi: MSI-X through" || return 0
   # Every notification completed in KVM (ioeventfds on the BAR the guest chose).
   expect_report "$name" '"trapped_kicks": 0,' '"phase": "exit"' || return 0
   expect_err "$name" "=== Network: $tier, 1 queue pair(s), virtio-pci, MSI-X via $msi ([0-9]* vectors), TAP tap0 ===" || return 0
-  expect_err "$name" "driver ready: ${PCI_RING:-[a-z]*} ring" || return 0
-  # PCI_EXIT: what the exit line must say; by default tinyvmm itself sent MSI-X messages.
-  expect_err "$name" "virtio-pci: MSI-X offered, ${PCI_EXIT:-[1-9][0-9]* MSI-X messages}" || return 0
-  # network.pci: the mode, and per vector what tinyvmm counted (PCI_REPORT, default: it sent some).
-  expect_report "$name" "\"msi\": \"$msi\"" "\"eventfd_pending_at_unmask\": " \
-    "${PCI_REPORT:-\"messages_by_tinyvmm\": [1-9]}" || return 0
+  expect_err "$name" "driver ready: $ring ring" || return 0
+  expect_err "$name" "virtio-pci: MSI-X offered, $exits" || return 0
+  # network.pci: the mode, and per vector what tinyvmm counted.
+  expect_report "$name" "\"msi\": \"$msi\"" "\"eventfd_pending_at_unmask\": " "$report" || return 0
   # The guest's view: a vector per queue (and config), none shared.
   expect_out "$name" "guest-test: irqs virtio[0-9]*-input.0 chip=" || return 0
   expect_out "$name" "guest-test: irqs virtio[0-9]*-config chip=" || return 0
@@ -1757,7 +1663,6 @@ check_pci() {
 check_pci_mq() {
   name=$1 msi=$2
   shift 2
-  wanted "$name" || return 0
   PEER="serve-multi 10.1.0.1 $MQ_BYTES 1,2 $((RUN_LIMIT - 20))"
   net_vmm "$name" tap1 \
     "guest-test.mode=netmq guest-test.single=1 guest-test.bytes=$MQ_BYTES guest-test.ip=10.1.0.2 guest-test.peer=10.1.0.1" \
@@ -1792,8 +1697,7 @@ check_pci_mq() {
 # pci=nomsi on the guest's command line: the driver cannot use MSI-X, so
 # virtio-pci falls back to INTx (ISR + INTA through the interrupt-map).
 check_pci_intx() {
-  name=pci-intx
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   check_net "$name" tap0 "pci=nomsi" --transport pci || return 0
   expect_err "$name" "=== Network: KVM with vhost-net acceleration (Tier 1B), 1 queue pair(s), virtio-pci, .*TAP tap0 ===" || return 0
@@ -1805,8 +1709,7 @@ check_pci_intx() {
 }
 
 check_tier2_split() {
-  name=tier2-split
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --vhost off --no-packed || return 0
   expect_err "$name" "=== Network: KVM with userspace virtio-net (Tier 2)" || return 0
@@ -1823,7 +1726,6 @@ check_tier2_split() {
 check_busyoff() {
   name=$1
   shift
-  wanted "$name" || return 0
   i=1
   while [ $i -le "$BUSYOFF_LOOPS" ]; do
     tinyvmm-netpeer serve 169.254.0.1 1099511627776 120 >"$LOGDIR/$name.peer" 2>&1 &
@@ -1840,18 +1742,19 @@ check_busyoff() {
   pass "$name"
 }
 
-# check_mq NAME TIER VHOST-FDS [TINYVMM-ARGS...]: netmq, 2 pairs on tap1.
+# check_mq NAME TIER VHOST-FDS [via=TEXT] [TINYVMM-ARGS...]: netmq, 2 pairs
+# on tap1. via=: the banner's transport part (legacy virtio-mmio), empty by
+# default.
 check_mq() {
-  name=$1 tier=$2 nvhost=$3
+  name=$1 tier=$2 nvhost=$3 via=''
   shift 3
-  wanted "$name" || return 0
+  case ${1:-} in via=*) via=${1#via=}; shift ;; esac
   PEER="serve-multi 10.1.0.1 $MQ_BYTES 2 $((RUN_LIMIT - 20))"
   net_vmm "$name" tap1 \
     "guest-test.mode=netmq guest-test.bytes=$MQ_BYTES guest-test.ip=10.1.0.2 guest-test.peer=10.1.0.1" \
     --cpus 2 --queues 2 "$@"
   expect_rc "$name" 0 || return 0
-  # MQ_VIA: the banner's transport part (legacy virtio-mmio), empty otherwise.
-  expect_err "$name" "=== Network: $tier, 2 queue pair(s), ${MQ_VIA:-}TAP tap1 ===" || return 0
+  expect_err "$name" "=== Network: $tier, 2 queue pair(s), ${via}TAP tap1 ===" || return 0
   expect_out "$name" "guest-test: netmq channels: max_combined=2" || return 0
   expect_out "$name" "guest-test: netmq channels set to 1: ok" || return 0
   expect_out "$name" "guest-test: netmq channels set to 2: ok" || return 0
@@ -1864,8 +1767,7 @@ check_mq() {
 }
 
 check_mq_warn() {
-  name=mq-warn
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 4 --tap tap4 --transport mmio \
     --cmdline "console=ttyS0 quiet"
   expect_rc "$name" 0 || return 0
@@ -1876,8 +1778,7 @@ check_mq_warn() {
 }
 
 check_mq_single_tap() {
-  name=mq-single-tap
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --cpus 2 --queues 2 --tap tap0 --transport mmio \
     --cmdline "console=ttyS0 quiet"
   expect_rc "$name" 1 || return 0
@@ -1885,15 +1786,28 @@ check_mq_single_tap() {
   pass "$name"
 }
 
-# check_reset NAME TIER VHOST-FDS [TINYVMM-ARGS...]: guest-test.mode=netreset
-# on tap0: a verified transfer, then RESET_LOOPS driver unbind/bind cycles
-# (device reset, re-negotiation) each followed by a verified transfer.
+# check_reset NAME TIER VHOST-FDS [via=TEXT] [driver=DRIVER] [tap=TAP]
+# [addr=ADDR] [pairs=N] [TINYVMM-ARGS...]: guest-test.mode=netreset on tap0:
+# a verified transfer, then RESET_LOOPS driver unbind/bind cycles (device
+# reset, re-negotiation) each followed by a verified transfer. via=: the
+# banner's transport part (virtio-pci, legacy virtio-mmio; empty by
+# default); driver=: what the guest rebinds (virtio-pci: the PCI function,
+# MSI-X set up anew; default virtio_net); tap=, addr=, pairs=: another TAP
+# (default tap0, 169.254.0.1, 1 pair).
 check_reset() {
-  name=$1 tier=$2 nvhost=$3
+  name=$1 tier=$2 nvhost=$3 via='' rdriver=virtio_net rtap=tap0 raddr=169.254.0.1 rpairs=1
   shift 3
-  wanted "$name" || return 0
-  # RESET_TAP/RESET_ADDR/RESET_PAIRS pick another TAP (default: tap0, 1 pair).
-  rtap=${RESET_TAP:-tap0} raddr=${RESET_ADDR:-169.254.0.1} rpairs=${RESET_PAIRS:-1}
+  while :; do
+    case ${1:-} in
+    via=*) via=${1#via=} ;;
+    driver=*) rdriver=${1#driver=} ;;
+    tap=*) rtap=${1#tap=} ;;
+    addr=*) raddr=${1#addr=} ;;
+    pairs=*) rpairs=${1#pairs=} ;;
+    *) break ;;
+    esac
+    shift
+  done
   plimit=$((RESET_LIMIT - 20))
   PEER="serve $raddr $NET_BYTES $plimit $((RESET_LOOPS + 1)) $RESET_BYTES"
   LIMIT=$RESET_LIMIT
@@ -1901,10 +1815,8 @@ check_reset() {
     "guest-test.mode=netreset guest-test.bytes=$NET_BYTES guest-test.loops=$RESET_LOOPS guest-test.loopbytes=$RESET_BYTES guest-test.ip=${raddr%.1}.2 guest-test.peer=$raddr" "$@"
   LIMIT=
   expect_rc "$name" 0 || return 0
-  # RESET_VIA: the banner's transport part (virtio-pci), empty on virtio-mmio.
-  expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), ${RESET_VIA:-}TAP $rtap ===" || return 0
-  # RESET_DRIVER: what the guest rebound (virtio-pci: the PCI function, MSI-X set up anew).
-  expect_out "$name" "guest-test: netreset device=.* driver=${RESET_DRIVER:-virtio_net} " || return 0
+  expect_err "$name" "=== Network: $tier, $rpairs queue pair(s), ${via}TAP $rtap ===" || return 0
+  expect_out "$name" "guest-test: netreset device=.* driver=$rdriver " || return 0
   expect_out "$name" "guest-test: netreset $RESET_LOOPS of $RESET_LOOPS rebinds verified" || return 0
   expect_out "$name" "guest-test: netreset ok" || return 0
   expect_peer "$name" || return 0
@@ -1953,7 +1865,6 @@ REBOOT_BYTES=${E2E_REBOOT_BYTES:-262144}   # each way, per boot
 check_reboot() {
   name=$1 tier=$2 nvhost=$3
   shift 3
-  wanted "$name" || return 0
   boots=$((REBOOTS + 1))
   for b in $(seq 1 $boots); do eval "BOOT_FDS_$b="; done
   PEER="serve 169.254.0.1 $REBOOT_BYTES $((RESET_LIMIT - 40)) $boots $REBOOT_BYTES"
@@ -2015,8 +1926,7 @@ tap_step() {
 }
 
 check_tap_cmd() {
-  name="tap-cmd"
-  wanted "$name" || return 0
+  name=$1
   OUT=$LOGDIR/$name.out
   : >"$OUT"
   TAP_BAD=
@@ -2049,8 +1959,7 @@ check_tap_cmd() {
 # /dev/kvm and /dev/vhost-net group kvm 0660, /dev/net/tun 0666 (as
 # distributions set them up).
 check_unprivileged() {
-  name=unprivileged
-  wanted "$name" || return 0
+  name=$1
   if ! grep -q '^tester:' /etc/passwd 2>/dev/null; then
     mkdir -p /etc
     [ -e /etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
@@ -2092,8 +2001,7 @@ check_unprivileged() {
 
 # The no-vhost host (no /dev/vhost-net): auto falls back, on refuses.
 check_novhost_auto() {
-  name=novhost-auto
-  wanted "$name" || return 0
+  name=$1
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" || return 0
   expect_err "$name" "warning: vhost-net is not available: .*; using userspace virtio-net (Tier 2)" || return 0
@@ -2103,8 +2011,7 @@ check_novhost_auto() {
 }
 
 check_novhost_on() {
-  name=novhost-on
-  wanted "$name" || return 0
+  name=$1
   vmm "$name" --kernel "$K" --initrd "$I" --mem 256 --tap tap0 --vhost on \
     --cmdline "console=ttyS0 quiet"
   expect_rc "$name" 1 || return 0
@@ -2118,90 +2025,6 @@ net_setup() {
   fail "$SUITE-setup" "tinyvmm tap create $* failed: $(tail -n 1 "$LOGDIR/$SUITE-taps.log")"
 }
 
-suite_net() {
-  net_setup tap0 --address 169.254.0.1/16
-  net_setup tap1 --queues 2 --address 10.1.0.1/16
-  net_setup tap4 --queues 4
-  try check_tier1b_net
-  try check_tier1b_poll
-  try check_tier1b_relay
-  try check_tier2_packed
-  try check_tier2_split
-  PCI_RING='packed'
-  try check_pci pci-tier2 ITS "KVM with userspace virtio-net (Tier 2)" --vhost off
-  PCI_RING='split'
-  try check_pci pci-tier2-split ITS "KVM with userspace virtio-net (Tier 2)" --vhost off --no-packed
-  PCI_RING=
-  # --vhost-irq direct: vhost signals the vector irqfds, tinyvmm sends no message at all.
-  PCI_EXIT='0 MSI-X messages .*started on their vector.s irqfd: 2 '
-  PCI_REPORT='"vhost_rings_on_vector_irqfds": 2,'
-  try check_pci pci-tier1b ITS "KVM with vhost-net acceleration (Tier 1B)"
-  PCI_EXIT='[1-9][0-9]* MSI-X messages .*started on their vector.s irqfd: 0 '
-  PCI_REPORT='"vhost_rings_on_vector_irqfds": 0,'
-  try check_pci pci-tier1b-relay ITS "KVM with vhost-net acceleration (Tier 1B)" --vhost-irq relay
-  PCI_EXIT= PCI_REPORT=
-  try check_pci_mq pci-tier1a ITS
-  try check_pci_intx
-  try check_busyoff busyoff-tier2 --vhost off
-  try check_busyoff busyoff-tier1b
-  # Multi-queue over virtio-mmio, as before --transport auto picked pci for it.
-  try check_mq tier1a-mq "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 --transport mmio
-  try check_mq tier2-mq "KVM with userspace virtio-net (Tier 2)" 0 --vhost off --transport mmio
-  try check_mq_warn
-  try check_mq_single_tap
-  try check_reset reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1
-  try check_reset reset-loop-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
-  try check_reboot reboot-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1
-  try check_reboot reboot-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off
-  # 2 vCPUs: both redistributors' LPI state must be back at power-on after a reboot.
-  try check_reboot reboot-pci-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --transport pci --cpus 2
-  try check_reboot reboot-pci-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --transport pci --vhost off
-  # Over virtio-pci every rebind re-programs MSI-X and re-points vhost at the new
-  # vectors' irqfds; the guest rebinds the PCI function from virtio-pci.
-  RESET_VIA='virtio-pci, MSI-X via ITS ([0-9]* vectors), ' RESET_DRIVER=virtio-pci
-  try check_reset pci-reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --transport pci
-  RESET_VIA='' RESET_DRIVER=''
-  try check_tap_cmd
-  try check_unprivileged
-  try check_host_check
-  try check_drop_privileges
-  try check_tap_deleted
-  try check_link_spoof
-  try check_vhost_fault vhost-fault-auto auto
-  try check_vhost_fault vhost-fault-on on
-  check_hostile hostile-tier2 "" --vhost off
-  # The 16 MiB TX descriptor on its own (no random rounds before it).
-  HOSTILE_OVERSIZE=1 HOSTILE_ROUNDS=0
-  check_hostile hostile-oversize-tier2 "" --vhost off --report-json "$LOGDIR/report-hostile-oversize-tier2.json"
-  HOSTILE_OVERSIZE= HOSTILE_ROUNDS=
-  check_rx_starve   # tests a spin and a hang tinyvmm caused: never retried
-  # vhost-net's own ring checks fire too: its error eventfd must be heard.
-  check_hostile hostile-tier1b "vhost-net stopped .* queue 0: the guest's ring or buffers are malformed" \
-    --report-json "$LOGDIR/report-hostile-tier1b.json"
-  # virtio-pci: config space, both BARs and the MSI-X table too (hostile_pci.c).
-  # 100 rounds: each also pokes config space and the BARs (a Tier 1B round
-  # costs ~0.5 s under TCG); the guest says what it hit (needs_reset=).
-  HOSTILE_ROUNDS=100
-  check_hostile pci-hostile-tier2 "" --transport pci --vhost off
-  check_hostile pci-hostile-tier1b "" --transport pci
-  HOSTILE_ROUNDS=
-  try check_sigterm_transfer sigterm-transfer-tier1b
-  try check_sigterm_transfer sigterm-transfer-tier2 --vhost off
-  RESET_TAP=tap1 RESET_ADDR=10.1.0.1 RESET_PAIRS=2
-  try check_reset reset-loop-tier1a "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 \
-    --queues 2 --cpus 2 --transport mmio
-  RESET_TAP= RESET_ADDR= RESET_PAIRS=
-  # --machine virt: the NIC in QEMU's transport 31, legacy virtio-mmio by
-  # default (as QEMU 7.2's), the console on the PL011.
-  GUEST_CONSOLE=ttyAMA0
-  try check_virt_net virt-tier2 legacy --vhost off
-  try check_virt_net virt-tier1b legacy
-  try check_virt_net virt-modern-tier2 modern --vhost off --virtio-mmio modern
-  try check_virt_net virt-modern-tier1b modern --virtio-mmio modern
-  try check_pci_mq virt-pci-tier1a ITS --machine virt
-  GUEST_CONSOLE=
-  suite_legacy
-}
 
 # check_legacy NAME BACKEND [TINYVMM-ARGS...]: verified transfers both ways on
 # tap0 with --virtio-mmio legacy: Linux's virtio_mmio drives a version 1
@@ -2211,7 +2034,6 @@ LEGACY_VIA='legacy virtio-mmio (version 1), '
 check_legacy() {
   name=$1 backend=$2
   shift 2
-  wanted "$name" || return 0
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --virtio-mmio legacy --report-json "$LOGDIR/report-$name.json" "$@" || return 0
   expect_err "$name" "=== Network: .*, 1 queue pair(s), ${LEGACY_VIA}TAP tap0 ===" || return 0
@@ -2223,20 +2045,6 @@ check_legacy() {
   pass "$name"
 }
 
-suite_legacy() {
-  try check_legacy legacy-tier2 userspace --vhost off
-  try check_legacy legacy-tier1b vhost-net
-  MQ_VIA=$LEGACY_VIA
-  try check_mq legacy-mq-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off --virtio-mmio legacy
-  try check_mq legacy-mq-tier1a "KVM with vhost-net acceleration and multi-queue (Tier 1A)" 2 --virtio-mmio legacy
-  MQ_VIA=
-  RESET_VIA=$LEGACY_VIA
-  try check_reset legacy-reset-loop-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --virtio-mmio legacy
-  try check_reset legacy-reset-loop-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off --virtio-mmio legacy
-  RESET_VIA=
-  try check_reboot legacy-reboot-tier1b "KVM with vhost-net acceleration (Tier 1B)" 1 --virtio-mmio legacy
-  try check_reboot legacy-reboot-tier2 "KVM with userspace virtio-net (Tier 2)" 0 --vhost off --virtio-mmio legacy
-}
 
 # check_virt_net NAME legacy|modern [TINYVMM-ARGS...]: verified transfers both
 # ways on --machine virt, whose NIC is in the last of its 32 transports (the
@@ -2245,7 +2053,6 @@ suite_legacy() {
 check_virt_net() {
   name=$1 iface=$2
   shift 2
-  wanted "$name" || return 0
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --machine virt --report-json "$LOGDIR/report-$name.json" "$@" || return 0
   if [ "$iface" = legacy ]; then via=$LEGACY_VIA; else via=; fi
@@ -2259,7 +2066,6 @@ check_virt_net() {
 check_net_tier() {
   name=$1 tier=$2
   shift 2
-  wanted "$name" || return 0
   PEER=$TAP0_PEER
   check_net "$name" tap0 "" --report-json "$LOGDIR/report-$name.json" "$@" || return 0
   expect_err "$name" "=== Network: KVM with $tier, 1 queue pair(s), TAP tap0 ===" || return 0
@@ -2276,59 +2082,50 @@ check_net_tier() {
 
 check_host_check_page() {
   name=$1
-  wanted "$name" || return 0
   vmm "$name" check
   expect_rc "$name" 0 || return 0
   expect_out "$name" "\[ok\] host page size: $2 " || return 0
   pass "$name"
 }
 
-# A 6.12 host with 16K pages (emuhost --host-kernel ...-arm64-16k-unsigned),
-# with GICv3 and with GICv2 (a Raspberry Pi 5's shape): the subset that
-# shows tinyvmm works there. The default 4K guest and the host's own 16K
-# kernel as the guest, verified transfers in Tier 1B and Tier 2, a
-# bare-metal ELF, the CPU features, tinyvmm check. PREFIX names the checks.
-suite_k16_common() {
-  p=$1 gic=$2
-  net_setup tap0 --address 169.254.0.1/16
-  try check_boot "$p-boot" 2 "$gic" "$K" --cmdline "console=ttyS0 quiet"
-  if [ -n "${TINYVMM_HOST_KERNEL_IMAGE:-}" ]; then
-    try check_boot "$p-guest16k-boot" 2 "$gic" "$TINYVMM_HOST_KERNEL_IMAGE" \
-      --cmdline "console=ttyS0 quiet"
-  elif wanted "$p-guest16k-boot"; then
-    fail "$p-guest16k-boot" "no TINYVMM_HOST_KERNEL_IMAGE (emuhost without --host-kernel?)"
+# check_boot_host_kernel NAME CPUS GIC [ARGS...]: check_boot with the host's
+# own kernel as the guest (a 6.12 16K-page host: emuhost --host-kernel).
+check_boot_host_kernel() {
+  if [ -z "${TINYVMM_HOST_KERNEL_IMAGE:-}" ]; then
+    fail "$1" "no TINYVMM_HOST_KERNEL_IMAGE (emuhost without --host-kernel?)"
+    return 0
   fi
-  try check_net_tier "$p-tier1b-net" "vhost-net acceleration (Tier 1B)"
-  try check_net_tier "$p-tier2-net" "userspace virtio-net (Tier 2)" --vhost off
-  check_baremetal "$p-elf" "${TINYVMM_GUEST_ELF:-}" ELF
-  try check_cpu_features "$p-cpu-features" 2
-  check_host_check_page "$p-host-check" 16K
-  try check_virt_boot "$p-virt-boot" 2 "$gic"
-}
-
-suite_k16() { suite_k16_common k16 3; }
-suite_k16gic2() { suite_k16_common k16gic2 2; }
-
-suite_novhost() {
-  net_setup tap0 --address 169.254.0.1/16
-  try check_novhost_auto
-  check_novhost_on
-  check_host_check_novhost
+  name=$1 cpus=$2 gic=$3
+  shift 3
+  check_boot "$name" "$cpus" "$gic" "$TINYVMM_HOST_KERNEL_IMAGE" "$@"
 }
 
 # --- QEMU's virt board: firmware and bare-metal programs (issue 23) -----
 # The same checks for any VMM: each takes the VMM's command line as its
-# arguments (qemu-system-aarch64 now, `tinyvmm --machine virt` once it
-# lands: run.sh's VIRT_PENDING_CHECKS). One TAP, tapv 10.3.0.1/16; the
-# guest is 10.3.0.2 (udhcpd offers it; virtnet.c has it built in).
+# arguments (QEMU_VIRT or TINYVMM_VIRT and more, in checks.list). One TAP,
+# tapv 10.3.0.1/16; the guest is 10.3.0.2 (udhcpd offers it; virtnet.c has
+# it built in).
 VIRT_TAP=tapv
 VIRT_HOST=10.3.0.1
 VIRT_GUEST=10.3.0.2
 VIRT_LIMIT=${E2E_VIRT_LIMIT:-240}      # seconds for one VMM run (~60 s on a quiet machine)
 UBOOT_BYTES=${E2E_UBOOT_BYTES:-4194304} # the payload U-Boot loads by TFTP
 VIRT_DIR=/tmp/virt                      # TFTP root, udhcpd files
+# shellcheck disable=SC2034 # used by checks.list rows (run_check evals them)
 UBOOT=/mnt/share/u-boot.bin
+# shellcheck disable=SC2034 # used by checks.list rows (run_check evals them)
 VIRTNET=/mnt/share/virtnet
+# QEMU as its users run it for the virt board: KVM, the host's CPU, the
+# PL011 on stdio; -netdev "$QEMU_TAP,vhost=on|off" on tapv (vhost=on: Tier
+# 1B's equivalent). Without the run tree (run.sh stages it) the qemu-*
+# checks fail: exit 127.
+# shellcheck disable=SC2034 # used by checks.list rows (run_check evals them)
+QEMU_VIRT='qemu-system-aarch64 -M virt -accel kvm -cpu host -m 256 -nographic -nodefaults -serial stdio -no-reboot'
+# shellcheck disable=SC2034 # used by checks.list rows (run_check evals them)
+QEMU_TAP="tap,id=n0,ifname=$VIRT_TAP,script=no,downscript=no"
+# tinyvmm's side: the same guests, on --machine virt.
+# shellcheck disable=SC2034 # used by checks.list rows (run_check evals them)
+TINYVMM_VIRT="tinyvmm --machine virt --mem 256 --tap $VIRT_TAP --timeout $((VIRT_LIMIT - 10)) --no-pmu --no-pauth --no-sve"
 
 # virt_run NAME CMD ARGS...: vmm's logs and RC/SECS, for any command;
 # FAIL NAME and return 1 if it ran into VIRT_LIMIT.
@@ -2411,7 +2208,6 @@ virt_servers_stop() {
 check_uboot() {
   name=$1
   shift
-  wanted "$name" || return 0
   if ! uboot_files; then
     fail "$name" "could not make the TFTP files in $VIRT_DIR"
     return 0
@@ -2444,7 +2240,6 @@ check_uboot() {
 check_virt_baremetal() {
   name=$1 format=$2
   shift 2
-  wanted "$name" || return 0
   virt_run "$name" "$@" || return 0
   expect_rc "$name" 0 || return 0
   expect_out "$name" "virtnet: hello from 0x40080000" || return 0
@@ -2471,47 +2266,85 @@ WRAP
   chmod 755 /usr/local/bin/qemu-system-aarch64
 }
 
-suite_virt() {
+# --- each host's set-up (setup_HOST, if any), before its checks ---------
+# The TAPs: see "--- network" above; tapv 10.3.0.1 in the virt host.
+setup_net() {
+  net_setup tap0 --address 169.254.0.1/16
+  net_setup tap1 --queues 2 --address 10.1.0.1/16
+  net_setup tap4 --queues 4
+}
+setup_novhost() { net_setup tap0 --address 169.254.0.1/16; }
+# The GICv2 host's network checks only: the TAPs their functions use.
+setup_gic2() {
+  selected_call check_pci && net_setup tap0 --address 169.254.0.1/16
+  selected_call check_pci_mq && net_setup tap1 --queues 2 --address 10.1.0.1/16
+  return 0
+}
+setup_k16() { net_setup tap0 --address 169.254.0.1/16; }
+setup_k16gic2() { setup_k16; }
+setup_virt() {
   net_setup $VIRT_TAP --address $VIRT_HOST/16
-  # QEMU as its users run it for the virt board: KVM, the host's CPU, the
-  # PL011 on stdio; -netdev tap on tapv (vhost=on: Tier 1B's equivalent).
-  # Without the run tree (run.sh stages it) the qemu-* checks fail: exit 127.
   virt_qemu_install || echo "e2e: no QEMU run tree in /mnt/share/qemu" >>"$LOGDIR/$SUITE-setup.log"
-  set -- qemu-system-aarch64 -M virt -accel kvm -cpu host -m 256 -nographic -nodefaults \
-    -serial stdio -no-reboot
-  tap="tap,id=n0,ifname=$VIRT_TAP,script=no,downscript=no"
-  check_uboot qemu-uboot-legacy "$@" -bios $UBOOT -netdev "$tap,vhost=off" -device virtio-net-device,netdev=n0
-  check_uboot qemu-uboot-legacy-vhost "$@" -bios $UBOOT -netdev "$tap,vhost=on" -device virtio-net-device,netdev=n0
-  check_uboot qemu-uboot-modern "$@" -bios $UBOOT -global virtio-mmio.force-legacy=false \
-    -netdev "$tap,vhost=off" -device virtio-net-device,netdev=n0
-  check_uboot qemu-uboot-modern-vhost "$@" -bios $UBOOT -global virtio-mmio.force-legacy=false \
-    -netdev "$tap,vhost=on" -device virtio-net-device,netdev=n0
-  # romfile=: no option ROM (U-Boot has its own virtio-pci driver).
-  check_uboot qemu-uboot-pci "$@" -bios $UBOOT -netdev "$tap,vhost=off" -device virtio-net-pci,netdev=n0,romfile=
-  check_uboot qemu-uboot-pci-vhost "$@" -bios $UBOOT -netdev "$tap,vhost=on" -device virtio-net-pci,netdev=n0,romfile=
-  check_virt_baremetal qemu-virt-baremetal-elf elf "$@" -kernel $VIRTNET.elf \
-    -netdev "$tap,vhost=off" -device virtio-net-device,netdev=n0
-  check_virt_baremetal qemu-virt-baremetal-bin bin "$@" -kernel $VIRTNET.bin \
-    -netdev "$tap,vhost=on" -device virtio-net-device,netdev=n0
-  # tinyvmm's side: the same guests, on --machine virt.
-  set -- tinyvmm --machine virt --mem 256 --tap $VIRT_TAP --timeout $((VIRT_LIMIT - 10)) --no-pmu --no-pauth --no-sve
-  check_uboot tinyvmm-uboot-legacy-t2 "$@" --bios $UBOOT --vhost off
-  check_uboot tinyvmm-uboot-legacy-1b "$@" --bios $UBOOT --vhost on
-  check_uboot tinyvmm-uboot-modern-t2 "$@" --bios $UBOOT --vhost off --virtio-mmio modern
-  check_uboot tinyvmm-uboot-modern-1b "$@" --bios $UBOOT --vhost on --virtio-mmio modern
-  check_uboot tinyvmm-uboot-pci-t2 "$@" --bios $UBOOT --vhost off --transport pci
-  check_uboot tinyvmm-uboot-pci-1b "$@" --bios $UBOOT --vhost on --transport pci
-  check_virt_baremetal tinyvmm-virt-baremetal-elf elf "$@" --kernel $VIRTNET.elf --vhost off
-  check_virt_baremetal tinyvmm-virt-baremetal-bin bin "$@" --kernel $VIRTNET.bin --vhost on
-  # The same ELF on tinyvmm's own board (RAM at 2 GiB): one line naming the fix.
-  check_bad_says virt-elf-on-tinyvmm-board \
-    "linked for RAM at 0x40000000. Built for QEMU's virt board? Add --machine virt\$" \
-    --kernel $VIRTNET.elf --mem 256
+}
+
+# selected_call FUNCTION: a check selected for this host calls FUNCTION.
+selected_call() { printf '%s\n' "$SELECTED" | grep -Eq "	$1( |\$)"; }
+
+# run_check NAME RUN CALL: one row of checks.list: CALL's function with
+# NAME and CALL's arguments (expanded now), through try when RUN is try;
+# then its result line (pass, fail, or skip if it said neither).
+run_check() {
+  CHECK_NAME=$1 CHECK_RUN=$2 CHECK_DETAIL=
+  eval "set -- $3"
+  CHECK_FUNC=$1
+  shift
+  CHECK_COUNTS="$npass $nfail $nretry" CHECK_T0=$(now_cs)
+  if [ "$CHECK_RUN" = try ]; then
+    try "$CHECK_FUNC" "$CHECK_NAME" "$@"
+  else
+    "$CHECK_FUNC" "$CHECK_NAME" "$@"
+  fi
+  # shellcheck disable=SC2086 # three words
+  set -- $CHECK_COUNTS
+  if [ "$nfail" != "$2" ]; then CHECK_RESULT=fail
+  elif [ "$npass" != "$1" ]; then CHECK_RESULT=pass CHECK_DETAIL=
+  else CHECK_RESULT=skip CHECK_DETAIL="no PASS or FAIL line"
+  fi
+  CHECK_RETRIES=$((nretry - $3))
+  [ "$CHECK_RETRIES" = 0 ] || CHECK_DETAIL="${CHECK_DETAIL:+$CHECK_DETAIL; }first attempt: $RETRY_REASON"
+  result_line "$RESULTS" "$CHECK_NAME" "$SUITE" "$CHECK_RESULT" \
+    "$(awk -v a="$CHECK_T0" -v b="$(now_cs)" 'BEGIN { printf "%.1f", (b - a) / 100 }')" \
+    "$CHECK_RETRIES" "$CHECK_DETAIL"
+  CHECK_NAME=
+}
+
+# run_checks: this host's rows of checks.list that PATTERN picks, in order.
+run_checks() {
+  if ! SELECTED=$(checks_select "$CHECKS_LIST" "$SUITE" "$PATTERN" "$PENDING" 2>"$LOGDIR/$SUITE-list.err"); then
+    fail "$SUITE-setup" "$CHECKS_LIST: $(head -n 1 "$LOGDIR/$SUITE-list.err")"
+    return 0
+  fi
+  ! command -v "setup_$SUITE" >/dev/null || "setup_$SUITE"
+  old_ifs=$IFS
+  IFS='
+'
+  set -f
+  # shellcheck disable=SC2086 # one row a line
+  set -- $SELECTED
+  set +f
+  IFS=$old_ifs
+  tab=$(printf '\t')
+  for row in "$@"; do
+    row_name=${row%%"$tab"*} row=${row#*"$tab"}
+    row=${row#*"$tab"}   # the host: this one
+    row_run=${row%%"$tab"*} row_call=${row#*"$tab"}
+    run_check "$row_name" "$row_run" "$row_call"
+  done
 }
 
 if ! command -v tinyvmm >/dev/null; then
   fail "$SUITE-setup" "no tinyvmm in the emulated host (build/arm64/tinyvmm missing?)"
 else
-  "suite_$SUITE"
+  run_checks
 fi
 echo "e2e-counts: pass=$npass fail=$nfail retry=$nretry"

@@ -3,8 +3,10 @@
 #
 #   tests/fuzz/run.sh --smoke         fixed iterations per target, plus the
 #                                     regression inputs in regressions/<target>/
-#   tests/fuzz/run.sh --long SECONDS  each target for SECONDS; Markdown table of
-#                                     executions and coverage, also written to
+#   tests/fuzz/run.sh --long SECONDS [--jobs N]
+#                                     each target for SECONDS (N at a time,
+#                                     default 1); Markdown table of executions,
+#                                     CPU seconds and coverage, also written to
 #                                     docs/fuzzing.md
 #   tests/fuzz/run.sh --build         just build
 #   tests/fuzz/run.sh --minimize      add to corpus/<target>/ the fewest,
@@ -32,17 +34,23 @@ LOGS=$BUILD/logs
 WORK=$BUILD/work	# --long keeps growing this corpus; --smoke starts empty each time
 
 usage() {
-  echo "usage: $0 --smoke | --long SECONDS | --build | --minimize  [TARGET...]" >&2
+  echo "usage: $0 --smoke | --long SECONDS [--jobs N] | --build | --minimize  [TARGET...]" >&2
   exit 2
 }
 mode=${1:-}
 seconds=0
+jobs=1
 case $mode in
   --smoke|--build|--minimize) shift ;;
   --long)
     seconds=${2:-}
     [[ $seconds =~ ^[1-9][0-9]*$ ]] || usage
-    shift 2 ;;
+    shift 2
+    if [[ ${1:-} == --jobs ]]; then
+      jobs=${2:-}
+      [[ $jobs =~ ^[1-9][0-9]*$ ]] || usage
+      shift 2
+    fi ;;
   *) usage ;;
 esac
 all_targets=1
@@ -152,10 +160,28 @@ if [[ $mode == --smoke ]]; then
 fi
 
 # --long
-table="| target | seconds | executions | exec/s | coverage (edges) | features | corpus | result |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+# long_one TARGET: one timed session; its CPU seconds (user + system) go to
+# $LOGS/TARGET.cpu, so a run that shared the cores says how much it really had.
+long_one() {
+  local t=$1 rc
+  local TIMEFORMAT='%U %S'
+  { time fuzz "$t" -max_total_time="$seconds"; } 2>"$LOGS/$t.time"
+  rc=$?
+  awk '{ printf "%d\n", $1 + $2 + 0.5 }' "$LOGS/$t.time" >"$LOGS/$t.cpu"
+  return $rc
+}
+
+declare -A pid_of
 for t in "${TARGETS[@]}"; do
-  if fuzz "$t" -max_total_time="$seconds"; then
+  while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+  long_one "$t" &
+  pid_of[$t]=$!
+done
+table="| target | seconds | CPU seconds | executions | exec/s | coverage (edges) | features | corpus | result |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+total=0
+for t in "${TARGETS[@]}"; do
+  if wait "${pid_of[$t]}"; then
     result=pass
     passed=$((passed + 1))
   else
@@ -163,8 +189,10 @@ for t in "${TARGETS[@]}"; do
     failed=$((failed + 1))
   fi
   log=$LOGS/$t.log
+  execs=$(stat number_of_executed_units "$log")
+  total=$((total + ${execs:-0}))
   table+="
-| $t | $seconds | $(stat number_of_executed_units "$log") | $(stat average_exec_per_sec "$log") | $(last_field cov "$log") | $(last_field ft "$log") | $(last_field corp "$log") | $result |"
+| $t | $seconds | $(cat "$LOGS/$t.cpu") | $execs | $(stat average_exec_per_sec "$log") | $(last_field cov "$log") | $(last_field ft "$log") | $(last_field corp "$log") | $result |"
   echo "$t: $result"
 done
 echo
@@ -183,7 +211,7 @@ doc_head=$(sed '/^## Last long run/,$d' docs/fuzzing.md)
   cat <<DOC
 ## Last long run
 
-$(date -u +%Y-%m-%d) ($(nproc) cores, one target at a time, -seed=1, corpus kept in build/fuzz/work/):
+$(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) ($(nproc) cores, $jobs target(s) at a time, so each had about $(nproc)/$jobs of a core when the machine was otherwise idle: "CPU seconds" is what each really got; -seed=1, corpus kept in build/fuzz/work/; $total executions in all):
 
 $table
 DOC

@@ -359,3 +359,30 @@ Test(console_match, a_deferred_search_still_finds_the_match)
 	cr_assert_eq(console_match_check(&m), CONSOLE_MATCH_EXPECT);
 	cr_assert_eq(m.matched_at, 2000);
 }
+
+/*
+ * glibc's regcomp() copies what a repetition repeats, and a repetition of
+ * a repetition multiplies: "d ++++..." (found by the cli fuzz target) asked
+ * for 2^100 copies and ran out of memory. The estimate must be close for
+ * ordinary patterns and refuse the explosive ones before regcomp().
+ */
+Test(console_match, regex_copies_are_estimated_and_explosions_refused)
+{
+	char stacked[128] = "d ";
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(console_match_regex_copies("login:"), 6);
+	cr_assert_eq(console_match_regex_copies("a+"), 2);
+	cr_assert_eq(console_match_regex_copies("a{3,5}"), 5);
+	cr_assert_eq(console_match_regex_copies("(ab){3}"), 9);
+	cr_assert_eq(console_match_regex_copies("[a-z]{4}x|y"), 6);
+	cr_assert_eq(console_match_regex_copies("a\\+"), 2);
+	cr_assert_eq(console_match_regex_copies("x{32767}"), 32767);
+	cr_assert_gt(console_match_regex_copies("(.{64}){1024}"), CONSOLE_MATCH_MAX_COPIES);
+	memset(stacked + 2, '+', 100);
+	cr_assert_gt(console_match_regex_copies(stacked), CONSOLE_MATCH_MAX_COPIES);
+	cr_assert_eq(console_match_validate("--expect", stacked, &err), -1);
+	cr_assert_eq(err.code, TVM_EXIT_USAGE);
+	cr_assert_not_null(strstr(err.msg, "repeats a repetition"), "%s", err.msg);
+	cr_assert_eq(console_match_validate("--fail-on", "x{32767}", &err), 0);
+}

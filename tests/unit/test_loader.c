@@ -270,6 +270,7 @@ Test(image, wrong_magic_is_a_raw_binary)
 	cr_assert(all_bytes(host(RAM_BASE + LOADER_RAW_OFFSET + 4096), 4096, 0xaa));
 	cr_assert(all_bytes(host(RAM_BASE), LOADER_RAW_OFFSET, 0xaa), "nothing below it");
 	cr_assert_str_eq(loader_format_name(bl.format), "raw binary");
+	cr_assert_str_eq(loader_format_report_name(bl.format), "raw");
 	free(d);
 }
 
@@ -1017,6 +1018,7 @@ Test(place, firmware_boot_puts_the_fdt_at_ram_start)
 	cr_assert_eq(bl.fdt_max_size, LAYOUT_FDT_MAX_SIZE);
 	cr_assert_eq(bl.initrd_size, 0);
 	cr_assert_str_eq(loader_format_name(bl.format), "firmware");
+	cr_assert_str_eq(loader_format_report_name(bl.format), "firmware");
 }
 
 Test(place, fdt_slot_aligned_for_odd_ram_size)
@@ -1232,4 +1234,25 @@ Test(guest_mem, alloc_failure_reports_mem)
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
 	cr_assert_not_null(strstr(err.msg, "--mem"), "%s", err.msg);
 	cr_assert_null(m2.host);
+}
+
+/* One table gives both names: the banner's, and --report-json's schema enum. */
+Test(loader, format_names_for_banner_and_report)
+{
+	static const struct {
+		enum kernel_format format;
+		const char *banner, *report;
+	} want[] = {
+		{ KERNEL_IMAGE, "Image", "image" },
+		{ KERNEL_ELF, "ELF", "elf" },
+		{ KERNEL_RAW, "raw binary", "raw" },
+		{ KERNEL_FIRMWARE, "firmware", "firmware" },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cr_assert_str_eq(loader_format_name(want[i].format), want[i].banner);
+		cr_assert_str_eq(loader_format_report_name(want[i].format), want[i].report);
+	}
+	cr_assert_str_eq(loader_format_name((enum kernel_format)99), "?");
+	cr_assert_str_eq(loader_format_report_name((enum kernel_format)99), "image");
 }

@@ -344,19 +344,29 @@ int loader_unpack_kernel(uint8_t **data, size_t *size, size_t max_out, bool *gzi
 	return 0;
 }
 
+/* Each format's two names, in one place: the banner's and the report's. */
+static const struct {
+	const char *banner;	/* "raw binary": for people */
+	const char *report;	/* "raw": --report-json (docs/report-json.md) */
+} format_names[] = {
+	[KERNEL_IMAGE] = { "Image", "image" },
+	[KERNEL_ELF] = { "ELF", "elf" },
+	[KERNEL_RAW] = { "raw binary", "raw" },
+	[KERNEL_FIRMWARE] = { "firmware", "firmware" },
+};
+
 const char *loader_format_name(enum kernel_format format)
 {
-	switch (format) {
-	case KERNEL_IMAGE:
-		return "Image";
-	case KERNEL_ELF:
-		return "ELF";
-	case KERNEL_RAW:
-		return "raw binary";
-	case KERNEL_FIRMWARE:
-		return "firmware";
-	}
-	return "?";
+	if ((unsigned int)format >= sizeof(format_names) / sizeof(format_names[0]))
+		return "?";
+	return format_names[format].banner;
+}
+
+const char *loader_format_report_name(enum kernel_format format)
+{
+	if ((unsigned int)format >= sizeof(format_names) / sizeof(format_names[0]))
+		return "image";
+	return format_names[format].report;
 }
 
 void loader_place_firmware(const struct guest_mem *mem, uint64_t entry,

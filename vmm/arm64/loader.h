@@ -84,6 +84,8 @@ void loader_place_firmware(const struct guest_mem *mem, uint64_t entry,
 
 /* "Image", "ELF", "raw binary", "firmware": for the banner. */
 const char *loader_format_name(enum kernel_format format);
+/* "image", "elf", "raw", "firmware": --report-json's guest.kernel_format. */
+const char *loader_format_report_name(enum kernel_format format);
 
 /* Decompress a gzip stream, refusing output larger than @max_out. */
 int loader_gunzip(const uint8_t *in, size_t in_size, size_t max_out,

@@ -10,6 +10,7 @@
  */
 #include "vmm/console/console_match.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *const console_match_default_fail[] = {
@@ -26,8 +27,13 @@ static int compile(regex_t *re, const char *option, const char *pattern,
 		   struct tvm_error *err)
 {
 	char why[160];
-	int r = regcomp(re, pattern, REGEX_FLAGS);
+	int r;
 
+	if (console_match_regex_copies(pattern) > CONSOLE_MATCH_MAX_COPIES)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s': the regular expression repeats a repetition too often (over %d copies of its parts to compile). Repeat each part once, e.g. 'a+' rather than 'a++', and keep {n} counts small",
+				option, pattern, CONSOLE_MATCH_MAX_COPIES);
+	r = regcomp(re, pattern, REGEX_FLAGS);
 	if (r) {
 		regerror(r, re, why, sizeof(why));
 		regfree(re);
@@ -152,6 +158,112 @@ bool console_match_may_span_lines(const char *pattern)
 		p++;
 	}
 	return false;
+}
+
+/*
+ * How many copies of its parts regcomp() builds for @pattern, estimated.
+ * glibc expands a repetition by copying what it repeats (a+ is aa*,
+ * a{2,5} is five a's), and a repetition of a repetition multiplies: each
+ * '+' of "d+++..." doubles the tree, so 100 bytes of pattern ask for 2^100
+ * nodes and regcomp() takes every byte of memory before it fails. The
+ * walk keeps, per group depth, the size of the sequence so far and of its
+ * last atom (what a following quantifier repeats); sizes saturate just
+ * above the limit, so the answer is exact enough to refuse and never
+ * overflows.
+ */
+#define REGEX_MAX_DEPTH 64
+
+struct regex_level {
+	size_t total;	/* copies in this group so far */
+	size_t last;	/* copies in its last atom or group */
+};
+
+static size_t copies_cap(size_t n)
+{
+	return n > CONSOLE_MATCH_MAX_COPIES ? CONSOLE_MATCH_MAX_COPIES + 1 : n;
+}
+
+static size_t copies_mul(size_t a, size_t b)
+{
+	if (b && a > (CONSOLE_MATCH_MAX_COPIES + 1) / b + 1)
+		return CONSOLE_MATCH_MAX_COPIES + 1;
+	return copies_cap(a * b);
+}
+
+/* The copies a quantifier at @p makes of what it follows; 0: not one. */
+static size_t quantifier_factor(const char *p, const char **next)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	*next = p + 1;
+	if (*p == '*' || *p == '?')
+		return 1;
+	if (*p == '+')
+		return 2;
+	if (*p != '{' || p[1] < '0' || p[1] > '9')
+		return 0;
+	lo = strtoul(p + 1, &end, 10);
+	hi = lo;
+	if (*end == ',') {
+		if (end[1] >= '0' && end[1] <= '9')
+			hi = strtoul(end + 1, &end, 10);
+		else {
+			hi = lo + 1;	/* {m,}: m copies and a starred one */
+			end++;
+		}
+	}
+	if (*end != '}')
+		return 0;
+	*next = end + 1;
+	hi = hi > lo ? hi : lo;
+	return hi < 1 ? 1 : hi > CONSOLE_MATCH_MAX_COPIES ? CONSOLE_MATCH_MAX_COPIES + 1 : hi;
+}
+
+size_t console_match_regex_copies(const char *pattern)
+{
+	struct regex_level level[REGEX_MAX_DEPTH + 1] = { { 0, 0 } };
+	unsigned int depth = 0;
+	const char *p = pattern, *next;
+	size_t factor, atom;
+
+	while (*p) {
+		factor = quantifier_factor(p, &next);
+		if (factor) {
+			struct regex_level *l = &level[depth];
+			size_t grown = copies_mul(l->last, factor);
+
+			l->total = copies_cap(l->total - l->last + grown);
+			l->last = grown;
+			p = next;
+			continue;
+		}
+		atom = 1;
+		next = p + 1;
+		if (*p == '(') {
+			if (++depth > REGEX_MAX_DEPTH)
+				return CONSOLE_MATCH_MAX_COPIES + 1;
+			level[depth] = (struct regex_level){ 0, 0 };
+			p++;
+			continue;
+		} else if (*p == ')' && depth) {
+			atom = level[depth--].total + 1;
+		} else if (*p == '|') {
+			level[depth].last = 0;
+			p++;
+			continue;
+		} else if (*p == '[') {
+			bracket_has_newline(p, &next);
+		} else if (*p == '\\' && p[1]) {
+			next = p + 2;
+		}
+		level[depth].total = copies_cap(level[depth].total + atom);
+		level[depth].last = copies_cap(atom);
+		p = next;
+	}
+	for (; depth; depth--)	/* an unclosed group: regcomp() refuses it anyway */
+		level[depth - 1].total = copies_cap(level[depth - 1].total + level[depth].total);
+	return level[0].total;
 }
 
 static int add_fail(struct console_match *m, const char *pattern, bool is_default,

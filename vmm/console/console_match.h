@@ -25,6 +25,8 @@
  */
 #define CONSOLE_MATCH_MAX_LEN	4096
 #define CONSOLE_MATCH_WINDOW	(2 * CONSOLE_MATCH_MAX_LEN)
+/* Copies of its parts a pattern may compile to (console_match_regex_copies()). */
+#define CONSOLE_MATCH_MAX_COPIES	32768
 #define CONSOLE_MATCH_MAX_FAIL	16	/* --fail-on patterns, defaults included */
 #define CONSOLE_MATCH_LINE_MAX	160	/* bytes of the matched line kept for messages */
 /* console_match_check_bounded(): old bytes rescanned per new byte, at most. */
@@ -76,6 +78,12 @@ extern const unsigned int console_match_ndefault_fail;
  * Compile @pattern once to see that it is valid; @option ("--expect")
  * names it in the error.
  */
+/*
+ * How many copies of its parts regcomp() would build for @pattern (a
+ * repetition copies what it repeats); above CONSOLE_MATCH_MAX_COPIES the
+ * pattern is refused before regcomp() can exhaust memory.
+ */
+size_t console_match_regex_copies(const char *pattern);
 int console_match_validate(const char *option, const char *pattern, struct tvm_error *err);
 
 int console_match_init(struct console_match *m, const struct console_match_config *cfg,

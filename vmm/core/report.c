@@ -37,21 +37,6 @@ struct exit_counts {
 	uint64_t total, mmio, system, intr, other;
 };
 
-/* The report's names: lower case, one word (docs/report-json.md). */
-static const char *report_kernel_format(enum kernel_format format)
-{
-	switch (format) {
-	case KERNEL_ELF:
-		return "elf";
-	case KERNEL_RAW:
-		return "raw";
-	case KERNEL_FIRMWARE:
-		return "firmware";
-	default:
-		return "image";
-	}
-}
-
 static void sum_exits(const struct vm *vm, struct exit_counts *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -366,7 +351,7 @@ static void write_body(struct json *j, struct vm *vm, const char *phase)
 	json_u64(j, "mem_mib", vm->mem.size >> 20);
 	json_string(j, "kernel", cfg->kernel_path);
 	json_string(j, "bios", cfg->bios_path);
-	json_string(j, "kernel_format", report_kernel_format(vm->boot.format));
+	json_string(j, "kernel_format", loader_format_report_name(vm->boot.format));
 	json_bool(j, "kernel_gzipped", vm->boot.gzipped);
 	json_string(j, "initrd", cfg->initrd_path);
 	json_string(j, "cmdline", cfg->cmdline);

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* vCPU threads: one per vCPU, each looping on KVM_RUN. */
+/*
+ * vCPU threads: one per vCPU, each looping on KVM_RUN. A vCPU reads only
+ * its struct vcpu_env (vcpu.h) and reports what ends its run through the
+ * env's one callback; the VM decides what that means (vm_vcpus.c).
+ */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +16,7 @@
 
 #include "vmm/arm64/guest_walk.h"
 #include "vmm/arm64/vcpu_features.h"
-#include "vmm/core/vm_internal.h"
+#include "vmm/core/vcpu.h"
 #include "lib/dev_lock.h"
 
 #define ARM64_CORE_REG(field) \
@@ -91,16 +96,17 @@ static int set_reg(int fd, uint64_t id, uint64_t value)
 	return ioctl(fd, KVM_SET_ONE_REG, &reg);
 }
 
-static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
+static int init_vcpu(struct vcpu *vcpu, struct tvm_error *err)
 {
+	struct cpu_features *cpu = vcpu->env.cpu;
 	struct kvm_vcpu_init init;
 
 	/* The host's own CPU type: what KVM can best present to the guest. */
-	if (ioctl(vm->kvm.vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
+	if (ioctl(vcpu->env.vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_PREFERRED_TARGET failed: %s",
 				strerror(errno));
 	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-	init.features[0] |= vcpu_features_init_bits(&vm->cpu);
+	init.features[0] |= vcpu_features_init_bits(cpu);
 	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
 	if (vcpu->id > 0)
 		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
@@ -108,10 +114,10 @@ static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
 	if (ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init) < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_ARM_VCPU_INIT for vCPU %u failed: %s%s",
 				vcpu->id, strerror(errno),
-				vcpu_features_init_bits(&vm->cpu)
+				vcpu_features_init_bits(cpu)
 					? ". Try without the optional CPU features: --no-pmu --no-pauth --no-sve"
 					: "");
-	if (vcpu_features_finalize(vcpu->fd, vcpu->id, &vm->cpu, err))
+	if (vcpu_features_finalize(vcpu->fd, vcpu->id, cpu, err))
 		return -1;
 	if (get_reg(vcpu->fd, ARM64_MPIDR_EL1, &vcpu->mpidr) < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "reading MPIDR_EL1 of vCPU %u failed: %s",
@@ -119,28 +125,24 @@ static int init_vcpu(struct vm *vm, struct vcpu *vcpu, struct tvm_error *err)
 	return 0;
 }
 
-int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err)
+int vcpu_create(struct vcpu *vcpu, unsigned int id, const struct vcpu_env *env,
+		struct tvm_error *err)
 {
-	struct vcpu *vcpu = &vm->vcpus[id];
 	void *run;
 
-	vcpu->id = id;
-	vcpu->vm = vm;
-	vcpu->stats_fd = -1;
-	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	*vcpu = (struct vcpu){ .id = id, .fd = -1, .stats_fd = -1, .env = *env };
+	vcpu->fd = ioctl(env->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "KVM_CREATE_VCPU %u failed: %s",
 				id, strerror(errno));
-	vm->ncpus = id + 1;
-	run = mmap(NULL, (size_t)vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   vcpu->fd, 0);
+	run = mmap(NULL, env->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (run == MAP_FAILED)
 		return tvm_fail(err, TVM_EXIT_ERROR, "mapping kvm_run of vCPU %u failed: %s",
 				id, strerror(errno));
 	vcpu->run = run;
 	/* Optional: only for statistics (Linux 5.14+). */
 	vcpu->stats_fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
-	return init_vcpu(vm, vcpu, err);
+	return init_vcpu(vcpu, err);
 }
 
 /*
@@ -164,14 +166,35 @@ int vcpu_reinit(struct vcpu *vcpu, struct tvm_error *err)
 	return 0;
 }
 
-int vcpu_init_pmus(struct vm *vm, struct tvm_error *err)
+int vcpu_init_pmu(struct vcpu *vcpu, struct tvm_error *err)
 {
-	if (vm->cpu.pmu != CPU_FEATURE_ON)
+	if (vcpu->env.cpu->pmu != CPU_FEATURE_ON)
 		return 0;
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		if (vcpu_pmu_init(vm->vcpus[i].fd, i, err))
-			return -1;
-	return 0;
+	return vcpu_pmu_init(vcpu->fd, vcpu->id, err);
+}
+
+static void report(struct vcpu *vcpu, enum vcpu_event event, const char *detail)
+{
+	vcpu->env.report(vcpu->env.ctx, vcpu->id, event, detail);
+}
+
+/* VCPU_EVENT_ERROR with its message: "vCPU N: " and @fmt. */
+static void __attribute__((format(printf, 2, 3)))
+report_error(struct vcpu *vcpu, const char *fmt, ...)
+{
+	char detail[256];
+	int n = snprintf(detail, sizeof(detail), "vCPU %u: ", vcpu->id);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail + n, sizeof(detail) - (size_t)n, fmt, ap);
+	va_end(ap);
+	report(vcpu, VCPU_EVENT_ERROR, detail);
+}
+
+static enum vcpu_order order(struct vcpu *vcpu)
+{
+	return vcpu->env.order(vcpu->env.ctx);
 }
 
 int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err)
@@ -189,29 +212,22 @@ static void handle_mmio(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	unsigned int len = run->mmio.len <= 8 ? run->mmio.len : 8;
 
-	mmio_bus_access(&vcpu->vm->bus, run->mmio.phys_addr, run->mmio.data, len,
+	mmio_bus_access(vcpu->env.bus, run->mmio.phys_addr, run->mmio.data, len,
 			run->mmio.is_write);
 }
 
-/* Returns false when the vCPU must stop (the VM is stopping). */
+/* Returns false when the vCPU must stop (it reported the event). */
 static bool handle_system_event(struct vcpu *vcpu)
 {
-	struct vm *vm = vcpu->vm;
-
 	switch (vcpu->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_stop(vm, TVM_EXIT_POWEROFF, NULL);
+		report(vcpu, VCPU_EVENT_POWEROFF, NULL);
 		return false;
 	case KVM_SYSTEM_EVENT_RESET:
-		if (vm->cfg->reboot_on_reset) {
-			vm_request_reboot(vm);
-			return false;
-		}
-		vm_request_stop(vm, TVM_EXIT_RESET,
-				"guest requested a reset (PSCI SYSTEM_RESET); exit code 3");
+		report(vcpu, VCPU_EVENT_RESET, NULL);
 		return false;
 	case KVM_SYSTEM_EVENT_CRASH:
-		vm_request_stop(vm, TVM_EXIT_CRASH, "guest reported a crash; exit code 5");
+		report(vcpu, VCPU_EVENT_CRASH, NULL);
 		return false;
 	default:
 		/* e.g. WAKEUP/SUSPEND on newer hosts: this vCPU keeps running. */
@@ -238,17 +254,14 @@ static bool handle_exit(struct vcpu *vcpu)
 		return true;
 	case KVM_EXIT_FAIL_ENTRY:
 		vcpu->exits_other++;
-		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR,
-				"vCPU %u: KVM could not enter the guest (reason 0x%llx)", vcpu->id,
-				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		report_error(vcpu, "KVM could not enter the guest (reason 0x%llx)",
+			     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR, "vCPU %u: KVM internal error %u",
-				vcpu->id, run->internal.suberror);
+		report_error(vcpu, "KVM internal error %u", run->internal.suberror);
 		return false;
 	default:
-		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR, "vCPU %u: unexpected KVM exit %u",
-				vcpu->id, run->exit_reason);
+		report_error(vcpu, "unexpected KVM exit %u", run->exit_reason);
 		return false;
 	}
 }
@@ -257,12 +270,9 @@ static void run_failed(struct vcpu *vcpu, int e)
 {
 	if (e == ENOSYS || e == ENXIO)
 		/* arm64: a data abort KVM cannot decode (no ISV), e.g. LDP to MMIO. */
-		vm_request_stop(vcpu->vm, TVM_EXIT_CRASH,
-				"vCPU %u: guest accessed an address that is neither RAM nor an emulated device, or with an instruction KVM cannot emulate; exit code 5",
-				vcpu->id);
+		report(vcpu, VCPU_EVENT_BAD_ACCESS, NULL);
 	else
-		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR, "vCPU %u: KVM_RUN failed: %s",
-				vcpu->id, strerror(e));
+		report_error(vcpu, "KVM_RUN failed: %s", strerror(e));
 }
 
 /*
@@ -277,9 +287,8 @@ static void complete_last_exit(struct vcpu *vcpu)
 {
 	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
 	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0 && errno != EINTR && errno != EAGAIN)
-		vm_request_stop(vcpu->vm, TVM_EXIT_ERROR,
-				"vCPU %u: completing its last exit before the reboot failed: %s",
-				vcpu->id, strerror(errno));
+		report_error(vcpu, "completing its last exit before the reboot failed: %s",
+			     strerror(errno));
 }
 
 static void *vcpu_thread(void *arg)
@@ -289,7 +298,7 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
-	while (!vm_stopping(vcpu->vm) && !vm_rebooting(vcpu->vm)) {
+	while (order(vcpu) == VCPU_ORDER_RUN) {
 		dev_lock_assert_none("KVM_RUN");
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			int e = errno;
@@ -304,7 +313,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
-	if (vm_rebooting(vcpu->vm) && !vm_stopping(vcpu->vm))
+	if (order(vcpu) == VCPU_ORDER_REBOOT)
 		complete_last_exit(vcpu);
 	return NULL;
 }
@@ -355,10 +364,10 @@ static int read_walk_regs(int fd, struct guest_cpu_regs *r)
 static void format_addr(struct vcpu *vcpu, const struct guest_cpu_regs *r, uint64_t va,
 			char *buf, size_t size)
 {
-	const struct boot_layout *bl = &vcpu->vm->boot;
+	const struct boot_layout *bl = vcpu->env.boot;
 	bool image = bl->format == KERNEL_IMAGE && bl->kernel_end > bl->entry;
 
-	guest_format_addr(&vcpu->vm->mem, r, image ? bl->entry : 0,
+	guest_format_addr(vcpu->env.mem, r, image ? bl->entry : 0,
 			  image ? bl->kernel_end - bl->entry : 0, va, buf, size);
 }
 
@@ -366,7 +375,7 @@ static void format_addr(struct vcpu *vcpu, const struct guest_cpu_regs *r, uint6
 static void print_kernel_stack(struct vcpu *vcpu, const struct guest_cpu_regs *r, FILE *out)
 {
 	uint64_t frames[GUEST_WALK_MAX_FRAMES];
-	unsigned int n = guest_backtrace(&vcpu->vm->mem, r, frames, GUEST_WALK_MAX_FRAMES);
+	unsigned int n = guest_backtrace(vcpu->env.mem, r, frames, GUEST_WALK_MAX_FRAMES);
 	char addr[32];
 
 	format_addr(vcpu, r, r->pc, addr, sizeof(addr));
@@ -415,7 +424,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 {
 	vcpu_join(vcpu);
 	if (vcpu->run)
-		munmap(vcpu->run, (size_t)vcpu->vm->kvm.run_size);
+		munmap(vcpu->run, vcpu->env.run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	if (vcpu->stats_fd >= 0)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * VM assembly and teardown; the run loop is vm_loop.c. Set-up order
+ * VM assembly and teardown; the run loop is vm_loop.c, the boot images
+ * vm_boot.c, the vCPUs' environment and events vm_vcpus.c. Set-up order
  * follows what KVM requires: VM (with IPA size) -> vGIC device -> vCPUs
  * (optional features, SVE finalized) -> memory -> guest images (page size
  * checked) and DTB -> vGIC init -> PMU init -> boot registers -> run.
@@ -9,7 +10,6 @@
 #include <fcntl.h>
 #include <libfdt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +17,11 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "fdt/fdt.h"
 #include "vmm/arm64/board.h"
-#include "vmm/arm64/granule.h"
 #include "lib/host_page.h"
 #include "vmm/arm64/layout_check.h"
 #include "vmm/arm64/layout.h"
@@ -35,24 +32,6 @@
 #include "vmm/core/vm_internal.h"
 #include "vmm/core/vm_pci.h"
 
-
-bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
-{
-	int running = -1;
-	va_list ap;
-
-	if (!__atomic_compare_exchange_n(&vm->exit_code, &running, code, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return false;
-	if (fmt) {
-		va_start(ap, fmt);
-		vsnprintf(vm->stop_message, sizeof(vm->stop_message), fmt, ap);
-		va_end(ap);
-	}
-	/* A failed write is harmless: the main loop also polls exit_code. */
-	eventfd_signal(vm->stop_efd);
-	return true;
-}
 
 static int check_host_ram(uint64_t bytes, struct tvm_error *err)
 {
@@ -98,58 +77,12 @@ static int create_machine(struct vm *vm, struct tvm_error *err)
 		return -1;
 	if (cfg->transport_pci && cfg->tap_name && vm_pci_prepare(vm, err))
 		return -1;
-	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory for vCPUs");
-	for (unsigned int i = 0; i < cfg->cpus; i++)
-		if (vcpu_create(vm, i, err))
-			return -1;
+	if (vm_create_vcpus(vm, err))
+		return -1;
 	if (guest_mem_alloc(&vm->mem, vm->board->ram_base, ram, err) ||
 	    kvm_add_memory(&vm->kvm, &vm->mem, err))
 		return -1;
 	return add_flash(vm, err);
-}
-
-/*
- * The files as read (a gzip kernel decompressed once, here); kept in memory
- * for --on-reset reboot (no file opens or decompression then).
- */
-static int read_images(struct vm *vm, struct tvm_error *err)
-{
-	const struct vm_config *cfg = vm->cfg;
-
-	if (cfg->kernel_path &&
-	    (read_whole_file(cfg->kernel_path, "kernel", vm->mem.size, &vm->kernel_data,
-			     &vm->kernel_size, err) ||
-	     loader_unpack_kernel(&vm->kernel_data, &vm->kernel_size, vm->mem.size,
-				  &vm->kernel_gzipped, err)))
-		return -1;
-	if (cfg->initrd_path &&
-	    read_whole_file(cfg->initrd_path, "initrd", vm->mem.size, &vm->initrd_data,
-			    &vm->initrd_size, err))
-		return -1;
-	return 0;
-}
-
-static void free_images(struct vm *vm)
-{
-	free(vm->kernel_data);
-	free(vm->initrd_data);
-	vm->kernel_data = vm->initrd_data = NULL;
-	vm->kernel_size = vm->initrd_size = 0;
-}
-
-/* A kernel built for a page size this CPU lacks would die silently. */
-static int check_kernel_page_size(struct vm *vm, struct tvm_error *err)
-{
-	uint64_t mmfr0;
-
-	if (vm->boot.format != KERNEL_IMAGE)
-		return 0;	/* a bare-metal ELF sets up its own MMU, if any */
-	if (vcpu_read_mmfr0(vm->vcpus[0].fd, &mmfr0) < 0)
-		return tvm_fail(err, TVM_EXIT_ERROR, "reading ID_AA64MMFR0_EL1 of vCPU 0 failed: %s",
-				strerror(errno));
-	return granule_check(vm->boot.image_flags, mmfr0, err);
 }
 
 /* --dump-dtb: the device tree the first boot got, as it is in guest RAM. */
@@ -171,87 +104,6 @@ static int dump_dtb(const struct vm *vm, struct tvm_error *err)
 		return tvm_fail(err, TVM_EXIT_USAGE, "cannot write --dump-dtb '%s': %s",
 				path, strerror(errno));
 	return 0;
-}
-
-static int install_fdt(struct vm *vm, const struct boot_layout *bl, struct tvm_error *err)
-{
-	uint8_t seed[FDT_RNG_SEED_SIZE];
-	uint64_t *mpidrs;
-	struct fdt_params p = {
-		.ncpus = vm->ncpus,
-		.gic_version = vm->gic.version,
-		.ram_base = vm->mem.gpa_base,
-		.ram_size = vm->mem.size,
-		.cmdline = vm->cfg->cmdline,
-		.initrd_start = bl->initrd_start,
-		.initrd_size = bl->initrd_size,
-		.pmu_ppi = vm->cpu.pmu == CPU_FEATURE_ON ? LAYOUT_PMU_PPI : 0,
-		.boot_count = vm->cfg->reboot_on_reset ? vm->reboots + 1 : 0,
-	};
-	void *dst = guest_mem_ptr(&vm->mem, bl->fdt_addr, bl->fdt_max_size);
-	struct fdt_virtio_slot slots[VM_MAX_VIRTIO_SLOTS];
-	struct fdt_pci pci;
-	int ret;
-
-	board_fdt_platform(vm->board, &p.board, vm->gic.version, vm->ncpus, vm->board->rtc.size != 0,
-			   vm->cfg->exit_device);
-	if (vm->pci) {
-		vm_pci_fdt(vm, &pci);
-		p.pci = &pci;
-	}
-	p.virtio = slots;
-	p.nvirtio = vm_virtio_slots(vm, slots);
-	mpidrs = calloc(vm->ncpus, sizeof(*mpidrs));
-	if (!mpidrs)
-		return tvm_fail(err, TVM_EXIT_ERROR, "out of memory building the device tree");
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		mpidrs[i] = vm->vcpus[i].mpidr;
-	p.mpidrs = mpidrs;
-	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
-		p.rng_seed = seed;
-	ret = fdt_build(&p, dst, bl->fdt_max_size, err);
-	free(mpidrs);
-	return ret ? -1 : 0;
-}
-
-/*
- * Kernel, initrd and device tree into guest RAM, from the images read at
- * start: at set-up and again at each --on-reset reboot (the same layout,
- * since the images and RAM are the same).
- */
-/*
- * The other board, for an ELF linked outside this one's RAM: if the other
- * board's RAM would hold it, the loader's error says which --machine.
- */
-static void other_board_hint(const struct vm *vm, struct loader_hint *hint)
-{
-	const struct board *other = board_get(vm->board == board_get(BOARD_VIRT) ?
-					      BOARD_TINYVMM : BOARD_VIRT);
-
-	hint->ram_base = other->ram_base;
-	hint->ram_end = other->ram_base + vm->mem.size;
-	hint->advice = other == board_get(BOARD_VIRT) ?
-		"Built for QEMU's virt board? Add --machine virt" :
-		"Built for tinyvmm's own board? Use --machine tinyvmm";
-}
-
-int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err)
-{
-	struct boot_layout *bl = &vm->boot;
-	struct loader_hint hint;
-
-	if (vm->cfg->bios_path) {
-		loader_place_firmware(&vm->mem, vm->board->flash[0].base, bl);
-		return install_fdt(vm, bl, err);
-	}
-	other_board_hint(vm, &hint);
-	if (loader_load_kernel(&vm->mem, vm->kernel_data, vm->kernel_size, &hint, bl, err) ||
-	    loader_place_initrd_and_fdt(&vm->mem, vm->initrd_data, vm->initrd_size, bl, err))
-		return -1;
-	bl->gzipped = vm->kernel_gzipped;	/* unpacked once, by read_images() */
-	if (first_boot && check_kernel_page_size(vm, err))
-		return -1;
-	return install_fdt(vm, bl, err);
 }
 
 static int add_devices(struct vm *vm, struct tvm_error *err)
@@ -363,13 +215,13 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
-	if (create_machine(vm, err) || read_images(vm, err) || vm_place_images(vm, true, err) ||
-	    gic_finalize(&vm->gic, err) || vcpu_init_pmus(vm, err) ||
+	if (create_machine(vm, err) || vm_read_images(vm, err) || vm_place_images(vm, true, err) ||
+	    gic_finalize(&vm->gic, err) || vm_init_pmus(vm, err) ||
 	    vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err) ||
 	    add_devices(vm, err))
 		return -1;
 	if (!vm->cfg->reboot_on_reset)
-		free_images(vm);	/* only a reboot needs them again */
+		vm_free_images(vm);	/* only a reboot needs them again */
 	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
 	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
 	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
@@ -393,58 +245,12 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
-/*
- * A guest that ran into --timeout likely hung: say where each vCPU was, and
- * for those in the guest kernel, their stack. Best effort: on any failure
- * to allocate the text there is simply no detail.
- */
-static void describe_vcpus(struct vm *vm)
-{
-	char *stacks = NULL;
-	size_t summary_len, stacks_len;
-	FILE *summary = open_memstream(&vm->stop_detail, &summary_len);
-	FILE *stack_out = open_memstream(&stacks, &stacks_len);
-
-	if (!summary || !stack_out)
-		goto out;
-	fprintf(summary, "at the timeout:");
-	for (unsigned int i = 0; i < vm->ncpus; i++) {
-		fprintf(summary, "%s ", i ? "," : "");
-		vcpu_describe(&vm->vcpus[i], summary, stack_out);
-	}
-	fflush(stack_out);
-	if (stacks && stacks[0])
-		fprintf(summary, "%s\ntinyvmm: (Image+0xOFF: offset in the kernel Image; "
-			"scripts/guest-symbols System.map names the functions)", stacks);
-out:
-	if (stack_out)
-		fclose(stack_out);
-	free(stacks);
-	if (summary)
-		fclose(summary);
-}
-
-void vm_stop_vcpus(struct vm *vm)
-{
-	/* A vCPU waiting on a full stdout would not see the kick. */
-	if (vm->console_open)
-		console_abandon(&vm->console);
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		vcpu_join(&vm->vcpus[i]);
-	if (vm->console_open)
-		console_resume(&vm->console);
-}
-
 static void teardown(struct vm *vm)
 {
 	vm_stop_vcpus(vm);
 	if (__atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) == TVM_EXIT_TIMEOUT)
-		describe_vcpus(vm);
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		vcpu_destroy(&vm->vcpus[i]);
-	free(vm->vcpus);
+		vm_describe_vcpus(vm);
+	vm_destroy_vcpus(vm);
 	vm_net_detach(vm);
 	vm_flash_detach(&vm->flash);
 	if (vm->console_open)
@@ -459,7 +265,7 @@ static void teardown(struct vm *vm)
 		close(vm->report_fd);
 	kvm_close(&vm->kvm);
 	guest_mem_free(&vm->mem);
-	free_images(vm);
+	vm_free_images(vm);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
 }

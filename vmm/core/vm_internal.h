@@ -25,25 +25,12 @@
 #include "vmm/arm64/gic.h"
 #include "lib/guest_mem.h"
 #include "vmm/core/kvm.h"
+#include "vmm/core/vcpu.h"
 #include "vmm/core/vm_flash.h"
 #include "vmm/arm64/loader.h"
 
 struct vm;
 struct vm_pci;
-
-struct vcpu {
-	unsigned int id;
-	int fd;
-	struct kvm_run *run;
-	pthread_t thread;
-	bool started;
-	uint64_t mpidr;
-	struct kvm_vcpu_init init;	/* as given to KVM_ARM_VCPU_INIT */
-	struct vm *vm;
-	int stats_fd;		/* KVM binary stats, -1 if the host has none */
-	/* Exits seen by this vCPU's thread (only it writes them). */
-	uint64_t exits_total, exits_mmio, exits_system, exits_intr, exits_other;
-};
 
 struct vm {
 	const struct vm_config *cfg;
@@ -107,10 +94,20 @@ struct vm {
 /*
  * Ask the VM to stop with @code. Callable from any thread; only the first
  * request counts (returns true for that one). @fmt (may be NULL) is a
- * message for the user.
+ * message for the user (vm_stop.c).
  */
 bool vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static inline bool vm_stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) != -1;
+}
+/* --on-reset reboot: any thread asks, the main loop reboots (vm_stop.c). */
+void vm_request_reboot(struct vm *vm);
+static inline bool vm_rebooting(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->reboot_pending, __ATOMIC_ACQUIRE);
+}
 
 /*
  * The console's serial device (vm_serial.c): the board's kind, at its
@@ -136,42 +133,26 @@ int vm_virtio_add_empty(struct vm *vm, struct tvm_error *err);
 int vm_net_attach(struct vm *vm, struct tvm_error *err);
 void vm_net_detach(struct vm *vm);
 
-static inline bool vm_stopping(const struct vm *vm)
-{
-	return __atomic_load_n(&vm->exit_code, __ATOMIC_ACQUIRE) != -1;
-}
-
-/* --on-reset reboot (vm_reboot.c): any thread asks, the main loop reboots. */
-void vm_request_reboot(struct vm *vm);
-static inline bool vm_rebooting(const struct vm *vm)
-{
-	return __atomic_load_n(&vm->reboot_pending, __ATOMIC_ACQUIRE);
-}
 /* Main loop, on a stop-eventfd wake-up with a reboot pending: restart the guest. */
 int vm_reboot(struct vm *vm, struct tvm_error *err);
-/* Kernel, initrd and device tree into guest RAM from the kept images (vm.c). */
+/*
+ * The boot images (vm_boot.c): the files read once at start, their
+ * placement (with the device tree) in guest RAM at set-up and each reboot.
+ */
+int vm_read_images(struct vm *vm, struct tvm_error *err);
+void vm_free_images(struct vm *vm);
 int vm_place_images(struct vm *vm, bool first_boot, struct tvm_error *err);
-/* Kick every vCPU out of KVM_RUN and join its thread (vm.c). */
-void vm_stop_vcpus(struct vm *vm);
 
-int vcpu_create(struct vm *vm, unsigned int id, struct tvm_error *err);
-/* Back to the reset state, thread joined (a guest reboot). */
-int vcpu_reinit(struct vcpu *vcpu, struct tvm_error *err);
+/* The vCPUs, each given its struct vcpu_env, their events handled (vm_vcpus.c). */
+int vm_create_vcpus(struct vm *vm, struct tvm_error *err);
 /* PMUv3 of every vCPU, when on; after gic_finalize(). */
-int vcpu_init_pmus(struct vm *vm, struct tvm_error *err);
-int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t x0, struct tvm_error *err);
-int vcpu_start(struct vcpu *vcpu, struct tvm_error *err);
-/* Make a running vCPU leave KVM_RUN so it sees the stop request. */
-void vcpu_kick(struct vcpu *vcpu);
-void vcpu_join(struct vcpu *vcpu);
-void vcpu_describe(struct vcpu *vcpu, FILE *summary, FILE *stacks);
-void vcpu_destroy(struct vcpu *vcpu);
-/* Install the no-op kick signal handler; once per process. */
-void vcpu_install_kick_signal(void);
-/* Let the kick end this vCPU's KVM_RUN; @blocked: the threads' signal mask. */
-int vcpu_set_kick_mask(struct vcpu *vcpu, const sigset_t *blocked, struct tvm_error *err);
-
-#define VCPU_KICK_SIGNAL SIGUSR2
+int vm_init_pmus(struct vm *vm, struct tvm_error *err);
+int vm_start_vcpus(struct vm *vm, struct tvm_error *err);
+/* Kick every vCPU out of KVM_RUN and join its thread. */
+void vm_stop_vcpus(struct vm *vm);
+/* At --timeout: where each vCPU was, into stop_detail. */
+void vm_describe_vcpus(struct vm *vm);
+void vm_destroy_vcpus(struct vm *vm);
 
 /* Statistics: human-readable (SIGUSR1) and the --report-json file. */
 void report_print_stats(struct vm *vm, FILE *f);

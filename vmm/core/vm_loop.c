@@ -364,14 +364,6 @@ static int set_kick_masks(struct vm *vm, struct tvm_error *err)
 	return 0;
 }
 
-static int start_vcpus(struct vm *vm, struct tvm_error *err)
-{
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		if (vcpu_start(&vm->vcpus[i], err))
-			return -1;
-	return 0;
-}
-
 /*
  * The allow-list for this configuration: the pci and MSI lists only where
  * they are used, the reboot requests only on the vCPU and vGIC/ITS fds.
@@ -416,7 +408,7 @@ int vm_main_loop(struct vm *vm)
 	vcpu_install_kick_signal();
 	if (loop_open(vm, &l, &err) || set_kick_masks(vm, &err) ||
 	    install_sandbox(vm, &err) ||
-	    start_vcpus(vm, &err)) {
+	    vm_start_vcpus(vm, &err)) {
 		vm_request_stop(vm, err.code, "%s", err.msg);
 		loop_close(&l);
 		return vm->exit_code;

@@ -126,9 +126,10 @@ static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_er
 	vm->net_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->net_irqfd < 0 || kvm_irqfd(&vm->kvm, vm->net_irqfd, slot.spi, err))
 		return -1;
+	/* Steps 8-9 of the vhost-net map (vhost/vhost_net.c) are here and below. */
 	vm->net_mmio.raise_irq = irqfd_raise;
 	vm->net_mmio.irq_opaque = &vm->net_irqfd;
-	/* Direct mode: vhost's call eventfds inject the SPI themselves. */
+	/* 8. Direct mode: vhost's call eventfds inject the SPI themselves. */
 	if (vm->net->backend == NET_BACKEND_VHOST && !cfg->vhost_irq_relay) {
 		for (unsigned int i = 0; i < vm->net->npairs; i++)
 			for (int q = 0; q < 2; q++)
@@ -138,7 +139,7 @@ static int attach_mmio(struct vm *vm, const struct vm_config *cfg, struct tvm_er
 	}
 	if (add_net_ack_in_kernel(vm, base, err))
 		return -1;
-	/* Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
+	/* 9. Kicks go straight to the worker's eventfd: no vCPU exit to userspace. */
 	for (unsigned int q = 0; q < vm->net->vdev.nqueues; q++) {
 		int fd = q < 2 * vm->net->npairs ? vm->net->pairs[q / 2].kick_fd[q % 2]
 						 : vm->net->ctrl_kick_fd;

@@ -221,6 +221,7 @@ static int notify_ioeventfd(struct vm *vm, uint64_t addr, int fd, bool assign)
 	return ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &req);
 }
 
+/* Step 9 of the vhost-net map (vhost/vhost_net.c) on virtio-pci. */
 static void set_notify_base(struct vm *vm, uint64_t base)
 {
 	struct vm_pci *p = vm->pci;

@@ -22,13 +22,6 @@
 #include "vmm/core/vm_internal.h"
 #include "vmm/core/vm_pci.h"
 
-void vm_request_reboot(struct vm *vm)
-{
-	__atomic_store_n(&vm->reboot_pending, true, __ATOMIC_RELEASE);
-	/* The stop eventfd wakes the main loop; it tells a reboot by the flag. */
-	eventfd_signal(vm->stop_efd);
-}
-
 /*
  * The NIC first: status 0 takes the path a driver's reset takes (the data
  * path stops: workers joined or vhost rings stopped, TAP offloads follow
@@ -78,10 +71,7 @@ static int restart_vcpus(struct vm *vm, struct tvm_error *err)
 	if (vcpu_set_boot_regs(&vm->vcpus[0], bl->entry, bl->fdt_addr, err))
 		return -1;
 	__atomic_store_n(&vm->reboot_pending, false, __ATOMIC_RELEASE);
-	for (unsigned int i = 0; i < vm->ncpus; i++)
-		if (vcpu_start(&vm->vcpus[i], err))
-			return -1;
-	return 0;
+	return vm_start_vcpus(vm, err);
 }
 
 int vm_reboot(struct vm *vm, struct tvm_error *err)
