@@ -822,6 +822,51 @@ LATENCY_COUNTS = [("exits_per_tx", "exits", ".2f"), ("irqs_per_tx", "guest irqs"
                   ("vhost_us_per_tx", "vhost µs", ".2f")]
 
 
+# A/B variant suffixes of --latency configurations (scripts/lib/bench-latency.sh,
+# cfg_setup): B is A plus one of these.
+LATENCY_VARIANTS = ("-split", "-noei", "-nomrg", "-poll50", "-q256")
+# A 64-byte round trip whose p50 is at least this long waited for a guest
+# timer tick (4000 µs at HZ=250; a full round trip that waits one tick each
+# way is 8000 µs): the tick stall of issue 27.
+STALL_P50_US = 3900.0
+STALL_KEYS = ("sockperf_udp_64_p50_us", "sockperf_tcp_64_p50_us")
+
+
+def latency_pairs(cfgs):
+    """(A, B) for every configuration B in cfgs that is a configuration A in
+    cfgs plus one A/B variant suffix, in cfgs' order: the pairs the report
+    compares when none are given."""
+    present = set(cfgs)
+    return [(b[:-len(v)], b) for b in cfgs for v in LATENCY_VARIANTS
+            if b.endswith(v) and b[:-len(v)] in present]
+
+
+def latency_stalls(recs):
+    """(config, run, p50 µs) of every finished run whose 64-byte UDP or TCP
+    p50 reached STALL_P50_US."""
+    out = []
+    for r in recs:
+        vals = [r["metrics"].get(k) for k in STALL_KEYS]
+        worst = max((v for v in vals if isinstance(v, (int, float))), default=None)
+        if r.get("ok") and worst is not None and worst >= STALL_P50_US:
+            out.append((r["config"], r.get("run"), worst))
+    return out
+
+
+def latency_rx_cpus(recs, cfg):
+    """'input.0 vCPU / tool vCPU' of each finished run of cfg (virtio-pci
+    only: over virtio-mmio input0_cpu is null), or '' when none is known.
+    The tool on the vCPU that takes input.0 is the stall-prone placement."""
+    cells = []
+    for r in recs:
+        m = r["metrics"]
+        if r["config"] != cfg or not r.get("ok") or m.get("input0_cpu") is None:
+            continue
+        tool = m.get("guest_tool_cpu")
+        cells.append(f"{m['input0_cpu']}/{'–' if tool is None else tool}")
+    return ", ".join(cells)
+
+
 def latency_values(recs, cfg, name):
     return [r["metrics"][name] for r in recs if r["config"] == cfg and r.get("ok")
             and isinstance(r["metrics"].get(name), (int, float))]
@@ -846,8 +891,7 @@ def latency_pair(recs, a, b, name, better):
     if len(ratios) > 1:
         cell += f" ({min(ratios):.3f}–{max(ratios):.3f})"
     v, pv = verdict(vb, va, better)
-    if v != "few":
-        cell += f", {v} (p={pv:.3f})"
+    cell += " (too few runs)" if v == "few" else f", {v} (p={pv:.3f})"
     return cell
 
 
@@ -859,9 +903,18 @@ def latency_report(recs, md, png, pairs, meta):
     cols = [c for c in LATENCY_COLUMNS if any(latency_values(recs, cfg, c[0]) for cfg in cfgs)]
     out.append("| configuration | runs | " + " | ".join(f"{c[1]} ({c[2]})" if c[2] else c[1] for c in cols) + " |")
     out.append("|---|---:|" + "---:|" * len(cols))
+    rx = {cfg: latency_rx_cpus(recs, cfg) for cfg in cfgs}
+    rx_col = any(rx.values())
+    if rx_col:
+        out[-2] += " input.0 / tool vCPU per run |"
+        out[-1] += "---|"
     for cfg in cfgs:
         n = sum(1 for r in recs if r["config"] == cfg and r.get("ok"))
-        out.append(f"| {cfg} | {n} | " + " | ".join(latency_cell(latency_values(recs, cfg, c[0]), c[4]) for c in cols) + " |")
+        out.append(f"| {cfg} | {n} | " + " | ".join(latency_cell(latency_values(recs, cfg, c[0]), c[4]) for c in cols)
+                   + (f" | {rx[cfg] or '–'}" if rx_col else "") + " |")
+    stalls = latency_stalls(recs)
+    out += ["", f"## Runs in the timer-tick stall (64-byte p50 ≥ {STALL_P50_US:.0f} µs)", ""]
+    out += [f"- {c} run {run}: p50 {p:.0f} µs" for c, run, p in stalls] or ["None."]
     counted = [(t, what) for t, what in LATENCY_COUNT_TESTS
                if any(latency_values(recs, cfg, f"{t}_exits_per_tx") for cfg in cfgs)]
     if counted:
@@ -876,7 +929,8 @@ def latency_report(recs, md, png, pairs, meta):
     if pairs:
         names = [(c[0], c[1], c[3]) for c in cols]
         names += [(f"{t}_{k}", f"{what}: {label}", LO) for t, what in counted for k, label, _ in LATENCY_COUNTS]
-        out += ["", "## A/B pairs: B/A (each B run over each A run: range; permutation test when both have 2+ runs)", ""]
+        out += ["", ("## A/B pairs: B/A (range: each B run over each A run; verdict: the permutation test of the runs, "
+                "which takes 4 runs of each for p < 0.05)"), ""]
         for a, b in pairs:
             out += [f"### {b} against {a}", "", "| metric | B/A |", "|---|---:|"]
             for name, label, better in names:
@@ -950,7 +1004,8 @@ def main(argv=None):
     la.add_argument("jsonl", nargs="+")
     la.add_argument("--md", required=True)
     la.add_argument("--png", help="p50/p99 per configuration (needs gnuplot)")
-    la.add_argument("--pair", action="append", default=[], help="A:B, an A/B pair of configurations")
+    la.add_argument("--pair", action="append", default=[],
+                    help="A:B, an A/B pair of configurations (default: every B that is an A plus a variant suffix)")
     la.add_argument("--meta-file")
     c = sub.add_parser("convert", help="an old positional runs.tsv to named records")
     c.add_argument("tsv")
@@ -970,7 +1025,8 @@ def main(argv=None):
         if a.meta_file:
             with open(a.meta_file, encoding="utf-8") as f:
                 meta = f.read().rstrip("\n") or meta
-        latency_report(recs, a.md, a.png, [tuple(p.split(":", 1)) for p in a.pair], meta)
+        pairs = [tuple(p.split(":", 1)) for p in a.pair]
+        latency_report(recs, a.md, a.png, pairs or latency_pairs(list(dict.fromkeys(r["config"] for r in recs))), meta)
         return 0
     if a.cmd == "scale":
         recs = scale_records(a.log)
