@@ -843,13 +843,15 @@ def latency_pairs(cfgs):
 
 def latency_stalls(recs):
     """(config, run, p50 µs) of every finished run whose 64-byte UDP or TCP
-    p50 reached STALL_P50_US."""
+    p50 reached STALL_P50_US; run is "DATE run N" when the record has its
+    date (reports of several runs' files)."""
     out = []
     for r in recs:
         vals = [r["metrics"].get(k) for k in STALL_KEYS]
         worst = max((v for v in vals if isinstance(v, (int, float))), default=None)
         if r.get("ok") and worst is not None and worst >= STALL_P50_US:
-            out.append((r["config"], r.get("run"), worst))
+            run = f"{r['date']} run {r.get('run')}" if r.get("date") else f"run {r.get('run')}"
+            out.append((r["config"], run, worst))
     return out
 
 
@@ -914,7 +916,7 @@ def latency_report(recs, md, png, pairs, meta):
                    + (f" | {rx[cfg] or '–'}" if rx_col else "") + " |")
     stalls = latency_stalls(recs)
     out += ["", f"## Runs in the timer-tick stall (64-byte p50 ≥ {STALL_P50_US:.0f} µs)", ""]
-    out += [f"- {c} run {run}: p50 {p:.0f} µs" for c, run, p in stalls] or ["None."]
+    out += [f"- {c} {run}: p50 {p:.0f} µs" for c, run, p in stalls] or ["None."]
     counted = [(t, what) for t, what in LATENCY_COUNT_TESTS
                if any(latency_values(recs, cfg, f"{t}_exits_per_tx") for cfg in cfgs)]
     if counted:

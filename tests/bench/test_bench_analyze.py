@@ -329,10 +329,11 @@ class LatencyReport(unittest.TestCase):
                             input0_cpu=0, input0_irqs=1400),
                 latency_rec("qemu-1b-pci", 2, sockperf_udp_64_p50_us=260.0, sockperf_tcp_64_p50_us=290.0,
                             input0_cpu=1, input0_irqs=20000),
-                latency_rec("qemu-1b-pci", 3, ok=False, sockperf_udp_64_p50_us=9000.0, input0_cpu=1)]
+                latency_rec("qemu-1b-pci", 3, ok=False, sockperf_udp_64_p50_us=9000.0, input0_cpu=1),
+                dict(latency_rec("tinyvmm-1b-pci", 1, sockperf_tcp_64_p50_us=4000.0), date="20261207-070946")]
         text = self.report(recs)
         self.assertEqual(self.section(text, "## Runs in the timer-tick stall (64-byte p50 ≥ 3900 µs)"),
-                         ["- qemu-1b-pci run 1: p50 8000 µs"])
+                         ["- qemu-1b-pci run 1: p50 8000 µs", "- tinyvmm-1b-pci 20261207-070946 run 1: p50 4000 µs"])
         row = next(l for l in text.splitlines() if l.startswith("| qemu-1b-pci |"))
         self.assertTrue(row.endswith("| 0/0, 1/0 |"), row)
         row = next(l for l in text.splitlines() if l.startswith("| tinyvmm-1b |"))
