@@ -869,6 +869,22 @@ def latency_rx_cpus(recs, cfg):
     return ", ".join(cells)
 
 
+def latency_meta(recs, names):
+    """How the runs were measured, from their records: one line for the
+    report's head. A field that differs between records lists each value."""
+    def vals(key, fmt=str):
+        v = list(dict.fromkeys(fmt(r[key]) for r in recs if r.get(key) not in (None, "")))
+        return " / ".join(v)
+    det = vals("deterministic", lambda d: "--deterministic (-icount)" if d else "wall clock")
+    parts = [p for p in (det, vals("icount_shift", lambda n: f"shift={n}"),
+                         vals("host_cpus", lambda n: f"{n} emulated host CPU(s)"),
+                         vals("host_kernel", lambda k: f"host kernel {k}"),
+                         vals("seconds", lambda n: f"{n} s per test"), vals("set", lambda t: f"tests {t}"),
+                         vals("guest_args", lambda a: f"guest command line +{a}"),
+                         vals("date") and "run " + vals("date")) if p]
+    return "(from " + ", ".join(names) + (": " + "; ".join(parts) if parts else "") + ")"
+
+
 def latency_values(recs, cfg, name):
     return [r["metrics"][name] for r in recs if r["config"] == cfg and r.get("ok")
             and isinstance(r["metrics"].get(name), (int, float))]
@@ -1023,7 +1039,7 @@ def main(argv=None):
         for path in a.jsonl:
             with open(path, encoding="utf-8") as f:
                 recs += [json.loads(l) for l in f if l.strip()]
-        meta = "(from " + ", ".join(os.path.basename(p) for p in a.jsonl) + ")"
+        meta = latency_meta(recs, [os.path.basename(p) for p in a.jsonl])
         if a.meta_file:
             with open(a.meta_file, encoding="utf-8") as f:
                 meta = f.read().rstrip("\n") or meta

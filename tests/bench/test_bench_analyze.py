@@ -315,6 +315,16 @@ class LatencyReport(unittest.TestCase):
         self.assertIn("| 64 B datagram g2h: vhost µs | 0.765 (0.705–0.829), better (p=0.029) |", rows)
         self.assertIn("| 64 B UDP g2h pkt/s | 1.000 (1.000–1.000), same (p=1.000) |", rows)
 
+    def test_the_head_says_how_the_runs_were_measured(self):
+        recs = [dict(latency_rec(c, 1), date=d, icount_shift=2, host_cpus=1, host_kernel="6.1.0-57-arm64",
+                     seconds=2, set="rr64,rate,bulk1", guest_args="guest-test.cpu=0")
+                for c, d in (("tinyvmm-t2", "20261207-070946"), ("tinyvmm-t2-split", "20261207-123625"))]
+        recs[1]["guest_args"] = ""
+        head = self.report(recs).splitlines()[2]
+        self.assertEqual(head, "(from latency-x.jsonl: --deterministic (-icount); shift=2; 1 emulated host CPU(s); "
+                               "host kernel 6.1.0-57-arm64; 2 s per test; tests rr64,rate,bulk1; "
+                               "guest command line +guest-test.cpu=0; run 20261207-070946 / 20261207-123625)")
+
     def test_given_pairs_replace_the_derived_ones(self):
         recs = [latency_rec(c, 1, sockperf_udp_64_p50_us=v)
                 for c, v in (("tinyvmm-1b", 250.0), ("tinyvmm-1b-poll50", 310.0), ("qemu-1b-pci", 280.0))]
