@@ -584,42 +584,49 @@ def compare_report(table, md, png, meta, tsv_name):
         plot(chart, png)
 
 
-def plot(chart, png):
-    """Grouped bars of the advantage factor per metric and tier (gnuplot)."""
-    rows = [m.name for m in COMPARE_METRICS if m.name in chart]
-    tiers = [(i, t) for i, t in enumerate(TIERS, 2) if any(t[0] in chart[r] for r in rows)]
-    if not tiers:
-        print("bench: nothing to plot", file=sys.stderr)
-        return
+def gnuplot_histogram(png, rows, titles, title, axis):
+    """Grouped bars with gnuplot: rows [(label, [value or None per title])],
+    the chart's TITLE line and AXIS (its y-axis lines) differing by chart."""
     try:
         subprocess.run(["gnuplot", "--version"], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         print(f"bench: no gnuplot: skipping {png}", file=sys.stderr)
         return
     with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as dat:
-        for r in rows:
-            dat.write("\t".join([r] + [f"{chart[r][t[0]]:.6g}" if t[0] in chart[r] else "NaN" for t in TIERS]) + "\n")
-    plots = ", ".join(f'"{dat.name}" using {i}:xtic(1) title "{t[2]}"' for i, t in tiers)
+        for label, vals in rows:
+            dat.write("\t".join([label] + [f"{v:.6g}" if v is not None else "NaN" for v in vals]) + "\n")
+    plots = ", ".join(f'"{dat.name}" using {i}:xtic(1) title "{t}"' for i, t in enumerate(titles, 2))
     script = f"""set terminal pngcairo size 1200,600 noenhanced font ",10"
 set output "{png}"
-set title "tinyvmm vs QEMU (same guest, 2 vCPUs, 256 MiB): advantage factor, > 1 = tinyvmm better\\n(throughput: tinyvmm/QEMU; exits, interrupts, start time, memory: QEMU/tinyvmm)"
+set title "{title}"
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
-set logscale y 2
-set yrange [0.125:*]
-set ylabel "factor (log2 scale)"
+{axis}
 set xtics rotate by -30 nomirror
 set grid ytics
 set key top left
-set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
 plot {plots}
 """
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     os.unlink(dat.name)
     if r.returncode:
         print(f"bench: gnuplot failed: no {png}\n{r.stderr}", file=sys.stderr)
+
+
+def plot(chart, png):
+    """Grouped bars of the advantage factor per metric and tier (gnuplot)."""
+    rows = [m.name for m in COMPARE_METRICS if m.name in chart]
+    tiers = [t for t in TIERS if any(t[0] in chart[r] for r in rows)]
+    if not tiers:
+        print("bench: nothing to plot", file=sys.stderr)
+        return
+    gnuplot_histogram(png, [(r, [chart[r].get(t[0]) for t in tiers]) for r in rows], [t[2] for t in tiers],
+                      "tinyvmm vs QEMU (same guest, 2 vCPUs, 256 MiB): advantage factor, > 1 = tinyvmm better\\n"
+                      "(throughput: tinyvmm/QEMU; exits, interrupts, start time, memory: QEMU/tinyvmm)",
+                      "set logscale y 2\nset yrange [0.125:*]\nset ylabel \"factor (log2 scale)\"\n"
+                      "set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb \"black\"")
 
 
 # -- the --matrix report -------------------------------------------------------
@@ -969,35 +976,12 @@ def latency_plot(recs, cfgs, png):
     if not rows:
         print("bench: no latency figures to plot", file=sys.stderr)
         return
-    try:
-        subprocess.run(["gnuplot", "--version"], check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError):
-        print(f"bench: no gnuplot: skipping {png}", file=sys.stderr)
-        return
-    with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as dat:
-        for c in rows:
-            vals = [latency_values(recs, c, k) for k in keys]
-            dat.write("\t".join([c] + [f"{statistics.median(v):.6g}" if v else "NaN" for v in vals]) + "\n")
-    titles = ["UDP p50", "UDP p99", "TCP p50", "TCP p99"]
-    plots = ", ".join(f'"{dat.name}" using {i}:xtic(1) title "{t}"' for i, t in enumerate(titles, 2))
-    script = f"""set terminal pngcairo size 1200,600 noenhanced font ",10"
-set output "{png}"
-set title "sockperf ping-pong, 64-byte messages: round-trip latency per configuration (median over runs; lower is better)"
-set style data histogram
-set style histogram cluster gap 1
-set style fill solid 0.8 border -1
-set boxwidth 0.9
-set logscale y 10
-set ylabel "µs (log scale)"
-set xtics rotate by -30 nomirror
-set grid ytics
-set key top left
-plot {plots}
-"""
-    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
-    os.unlink(dat.name)
-    if r.returncode:
-        print(f"bench: gnuplot failed: no {png}\n{r.stderr}", file=sys.stderr)
+    meds = [(c, [statistics.median(v) if v else None for v in (latency_values(recs, c, k) for k in keys)])
+            for c in rows]
+    gnuplot_histogram(png, meds, ["UDP p50", "UDP p99", "TCP p50", "TCP p99"],
+                      "sockperf ping-pong, 64-byte messages: round-trip latency per configuration "
+                      "(median over runs; lower is better)",
+                      "set logscale y 10\nset ylabel \"µs (log scale)\"")
 
 
 # -- command line ----------------------------------------------------------------
