@@ -901,7 +901,7 @@ def latency_cell(vals, fmt):
     if not vals:
         return "–"
     med = statistics.median(vals)
-    if len(vals) == 1:
+    if min(vals) == max(vals):  # one run, or every run the same
         return f"{med:{fmt}}"
     return f"{med:{fmt}} ({min(vals):{fmt}}–{max(vals):{fmt}})"
 
