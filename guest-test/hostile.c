@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@
 #include "net.h"
 #include "pcidev.h"
 
-#define MMIO_BASE	0x0a000000UL	/* tinyvmm's first virtio-mmio slot */
+/* eth0's transport when sysfs does not say: tinyvmm's first virtio-mmio slot. */
+#define MMIO_BASE	0x0a000000UL
 #define PLATFORM_DEV	"a000000.virtio_mmio"
 
 
@@ -154,21 +156,55 @@ static void one_round(uint8_t *pages, const uint64_t *phys)
 		wr((unsigned int)(hostile_rnd() % 0x100) & ~3U, (uint32_t)hostile_rnd());
 }
 
-static int attack(unsigned int rounds, bool oversize)
+/*
+ * eth0's virtio-mmio platform device (".../a003e00.virtio_mmio/virtio0":
+ * QEMU's virt board puts the NIC in its last slot) and its base address,
+ * which the name holds; tinyvmm's first slot if sysfs does not say.
+ */
+static unsigned long mmio_device_of(const char *ifname, char *name, size_t size)
 {
+	char path[PATH_MAX], real[PATH_MAX], *slash, *end;
+	unsigned long base;
+
+	snprintf(name, size, "%s", PLATFORM_DEV);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	if (!realpath(path, real) || !(slash = strrchr(real, '/')))
+		return MMIO_BASE;
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	if (!slash || strlen(slash + 1) >= size)
+		return MMIO_BASE;
+	base = strtoul(slash + 1, &end, 16);
+	if (strcmp(end, ".virtio_mmio") != 0 || base % 4096 > 4096 - 0x200)
+		return MMIO_BASE;
+	snprintf(name, size, "%s", slash + 1);
+	return base;
+}
+
+/* guest-test.oversize=1: the oversize TX descriptor after the rounds. */
+struct oversize_opts {
+	bool on;
+	unsigned int wait_s;	/* for the chain or NEEDS_RESET */
+	uint32_t bytes;
+};
+
+static int attack(unsigned long base, unsigned int rounds, const struct oversize_opts *oversize)
+{
+	volatile uint8_t *page;
 	uint64_t phys[PAGES];
 	unsigned int needs_reset = 0, live = 0;
 	uint8_t *pages;
 	int fd;
 
 	fd = open("/dev/mem", O_RDWR | O_SYNC);
-	regs = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, MMIO_BASE);
-	if (regs == MAP_FAILED || hostile_pages(&pages, phys)) {
+	page = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(base & ~4095UL));
+	if (page == MAP_FAILED || hostile_pages(&pages, phys)) {
 		printf("guest-test: hostile: error: cannot map the device or lock pages: %s\n", strerror(errno));
 		return -1;
 	}
+	regs = (volatile uint32_t *)(page + (base & 4095));
 	if (rd(0) != 0x74726976) {
-		printf("guest-test: hostile: error: no virtio-mmio magic at 0x%lx\n", MMIO_BASE);
+		printf("guest-test: hostile: error: no virtio-mmio magic at 0x%lx\n", base);
 		return -1;
 	}
 	for (unsigned int r = 0; r < rounds; r++) {
@@ -176,13 +212,14 @@ static int attack(unsigned int rounds, bool oversize)
 		needs_reset += !!(rd(R_STATUS) & ST_NEEDS_RESET);
 		live += (rd(R_STATUS) & (4 | ST_NEEDS_RESET)) == 4;	/* running on garbage */
 	}
-	if (oversize && (hostile_oversize_tx(regs, false) || hostile_oversize_tx(regs, true)))
+	if (oversize->on && (hostile_oversize_tx(regs, false, oversize->wait_s, oversize->bytes) ||
+			     hostile_oversize_tx(regs, true, oversize->wait_s, oversize->bytes)))
 		return -1;
 	wr(R_STATUS, 0);	/* leave it reset for the real driver */
 	printf("guest-test: hostile: rounds=%u needs_reset=%u still_running=%u\n", rounds,
 	       needs_reset, live);
 	fflush(stdout);
-	munmap((void *)regs, 4096);
+	munmap((void *)page, 4096);
 	close(fd);
 	return 0;
 }
@@ -190,10 +227,20 @@ static int attack(unsigned int rounds, bool oversize)
 int guest_hostile_run(void)
 {
 	char buf[16];
-	char seed_text[32], func[64];
+	char seed_text[32], func[64], dev[64];
+	unsigned long base;
 	unsigned int rounds = (unsigned int)atoi(guest_net_opt("guest-test.rounds", "200", buf, sizeof(buf)));
 	/* guest-test.oversize=1: also one 16 MiB TX descriptor per ring layout (Tier 2). */
 	bool oversize = atoi(guest_net_opt("guest-test.oversize", "0", buf, sizeof(buf))) == 1;
+	/* How long to wait for that chain (or NEEDS_RESET): vhost's watchdog needs seconds. */
+	int oversize_wait = atoi(guest_net_opt("guest-test.oversize_wait", "2", buf, sizeof(buf)));
+	/* Its size: 16 MiB fits a 16K-page host's kmalloc limit (32 MiB), 64 does not. */
+	int oversize_mib = atoi(guest_net_opt("guest-test.oversize_mib", "16", buf, sizeof(buf)));
+	struct oversize_opts over = {
+		.on = oversize,
+		.wait_s = oversize_wait > 0 && oversize_wait <= 600 ? (unsigned int)oversize_wait : 2,
+		.bytes = (oversize_mib > 0 && oversize_mib <= 128 ? (uint32_t)oversize_mib : 16) << 20,
+	};
 
 	/*
 	 * A fresh seed each run, printed, so a failure can be re-run exactly
@@ -214,15 +261,16 @@ int guest_hostile_run(void)
 	/* On virtio-pci: config space, both BARs and the MSI-X table instead. */
 	if (pci_function_of("eth0", func, sizeof(func)) == 0)
 		return hostile_pci_run(func, rounds);
+	base = mmio_device_of("eth0", dev, sizeof(dev));
 	/* Release the device: /dev/mem refuses regions a driver has claimed. */
-	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/unbind", PLATFORM_DEV)) {
-		printf("guest-test: hostile: error: cannot unbind %s: %s\n", PLATFORM_DEV, strerror(errno));
+	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/unbind", dev)) {
+		printf("guest-test: hostile: error: cannot unbind %s: %s\n", dev, strerror(errno));
 		return -1;
 	}
-	if (attack(rounds, oversize))
+	if (attack(base, rounds, &over))
 		return -1;
-	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", PLATFORM_DEV)) {
-		printf("guest-test: hostile: error: cannot bind %s again: %s\n", PLATFORM_DEV, strerror(errno));
+	if (hostile_sysfs_write("/sys/bus/platform/drivers/virtio-mmio/bind", dev)) {
+		printf("guest-test: hostile: error: cannot bind %s again: %s\n", dev, strerror(errno));
 		return -1;
 	}
 	return hostile_verify();

@@ -35,12 +35,13 @@ uint64_t hostile_pick_addr(const uint64_t *phys, unsigned int i);
 /* Random bytes, half the descriptor addresses pointing into our own pages. */
 void hostile_fill_garbage(uint8_t *page, const uint64_t *phys);
 /*
- * One TX descriptor of 16 MiB with a zeroed vnet header on a device set up
- * properly (split or packed ring): it must come back (dropped) at once, and
- * the device stay idle while the guest sleeps 10 s (the host measures
- * tinyvmm's CPU between the "idle" and "idle done" lines).
+ * One TX descriptor of @bytes (16 MiB by default) with a zeroed vnet header on a device set up
+ * properly (split or packed ring): it must come back (dropped), or the
+ * device ask for a reset (vhost-net's watchdog), within @wait_s seconds, and
+ * the device stay idle while the guest sleeps 10 s (the host measures the
+ * CPU between the "idle" and "idle done" lines).
  */
-int hostile_oversize_tx(volatile uint32_t *regs, bool packed);
+int hostile_oversize_tx(volatile uint32_t *regs, bool packed, unsigned int wait_s, uint32_t bytes);
 /* After the attack: eth0 again and a verified transfer; prints "device recovered". */
 int hostile_verify(void);
 /* The virtio-pci attack on PCI function @func (e.g. "0000:00:01.0"), then hostile_verify(). */

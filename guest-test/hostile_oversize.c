@@ -2,21 +2,25 @@
 /*
  * guest-test.mode=hostile guest-test.oversize=1: after the random attack,
  * the NIC is set up properly (VERSION_1 only, with or without the packed
- * ring) and TX gets one descriptor of 16 MiB whose vnet header is zeroed.
+ * ring) and TX gets one descriptor of 16 MiB (guest-test.oversize_mib=N:
+ * N MiB) whose vnet header is zeroed.
  * No TAP can take a frame that long (tun answered ENOBUFS, and Tier 2 once
- * retried it for ever, a host core at 100 %): the chain must come back at
- * once, the device must not need a reset, and then the guest sleeps 10 s
- * between two lines the host times tinyvmm's CPU by.
+ * retried it for ever, a host core at 100 %): in Tier 2 the chain must come
+ * back at once and the device must not need a reset. vhost-net retries it
+ * for ever in the kernel; tinyvmm's watchdog then stops the ring and sets
+ * DEVICE_NEEDS_RESET, which ends the wait too (guest-test.oversize_wait=S,
+ * default 2 s). Then the guest sleeps 10 s between two lines the host
+ * times the CPU by.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hostile.h"
 
-#define OVERSIZE	(16u << 20)
 #define QSIZE		8
 #define F_VERSION_1	32
 #define F_RING_PACKED	34
@@ -54,13 +58,13 @@ static uint64_t ram_end(void)
 }
 
 /*
- * A zeroed page with OVERSIZE bytes of RAM after it: the device only reads
+ * A zeroed page with @bytes of RAM after it: the device only reads
  * the descriptor's buffer, so what lies beyond the page is harmless.
  */
-static uint64_t pick_header_page(uint8_t *pages, const uint64_t *phys, uint64_t end)
+static uint64_t pick_header_page(uint8_t *pages, const uint64_t *phys, uint64_t end, uint32_t bytes)
 {
 	for (unsigned int i = 0; i < CANDIDATES; i++)
-		if (phys[i] && phys[i] + OVERSIZE <= end) {
+		if (phys[i] && phys[i] + bytes <= end) {
 			memset(pages + 4096 * i, 0, 4096);
 			return phys[i];
 		}
@@ -98,10 +102,10 @@ static void setup_queue(unsigned int q, const uint64_t *ring)
 }
 
 /* The one TX descriptor, made available; returns where its completion shows. */
-static volatile uint16_t *post(uint8_t *tx, uint64_t buf, bool packed)
+static volatile uint16_t *post(uint8_t *tx, uint64_t buf, uint32_t bytes, bool packed)
 {
 	memcpy(tx, &buf, 8);
-	memcpy(tx + 8, &(uint32_t){ OVERSIZE }, 4);
+	memcpy(tx + 8, &bytes, 4);
 	if (packed) {
 		memcpy(tx + 12, &(uint16_t){ 0 }, 2);	/* id */
 		__atomic_store_n((uint16_t *)(tx + 14), (uint16_t)DESC_F_AVAIL, __ATOMIC_RELEASE);
@@ -120,12 +124,21 @@ static bool completed(volatile uint16_t *seen, bool packed)
 	return packed ? (v & DESC_F_USED) && (v & DESC_F_AVAIL) : v == 1;
 }
 
-int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed)
+static unsigned int ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned int)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed, unsigned int wait_s, uint32_t bytes)
 {
 	const char *ring = packed ? "packed" : "split";
 	uint64_t phys[CANDIDATES], rx[3], tx[3], hdr;
+	struct timespec start;
 	volatile uint16_t *done;
-	unsigned int waited = 0;
+	unsigned int waited_ms;
 	uint8_t *pages;
 
 	regs = mmio_regs;
@@ -142,9 +155,9 @@ int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed)
 		rx[i] = phys[i];
 		tx[i] = phys[3 + i];
 	}
-	hdr = pick_header_page(pages + 6 * 4096, phys + 6, ram_end());
+	hdr = pick_header_page(pages + 6 * 4096, phys + 6, ram_end(), bytes);
 	if (!hdr || !rx[0] || !tx[0]) {
-		printf("guest-test: hostile: error: oversize TX: no page with 16 MiB of RAM after it\n");
+		printf("guest-test: hostile: error: oversize TX: no page with %u MiB of RAM after it\n", bytes >> 20);
 		return -1;
 	}
 	if (!negotiate(packed)) {
@@ -156,13 +169,17 @@ int hostile_oversize_tx(volatile uint32_t *mmio_regs, bool packed)
 	setup_queue(0, rx);	/* RX: no buffers posted */
 	setup_queue(1, tx);
 	wr(R_STATUS, 15);
-	done = post(pages + 3 * 4096, hdr, packed);
+	done = post(pages + 3 * 4096, hdr, bytes, packed);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	wr(R_NOTIFY, 1);
-	while (!completed(done, packed) && waited++ < 200)
+	/* The clock, not a count of sleeps: a nested guest's usleep(10 ms) takes longer. */
+	while (!completed(done, packed) && !(rd(R_STATUS) & ST_NEEDS_RESET) &&
+	       (waited_ms = ms_since(&start)) < 1000 * wait_s)
 		usleep(10000);
-	printf("guest-test: hostile: oversize TX (%s ring): %s, needs_reset=%u; idle 10 s\n", ring,
-	       completed(done, packed) ? "chain returned" : "chain NOT returned",
-	       (rd(R_STATUS) & ST_NEEDS_RESET) ? 1u : 0u);
+	waited_ms = ms_since(&start);
+	printf("guest-test: hostile: oversize TX (%s ring): %s, needs_reset=%u; idle 10 s (waited %u.%02u s)\n",
+	       ring, completed(done, packed) ? "chain returned" : "chain NOT returned",
+	       (rd(R_STATUS) & ST_NEEDS_RESET) ? 1u : 0u, waited_ms / 1000, waited_ms % 1000 / 10);
 	fflush(stdout);
 	sleep(10);
 	printf("guest-test: hostile: oversize TX (%s ring): idle done\n", ring);

@@ -16,6 +16,7 @@
 
 #include "devices/net/net_vhost.h"
 #include "devices/net/net_irqfd.h"
+#include "devices/net/net_vhost_guard.h"
 #include "lib/dev_lock.h"
 
 static int new_eventfd_pair(int fd[2])
@@ -27,12 +28,15 @@ static int new_eventfd_pair(int fd[2])
 
 int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 {
+	if (net_vhost_guard_open(net))
+		return tvm_fail(err, TVM_EXIT_ERROR, "vhost watchdog: %s", strerror(errno));
 	for (unsigned int i = 0; i < net->npairs; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 
 		/* Steps 4-6 of vhost/vhost_net.c's map. */
 		if (vhost_net_open(&pair->vhost, i, err))
 			return -1;
+		net_vhost_guard_find_worker(net, i);
 		/* The fds of steps 18 and 19; the kick fds (step 17) are the device's. */
 		if (new_eventfd_pair(pair->call_fd) || new_eventfd_pair(pair->err_fd))
 			return tvm_fail(err, TVM_EXIT_ERROR, "eventfd: %s", strerror(errno));
@@ -93,11 +97,13 @@ static int vhost_start(struct virtio_net *net, struct tvm_error *err)
 		}
 	}
 	virtio_dev_irq_bypass(dev, net->opts.irq_mode == NET_IRQ_DIRECT);
+	net_vhost_guard_arm(net);
 	return 0;
 }
 
 static void vhost_stop(struct virtio_net *net)
 {
+	net_vhost_guard_disarm(net);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		vhost_net_stop(&net->pairs[i].vhost);
 	virtio_dev_irq_bypass(&net->vdev, false);
@@ -149,7 +155,10 @@ static void ring_error(struct virtio_net *net, unsigned int pair, unsigned int r
 	dev_unlock(&dev->lock);
 }
 
-/* epoll data: the stop fd is ~0; else pair << 2 | ring << 1 | is_error. */
+/* epoll data: the stop fd is ~0, the watchdog's ~1; else pair << 2 | ring << 1 | is_error. */
+#define TAG_STOP	(~0ULL)
+#define TAG_WATCHDOG	(~1ULL)
+
 static int watch(int epfd, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
@@ -166,7 +175,9 @@ static int monitor_open(struct virtio_net *net)
 
 	if (epfd < 0)
 		return -1;
-	rc |= watch(epfd, net->monitor.stop_fd, ~0ULL);
+	rc |= watch(epfd, net->monitor.stop_fd, TAG_STOP);
+	if (net_vhost_guard_wake_fd(net) >= 0)
+		rc |= watch(epfd, net_vhost_guard_wake_fd(net), TAG_WATCHDOG);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		for (unsigned int q = 0; q < 2; q++) {
 			rc |= watch(epfd, net->pairs[i].err_fd[q], (uint64_t)i << 2 | q << 1 | 1);
@@ -188,15 +199,24 @@ static void *monitor_thread(void *arg)
 	pthread_setname_np(pthread_self(), "net-vhost-mon");
 	for (;;) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(epfd, evs, 8, -1);
 		uint64_t queues = 0;
+		int n;
+
+		dev_lock_assert_none("the vhost monitor's epoll_wait");
+		/* No timeout unless a device runs on vhost (the spin watchdog). */
+		n = epoll_wait(epfd, evs, 8, net_vhost_guard_timeout_ms(net));
 
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
 			unsigned int pair = (unsigned int)(tag >> 2), ring = (tag >> 1) & 1;
 
-			if (tag == ~0ULL)
+			if (tag == TAG_STOP)
 				return NULL;
+			if (tag == TAG_WATCHDOG) {
+				/* Armed: the timeout below is the watchdog's now. */
+				eventfd_drain(net_vhost_guard_wake_fd(net));
+				continue;
+			}
 			if (tag & 1)
 				ring_error(net, pair, ring);
 			else if (eventfd_drain(net->pairs[pair].call_fd[ring]))
@@ -205,6 +225,7 @@ static void *monitor_thread(void *arg)
 		/* One call for every ring signalled: one edge on a one-line transport. */
 		if (queues)
 			virtio_dev_interrupt(&net->vdev, queues);
+		net_vhost_guard_run(net);
 	}
 }
 
@@ -240,6 +261,7 @@ void net_vhost_monitor_stop(struct virtio_net *net)
 
 void net_vhost_close(struct virtio_net *net)
 {
+	net_vhost_guard_close(net);
 	for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
 		struct net_queue_pair *pair = &net->pairs[i];
 

@@ -68,6 +68,7 @@ struct net_pair_stats {
 };
 
 struct virtio_net;
+struct net_vhost_guard;
 
 /* One RX/TX virtqueue pair, its TAP queue and the thread serving them. */
 struct net_queue_pair {
@@ -134,6 +135,8 @@ struct virtio_net {
 	struct tvm_worker monitor;
 	int monitor_epfd;		/* its watch set, made before it starts */
 	uint64_t vhost_errors;		/* ring errors vhost-net reported */
+	struct net_vhost_guard *vhost_guard;	/* the spin watchdog (net_vhost_guard.h) */
+	uint64_t vhost_stalls;		/* pairs it stopped: a worker spinning in place */
 	uint64_t irqfd_direct_starts;	/* vhost rings started on a transport irqfd (a vector's) */
 	uint64_t irqfd_moves;		/* rings re-pointed at another irqfd while live */
 	/* Control queue (multi-queue only): the last virtqueue. */

@@ -366,23 +366,70 @@ Test(console_match, a_deferred_search_still_finds_the_match)
  * for 2^100 copies and ran out of memory. The estimate must be close for
  * ordinary patterns and refuse the explosive ones before regcomp().
  */
-Test(console_match, regex_copies_are_estimated_and_explosions_refused)
+static size_t copies(const char *pattern)
 {
-	char stacked[128] = "d ";
+	return console_match_regex_cost(pattern).copies;
+}
+
+static void refused(const char *pattern, const char *why)
+{
 	struct tvm_error err = { 0 };
 
-	cr_assert_eq(console_match_regex_copies("login:"), 6);
-	cr_assert_eq(console_match_regex_copies("a+"), 2);
-	cr_assert_eq(console_match_regex_copies("a{3,5}"), 5);
-	cr_assert_eq(console_match_regex_copies("(ab){3}"), 9);
-	cr_assert_eq(console_match_regex_copies("[a-z]{4}x|y"), 6);
-	cr_assert_eq(console_match_regex_copies("a\\+"), 2);
-	cr_assert_eq(console_match_regex_copies("x{32767}"), 32767);
-	cr_assert_gt(console_match_regex_copies("(.{64}){1024}"), CONSOLE_MATCH_MAX_COPIES);
-	memset(stacked + 2, '+', 100);
-	cr_assert_gt(console_match_regex_copies(stacked), CONSOLE_MATCH_MAX_COPIES);
-	cr_assert_eq(console_match_validate("--expect", stacked, &err), -1);
+	cr_assert_eq(console_match_validate("--expect", pattern, &err), -1, "%s", pattern);
 	cr_assert_eq(err.code, TVM_EXIT_USAGE);
-	cr_assert_not_null(strstr(err.msg, "repeats a repetition"), "%s", err.msg);
-	cr_assert_eq(console_match_validate("--fail-on", "x{32767}", &err), 0);
+	cr_assert_not_null(strstr(err.msg, why), "%s", err.msg);
+}
+
+Test(console_match, regex_copies_are_estimated_and_explosions_refused)
+{
+	char stacked[128] = "d ", long_one[CONSOLE_MATCH_MAX_PATTERN + 2];
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(copies("login:"), 6);
+	cr_assert_eq(copies("a+"), 2);
+	cr_assert_eq(copies("a{3,5}"), 5);
+	cr_assert_eq(copies("(ab){3}"), 9);
+	cr_assert_eq(copies("[a-z]{4}x|y"), 6);
+	cr_assert_eq(copies("a\\+"), 2);
+	cr_assert_eq(copies("x{32767}"), 32767);
+	cr_assert_null(console_match_regex_cost("(ab*)*c+|d?").stacked);
+	cr_assert_gt(copies("(.{64}){1024}"), CONSOLE_MATCH_MAX_COPIES);
+	refused("(.{64}){1024}", "copies of its parts");
+	memset(stacked + 2, '+', 100);
+	cr_assert_gt(copies(stacked), CONSOLE_MATCH_MAX_COPIES);
+	refused(stacked, "the quantifier '+' at offset 3 repeats a repetition");
+	refused("ab*?", "'?' at offset 3");
+	refused("x{2}{3}", "'{' at offset 4");
+	memset(long_one, 'a', sizeof(long_one) - 1);
+	long_one[sizeof(long_one) - 1] = '\0';
+	refused(long_one, "513 bytes long; at most 512");
+	long_one[CONSOLE_MATCH_MAX_PATTERN] = '\0';
+	cr_assert_eq(console_match_validate("--fail-on", long_one, &err), 0, "%s", err.msg);
+	cr_assert_eq(console_match_validate("--fail-on", "x{32767}", &err), 0, "%s", err.msg);
+}
+
+/*
+ * regcomp()'s closures grow with the square of the optional copies:
+ * "e{44,20929}" (the cli fuzz target's third find) took it over 14 s.
+ */
+Test(console_match, optional_copies_are_counted_and_bounded)
+{
+	struct tvm_error err = { 0 };
+
+	cr_assert_eq(console_match_regex_cost("login:").optional, 0);
+	cr_assert_eq(console_match_regex_cost("a*b?").optional, 2);
+	cr_assert_eq(console_match_regex_cost("a+").optional, 1);
+	cr_assert_eq(console_match_regex_cost("x{2,5}").optional, 3);
+	cr_assert_eq(console_match_regex_cost("(ab?){3}").optional, 3);
+	cr_assert_eq(console_match_regex_cost("(a|b*)c").optional, 1);
+	refused("e{44,20929}", "over 512 optional parts");
+	refused("x{0,4096}", "over 512 optional parts");
+	refused("a4{,20929}", "over 512 optional parts");	/* glibc's {,n} */
+	/* Cheap to compile, but (a*)\1b searched 4 KiB of 'a' for over a minute. */
+	refused("(a*)\\1b", "back-references ('\\1') are not supported");
+	cr_assert_eq(console_match_validate("--expect", "a\\.b\\\\1", &err), 0, "%s", err.msg);
+	refused("(x*){1000}", "over 512 optional parts");
+	cr_assert_eq(console_match_validate("--expect", "ax{0,512}", &err), 0, "%s", err.msg);
+	cr_assert_eq(console_match_validate("--expect", "[0-9]{1,3}(\\.[0-9]{1,3}){3} login: .*$", &err), 0,
+		     "%s", err.msg);
 }

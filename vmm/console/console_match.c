@@ -23,16 +23,42 @@ const unsigned int console_match_ndefault_fail =
 
 #define REGEX_FLAGS (REG_EXTENDED | REG_NEWLINE)
 
+static int too_costly(const char *option, const char *pattern, struct tvm_error *err)
+{
+	struct console_regex_cost cost = console_match_regex_cost(pattern);
+	size_t len = strlen(pattern);
+
+	if (len > CONSOLE_MATCH_MAX_PATTERN)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s: the regular expression is %zu bytes long; at most %d. Shorten it, or split a --fail-on list into several patterns",
+				option, len, CONSOLE_MATCH_MAX_PATTERN);
+	if (cost.backref)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s': back-references ('%.2s') are not supported: glibc's search for them is exponential in the text (a 4 KiB window took over a minute), and the main thread that searches also stops tinyvmm. Write the repeated text out",
+				option, pattern, cost.backref);
+	if (cost.stacked)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s': the quantifier '%c' at offset %td repeats a repetition. Repeat each part once, e.g. 'a+' rather than 'a++'",
+				option, pattern, *cost.stacked, cost.stacked - pattern);
+	if (cost.copies > CONSOLE_MATCH_MAX_COPIES)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s': the regular expression compiles to over %d copies of its parts. Keep {n} counts and nested repetitions small",
+				option, pattern, CONSOLE_MATCH_MAX_COPIES);
+	if (cost.optional > CONSOLE_MATCH_MAX_OPTIONAL)
+		return tvm_fail(err, TVM_EXIT_USAGE,
+				"%s '%s': the regular expression has over %d optional parts (copies made by *, ? or {m,n}); compiling takes time growing with their square. Use fewer or smaller optional repetitions",
+				option, pattern, CONSOLE_MATCH_MAX_OPTIONAL);
+	return 0;
+}
+
 static int compile(regex_t *re, const char *option, const char *pattern,
 		   struct tvm_error *err)
 {
 	char why[160];
 	int r;
 
-	if (console_match_regex_copies(pattern) > CONSOLE_MATCH_MAX_COPIES)
-		return tvm_fail(err, TVM_EXIT_USAGE,
-				"%s '%s': the regular expression repeats a repetition too often (over %d copies of its parts to compile). Repeat each part once, e.g. 'a+' rather than 'a++', and keep {n} counts small",
-				option, pattern, CONSOLE_MATCH_MAX_COPIES);
+	if (too_costly(option, pattern, err))
+		return -1;
 	r = regcomp(re, pattern, REGEX_FLAGS);
 	if (r) {
 		regerror(r, re, why, sizeof(why));
@@ -161,49 +187,62 @@ bool console_match_may_span_lines(const char *pattern)
 }
 
 /*
- * How many copies of its parts regcomp() builds for @pattern, estimated.
- * glibc expands a repetition by copying what it repeats (a+ is aa*,
- * a{2,5} is five a's), and a repetition of a repetition multiplies: each
- * '+' of "d+++..." doubles the tree, so 100 bytes of pattern ask for 2^100
- * nodes and regcomp() takes every byte of memory before it fails. The
- * walk keeps, per group depth, the size of the sequence so far and of its
- * last atom (what a following quantifier repeats); sizes saturate just
- * above the limit, so the answer is exact enough to refuse and never
- * overflows.
+ * What compiling @pattern costs, estimated from its text: the copies of
+ * its parts regcomp() builds, how many of them are optional, and the first
+ * quantifier stacked on another. glibc expands a repetition by copying
+ * what it repeats (a+ is aa*, a{2,5} is five a's), so a repetition of a
+ * repetition multiplies (each '+' of "d+++..." doubles the tree: 100 bytes
+ * ask for 2^100 nodes and regcomp() takes every byte of memory). And its
+ * epsilon closures grow with the square of the optional copies in a row
+ * (x{0,4096}: 0.8 s; (x*){4000}: 19 s and 1.2 GB). The walk keeps, per
+ * group depth, the sequence so far and its last atom or group (what a
+ * following quantifier repeats); counts saturate just above the limit, so
+ * they are exact enough to refuse and never overflow. Stacked quantifiers
+ * ("a+*", undefined in POSIX) are refused outright, and so are
+ * back-references: they cost nothing to compile but make every search
+ * exponential.
  */
 #define REGEX_MAX_DEPTH 64
+#define REGEX_SATURATED (CONSOLE_MATCH_MAX_COPIES + 1)
 
-struct regex_level {
-	size_t total;	/* copies in this group so far */
-	size_t last;	/* copies in its last atom or group */
+struct regex_part {
+	size_t copies;		/* nodes regcomp() builds for it */
+	size_t optional;	/* of those, the ones that may match nothing */
 };
 
-static size_t copies_cap(size_t n)
+struct regex_level {
+	struct regex_part total;	/* this group so far */
+	struct regex_part last;		/* its last atom or group */
+};
+
+static size_t capped(size_t n)
 {
-	return n > CONSOLE_MATCH_MAX_COPIES ? CONSOLE_MATCH_MAX_COPIES + 1 : n;
+	return n > REGEX_SATURATED ? REGEX_SATURATED : n;
 }
 
-static size_t copies_mul(size_t a, size_t b)
+static size_t capped_mul(size_t a, size_t b)
 {
-	if (b && a > (CONSOLE_MATCH_MAX_COPIES + 1) / b + 1)
-		return CONSOLE_MATCH_MAX_COPIES + 1;
-	return copies_cap(a * b);
+	if (b && a > REGEX_SATURATED / b + 1)
+		return REGEX_SATURATED;
+	return capped(a * b);
 }
 
-/* The copies a quantifier at @p makes of what it follows; 0: not one. */
-static size_t quantifier_factor(const char *p, const char **next)
+/* A quantifier at @p: its repeat counts {@min, @max}; false if it is none. */
+static bool quantifier_at(const char *p, size_t *min, size_t *max, const char **next)
 {
 	unsigned long lo, hi;
 	char *end;
 
 	*next = p + 1;
-	if (*p == '*' || *p == '?')
-		return 1;
-	if (*p == '+')
-		return 2;
-	if (*p != '{' || p[1] < '0' || p[1] > '9')
-		return 0;
-	lo = strtoul(p + 1, &end, 10);
+	if (*p == '*' || *p == '?' || *p == '+') {
+		*min = *p == '+';
+		*max = *p == '?' ? 1 : *min + 1;	/* a* is one starred copy, a+ is aa* */
+		return true;
+	}
+	/* glibc also takes {,n} for {0,n}. */
+	if (*p != '{' || ((p[1] < '0' || p[1] > '9') && p[1] != ','))
+		return false;
+	lo = strtoul(p + 1, &end, 10);	/* 0 and end at the ',' for {,n} */
 	hi = lo;
 	if (*end == ',') {
 		if (end[1] >= '0' && end[1] <= '9')
@@ -214,56 +253,87 @@ static size_t quantifier_factor(const char *p, const char **next)
 		}
 	}
 	if (*end != '}')
-		return 0;
+		return false;
 	*next = end + 1;
-	hi = hi > lo ? hi : lo;
-	return hi < 1 ? 1 : hi > CONSOLE_MATCH_MAX_COPIES ? CONSOLE_MATCH_MAX_COPIES + 1 : hi;
+	*min = capped(lo);
+	*max = capped(hi > lo ? hi : lo);
+	return true;
 }
 
-size_t console_match_regex_copies(const char *pattern)
+/* @last repeated {min, max} times: max copies, the max - min beyond min optional. */
+static struct regex_part repeated(struct regex_part last, size_t min, size_t max)
 {
-	struct regex_level level[REGEX_MAX_DEPTH + 1] = { { 0, 0 } };
+	struct regex_part r = { .copies = capped_mul(last.copies, max ? max : 1) };
+
+	r.optional = capped(capped_mul(last.copies, max - min) + capped_mul(last.optional, min));
+	return r;
+}
+
+static void level_add(struct regex_level *l, struct regex_part part)
+{
+	l->total.copies = capped(l->total.copies + part.copies);
+	l->total.optional = capped(l->total.optional + part.optional);
+	l->last = part;
+}
+
+struct console_regex_cost console_match_regex_cost(const char *pattern)
+{
+	struct regex_level level[REGEX_MAX_DEPTH + 1] = { 0 };
+	struct console_regex_cost cost = { 0 };
+	const struct regex_part one = { 1, 0 };
 	unsigned int depth = 0;
 	const char *p = pattern, *next;
-	size_t factor, atom;
+	bool after_quantifier = false;
+	size_t min, max;
 
 	while (*p) {
-		factor = quantifier_factor(p, &next);
-		if (factor) {
-			struct regex_level *l = &level[depth];
-			size_t grown = copies_mul(l->last, factor);
+		struct regex_level *l = &level[depth];
+		struct regex_part part = one;
 
-			l->total = copies_cap(l->total - l->last + grown);
-			l->last = grown;
+		if (quantifier_at(p, &min, &max, &next)) {
+			if (after_quantifier && !cost.stacked)
+				cost.stacked = p;
+			after_quantifier = true;
+			part = repeated(l->last, min, max);
+			l->total.copies -= l->last.copies;
+			l->total.optional -= l->last.optional;
+			level_add(l, part);
 			p = next;
 			continue;
 		}
-		atom = 1;
+		after_quantifier = false;
 		next = p + 1;
 		if (*p == '(') {
-			if (++depth > REGEX_MAX_DEPTH)
-				return CONSOLE_MATCH_MAX_COPIES + 1;
-			level[depth] = (struct regex_level){ 0, 0 };
+			if (++depth > REGEX_MAX_DEPTH) {
+				cost.copies = cost.optional = REGEX_SATURATED;
+				return cost;
+			}
+			level[depth] = (struct regex_level){ 0 };
 			p++;
 			continue;
 		} else if (*p == ')' && depth) {
-			atom = level[depth--].total + 1;
+			part = level[depth--].total;
+			part.copies = capped(part.copies + 1);
+			l = &level[depth];
 		} else if (*p == '|') {
-			level[depth].last = 0;
+			l->last = (struct regex_part){ 0 };
 			p++;
 			continue;
 		} else if (*p == '[') {
 			bracket_has_newline(p, &next);
 		} else if (*p == '\\' && p[1]) {
+			if (p[1] >= '1' && p[1] <= '9' && !cost.backref)
+				cost.backref = p;
 			next = p + 2;
 		}
-		level[depth].total = copies_cap(level[depth].total + atom);
-		level[depth].last = copies_cap(atom);
+		level_add(l, part);
 		p = next;
 	}
 	for (; depth; depth--)	/* an unclosed group: regcomp() refuses it anyway */
-		level[depth - 1].total = copies_cap(level[depth - 1].total + level[depth].total);
-	return level[0].total;
+		level_add(&level[depth - 1], level[depth].total);
+	cost.copies = level[0].total.copies;
+	cost.optional = level[0].total.optional;
+	return cost;
 }
 
 static int add_fail(struct console_match *m, const char *pattern, bool is_default,

@@ -25,8 +25,10 @@
  */
 #define CONSOLE_MATCH_MAX_LEN	4096
 #define CONSOLE_MATCH_WINDOW	(2 * CONSOLE_MATCH_MAX_LEN)
-/* Copies of its parts a pattern may compile to (console_match_regex_copies()). */
-#define CONSOLE_MATCH_MAX_COPIES	32768
+/* What a pattern may cost to compile (console_match_regex_cost()). */
+#define CONSOLE_MATCH_MAX_COPIES	32768	/* copies of its parts */
+#define CONSOLE_MATCH_MAX_OPTIONAL	512	/* of those, ones that may match nothing */
+#define CONSOLE_MATCH_MAX_PATTERN	512	/* bytes */
 #define CONSOLE_MATCH_MAX_FAIL	16	/* --fail-on patterns, defaults included */
 #define CONSOLE_MATCH_LINE_MAX	160	/* bytes of the matched line kept for messages */
 /* console_match_check_bounded(): old bytes rescanned per new byte, at most. */
@@ -79,11 +81,20 @@ extern const unsigned int console_match_ndefault_fail;
  * names it in the error.
  */
 /*
- * How many copies of its parts regcomp() would build for @pattern (a
- * repetition copies what it repeats); above CONSOLE_MATCH_MAX_COPIES the
- * pattern is refused before regcomp() can exhaust memory.
+ * What regcomp() would spend on @pattern: the copies of its parts it builds
+ * (a repetition copies what it repeats), how many of them may match nothing
+ * (its closures grow with their square), the first quantifier stacked on
+ * another and the first back-reference (each points at it; NULL if none). Patterns over the bounds
+ * are refused before regcomp() can exhaust memory or time.
  */
-size_t console_match_regex_copies(const char *pattern);
+struct console_regex_cost {
+	size_t copies;
+	size_t optional;
+	const char *stacked;
+	const char *backref;
+};
+
+struct console_regex_cost console_match_regex_cost(const char *pattern);
 int console_match_validate(const char *option, const char *pattern, struct tvm_error *err);
 
 int console_match_init(struct console_match *m, const struct console_match_config *cfg,

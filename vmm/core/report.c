@@ -247,6 +247,7 @@ static void write_network(struct json *j, struct vm *vm)
 	/* What the driver last negotiated: kept when it resets before power-off. */
 	json_u64(j, "activations", net->activations);
 	json_u64(j, "vhost_ring_errors", net->vhost_errors);
+	json_u64(j, "vhost_stalls", net->vhost_stalls);
 	json_string(j, "ring", !net->activations ? NULL :
 			       virtio_has_feature(net->negotiated_features, VIRTIO_F_RING_PACKED)
 				       ? "packed" : "split");
