@@ -34,6 +34,8 @@ _tinyvmm_run_options='
 --transport auto|mmio|pci
 --virtio-mmio legacy|modern
 --no-packed
+--no-event-idx
+--no-mrg-rxbuf
 --user USER
 --seccomp on|log|off
 --expect REGEX

@@ -73,34 +73,6 @@
 #define MAX_PHASES 8
 #define PHASE_SINGLE 0	/* in a phase list: the 1-stream `single` phase */
 
-/* Sum of the per-CPU counts of every /proc/interrupts line naming virtio. */
-static unsigned long long virtio_irqs(void)
-{
-	FILE *f = fopen("/proc/interrupts", "re");
-	char line[1024];
-	unsigned long long sum = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-
-		if (!p || !strstr(line, "virtio"))
-			continue;
-		for (p++;;) {
-			char *end;
-			unsigned long long v = strtoull(p, &end, 10);
-
-			if (end == p)
-				break;
-			sum += v;
-			p = end;
-		}
-	}
-	fclose(f);
-	return sum;
-}
-
 /* SIOCETHTOOL on eth0 with command block @cmd. */
 static int ethtool(void *cmd)
 {
@@ -234,7 +206,7 @@ static int single(const char *peer, uint64_t bytes, unsigned int pairs)
 		queue_info(&before, pairs, qinfo, sizeof(qinfo));
 	guest_say("bench", "single bytes=%llu tx_ok=%s rx_ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu%s",
 	    (unsigned long long)bytes, ok_tx ? "yes" : "NO", ok_rx ? "yes" : "NO",
-	    mbps(tx.bytes, tx.seconds), mbps(rx.bytes, rx.seconds), virtio_irqs(), qinfo);
+	    mbps(tx.bytes, tx.seconds), mbps(rx.bytes, rx.seconds), guest_virtio_irqs(), qinfo);
 	return ok_tx && ok_rx ? 0 : -1;
 }
 
@@ -351,7 +323,7 @@ static int multi(const char *peer, unsigned int n, unsigned int cpus, uint64_t b
 	guest_say("bench", "multi streams=%u bytes=%llu ok=%s tx_MBs=%.1f rx_MBs=%.1f irq=%llu%s", n,
 	    (unsigned long long)bytes, ret ? "NO" : "yes",
 	    mbps(bytes * n, w.tx_end - w.tx_start), mbps(bytes * n, w.rx_end - w.rx_start),
-	    virtio_irqs(), qinfo);
+	    guest_virtio_irqs(), qinfo);
 	return ret;
 }
 
@@ -401,7 +373,7 @@ static int bench_run(void)
 		return -1;
 	report_rings();
 	pairs = report_channels();
-	guest_say("bench", "ready irq=%llu", virtio_irqs());
+	guest_say("bench", "ready irq=%llu", guest_virtio_irqs());
 	for (unsigned int i = 0; i < nphases; i++) {
 		if (phases[i] == PHASE_SINGLE ? single(peer, bytes, pairs)
 					      : multi(peer, phases[i], cpus, bytes, pairs))

@@ -168,3 +168,31 @@ void guest_irqs_report(void)
 	guest_say("irqs", "summary lines=%u input=%u output=%u rx_cpus=%u of %u", lines, input,
 		  output, rx_cpus, ncpus);
 }
+
+/* Sum of the per-CPU counts of every /proc/interrupts line naming virtio. */
+unsigned long long guest_virtio_irqs(void)
+{
+	FILE *f = fopen("/proc/interrupts", "re");
+	char line[1024];
+	unsigned long long sum = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!p || !strstr(line, "virtio"))
+			continue;
+		for (p++;;) {
+			char *end;
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+			p = end;
+		}
+	}
+	fclose(f);
+	return sum;
+}

@@ -7,6 +7,8 @@
  * the e2e checks (see irqs.c for the lines printed).
  */
 void guest_irqs_report(void);
+/* Sum of the per-CPU counts of every /proc/interrupts line naming virtio. */
+unsigned long long guest_virtio_irqs(void);
 
 /*
  * The guest's timer and IPI counts per vCPU (arch_timer, IPI0 ...), one

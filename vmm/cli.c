@@ -22,6 +22,7 @@ enum opt_id {
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
 
 	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_MACHINE, OPT_VIRTIO_MMIO, OPT_BIOS,
+	OPT_NO_EVENT_IDX, OPT_NO_MRG_RXBUF,
 };
 
 struct opt_desc {
@@ -56,6 +57,8 @@ static const struct opt_desc options[] = {
 	{ "tap", OPT_TAP, true },
 	{ "mac", OPT_MAC, true },
 	{ "no-packed", OPT_NO_PACKED, false },
+	{ "no-event-idx", OPT_NO_EVENT_IDX, false },
+	{ "no-mrg-rxbuf", OPT_NO_MRG_RXBUF, false },
 	{ "vhost", OPT_VHOST, true },
 	{ "queues", OPT_QUEUES, true },
 	{ "vhost-irq", OPT_VHOST_IRQ, true },
@@ -122,6 +125,10 @@ void cli_print_help(void)
 	       "                       default) or version 2 (default: legacy on --machine virt,\n"
 	       "                       modern on tinyvmm)\n"
 	       "  --no-packed          offer split virtqueues only (default: packed offered)\n"
+	       "  --no-event-idx       do not offer the event index (VIRTIO_RING_F_EVENT_IDX): a kick\n"
+	       "                       and an interrupt per flag, not per index (default: offered)\n"
+	       "  --no-mrg-rxbuf       do not offer mergeable RX buffers (VIRTIO_NET_F_MRG_RXBUF): the\n"
+	       "                       guest posts a 64 KiB chain per frame (default: offered)\n"
 	       "  --user USER          started as root: become USER once devices are open, then create\n"
 	       "                       --console-log, --dump-dtb, --report-json as USER (default: stay)\n"
 	       "  --seccomp on|log|off system-call allow-list once set up; log only logs (default: on)\n"
@@ -206,6 +213,12 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		break;
 	case OPT_NO_PACKED:
 		cfg->no_packed = true;
+		break;
+	case OPT_NO_EVENT_IDX:
+		cfg->no_event_idx = true;
+		break;
+	case OPT_NO_MRG_RXBUF:
+		cfg->no_mrg_rxbuf = true;
 		break;
 	case OPT_VHOST:
 		if (!strcmp(v, "auto"))
@@ -307,7 +320,8 @@ static int apply_console_option(const struct opt_desc *o, const char *v,
 /* Options that parse but need work this build does not have yet. */
 static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 {
-	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->queues > 1 ||
+	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->no_event_idx ||
+			       cfg->no_mrg_rxbuf || cfg->queues > 1 ||
 			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO || cfg->transport_pci ||
 			       cfg->vhost_poll_set))
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,

@@ -31,6 +31,11 @@ uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs)
 	return f;
 }
 
+uint64_t virtio_net_device_features(bool packed, unsigned int queue_pairs, uint64_t features_off)
+{
+	return virtio_net_offered_features(packed, queue_pairs) & ~features_off;
+}
+
 /*
  * UDP segmentation, only where the TAP takes it (@tap_offloads from
  * tap_probe_offloads()): the guest may then both send (HOST_*) and receive
@@ -200,6 +205,16 @@ void net_negotiation_report(const struct net_negotiation *n, char *buf, size_t s
 			off = append(buf, size, off, " %s", name);
 	}
 	off = append(buf, size, off, "\n");
+	if (n->features_off) {
+		off = append(buf, size, off, "tinyvmm: virtio-net: not offered (command line):");
+		for (unsigned int bit = 0; bit < 64; bit++) {
+			const char *name = virtio_net_feature_name(bit);
+
+			if ((n->features_off & BIT(bit)) && name)
+				off = append(buf, size, off, " %s", name);
+		}
+		off = append(buf, size, off, "\n");
+	}
 	if (n->packed_not_offered)
 		append(buf, size, off, "tinyvmm: virtio-net: packed ring not offered: %s\n",
 		       n->packed_not_offered);

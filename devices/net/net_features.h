@@ -22,6 +22,8 @@
 
 /* Features the device offers (device-level and ring-level). */
 uint64_t virtio_net_offered_features(bool packed, unsigned int queue_pairs);
+/* The same less @features_off, the bits the command line turned off (--no-event-idx, ...). */
+uint64_t virtio_net_device_features(bool packed, unsigned int queue_pairs, uint64_t features_off);
 /* UFO/USO feature bits to add for a TAP that takes @tap_offloads. */
 uint64_t virtio_net_udp_gso_features(unsigned int tap_offloads);
 /* TUN_F_* offloads matching the guest's accepted GUEST_* features. */
@@ -57,6 +59,7 @@ struct net_negotiation {
 	bool legacy;			/* legacy virtio-mmio (version 1) */
 	bool packed_asked;		/* not --no-packed */
 	const char *packed_not_offered;	/* net_packed_not_offered(), or NULL */
+	uint64_t features_off;		/* not offered because the command line said so */
 };
 
 /*

@@ -72,6 +72,7 @@ static void report_negotiation(struct virtio_net *net)
 		.legacy = dev->legacy,
 		.packed_asked = net->opts.packed,
 		.packed_not_offered = virtio_net_packed_not_offered(net),
+		.features_off = net->opts.features_off,
 	};
 	char report[1024];
 
@@ -285,7 +286,6 @@ static int choose_backend(struct virtio_net *net, struct tvm_error *err)
 int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 		    const struct guest_mem *mem, struct tvm_error *err)
 {
-	uint64_t features;
 	unsigned int nqueues;
 
 	memset(net, 0, sizeof(*net));
@@ -309,8 +309,8 @@ int virtio_net_init(struct virtio_net *net, const struct net_options *opts,
 	if (net->tap_gone_fd < 0)
 		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR,
 				      "virtio-net: eventfd: %s", strerror(errno));
-	features = virtio_net_offered_features(opts->packed, net->npairs);
-	net->vdev.device_features = features | (1ULL << VIRTIO_F_VERSION_1);
+	net->vdev.device_features = virtio_net_device_features(opts->packed, net->npairs,
+							       opts->features_off);
 	for (unsigned int i = 0; i < net->npairs; i++)
 		if (init_pair(net, i, err))
 			return -1;

@@ -40,6 +40,7 @@ struct net_options {
 	const char *tap_name;
 	uint8_t mac[6];
 	bool packed;		/* offer VIRTIO_F_RING_PACKED (userspace backend only) */
+	uint64_t features_off;	/* feature bits never offered (--no-event-idx, --no-mrg-rxbuf) */
 	enum net_vhost_mode vhost;
 	enum net_irq_mode irq_mode;
 	unsigned int vhost_poll_us;	/* vhost busy-poll time per ring, 0 = off */

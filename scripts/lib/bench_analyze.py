@@ -14,6 +14,7 @@ writes the reports: Markdown, the per-run TSV, the gnuplot PNG.
     bench_analyze.py metrics RUNS.jsonl      # one JSON line per run: its derived metrics
     bench_analyze.py convert OLD.tsv OUT.jsonl   # an old positional runs.tsv, once, to named records
     bench_analyze.py scale LOG --md OUT.md [--jsonl OUT.jsonl] [--meta-file F]   # scripts/bench --scale
+    bench_analyze.py latency RUNS.jsonl... --md OUT.md [--png OUT.png] [--pair A:B ...]   # --latency
 
 Adding a metric: one line in the table (name, unit, better, derivation from
 the raw sample, where it appears) plus, if the sample lacks it, the raw
@@ -583,42 +584,49 @@ def compare_report(table, md, png, meta, tsv_name):
         plot(chart, png)
 
 
-def plot(chart, png):
-    """Grouped bars of the advantage factor per metric and tier (gnuplot)."""
-    rows = [m.name for m in COMPARE_METRICS if m.name in chart]
-    tiers = [(i, t) for i, t in enumerate(TIERS, 2) if any(t[0] in chart[r] for r in rows)]
-    if not tiers:
-        print("bench: nothing to plot", file=sys.stderr)
-        return
+def gnuplot_histogram(png, rows, titles, title, axis):
+    """Grouped bars with gnuplot: rows [(label, [value or None per title])],
+    the chart's TITLE line and AXIS (its y-axis lines) differing by chart."""
     try:
         subprocess.run(["gnuplot", "--version"], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         print(f"bench: no gnuplot: skipping {png}", file=sys.stderr)
         return
     with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as dat:
-        for r in rows:
-            dat.write("\t".join([r] + [f"{chart[r][t[0]]:.6g}" if t[0] in chart[r] else "NaN" for t in TIERS]) + "\n")
-    plots = ", ".join(f'"{dat.name}" using {i}:xtic(1) title "{t[2]}"' for i, t in tiers)
+        for label, vals in rows:
+            dat.write("\t".join([label] + [f"{v:.6g}" if v is not None else "NaN" for v in vals]) + "\n")
+    plots = ", ".join(f'"{dat.name}" using {i}:xtic(1) title "{t}"' for i, t in enumerate(titles, 2))
     script = f"""set terminal pngcairo size 1200,600 noenhanced font ",10"
 set output "{png}"
-set title "tinyvmm vs QEMU (same guest, 2 vCPUs, 256 MiB): advantage factor, > 1 = tinyvmm better\\n(throughput: tinyvmm/QEMU; exits, interrupts, start time, memory: QEMU/tinyvmm)"
+set title "{title}"
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
-set logscale y 2
-set yrange [0.125:*]
-set ylabel "factor (log2 scale)"
+{axis}
 set xtics rotate by -30 nomirror
 set grid ytics
 set key top left
-set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
 plot {plots}
 """
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     os.unlink(dat.name)
     if r.returncode:
         print(f"bench: gnuplot failed: no {png}\n{r.stderr}", file=sys.stderr)
+
+
+def plot(chart, png):
+    """Grouped bars of the advantage factor per metric and tier (gnuplot)."""
+    rows = [m.name for m in COMPARE_METRICS if m.name in chart]
+    tiers = [t for t in TIERS if any(t[0] in chart[r] for r in rows)]
+    if not tiers:
+        print("bench: nothing to plot", file=sys.stderr)
+        return
+    gnuplot_histogram(png, [(r, [chart[r].get(t[0]) for t in tiers]) for r in rows], [t[2] for t in tiers],
+                      "tinyvmm vs QEMU (same guest, 2 vCPUs, 256 MiB): advantage factor, > 1 = tinyvmm better\\n"
+                      "(throughput: tinyvmm/QEMU; exits, interrupts, start time, memory: QEMU/tinyvmm)",
+                      "set logscale y 2\nset yrange [0.125:*]\nset ylabel \"factor (log2 scale)\"\n"
+                      "set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb \"black\"")
 
 
 # -- the --matrix report -------------------------------------------------------
@@ -794,6 +802,188 @@ def scale_report(recs, md, meta):
         f.write("\n".join(out) + "\n")
 
 
+# -- the --latency report ----------------------------------------------------------
+# (metric, label, unit, better, format): the columns people read, in order.
+LATENCY_COLUMNS = [
+    ("sockperf_udp_64_p50_us", "UDP 64 B p50", "µs", LO, ".1f"),
+    ("sockperf_udp_64_p99_us", "UDP 64 B p99", "µs", LO, ".1f"),
+    ("sockperf_tcp_64_p50_us", "TCP 64 B p50", "µs", LO, ".1f"),
+    ("sockperf_tcp_64_p99_us", "TCP 64 B p99", "µs", LO, ".1f"),
+    ("sockperf_udp_1400_p50_us", "UDP 1400 B p50", "µs", LO, ".1f"),
+    ("sockperf_tcp_1400_p50_us", "TCP 1400 B p50", "µs", LO, ".1f"),
+    ("sockperf_udp_64_tps", "UDP 64 B trans/s", "/s", HI, ".0f"),
+    ("udp64_g2h_pps", "64 B UDP g2h pkt/s", "/s", HI, ".0f"),
+    ("udp64_g2h_lost", "g2h lost", "", LO, ".0f"),
+    ("udp64_h2g_pps", "64 B UDP h2g pkt/s", "/s", HI, ".0f"),
+    ("udp64_h2g_lost", "h2g lost", "", LO, ".0f"),
+    ("iperf3_g2h_1_mbps", "g2h 1 stream", "Mbit/s", HI, ".0f"),
+    ("iperf3_h2g_1_mbps", "h2g 1 stream", "Mbit/s", HI, ".0f"),
+    ("iperf3_g2h_4_mbps", "g2h 4 streams", "Mbit/s", HI, ".0f"),
+    ("iperf3_h2g_4_mbps", "h2g 4 streams", "Mbit/s", HI, ".0f"),
+]
+# Per-transaction counts: (test prefix, what one transaction is).
+LATENCY_COUNT_TESTS = [("sockperf_udp_64", "UDP 64 B round trip"), ("udp64_g2h", "64 B datagram g2h"),
+                       ("udp64_h2g", "64 B datagram h2g"), ("iperf3_g2h_1", "MB g2h"), ("iperf3_h2g_1", "MB h2g")]
+LATENCY_COUNTS = [("exits_per_tx", "exits", ".2f"), ("irqs_per_tx", "guest irqs", ".3f"),
+                  ("guest_us_per_tx", "vCPU µs", ".1f"), ("vmm_us_per_tx", "VMM-own µs", ".2f"),
+                  ("vhost_us_per_tx", "vhost µs", ".2f")]
+
+
+# A/B variant suffixes of --latency configurations (scripts/lib/bench-latency.sh,
+# cfg_setup): B is A plus one of these.
+LATENCY_VARIANTS = ("-split", "-noei", "-nomrg", "-poll50", "-q256")
+# A 64-byte round trip whose p50 is at least this long waited for a guest
+# timer tick (4000 µs at HZ=250; a full round trip that waits one tick each
+# way is 8000 µs): the tick stall of issue 27.
+STALL_P50_US = 3900.0
+STALL_KEYS = ("sockperf_udp_64_p50_us", "sockperf_tcp_64_p50_us")
+
+
+def latency_pairs(cfgs):
+    """(A, B) for every configuration B in cfgs that is a configuration A in
+    cfgs plus one A/B variant suffix, in cfgs' order: the pairs the report
+    compares when none are given."""
+    present = set(cfgs)
+    return [(b[:-len(v)], b) for b in cfgs for v in LATENCY_VARIANTS
+            if b.endswith(v) and b[:-len(v)] in present]
+
+
+def latency_stalls(recs):
+    """(config, run, p50 µs) of every finished run whose 64-byte UDP or TCP
+    p50 reached STALL_P50_US; run is "DATE run N" when the record has its
+    date (reports of several runs' files)."""
+    out = []
+    for r in recs:
+        vals = [r["metrics"].get(k) for k in STALL_KEYS]
+        worst = max((v for v in vals if isinstance(v, (int, float))), default=None)
+        if r.get("ok") and worst is not None and worst >= STALL_P50_US:
+            run = f"{r['date']} run {r.get('run')}" if r.get("date") else f"run {r.get('run')}"
+            out.append((r["config"], run, worst))
+    return out
+
+
+def latency_rx_cpus(recs, cfg):
+    """'input.0 vCPU / tool vCPU' of each finished run of cfg (virtio-pci
+    only: over virtio-mmio input0_cpu is null), or '' when none is known.
+    The tool on the vCPU that takes input.0 is the stall-prone placement."""
+    cells = []
+    for r in recs:
+        m = r["metrics"]
+        if r["config"] != cfg or not r.get("ok") or m.get("input0_cpu") is None:
+            continue
+        tool = m.get("guest_tool_cpu")
+        cells.append(f"{m['input0_cpu']}/{'–' if tool is None else tool}")
+    return ", ".join(cells)
+
+
+def latency_meta(recs, names):
+    """How the runs were measured, from their records: one line for the
+    report's head. A field that differs between records lists each value."""
+    def vals(key, fmt=str):
+        v = list(dict.fromkeys(fmt(r[key]) for r in recs if r.get(key) not in (None, "")))
+        return " / ".join(v)
+    det = vals("deterministic", lambda d: "--deterministic (-icount)" if d else "wall clock")
+    parts = [p for p in (det, vals("icount_shift", lambda n: f"shift={n}"),
+                         vals("host_cpus", lambda n: f"{n} emulated host CPU(s)"),
+                         vals("host_kernel", lambda k: f"host kernel {k}"),
+                         vals("seconds", lambda n: f"{n} s per test"), vals("set", lambda t: f"tests {t}"),
+                         vals("guest_args", lambda a: f"guest command line +{a}"),
+                         vals("date") and "run " + vals("date")) if p]
+    return "(from " + ", ".join(names) + (": " + "; ".join(parts) if parts else "") + ")"
+
+
+def latency_values(recs, cfg, name):
+    return [r["metrics"][name] for r in recs if r["config"] == cfg and r.get("ok")
+            and isinstance(r["metrics"].get(name), (int, float))]
+
+
+def latency_cell(vals, fmt):
+    if not vals:
+        return "–"
+    med = statistics.median(vals)
+    if min(vals) == max(vals):  # one run, or every run the same
+        return f"{med:{fmt}}"
+    return f"{med:{fmt}} ({min(vals):{fmt}}–{max(vals):{fmt}})"
+
+
+def latency_pair(recs, a, b, name, better):
+    """B against A on one metric: 'B/A = x (runs' range), verdict'."""
+    va, vb = latency_values(recs, a, name), latency_values(recs, b, name)
+    if not va or not vb or statistics.median(va) == 0:
+        return "–"
+    ratios = [y / x for x, y in itertools.product(va, vb) if x]
+    cell = f"{statistics.median(vb) / statistics.median(va):.3f}"
+    if len(ratios) > 1:
+        cell += f" ({min(ratios):.3f}–{max(ratios):.3f})"
+    v, pv = verdict(vb, va, better)
+    cell += " (too few runs)" if v == "few" else f", {v} (p={pv:.3f})"
+    return cell
+
+
+def latency_report(recs, md, png, pairs, meta):
+    cfgs = list(dict.fromkeys(r["config"] for r in recs))
+    out = ["# scripts/bench --latency", "", meta, "",
+           "Medians over the runs that finished (range in brackets when there are several). "
+           "Metric names and meanings: docs/benchmarks.md, \"Latency with the field's tools\".", ""]
+    cols = [c for c in LATENCY_COLUMNS if any(latency_values(recs, cfg, c[0]) for cfg in cfgs)]
+    out.append("| configuration | runs | " + " | ".join(f"{c[1]} ({c[2]})" if c[2] else c[1] for c in cols) + " |")
+    out.append("|---|---:|" + "---:|" * len(cols))
+    rx = {cfg: latency_rx_cpus(recs, cfg) for cfg in cfgs}
+    rx_col = any(rx.values())
+    if rx_col:
+        out[-2] += " input.0 / tool vCPU per run |"
+        out[-1] += "---|"
+    for cfg in cfgs:
+        n = sum(1 for r in recs if r["config"] == cfg and r.get("ok"))
+        out.append(f"| {cfg} | {n} | " + " | ".join(latency_cell(latency_values(recs, cfg, c[0]), c[4]) for c in cols)
+                   + (f" | {rx[cfg] or '–'}" if rx_col else "") + " |")
+    stalls = latency_stalls(recs)
+    out += ["", f"## Runs in the timer-tick stall (64-byte p50 ≥ {STALL_P50_US:.0f} µs)", ""]
+    out += [f"- {c} {run}: p50 {p:.0f} µs" for c, run, p in stalls] or ["None."]
+    counted = [(t, what) for t, what in LATENCY_COUNT_TESTS
+               if any(latency_values(recs, cfg, f"{t}_exits_per_tx") for cfg in cfgs)]
+    if counted:
+        out += ["", "## Per transaction (deterministic runs: instruction-counted CPU)", "",
+                "| configuration | per | " + " | ".join(c[1] for c in LATENCY_COUNTS) + " |",
+                "|---|---|" + "---:|" * len(LATENCY_COUNTS)]
+        for cfg in cfgs:
+            for t, what in counted:
+                if latency_values(recs, cfg, f"{t}_exits_per_tx"):
+                    out.append(f"| {cfg} | {what} | " + " | ".join(
+                        latency_cell(latency_values(recs, cfg, f"{t}_{k}"), f) for k, _, f in LATENCY_COUNTS) + " |")
+    if pairs:
+        names = [(c[0], c[1], c[3]) for c in cols]
+        names += [(f"{t}_{k}", f"{what}: {label}", LO) for t, what in counted for k, label, _ in LATENCY_COUNTS]
+        out += ["", ("## A/B pairs: B/A (range: each B run over each A run; verdict: the permutation test of the runs, "
+                "which takes 4 runs of each for p < 0.05)"), ""]
+        for a, b in pairs:
+            out += [f"### {b} against {a}", "", "| metric | B/A |", "|---|---:|"]
+            for name, label, better in names:
+                cell = latency_pair(recs, a, b, name, better)
+                if cell != "–":
+                    out.append(f"| {label} | {cell} |")
+            out.append("")
+    with open(md, "w", encoding="utf-8") as f:
+        f.write("\n".join(out).rstrip("\n") + "\n")
+    if png:
+        latency_plot(recs, cfgs, png)
+
+
+def latency_plot(recs, cfgs, png):
+    """p50 and p99 of the 64-byte UDP and TCP round trip per configuration (gnuplot)."""
+    keys = ["sockperf_udp_64_p50_us", "sockperf_udp_64_p99_us", "sockperf_tcp_64_p50_us", "sockperf_tcp_64_p99_us"]
+    rows = [c for c in cfgs if latency_values(recs, c, keys[0])]
+    if not rows:
+        print("bench: no latency figures to plot", file=sys.stderr)
+        return
+    meds = [(c, [statistics.median(v) if v else None for v in (latency_values(recs, c, k) for k in keys)])
+            for c in rows]
+    gnuplot_histogram(png, meds, ["UDP p50", "UDP p99", "TCP p50", "TCP p99"],
+                      "sockperf ping-pong, 64-byte messages: round-trip latency per configuration "
+                      "(median over runs; lower is better)",
+                      "set logscale y 10\nset ylabel \"µs (log scale)\"")
+
+
 # -- command line ----------------------------------------------------------------
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -812,6 +1002,13 @@ def main(argv=None):
     sc.add_argument("--md", required=True)
     sc.add_argument("--jsonl", help="also write the named records")
     sc.add_argument("--meta-file")
+    la = sub.add_parser("latency", help="the --latency report (and chart) of latency-*.jsonl files")
+    la.add_argument("jsonl", nargs="+")
+    la.add_argument("--md", required=True)
+    la.add_argument("--png", help="p50/p99 per configuration (needs gnuplot)")
+    la.add_argument("--pair", action="append", default=[],
+                    help="A:B, an A/B pair of configurations (default: every B that is an A plus a variant suffix)")
+    la.add_argument("--meta-file")
     c = sub.add_parser("convert", help="an old positional runs.tsv to named records")
     c.add_argument("tsv")
     c.add_argument("jsonl")
@@ -820,6 +1017,18 @@ def main(argv=None):
         with open(a.jsonl, "w", encoding="utf-8") as f:
             for rec in convert_tsv(a.tsv):
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        return 0
+    if a.cmd == "latency":
+        recs = []
+        for path in a.jsonl:
+            with open(path, encoding="utf-8") as f:
+                recs += [json.loads(l) for l in f if l.strip()]
+        meta = latency_meta(recs, [os.path.basename(p) for p in a.jsonl])
+        if a.meta_file:
+            with open(a.meta_file, encoding="utf-8") as f:
+                meta = f.read().rstrip("\n") or meta
+        pairs = [tuple(p.split(":", 1)) for p in a.pair]
+        latency_report(recs, a.md, a.png, pairs or latency_pairs(list(dict.fromkeys(r["config"] for r in recs))), meta)
         return 0
     if a.cmd == "scale":
         recs = scale_records(a.log)

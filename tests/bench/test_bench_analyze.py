@@ -263,5 +263,99 @@ class Reports(unittest.TestCase):
             self.assertEqual(set(r["metrics"]), {m.name for m in ba.COMPARE_METRICS})
 
 
+def latency_rec(cfg, run, ok=True, **metrics):
+    """A --latency record as scripts/lib/bench-latency.sh writes it (the fields the report reads)."""
+    m = {"input0_cpu": None, "input0_irqs": None, "guest_tool_cpu": 0}
+    m.update(metrics)
+    return {"kind": "latency", "run": run, "config": cfg, "deterministic": True, "ok": ok, "metrics": m}
+
+
+class LatencyReport(unittest.TestCase):
+    def report(self, recs, *extra):
+        d = tempfile.mkdtemp()
+        jsonl, md = os.path.join(d, "latency-x.jsonl"), os.path.join(d, "latency-x.md")
+        with open(jsonl, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in recs)
+        self.assertEqual(ba.main(["latency", jsonl, "--md", md, *extra]), 0)
+        with open(md, encoding="utf-8") as f:
+            return f.read()
+
+    @staticmethod
+    def section(text, title):
+        """The lines of the section that starts with the heading line TITLE."""
+        lines = text.splitlines()
+        i = lines.index(title)
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("#")), len(lines))
+        return [l for l in lines[i + 1:end] if l]
+
+    def test_pairs_are_a_configuration_and_one_variant_of_it(self):
+        cfgs = ["tinyvmm-t2", "tinyvmm-t2-split", "tinyvmm-t2-pci-noei", "tinyvmm-1b-poll50",
+                "qemu-1b", "qemu-1b-q256", "tinyvmm-t2-split-nomrg"]
+        self.assertEqual(ba.latency_pairs(cfgs), [("tinyvmm-t2", "tinyvmm-t2-split"), ("qemu-1b", "qemu-1b-q256"),
+                                                  ("tinyvmm-t2-split", "tinyvmm-t2-split-nomrg")])
+
+    def test_four_runs_each_give_a_verdict_two_do_not(self):
+        recs = [latency_rec("tinyvmm-t2", r, sockperf_udp_64_p50_us=300.0 + r) for r in range(1, 5)]
+        recs += [latency_rec("tinyvmm-t2-split", r, sockperf_udp_64_p50_us=330.0 + r) for r in range(1, 5)]
+        for r in recs:
+            r["metrics"]["udp64_g2h_lost"] = 0
+        text = self.report(recs)
+        row = next(l for l in text.splitlines() if l.startswith("| tinyvmm-t2 |"))
+        self.assertEqual(row, "| tinyvmm-t2 | 4 | 302.5 (301.0–304.0) | 0 |", "equal runs: one number")
+        rows = self.section(text, "### tinyvmm-t2-split against tinyvmm-t2")
+        # medians 332.5 / 302.5; every B run over every A run: 331/304 .. 334/301; 4 against 4
+        # separated: the smallest two-sided p of 70 splits, 2/70.
+        self.assertIn("| UDP 64 B p50 | 1.099 (1.089–1.110), worse (p=0.029) |", rows)
+        text = self.report([r for r in recs if r["run"] <= 2])
+        rows = self.section(text, "### tinyvmm-t2-split against tinyvmm-t2")
+        self.assertIn("| UDP 64 B p50 | 1.100 (1.096–1.103) (too few runs) |", rows)
+
+    def test_lower_packet_cost_is_better(self):
+        recs = [latency_rec("tinyvmm-1b", r, udp64_g2h_pps=5000, udp64_g2h_exits_per_tx=3.0,
+                            udp64_g2h_vhost_us_per_tx=40.0 + r) for r in range(1, 5)]
+        recs += [latency_rec("tinyvmm-1b-noei", r, udp64_g2h_pps=5000, udp64_g2h_exits_per_tx=3.0,
+                             udp64_g2h_vhost_us_per_tx=30.0 + r) for r in range(1, 5)]
+        rows = self.section(self.report(recs), "### tinyvmm-1b-noei against tinyvmm-1b")
+        self.assertIn("| 64 B datagram g2h: vhost µs | 0.765 (0.705–0.829), better (p=0.029) |", rows)
+        self.assertIn("| 64 B UDP g2h pkt/s | 1.000 (1.000–1.000), same (p=1.000) |", rows)
+
+    def test_the_head_says_how_the_runs_were_measured(self):
+        recs = [dict(latency_rec(c, 1), date=d, icount_shift=2, host_cpus=1, host_kernel="6.1.0-57-arm64",
+                     seconds=2, set="rr64,rate,bulk1", guest_args="guest-test.cpu=0")
+                for c, d in (("tinyvmm-t2", "20261207-070946"), ("tinyvmm-t2-split", "20261207-123625"))]
+        recs[1]["guest_args"] = ""
+        head = self.report(recs).splitlines()[2]
+        self.assertEqual(head, "(from latency-x.jsonl: --deterministic (-icount); shift=2; 1 emulated host CPU(s); "
+                               "host kernel 6.1.0-57-arm64; 2 s per test; tests rr64,rate,bulk1; "
+                               "guest command line +guest-test.cpu=0; run 20261207-070946 / 20261207-123625)")
+
+    def test_given_pairs_replace_the_derived_ones(self):
+        recs = [latency_rec(c, 1, sockperf_udp_64_p50_us=v)
+                for c, v in (("tinyvmm-1b", 250.0), ("tinyvmm-1b-poll50", 310.0), ("qemu-1b-pci", 280.0))]
+        text = self.report(recs, "--pair", "qemu-1b-pci:tinyvmm-1b")
+        self.assertIn("### tinyvmm-1b against qemu-1b-pci", text)
+        self.assertNotIn("### tinyvmm-1b-poll50 against tinyvmm-1b", text)
+        self.assertIn("| UDP 64 B p50 | 0.893 (too few runs) |", self.section(text, "### tinyvmm-1b against qemu-1b-pci"))
+
+    def test_stalled_runs_and_the_rx_vcpu_are_named(self):
+        recs = [latency_rec("tinyvmm-1b", 1, sockperf_udp_64_p50_us=255.0, sockperf_tcp_64_p50_us=280.0),
+                latency_rec("qemu-1b-pci", 1, sockperf_udp_64_p50_us=7999.5, sockperf_tcp_64_p50_us=300.0,
+                            input0_cpu=0, input0_irqs=1400),
+                latency_rec("qemu-1b-pci", 2, sockperf_udp_64_p50_us=260.0, sockperf_tcp_64_p50_us=290.0,
+                            input0_cpu=1, input0_irqs=20000),
+                latency_rec("qemu-1b-pci", 3, ok=False, sockperf_udp_64_p50_us=9000.0, input0_cpu=1),
+                dict(latency_rec("tinyvmm-1b-pci", 1, sockperf_tcp_64_p50_us=4000.0), date="20261207-070946")]
+        text = self.report(recs)
+        self.assertEqual(self.section(text, "## Runs in the timer-tick stall (64-byte p50 ≥ 3900 µs)"),
+                         ["- qemu-1b-pci run 1: p50 8000 µs", "- tinyvmm-1b-pci 20261207-070946 run 1: p50 4000 µs"])
+        row = next(l for l in text.splitlines() if l.startswith("| qemu-1b-pci |"))
+        self.assertTrue(row.endswith("| 0/0, 1/0 |"), row)
+        row = next(l for l in text.splitlines() if l.startswith("| tinyvmm-1b |"))
+        self.assertTrue(row.endswith("| – |"), row)
+        quiet = self.report(recs[:1])
+        self.assertEqual(self.section(quiet, "## Runs in the timer-tick stall (64-byte p50 ≥ 3900 µs)"), ["None."])
+        self.assertNotIn("input.0 / tool vCPU", quiet)
+
+
 if __name__ == "__main__":
     unittest.main()

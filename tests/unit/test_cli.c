@@ -486,6 +486,28 @@ Test(cli, network_options_need_tap)
 	expect_usage_error(ARGC(np_eq), np_eq, "--no-packed takes no value");
 }
 
+/* The seed's A/B pairs: event index and mergeable RX buffers off (issue 27). */
+Test(cli, feature_offer_options)
+{
+	char *both[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--no-event-idx",
+			 "--no-mrg-rxbuf" };
+	char *none[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0" };
+	char *ei_notap[] = { "tinyvmm", "--kernel", "k", "--no-event-idx" };
+	char *mrg_notap[] = { "tinyvmm", "--kernel", "k", "--no-mrg-rxbuf" };
+	char *ei_val[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--no-event-idx=0" };
+
+	expect_ok(ARGC(both), both);
+	cr_assert(cfg.no_event_idx);
+	cr_assert(cfg.no_mrg_rxbuf);
+	cr_assert_not(cfg.no_packed, "one offer option leaves the others alone");
+	expect_ok(ARGC(none), none);
+	cr_assert_not(cfg.no_event_idx);
+	cr_assert_not(cfg.no_mrg_rxbuf);
+	expect_usage_error(ARGC(ei_notap), ei_notap, "network options need a NIC. Add --tap NAME");
+	expect_usage_error(ARGC(mrg_notap), mrg_notap, "network options need a NIC. Add --tap NAME");
+	expect_usage_error(ARGC(ei_val), ei_val, "--no-event-idx takes no value");
+}
+
 Test(cli, tap_without_value)
 {
 	char *argv[] = { "tinyvmm", "--kernel", "k", "--tap" };

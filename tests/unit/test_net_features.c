@@ -23,6 +23,45 @@ Test(net_features, offered_features)
 	cr_assert(virtio_net_features_valid(packed), "what we offer is self-consistent");
 }
 
+/* --no-event-idx, --no-mrg-rxbuf: exactly those bits leave the offer. */
+Test(net_features, device_features_less_what_was_turned_off)
+{
+	uint64_t all = virtio_net_device_features(true, 2, 0);
+	uint64_t off;
+
+	cr_assert(all & B(VIRTIO_RING_F_EVENT_IDX));
+	cr_assert(all & B(VIRTIO_NET_F_MRG_RXBUF));
+	cr_assert(all & B(VIRTIO_F_VERSION_1));
+	cr_assert(all & B(VIRTIO_NET_F_MQ));
+	off = virtio_net_device_features(true, 2, B(VIRTIO_RING_F_EVENT_IDX));
+	cr_assert_eq(off, all & ~B(VIRTIO_RING_F_EVENT_IDX));
+	off = virtio_net_device_features(true, 2, B(VIRTIO_NET_F_MRG_RXBUF));
+	cr_assert_eq(off, all & ~B(VIRTIO_NET_F_MRG_RXBUF));
+	cr_assert(virtio_net_features_valid(off), "no mrg_rxbuf is still a valid offer");
+	off = virtio_net_device_features(false, 1, B(VIRTIO_RING_F_EVENT_IDX) | B(VIRTIO_NET_F_MRG_RXBUF));
+	cr_assert_not(off & (B(VIRTIO_RING_F_EVENT_IDX) | B(VIRTIO_NET_F_MRG_RXBUF) |
+			     B(VIRTIO_F_RING_PACKED) | B(VIRTIO_NET_F_MQ)));
+	cr_assert(off & B(VIRTIO_NET_F_GUEST_TSO4), "the rest of the offer stays");
+}
+
+/* The report names what the command line turned off. */
+Test(net_features, report_names_what_the_command_line_turned_off)
+{
+	struct net_negotiation n = {
+		.driver_features = B(VIRTIO_F_VERSION_1),
+		.rx_size = 256, .tx_size = 256,
+		.features_off = B(VIRTIO_RING_F_EVENT_IDX) | B(VIRTIO_NET_F_MRG_RXBUF),
+	};
+	char buf[1024];
+
+	net_negotiation_report(&n, buf, sizeof(buf));
+	cr_assert_not_null(strstr(buf, "tinyvmm: virtio-net: not offered (command line): mrg_rxbuf event_idx\n"),
+			   "%s", buf);
+	n.features_off = 0;
+	net_negotiation_report(&n, buf, sizeof(buf));
+	cr_assert_null(strstr(buf, "not offered (command line)"), "%s", buf);
+}
+
 Test(net_features, tun_offloads_follow_guest_features)
 {
 	cr_assert_eq(virtio_net_tun_offloads(0), 0);

@@ -133,6 +133,14 @@ static void write_not_in_effect(struct json *j, const struct virtio_net *net)
 	const char *no_packed = virtio_net_packed_not_offered(net);
 
 	json_begin_array(j, "not_in_effect");
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		if (!(net->opts.features_off & (1ULL << bit)) || !virtio_net_feature_name(bit))
+			continue;
+		json_begin_object(j, NULL);
+		json_string(j, "feature", virtio_net_feature_name(bit));
+		json_string(j, "reason", "not offered: turned off on the command line");
+		json_end_object(j);
+	}
 	if (no_packed) {
 		json_begin_object(j, NULL);
 		json_string(j, "feature", "ring_packed");

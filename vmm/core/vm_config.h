@@ -50,6 +50,8 @@ struct vm_config {
 	uint8_t mac[6];
 	bool mac_set;
 	bool no_packed;
+	bool no_event_idx;		/* --no-event-idx: VIRTIO_RING_F_EVENT_IDX not offered */
+	bool no_mrg_rxbuf;		/* --no-mrg-rxbuf: VIRTIO_NET_F_MRG_RXBUF not offered */
 	enum vhost_mode vhost;
 	bool vhost_irq_relay;
 	bool vhost_irq_set;

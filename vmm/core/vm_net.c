@@ -158,6 +158,8 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 	struct net_options opts = {
 		.tap_name = cfg->tap_name,
 		.packed = !cfg->no_packed,
+		.features_off = (cfg->no_event_idx ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0) |
+				(cfg->no_mrg_rxbuf ? 1ULL << VIRTIO_NET_F_MRG_RXBUF : 0),
 		.vhost = tier_net_vhost_mode(cfg->vhost),
 		/* Direct: mmio's SPI irqfd (attach_mmio), or on pci each queue's vector irqfd. */
 		.irq_mode = cfg->vhost_irq_relay ? NET_IRQ_RELAY : NET_IRQ_DIRECT,
