@@ -179,6 +179,19 @@ static size_t append(char *buf, size_t size, size_t off, const char *fmt, ...)
 	return off + (size_t)n < size ? off + (size_t)n : size;
 }
 
+/* "tinyvmm: virtio-net: @what: name name ...\n" for the known bits of @bits. */
+static size_t append_names(char *buf, size_t size, size_t off, const char *what, uint64_t bits)
+{
+	off = append(buf, size, off, "tinyvmm: virtio-net: %s:", what);
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		const char *name = virtio_net_feature_name(bit);
+
+		if ((bits & BIT(bit)) && name)
+			off = append(buf, size, off, " %s", name);
+	}
+	return append(buf, size, off, "\n");
+}
+
 void net_negotiation_report(const struct net_negotiation *n, char *buf, size_t size)
 {
 	bool packed = n->driver_features & BIT(VIRTIO_F_RING_PACKED);
@@ -197,24 +210,10 @@ void net_negotiation_report(const struct net_negotiation *n, char *buf, size_t s
 		off = append(buf, size, off,
 			     ", legacy interface (virtio-mmio version 1, %u-byte header)",
 			     virtio_net_hdr_len(n->driver_features));
-	off = append(buf, size, off, "\ntinyvmm: virtio-net: features in effect:");
-	for (unsigned int bit = 0; bit < 64; bit++) {
-		const char *name = virtio_net_feature_name(bit);
-
-		if ((n->driver_features & BIT(bit)) && name)
-			off = append(buf, size, off, " %s", name);
-	}
 	off = append(buf, size, off, "\n");
-	if (n->features_off) {
-		off = append(buf, size, off, "tinyvmm: virtio-net: not offered (command line):");
-		for (unsigned int bit = 0; bit < 64; bit++) {
-			const char *name = virtio_net_feature_name(bit);
-
-			if ((n->features_off & BIT(bit)) && name)
-				off = append(buf, size, off, " %s", name);
-		}
-		off = append(buf, size, off, "\n");
-	}
+	off = append_names(buf, size, off, "features in effect", n->driver_features);
+	if (n->features_off)
+		off = append_names(buf, size, off, "not offered (command line)", n->features_off);
 	if (n->packed_not_offered)
 		append(buf, size, off, "tinyvmm: virtio-net: packed ring not offered: %s\n",
 		       n->packed_not_offered);

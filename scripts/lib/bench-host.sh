@@ -18,6 +18,8 @@
 # 1a-q4: tinyvmm, Tier and queue pairs; 4 vCPUs, one verified multi-stream
 # phase per count in MATRIX_STREAMS, all on the multi-queue tap1).
 set -u
+# kvm_dir, vmm_threads: copied beside this file (scripts/bench).
+. "$(dirname "$0")/bench-vmm-threads.sh"
 MATRIX_STREAMS="1 2 4"
 
 # --rerecord OUTDIR [BYTES]: rebuild OUTDIR/runs.jsonl from the raw files in
@@ -174,18 +176,6 @@ start_vmm() {
   PID=$!
 }
 
-# The VM's debugfs directory (QEMU also makes a short-lived scratch VM to
-# probe the CPU: take the live one with the most exits).
-kvm_dir() {
-  best='' bestn=-1
-  for d in /sys/kernel/debug/kvm/"$PID"-*; do
-    [ -r "$d/exits" ] || continue
-    n=$(cat "$d/exits" 2>/dev/null) || continue
-    [ "$n" -gt "$bestn" ] && best=$d bestn=$n
-  done
-  echo "$best"
-}
-
 # CPU ticks (utime+stime) of PID and of its vhost-PID kernel workers. On
 # Linux 6.4+ the workers are threads of PID, already in its own ticks, and
 # this finds no separate process: the sum is right on both.
@@ -245,22 +235,7 @@ softirq_ns() {
 thread_ns() {
   {
     softirq_ns
-    for t in /proc/"$PID"/task/[0-9]*; do
-      read -r name <"$t/comm" 2>/dev/null || continue
-      read -r ns _ <"$t/schedstat" 2>/dev/null || continue
-      case $name in
-        vcpu[0-9]* | "CPU "*/KVM) echo "g ${t##*/} $ns" ;;
-        vhost-*) echo "v ${t##*/} $ns" ;;
-        *) echo "o ${t##*/} $ns" ;;
-      esac
-    done
-    for c in /proc/[0-9]*/comm; do
-      read -r name <"$c" 2>/dev/null || continue
-      [ "$name" = "vhost-$PID" ] || continue
-      p=${c%/comm}
-      [ "${p#/proc/}" = "$PID" ] && continue
-      read -r ns _ <"$p/schedstat" 2>/dev/null && echo "v ${p#/proc/} $ns"
-    done
+    vmm_threads
   } | awk '$1 == "s" { si[$2] = $3; next }
            $1 == "S" { all = $3; next }
            { s[$1] += $3; s[$1 "si"] += si[$2] }

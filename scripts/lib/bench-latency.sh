@@ -27,6 +27,8 @@
 # object per configuration run, its figures by name (see json_line), and
 # prints each line prefixed "bench-latency: " as it is written.
 set -u
+# kvm_dir, vmm_threads: copied beside this file (scripts/bench).
+. "$(dirname "$0")/bench-vmm-threads.sh"
 RUNS=$1 SECONDS_PER_TEST=$2 SET=$3
 shift 3
 CONFIGS=$*
@@ -107,42 +109,13 @@ cfg_setup() {
   return 0
 }
 
-# The VM's debugfs directory (QEMU also makes a short-lived scratch VM to
-# probe the CPU: take the live one with the most exits), as bench-host.sh.
-kvm_dir() {
-  best='' bestn=-1
-  for d in /sys/kernel/debug/kvm/"$PID"-*; do
-    [ -r "$d/exits" ] || continue
-    n=$(cat "$d/exits" 2>/dev/null) || continue
-    [ "$n" -gt "$bestn" ] && best=$d bestn=$n
-  done
-  echo "$best"
-}
-
 # "EXITS GUEST_NS OWN_NS VHOST_NS": the VM's KVM exits and the run time of
-# its vCPU threads, the VMM's other threads and the vhost workers (threads
-# of the VMM on 6.4+, vhost-PID processes before), as bench-host.sh reads them.
+# its vCPU threads, the VMM's other threads and the vhost workers
+# (bench-vmm-threads.sh, as bench-host.sh reads them).
 counters() {
   d=$(kvm_dir)
   e=$(cat "$d/exits" 2>/dev/null || echo 0)
-  {
-    for t in /proc/"$PID"/task/[0-9]*; do
-      read -r name <"$t/comm" 2>/dev/null || continue
-      read -r ns _ <"$t/schedstat" 2>/dev/null || continue
-      case $name in
-        vcpu[0-9]* | "CPU "*/KVM) echo "g $ns" ;;
-        vhost-*) echo "v $ns" ;;
-        *) echo "o $ns" ;;
-      esac
-    done
-    for c in /proc/[0-9]*/comm; do
-      read -r name <"$c" 2>/dev/null || continue
-      [ "$name" = "vhost-$PID" ] || continue
-      p=${c%/comm}
-      [ "${p#/proc/}" = "$PID" ] && continue
-      read -r ns _ <"$p/schedstat" 2>/dev/null && echo "v $ns"
-    done
-  } | awk -v e="$e" '{ s[$1] += $2 } END { printf "%s %.0f %.0f %.0f\n", e, s["g"], s["o"], s["v"] }'
+  vmm_threads | awk -v e="$e" '{ s[$1] += $3 } END { printf "%s %.0f %.0f %.0f\n", e, s["g"], s["o"], s["v"] }'
 }
 
 # guest_value FILE PATTERN KEY: value of KEY= on the first guest line matching PATTERN.
