@@ -36,6 +36,35 @@ struct irq_line {
 	char chip[32], name[64];
 };
 
+/*
+ * The @ncpus per-CPU columns at @p into @l (and their total); where they
+ * end, or NULL if the line has fewer (not a per-CPU line).
+ */
+static char *parse_counts(char *p, unsigned int ncpus, struct irq_line *l)
+{
+	l->total = 0;
+	for (unsigned int c = 0; c < ncpus; c++) {
+		char *end;
+
+		l->count[c] = strtoull(p, &end, 10);
+		if (end == p)
+			return NULL;
+		l->total += l->count[c];
+		p = end;
+	}
+	return p;
+}
+
+/* "12,0,...": @l's per-CPU counts, comma-separated, in @buf. */
+static void format_counts(const struct irq_line *l, unsigned int ncpus, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int c = 0; c < ncpus && off < size; c++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%llu", c ? "," : "", l->count[c]);
+}
+
 /* "  41:  12  0  ITS-MSI 16385 Edge  virtio0-input.0": 0 if it parsed. */
 static int parse_line(char *line, unsigned int ncpus, struct irq_line *l)
 {
@@ -43,17 +72,9 @@ static int parse_line(char *line, unsigned int ncpus, struct irq_line *l)
 
 	if (!p)
 		return -1;
-	p++;
-	l->total = 0;
-	for (unsigned int c = 0; c < ncpus; c++) {
-		char *end;
-
-		l->count[c] = strtoull(p, &end, 10);
-		if (end == p)
-			return -1;	/* fewer columns: not a device line */
-		l->total += l->count[c];
-		p = end;
-	}
+	p = parse_counts(p + 1, ncpus, l);
+	if (!p)
+		return -1;
 	l->chip[0] = '\0';
 	for (tok = strtok_r(p, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
 		if (!l->chip[0])
@@ -69,12 +90,8 @@ static int parse_line(char *line, unsigned int ncpus, struct irq_line *l)
 static void say_line(const struct irq_line *l, unsigned int ncpus)
 {
 	char counts[MAX_CPUS * 21];
-	size_t off = 0;
 
-	counts[0] = '\0';
-	for (unsigned int c = 0; c < ncpus && off < sizeof(counts); c++)
-		off += (size_t)snprintf(counts + off, sizeof(counts) - off, "%s%llu", c ? "," : "",
-					l->count[c]);
+	format_counts(l, ncpus, counts, sizeof(counts));
 	guest_say("irqs", "%s chip=%s per-cpu=%s total=%llu", l->name, l->chip, counts, l->total);
 }
 
@@ -85,20 +102,16 @@ static void say_line(const struct irq_line *l, unsigned int ncpus)
  */
 static int parse_other(char *line, unsigned int ncpus, struct irq_line *l)
 {
-	char *p = strchr(line, ':'), *end;
+	char *p = strchr(line, ':');
 	int ipi = !strncmp(line + strspn(line, " "), "IPI", 3);
 
 	if (!p || (!ipi && !strstr(line, "arch_timer")))
 		return -1;
 	snprintf(l->chip, sizeof(l->chip), "%.*s", (int)(p - line - strspn(line, " ")),
 		 line + strspn(line, " "));
-	p++;
-	for (unsigned int c = 0; c < ncpus; c++) {
-		l->count[c] = strtoull(p, &end, 10);
-		if (end == p)
-			return -1;
-		p = end;
-	}
+	p = parse_counts(p + 1, ncpus, l);
+	if (!p)
+		return -1;
 	p += strspn(p, " \t");
 	if (!ipi)
 		p = strstr(p, "arch_timer");
@@ -121,14 +134,10 @@ void guest_irqs_report_other(void)
 	ncpus = count_cpus(line);
 	while (fgets(line, sizeof(line), f)) {
 		char counts[MAX_CPUS * 21];
-		size_t off = 0;
 
 		if (parse_other(line, ncpus, &l))
 			continue;
-		counts[0] = '\0';
-		for (unsigned int c = 0; c < ncpus && off < sizeof(counts); c++)
-			off += (size_t)snprintf(counts + off, sizeof(counts) - off, "%s%llu",
-						c ? "," : "", l.count[c]);
+		format_counts(&l, ncpus, counts, sizeof(counts));
 		guest_say("irqs-other", "%s per-cpu=%s name=%s", l.chip, counts, l.name);
 	}
 	fclose(f);

@@ -342,10 +342,10 @@ static void phase(const char *name)
 	nanosleep(&pause, NULL);
 }
 
-/* Whether @name is one of the comma-separated words of @set. */
 /* guest-test.tests: the protocols and directions kept within the set. */
 static char test_filter[32] = "udp,tcp,g2h,h2g";
 
+/* Whether @name is one of the comma-separated words of @set. */
 static int in_set(const char *set, const char *name)
 {
 	size_t n = strlen(name);
