@@ -30,6 +30,7 @@ _tinyvmm_run_options='
 --vhost auto|on|off
 --vhost-irq direct|relay
 --vhost-poll-us N
+--worker-poll-us N
 --queues N
 --transport auto|mmio|pci
 --virtio-mmio legacy|modern

@@ -21,7 +21,7 @@ enum opt_id {
 	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
 
-	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_MACHINE, OPT_VIRTIO_MMIO, OPT_BIOS,
+	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_WORKER_POLL_US, OPT_MACHINE, OPT_VIRTIO_MMIO, OPT_BIOS,
 	OPT_NO_EVENT_IDX, OPT_NO_MRG_RXBUF,
 };
 
@@ -63,6 +63,7 @@ static const struct opt_desc options[] = {
 	{ "queues", OPT_QUEUES, true },
 	{ "vhost-irq", OPT_VHOST_IRQ, true },
 	{ "vhost-poll-us", OPT_VHOST_POLL_US, true },
+	{ "worker-poll-us", OPT_WORKER_POLL_US, true },
 	{ "transport", OPT_TRANSPORT, true },
 	{ "virtio-mmio", OPT_VIRTIO_MMIO, true },
 	{ "expect", OPT_EXPECT, true },
@@ -117,6 +118,8 @@ void cli_print_help(void)
 	       "  --vhost-irq direct|relay  vhost interrupts via KVM irqfd, or relayed by tinyvmm (default: direct)\n"
 	       "  --vhost-poll-us N    vhost-net busy-polls an empty ring up to N microseconds, 0-%u\n"
 	       "                       (VHOST_SET_VRING_BUSYLOOP_TIMEOUT; default: 0, no polling)\n"
+	       "  --worker-poll-us N   Tier 2: the worker polls for more work up to N microseconds\n"
+	       "                       before sleeping, 0-%u, adapting to the traffic (default: 0)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --transport auto|mmio|pci  virtio-net on virtio-mmio, or on virtio-pci with MSI-X\n"
 	       "                       (default auto: pci when --queues > 1, else mmio; always mmio\n"
@@ -160,7 +163,7 @@ void cli_print_help(void)
 	       "On a host without ARM64 KVM (e.g. x86_64) run it inside the emulated host:\n"
 	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
 	       CLI_DEFAULT_CMDLINE, board_get(BOARD_VIRT)->default_cmdline, CLI_DEFAULT_CPUS,
-	       CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US,
+	       CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US, CLI_MAX_VHOST_POLL_US,
 	       (unsigned long long)board_get(BOARD_TINYVMM)->exit_device.base);
 }
 
@@ -249,6 +252,14 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		cfg->vhost_poll_us = (unsigned int)n;
 		cfg->vhost_poll_set = true;
 		break;
+	case OPT_WORKER_POLL_US:
+		if (parse_u64(v, 0, CLI_MAX_VHOST_POLL_US, &n))
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--worker-poll-us '%s' is not a polling time. Use microseconds from 0 to %u",
+					     v, CLI_MAX_VHOST_POLL_US);
+		cfg->worker_poll_us = (unsigned int)n;
+		cfg->worker_poll_set = true;
+		break;
 	case OPT_TRANSPORT:
 		if (!strcmp(v, "auto"))
 			cfg->transport_set = false;
@@ -323,7 +334,7 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->no_event_idx ||
 			       cfg->no_mrg_rxbuf || cfg->queues > 1 ||
 			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO || cfg->transport_pci ||
-			       cfg->vhost_poll_set))
+			       cfg->vhost_poll_set || cfg->worker_poll_set))
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "network options need a NIC. Add --tap NAME");
 	if (cfg->transport_set && cfg->transport_pci && cfg->virtio_mmio == VIRTIO_MMIO_MODE_LEGACY)
@@ -333,6 +344,9 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 	if (cfg->vhost_poll_set && cfg->vhost == VHOST_OFF)
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "--vhost-poll-us tunes vhost-net, which --vhost off turns off. Drop one of them");
+	if (cfg->worker_poll_set && cfg->vhost == VHOST_ON)
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--worker-poll-us tunes tinyvmm's own worker (Tier 2), which --vhost on replaces. Drop one of them");
 	return 0;
 }
 

@@ -166,6 +166,15 @@ static bool send_chain(struct net_queue_pair *pair, struct virtq *vq, struct vir
 	return true;
 }
 
+/*
+ * Will the worker poll before it next sleeps (--worker-poll-us)? Then the
+ * poll, not the end of the pass, turns TX kicks back on.
+ */
+static bool poll_due(const struct net_queue_pair *pair)
+{
+	return net_poll_window(&pair->poll) != 0;
+}
+
 /* Returns -1 if the guest broke the ring, 1 if it stopped at the batch limit. */
 static int process_tx(struct net_queue_pair *pair)
 {
@@ -189,7 +198,7 @@ static int process_tx(struct net_queue_pair *pair)
 			return -1;
 		if (n >= NET_BATCH)
 			break;	/* more later: the kick fd stays unread-safe */
-	} while (virtq_set_kicks(vq, true));
+	} while (!poll_due(pair) && virtq_set_kicks(vq, true));
 out:
 	if (virtq_should_interrupt(vq))
 		pair->irq_pending |= NET_IRQ_TX;
@@ -483,6 +492,59 @@ static int worker_open(struct net_queue_pair *pair)
 	return epfd;
 }
 
+/*
+ * Spin up to the poll window for the guest's next TX frame, an RX refill
+ * kick or a TAP frame before sleeping, with TX kicks off meanwhile: a
+ * request/response guest's next frame is then served without its kick's
+ * exit and without waking this thread. Returns true when work came (@n:
+ * events in @evs, perhaps 0 with TX frames posted); false: sleep.
+ */
+static bool poll_for_work(struct net_queue_pair *pair, int epfd, struct epoll_event *evs, int *n)
+{
+	uint64_t window = net_poll_window(&pair->poll), start;
+	struct virtq *vq = txq(pair);
+	bool found;
+
+	if (!poll_due(pair))
+		return false;
+	virtq_set_kicks(vq, false);
+	start = now_ns();
+	do {
+		*n = epoll_wait(epfd, evs, 4, 0);
+		found = *n != 0 || virtq_has_avail(vq);
+	} while (!found && now_ns() - start < window);
+	/* Kicks back on before any sleep; a frame that slipped in counts as found. */
+	if (!found)
+		found = virtq_set_kicks(vq, true);
+	if (found) {
+		stat_add(&pair->stats.polls_found, 1);
+		return true;
+	}
+	stat_add(&pair->stats.polls_missed, 1);
+	return false;
+}
+
+/*
+ * The next events: at once after a full batch (wait_ms()), else after a
+ * poll (when one is due and could find work: not with TX waiting for the
+ * TAP or the rings broken), else asleep in epoll_wait.
+ */
+static int wait_for_work(struct net_queue_pair *pair, int epfd, struct epoll_event *evs,
+			 int busy, bool broken)
+{
+	/* When the worker went idle: the clock is read only when polling is on. */
+	uint64_t idle = pair->poll.max_ns ? now_ns() : 0;
+	int n = 0;
+
+	if (!busy && !broken && !pair->tx_blocked && poll_for_work(pair, epfd, evs, &n))
+		return n;
+	dev_lock_assert_none("the Tier 2 worker's epoll_wait");
+	n = epoll_wait(epfd, evs, 4, wait_ms(pair, busy));
+	if (!busy && n > 0 && pair->poll.max_ns)
+		net_poll_woke(&pair->poll, now_ns() - idle);
+	return n;
+}
+
 static void *net_worker(void *arg)
 {
 	struct net_queue_pair *pair = arg;
@@ -501,9 +563,7 @@ static void *net_worker(void *arg)
 		struct epoll_event evs[4];
 		int n;
 
-		dev_lock_assert_none("the Tier 2 worker's epoll_wait");
-		/* Work left over from a full batch: poll without sleeping (wait_ms()). */
-		n = epoll_wait(epfd, evs, 4, wait_ms(pair, busy));
+		n = wait_for_work(pair, epfd, evs, busy, broken);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -537,6 +597,7 @@ int net_user_start_pair(struct net_queue_pair *pair)
 	pair->irq_pending = 0;
 	pair->tap_gone = __atomic_load_n(&pair->net->link_down, __ATOMIC_SEQ_CST);
 	pair->tap_gone_reported = pair->tap_gone;
+	net_poll_init(&pair->poll, pair->net->opts.worker_poll_us);
 	return tvm_worker_start(&pair->worker, net_worker, pair) ? -1 : 0;
 }
 

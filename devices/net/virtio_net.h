@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "devices/net/net_features.h"
+#include "devices/net/net_poll.h"
 #include "devices/virtio/virtio_dev.h"
 #include "vhost/vhost_net.h"
 #include "lib/util.h"
@@ -44,6 +45,7 @@ struct net_options {
 	enum net_vhost_mode vhost;
 	enum net_irq_mode irq_mode;
 	unsigned int vhost_poll_us;	/* vhost busy-poll time per ring, 0 = off */
+	unsigned int worker_poll_us;	/* Tier 2 worker's longest poll, 0 = off */
 	unsigned int queues;	/* queue pairs; > 1 offers MQ and a control queue */
 	bool quiet;		/* no negotiation report */
 };
@@ -59,6 +61,8 @@ struct net_pair_stats {
 	uint64_t tx_oversize;	/* TX frames longer than NET_TX_FRAME_MAX: dropped */
 	uint64_t tx_refused;	/* TX frames the TAP refused NET_TX_TRIES times: dropped */
 	uint64_t worker_wakeups;	/* returns from epoll_wait: a spinning worker shows here */
+	uint64_t polls_found;	/* --worker-poll-us: polls that found work (no sleep) */
+	uint64_t polls_missed;	/* polls that ran out: the worker slept after all */
 };
 
 struct virtio_net;
@@ -87,6 +91,7 @@ struct net_queue_pair {
 	uint8_t *rx_frame;	/* one frame read from the TAP, not yet delivered */
 	size_t rx_frame_len;
 	struct virtq_chain *chains;	/* scratch: NET_RX_MAX_MERGE chains */
+	struct net_poll poll;	/* Tier 2: how long to spin before sleeping */
 	struct net_pair_stats stats;
 };
 

@@ -182,9 +182,13 @@ bool virtq_split_should_interrupt(struct virtq *vq)
 static void request_kick_at(struct virtq *vq, bool enable, uint16_t idx)
 {
 	if (vq->event_idx) {
-		/* "Kick me once you make entry idx available." */
-		if (enable)
-			__atomic_store_n(used_avail_event(vq), htole16(idx), __ATOMIC_RELAXED);
+		/*
+		 * "Kick me once you make entry idx available." Off: an entry
+		 * half the index space away, which no batch of a ring of at
+		 * most 32768 crosses, even one the driver checks late.
+		 */
+		__atomic_store_n(used_avail_event(vq),
+				 htole16(enable ? idx : (uint16_t)(idx + 0x8000)), __ATOMIC_RELAXED);
 	} else {
 		__atomic_store_n(used_flags(vq), htole16(enable ? 0 : VRING_USED_F_NO_NOTIFY),
 				 __ATOMIC_RELAXED);

@@ -10,7 +10,8 @@
 #   rr,rate,bulk. CONFIGS: tinyvmm-t2 tinyvmm-1b tinyvmm-1a (virtio-mmio)
 #   and the same with -pci (virtio-pci), as in scripts/bench; each may end
 #   in A/B variants: -split (--no-packed), -noei (--no-event-idx), -nomrg
-#   (--no-mrg-rxbuf), -poll50 (--vhost-poll-us 50), in that order. QEMU:
+#   (--no-mrg-rxbuf), -poll50 (--vhost-poll-us 50; Tier 2: --worker-poll-us
+#   50), in that order. QEMU:
 #   qemu-1b-pci (vhost) and qemu-t2-pci (userspace) on virtio-net-pci, the
 #   seed's flags on virtio-mmio (qemu-t2, qemu-1b), and qemu-1b-q256 (the
 #   seed's flags with rx/tx_queue_size=256).
@@ -84,7 +85,11 @@ servers_stop() {
 QNET_DEV=mrg_rxbuf=on,packed=on,event_idx=on,tx_queue_size=1024,rx_queue_size=1024
 cfg_setup() {
   TAP=tap0 ADDR=169.254.0.1 GIP=169.254.0.2 VMM=tinyvmm base=$1 NETARGS='' QNET=$QNET_DEV
-  case $base in *-poll50) NETARGS="--vhost-poll-us 50" base=${base%-poll50} ;; esac
+  # -poll50: vhost-net's busy poll in Tiers 1A/1B, the worker's adaptive poll in Tier 2.
+  case $base in
+    tinyvmm-t2*-poll50) NETARGS="--worker-poll-us 50" base=${base%-poll50} ;;
+    *-poll50) NETARGS="--vhost-poll-us 50" base=${base%-poll50} ;;
+  esac
   case $base in *-nomrg) NETARGS="--no-mrg-rxbuf $NETARGS" base=${base%-nomrg} ;; esac
   case $base in *-noei) NETARGS="--no-event-idx $NETARGS" base=${base%-noei} ;; esac
   case $base in *-split) NETARGS="--no-packed $NETARGS" base=${base%-split} ;; esac

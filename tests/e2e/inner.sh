@@ -1038,6 +1038,20 @@ check_tier1b_poll() {
   pass "$name"
 }
 
+# --worker-poll-us: Tier 2's worker polls before it sleeps; verified
+# transfers still pass, the report says the limit and that polls ran.
+check_tier2_poll() {
+  name=$1
+  PEER=$TAP0_PEER
+  check_net "$name" tap0 "" --vhost off --worker-poll-us 50 --report-json "$LOGDIR/report-$name.json" || return 0
+  expect_report "$name" '"tier": "2"' '"worker_poll_us": 50,' '"vhost_poll_us": null' '"phase": "exit"' || return 0
+  if ! grep -Eq '"polls_(found|missed)": [1-9]' "$LOGDIR/report-$name.json"; then
+    fail "$name" "report-$name.json: no poll found or missed work (polls_found, polls_missed all 0)"
+    return 0
+  fi
+  pass "$name"
+}
+
 # expect_report NAME PATTERN...: the --report-json file has each PATTERN
 # (run.sh validates every report-*.json against docs/report.schema.json).
 expect_report() {

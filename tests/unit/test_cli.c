@@ -389,6 +389,30 @@ Test(cli, vhost_poll_us)
 	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
+Test(cli, worker_poll_us)
+{
+	char *p50[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--worker-poll-us", "50" };
+	char *off[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "off",
+			"--worker-poll-us=1000" };
+	char *big[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--worker-poll-us", "1001" };
+	char *word[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--worker-poll-us", "5ms" };
+	char *on[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "on",
+		       "--worker-poll-us", "50" };
+	char *notap[] = { "tinyvmm", "--kernel", "k", "--worker-poll-us", "50" };
+	char *none[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0" };
+
+	expect_ok(ARGC(none), none);
+	cr_assert_eq(cfg.worker_poll_us, 0, "no polling unless asked");
+	expect_ok(ARGC(p50), p50);
+	cr_assert_eq(cfg.worker_poll_us, 50, "auto: applies if vhost-net is not there");
+	expect_ok(ARGC(off), off);
+	cr_assert_eq(cfg.worker_poll_us, 1000);
+	expect_usage_error(ARGC(big), big, "0 to 1000");
+	expect_usage_error(ARGC(word), word, "--worker-poll-us");
+	expect_usage_error(ARGC(on), on, "--vhost on");
+	expect_usage_error(ARGC(notap), notap, "--tap");
+}
+
 Test(cli, transport)
 {
 	char *pci[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--transport", "pci" };

@@ -12,11 +12,13 @@
 #include <errno.h>
 #include <linux/virtio_ids.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/net/net_user.h"
@@ -37,6 +39,7 @@ static struct nd_ring rxr, txr;
 static struct net_driver drv;
 static int host_fd = -1;	/* the other end of the "TAP" */
 static struct net_queue_pair *pair = &net.pairs[0];
+static unsigned int worker_poll_us;	/* net.opts.worker_poll_us at start */
 
 /* The transport's device hooks, minus virtio_net's backend start-up. */
 static int stub_activate(struct virtio_dev *dev) { return 0; }
@@ -75,6 +78,7 @@ static void start_mode(uint64_t features, bool legacy)
 	cr_assert_eq(guest_mem_alloc(&mem, RAM_BASE, RAM_SIZE, &err), 0);
 	nd_init(&drv, &rxr, &txr, &mmio, &mem, RAM_BASE, RAM_SIZE, QSIZE);
 	memset(&net, 0, sizeof(net));
+	net.opts.worker_poll_us = worker_poll_us;
 	virtio_dev_init(&net.vdev, VIRTIO_ID_NET, features, 2, QSIZE, &mem, &stub_ops, &net);
 	if (legacy)
 		virtio_mmio_init_legacy(&mmio, &net.vdev);
@@ -554,4 +558,135 @@ Test(net_worker, tx_frame_longer_than_any_tap_takes_is_dropped_and_counted)
 	cr_assert_eq(counter(&pair->stats.tx_packets), 1);
 	cr_assert_eq(read(host_fd, got, sizeof(got)), (ssize_t)sizeof(frame), "only the second frame");
 	assert_asleep("after an oversize frame");
+}
+
+/*
+ * --worker-poll-us. A guest that sends one frame at a time, the next as soon
+ * as the last is used (request/response), kicking only when the ring asks
+ * (the event index, or NO_NOTIFY without it). The worker polls for its
+ * next frame with kicks off, so frames are served without kicks; a poll
+ * that misses turns kicks back on before the worker sleeps, or a frame
+ * posted then would never be served (the loop below would stop).
+ */
+static bool driver_should_kick(bool event_idx, uint16_t old_idx)
+{
+	uint16_t flags;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* idx out before the request is read */
+	if (event_idx)
+		return nd_avail_event(&drv, &txr) == old_idx;	/* one entry added */
+	flags = le16toh(__atomic_load_n((uint16_t *)nd_gp(&drv, txr.used), __ATOMIC_ACQUIRE));
+	return !(flags & VRING_USED_F_NO_NOTIFY);
+}
+
+/* Wait (up to 3 s) for the frame's completion without sleeping: a guest spinning on used. */
+static bool spin_for_used(uint16_t want)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0;; i++) {
+		if (nd_used_idx(&drv, &txr) == want)
+			return true;
+		if (i % 64)
+			continue;
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 3)
+			return false;
+	}
+}
+
+static void ping_pong_tx(bool event_idx, unsigned int frames, unsigned int poll_us)
+{
+	static uint8_t frame[HDR + 64];
+	uint64_t kicks = 0;
+
+	worker_poll_us = poll_us;
+	start(F(VIRTIO_NET_F_MRG_RXBUF) | (event_idx ? F(VIRTIO_RING_F_EVENT_IDX) : 0));
+	/* Endless polls: the worker's first one has turned kicks off. */
+	for (int i = 0; poll_us == NET_POLL_ENDLESS_US && driver_should_kick(event_idx, 0); i++) {
+		cr_assert_lt(i, 3000, "the worker never started polling");
+		usleep(1000);
+	}
+	for (unsigned int i = 0; i < frames; i++) {
+		uint16_t old = txr.avail_idx;
+
+		nd_post_quiet(&drv, &txr, frame, sizeof(frame), false);
+		if (driver_should_kick(event_idx, old)) {
+			nd_kick(&txr);
+			kicks++;
+		}
+		cr_assert(spin_for_used((uint16_t)(old + 1)), "frame %u never served (%llu kicks)",
+			  i, (unsigned long long)kicks);
+		cr_assert_eq(host_drain(), 1, "frame %u", i);
+	}
+	cr_assert_eq(counter(&pair->stats.tx_packets), frames);
+	cr_assert_eq(counter(&pair->stats.tx_kicks), kicks);
+	cr_log_info("%u frames: %llu kicks, %llu polls found, %llu missed", frames,
+		    (unsigned long long)kicks, (unsigned long long)counter(&pair->stats.polls_found),
+		    (unsigned long long)counter(&pair->stats.polls_missed));
+}
+
+/*
+ * Whatever the timing: each poll that runs out turns kicks back on and
+ * re-checks before sleeping, so no frame waits for a kick never sent.
+ */
+Test(net_worker, polling_loses_no_frame_event_idx)
+{
+	ping_pong_tx(true, 2000, 1000);
+}
+
+Test(net_worker, polling_loses_no_frame_no_event_idx)
+{
+	ping_pong_tx(false, 2000, 1000);
+}
+
+/* Polls that never run out (NET_POLL_ENDLESS_US): every frame is found by one, none kicks. */
+static void ping_pong_polled(bool event_idx)
+{
+	ping_pong_tx(event_idx, 500, NET_POLL_ENDLESS_US);
+	cr_assert_eq(counter(&pair->stats.tx_kicks), 0, "kicks stay off while the worker polls");
+	cr_assert_eq(counter(&pair->stats.polls_found), 500, "one poll found each frame");
+	cr_assert_eq(counter(&pair->stats.polls_missed), 0);
+}
+
+Test(net_worker, polling_serves_frames_without_kicks_event_idx)
+{
+	ping_pong_polled(true);
+}
+
+Test(net_worker, polling_serves_frames_without_kicks_no_event_idx)
+{
+	ping_pong_polled(false);
+}
+
+/* Idle after traffic: a few polls that miss, then asleep, no polling at all. */
+Test(net_worker, polling_stops_when_the_guest_goes_idle)
+{
+	uint64_t polls;
+
+	ping_pong_tx(true, 200, 1000);
+	usleep(20 * 1000);	/* longer than any poll: the last one has ended */
+	polls = counter(&pair->stats.polls_found) + counter(&pair->stats.polls_missed);
+	assert_asleep("idle with --worker-poll-us");
+	cr_assert_eq(counter(&pair->stats.polls_found) + counter(&pair->stats.polls_missed), polls,
+		     "the worker polled with nothing to wake it");
+	/* The next frame wakes it as usual: its kick is asked for. */
+	cr_assert_eq(nd_avail_event(&drv, &txr), txr.avail_idx);
+}
+
+Test(net_worker, no_polling_unless_asked)
+{
+	uint8_t frame[HDR + 64] = { 0 };
+	uint32_t id, len;
+
+	start(F(VIRTIO_RING_F_EVENT_IDX));
+	for (int i = 0; i < 50; i++) {
+		nd_post(&drv, &txr, frame, sizeof(frame), false);
+		cr_assert(nd_wait_used(&drv, &txr, &id, &len));
+		host_drain();
+	}
+	cr_assert_eq(counter(&pair->stats.polls_found) + counter(&pair->stats.polls_missed), 0);
+	cr_assert_eq(counter(&pair->stats.tx_kicks) > 0, true);
 }

@@ -187,6 +187,8 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 		json_u64(j, "tx_oversize", s->tx_oversize);
 		json_u64(j, "tx_refused", s->tx_refused);
 		json_u64(j, "worker_wakeups", s->worker_wakeups);
+		json_u64(j, "polls_found", s->polls_found);
+		json_u64(j, "polls_missed", s->polls_missed);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -242,6 +244,11 @@ static void write_network(struct json *j, struct vm *vm)
 		json_u64(j, "vhost_poll_us", net->opts.vhost_poll_us);
 	else
 		json_null(j, "vhost_poll_us");
+	/* The Tier 2 worker's longest poll (net_poll.h: the window adapts below it). */
+	if (net->backend == NET_BACKEND_USERSPACE)
+		json_u64(j, "worker_poll_us", net->opts.worker_poll_us);
+	else
+		json_null(j, "worker_poll_us");
 	json_bool(j, "driver_ready", dev->active);
 	json_bool(j, "link_up", net->link_status != 0);
 	/* What the driver last negotiated: kept when it resets before power-off. */

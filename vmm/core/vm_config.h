@@ -57,6 +57,8 @@ struct vm_config {
 	bool vhost_irq_set;
 	unsigned int vhost_poll_us;	/* --vhost-poll-us: vhost busy-poll time, 0 = off */
 	bool vhost_poll_set;
+	unsigned int worker_poll_us;	/* --worker-poll-us: Tier 2 worker's longest poll, 0 = off */
+	bool worker_poll_set;
 	unsigned int queues;
 	bool transport_pci;		/* virtio-net on virtio-pci (after auto is resolved) */
 	bool transport_set;		/* --transport mmio|pci given; else auto: pci when --queues > 1 */

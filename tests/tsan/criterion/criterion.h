@@ -61,5 +61,7 @@ void cr_skip_here(void);
 #define cr_assert_leq(a, b, ...) cr_assert((a) <= (b))
 #define cr_assert_arr_eq(a, b, n, ...) cr_assert(memcmp((a), (b), (n)) == 0)
 #define cr_skip_test(...) cr_skip_here()
+/* Informational lines go to stderr, as Criterion's --verbose shows them. */
+#define cr_log_info(...) do { fprintf(stderr, "[----] " __VA_ARGS__); fputc('\n', stderr); } while (0)
 
 #endif
