@@ -198,6 +198,20 @@ static int parse_gic(const char *v, enum gic_request *gic)
 	return 0;
 }
 
+/* --vhost-poll-us, --worker-poll-us: microseconds, 0 to CLI_MAX_VHOST_POLL_US. */
+static int parse_poll_us(const char *name, const char *v, unsigned int *out,
+			 struct tvm_error *err)
+{
+	uint64_t n;
+
+	if (parse_u64(v, 0, CLI_MAX_VHOST_POLL_US, &n))
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--%s '%s' is not a polling time. Use microseconds from 0 to %u",
+				     name, v, CLI_MAX_VHOST_POLL_US);
+	*out = (unsigned int)n;
+	return 0;
+}
+
 static int apply_net_option(const struct opt_desc *o, const char *v,
 			    struct vm_config *cfg, struct tvm_error *err)
 {
@@ -245,21 +259,11 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		cfg->vhost_irq_set = true;
 		break;
 	case OPT_VHOST_POLL_US:
-		if (parse_u64(v, 0, CLI_MAX_VHOST_POLL_US, &n))
-			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
-					     "--vhost-poll-us '%s' is not a polling time. Use microseconds from 0 to %u",
-					     v, CLI_MAX_VHOST_POLL_US);
-		cfg->vhost_poll_us = (unsigned int)n;
 		cfg->vhost_poll_set = true;
-		break;
+		return parse_poll_us(o->name, v, &cfg->vhost_poll_us, err);
 	case OPT_WORKER_POLL_US:
-		if (parse_u64(v, 0, CLI_MAX_VHOST_POLL_US, &n))
-			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
-					     "--worker-poll-us '%s' is not a polling time. Use microseconds from 0 to %u",
-					     v, CLI_MAX_VHOST_POLL_US);
-		cfg->worker_poll_us = (unsigned int)n;
 		cfg->worker_poll_set = true;
-		break;
+		return parse_poll_us(o->name, v, &cfg->worker_poll_us, err);
 	case OPT_TRANSPORT:
 		if (!strcmp(v, "auto"))
 			cfg->transport_set = false;
