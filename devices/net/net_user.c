@@ -264,6 +264,7 @@ static int deliver_frame(struct net_queue_pair *pair)
 					    VIRTIO_NET_F_MRG_RXBUF);
 	size_t len = pair->rx_frame_len, hdr = hdr_len(pair), covered = 0, off = 0;
 	int got = pop_rx_buffers(pair, vq, mergeable ? NET_RX_MAX_MERGE : 1, &covered);
+	uint32_t written[NET_RX_MAX_MERGE] = { 0 };
 	unsigned int n;
 	uint16_t num_buffers;
 
@@ -272,8 +273,7 @@ static int deliver_frame(struct net_queue_pair *pair)
 	n = (unsigned int)got;
 	/* Too small (driver bug or frame beyond what it posted): drop it. */
 	if (covered < len || pair->chains[0].in_len < hdr) {
-		for (unsigned int i = 0; i < n; i++)
-			virtq_push(vq, &pair->chains[i], 0);
+		virtq_push_n(vq, pair->chains, written, n);
 		stat_add(&pair->stats.rx_dropped, 1);
 		return 1;
 	}
@@ -285,9 +285,11 @@ static int deliver_frame(struct net_queue_pair *pair)
 		size_t part = len - off < pair->chains[i].in_len ? len - off : pair->chains[i].in_len;
 
 		copy_to_chain(&pair->chains[i], pair->rx_frame + off, part);
-		virtq_push(vq, &pair->chains[i], (uint32_t)part);
+		written[i] = (uint32_t)part;
 		off += part;
 	}
+	/* All buffers of the frame at once: the guest takes num_buffers of them together. */
+	virtq_push_n(vq, pair->chains, written, n);
 	stat_add(&pair->stats.rx_packets, 1);
 	stat_add(&pair->stats.rx_bytes, len - hdr);
 	return 1;

@@ -93,13 +93,16 @@ void virtq_unpop(struct virtq *vq, const struct virtq_chain *chain)
 
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
 {
-	/* Never claim more than the driver offered for writing. */
-	if (written > chain->in_len)
-		written = (uint32_t)chain->in_len;
+	virtq_push_n(vq, chain, &written, 1);
+}
+
+void virtq_push_n(struct virtq *vq, const struct virtq_chain *chains, const uint32_t *written,
+		  unsigned int n)
+{
 	if (vq->packed)
-		virtq_packed_push(vq, chain, written);
+		virtq_packed_push_n(vq, chains, written, n);
 	else
-		virtq_split_push(vq, chain, written);
+		virtq_split_push_n(vq, chains, written, n);
 }
 
 bool virtq_should_interrupt(struct virtq *vq)

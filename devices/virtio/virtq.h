@@ -80,6 +80,13 @@ enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 void virtq_unpop(struct virtq *vq, const struct virtq_chain *chain);
 /* Return a chain to the driver with @written bytes written into it. */
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
+/*
+ * Return @n chains at once (@written[i] bytes in chain i): the driver sees
+ * all of them or none, as it must for the buffers of one merged RX frame
+ * (it reads num_buffers from the first and takes the rest at once).
+ */
+void virtq_push_n(struct virtq *vq, const struct virtq_chain *chains, const uint32_t *written,
+		  unsigned int n);
 /* After pushes: must the driver be interrupted (flags / event index)? */
 bool virtq_should_interrupt(struct virtq *vq);
 /*
@@ -114,18 +121,26 @@ uint64_t virtq_legacy_used_offset(uint16_t size, uint32_t align);
 
 /* Split ring internals shared with virtq_packed.c's counterpart. */
 enum virtq_pop_result virtq_split_pop(struct virtq *vq, struct virtq_chain *chain);
-void virtq_split_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
+void virtq_split_push_n(struct virtq *vq, const struct virtq_chain *chains,
+			const uint32_t *written, unsigned int n);
 bool virtq_split_should_interrupt(struct virtq *vq);
 bool virtq_split_set_kicks(struct virtq *vq, bool enable);
 bool virtq_split_has_avail(struct virtq *vq);
 bool virtq_split_kick_when_more(struct virtq *vq);
 enum virtq_pop_result virtq_packed_pop(struct virtq *vq, struct virtq_chain *chain);
 void virtq_packed_unpop(struct virtq *vq, const struct virtq_chain *chain);
-void virtq_packed_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
+void virtq_packed_push_n(struct virtq *vq, const struct virtq_chain *chains,
+			 const uint32_t *written, unsigned int n);
 bool virtq_packed_should_interrupt(struct virtq *vq);
 bool virtq_packed_set_kicks(struct virtq *vq, bool enable);
 bool virtq_packed_has_avail(struct virtq *vq);
 bool virtq_packed_kick_when_more(struct virtq *vq);
+
+/* Never claim more than the driver offered for writing (both formats). */
+static inline uint32_t virtq_written(const struct virtq_chain *chain, uint32_t written)
+{
+	return written > chain->in_len ? (uint32_t)chain->in_len : written;
+}
 
 /* Append one guest buffer to @chain (shared by both formats). */
 int virtq_chain_add(struct virtq *vq, struct virtq_chain *chain, uint64_t addr,

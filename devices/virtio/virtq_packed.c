@@ -127,19 +127,19 @@ void virtq_packed_unpop(struct virtq *vq, const struct virtq_chain *chain)
 	}
 }
 
-void virtq_packed_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
+/* Write one used descriptor but its flags; returns them, for the caller to store. */
+static uint16_t fill_used(struct virtq *vq, const struct virtq_chain *chain, uint32_t written,
+			  uint8_t **desc)
 {
-	uint8_t *p = desc_at(vq, vq->next_used);
 	uint16_t flags = vq->used_wrap ? (PACKED_DESC_F_AVAIL | PACKED_DESC_F_USED) : 0;
 	uint16_t id = htole16(chain->id);
 	uint32_t len = htole32(written);
 
+	*desc = desc_at(vq, vq->next_used);
 	if (written)
 		flags |= VIRTQ_DESC_F_WRITE;
-	memcpy(p + 8, &len, sizeof(len));
-	memcpy(p + 12, &id, sizeof(id));
-	/* Release: id and len visible before the flags that hand them over. */
-	__atomic_store_n((uint16_t *)(p + 14), htole16(flags), __ATOMIC_RELEASE);
+	memcpy(*desc + 8, &len, sizeof(len));
+	memcpy(*desc + 12, &id, sizeof(id));
 	vq->next_used = (uint16_t)(vq->next_used + chain->ndesc);
 	if (vq->next_used >= vq->size) {
 		vq->next_used = (uint16_t)(vq->next_used - vq->size);
@@ -147,6 +147,30 @@ void virtq_packed_push(struct virtq *vq, const struct virtq_chain *chain, uint32
 	}
 	/* Slots used since the last interrupt decision (wraps at 2^16; fine). */
 	vq->signalled_used = (uint16_t)(vq->signalled_used + chain->ndesc);
+	return flags;
+}
+
+/* Release: id and len visible before the flags that hand them over. */
+static void hand_over(uint8_t *desc, uint16_t flags)
+{
+	__atomic_store_n((uint16_t *)(desc + 14), htole16(flags), __ATOMIC_RELEASE);
+}
+
+void virtq_packed_push_n(struct virtq *vq, const struct virtq_chain *chains,
+			 const uint32_t *written, unsigned int n)
+{
+	uint8_t *head, *desc;
+	uint16_t head_flags, flags;
+
+	if (!n)
+		return;
+	head_flags = fill_used(vq, &chains[0], virtq_written(&chains[0], written[0]), &head);
+	for (unsigned int i = 1; i < n; i++) {
+		flags = fill_used(vq, &chains[i], virtq_written(&chains[i], written[i]), &desc);
+		hand_over(desc, flags);
+	}
+	/* The first last: the driver reads on from it, so it finds all of them or none. */
+	hand_over(head, head_flags);
 }
 
 static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)

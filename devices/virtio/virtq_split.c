@@ -143,14 +143,17 @@ enum virtq_pop_result virtq_split_pop(struct virtq *vq, struct virtq_chain *chai
 	return VIRTQ_GOT_CHAIN;
 }
 
-void virtq_split_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
+void virtq_split_push_n(struct virtq *vq, const struct virtq_chain *chains,
+			const uint32_t *written, unsigned int n)
 {
-	uint32_t *elem = used_elem(vq, vq->used_idx % vq->size);
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t *elem = used_elem(vq, vq->used_idx % vq->size);
 
-	elem[0] = htole32(chain->id);
-	elem[1] = htole32(written);
-	vq->used_idx++;
-	/* Release: the element must be visible before the index that covers it. */
+		elem[0] = htole32(chains[i].id);
+		elem[1] = htole32(virtq_written(&chains[i], written[i]));
+		vq->used_idx++;
+	}
+	/* Release: the elements before the index that covers them, one store for all. */
 	__atomic_store_n(used_idx_field(vq), htole16(vq->used_idx), __ATOMIC_RELEASE);
 }
 

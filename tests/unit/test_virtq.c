@@ -396,6 +396,45 @@ Test(virtq, packed_pop_and_push)
 	cr_assert_eq(d.vq.next_used, 2);
 }
 
+/* Several chains at once (a merged RX frame): each used, in order, across the wrap. */
+Test(virtq, push_n_returns_every_chain_in_order)
+{
+	struct virtq_chain chains[3];
+	uint32_t written[3] = { 100, 200, 0 };
+
+	for (int packed = 0; packed <= 1; packed++) {
+		start(4, packed, false, false);
+		/* Move the ring on by 3 so the batch crosses the end. */
+		for (int i = 0; i < 3; i++) {
+			td_post(&d, 0, 1, 64);
+			virtq_pop(&d.vq, &chain);
+			virtq_push(&d.vq, &chain, 1);
+		}
+		for (int i = 0; i < 3; i++) {
+			td_post(&d, 0, 1, 150);
+			cr_assert_eq(virtq_pop(&d.vq, &chains[i]), VIRTQ_GOT_CHAIN);
+		}
+		virtq_push_n(&d.vq, chains, written, 3);
+		if (packed) {
+			/* Slots 3, 0, 1: the first two wraps apart, the last two after the wrap. */
+			cr_assert_eq(packed_flags_at(3) & (PK_AVAIL | PK_USED), PK_AVAIL | PK_USED);
+			cr_assert_eq(packed_flags_at(0) & (PK_AVAIL | PK_USED), 0, "wrap counter 0");
+			cr_assert_eq(packed_flags_at(1) & (PK_AVAIL | PK_USED), 0);
+			cr_assert_eq(d.vq.next_used, 2);
+		} else {
+			uint32_t *elem = (uint32_t *)((uint8_t *)td_used16(&d) + 4);
+
+			cr_assert_eq(le16toh(td_used16(&d)[1]), 6);
+			cr_assert_eq(le32toh(elem[2 * 3 + 1]), 100);
+			cr_assert_eq(le32toh(elem[2 * 0 + 1]), 150, "clamped to what was offered");
+			cr_assert_eq(le32toh(elem[2 * 1 + 1]), 0);
+			cr_assert_eq(le32toh(elem[2 * 3]), chains[0].id);
+			cr_assert_eq(le32toh(elem[2 * 1]), chains[2].id);
+		}
+		td_teardown(&d);
+	}
+}
+
 Test(virtq, packed_wraps_with_odd_size_and_chains_across_the_end)
 {
 	start(5, true, false, false);
