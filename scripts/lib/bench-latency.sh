@@ -12,7 +12,8 @@
 #   in A/B variants: -split (--no-packed), -noei (--no-event-idx), -nomrg
 #   (--no-mrg-rxbuf), -poll50 (--vhost-poll-us 50; Tier 2: --worker-poll-us
 #   50), in that order. QEMU:
-#   qemu-1b-pci (vhost) and qemu-t2-pci (userspace) on virtio-net-pci, the
+#   qemu-1b-pci (vhost), qemu-t2-pci (userspace) and qemu-1a-pci (vhost,
+#   2 queue pairs, as in the bulk mode) on virtio-net-pci, the
 #   seed's flags on virtio-mmio (qemu-t2, qemu-1b), and qemu-1b-q256 (the
 #   seed's flags with rx/tx_queue_size=256).
 #
@@ -106,6 +107,7 @@ cfg_setup() {
       QNET=mrg_rxbuf=on,packed=on,event_idx=on,tx_queue_size=256,rx_queue_size=256 ;;
     qemu-t2-pci) VMM=qemu NETDEV=vhost=off QDEV=virtio-net-pci DEVX=romfile=, ;;
     qemu-1b-pci) VMM=qemu NETDEV=vhost=on QDEV=virtio-net-pci DEVX=romfile=, ;;
+    qemu-1a-pci) VMM=qemu NETDEV=vhost=on,queues=2 QDEV=virtio-net-pci DEVX=mq=on,vectors=6,romfile=, ;;
     *) log "error: unknown configuration $1"; return 1 ;;
   esac
   [ "$VMM" = qemu ] && [ -n "$NETARGS" ] && { log "error: $1: variants are tinyvmm's"; return 1; }
