@@ -561,6 +561,8 @@ static void *net_worker(void *arg)
 		virtio_dev_needs_reset(&pair->net->vdev);
 		return NULL;
 	}
+	/* A worker stopped mid-poll left TX kicks off: on, and serve what came meanwhile. */
+	busy = virtq_set_kicks(txq(pair), true);
 	while (!stop) {
 		struct epoll_event evs[4];
 		int n;
