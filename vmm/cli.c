@@ -163,7 +163,7 @@ void cli_print_help(void)
 	       "On a host without ARM64 KVM (e.g. x86_64) run it inside the emulated host:\n"
 	       "  scripts/emuhost -- tinyvmm --kernel ...\n",
 	       CLI_DEFAULT_CMDLINE, board_get(BOARD_VIRT)->default_cmdline, CLI_DEFAULT_CPUS,
-	       CLI_DEFAULT_MEM_MIB, CLI_MAX_VHOST_POLL_US, CLI_MAX_VHOST_POLL_US,
+	       CLI_DEFAULT_MEM_MIB, CLI_MAX_POLL_US, CLI_MAX_POLL_US,
 	       (unsigned long long)board_get(BOARD_TINYVMM)->exit_device.base);
 }
 
@@ -198,16 +198,16 @@ static int parse_gic(const char *v, enum gic_request *gic)
 	return 0;
 }
 
-/* --vhost-poll-us, --worker-poll-us: microseconds, 0 to CLI_MAX_VHOST_POLL_US. */
+/* --vhost-poll-us, --worker-poll-us: microseconds, 0 to CLI_MAX_POLL_US. */
 static int parse_poll_us(const char *name, const char *v, unsigned int *out,
 			 struct tvm_error *err)
 {
 	uint64_t n;
 
-	if (parse_u64(v, 0, CLI_MAX_VHOST_POLL_US, &n))
+	if (parse_u64(v, 0, CLI_MAX_POLL_US, &n))
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "--%s '%s' is not a polling time. Use microseconds from 0 to %u",
-				     name, v, CLI_MAX_VHOST_POLL_US);
+				     name, v, CLI_MAX_POLL_US);
 	*out = (unsigned int)n;
 	return 0;
 }

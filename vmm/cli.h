@@ -16,8 +16,8 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
 #define CLI_DEFAULT_MEM_MIB	512
 #define CLI_MAX_CPUS		512	/* syntax limit; KVM and the GIC set the real one */
 #define CLI_DEFAULT_CMDLINE	"console=ttyS0 earlycon"
-/* vhost spins this long each time a ring empties: keep it under a scheduler tick. */
-#define CLI_MAX_VHOST_POLL_US	1000
+/* vhost or the Tier 2 worker spins up to this each time a ring empties: under a scheduler tick. */
+#define CLI_MAX_POLL_US	1000
 
 void cli_defaults(struct vm_config *cfg);
 int cli_parse(int argc, char *const argv[], struct vm_config *cfg,

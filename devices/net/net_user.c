@@ -264,7 +264,8 @@ static int deliver_frame(struct net_queue_pair *pair)
 					    VIRTIO_NET_F_MRG_RXBUF);
 	size_t len = pair->rx_frame_len, hdr = hdr_len(pair), covered = 0, off = 0;
 	int got = pop_rx_buffers(pair, vq, mergeable ? NET_RX_MAX_MERGE : 1, &covered);
-	uint32_t written[NET_RX_MAX_MERGE] = { 0 };
+	static const uint32_t nothing_written[NET_RX_MAX_MERGE];
+	uint32_t written[NET_RX_MAX_MERGE];
 	unsigned int n;
 	uint16_t num_buffers;
 
@@ -273,7 +274,7 @@ static int deliver_frame(struct net_queue_pair *pair)
 	n = (unsigned int)got;
 	/* Too small (driver bug or frame beyond what it posted): drop it. */
 	if (covered < len || pair->chains[0].in_len < hdr) {
-		virtq_push_n(vq, pair->chains, written, n);
+		virtq_push_n(vq, pair->chains, nothing_written, n);
 		stat_add(&pair->stats.rx_dropped, 1);
 		return 1;
 	}
@@ -534,8 +535,8 @@ static bool poll_for_work(struct net_queue_pair *pair, int epfd, struct epoll_ev
 static int wait_for_work(struct net_queue_pair *pair, int epfd, struct epoll_event *evs,
 			 int busy, bool broken)
 {
-	/* When the worker went idle: the clock is read only when polling is on. */
-	uint64_t idle = pair->poll.max_ns ? now_ns() : 0;
+	/* When the worker went idle: the clock is read only for a poll's sleep. */
+	uint64_t idle = pair->poll.max_ns && !busy ? now_ns() : 0;
 	int n = 0;
 
 	if (!busy && !broken && !pair->tx_blocked && poll_for_work(pair, epfd, evs, &n))
