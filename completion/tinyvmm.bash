@@ -31,6 +31,7 @@ _tinyvmm_run_options='
 --vhost-irq direct|relay
 --vhost-poll-us N
 --worker-poll-us N
+--worker-sched normal|batch
 --queues N
 --transport auto|mmio|pci
 --virtio-mmio legacy|modern

@@ -21,7 +21,7 @@ enum opt_id {
 	OPT_VERSION, OPT_NO_PMU, OPT_NO_PAUTH, OPT_NO_SVE, OPT_TAP, OPT_MAC, OPT_NO_PACKED, OPT_VHOST,
 	OPT_QUEUES, OPT_VHOST_IRQ, OPT_EXPECT, OPT_FAIL_ON, OPT_NO_DEFAULT_FAIL_ON, OPT_EXIT_DEVICE,
 
-	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_WORKER_POLL_US, OPT_MACHINE, OPT_VIRTIO_MMIO, OPT_BIOS,
+	OPT_TRANSPORT, OPT_ON_RESET, OPT_VHOST_POLL_US, OPT_WORKER_POLL_US, OPT_WORKER_SCHED, OPT_MACHINE, OPT_VIRTIO_MMIO, OPT_BIOS,
 	OPT_NO_EVENT_IDX, OPT_NO_MRG_RXBUF,
 };
 
@@ -64,6 +64,7 @@ static const struct opt_desc options[] = {
 	{ "vhost-irq", OPT_VHOST_IRQ, true },
 	{ "vhost-poll-us", OPT_VHOST_POLL_US, true },
 	{ "worker-poll-us", OPT_WORKER_POLL_US, true },
+	{ "worker-sched", OPT_WORKER_SCHED, true },
 	{ "transport", OPT_TRANSPORT, true },
 	{ "virtio-mmio", OPT_VIRTIO_MMIO, true },
 	{ "expect", OPT_EXPECT, true },
@@ -120,6 +121,9 @@ void cli_print_help(void)
 	       "                       (VHOST_SET_VRING_BUSYLOOP_TIMEOUT; default: 0, no polling)\n"
 	       "  --worker-poll-us N   Tier 2: the worker polls for more work up to N microseconds\n"
 	       "                       before sleeping, 0-%u, adapting to the traffic (default: 0)\n"
+	       "  --worker-sched normal|batch  Tier 2: batch makes the worker SCHED_BATCH, so a kick\n"
+	       "                       does not preempt the vCPU that sent it on a shared core\n"
+	       "                       (default: normal)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --transport auto|mmio|pci  virtio-net on virtio-mmio, or on virtio-pci with MSI-X\n"
 	       "                       (default auto: pci when --queues > 1, else mmio; always mmio\n"
@@ -264,6 +268,16 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 	case OPT_WORKER_POLL_US:
 		cfg->worker_poll_set = true;
 		return parse_poll_us(o->name, v, &cfg->worker_poll_us, err);
+	case OPT_WORKER_SCHED:
+		if (!strcmp(v, "normal"))
+			cfg->worker_batch = false;
+		else if (!strcmp(v, "batch"))
+			cfg->worker_batch = true;
+		else
+			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+					     "--worker-sched '%s' is not a policy. Use normal or batch", v);
+		cfg->worker_sched_set = true;
+		break;
 	case OPT_TRANSPORT:
 		if (!strcmp(v, "auto"))
 			cfg->transport_set = false;
@@ -338,7 +352,7 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 	if (!cfg->tap_name && (cfg->mac_set || cfg->no_packed || cfg->no_event_idx ||
 			       cfg->no_mrg_rxbuf || cfg->queues > 1 ||
 			       cfg->vhost_irq_set || cfg->vhost != VHOST_AUTO || cfg->transport_pci ||
-			       cfg->vhost_poll_set || cfg->worker_poll_set))
+			       cfg->vhost_poll_set || cfg->worker_poll_set || cfg->worker_sched_set))
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "network options need a NIC. Add --tap NAME");
 	if (cfg->transport_set && cfg->transport_pci && cfg->virtio_mmio == VIRTIO_MMIO_MODE_LEGACY)
@@ -351,6 +365,9 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 	if (cfg->worker_poll_set && cfg->vhost == VHOST_ON)
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "--worker-poll-us tunes tinyvmm's own worker (Tier 2), which --vhost on replaces. Drop one of them");
+	if (cfg->worker_sched_set && cfg->vhost == VHOST_ON)
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--worker-sched tunes tinyvmm's own worker (Tier 2), which --vhost on replaces. Drop one of them");
 	return 0;
 }
 

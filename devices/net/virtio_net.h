@@ -46,6 +46,7 @@ struct net_options {
 	enum net_irq_mode irq_mode;
 	unsigned int vhost_poll_us;	/* vhost busy-poll time per ring, 0 = off */
 	unsigned int worker_poll_us;	/* Tier 2 worker's longest poll, 0 = off */
+	bool worker_batch;	/* Tier 2 workers run SCHED_BATCH (--worker-sched batch) */
 	unsigned int queues;	/* queue pairs; > 1 offers MQ and a control queue */
 	bool quiet;		/* no negotiation report */
 };
@@ -119,6 +120,7 @@ struct virtio_net {
 	const struct net_backend_ops *active_ops;	/* its ops, NULL when none runs */
 	char vhost_unavailable[512];	/* why not vhost, when it was wanted */
 	bool link_down;			/* reported to the guest once */
+	bool worker_batch_refused;	/* a worker's SCHED_BATCH failed (atomic) */
 	/* The last negotiation, kept across a driver reset (for reports). */
 	unsigned int activations;
 	uint64_t negotiated_features;

@@ -229,6 +229,7 @@ def seeds_cli():
                   "--fail-on=x[0-9]+$", "--no-default-fail-on", "--exit-device", "--timeout", "60"],
         "bad-regex": ["--kernel", "k", "--expect", "(x", "--fail-on", "a*"],
         "vhost-poll": ["--kernel", "k", "--tap", "t", "--vhost-poll-us", "50", "--vhost-poll-us=1001"],
+        "worker-sched": ["--kernel", "k", "--tap", "t", "--worker-sched", "batch", "--worker-sched=fifo"],
         "worker-poll": ["--kernel", "k", "--tap", "t", "--vhost", "off", "--worker-poll-us", "50", "--worker-poll-us=1001"],
     }
     for name, argv in lines.items():

@@ -413,6 +413,28 @@ Test(cli, worker_poll_us)
 	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
+Test(cli, worker_sched)
+{
+	char *batch[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--worker-sched", "batch" };
+	char *normal[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "off",
+			   "--worker-sched", "batch", "--worker-sched=normal" };
+	char *fifo[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--worker-sched", "fifo" };
+	char *on[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "on",
+		       "--worker-sched", "batch" };
+	char *notap[] = { "tinyvmm", "--kernel", "k", "--worker-sched", "batch" };
+	char *none[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0" };
+
+	expect_ok(ARGC(none), none);
+	cr_assert_not(cfg.worker_batch, "normal unless asked");
+	expect_ok(ARGC(batch), batch);
+	cr_assert(cfg.worker_batch, "auto: applies if vhost-net is not there");
+	expect_ok(ARGC(normal), normal);
+	cr_assert_not(cfg.worker_batch, "the last one given counts");
+	expect_usage_error(ARGC(fifo), fifo, "normal or batch");
+	expect_usage_error(ARGC(on), on, "--vhost on");
+	expect_usage_error(ARGC(notap), notap, "--tap");
+}
+
 Test(cli, transport)
 {
 	char *pci[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--transport", "pci" };

@@ -40,6 +40,7 @@ static struct net_driver drv;
 static int host_fd = -1;	/* the other end of the "TAP" */
 static struct net_queue_pair *pair = &net.pairs[0];
 static unsigned int worker_poll_us;	/* net.opts.worker_poll_us at start */
+static bool worker_batch;		/* net.opts.worker_batch at start */
 
 /* The transport's device hooks, minus virtio_net's backend start-up. */
 static int stub_activate(struct virtio_dev *dev) { return 0; }
@@ -79,6 +80,7 @@ static void start_mode(uint64_t features, bool legacy)
 	nd_init(&drv, &rxr, &txr, &mmio, &mem, RAM_BASE, RAM_SIZE, QSIZE);
 	memset(&net, 0, sizeof(net));
 	net.opts.worker_poll_us = worker_poll_us;
+	net.opts.worker_batch = worker_batch;
 	virtio_dev_init(&net.vdev, VIRTIO_ID_NET, features, 2, QSIZE, &mem, &stub_ops, &net);
 	if (legacy)
 		virtio_mmio_init_legacy(&mmio, &net.vdev);
@@ -635,6 +637,36 @@ static uint64_t ping_pong_tx(bool event_idx, unsigned int frames, unsigned int p
  * Whatever the timing: each poll that runs out turns kicks back on and
  * re-checks before sleeping, so no frame waits for a kick never sent.
  */
+/* The worker thread's policy, read from outside it. */
+static int worker_policy(void)
+{
+	struct sched_param param;
+	int policy;
+
+	cr_assert_eq(pthread_getschedparam(pair->worker.thread, &policy, &param), 0);
+	return policy;
+}
+
+/*
+ * --worker-sched batch: the worker makes itself SCHED_BATCH as it starts
+ * (not the thread that started it: vCPUs stay as they are) and serves as
+ * before; without it the worker stays SCHED_OTHER.
+ */
+Test(net_worker, worker_sched_batch_makes_the_worker_batch_and_it_serves)
+{
+	worker_batch = true;
+	ping_pong_tx(true, 50, 0);
+	cr_assert_eq(worker_policy(), SCHED_BATCH);
+	cr_assert_eq(sched_getscheduler(0), SCHED_OTHER, "the starting thread changed");
+	cr_assert_not(net.worker_batch_refused);
+}
+
+Test(net_worker, worker_sched_normal_leaves_the_worker_normal)
+{
+	ping_pong_tx(true, 50, 0);
+	cr_assert_eq(worker_policy(), SCHED_OTHER);
+}
+
 Test(net_worker, polling_loses_no_frame_event_idx)
 {
 	ping_pong_tx(true, 2000, 1000);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "vmm/core/seccomp.h"
@@ -55,6 +56,14 @@ static int run_confined_with(void (*fn)(void), bool msi, bool reboot)
 		.vcpu_fds = test_vcpu_fds, .nvcpu_fds = 1,
 		.gic_fds = test_gic_fds, .ngic_fds = 1,
 	};
+
+	return run_confined_policy(fn, &pol);
+}
+
+/* Run @fn under the filter of --worker-sched @batch (normal: false). */
+static int run_confined_sched(void (*fn)(void), bool batch)
+{
+	struct seccomp_policy pol = { .mode = SECCOMP_MODE_ON, .worker_batch = batch };
 
 	return run_confined_policy(fn, &pol);
 }
@@ -507,4 +516,48 @@ Test(seccomp, too_many_fds_to_pin_is_refused_before_anything_is_installed)
 	cr_assert_eq(err.code, TVM_EXIT_ERROR);
 	cr_assert_eq(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 0, "nothing was installed");
 	cr_assert_not_null(strstr(err.msg, "Use --seccomp off"), "%s", err.msg);
+}
+
+static void make_self_batch(void)
+{
+	struct sched_param none = { 0 };
+
+	_exit(sched_setscheduler(0, SCHED_BATCH, &none) ? 1 : 0);
+}
+
+static void make_self_fifo(void)
+{
+	struct sched_param one = { .sched_priority = 1 };
+
+	sched_setscheduler(0, SCHED_FIFO, &one);
+	_exit(0);
+}
+
+/* Its own pid, but the filter admits 0 only: no pid names another process. */
+static void make_pid_batch(void)
+{
+	struct sched_param none = { 0 };
+
+	sched_setscheduler(getpid(), SCHED_BATCH, &none);
+	_exit(0);
+}
+
+Test(seccomp, worker_sched_batch_lets_a_thread_make_itself_batch_only)
+{
+	int status = run_confined_sched(make_self_batch, true);
+
+	cr_assert(WIFEXITED(status), "killed by signal %d", WTERMSIG(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "SCHED_BATCH on itself refused");
+	status = run_confined_sched(make_self_fifo, true);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "SCHED_FIFO was allowed");
+	status = run_confined_sched(make_pid_batch, true);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "a pid other than 0 was allowed");
+}
+
+Test(seccomp, worker_sched_normal_allows_no_policy_change)
+{
+	int status = run_confined_sched(make_self_batch, false);
+
+	cr_assert(WIFSIGNALED(status), "sched_setscheduler() was allowed");
+	cr_assert_eq(WTERMSIG(status), SIGSYS);
 }

@@ -249,6 +249,14 @@ static void write_network(struct json *j, struct vm *vm)
 		json_u64(j, "worker_poll_us", net->opts.worker_poll_us);
 	else
 		json_null(j, "worker_poll_us");
+	/* What the workers really run as: normal when SCHED_BATCH was refused. */
+	if (net->backend == NET_BACKEND_USERSPACE)
+		json_string(j, "worker_sched",
+			    net->opts.worker_batch &&
+			    !__atomic_load_n(&net->worker_batch_refused, __ATOMIC_RELAXED) ?
+			    "batch" : "normal");
+	else
+		json_null(j, "worker_sched");
 	json_bool(j, "driver_ready", dev->active);
 	json_bool(j, "link_up", net->link_status != 0);
 	/* What the driver last negotiated: kept when it resets before power-off. */

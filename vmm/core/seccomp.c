@@ -169,6 +169,20 @@ static unsigned int block_need_value(struct sock_filter *p, int nr, unsigned int
 	return 6;
 }
 
+/* @nr is allowed only with argument @a0 equal to @v0 and argument @a1 to @v1. */
+static unsigned int block_need_values(struct sock_filter *p, int nr, unsigned int a0, uint32_t v0,
+				      unsigned int a1, uint32_t v1, uint32_t deny)
+{
+	p[0] = JUMP(BPF_JEQ, (uint32_t)nr, 0, 6);
+	p[1] = LOAD(ARG_LO(a0));
+	p[2] = JUMP(BPF_JEQ, v0, 0, 3);
+	p[3] = LOAD(ARG_LO(a1));
+	p[4] = JUMP(BPF_JEQ, v1, 0, 1);
+	p[5] = RET(SECCOMP_RET_ALLOW);
+	p[6] = RET(deny);
+	return 7;
+}
+
 /* @nr fails with @err instead of running (clone3: glibc then uses clone). */
 static unsigned int block_errno(struct sock_filter *p, int nr, int err)
 {
@@ -276,6 +290,9 @@ static unsigned int build(struct sock_filter *p, const struct seccomp_policy *po
 	n += block_need_value(p + n, __NR_prctl, 0, PR_SET_NAME, PR_GET_NAME, deny);
 	/* Signals to this process's own threads only (vCPU kicks, raise()). */
 	n += block_need_value(p + n, __NR_tgkill, 0, pid, pid, deny);
+	/* A Tier 2 worker makes itself (pid 0) SCHED_BATCH, nothing else. */
+	if (pol->worker_batch)
+		n += block_need_values(p + n, __NR_sched_setscheduler, 0, 0, 1, SCHED_BATCH, deny);
 	for (unsigned int i = 0; i < N_SYSCALLS; i++) {
 		p[n++] = JUMP(BPF_JEQ, (uint32_t)allowed_syscalls[i], 0, 1);
 		p[n++] = RET(SECCOMP_RET_ALLOW);

@@ -18,6 +18,7 @@ struct seccomp_policy {
 	bool msi;	/* MSI-X vectors (not INTx-only): irqfds, routes, KVM_SIGNAL_MSI */
 	bool reboot;	/* --on-reset reboot: vCPU re-init and the vGIC/ITS reset */
 	bool flash;	/* the board's flash banks: their memory slots come and go (pflash) */
+	bool worker_batch;	/* --worker-sched batch: each Tier 2 worker makes itself SCHED_BATCH */
 	/* --on-reset reboot: the only fds its ioctls may name. */
 	const int *vcpu_fds;	/* KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG */
 	unsigned int nvcpu_fds;

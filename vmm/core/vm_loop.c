@@ -380,6 +380,8 @@ static int install_sandbox(struct vm *vm, struct tvm_error *err)
 		.msi = vm->pci && vm_pci_msi_mode(vm) != MSI_MODE_INTX,
 		.reboot = vm->cfg->reboot_on_reset,
 		.flash = vm->flash.nbanks > 0,
+		.worker_batch = vm->net && vm->net->opts.worker_batch &&
+				vm->net->backend == NET_BACKEND_USERSPACE,
 		.vcpu_fds = vcpu_fds,
 		.nvcpu_fds = vm->ncpus,
 		.gic_fds = gic_fds,
