@@ -547,6 +547,7 @@ Test(seccomp, worker_sched_batch_lets_a_thread_make_itself_batch_only)
 	int status = run_confined_sched(make_self_batch, true);
 
 	cr_assert(WIFEXITED(status), "killed by signal %d", WTERMSIG(status));
+	cr_assert_neq(WEXITSTATUS(status), 100, "the filter did not install");
 	cr_assert_eq(WEXITSTATUS(status), 0, "SCHED_BATCH on itself refused");
 	status = run_confined_sched(make_self_fifo, true);
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "SCHED_FIFO was allowed");

@@ -249,7 +249,7 @@ static void write_network(struct json *j, struct vm *vm)
 		json_u64(j, "worker_poll_us", net->opts.worker_poll_us);
 	else
 		json_null(j, "worker_poll_us");
-	/* What the workers really run as: normal when SCHED_BATCH was refused. */
+	/* batch: the workers made themselves SCHED_BATCH; normal: they kept tinyvmm's policy. */
 	if (net->backend == NET_BACKEND_USERSPACE)
 		json_string(j, "worker_sched",
 			    net->opts.worker_batch &&

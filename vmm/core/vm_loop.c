@@ -368,7 +368,7 @@ static int set_kick_masks(struct vm *vm, struct tvm_error *err)
 
 /*
  * The allow-list for this configuration: the pci and MSI lists only where
- * they are used, the reboot requests only on the vCPU and vGIC/ITS fds.
+ * they are used, sched_setscheduler only with --worker-sched batch, the reboot requests only on the vCPU and vGIC/ITS fds.
  */
 static int install_sandbox(struct vm *vm, struct tvm_error *err)
 {
@@ -380,8 +380,8 @@ static int install_sandbox(struct vm *vm, struct tvm_error *err)
 		.msi = vm->pci && vm_pci_msi_mode(vm) != MSI_MODE_INTX,
 		.reboot = vm->cfg->reboot_on_reset,
 		.flash = vm->flash.nbanks > 0,
-		.worker_batch = vm->net && vm->net->opts.worker_batch &&
-				vm->net->backend == NET_BACKEND_USERSPACE,
+		/* Also under vhost-net: --vhost auto may fall back to Tier 2's workers. */
+		.worker_batch = vm->net && vm->net->opts.worker_batch,
 		.vcpu_fds = vcpu_fds,
 		.nvcpu_fds = vm->ncpus,
 		.gic_fds = gic_fds,
