@@ -831,7 +831,7 @@ LATENCY_COUNTS = [("exits_per_tx", "exits", ".2f"), ("irqs_per_tx", "guest irqs"
 
 # A/B variant suffixes of --latency configurations (scripts/lib/bench-latency.sh,
 # cfg_setup): B is A plus one of these.
-LATENCY_VARIANTS = ("-split", "-noei", "-nomrg", "-poll50", "-q256")
+LATENCY_VARIANTS = ("-split", "-noei", "-nomrg", "-poll50", "-batch", "-q256")
 # A 64-byte round trip whose p50 is at least this long waited for a guest
 # timer tick (4000 µs at HZ=250; a full round trip that waits one tick each
 # way is 8000 µs): the tick stall of issue 27.

@@ -290,9 +290,10 @@ class LatencyReport(unittest.TestCase):
 
     def test_pairs_are_a_configuration_and_one_variant_of_it(self):
         cfgs = ["tinyvmm-t2", "tinyvmm-t2-split", "tinyvmm-t2-pci-noei", "tinyvmm-1b-poll50",
-                "qemu-1b", "qemu-1b-q256", "tinyvmm-t2-split-nomrg"]
+                "qemu-1b", "qemu-1b-q256", "tinyvmm-t2-split-nomrg", "tinyvmm-t2-batch"]
         self.assertEqual(ba.latency_pairs(cfgs), [("tinyvmm-t2", "tinyvmm-t2-split"), ("qemu-1b", "qemu-1b-q256"),
-                                                  ("tinyvmm-t2-split", "tinyvmm-t2-split-nomrg")])
+                                                  ("tinyvmm-t2-split", "tinyvmm-t2-split-nomrg"),
+                                                  ("tinyvmm-t2", "tinyvmm-t2-batch")])
 
     def test_four_runs_each_give_a_verdict_two_do_not(self):
         recs = [latency_rec("tinyvmm-t2", r, sockperf_udp_64_p50_us=300.0 + r) for r in range(1, 5)]
