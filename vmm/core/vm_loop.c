@@ -368,7 +368,8 @@ static int set_kick_masks(struct vm *vm, struct tvm_error *err)
 
 /*
  * The allow-list for this configuration: the pci and MSI lists only where
- * they are used, sched_setscheduler only with --worker-sched batch, the reboot requests only on the vCPU and vGIC/ITS fds.
+ * they are used, sched_setscheduler only with --worker-sched batch, the
+ * reboot requests only on the vCPU and vGIC/ITS fds.
  */
 static int install_sandbox(struct vm *vm, struct tvm_error *err)
 {
