@@ -1050,12 +1050,15 @@ check_tier2_batch() {
 }
 
 # --worker-poll-us: Tier 2's worker polls before it sleeps; verified
-# transfers still pass, the report says the limit and that polls ran.
+# transfers still pass, the report says the limit and that polls ran. The
+# limit is the largest: polls start only once a wake-up comes within it of
+# the worker going idle, and in the emulated host a short transfer's 60-odd
+# wake-ups may all come later than 50 µs (one CI run saw none).
 check_tier2_poll() {
   name=$1
   PEER=$TAP0_PEER
-  check_net "$name" tap0 "" --vhost off --worker-poll-us 50 --report-json "$LOGDIR/report-$name.json" || return 0
-  expect_report "$name" '"tier": "2"' '"worker_poll_us": 50,' '"vhost_poll_us": null' '"phase": "exit"' || return 0
+  check_net "$name" tap0 "" --vhost off --worker-poll-us 1000 --report-json "$LOGDIR/report-$name.json" || return 0
+  expect_report "$name" '"tier": "2"' '"worker_poll_us": 1000,' '"vhost_poll_us": null' '"phase": "exit"' || return 0
   if ! grep -Eq '"polls_(found|missed)": [1-9]' "$LOGDIR/report-$name.json"; then
     fail "$name" "report-$name.json: no poll found or missed work (polls_found, polls_missed all 0)"
     return 0
