@@ -3,6 +3,7 @@
 #include "vhost/vhost_workers.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,17 @@ void vhost_workers_find(const char *proc, int owner, struct vhost_workers *w)
 	}
 	if (scan(proc, owner, w))
 		w->kind = VHOST_WORKERS_KTHREADS;
+}
+
+unsigned int vhost_workers_make_batch(const struct vhost_workers *w)
+{
+	struct sched_param none = { 0 };
+	unsigned int done = 0;
+
+	for (unsigned int i = 0; i < w->count; i++)
+		if (!sched_setscheduler(w->ids[i], SCHED_BATCH, &none))
+			done++;
+	return done;
 }
 
 const char *vhost_workers_kind_name(enum vhost_workers_kind kind)

@@ -26,6 +26,13 @@ struct vhost_workers {
 /* The vhost-@owner workers, looked up under @proc ("/proc"). */
 void vhost_workers_find(const char *proc, int owner, struct vhost_workers *w);
 
+/*
+ * Make each of @w's workers SCHED_BATCH (--worker-sched batch): a kthread
+ * takes it from root as a thread does. Returns how many took it; errno is
+ * the last refusal's.
+ */
+unsigned int vhost_workers_make_batch(const struct vhost_workers *w);
+
 /* "threads of tinyvmm", "kernel threads" or "none found". */
 const char *vhost_workers_kind_name(enum vhost_workers_kind kind);
 

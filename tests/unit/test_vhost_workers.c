@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Finding vhost-PID workers in a fake /proc laid out like 6.1's and 6.12's. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +92,56 @@ Test(vhost_workers, none)
 	cr_assert_eq(w.count, 0);
 	vhost_workers_find("/nonexistent", 1000, &w);
 	cr_assert_eq(w.kind, VHOST_WORKERS_NONE);
+}
+
+/*
+ * The real /proc and the real call: a thread of this process named like a
+ * Linux 6.4+ vhost worker is found and made SCHED_BATCH; the others are not.
+ */
+static void *idle_thread(void *arg)
+{
+	int *tid = arg;
+
+	__atomic_store_n(tid, (int)gettid(), __ATOMIC_RELEASE);
+	while (__atomic_load_n(tid, __ATOMIC_ACQUIRE) > 0)
+		usleep(1000);
+	return NULL;
+}
+
+Test(vhost_workers, make_batch_on_the_found_workers)
+{
+	int worker_tid = 0, other_tid = 0;
+	pthread_t worker, other;
+	struct vhost_workers w;
+	char name[16];
+
+	if (sched_getscheduler(0) != SCHED_OTHER)
+		cr_skip_test("the runner is not SCHED_OTHER, so the threads would not start so");
+	cr_assert_eq(pthread_create(&worker, NULL, idle_thread, &worker_tid), 0);
+	cr_assert_eq(pthread_create(&other, NULL, idle_thread, &other_tid), 0);
+	while (!__atomic_load_n(&worker_tid, __ATOMIC_ACQUIRE) ||
+	       !__atomic_load_n(&other_tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	snprintf(name, sizeof(name), "vhost-%d", (int)getpid());
+	cr_assert_eq(pthread_setname_np(worker, name), 0);
+	vhost_workers_find("/proc", getpid(), &w);
+	cr_assert_eq(w.kind, VHOST_WORKERS_THREADS);
+	cr_assert_eq(w.count, 1);
+	cr_assert_eq(w.ids[0], worker_tid);
+	cr_assert_eq(vhost_workers_make_batch(&w), 1);
+	cr_assert_eq(sched_getscheduler(worker_tid), SCHED_BATCH);
+	cr_assert_eq(sched_getscheduler(other_tid), SCHED_OTHER, "only the workers");
+	cr_assert_eq(sched_getscheduler(0), SCHED_OTHER, "not the caller");
+	__atomic_store_n(&worker_tid, -1, __ATOMIC_RELEASE);
+	__atomic_store_n(&other_tid, -1, __ATOMIC_RELEASE);
+	pthread_join(worker, NULL);
+	pthread_join(other, NULL);
+}
+
+Test(vhost_workers, make_batch_counts_refusals)
+{
+	struct vhost_workers w = { .kind = VHOST_WORKERS_KTHREADS, .count = 1, .ids = { -7 } };
+
+	cr_assert_eq(vhost_workers_make_batch(&w), 0);
+	cr_assert_eq(errno, EINVAL);
 }
