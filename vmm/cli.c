@@ -122,9 +122,9 @@ void cli_print_help(void)
 	       "                       (VHOST_SET_VRING_BUSYLOOP_TIMEOUT; default: 0, no polling)\n"
 	       "  --worker-poll-us N   Tier 2: the worker polls for more work up to N microseconds\n"
 	       "                       before sleeping, 0-%u, adapting to the traffic (default: 0)\n"
-	       "  --worker-sched normal|batch  Tier 2: batch makes the worker SCHED_BATCH, so a kick\n"
-	       "                       does not preempt the vCPU that sent it on a shared core\n"
-	       "                       (default: normal)\n"
+	       "  --worker-sched normal|batch  batch makes the threads serving the queues (Tier 2's\n"
+	       "                       workers or vhost-net's) SCHED_BATCH, so a kick does not\n"
+	       "                       preempt the vCPU that sent it on a shared core (default: normal)\n"
 	       "  --queues N           virtio-net queue pairs, 1 to 16; >1 needs a multi-queue TAP (default: 1)\n"
 	       "  --transport auto|mmio|pci  virtio-net on virtio-mmio, or on virtio-pci with MSI-X\n"
 	       "                       (default auto: pci when --queues > 1, else mmio; always mmio\n"
@@ -366,9 +366,6 @@ static int check_supported(const struct vm_config *cfg, struct tvm_error *err)
 	if (cfg->worker_poll_set && cfg->vhost == VHOST_ON)
 		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
 				     "--worker-poll-us tunes tinyvmm's own worker (Tier 2), which --vhost on replaces. Drop one of them");
-	if (cfg->worker_sched_set && cfg->vhost == VHOST_ON)
-		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
-				     "--worker-sched tunes tinyvmm's own worker (Tier 2), which --vhost on replaces. Drop one of them");
 	return 0;
 }
 

@@ -18,12 +18,44 @@
 #include "devices/net/net_irqfd.h"
 #include "devices/net/net_vhost_guard.h"
 #include "lib/dev_lock.h"
+#include "vhost/vhost_workers.h"
 
 static int new_eventfd_pair(int fd[2])
 {
 	fd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	fd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return fd[0] < 0 || fd[1] < 0 ? -1 : 0;
+}
+
+/*
+ * --worker-sched batch, Tiers 1A/1B: the same as Tier 2's workers get
+ * (net_user.c), for vhost-net's. A waking SCHED_BATCH worker does not
+ * preempt the vCPU that kicked it on a shared core, so the guest goes on
+ * queuing frames and the worker serves them in one pass. Set here, at
+ * start-up: as root and before the seccomp filter, which allows no
+ * sched_setscheduler() on another thread.
+ */
+_Static_assert(VHOST_WORKERS_MAX >= NET_MAX_QUEUE_PAIRS, "one worker per queue pair");
+
+static void set_vhost_worker_policy(struct virtio_net *net)
+{
+	struct vhost_workers w;
+	unsigned int done;
+
+	if (!net->opts.worker_batch)
+		return;
+	vhost_workers_find("/proc", getpid(), &w);
+	if (w.count < net->npairs) {
+		tvm_warn("--worker-sched batch: found %u of vhost-net's %u workers in /proc; they keep their policy",
+			 w.count, net->npairs);
+	} else {
+		done = vhost_workers_make_batch(&w);
+		if (done == w.count)
+			return;
+		tvm_warn("--worker-sched batch: SCHED_BATCH refused for %u of vhost-net's %u workers (%s)",
+			 w.count - done, w.count, strerror(errno));
+	}
+	__atomic_store_n(&net->worker_batch_refused, true, __ATOMIC_RELAXED);
 }
 
 int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
@@ -43,6 +75,7 @@ int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 			return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "eventfd: %s",
 					      strerror(errno));
 	}
+	set_vhost_worker_policy(net);
 	return 0;
 }
 

@@ -46,7 +46,7 @@ struct net_options {
 	enum net_irq_mode irq_mode;
 	unsigned int vhost_poll_us;	/* vhost busy-poll time per ring, 0 = off */
 	unsigned int worker_poll_us;	/* Tier 2 worker's longest poll, 0 = off */
-	bool worker_batch;	/* Tier 2 workers run SCHED_BATCH (--worker-sched batch) */
+	bool worker_batch;	/* the queues' workers, Tier 2's or vhost-net's, run SCHED_BATCH */
 	unsigned int queues;	/* queue pairs; > 1 offers MQ and a control queue */
 	bool quiet;		/* no negotiation report */
 };

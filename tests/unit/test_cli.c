@@ -427,11 +427,12 @@ Test(cli, worker_sched)
 	expect_ok(ARGC(none), none);
 	cr_assert_not(cfg.worker_batch, "normal unless asked");
 	expect_ok(ARGC(batch), batch);
-	cr_assert(cfg.worker_batch, "auto: applies if vhost-net is not there");
+	cr_assert(cfg.worker_batch, "auto: Tier 2's workers or vhost-net's");
 	expect_ok(ARGC(normal), normal);
 	cr_assert_not(cfg.worker_batch, "the last one given counts");
 	expect_usage_error(ARGC(fifo), fifo, "normal or batch");
-	expect_usage_error(ARGC(on), on, "--vhost on");
+	expect_ok(ARGC(on), on);
+	cr_assert(cfg.worker_batch, "vhost-net's workers too");
 	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 

@@ -249,14 +249,11 @@ static void write_network(struct json *j, struct vm *vm)
 		json_u64(j, "worker_poll_us", net->opts.worker_poll_us);
 	else
 		json_null(j, "worker_poll_us");
-	/* batch: the workers made themselves SCHED_BATCH; normal: they kept tinyvmm's policy. */
-	if (net->backend == NET_BACKEND_USERSPACE)
-		json_string(j, "worker_sched",
-			    net->opts.worker_batch &&
-			    !__atomic_load_n(&net->worker_batch_refused, __ATOMIC_RELAXED) ?
-			    "batch" : "normal");
-	else
-		json_null(j, "worker_sched");
+	/* batch: every worker serving the queues (Tier 2's or vhost-net's) is SCHED_BATCH. */
+	json_string(j, "worker_sched",
+		    net->opts.worker_batch &&
+		    !__atomic_load_n(&net->worker_batch_refused, __ATOMIC_RELAXED) ?
+		    "batch" : "normal");
 	json_bool(j, "driver_ready", dev->active);
 	json_bool(j, "link_up", net->link_status != 0);
 	/* What the driver last negotiated: kept when it resets before power-off. */

@@ -59,7 +59,7 @@ struct vm_config {
 	bool vhost_poll_set;
 	unsigned int worker_poll_us;	/* --worker-poll-us: Tier 2 worker's longest poll, 0 = off */
 	bool worker_poll_set;
-	bool worker_batch;		/* --worker-sched batch: Tier 2 workers run SCHED_BATCH */
+	bool worker_batch;		/* --worker-sched batch: the queues' workers run SCHED_BATCH */
 	bool worker_sched_set;
 	unsigned int queues;
 	bool transport_pci;		/* virtio-net on virtio-pci (after auto is resolved) */

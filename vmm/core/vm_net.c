@@ -184,8 +184,6 @@ int vm_net_attach(struct vm *vm, struct tvm_error *err)
 		tvm_warn("--vhost-poll-us has no effect: no vhost-net, so no vhost worker to poll (Tier 2)");
 	if (cfg->worker_poll_us && vm->net->backend == NET_BACKEND_VHOST)
 		tvm_warn("--worker-poll-us has no effect: vhost-net serves the rings, not tinyvmm's worker (Tier 1)");
-	if (cfg->worker_batch && vm->net->backend == NET_BACKEND_VHOST)
-		tvm_warn("--worker-sched applies only to a session that falls back to Tier 2: vhost-net serves the rings");
 	if (vm->pci ? vm_pci_add_net(vm, err) : attach_mmio(vm, cfg, err))
 		return -1;
 	return virtio_net_start_monitor(vm->net, err);
