@@ -11,7 +11,8 @@
 #   and the same with -pci (virtio-pci), as in scripts/bench; each may end
 #   in A/B variants: -split (--no-packed), -noei (--no-event-idx), -nomrg
 #   (--no-mrg-rxbuf), -poll50 (--vhost-poll-us 50; Tier 2: --worker-poll-us
-#   50), -batch (Tier 2: --worker-sched batch), in that order. QEMU:
+#   50), -batch (--worker-sched batch: Tier 2's or vhost's workers
+#   SCHED_BATCH), in that order. QEMU:
 #   qemu-1b-pci (vhost), qemu-t2-pci (userspace) and qemu-1a-pci (vhost,
 #   2 queue pairs, as in the bulk mode) on virtio-net-pci, the
 #   seed's flags on virtio-mmio (qemu-t2, qemu-1b), and qemu-1b-q256 (the
@@ -86,7 +87,7 @@ servers_stop() {
 QNET_DEV=mrg_rxbuf=on,packed=on,event_idx=on,tx_queue_size=1024,rx_queue_size=1024
 cfg_setup() {
   TAP=tap0 ADDR=169.254.0.1 GIP=169.254.0.2 VMM=tinyvmm base=$1 NETARGS='' QNET=$QNET_DEV
-  case $base in tinyvmm-t2*-batch) NETARGS="--worker-sched batch" base=${base%-batch} ;; esac
+  case $base in tinyvmm-*-batch) NETARGS="--worker-sched batch" base=${base%-batch} ;; esac
   # -poll50: vhost-net's busy poll in Tiers 1A/1B, the worker's adaptive poll in Tier 2.
   case $base in
     tinyvmm-t2*-poll50) NETARGS="--worker-poll-us 50 $NETARGS" base=${base%-poll50} ;;
