@@ -217,6 +217,17 @@ static int parse_poll_us(const char *name, const char *v, unsigned int *out,
 	return 0;
 }
 
+/* @v is @no (false) or @yes (true): a two-way switch such as --vhost-irq. */
+static int parse_either(const char *name, const char *v, const char *no, const char *yes,
+			const char *what, bool *out, struct tvm_error *err)
+{
+	if (strcmp(v, no) && strcmp(v, yes))
+		return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
+				     "--%s '%s' is not a %s. Use %s or %s", name, v, what, no, yes);
+	*out = !strcmp(v, yes);
+	return 0;
+}
+
 static int apply_net_option(const struct opt_desc *o, const char *v,
 			    struct vm_config *cfg, struct tvm_error *err)
 {
@@ -254,15 +265,8 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 					     "--vhost '%s' is not a mode. Use auto, on or off", v);
 		break;
 	case OPT_VHOST_IRQ:
-		if (!strcmp(v, "direct"))
-			cfg->vhost_irq_relay = false;
-		else if (!strcmp(v, "relay"))
-			cfg->vhost_irq_relay = true;
-		else
-			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
-					     "--vhost-irq '%s' is not a mode. Use direct or relay", v);
 		cfg->vhost_irq_set = true;
-		break;
+		return parse_either(o->name, v, "direct", "relay", "mode", &cfg->vhost_irq_relay, err);
 	case OPT_VHOST_POLL_US:
 		cfg->vhost_poll_set = true;
 		return parse_poll_us(o->name, v, &cfg->vhost_poll_us, err);
@@ -270,15 +274,8 @@ static int apply_net_option(const struct opt_desc *o, const char *v,
 		cfg->worker_poll_set = true;
 		return parse_poll_us(o->name, v, &cfg->worker_poll_us, err);
 	case OPT_WORKER_SCHED:
-		if (!strcmp(v, "normal"))
-			cfg->worker_batch = false;
-		else if (!strcmp(v, "batch"))
-			cfg->worker_batch = true;
-		else
-			return tvm_fail_kind(err, TVM_ERR_INPUT, TVM_EXIT_USAGE,
-					     "--worker-sched '%s' is not a policy. Use normal or batch", v);
 		cfg->worker_sched_set = true;
-		break;
+		return parse_either(o->name, v, "normal", "batch", "policy", &cfg->worker_batch, err);
 	case OPT_TRANSPORT:
 		if (!strcmp(v, "auto"))
 			cfg->transport_set = false;

@@ -349,6 +349,8 @@ Test(cli, vhost_modes_and_interrupt_strategy)
 {
 	char *von[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost", "on" };
 	char *relay[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-irq=relay" };
+	char *direct[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-irq", "relay",
+			   "--vhost-irq=direct" };
 	char *bad[] = { "tinyvmm", "--kernel", "k", "--tap", "tap0", "--vhost-irq", "msi" };
 	char *notap[] = { "tinyvmm", "--kernel", "k", "--vhost", "off" };
 
@@ -357,7 +359,9 @@ Test(cli, vhost_modes_and_interrupt_strategy)
 	cr_assert_not(cfg.vhost_irq_relay, "direct irqfd is the default");
 	expect_ok(ARGC(relay), relay);
 	cr_assert(cfg.vhost_irq_relay);
-	expect_usage_error(ARGC(bad), bad, "--vhost-irq");
+	expect_ok(ARGC(direct), direct);
+	cr_assert_not(cfg.vhost_irq_relay, "the last one given counts");
+	expect_usage_error(ARGC(bad), bad, "--vhost-irq 'msi' is not a mode. Use direct or relay");
 	expect_usage_error(ARGC(notap), notap, "--tap");
 }
 
@@ -430,7 +434,7 @@ Test(cli, worker_sched)
 	cr_assert(cfg.worker_batch, "auto: Tier 2's workers or vhost-net's");
 	expect_ok(ARGC(normal), normal);
 	cr_assert_not(cfg.worker_batch, "the last one given counts");
-	expect_usage_error(ARGC(fifo), fifo, "normal or batch");
+	expect_usage_error(ARGC(fifo), fifo, "--worker-sched 'fifo' is not a policy. Use normal or batch");
 	expect_ok(ARGC(on), on);
 	cr_assert(cfg.worker_batch, "vhost-net's workers too");
 	expect_usage_error(ARGC(notap), notap, "--tap");
