@@ -841,11 +841,19 @@ STALL_KEYS = ("sockperf_udp_64_p50_us", "sockperf_tcp_64_p50_us")
 
 def latency_pairs(cfgs):
     """(A, B) for every configuration B in cfgs that is a configuration A in
-    cfgs plus one A/B variant suffix, in cfgs' order: the pairs the report
-    compares when none are given."""
-    present = set(cfgs)
-    return [(b[:-len(v)], b) for b in cfgs for v in LATENCY_VARIANTS
-            if b.endswith(v) and b[:-len(v)] in present]
+    cfgs with one A/B variant suffix more, anywhere among its suffixes
+    (X-batch against X-noei-batch as well as X against X-batch), in cfgs'
+    order: the pairs the report compares when none are given."""
+    present, pairs = set(cfgs), []
+    for b in cfgs:
+        for v in LATENCY_VARIANTS:
+            i = b.rfind(v)
+            if i < 0 or b[i + len(v):i + len(v) + 1] not in ("", "-"):
+                continue
+            a = b[:i] + b[i + len(v):]
+            if a in present and (a, b) not in pairs:
+                pairs.append((a, b))
+    return pairs
 
 
 def latency_stalls(recs):

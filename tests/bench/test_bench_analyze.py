@@ -295,6 +295,12 @@ class LatencyReport(unittest.TestCase):
                                                   ("tinyvmm-t2-split", "tinyvmm-t2-split-nomrg"),
                                                   ("tinyvmm-t2", "tinyvmm-t2-batch")])
 
+    def test_a_variant_before_another_pairs_with_the_configuration_without_it(self):
+        cfgs = ["tinyvmm-t2-pci-batch", "tinyvmm-t2-pci-noei-batch", "tinyvmm-1b-poll50-batch",
+                "tinyvmm-1b-batch"]
+        self.assertEqual(ba.latency_pairs(cfgs), [("tinyvmm-t2-pci-batch", "tinyvmm-t2-pci-noei-batch"),
+                                                  ("tinyvmm-1b-batch", "tinyvmm-1b-poll50-batch")])
+
     def test_four_runs_each_give_a_verdict_two_do_not(self):
         recs = [latency_rec("tinyvmm-t2", r, sockperf_udp_64_p50_us=300.0 + r) for r in range(1, 5)]
         recs += [latency_rec("tinyvmm-t2-split", r, sockperf_udp_64_p50_us=330.0 + r) for r in range(1, 5)]
