@@ -60,6 +60,31 @@ void vhost_workers_find(const char *proc, int owner, struct vhost_workers *w)
 		w->kind = VHOST_WORKERS_KTHREADS;
 }
 
+static bool known_worker(const struct vhost_workers *w, int id)
+{
+	for (unsigned int i = 0; i < w->count; i++)
+		if (w->ids[i] == id)
+			return true;
+	return false;
+}
+
+int vhost_workers_find_new(const char *proc, int owner, struct vhost_workers *known)
+{
+	struct vhost_workers now;
+
+	vhost_workers_find(proc, owner, &now);
+	for (unsigned int i = 0; i < now.count; i++) {
+		if (known_worker(known, now.ids[i]))
+			continue;
+		if (known->count >= VHOST_WORKERS_MAX)
+			return -1;
+		known->kind = now.kind;
+		known->ids[known->count++] = now.ids[i];
+		return now.ids[i];
+	}
+	return -1;
+}
+
 unsigned int vhost_workers_make_batch(const struct vhost_workers *w)
 {
 	struct sched_param none = { 0 };

@@ -27,6 +27,14 @@ struct vhost_workers {
 void vhost_workers_find(const char *proc, int owner, struct vhost_workers *w);
 
 /*
+ * Right after one more VHOST_SET_OWNER: its worker is the vhost-@owner
+ * that @known lacks. Appends it to @known (its kind too) and returns its
+ * id; -1 when there is none new (another kernel's naming, /proc hidden)
+ * or @known is full.
+ */
+int vhost_workers_find_new(const char *proc, int owner, struct vhost_workers *known);
+
+/*
  * Make each of @w's workers SCHED_BATCH (--worker-sched batch): a kthread
  * takes it from root as a thread does. Returns how many took it; errno is
  * the last refusal's.

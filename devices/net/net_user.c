@@ -562,7 +562,7 @@ static void set_worker_policy(struct net_queue_pair *pair)
 
 	if (!pair->net->opts.worker_batch || !sched_setscheduler(0, SCHED_BATCH, &none))
 		return;
-	if (!__atomic_exchange_n(&pair->net->worker_batch_refused, true, __ATOMIC_RELAXED))
+	if (!__atomic_exchange_n(&pair->net->user_batch_refused, true, __ATOMIC_RELAXED))
 		tvm_warn("--worker-sched batch: SCHED_BATCH refused (%s); the workers keep tinyvmm's policy",
 			 strerror(errno));
 }

@@ -39,27 +39,39 @@ _Static_assert(VHOST_WORKERS_MAX >= NET_MAX_QUEUE_PAIRS, "one worker per queue p
 
 static void set_vhost_worker_policy(struct virtio_net *net)
 {
-	struct vhost_workers w;
+	const struct vhost_workers *w = &net->vhost_workers;
 	unsigned int done;
 
 	if (!net->opts.worker_batch)
 		return;
-	vhost_workers_find("/proc", getpid(), &w);
-	if (w.count < net->npairs) {
+	if (w->count < net->npairs) {
 		tvm_warn("--worker-sched batch: found %u of vhost-net's %u workers in /proc; they keep their policy",
-			 w.count, net->npairs);
+			 w->count, net->npairs);
 	} else {
-		done = vhost_workers_make_batch(&w);
-		if (done == w.count)
+		done = vhost_workers_make_batch(w);
+		if (done == w->count)
 			return;
 		tvm_warn("--worker-sched batch: SCHED_BATCH refused for %u of vhost-net's %u workers (%s)",
-			 w.count - done, w.count, strerror(errno));
+			 w->count - done, w->count, strerror(errno));
 	}
-	__atomic_store_n(&net->worker_batch_refused, true, __ATOMIC_RELAXED);
+	net->vhost_batch_refused = true;
+}
+
+/*
+ * Right after pair @i's VHOST_SET_OWNER, the one scan of /proc for its
+ * worker: kept for the watchdog, the policy above and the report.
+ */
+static void find_pair_worker(struct virtio_net *net, unsigned int i)
+{
+	int id = vhost_workers_find_new("/proc", getpid(), &net->vhost_workers);
+
+	if (id > 0)
+		net_vhost_guard_watch_worker(net, i, net->vhost_workers.kind, id);
 }
 
 int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 {
+	net->vhost_workers = (struct vhost_workers){ .kind = VHOST_WORKERS_NONE };
 	if (net_vhost_guard_open(net))
 		return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "vhost watchdog: %s",
 				      strerror(errno));
@@ -69,7 +81,7 @@ int net_vhost_open(struct virtio_net *net, struct tvm_error *err)
 		/* Steps 4-6 of vhost/vhost_net.c's map. */
 		if (vhost_net_open(&pair->vhost, i, err))
 			return -1;
-		net_vhost_guard_find_worker(net, i);
+		find_pair_worker(net, i);
 		/* The fds of steps 18 and 19; the kick fds (step 17) are the device's. */
 		if (new_eventfd_pair(pair->call_fd) || new_eventfd_pair(pair->err_fd))
 			return tvm_fail_errno(err, TVM_ERR_HOST, TVM_EXIT_ERROR, "eventfd: %s",

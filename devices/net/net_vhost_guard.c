@@ -81,41 +81,22 @@ int net_vhost_guard_open(struct virtio_net *net)
 	return 0;
 }
 
-static bool known_worker(const struct net_vhost_guard *g, unsigned int below, int id)
-{
-	for (unsigned int i = 0; i < below; i++)
-		if (g->worker[i] == id)
-			return true;
-	return false;
-}
-
-/*
- * Every instance's worker is called vhost-<pid>: the one no earlier pair
- * has is this pair's. None found (another kernel's naming, /proc hidden):
- * the pair is not watched, which is what tinyvmm did before.
- */
-void net_vhost_guard_find_worker(struct virtio_net *net, unsigned int pair)
+/* Watch @id's /proc stat (opened now: seccomp and --user come later). */
+void net_vhost_guard_watch_worker(struct virtio_net *net, unsigned int pair,
+				  enum vhost_workers_kind kind, int id)
 {
 	struct net_vhost_guard *g = net->vhost_guard;
-	struct vhost_workers w;
 	char path[128];
-	int owner = getpid();
 
 	if (!g || pair >= VHOST_WD_MAX_PAIRS)
 		return;
-	vhost_workers_find("/proc", owner, &w);
-	for (unsigned int i = 0; i < w.count; i++) {
-		if (known_worker(g, pair, w.ids[i]))
-			continue;
-		if (w.kind == VHOST_WORKERS_THREADS)
-			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", owner, w.ids[i]);
-		else
-			snprintf(path, sizeof(path), "/proc/%d/stat", w.ids[i]);
-		g->stat_fd[pair] = open(path, O_RDONLY | O_CLOEXEC);
-		if (g->stat_fd[pair] >= 0)
-			g->worker[pair] = w.ids[i];
-		return;
-	}
+	if (kind == VHOST_WORKERS_THREADS)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", getpid(), id);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", id);
+	g->stat_fd[pair] = open(path, O_RDONLY | O_CLOEXEC);
+	if (g->stat_fd[pair] >= 0)
+		g->worker[pair] = id;
 }
 
 void net_vhost_guard_close(struct virtio_net *net)

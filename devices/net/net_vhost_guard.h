@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "vhost/vhost_workers.h"
+
 /*
  * The vhost spin watchdog (net_vhost_watchdog.h) wired to a virtio-net
  * device: its samples come from each pair's vhost worker's /proc stat file
@@ -15,8 +17,12 @@ struct virtio_net;
 
 /* With net_vhost_open(): the state and the monitor's wake-up eventfd. */
 int net_vhost_guard_open(struct virtio_net *net);
-/* Right after pair @pair's VHOST_SET_OWNER: its worker is the newest vhost-<pid>. */
-void net_vhost_guard_find_worker(struct virtio_net *net, unsigned int pair);
+/*
+ * Pair @pair's worker, @id (net_vhost.c found it). None found: the pair is
+ * not watched, which is what tinyvmm did before the watchdog.
+ */
+void net_vhost_guard_watch_worker(struct virtio_net *net, unsigned int pair,
+				  enum vhost_workers_kind kind, int id);
 void net_vhost_guard_close(struct virtio_net *net);
 /* For the monitor's watch set; -1 without a guard. */
 int net_vhost_guard_wake_fd(const struct virtio_net *net);

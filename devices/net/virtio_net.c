@@ -380,3 +380,11 @@ void virtio_net_destroy(struct virtio_net *net)
 		pair->chains = NULL;
 	}
 }
+
+bool virtio_net_workers_batch(const struct virtio_net *net)
+{
+	bool refused = net->active_backend == NET_BACKEND_VHOST ? net->vhost_batch_refused :
+				__atomic_load_n(&net->user_batch_refused, __ATOMIC_RELAXED);
+
+	return net->opts.worker_batch && !refused;
+}

@@ -11,6 +11,7 @@
 #include "devices/net/net_poll.h"
 #include "devices/virtio/virtio_dev.h"
 #include "vhost/vhost_net.h"
+#include "vhost/vhost_workers.h"
 #include "lib/util.h"
 
 #define NET_MAX_QUEUE_PAIRS	16
@@ -120,7 +121,10 @@ struct virtio_net {
 	const struct net_backend_ops *active_ops;	/* its ops, NULL when none runs */
 	char vhost_unavailable[512];	/* why not vhost, when it was wanted */
 	bool link_down;			/* reported to the guest once */
-	bool worker_batch_refused;	/* a worker's SCHED_BATCH failed (atomic) */
+	/* A worker refused SCHED_BATCH: vhost-net's at start-up, Tier 2's (atomic). */
+	bool vhost_batch_refused;
+	bool user_batch_refused;
+	struct vhost_workers vhost_workers;	/* vhost-net's, in pair order (net_vhost.c) */
 	/* The last negotiation, kept across a driver reset (for reports). */
 	unsigned int activations;
 	uint64_t negotiated_features;
@@ -169,6 +173,13 @@ void virtio_net_link_down(struct virtio_net *net, const char *why);
 
 /* Why the packed ring was asked for (not --no-packed) but not offered, or NULL. */
 const char *virtio_net_packed_not_offered(const struct virtio_net *net);
+
+/*
+ * --worker-sched batch is in force: every worker serving the rings now,
+ * Tier 2's or vhost-net's, took SCHED_BATCH. After a fall-back to Tier 2
+ * that is Tier 2's, whatever vhost-net's did. For reports.
+ */
+bool virtio_net_workers_batch(const struct virtio_net *net);
 
 /* Both rings of pair @i set up by the driver (it may leave extra pairs out). */
 bool virtio_net_pair_ready(const struct virtio_net *net, unsigned int i);

@@ -1106,6 +1106,13 @@ expect_report() {
   done
 }
 
+# The report's vhost_workers.ids: how many (one per queue pair, each found
+# right after its pair's VHOST_SET_OWNER), all different.
+report_vhost_worker_ids() {
+  awk '/"vhost_workers"/ { f = 1 } f && /^ *[0-9]+,?$/ { sub(/,/, ""); print $1 } f && /\]/ { exit }' \
+    "$LOGDIR/report-$1.json" 2>/dev/null | sort -u | wc -l
+}
+
 # The report's vhost_workers.kind this host kernel must give: threads of
 # tinyvmm from Linux 6.4 (vhost_task), kernel threads before.
 vhost_workers_kind() {
@@ -1838,6 +1845,11 @@ check_pci_mq() {
   expect_err "$name" "virtio-pci: MSI-X offered, .*started on their vector.s irqfd: [1-9]" || return 0
   # Both pairs' workers busy with the transfer: the spin watchdog stays out of it.
   expect_report "$name" '"trapped_kicks": 0,' '"vhost_stalls": 0,' || return 0
+  n=$(report_vhost_worker_ids "$name")
+  if [ "$n" != 2 ]; then
+    fail "$name" "the report names $n different vhost workers, not 1 per queue pair (2)"
+    return 0
+  fi
   expect_peer "$name" || return 0
   if [ "$(grep -c 'netpeer: stream .* verified=yes' "$PEERLOG")" != 3 ]; then
     fail "$name" "netpeer did not verify 3 streams (1, then 2)"

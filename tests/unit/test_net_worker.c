@@ -664,7 +664,14 @@ Test(net_worker, worker_sched_batch_makes_the_worker_batch_and_it_serves)
 	ping_pong_tx(true, 50, 0);
 	cr_assert_eq(worker_policy(), SCHED_BATCH);
 	cr_assert_eq(sched_getscheduler(0), inherited, "the starting thread changed");
-	cr_assert_not(__atomic_load_n(&net.worker_batch_refused, __ATOMIC_RELAXED));
+	cr_assert_not(__atomic_load_n(&net.user_batch_refused, __ATOMIC_RELAXED));
+	cr_assert(virtio_net_workers_batch(&net));
+	/* vhost-net's workers refused it before a fall-back: Tier 2's count now. */
+	net.vhost_batch_refused = true;
+	cr_assert(virtio_net_workers_batch(&net));
+	net.active_backend = NET_BACKEND_VHOST;
+	cr_assert_not(virtio_net_workers_batch(&net));
+	net.active_backend = NET_BACKEND_USERSPACE;
 }
 
 Test(net_worker, worker_sched_normal_leaves_the_worker_as_it_was)
@@ -673,6 +680,7 @@ Test(net_worker, worker_sched_normal_leaves_the_worker_as_it_was)
 
 	ping_pong_tx(true, 50, 0);
 	cr_assert_eq(worker_policy(), inherited);
+	cr_assert_not(virtio_net_workers_batch(&net));
 }
 
 /*

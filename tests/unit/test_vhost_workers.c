@@ -95,6 +95,41 @@ Test(vhost_workers, none)
 }
 
 /*
+ * One worker per VHOST_SET_OWNER, found right after it: each pass appends
+ * the one the earlier passes lack, in that order (pair 0's, then pair 1's),
+ * whatever order /proc lists them in.
+ */
+Test(vhost_workers, find_new_one_per_pair)
+{
+	struct vhost_workers known = { .kind = VHOST_WORKERS_NONE };
+
+	put("1000/task/1009", "vhost-1000");
+	cr_assert_eq(vhost_workers_find_new(root, 1000, &known), 1009);
+	put("1000/task/1004", "vhost-1000");	/* a lower tid, listed first */
+	cr_assert_eq(vhost_workers_find_new(root, 1000, &known), 1004);
+	cr_assert_eq(known.kind, VHOST_WORKERS_THREADS);
+	cr_assert_eq(known.count, 2);
+	cr_assert_eq(known.ids[0], 1009);
+	cr_assert_eq(known.ids[1], 1004);
+	/* Nothing new since: nothing appended. */
+	cr_assert_eq(vhost_workers_find_new(root, 1000, &known), -1);
+	cr_assert_eq(known.count, 2);
+}
+
+Test(vhost_workers, find_new_none_or_full)
+{
+	struct vhost_workers known = { .kind = VHOST_WORKERS_NONE };
+
+	cr_assert_eq(vhost_workers_find_new(root, 1000, &known), -1);
+	cr_assert_eq(known.kind, VHOST_WORKERS_NONE);
+	cr_assert_eq(known.count, 0);
+	known.count = VHOST_WORKERS_MAX;
+	put("1005", "vhost-1000");
+	cr_assert_eq(vhost_workers_find_new(root, 1000, &known), -1);
+	cr_assert_eq(known.count, VHOST_WORKERS_MAX);
+}
+
+/*
  * The real /proc and the real call: a thread of this process named like a
  * Linux 6.4+ vhost worker is found and made SCHED_BATCH; the others are not.
  */

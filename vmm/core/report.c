@@ -19,6 +19,7 @@
 #include "devices/net/net_vhost.h"
 #include "version.h"
 #include "lib/host_page.h"
+#include "vhost/vhost_workers.h"
 #include "vmm/core/json.h"
 #include "vmm/core/kvm_stats.h"
 #include "vmm/core/tier.h"
@@ -196,7 +197,7 @@ static void write_queues(struct json *j, const struct virtio_net *net)
 
 static void write_vhost_workers(struct json *j, const struct vm *vm)
 {
-	const struct vhost_workers *w = &vm->vhost_workers;
+	const struct vhost_workers *w = &vm->net->vhost_workers;
 
 	if (vm->net->backend != NET_BACKEND_VHOST) {
 		json_null(j, "vhost_workers");
@@ -249,11 +250,7 @@ static void write_network(struct json *j, struct vm *vm)
 		json_u64(j, "worker_poll_us", net->opts.worker_poll_us);
 	else
 		json_null(j, "worker_poll_us");
-	/* batch: every worker serving the queues (Tier 2's or vhost-net's) is SCHED_BATCH. */
-	json_string(j, "worker_sched",
-		    net->opts.worker_batch &&
-		    !__atomic_load_n(&net->worker_batch_refused, __ATOMIC_RELAXED) ?
-		    "batch" : "normal");
+	json_string(j, "worker_sched", virtio_net_workers_batch(net) ? "batch" : "normal");
 	json_bool(j, "driver_ready", dev->active);
 	json_bool(j, "link_up", net->link_status != 0);
 	/* What the driver last negotiated: kept when it resets before power-off. */

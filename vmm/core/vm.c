@@ -228,9 +228,6 @@ static int setup(struct vm *vm, struct tvm_error *err)
 	if (!vm->cfg->reboot_on_reset)
 		vm_free_images(vm);	/* only a reboot needs them again */
 	vm->stats_fd = ioctl(vm->kvm.vm_fd, KVM_GET_STATS_FD, NULL);
-	/* Now, before seccomp: VHOST_SET_OWNER has started them, /proc still reads. */
-	if (vm->net && vm->net->backend == NET_BACKEND_VHOST)
-		vhost_workers_find("/proc", getpid(), &vm->vhost_workers);
 	if (vm->cfg->run_as_user && drop_privileges(vm->cfg->run_as_user, err))
 		return -1;
 	/*

@@ -20,7 +20,6 @@
 #include "vmm/core/vm_config.h"
 #include "vmm/console/console.h"
 #include "vmm/console/console_watch.h"
-#include "vhost/vhost_workers.h"
 #include "vmm/arm64/cpu_features.h"
 #include "vmm/arm64/gic.h"
 #include "lib/guest_mem.h"
@@ -57,7 +56,6 @@ struct vm {
 	struct virtio_mmio_empty empty_mmio;	/* the board's transports with no device */
 	int net_irqfd;
 	int net_ack_fd;		/* KVM completes InterruptACK(VRING) on it */
-	struct vhost_workers vhost_workers;	/* where vhost-net's workers run */
 	uint64_t net_acks_in_kernel;	/* read from net_ack_fd so far */
 	struct vcpu *vcpus;
 	unsigned int ncpus;	/* vCPUs created so far */
