@@ -71,18 +71,20 @@ static bool known_worker(const struct vhost_workers *w, int id)
 int vhost_workers_find_new(const char *proc, int owner, struct vhost_workers *known)
 {
 	struct vhost_workers now;
+	unsigned int found = 0;
+	int id = -1;
 
 	vhost_workers_find(proc, owner, &now);
-	for (unsigned int i = 0; i < now.count; i++) {
+	for (unsigned int i = 0; i < now.count && known->count < VHOST_WORKERS_MAX; i++) {
 		if (known_worker(known, now.ids[i]))
 			continue;
-		if (known->count >= VHOST_WORKERS_MAX)
-			return -1;
 		known->kind = now.kind;
 		known->ids[known->count++] = now.ids[i];
-		return now.ids[i];
+		id = now.ids[i];
+		found++;
 	}
-	return -1;
+	/* More than one new (an earlier pass found none): which is whose is unknown. */
+	return found == 1 ? id : -1;
 }
 
 unsigned int vhost_workers_make_batch(const struct vhost_workers *w)

@@ -28,9 +28,10 @@ void vhost_workers_find(const char *proc, int owner, struct vhost_workers *w);
 
 /*
  * Right after one more VHOST_SET_OWNER: its worker is the vhost-@owner
- * that @known lacks. Appends it to @known (its kind too) and returns its
- * id; -1 when there is none new (another kernel's naming, /proc hidden)
- * or @known is full.
+ * that @known lacks. Appends the new ones to @known (their kind too) and
+ * returns the id when there is exactly one; -1 when there is none
+ * (another kernel's naming, /proc hidden, @known full) or more than one
+ * (an earlier pass found none: which is whose cannot be told).
  */
 int vhost_workers_find_new(const char *proc, int owner, struct vhost_workers *known);
 

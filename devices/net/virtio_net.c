@@ -383,8 +383,10 @@ void virtio_net_destroy(struct virtio_net *net)
 
 bool virtio_net_workers_batch(const struct virtio_net *net)
 {
-	bool refused = net->active_backend == NET_BACKEND_VHOST ? net->vhost_batch_refused :
-				__atomic_load_n(&net->user_batch_refused, __ATOMIC_RELAXED);
+	/* Before the first DRIVER_OK the rings have the backend chosen at start-up. */
+	enum net_backend serving = net->activations ? net->active_backend : net->backend;
+	bool refused = serving == NET_BACKEND_VHOST ? net->vhost_batch_refused :
+			__atomic_load_n(&net->user_batch_refused, __ATOMIC_RELAXED);
 
 	return net->opts.worker_batch && !refused;
 }

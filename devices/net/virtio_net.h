@@ -124,7 +124,7 @@ struct virtio_net {
 	/* A worker refused SCHED_BATCH: vhost-net's at start-up, Tier 2's (atomic). */
 	bool vhost_batch_refused;
 	bool user_batch_refused;
-	struct vhost_workers vhost_workers;	/* vhost-net's, in pair order (net_vhost.c) */
+	struct vhost_workers vhost_workers;	/* vhost-net's, in the order found (net_vhost.c) */
 	/* The last negotiation, kept across a driver reset (for reports). */
 	unsigned int activations;
 	uint64_t negotiated_features;

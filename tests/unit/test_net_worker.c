@@ -666,12 +666,29 @@ Test(net_worker, worker_sched_batch_makes_the_worker_batch_and_it_serves)
 	cr_assert_eq(sched_getscheduler(0), inherited, "the starting thread changed");
 	cr_assert_not(__atomic_load_n(&net.user_batch_refused, __ATOMIC_RELAXED));
 	cr_assert(virtio_net_workers_batch(&net));
-	/* vhost-net's workers refused it before a fall-back: Tier 2's count now. */
-	net.vhost_batch_refused = true;
-	cr_assert(virtio_net_workers_batch(&net));
-	net.active_backend = NET_BACKEND_VHOST;
-	cr_assert_not(virtio_net_workers_batch(&net));
-	net.active_backend = NET_BACKEND_USERSPACE;
+}
+
+/*
+ * The report's worker_sched speaks for the workers serving the rings: the
+ * backend chosen at start-up until the first DRIVER_OK, then the active one
+ * (after a fall-back from vhost-net, Tier 2's).
+ */
+Test(net_worker_sched, reported_for_the_workers_serving_the_rings)
+{
+	struct virtio_net n = { .opts.worker_batch = true, .backend = NET_BACKEND_VHOST,
+				.vhost_batch_refused = true };
+
+	cr_assert_not(virtio_net_workers_batch(&n), "vhost refused, no DRIVER_OK yet");
+	n.activations = 1;
+	n.active_backend = NET_BACKEND_USERSPACE;
+	cr_assert(virtio_net_workers_batch(&n), "fell back to Tier 2, whose workers took it");
+	__atomic_store_n(&n.user_batch_refused, true, __ATOMIC_RELAXED);
+	cr_assert_not(virtio_net_workers_batch(&n));
+	n.active_backend = NET_BACKEND_VHOST;
+	n.vhost_batch_refused = false;
+	cr_assert(virtio_net_workers_batch(&n));
+	n.opts.worker_batch = false;
+	cr_assert_not(virtio_net_workers_batch(&n), "not asked");
 }
 
 Test(net_worker, worker_sched_normal_leaves_the_worker_as_it_was)

@@ -116,6 +116,19 @@ Test(vhost_workers, find_new_one_per_pair)
 	cr_assert_eq(known.count, 2);
 }
 
+/* A pass that found none leaves the next with two: both kept, neither named. */
+Test(vhost_workers, find_new_two_at_once_names_neither)
+{
+	struct vhost_workers known = { .kind = VHOST_WORKERS_NONE };
+
+	put("1005", "vhost-1000");
+	put("1008", "vhost-1000");
+	cr_assert_eq(vhost_workers_find_new(root, 1000, &known), -1);
+	cr_assert_eq(known.kind, VHOST_WORKERS_KTHREADS);
+	cr_assert_eq(known.count, 2);
+	cr_assert_eq(known.ids[0] + known.ids[1], 1005 + 1008);
+}
+
 Test(vhost_workers, find_new_none_or_full)
 {
 	struct vhost_workers known = { .kind = VHOST_WORKERS_NONE };
