@@ -856,6 +856,34 @@ def latency_pairs(cfgs):
     return pairs
 
 
+def latency_named(recs):
+    """The records with a configuration that ran in several variants
+    (scripts/bench --variants: each configuration once per variant line)
+    named CFG/VARIANT, so that the report keeps the variants apart instead
+    of pooling them; a configuration with one variant keeps its name."""
+    variants = {}
+    for r in recs:
+        variants.setdefault(r["config"], set()).add(r.get("variant") or "")
+    return [dict(r, config=f'{r["config"]}/{r["variant"]}') if len(variants[r["config"]]) > 1 else r
+            for r in recs]
+
+
+def variant_pairs(cfgs):
+    """(CFG/first, CFG/other) for every --variants configuration: each
+    variant against the first of its configuration in cfgs' order (the
+    variants file's first line: the baseline)."""
+    first, pairs = {}, []
+    for c in cfgs:
+        base, slash, _ = c.partition("/")
+        if not slash:
+            continue
+        if base not in first:
+            first[base] = c
+        elif (first[base], c) not in pairs:
+            pairs.append((first[base], c))
+    return pairs
+
+
 def latency_stalls(recs):
     """(config, run, p50 µs) of every finished run whose 64-byte UDP or TCP
     p50 reached STALL_P50_US; run is "DATE run N" when the record has its
@@ -1031,12 +1059,14 @@ def main(argv=None):
         for path in a.jsonl:
             with open(path, encoding="utf-8") as f:
                 recs += [json.loads(l) for l in f if l.strip()]
+        recs = latency_named(recs)
         meta = latency_meta(recs, [os.path.basename(p) for p in a.jsonl])
         if a.meta_file:
             with open(a.meta_file, encoding="utf-8") as f:
                 meta = f.read().rstrip("\n") or meta
         pairs = [tuple(p.split(":", 1)) for p in a.pair]
-        latency_report(recs, a.md, a.png, pairs or latency_pairs(list(dict.fromkeys(r["config"] for r in recs))), meta)
+        cfgs = list(dict.fromkeys(r["config"] for r in recs))
+        latency_report(recs, a.md, a.png, pairs or latency_pairs(cfgs) + variant_pairs(cfgs), meta)
         return 0
     if a.cmd == "scale":
         recs = scale_records(a.log)

@@ -344,6 +344,20 @@ class LatencyReport(unittest.TestCase):
         self.assertNotIn("### tinyvmm-1b-poll50 against tinyvmm-1b", text)
         self.assertIn("| UDP 64 B p50 | 0.893 (too few runs) |", self.section(text, "### tinyvmm-1b against qemu-1b-pci"))
 
+    def test_variants_are_kept_apart_and_compared_with_the_first(self):
+        recs = [dict(latency_rec("tinyvmm-1b-pci", r, sockperf_udp_64_p50_us=p), variant=v)
+                for r in range(1, 5) for v, p in (("n0", 275.0 + r), ("n5", 367.0 + r))]
+        text = self.report(recs)
+        self.assertNotIn("| tinyvmm-1b-pci |", text, "the variants pooled")
+        row = next(l for l in text.splitlines() if l.startswith("| tinyvmm-1b-pci/n0 |"))
+        self.assertTrue(row.startswith("| tinyvmm-1b-pci/n0 | 4 | 277.5 (276.0–279.0) |"), row)
+        rows = self.section(text, "### tinyvmm-1b-pci/n5 against tinyvmm-1b-pci/n0")
+        self.assertIn("| UDP 64 B p50 | 1.332 (1.319–1.344), worse (p=0.029) |", rows)
+        one = [dict(latency_rec(c, 1, sockperf_udp_64_p50_us=p), variant=v)
+               for c, v, p in (("tinyvmm-t2", "normal", 300.0), ("tinyvmm-t2-batch", "batch", 360.0))]
+        text = self.report(one)
+        self.assertIn("### tinyvmm-t2-batch against tinyvmm-t2", text, "one variant each: names kept")
+
     def test_stalled_runs_and_the_rx_vcpu_are_named(self):
         recs = [latency_rec("tinyvmm-1b", 1, sockperf_udp_64_p50_us=255.0, sockperf_tcp_64_p50_us=280.0),
                 latency_rec("qemu-1b-pci", 1, sockperf_udp_64_p50_us=7999.5, sockperf_tcp_64_p50_us=300.0,
